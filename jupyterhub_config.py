@@ -1,0 +1,102 @@
+"""Submarine Hub's embedded default: a complete platform on 127.0.0.1.
+
+    jupyterhub -f jupyterhub_config.py      # or: bash scripts/up
+
+Everything that differs between a laptop and production is read from environment
+variables (see "Configuration" in the README); put further settings in
+``jupyterhub_config.local.py`` beside this file, or write your own config.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+c = get_config()  # type: ignore[name-defined]  # noqa: F821
+
+env = os.environ.get
+DATA_DIR = Path(env("SUBMARINE_DATA_DIR", ".submarine")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+BIND_URL = env("SUBMARINE_BIND_URL", "http://127.0.0.1:8000")
+HUB_BIND_URL = env("SUBMARINE_HUB_BIND_URL", "http://127.0.0.1:8081")
+PROXY_API_URL = env("SUBMARINE_PROXY_API_URL", "http://127.0.0.1:8001")
+SERVICE_URL = env("SUBMARINE_SERVICE_URL", "http://127.0.0.1:10101")
+HUB_DB_URL = env("SUBMARINE_HUB_DB_URL", f"sqlite:///{DATA_DIR / 'jupyterhub.sqlite'}")
+DB_URL = env("SUBMARINE_DB_URL", f"sqlite:///{DATA_DIR / 'submarine.sqlite'}")
+SERVICE_API_URL = SERVICE_URL.rstrip("/") + "/services/submarine/api/v1"
+
+# --- the hub and its proxy -------------------------------------------------------------
+c.JupyterHub.bind_url = BIND_URL
+c.JupyterHub.hub_bind_url = HUB_BIND_URL
+c.ConfigurableHTTPProxy.api_url = PROXY_API_URL
+c.ConfigurableHTTPProxy.pid_file = str(DATA_DIR / "proxy.pid")
+c.JupyterHub.db_url = HUB_DB_URL
+c.JupyterHub.cookie_secret_file = str(DATA_DIR / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(DATA_DIR / "jupyterhub.pid")
+
+# --- who can log in ---------------------------------------------------------------------
+DEMO_ADMIN = "admin"
+DEMO_TEAMS = {
+    "data-science": ["alice", "bob"],
+    "ml-platform": ["bob", "carol"],
+}
+c.JupyterHub.authenticator_class = env("SUBMARINE_AUTHENTICATOR", "submarine-demo")
+if c.JupyterHub.authenticator_class == "submarine-demo":
+    c.DemoAuthenticator.user_password = env("SUBMARINE_DEMO_PASSWORD", "submarine-demo")
+    c.DemoAuthenticator.admin_password = env(
+        "SUBMARINE_DEMO_ADMIN_PASSWORD", "submarine-demo-admin-password-change-me"
+    )
+    c.Authenticator.allowed_users = {u for members in DEMO_TEAMS.values() for u in members}
+c.Authenticator.admin_users = {DEMO_ADMIN}
+
+# Teams are JupyterHub groups.
+c.JupyterHub.load_groups = {team: {"users": users} for team, users in DEMO_TEAMS.items()}
+
+# --- sessions ---------------------------------------------------------------------------
+c.JupyterHub.spawner_class = env("SUBMARINE_SPAWNER", "submarine-local")
+c.Spawner.default_url = "/lab"
+c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+c.Spawner.submarine_api_url = SERVICE_API_URL
+c.SubmarineLocalSpawner.home_dir_template = str(DATA_DIR / "home" / "{username}")
+# The session's token may call the platform service as its user.
+c.Spawner.server_token_scopes = [
+    "users:activity!user",
+    "access:servers!server",
+    "access:services!service=submarine",
+]
+
+# --- the platform service ---------------------------------------------------------------
+c.JupyterHub.services = [
+    {
+        "name": "submarine",
+        "url": SERVICE_URL,
+        "display": True,
+        "oauth_no_confirm": True,
+        "command": [
+            sys.executable,
+            "-m",
+            "submarine_hub.service",
+            f"--SubmarineService.db_url={DB_URL}",
+            f"--SubmarineService.data_dir={DATA_DIR}",
+            f"--SubmarineService.log_style={env('SUBMARINE_LOG_STYLE', 'json')}",
+        ],
+    }
+]
+c.JupyterHub.load_roles = [
+    {
+        "name": "submarine-service",
+        "description": "What the submarine service reads from the hub: users and teams",
+        "scopes": ["list:users", "read:users", "list:groups", "read:groups"],
+        "services": ["submarine"],
+    },
+    {
+        # the default user role plus access to the platform service
+        "name": "user",
+        "scopes": ["self", "access:services!service=submarine"],
+    },
+]
+
+# Site-specific settings, kept out of version control.
+_local = Path(__file__).with_name("jupyterhub_config.local.py")
+if _local.exists():
+    load_subconfig(str(_local))  # type: ignore[name-defined]  # noqa: F821

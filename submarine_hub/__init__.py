@@ -1,0 +1,29 @@
+"""Submarine Hub: Apache Submarine's ONE PLATFORM on JupyterHub."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .client.client import SubmarineClient
+
+__all__ = ["SubmarineClient", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # keep ``import submarine_hub`` light: jupyter-server imports it at start-up
+    if name == "SubmarineClient":
+        from .client.client import SubmarineClient
+
+        return SubmarineClient
+    raise AttributeError(name)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "submarine-hub"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "submarine_hub.server"}]

@@ -1,0 +1,133 @@
+"""``SubmarineClient``: the one HTTP client of the platform's REST API.
+
+    >>> from submarine_hub import SubmarineClient
+    >>> client = SubmarineClient()        # inside a session: no arguments needed
+    >>> client.me()["teams"]
+
+The CLI, the notebook magics and the JupyterLab panels (through the server
+extension) all use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from .config import Endpoint, resolve
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class SubmarineAPIError(Exception):
+    """The service refused a request; ``message`` says why, ``status`` is the HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{message} (HTTP {status})")
+        self.status = status
+        self.message = message
+
+
+def _raise_for_status(resp: httpx.Response) -> None:
+    if resp.is_success:
+        return
+    try:
+        message = resp.json().get("message") or resp.reason_phrase
+    except ValueError:
+        message = resp.text[:200] or resp.reason_phrase
+    raise SubmarineAPIError(resp.status_code, message)
+
+
+def _decode(resp: httpx.Response) -> Any:
+    _raise_for_status(resp)
+    if not resp.content:
+        return None
+    return resp.json()
+
+
+class _Base:
+    def __init__(
+        self,
+        api_url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.endpoint: Endpoint = resolve(api_url, token)
+        self._kwargs: dict[str, Any] = {
+            "base_url": self.endpoint.api_url + "/",
+            "headers": {
+                "Authorization": f"token {self.endpoint.token}",
+                "User-Agent": "submarine-hub-client",
+            },
+            "timeout": timeout,
+        }
+
+    @property
+    def api_url(self) -> str:
+        return self.endpoint.api_url
+
+
+class SubmarineClient(_Base):
+    """Synchronous client (SDK, CLI, magics)."""
+
+    def __init__(self, api_url: str | None = None, token: str | None = None, **kw: Any) -> None:
+        super().__init__(api_url, token, **kw)
+        self._http = httpx.Client(**self._kwargs)
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            resp = self._http.request(method, path.lstrip("/"), **kw)
+        except httpx.HTTPError as e:
+            raise SubmarineAPIError(
+                503, f"Could not reach the Submarine service at {self.api_url}: {e}"
+            ) from e
+        return _decode(resp)
+
+    def health(self) -> dict[str, Any]:
+        return self.request("GET", "health")
+
+    def me(self) -> dict[str, Any]:
+        """Who you are: name, teams, admin flag and scopes."""
+        return self.request("GET", "me")
+
+    def teams(self) -> list[dict[str, Any]]:
+        return self.request("GET", "teams")["items"]
+
+    def team(self, name: str) -> dict[str, Any]:
+        return self.request("GET", f"teams/{name}")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SubmarineClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncSubmarineClient(_Base):
+    """Asynchronous client (the jupyter-server extension)."""
+
+    def __init__(self, api_url: str | None = None, token: str | None = None, **kw: Any) -> None:
+        super().__init__(api_url, token, **kw)
+        self._http = httpx.AsyncClient(**self._kwargs)
+
+    async def send(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """The raw response, errors included, for callers that relay it as it is."""
+        try:
+            return await self._http.request(method, path.lstrip("/"), **kw)
+        except httpx.HTTPError as e:
+            raise SubmarineAPIError(
+                503, f"Could not reach the Submarine service at {self.api_url}: {e}"
+            ) from e
+
+    async def request(self, method: str, path: str, **kw: Any) -> Any:
+        return _decode(await self.send(method, path, **kw))
+
+    async def me(self) -> dict[str, Any]:
+        return await self.request("GET", "me")
+
+    async def close(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,1 @@
+"""The domain core: entities, access rules and state machines. No tornado here."""

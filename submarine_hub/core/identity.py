@@ -1,0 +1,44 @@
+"""Who is calling: a JupyterHub user or service, with their teams and scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    kind: str = "user"  # "user" or "service"
+    admin: bool = False
+    teams: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_hub_model(
+        cls,
+        model: dict[str, Any],
+        *,
+        teams: frozenset[str] | None = None,
+        admin: bool | None = None,
+    ) -> Identity:
+        """Build from JupyterHub's user model (``GET /hub/api/user``), enriched by the service."""
+        return cls(
+            name=model["name"],
+            kind=model.get("kind", "user"),
+            admin=bool(model.get("admin", False)) if admin is None else admin,
+            teams=frozenset(model.get("groups") or ()) if teams is None else teams,
+            scopes=frozenset(model.get("scopes") or ()),
+        )
+
+    def is_member(self, team: str) -> bool:
+        return team in self.teams
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "admin": self.admin,
+            "teams": sorted(self.teams),
+            "scopes": sorted(self.scopes),
+        }

@@ -1,0 +1,28 @@
+"""The single-user server extension: lab-facing handlers.
+
+Enabled automatically by ``etc/jupyter/jupyter_server_config.d/submarine_hub.json``
+in the wheel. ``<base_url>submarine/api/v1/<path>`` relays a request to the platform
+service's REST API on behalf of the session's user, with the session's token, so
+the JupyterLab panels need no credentials of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.serverapp import ServerApp
+from jupyter_server.utils import url_path_join
+
+from .handlers import ForwardHandler
+
+
+def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
+    web_app = serverapp.web_app
+    base_url = web_app.settings["base_url"]
+    pattern = url_path_join(base_url, "submarine", "api", "v1", "(.*)")
+    web_app.add_handlers(".*$", [(pattern, ForwardHandler)])
+    serverapp.log.info("Submarine Hub server extension loaded at %s", pattern)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    return [{"module": "submarine_hub.server"}]

@@ -1,0 +1,67 @@
+"""Handlers of the single-user server extension."""
+
+from __future__ import annotations
+
+import json
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..client.client import AsyncSubmarineClient, SubmarineAPIError
+from ..client.config import NotConfigured
+
+_RELAYED_HEADERS = ("Content-Type",)
+
+
+class ForwardHandler(APIHandler):
+    """Relay ``submarine/api/v1/<path>`` to the platform service as the session's user."""
+
+    _client: AsyncSubmarineClient | None = None
+
+    @classmethod
+    def client(cls) -> AsyncSubmarineClient:
+        if cls._client is None:
+            cls._client = AsyncSubmarineClient()
+        return cls._client
+
+    async def _relay(self, path: str) -> None:
+        try:
+            client = self.client()
+            resp = await client.send(
+                self.request.method or "GET",
+                path,
+                params={k: self.get_arguments(k) for k in self.request.query_arguments},
+                content=self.request.body or None,
+                headers={k: v for k in _RELAYED_HEADERS if (v := self.request.headers.get(k))},
+            )
+        except NotConfigured as e:
+            return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
+        except SubmarineAPIError as e:
+            return self._error(e.status, e.message)
+        self.set_status(resp.status_code)
+        self.set_header("Content-Type", resp.headers.get("Content-Type", "application/json"))
+        self.finish(resp.content)
+
+    def _error(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.finish(json.dumps({"status": status, "message": message}))
+
+    @web.authenticated
+    async def get(self, path: str) -> None:
+        await self._relay(path)
+
+    @web.authenticated
+    async def post(self, path: str) -> None:
+        await self._relay(path)
+
+    @web.authenticated
+    async def put(self, path: str) -> None:
+        await self._relay(path)
+
+    @web.authenticated
+    async def patch(self, path: str) -> None:
+        await self._relay(path)
+
+    @web.authenticated
+    async def delete(self, path: str) -> None:
+        await self._relay(path)

@@ -1,0 +1,1 @@
+"""The ``submarine`` JupyterHub service: REST API over the domain core."""

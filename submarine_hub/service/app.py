@@ -1,0 +1,201 @@
+"""The ``submarine`` service application.
+
+Run by JupyterHub as a managed service (see ``jupyterhub_config.py``)::
+
+    python -m submarine_hub.service --SubmarineService.db_url=postgresql://...
+
+It reads its place in the hub from the environment JupyterHub gives services
+(``JUPYTERHUB_SERVICE_URL``, ``JUPYTERHUB_SERVICE_PREFIX``, ``JUPYTERHUB_API_TOKEN``...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuth
+from tornado.httpserver import HTTPServer
+from tornado.web import Application as WebApplication
+from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets.config import Application
+
+from .. import __version__
+from ..store import Database, upgrade
+from .context import ServiceContext
+from .handlers.api import API_HANDLERS
+from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
+from .handlers.home import HomeHandler
+from .hub import HubClient
+from .logs import configure_logging, log_request
+from .openapi import openapi_document
+
+
+# Connection-level cap. Handlers enforce ``max_body_size`` themselves with a 413;
+# endpoints that stream uploads (artifacts) may accept up to this.
+MAX_STREAMED_BODY = 64 * 1024**3
+
+
+class SubmarineService(Application):
+    """The Submarine Hub platform service."""
+
+    name = "submarine-service"
+    version = __version__
+    description = "The Submarine Hub platform service (a JupyterHub managed service)."
+
+    aliases = {
+        "config": "SubmarineService.config_file",
+        "db-url": "SubmarineService.db_url",
+        "data-dir": "SubmarineService.data_dir",
+        "url": "SubmarineService.url",
+        "log-style": "SubmarineService.log_style",
+        "log-level": "Application.log_level",
+    }
+    flags = {
+        "debug": ({"Application": {"log_level": logging.DEBUG}}, "Log at DEBUG level."),
+    }
+
+    config_file = Unicode(
+        "submarine_config.py", help="Config file to load (a traitlets Python config file)."
+    ).tag(config=True)
+
+    data_dir = Unicode(
+        help="""Folder for the service's local state: the SQLite metastore by default.
+
+        Default: $SUBMARINE_DATA_DIR, or the current directory.""",
+    ).tag(config=True)
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        return os.environ.get("SUBMARINE_DATA_DIR", os.getcwd())
+
+    db_url = Unicode(
+        help="""Metastore URL: ``sqlite:///PATH`` or ``postgresql://USER@HOST:PORT/DB``.
+
+        Default: $SUBMARINE_DB_URL, or SQLite in ``data_dir``.""",
+    ).tag(config=True)
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        return os.environ.get(
+            "SUBMARINE_DB_URL", f"sqlite:///{Path(self.data_dir, 'submarine.sqlite')}"
+        )
+
+    url = Unicode(
+        help="Where to listen. Default: $JUPYTERHUB_SERVICE_URL (set by JupyterHub)."
+    ).tag(config=True)
+
+    @default("url")
+    def _default_url(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
+
+    service_prefix = Unicode(
+        help="URL prefix of the service. Default: $JUPYTERHUB_SERVICE_PREFIX."
+    ).tag(config=True)
+
+    @default("service_prefix")
+    def _default_service_prefix(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/submarine/")
+
+    hub_api_url = Unicode(help="The hub's REST API. Default: $JUPYTERHUB_API_URL.").tag(config=True)
+
+    @default("hub_api_url")
+    def _default_hub_api_url(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
+
+    api_token = Unicode(help="The service's hub token. Default: $JUPYTERHUB_API_TOKEN.").tag(
+        config=True
+    )
+
+    @default("api_token")
+    def _default_api_token(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
+
+    max_body_size = Integer(
+        16 * 1024 * 1024,
+        help="Largest request body accepted, in bytes; larger ones get 413.",
+    ).tag(config=True)
+
+    hub_cache_seconds = Float(
+        5.0,
+        help="How long users' groups read from the hub are cached, in seconds.",
+    ).tag(config=True)
+
+    log_style = Unicode(
+        "json", help="Log format: 'json' (one JSON object per line) or 'text'."
+    ).tag(config=True)
+
+    migrate = Bool(
+        True, help="Apply metastore migrations (under a lock) when the service starts."
+    ).tag(config=True)
+
+    def initialize(self, argv: list[str] | None = None) -> None:
+        super().initialize(argv)
+        if self.config_file and Path(self.config_file).exists():
+            self.load_config_file(self.config_file)
+        configure_logging(self.log, fmt=self.log_style, level=self.log_level)
+        if not self.api_token:
+            self.log.warning("No JUPYTERHUB_API_TOKEN: the service cannot read teams from the hub.")
+
+    def make_app(self, context: ServiceContext) -> WebApplication:
+        prefix = self.service_prefix
+        api = prefix + "api/v1"
+        hub_auth = HubOAuth(api_token=self.api_token, cache_max_age=60)
+        handlers: list[tuple[str, Any]] = [(api + route_pattern(h.path), h) for h in API_HANDLERS]
+        handlers += [
+            (prefix + "oauth_callback", OAuthCallbackHandler),
+            (prefix.rstrip("/") + "/?", HomeHandler),
+        ]
+        return WebApplication(
+            handlers,
+            default_handler_class=NotFoundHandler,
+            cookie_secret=os.urandom(32),
+            hub_auth=hub_auth,
+            submarine=context,
+            submarine_max_body_size=self.max_body_size,
+            submarine_service_prefix=prefix,
+            log_function=log_request,
+            xsrf_cookies=False,  # HubOAuth checks xsrf for cookie-authenticated requests
+        )
+
+    async def start_async(self) -> None:
+        self.log.info("starting", extra={"version": __version__, "db": _redact(self.db_url)})
+        if self.migrate:
+            revision = await asyncio.to_thread(upgrade, self.db_url)
+            self.log.info("metastore ready", extra={"revision": revision})
+        db = Database(self.db_url)
+        hub = HubClient(self.hub_api_url, self.api_token, cache_seconds=self.hub_cache_seconds)
+        context = ServiceContext(db=db, hub=hub, openapi=openapi_document(self.service_prefix))
+        app = self.make_app(context)
+        parsed = urlparse(self.url)
+        server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
+        server.listen(parsed.port or 80, parsed.hostname or "127.0.0.1")
+        self.log.info("listening", extra={"url": self.url, "prefix": self.service_prefix})
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        self.log.info("stopping")
+        server.stop()
+        await server.close_all_connections()
+        await hub.close()
+        await db.dispose()
+
+    def start(self) -> None:
+        asyncio.run(self.start_async())
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    SubmarineService.launch_instance(argv)

@@ -1,0 +1,173 @@
+"""Base handlers: hub authentication, JSON bodies and JSON errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
+from tornado import web
+
+from ...core.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, SubmarineError
+from ...core.identity import Identity
+
+log = logging.getLogger("submarine_hub.service")
+
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def route_pattern(path: str) -> str:
+    """Turn an OpenAPI path (``/teams/{team}``) into a tornado pattern."""
+    return _PATH_PARAM.sub(r"(?P<\1>[^/]+)", path) + "/?"
+
+
+class JSONErrorsMixin:
+    """Every 4xx/5xx is ``{"status": N, "message": "..."}``; never a traceback."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        handler: web.RequestHandler = self  # type: ignore[assignment]
+        message = (
+            HTTPStatus(status_code).phrase
+            if status_code in HTTPStatus._value2member_map_
+            else "Error"
+        )
+        exc_info = kwargs.get("exc_info")
+        if exc_info:
+            exc = exc_info[1]
+            if isinstance(exc, SubmarineError):
+                message = exc.message
+            elif isinstance(exc, web.HTTPError) and exc.log_message:
+                message = exc.log_message % exc.args if exc.args else exc.log_message
+            elif isinstance(exc, web.HTTPError) and exc.reason:
+                message = exc.reason
+        handler.clear_header("Content-Type")
+        handler.set_header("Content-Type", "application/json; charset=UTF-8")
+        handler.finish(json.dumps({"status": status_code, "message": message}))
+
+
+@web.stream_request_body
+class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
+    """Base of the service's handlers.
+
+    ``path`` is the handler's route below ``api/v1`` in OpenAPI form; ``public``
+    handlers answer without authentication.
+
+    Bodies are streamed and buffered up to ``max_body_size``; past it the rest is
+    drained, not kept, and reading ``body`` answers 413. (Refusing before the body
+    is read would close the connection under the proxy, which then answers 503.)
+    """
+
+    _body: bytearray
+    _body_overflow = False
+
+    path: ClassVar[str] = ""
+    public: ClassVar[bool] = False
+
+    def initialize(self) -> None:
+        self.hub_auth = self.settings["hub_auth"]
+
+    @property
+    def core(self) -> Any:
+        return self.settings["submarine"]
+
+    @property
+    def log(self) -> logging.Logger:
+        return log
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    @property
+    def max_body_size(self) -> int:
+        return self.settings["submarine_max_body_size"]
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._body_overflow or len(self._body) + len(chunk) > self.max_body_size:
+            self._body_overflow = True
+            self._body.clear()
+        else:
+            self._body += chunk
+
+    @property
+    def body(self) -> bytes:
+        if self._body_overflow:
+            raise PayloadTooLarge(
+                f"The request body is over the limit of {self.max_body_size} bytes."
+            )
+        return bytes(self._body)
+
+    async def prepare(self) -> None:
+        self._body = bytearray()
+        length = self.request.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > self.max_body_size:
+            self._body_overflow = True
+        model = await self.hub_auth.get_user(self, sync=False)
+        self._hub_auth_user_cache = None
+        if model:
+            try:
+                self._hub_auth_user_cache = self.check_hub_user(model)
+            except UserNotAllowed:
+                raise web.HTTPError(
+                    403,
+                    f"{model.get('kind', 'user')} {model['name']} may not use the submarine "
+                    "service (the scope access:services!service=submarine is missing).",
+                ) from None
+        if not self.public and self._hub_auth_user_cache is None:
+            raise NotAuthenticated(
+                "Authentication required: send 'Authorization: token <JupyterHub API token>' "
+                "or log in to the hub."
+            )
+
+    def get_current_user(self) -> dict[str, Any] | None:
+        return getattr(self, "_hub_auth_user_cache", None)
+
+    async def identity(self) -> Identity:
+        """The caller with teams and admin flag as the hub knows them now."""
+        model = self.get_current_user()
+        if model is None:
+            raise NotAuthenticated("Authentication required.")
+        return await self.core.identity_for(model)
+
+    def get_json_body(self) -> dict[str, Any]:
+        raw = self.body
+        if not raw:
+            raise InvalidInput("A JSON object is required in the request body.")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InvalidInput(f"The request body is not valid JSON: {e}.") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("The request body must be a JSON object.")
+        return body
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data, default=str))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, SubmarineError) and value.status < 500:
+            return  # a client's mistake: the access log line is enough
+        super().log_exception(typ, value, tb)
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        if exc_info and isinstance(exc_info[1], SubmarineError):
+            status_code = exc_info[1].status
+        super().send_error(status_code, **kwargs)
+
+
+class NotFoundHandler(BaseHandler):
+    public = True
+
+    async def prepare(self) -> None:
+        raise web.HTTPError(404, f"No such endpoint: {self.request.path}")
+
+
+class OAuthCallbackHandler(JSONErrorsMixin, HubOAuthCallbackHandler):
+    def initialize(self) -> None:
+        self.hub_auth = self.settings["hub_auth"]

@@ -1,0 +1,67 @@
+"""What the service reads from the JupyterHub REST API with its own token: users and groups."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from ..core.errors import Unavailable
+
+_PAGINATED = {"Accept": "application/jupyterhub-pagination+json"}
+
+
+class HubClient:
+    """A small async client of the hub API with a short-lived cache.
+
+    Team membership is JupyterHub group membership; the service reads it with the
+    scopes of its role (``read:users``, ``list:groups``, ``read:groups``).
+    """
+
+    def __init__(
+        self, api_url: str, token: str, *, cache_seconds: float = 5.0, timeout: float = 10.0
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.cache_seconds = cache_seconds
+        self._http = httpx.AsyncClient(headers={"Authorization": f"token {token}"}, timeout=timeout)
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    async def _get(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        now = time.monotonic()
+        hit = self._cache.get(path)
+        if hit and now - hit[0] < self.cache_seconds:
+            return hit[1]
+        try:
+            resp = await self._http.get(f"{self.api_url}{path}", headers=headers)
+        except httpx.HTTPError as e:
+            raise Unavailable(f"Could not reach JupyterHub at {self.api_url}: {e}") from e
+        if resp.status_code == 404:
+            value = None
+        elif resp.is_success:
+            value = resp.json()
+        else:
+            raise Unavailable(
+                f"JupyterHub answered {resp.status_code} to GET {path}; "
+                "check the role granted to the submarine service."
+            )
+        self._cache[path] = (now, value)
+        return value
+
+    async def user(self, name: str) -> dict[str, Any] | None:
+        return await self._get(f"/users/{name}")
+
+    async def groups(self) -> dict[str, list[str]]:
+        """All hub groups, as ``{name: [member, ...]}``."""
+        groups: dict[str, list[str]] = {}
+        offset = 0
+        while True:
+            page = await self._get(f"/groups?offset={offset}&limit=200", headers=_PAGINATED)
+            for g in page["items"]:
+                groups[g["name"]] = list(g.get("users", []))
+            if not page["_pagination"].get("next"):
+                return groups
+            offset += len(page["items"])
+
+    async def close(self) -> None:
+        await self._http.aclose()

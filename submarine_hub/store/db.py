@@ -1,0 +1,90 @@
+"""Engines and sessions for the metastore.
+
+A user gives one URL (``sqlite:///path`` or ``postgresql://...``); we derive the
+synchronous URL Alembic needs and the asynchronous URL the web layers use.
+SQLite runs in WAL mode with foreign keys enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+
+
+def database_urls(url: str) -> tuple[URL, URL]:
+    """Return ``(sync_url, async_url)`` for a user-facing database URL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _SYNC_DRIVERS:
+        raise ValueError(
+            f"Unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+            "use sqlite:///PATH or postgresql://USER@HOST/DB"
+        )
+    return (
+        parsed.set(drivername=_SYNC_DRIVERS[backend]),
+        parsed.set(drivername=_ASYNC_DRIVERS[backend]),
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """Install per-connection settings (SQLite pragmas) on a sync engine."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """The metastore's async engine and session factory."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.sync_url, self.async_url = database_urls(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.async_url.get_backend_name() == "postgresql":
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self.engine: AsyncEngine = create_async_engine(self.async_url, **kwargs)
+        configure_engine(self.engine.sync_engine)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,164 @@
+"""A real JupyterHub (proxy, ``submarine`` service, local spawner) for the integration tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_PASSWORD = "submarine-demo-test"
+DEMO_ADMIN_PASSWORD = "submarine-demo-admin-test-password-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Hub:
+    data_dir: Path
+    url: str = ""
+    service_url: str = ""
+    admin_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    _tokens: dict[str, str] = field(default_factory=dict)
+    _spawned: set[str] = field(default_factory=set)
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self, timeout: float = 60) -> None:
+        ports = [free_port() for _ in range(4)]
+        self.url = f"http://127.0.0.1:{ports[0]}"
+        self.service_url = f"http://127.0.0.1:{ports[3]}"
+        env = dict(os.environ)
+        env.update(
+            SUBMARINE_DATA_DIR=str(self.data_dir),
+            SUBMARINE_BIND_URL=self.url,
+            SUBMARINE_HUB_BIND_URL=f"http://127.0.0.1:{ports[1]}",
+            SUBMARINE_PROXY_API_URL=f"http://127.0.0.1:{ports[2]}",
+            SUBMARINE_SERVICE_URL=self.service_url,
+            SUBMARINE_LOG_STYLE="text",
+            SUBMARINE_DEMO_PASSWORD=DEMO_PASSWORD,
+            SUBMARINE_DEMO_ADMIN_PASSWORD=DEMO_ADMIN_PASSWORD,
+            SUBMARINE_TEST_ADMIN_TOKEN=self.admin_token,
+            PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        )
+        for var in ("SUBMARINE_API_URL", "SUBMARINE_TOKEN", "JUPYTERHUB_API_TOKEN"):
+            env.pop(var, None)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.data_dir / "hub.log"
+        jupyterhub = shutil.which("jupyterhub", path=env["PATH"])
+        assert jupyterhub, "jupyterhub is not installed"
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [jupyterhub, "-f", str(REPO / "tests" / "jupyterhub_test_config.py")],
+                cwd=self.data_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterHub exited early:\n{self.log_tail()}")
+            try:
+                if requests.get(self.api_url("health"), timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"JupyterHub did not come up in {timeout} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    # --- URLs and calls ----------------------------------------------------------------
+    def api_url(self, path: str = "") -> str:
+        return f"{self.url}/services/submarine/api/v1/{path.lstrip('/')}"
+
+    def hub_api(self, method: str, path: str, **kw: Any) -> requests.Response:
+        headers = kw.pop("headers", {})
+        headers.setdefault("Authorization", f"token {self.admin_token}")
+        return requests.request(
+            method, f"{self.url}/hub/api/{path.lstrip('/')}", headers=headers, timeout=30, **kw
+        )
+
+    def token_for(self, user: str, scopes: list[str] | None = None) -> str:
+        """An API token of ``user`` (same permissions as the user unless ``scopes``)."""
+        key = f"{user}:{scopes}"
+        if key not in self._tokens:
+            body: dict[str, Any] = {"note": "test"}
+            if scopes is not None:
+                body["scopes"] = scopes
+            r = self.hub_api("POST", f"users/{user}/tokens", json=body)
+            if r.status_code == 404:  # user not created yet
+                self.hub_api("POST", f"users/{user}").raise_for_status()
+                r = self.hub_api("POST", f"users/{user}/tokens", json=body)
+            r.raise_for_status()
+            self._tokens[key] = r.json()["token"]
+        return self._tokens[key]
+
+    def api(self, method: str, path: str, user: str | None = None, **kw: Any) -> requests.Response:
+        """Call the platform API through the proxy as ``user`` (None: unauthenticated)."""
+        headers = kw.pop("headers", {})
+        if user is not None:
+            headers["Authorization"] = f"token {self.token_for(user)}"
+        return requests.request(method, self.api_url(path), headers=headers, timeout=30, **kw)
+
+    def spawn(self, user: str, timeout: float = 90) -> dict[str, Any]:
+        """Start ``user``'s default server once per hub; return the user model."""
+        if user not in self._spawned:
+            self.token_for(user)  # creates the user
+            r = self.hub_api("POST", f"users/{user}/server")
+            assert r.status_code in (201, 202, 400), r.text  # 400: already running
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                model = self.hub_api("GET", f"users/{user}").json()
+                server = model.get("servers", {}).get("")
+                if server and server.get("ready"):
+                    self._spawned.add(user)
+                    break
+                time.sleep(0.5)
+            else:
+                raise RuntimeError(f"{user}'s server did not start:\n{self.log_tail()}")
+        return self.hub_api("GET", f"users/{user}").json()
+
+    def login(self, user: str, password: str = DEMO_PASSWORD) -> requests.Session:
+        """Log in through the hub's login form, like a person would."""
+        s = requests.Session()
+        r = s.get(f"{self.url}/hub/login", timeout=30)
+        r.raise_for_status()
+        xsrf = s.cookies.get("_xsrf")
+        r = s.post(
+            f"{self.url}/hub/login",
+            data={"username": user, "password": password, "_xsrf": xsrf},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert r.status_code == 302, f"login failed for {user}: {r.status_code}"
+        return s

@@ -1,0 +1,156 @@
+"""The platform service's REST API through a real hub and proxy."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from submarine_hub.service.handlers.api import API_HANDLERS
+
+from .hub import Hub
+
+pytestmark = pytest.mark.hub
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def assert_json_error(r, status: int, pattern: str = "") -> None:
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    body = r.json()
+    assert body["status"] == status
+    assert body["message"]
+    assert "Traceback" not in body["message"]
+    if pattern:
+        assert re.search(pattern, body["message"]), body["message"]
+
+
+def test_health_needs_no_auth(hub: Hub) -> None:
+    r = hub.api("GET", "health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "version": r.json()["version"], "database": "ok"}
+
+
+def test_openapi_is_valid_and_lists_every_endpoint(hub: Hub) -> None:
+    spec = hub.api("GET", "openapi.json").json()
+    validate(spec)
+    assert spec["servers"] == [{"url": "/services/submarine/api/v1"}]
+    routes = {(h.path, m) for h in API_HANDLERS for m in HTTP_METHODS if m in h.__dict__}
+    documented = {
+        (path, m) for path, item in spec["paths"].items() for m in HTTP_METHODS if m in item
+    }
+    assert routes == documented
+
+
+def test_unknown_endpoint_is_json_404(hub: Hub) -> None:
+    assert_json_error(hub.api("GET", "no/such/thing"), 404, "No such endpoint")
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "token not-a-real-token"}])
+def test_me_refuses_anonymous_callers(hub: Hub, headers: dict[str, str]) -> None:
+    assert_json_error(hub.api("GET", "me", headers=headers), 401, "Authentication required")
+
+
+def test_me_refuses_token_without_service_access(hub: Hub) -> None:
+    token = hub.token_for("alice", scopes=["read:users:name!user"])
+    r = hub.api("GET", "me", headers={"Authorization": f"token {token}"})
+    assert_json_error(r, 403, "access:services!service=submarine")
+
+
+def test_me_of_a_team_member(hub: Hub) -> None:
+    r = hub.api("GET", "me", user="alice")
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["name"] == "alice"
+    assert me["kind"] == "user"
+    assert me["admin"] is False
+    assert [t["name"] for t in me["teams"]] == ["data-science"]
+    assert "access:services!service=submarine" in me["scopes"]
+
+
+def test_me_of_a_user_in_two_teams_and_an_admin(hub: Hub) -> None:
+    assert [t["name"] for t in hub.api("GET", "me", user="bob").json()["teams"]] == [
+        "data-science",
+        "ml-platform",
+    ]
+    admin = hub.api("GET", "me", user="admin").json()
+    assert admin["admin"] is True
+    assert admin["teams"] == []
+
+
+def test_teams_are_hub_groups_seen_by_members_only(hub: Hub) -> None:
+    mine = hub.api("GET", "teams", user="alice").json()["items"]
+    assert [(t["name"], t["members"]) for t in mine] == [("data-science", ["alice", "bob"])]
+    everything = hub.api("GET", "teams", user="admin").json()["items"]
+    assert {t["name"] for t in everything} == {"data-science", "ml-platform"}
+
+
+def test_a_user_of_another_team_is_refused(hub: Hub) -> None:
+    assert_json_error(
+        hub.api("GET", "teams/ml-platform", user="alice"), 403, "not a member of team"
+    )
+    assert_json_error(
+        hub.api("PATCH", "teams/ml-platform", user="alice", json={"description": "mine now"}),
+        403,
+    )
+    assert hub.api("GET", "teams/ml-platform", user="carol").status_code == 200
+
+
+def test_unknown_team_is_404(hub: Hub) -> None:
+    assert_json_error(hub.api("GET", "teams/no-such-team", user="admin"), 404, "No team named")
+
+
+def test_only_admins_change_team_settings(hub: Hub) -> None:
+    assert_json_error(
+        hub.api("PATCH", "teams/data-science", user="alice", json={"description": "x"}),
+        403,
+        "Only hub admins",
+    )
+    r = hub.api(
+        "PATCH", "teams/data-science", user="admin", json={"description": "Forecasting models"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["description"] == "Forecasting models"
+    assert hub.api("GET", "teams/data-science", user="alice").json()["description"] == (
+        "Forecasting models"
+    )
+    me = hub.api("GET", "me", user="alice").json()
+    assert me["teams"] == [{"name": "data-science", "description": "Forecasting models"}]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "JSON object is required"),
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"description": 5}', "must be a string"),
+        (b'{"colour": "red"}', "Unknown team field"),
+        (b'{"description": "' + b"x" * 2001 + b'"}', "longer than 2000"),
+    ],
+)
+def test_bad_team_update_is_400(hub: Hub, body: bytes, message: str) -> None:
+    r = hub.api(
+        "PATCH",
+        "teams/data-science",
+        user="admin",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert_json_error(r, 400, message)
+
+
+def test_request_body_over_the_limit_is_413(hub: Hub) -> None:
+    big = b'{"description": "' + b"x" * (17 * 1024 * 1024) + b'"}'
+    r = hub.api("PATCH", "teams/data-science", user="admin", data=big)
+    assert_json_error(r, 413, "over the limit")
+
+
+def test_home_page_sends_browsers_to_the_hub_login(hub: Hub) -> None:
+    import requests
+
+    r = requests.get(f"{hub.url}/services/submarine/", allow_redirects=False, timeout=30)
+    assert r.status_code == 302
+    assert "/hub/api/oauth2/authorize" in r.headers["Location"]
