@@ -148,6 +148,28 @@ class Hub:
                 raise RuntimeError(f"{user}'s server did not start:\n{self.log_tail()}")
         return self.hub_api("GET", f"users/{user}").json()
 
+    def user_url(self, user: str, path: str = "") -> str:
+        return f"{self.url}/user/{user}/{path.lstrip('/')}"
+
+    def run_in_kernel(self, user: str, code: str, timeout: float = 60) -> str:
+        """Run ``code`` in a new kernel of ``user``'s server; return its output."""
+        self.spawn(user)
+        headers = {"Authorization": f"token {self.token_for(user)}"}
+        r = requests.post(self.user_url(user, "api/kernels"), headers=headers, json={}, timeout=30)
+        r.raise_for_status()
+        kernel_id = r.json()["id"]
+        try:
+            return _execute(
+                self.user_url(user, f"api/kernels/{kernel_id}/channels").replace("http", "ws", 1),
+                headers,
+                code,
+                timeout,
+            )
+        finally:
+            requests.delete(
+                self.user_url(user, f"api/kernels/{kernel_id}"), headers=headers, timeout=30
+            )
+
     def login(self, user: str, password: str = DEMO_PASSWORD) -> requests.Session:
         """Log in through the hub's login form, like a person would."""
         s = requests.Session()
@@ -162,3 +184,62 @@ class Hub:
         )
         assert r.status_code == 302, f"login failed for {user}: {r.status_code}"
         return s
+
+
+def _execute(ws_url: str, headers: dict[str, str], code: str, timeout: float) -> str:
+    """Send one execute_request over the kernel websocket and gather its output."""
+    import json
+    import uuid
+
+    import websocket
+
+    ws = websocket.create_connection(ws_url, header=headers, timeout=timeout)
+    msg_id = uuid.uuid4().hex
+    ws.send(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "session": uuid.uuid4().hex,
+                    "username": "test",
+                    "version": "5.3",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "buffers": [],
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
+            }
+        )
+    )
+    out: list[str] = []
+    replied = idle = False
+    deadline = time.monotonic() + timeout
+    try:
+        while not (replied and idle) and time.monotonic() < deadline:
+            msg = json.loads(ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                out.append("\n".join(msg["content"]["traceback"]))
+            elif kind == "execute_reply":
+                replied = True
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+    finally:
+        ws.close()
+    if not (replied and idle):
+        raise TimeoutError(f"kernel did not finish in {timeout} s; output so far: {out}")
+    return "".join(out)

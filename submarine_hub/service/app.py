@@ -34,7 +34,6 @@ from .hub import HubClient
 from .logs import configure_logging, log_request
 from .openapi import openapi_document
 
-
 # Connection-level cap. Handlers enforce ``max_body_size`` themselves with a 413;
 # endpoints that stream uploads (artifacts) may accept up to this.
 MAX_STREAMED_BODY = 64 * 1024**3

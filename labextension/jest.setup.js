@@ -1,0 +1,10 @@
+// jsdom has no DragEvent, which @lumino/dragdrop (pulled in by
+// @lumino/widgets) subclasses when it is loaded.
+if (typeof globalThis.DragEvent === 'undefined') {
+  globalThis.DragEvent = class DragEvent extends MouseEvent {
+    constructor(type, init = {}) {
+      super(type, init);
+      this.dataTransfer = init.dataTransfer || null;
+    }
+  };
+}

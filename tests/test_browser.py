@@ -1,0 +1,70 @@
+"""The JupyterLab extension in Debian's chromium, driven by Playwright, against the real hub."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .hub import DEMO_PASSWORD, Hub
+
+pytestmark = [pytest.mark.hub, pytest.mark.browser]
+
+CHROMIUM = os.environ.get("SUBMARINE_TEST_CHROMIUM", "/usr/bin/chromium")
+IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+# Without these Chromium keeps calling out to Google, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"no chromium at {CHROMIUM} (scripts/bootstrap --test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_panel(browser, hub: Hub, user: str):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(90_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", DEMO_PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user}/lab**")
+    page.click('.jp-SideBar [data-id="submarine-hub-panel"]')
+    page.wait_for_selector('[data-testid="submarine-user"]')
+    return page
+
+
+def test_panel_shows_the_user_and_their_teams(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
+    page = open_panel(browser, hub, "bob")
+    assert page.inner_text('[data-testid="submarine-user"]') == "bob"
+    teams = page.locator('[data-testid="submarine-teams"] li.jp-SubmarinePanel-team')
+    assert teams.all_inner_texts() == ["data-science", "ml-platform"]
+    assert page.locator('[data-testid="submarine-admin"]').count() == 0
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMAGES / "submarine-panel.png"))
+    page.close()
+
+
+def test_a_user_of_another_team_sees_only_their_own(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
+    page = open_panel(browser, hub, "carol")
+    teams = page.locator('[data-testid="submarine-teams"] li.jp-SubmarinePanel-team')
+    assert teams.all_inner_texts() == ["ml-platform"]
+    page.close()

@@ -1,0 +1,144 @@
+"""The metastore on SQLite and, when SUBMARINE_TEST_DB_URL is set, on PostgreSQL."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from submarine_hub.core import teams
+from submarine_hub.core.errors import Forbidden, InvalidInput, NotFound
+from submarine_hub.core.identity import Identity
+from submarine_hub.store import Database, database_urls, upgrade
+from submarine_hub.store.db import configure_engine
+from submarine_hub.store.migrate import current_revision, head_revision
+from submarine_hub.store.models import Base
+
+PG_URL = os.environ.get("SUBMARINE_TEST_DB_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'meta.sqlite'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured: set SUBMARINE_TEST_DB_URL to test on it")
+    name = f"submarine_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_urls(PG_URL)[0], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_creates_the_schema_once(db_url: str) -> None:
+    assert current_revision(db_url) is None
+    assert upgrade(db_url) == head_revision()
+    assert upgrade(db_url) == head_revision()  # a second start changes nothing
+    engine = create_engine(database_urls(db_url)[0])
+    assert "teams" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_models_and_migrations_agree(db_url: str) -> None:
+    upgrade(db_url)
+    engine = configure_engine(create_engine(database_urls(db_url)[0]))
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_concurrent_starts_migrate_once(db_url: str) -> None:
+    """Four service replicas starting together: all succeed, none races another."""
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(4, mp_context=ctx) as pool:
+        revisions = list(pool.map(upgrade, [db_url] * 4))
+    assert revisions == [head_revision()] * 4
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
+    upgrade(url)
+    engine = configure_engine(create_engine(database_urls(url)[0]))
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["mysql://x@localhost/db", "oracle://scott@host/db"])
+def test_unsupported_database_url_is_refused_with_advice(url: str) -> None:
+    with pytest.raises(ValueError, match="use sqlite:///PATH or postgresql://"):
+        database_urls(url)
+
+
+GROUPS = {"data-science": ["alice", "bob"], "ml-platform": ["bob", "carol"]}
+ALICE = Identity(name="alice", teams=frozenset({"data-science"}))
+ADMIN = Identity(name="admin", admin=True)
+
+
+async def test_team_settings_round_trip(db_url: str) -> None:
+    upgrade(db_url)
+    db = Database(db_url)
+    try:
+        async with db.session() as s:
+            assert [t.name for t in await teams.list_teams(s, ALICE, GROUPS)] == ["data-science"]
+            assert len(await teams.list_teams(s, ADMIN, GROUPS)) == 2
+            await teams.update_team(s, ADMIN, "ml-platform", {"description": "Serving"}, GROUPS)
+        async with db.session() as s:
+            view = await teams.get_team(s, ADMIN, "ml-platform", GROUPS)
+            assert view.description == "Serving"
+            assert view.members == ("bob", "carol")
+            assert view.updated_at is not None
+            await teams.update_team(s, ADMIN, "ml-platform", {"description": "Online"}, GROUPS)
+        async with db.session() as s:
+            assert (await teams.get_team(s, ADMIN, "ml-platform", GROUPS)).description == "Online"
+    finally:
+        await db.dispose()
+
+
+async def test_team_rules(db_url: str) -> None:
+    upgrade(db_url)
+    db = Database(db_url)
+    try:
+        async with db.session() as s:
+            with pytest.raises(Forbidden, match="not a member of team 'ml-platform'"):
+                await teams.get_team(s, ALICE, "ml-platform", GROUPS)
+            with pytest.raises(Forbidden, match="Only hub admins"):
+                await teams.update_team(s, ALICE, "data-science", {"description": "x"}, GROUPS)
+            with pytest.raises(NotFound):
+                await teams.get_team(s, ADMIN, "nope", GROUPS)
+            with pytest.raises(InvalidInput, match="Unknown team field"):
+                await teams.update_team(s, ADMIN, "data-science", {"owner": "me"}, GROUPS)
+    finally:
+        await db.dispose()
+
+
+async def test_a_failed_transaction_leaves_nothing(db_url: str) -> None:
+    upgrade(db_url)
+    db = Database(db_url)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.session() as s:
+                await teams.update_team(s, ADMIN, "data-science", {"description": "v1"}, GROUPS)
+                raise RuntimeError("crash before commit")
+        async with db.session() as s:
+            assert (await teams.get_team(s, ADMIN, "data-science", GROUPS)).description == ""
+    finally:
+        await db.dispose()
