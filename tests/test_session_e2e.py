@@ -76,7 +76,8 @@ def test_cli_and_sdk_work_inside_the_session_without_configuration(hub: Hub) -> 
         "alice",
         "import os, shutil, subprocess\n"
         "print('url', os.environ['SUBMARINE_API_URL'])\n"
-        "p = subprocess.run([shutil.which('submarine'), 'whoami'], capture_output=True, text=True)\n"
+        "cli = [shutil.which('submarine'), 'whoami']\n"
+        "p = subprocess.run(cli, capture_output=True, text=True)\n"
         "print(p.returncode, p.stdout, p.stderr)\n"
         "from submarine_hub import SubmarineClient\n"
         "print('sdk', SubmarineClient().me()['teams'])\n",
