@@ -154,3 +154,26 @@ def test_home_page_sends_browsers_to_the_hub_login(hub: Hub) -> None:
     r = requests.get(f"{hub.url}/services/submarine/", allow_redirects=False, timeout=30)
     assert r.status_code == 302
     assert "/hub/api/oauth2/authorize" in r.headers["Location"]
+
+
+def test_browser_login_reaches_the_service_through_hub_oauth(hub: Hub) -> None:
+    s = hub.login("carol")
+    r = s.get(f"{hub.url}/services/submarine/", timeout=30)  # follows the OAuth dance
+    assert r.status_code == 200, r.text
+    assert "Signed in as <strong>carol</strong>" in r.text
+    assert "ml-platform" in r.text
+    # the service's OAuth cookie now authenticates API calls too
+    me = s.get(hub.api_url("me"), timeout=30).json()
+    assert me["name"] == "carol"
+    # a write with the cookie but without the xsrf token is not authenticated
+    r = s.patch(hub.api_url("teams/ml-platform"), json={"description": "x"}, timeout=30)
+    assert_json_error(r, 401, "Authentication required")
+    # with it, the write is authenticated (and refused: carol is no admin)
+    xsrf = s.cookies.get("_xsrf", path="/services/submarine/")
+    r = s.patch(
+        hub.api_url("teams/ml-platform"),
+        json={"description": "x"},
+        headers={"X-XSRFToken": xsrf},
+        timeout=30,
+    )
+    assert_json_error(r, 403, "Only hub admins")
