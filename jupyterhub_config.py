@@ -8,6 +8,7 @@ variables (see "Configuration" in the README); put further settings in
 """
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -55,8 +56,14 @@ c.JupyterHub.load_groups = {team: {"users": users} for team, users in DEMO_TEAMS
 # --- sessions ---------------------------------------------------------------------------
 c.JupyterHub.spawner_class = env("SUBMARINE_SPAWNER", "submarine-local")
 c.Spawner.default_url = "/lab"
+# building a session's environment the first time happens during the spawn
+c.Spawner.start_timeout = int(env("SUBMARINE_START_TIMEOUT", "900"))
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.submarine_api_url = SERVICE_API_URL
+# The spawner admits sessions with the platform (quota, environment, credentials) as
+# the "submarine-spawner" service below; a fresh token at every hub start.
+SPAWNER_TOKEN = env("SUBMARINE_SPAWNER_TOKEN") or secrets.token_hex(32)
+c.Spawner.submarine_token = SPAWNER_TOKEN
 c.SubmarineLocalSpawner.home_dir_template = str(DATA_DIR / "home" / "{username}")
 # The session's token may call the platform service as its user.
 c.Spawner.server_token_scopes = [
@@ -80,14 +87,26 @@ c.JupyterHub.services = [
             f"--SubmarineService.data_dir={DATA_DIR}",
             f"--SubmarineService.log_style={env('SUBMARINE_LOG_STYLE', 'json')}",
         ],
-    }
+    },
+    {"name": "submarine-spawner", "api_token": SPAWNER_TOKEN},
 ]
+c.JupyterHub.custom_scopes = {
+    "custom:submarine:sessions": {
+        "description": "Admit notebook sessions against team quotas and receive their credentials",
+    },
+}
 c.JupyterHub.load_roles = [
     {
         "name": "submarine-service",
         "description": "What the submarine service reads from the hub: users and teams",
         "scopes": ["list:users", "read:users", "list:groups", "read:groups"],
         "services": ["submarine"],
+    },
+    {
+        "name": "submarine-spawner",
+        "description": "What JupyterHub's spawner does on the platform",
+        "scopes": ["custom:submarine:sessions", "access:services!service=submarine"],
+        "services": ["submarine-spawner"],
     },
     {
         # the default user role plus access to the platform service

@@ -33,6 +33,7 @@ class Hub:
     url: str = ""
     service_url: str = ""
     admin_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    spawner_token: str = field(default_factory=lambda: secrets.token_hex(16))
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _tokens: dict[str, str] = field(default_factory=dict)
@@ -54,6 +55,7 @@ class Hub:
             SUBMARINE_DEMO_PASSWORD=DEMO_PASSWORD,
             SUBMARINE_DEMO_ADMIN_PASSWORD=DEMO_ADMIN_PASSWORD,
             SUBMARINE_TEST_ADMIN_TOKEN=self.admin_token,
+            SUBMARINE_SPAWNER_TOKEN=self.spawner_token,
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         )
         for var in ("SUBMARINE_API_URL", "SUBMARINE_TOKEN", "JUPYTERHUB_API_TOKEN"):
@@ -130,23 +132,65 @@ class Hub:
             headers["Authorization"] = f"token {self.token_for(user)}"
         return requests.request(method, self.api_url(path), headers=headers, timeout=30, **kw)
 
-    def spawn(self, user: str, timeout: float = 90) -> dict[str, Any]:
-        """Start ``user``'s default server once per hub; return the user model."""
+    def spawn(
+        self, user: str, options: dict[str, Any] | None = None, timeout: float = 300
+    ) -> dict[str, Any]:
+        """Start ``user``'s default server once per hub; return the user model.
+
+        ``options`` are the spawn form's choices (team, environment).
+        """
         if user not in self._spawned:
             self.token_for(user)  # creates the user
-            r = self.hub_api("POST", f"users/{user}/server")
+            r = self.hub_api("POST", f"users/{user}/server", json=options or {})
             assert r.status_code in (201, 202, 400), r.text  # 400: already running
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                model = self.hub_api("GET", f"users/{user}").json()
-                server = model.get("servers", {}).get("")
-                if server and server.get("ready"):
-                    self._spawned.add(user)
-                    break
-                time.sleep(0.5)
-            else:
-                raise RuntimeError(f"{user}'s server did not start:\n{self.log_tail()}")
+            self.wait_ready(user, timeout)
+            self._spawned.add(user)
         return self.hub_api("GET", f"users/{user}").json()
+
+    def wait_ready(self, user: str, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.hub_api("GET", f"users/{user}").json()
+            server = model.get("servers", {}).get("")
+            if server and server.get("ready"):
+                return
+            if not server:
+                raise RuntimeError(
+                    f"{user}'s server failed to start: {self.spawn_failure(user)}\n"
+                    f"{self.log_tail()}"
+                )
+            time.sleep(0.5)
+        raise RuntimeError(f"{user}'s server did not start:\n{self.log_tail()}")
+
+    def spawn_failure(self, user: str) -> str:
+        """The message of the last spawn's failure, as the spawn page shows it."""
+        r = self.hub_api("GET", f"users/{user}/server/progress", stream=True)
+        message = ""
+        for line in r.iter_lines(decode_unicode=True):
+            if line and line.startswith("data:"):
+                import json
+
+                event = json.loads(line[5:])
+                message = event.get("message", message)
+                if event.get("failed") or event.get("ready"):
+                    break
+        r.close()
+        return message
+
+    def stop_server(self, user: str) -> None:
+        r = self.hub_api("DELETE", f"users/{user}/server")
+        assert r.status_code in (202, 204, 400), r.text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not self.hub_api("GET", f"users/{user}").json().get("servers"):
+                break
+            time.sleep(0.3)
+        self._spawned.discard(user)
+
+    def platform(self, method: str, path: str, token: str, **kw: Any) -> requests.Response:
+        """Call the platform API with a raw token (for the spawner's token)."""
+        headers = {"Authorization": f"token {token}", **kw.pop("headers", {})}
+        return requests.request(method, self.api_url(path), headers=headers, timeout=60, **kw)
 
     def user_url(self, user: str, path: str = "") -> str:
         return f"{self.url}/user/{user}/{path.lstrip('/')}"

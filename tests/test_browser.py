@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,9 @@ def open_panel(browser, hub: Hub, user: str):  # type: ignore[no-untyped-def]
     page.fill("#username_input", user)
     page.fill("#password_input", DEMO_PASSWORD)
     page.click("#login_submit")
+    page.wait_for_url(re.compile(rf".*/(hub/spawn|user/{user}/lab).*"))
+    if page.locator("#spawn_form").count():  # the spawn options form: keep its first choices
+        page.click('#spawn_form button[type="submit"]')
     page.wait_for_url(f"**/user/{user}/lab**")
     page.click('.jp-SideBar [data-id="submarine-hub-panel"]')
     page.wait_for_selector('[data-testid="submarine-user"]')

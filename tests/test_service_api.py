@@ -7,7 +7,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from submarine_hub.service.handlers.api import API_HANDLERS
+from submarine_hub.service.handlers import API_ROUTES
 
 from .hub import Hub
 
@@ -37,7 +37,7 @@ def test_openapi_is_valid_and_lists_every_endpoint(hub: Hub) -> None:
     spec = hub.api("GET", "openapi.json").json()
     validate(spec)
     assert spec["servers"] == [{"url": "/services/submarine/api/v1"}]
-    routes = {(h.path, m) for h in API_HANDLERS for m in HTTP_METHODS if m in h.__dict__}
+    routes = {(h.path, m) for h in API_ROUTES for m in HTTP_METHODS if m in h.__dict__}
     documented = {
         (path, m) for path, item in spec["paths"].items() for m in HTTP_METHODS if m in item
     }

@@ -14,10 +14,15 @@ from .hub import Hub
 pytestmark = pytest.mark.hub
 
 
-def open_lab(hub: Hub, user: str, timeout: float = 90) -> tuple[requests.Session, str]:
+def open_lab(
+    hub: Hub, user: str, options: dict[str, str] | None = None, timeout: float = 90
+) -> tuple[requests.Session, str]:
     """Log in through the form, ask for a server, wait until JupyterLab's page loads."""
     s = hub.login(user)
-    s.get(f"{hub.url}/hub/spawn", timeout=30)
+    r = s.get(f"{hub.url}/hub/spawn", timeout=30)
+    if 'id="spawn_form"' in r.text:  # the spawn options form: submit its choices
+        xsrf = s.cookies.get("_xsrf", path="/hub/")
+        s.post(f"{hub.url}/hub/spawn", data={"_xsrf": xsrf, **(options or {})}, timeout=30)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         r = s.get(hub.user_url(user, "lab"), timeout=30)

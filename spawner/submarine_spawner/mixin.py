@@ -1,19 +1,45 @@
-"""What every Submarine spawner adds to a session, whatever runs it."""
+"""What every Submarine spawner does, whatever runs the session.
+
+Before a session starts the spawner asks the platform service to admit it
+(``POST /sessions``): the service checks the team, the environment and the team's
+quota atomically and answers a :class:`SessionGrant` (team, environment, resources,
+credentials). The spawner waits for the environment to be built, reporting progress
+on the spawn page, then starts the session with what the grant says. On stop it
+releases the quota (``DELETE /sessions/<id>``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
-from traitlets import Unicode, default
+import httpx
+from tornado import web
+from traitlets import Float, Unicode, default
 from traitlets.config import Configurable
+
+from .grant import SessionGrant
+
+
+class SpawnRefused(web.HTTPError):
+    """The platform refused the session; JupyterHub shows the message to the user."""
+
+    def __init__(self, message: str, status_code: int = 403) -> None:
+        super().__init__(status_code, "%s", message)
+        self.jupyterhub_message = message
+
+    def __str__(self) -> str:
+        return self.jupyterhub_message
 
 
 class SubmarineSpawnerMixin(Configurable):
-    """Connects a session to the platform: ``SUBMARINE_API_URL`` in its environment."""
+    """Connects a session to the platform: team, environment, quota and credentials."""
 
     submarine_api_url = Unicode(
-        help="""The platform API as sessions reach it, e.g.
+        help="""The platform API as sessions and the hub reach it, e.g.
         ``http://127.0.0.1:10101/services/submarine/api/v1``.
 
         Sessions find it in $SUBMARINE_API_URL; the SDK, CLI and server extension
@@ -25,8 +51,221 @@ class SubmarineSpawnerMixin(Configurable):
     def _default_submarine_api_url(self) -> str:
         return os.environ.get("SUBMARINE_API_URL", "")
 
+    submarine_token = Unicode(
+        help="""The hub-side token the spawner admits sessions with: a token of a JupyterHub
+        service whose role has the scope ``custom:submarine:sessions``.
+        Default: $SUBMARINE_SPAWNER_TOKEN.""",
+    ).tag(config=True)
+
+    @default("submarine_token")
+    def _default_submarine_token(self) -> str:
+        return os.environ.get("SUBMARINE_SPAWNER_TOKEN", "")
+
+    environment_build_timeout = Float(
+        1800, help="Seconds to wait for a session's environment to be built."
+    ).tag(config=True)
+
+    grant: SessionGrant | None = None
+    _submarine_session_id: str = ""
+    _events: list[dict[str, Any]]
+
+    # --- the platform's API ------------------------------------------------------------
+    async def _platform(self, method: str, path: str, **kw: Any) -> Any:
+        if not (self.submarine_api_url and self.submarine_token):
+            raise SpawnRefused(
+                "This hub is not connected to the Submarine platform service "
+                "(set c.Spawner.submarine_api_url and c.Spawner.submarine_token).",
+                503,
+            )
+        headers = {"Authorization": f"token {self.submarine_token}"}
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                resp = await http.request(
+                    method, f"{self.submarine_api_url.rstrip('/')}/{path}", headers=headers, **kw
+                )
+        except httpx.HTTPError as e:
+            raise SpawnRefused(f"The Submarine platform service cannot be reached: {e}", 503) from e
+        if resp.status_code >= 400:
+            try:
+                message = resp.json()["message"]
+            except (ValueError, KeyError):
+                message = resp.text[:300]
+            raise SpawnRefused(message, resp.status_code if resp.status_code < 500 else 503)
+        return resp.json() if resp.content else None
+
+    # --- the spawn form ------------------------------------------------------------------
+    @default("options_form")
+    def _default_options_form(self) -> Any:
+        return type(self).render_options_form
+
+    @staticmethod
+    async def render_options_form(spawner: Any) -> str:
+        """Team and environment choices; nothing to ask for one team without environments."""
+        options = await spawner._platform("GET", f"spawn-options/{spawner.user.name}")
+        teams: list[str] = options["teams"]
+        envs: list[dict[str, Any]] = options["environments"]
+        if len(teams) <= 1 and not envs:
+            return ""
+        parts = []
+        if len(teams) > 1:
+            choices = "".join(
+                f'<option value="{html.escape(t)}">{html.escape(t)}</option>' for t in teams
+            )
+            parts.append(
+                '<div class="form-group mb-3"><label for="submarine-team" class="form-label">'
+                "Team</label>"
+                f'<select class="form-select form-control" id="submarine-team" name="team">'
+                f"{choices}</select></div>"
+            )
+        if envs:
+            groups: dict[str, list[str]] = {}
+            for e in envs:
+                label = e["name"] + (f" — {e['description']}" if e["description"] else "")
+                groups.setdefault(e["team"] or "Global", []).append(
+                    f'<option value="{html.escape(e["ref"])}">{html.escape(label)}</option>'
+                )
+            body = "".join(
+                f'<optgroup label="{html.escape(g)}">{"".join(o)}</optgroup>'
+                for g, o in groups.items()
+            )
+            parts.append(
+                '<div class="form-group mb-3"><label for="submarine-environment" '
+                'class="form-label">Environment</label>'
+                '<select class="form-select form-control" id="submarine-environment" '
+                'name="environment"><option value="">The hub\'s default Python</option>'
+                f"{body}</select></div>"
+            )
+        return "\n".join(parts)
+
+    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+        return {
+            key: formdata[key][0]
+            for key in ("team", "environment")
+            if formdata.get(key) and formdata[key][0]
+        }
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def _event(self, progress: int, message: str) -> None:
+        self._events.append({"progress": progress, "message": message})
+
+    async def admit(self) -> SessionGrant:
+        """Ask the platform to admit this session; wait for its environment to be built."""
+        self._events = []
+        opts = self.user_options or {}
+        self._event(5, "Checking your team's quota")
+        data = await self._platform(
+            "POST",
+            "sessions",
+            json={
+                "user": self.user.name,
+                "server_name": self.name,
+                "team": opts.get("team"),
+                "environment": opts.get("environment"),
+            },
+        )
+        self._submarine_session_id = str(data["id"])
+        try:
+            data = await self._wait_for_environment(data)
+        except BaseException:
+            await self._release()
+            raise
+        return SessionGrant.from_json(data)
+
+    async def _wait_for_environment(self, data: dict[str, Any]) -> dict[str, Any]:
+        env = data.get("environment")
+        if not env:
+            return data
+        ref = env["ref"]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.environment_build_timeout
+        last = None
+        while True:
+            build = data["environment"]["build"]
+            if build["state"] == "ready":
+                self._event(40, f"Environment {ref} is ready")
+                return data
+            if build["state"] == "failed":
+                raise SpawnRefused(
+                    f"Building environment {ref} failed: {build.get('error') or 'see its log'}. "
+                    f"Its build log: submarine env build {ref} --log"
+                )
+            step = build.get("step") or build["state"]
+            if step != last:
+                pct = 10 + int(30 * float(build.get("progress") or 0))
+                self._event(pct, f"Building environment {ref}: {step}")
+                last = step
+            if loop.time() > deadline:
+                raise SpawnRefused(f"Environment {ref} was not built in time.")
+            await asyncio.sleep(1)
+            data = await self._platform("GET", f"sessions/{self._submarine_session_id}")
+
+    async def _release(self, session_id: str | None = None) -> None:
+        """Give the session's quota back to its team."""
+        session_id = session_id or self._submarine_session_id
+        if not session_id:
+            return
+        self.log.info("Releasing Submarine session %s of %s", session_id, self._log_name)
+        try:
+            await self._platform("DELETE", f"sessions/{session_id}")
+        except SpawnRefused as e:
+            self.log.warning("Could not release Submarine session %s: %s", session_id, e)
+        if self._submarine_session_id == session_id:
+            self._submarine_session_id = ""
+
+    async def start(self) -> Any:
+        self.grant = await self.admit()
+        try:
+            self.apply_grant(self.grant)
+            return await super().start()  # type: ignore[misc]
+        except BaseException:
+            await self._release()
+            raise
+
+    def apply_grant(self, grant: SessionGrant) -> None:
+        """Turn the grant's resources into the spawner's limits; subclasses add the rest."""
+        res = grant.resources
+        if res.cpu is not None:
+            self.cpu_limit = self.cpu_guarantee = res.cpu
+        if res.memory is not None:
+            self.mem_limit = self.mem_guarantee = res.memory
+
+    async def stop(self, now: bool = False) -> None:
+        # read it first: a spawner's poll() clears its state once the process is gone
+        session_id = self._submarine_session_id
+        await super().stop(now=now)  # type: ignore[misc]
+        await self._release(session_id)
+
+    async def progress(self) -> AsyncIterator[dict[str, Any]]:
+        sent = 0
+        while True:
+            events = getattr(self, "_events", [])
+            while sent < len(events):
+                yield events[sent]
+                sent += 1
+            if self.grant is not None and sent >= len(events):
+                break
+            await asyncio.sleep(0.5)
+        async for event in super().progress():  # type: ignore[misc]
+            yield event
+
     def get_env(self) -> dict[str, Any]:
         env = super().get_env()  # type: ignore[misc]
         if self.submarine_api_url:
             env["SUBMARINE_API_URL"] = self.submarine_api_url
+        if self.grant is not None:
+            env.update(self.grant.env)
         return env
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()  # type: ignore[misc]
+        if self._submarine_session_id:
+            state["submarine_session_id"] = self._submarine_session_id
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)  # type: ignore[misc]
+        self._submarine_session_id = state.get("submarine_session_id", "")
+
+    def clear_state(self) -> None:
+        super().clear_state()  # type: ignore[misc]
+        self._submarine_session_id = ""

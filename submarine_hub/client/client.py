@@ -45,6 +45,11 @@ def _decode(resp: httpx.Response) -> Any:
     return resp.json()
 
 
+def env_path(ref: str) -> str:
+    """``team/name`` -> ``team/name``; a bare ``name`` is a global environment."""
+    return ref if "/" in ref else f"_global/{ref}"
+
+
 class _Base:
     def __init__(
         self,
@@ -95,7 +100,85 @@ class SubmarineClient(_Base):
         return self.request("GET", "teams")["items"]
 
     def team(self, name: str) -> dict[str, Any]:
+        """A team with its members, effective quota and current usage."""
         return self.request("GET", f"teams/{name}")
+
+    def update_team(self, name: str, **changes: Any) -> dict[str, Any]:
+        """Admins: ``update_team("ml", quota={"max_sessions": 3}, description="...")``."""
+        return self.request("PATCH", f"teams/{name}", json=changes)
+
+    # --- environments ----------------------------------------------------------------
+    def environments(self, team: str | None = None) -> list[dict[str, Any]]:
+        params = {"team": team} if team else None
+        return self.request("GET", "environments", params=params)["items"]
+
+    def environment(self, ref: str) -> dict[str, Any]:
+        """``ref`` is ``team/name``, ``_global/name`` or a bare global name."""
+        return self.request("GET", f"environments/{env_path(ref)}")
+
+    def create_environment(self, name: str, team: str | None = None, **fields: Any) -> dict:
+        return self.request("POST", "environments", json={"name": name, "team": team, **fields})
+
+    def update_environment(self, ref: str, **fields: Any) -> dict[str, Any]:
+        return self.request("PATCH", f"environments/{env_path(ref)}", json=fields)
+
+    def delete_environment(self, ref: str) -> None:
+        self.request("DELETE", f"environments/{env_path(ref)}")
+
+    def environment_build(self, ref: str, log: bool = False) -> dict[str, Any]:
+        params = {"log": "1"} if log else None
+        return self.request("GET", f"environments/{env_path(ref)}/build", params=params)
+
+    def build_environment(
+        self, ref: str, wait: bool = True, on_progress: Any = None, poll: float = 1.0
+    ) -> dict[str, Any]:
+        """Build ``ref`` (once); with ``wait``, until ready or failed."""
+        import time
+
+        status = self.request("POST", f"environments/{env_path(ref)}/build")
+        while wait and status["state"] in ("pending", "building"):
+            if on_progress:
+                on_progress(status)
+            time.sleep(poll)
+            status = self.environment_build(ref)
+        if on_progress:
+            on_progress(status)
+        return status
+
+    # --- credentials -------------------------------------------------------------------
+    def credentials(self) -> list[dict[str, Any]]:
+        """Names and metadata only; values never come back."""
+        return self.request("GET", "credentials")["items"]
+
+    def add_credential(
+        self,
+        name: str,
+        value: str | bytes,
+        *,
+        kind: str = "env",
+        target: str | None = None,
+        owner_kind: str = "user",
+        owner: str | None = None,
+    ) -> dict[str, Any]:
+        import base64
+
+        body: dict[str, Any] = {"name": name, "kind": kind, "owner_kind": owner_kind}
+        if target:
+            body["target"] = target
+        if owner:
+            body["owner"] = owner
+        if isinstance(value, bytes):
+            body["value_base64"] = base64.b64encode(value).decode()
+        else:
+            body["value"] = value
+        return self.request("POST", "credentials", json=body)
+
+    def delete_credential(self, name: str, *, owner_kind: str = "user", owner: str = "") -> None:
+        owner = owner or (self.me()["name"] if owner_kind == "user" else "")
+        self.request("DELETE", f"credentials/{owner_kind}/{owner}/{name}")
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return self.request("GET", "sessions")["items"]
 
     def close(self) -> None:
         self._http.close()

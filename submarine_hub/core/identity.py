@@ -31,6 +31,10 @@ class Identity:
             scopes=frozenset(model.get("scopes") or ()),
         )
 
+    def without_admin(self) -> Identity:
+        """The same person seen as a plain member (what they can use, not administer)."""
+        return Identity(self.name, self.kind, False, self.teams, self.scopes)
+
     def is_member(self, team: str) -> bool:
         return team in self.teams
 

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..store.models import Team
 from .errors import Forbidden, InvalidInput, NotFound
 from .identity import Identity
+from .quotas import Quota, Usage, effective_quota, parse_quota_changes
+from .sessions import lock_team, usage_of
 
 MAX_DESCRIPTION = 2000
 
@@ -22,14 +24,21 @@ class TeamView:
     description: str
     members: tuple[str, ...]
     updated_at: datetime | None
+    quota: Quota | None = None
+    usage: Usage | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "members": list(self.members),
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
+        if self.quota is not None:
+            out["quota"] = self.quota.to_json()
+        if self.usage is not None:
+            out["usage"] = self.usage.to_json()
+        return out
 
 
 def check_can_read(identity: Identity, team: str, hub_groups: dict[str, list[str]]) -> None:
@@ -60,10 +69,22 @@ async def list_teams(
 
 
 async def get_team(
-    session: AsyncSession, identity: Identity, name: str, hub_groups: dict[str, list[str]]
+    session: AsyncSession,
+    identity: Identity,
+    name: str,
+    hub_groups: dict[str, list[str]],
+    quota_defaults: dict[str, Any] | None = None,
 ) -> TeamView:
+    """One team, with its effective quota and current usage."""
     check_can_read(identity, name, hub_groups)
-    return _view(name, await session.get(Team, name), hub_groups[name])
+    row = await session.get(Team, name)
+    return _view(
+        name,
+        row,
+        hub_groups[name],
+        quota=effective_quota(quota_defaults or {}, row.quota if row else None),
+        usage=await usage_of(session, name),
+    )
 
 
 async def update_team(
@@ -72,33 +93,46 @@ async def update_team(
     name: str,
     changes: dict[str, Any],
     hub_groups: dict[str, list[str]],
+    quota_defaults: dict[str, Any] | None = None,
 ) -> TeamView:
     """Admins change a team's platform settings."""
     check_can_read(identity, name, hub_groups)
     if not identity.admin:
         raise Forbidden("Only hub admins can change team settings.")
-    unknown = set(changes) - {"description"}
+    unknown = set(changes) - {"description", "quota"}
     if unknown:
         raise InvalidInput(f"Unknown team field(s): {', '.join(sorted(unknown))}.")
+    if not changes:
+        raise InvalidInput("Nothing to change: give 'description' and/or 'quota'.")
     description = changes.get("description")
-    if not isinstance(description, str):
-        raise InvalidInput("'description' must be a string.")
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"'description' is longer than {MAX_DESCRIPTION} characters.")
-    row = await session.get(Team, name)
-    if row is None:
-        row = Team(name=name, description=description)
-        session.add(row)
-    else:
+    if description is not None:
+        if not isinstance(description, str):
+            raise InvalidInput("'description' must be a string.")
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidInput(f"'description' is longer than {MAX_DESCRIPTION} characters.")
+    quota = parse_quota_changes(changes["quota"]) if "quota" in changes else None
+    row = await lock_team(session, name)
+    if description is not None:
         row.description = description
+    if quota is not None:
+        merged = {**(row.quota or {}), **quota}
+        row.quota = {k: v for k, v in merged.items() if v is not None}
     await session.flush()
-    return _view(name, row, hub_groups[name])
+    return await get_team(session, identity, name, hub_groups, quota_defaults)
 
 
-def _view(name: str, row: Team | None, members: list[str]) -> TeamView:
+def _view(
+    name: str,
+    row: Team | None,
+    members: list[str],
+    quota: Quota | None = None,
+    usage: Usage | None = None,
+) -> TeamView:
     return TeamView(
         name=name,
         description=row.description if row else "",
         members=tuple(sorted(members)),
         updated_at=row.updated_at if row else None,
+        quota=quota,
+        usage=usage,
     )

@@ -21,13 +21,16 @@ from urllib.parse import urlparse
 from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
-from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, Unicode, default
 from traitlets.config import Application
 
 from .. import __version__
+from ..core.crypto import KEY_ENV, Crypt
+from ..core.quotas import parse_quota_changes
 from ..store import Database, upgrade
+from .builds import BuildManager
 from .context import ServiceContext
-from .handlers.api import API_HANDLERS
+from .handlers import API_ROUTES
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
 from .hub import HubClient
@@ -128,6 +131,56 @@ class SubmarineService(Application):
         "json", help="Log format: 'json' (one JSON object per line) or 'text'."
     ).tag(config=True)
 
+    default_quota = Dict(
+        {},
+        help="""Quota of every team unless an admin overrides it (missing limits: none).
+
+        Keys: max_sessions, max_cpu_per_session, max_memory_per_session (bytes or "4G"),
+        max_gpus_per_session, max_cpu_total, max_memory_total, max_gpus_total,
+        max_running_experiments. Example::
+
+            c.SubmarineService.default_quota = {"max_sessions": 10, "max_gpus_total": 2}
+        """,
+    ).tag(config=True)
+
+    crypt_key = Unicode(
+        help=f"""Keys that encrypt credentials at rest: ``;``-separated 32-byte keys, hex or
+        base64 (``openssl rand -hex 32``); the first encrypts, all decrypt.
+
+        Default: ${KEY_ENV}, else $JUPYTERHUB_CRYPT_KEY, else a key generated once into
+        ``data_dir/submarine_crypt_key`` (fine on one machine; set {KEY_ENV} elsewhere).""",
+    ).tag(config=True)
+
+    @default("crypt_key")
+    def _default_crypt_key(self) -> str:
+        for var in (KEY_ENV, "JUPYTERHUB_CRYPT_KEY"):
+            if os.environ.get(var):
+                return os.environ[var]
+        path = Path(self.data_dir, "submarine_crypt_key")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex())
+            self.log.warning(
+                "generated a credentials key in %s; set %s in production", path, KEY_ENV
+            )
+        return path.read_text().strip()
+
+    environments_dir = Unicode(
+        help="Where the local backend builds environment profiles. Default: data_dir/envs."
+    ).tag(config=True)
+
+    @default("environments_dir")
+    def _default_environments_dir(self) -> str:
+        return str(Path(self.data_dir, "envs"))
+
+    build_environments = Bool(
+        True,
+        help="""Build environment profiles as local virtual environments (local backend).
+        Turn off on Kubernetes, where a profile's image is used instead.""",
+    ).tag(config=True)
+
     migrate = Bool(
         True, help="Apply metastore migrations (under a lock) when the service starts."
     ).tag(config=True)
@@ -144,7 +197,7 @@ class SubmarineService(Application):
         prefix = self.service_prefix
         api = prefix + "api/v1"
         hub_auth = HubOAuth(api_token=self.api_token, cache_max_age=60)
-        handlers: list[tuple[str, Any]] = [(api + route_pattern(h.path), h) for h in API_HANDLERS]
+        handlers: list[tuple[str, Any]] = [(api + route_pattern(h.path), h) for h in API_ROUTES]
         handlers += [
             (prefix + "oauth_callback", OAuthCallbackHandler),
             (prefix.rstrip("/") + "/?", HomeHandler),
@@ -168,7 +221,14 @@ class SubmarineService(Application):
             self.log.info("metastore ready", extra={"revision": revision})
         db = Database(self.db_url)
         hub = HubClient(self.hub_api_url, self.api_token, cache_seconds=self.hub_cache_seconds)
-        context = ServiceContext(db=db, hub=hub, openapi=openapi_document(self.service_prefix))
+        context = ServiceContext(
+            db=db,
+            hub=hub,
+            openapi=openapi_document(self.service_prefix),
+            crypt=Crypt(self.crypt_key),
+            builds=BuildManager(Path(self.environments_dir), enabled=self.build_environments),
+            quota_defaults=parse_quota_changes(self.default_quota),
+        )
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)

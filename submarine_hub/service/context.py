@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.crypto import Crypt
+from ..core.errors import InvalidInput, NotFound
 from ..core.identity import Identity
 from ..store import Database
+from .builds import BuildManager
 from .hub import HubClient
 
 
@@ -15,6 +18,22 @@ class ServiceContext:
     db: Database
     hub: HubClient
     openapi: dict[str, Any]
+    crypt: Crypt
+    builds: BuildManager
+    quota_defaults: dict[str, Any]
+
+    async def user_identity(self, name: Any) -> Identity:
+        """A hub user by name, with their current teams and admin flag."""
+        if not isinstance(name, str) or not name:
+            raise InvalidInput("'user' must name a hub user.")
+        user = await self.hub.user(name)
+        if user is None:
+            raise NotFound(f"No hub user named {name!r}.")
+        return Identity(
+            name=name,
+            admin=bool(user.get("admin")),
+            teams=frozenset(user.get("groups") or ()),
+        )
 
     async def identity_for(self, model: dict[str, Any]) -> Identity:
         """Enrich the hub's model of the caller with its current groups and admin flag."""

@@ -1,0 +1,6 @@
+"""Tornado handlers of the service; ``API_ROUTES`` lists every ``api/v1`` handler."""
+
+from .api import API_HANDLERS
+from .platform import PLATFORM_HANDLERS
+
+API_ROUTES = [*API_HANDLERS, *PLATFORM_HANDLERS]

@@ -63,7 +63,7 @@ class TeamHandler(BaseHandler):
         identity = await self.identity()
         groups = await self.core.hub_groups()
         async with self.core.db.session() as session:
-            found = await teams.get_team(session, identity, team, groups)
+            found = await teams.get_team(session, identity, team, groups, self.core.quota_defaults)
         self.write_json(found.to_json())
 
     async def patch(self, team: str) -> None:
@@ -71,7 +71,9 @@ class TeamHandler(BaseHandler):
         body = self.get_json_body()
         groups = await self.core.hub_groups()
         async with self.core.db.session() as session:
-            found = await teams.update_team(session, identity, team, body, groups)
+            found = await teams.update_team(
+                session, identity, team, body, groups, self.core.quota_defaults
+            )
         self.write_json(found.to_json())
 
 

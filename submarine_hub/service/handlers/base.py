@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -62,6 +64,13 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
 
     _body: bytearray
     _body_overflow = False
+    _deferred_error: BaseException | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for method in ("post", "put", "patch", "delete"):
+            if method in cls.__dict__:
+                setattr(cls, method, _after_body(cls.__dict__[method]))
 
     path: ClassVar[str] = ""
     public: ClassVar[bool] = False
@@ -106,6 +115,19 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         length = self.request.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > self.max_body_size:
             self._body_overflow = True
+        try:
+            await self._authenticate()
+        except Exception as e:
+            if not self._expects_body():
+                raise
+            # answer once the body is drained: an early answer under the proxy is a 503
+            self._deferred_error = e
+
+    def _expects_body(self) -> bool:
+        headers = self.request.headers
+        return headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
+
+    async def _authenticate(self) -> None:
         model = await self.hub_auth.get_user(self, sync=False)
         self._hub_auth_user_cache = None
         if model:
@@ -161,11 +183,27 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         super().send_error(status_code, **kwargs)
 
 
+def _after_body(
+    method: Callable[..., Awaitable[None]],
+) -> Callable[..., Awaitable[None]]:
+    """Raise an error found in ``prepare`` only now that the request body is read."""
+
+    @functools.wraps(method)
+    async def wrapper(self: BaseHandler, *args: Any, **kwargs: Any) -> None:
+        if self._deferred_error is not None:
+            raise self._deferred_error
+        await method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class NotFoundHandler(BaseHandler):
     public = True
 
-    async def prepare(self) -> None:
+    async def get(self, *args: Any) -> None:
         raise web.HTTPError(404, f"No such endpoint: {self.request.path}")
+
+    post = put = patch = delete = get
 
 
 class OAuthCallbackHandler(JSONErrorsMixin, HubOAuthCallbackHandler):

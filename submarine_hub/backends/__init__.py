@@ -1,0 +1,1 @@
+"""Execution backends: where sessions, experiments and environments run."""

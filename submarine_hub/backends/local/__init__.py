@@ -1,0 +1,1 @@
+"""The local backend: processes and virtual environments on this machine."""

@@ -1,0 +1,212 @@
+"""Credentials of users and teams: stored encrypted, injected into sessions, never read back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+import re
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..store.models import Credential
+from .crypto import Crypt
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .identity import Identity
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+MAX_SIZE = 1024 * 1024
+RESERVED_ENV = ("JUPYTERHUB_", "SUBMARINE_", "JPY_")
+OWNER_KINDS = ("user", "team")
+
+
+def to_json(c: Credential) -> dict[str, Any]:
+    """Metadata only: the value never leaves the service through the API."""
+    return {
+        "owner_kind": c.owner_kind,
+        "owner": c.owner,
+        "name": c.name,
+        "kind": c.kind,
+        "target": c.target,
+        "size": c.size,
+        "created_by": c.created_by,
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+def _check_manage(identity: Identity, owner_kind: str, owner: str) -> None:
+    if identity.admin:
+        return
+    if owner_kind == "user" and owner == identity.name:
+        return
+    if owner_kind == "team":
+        raise Forbidden("Only hub admins manage team credentials.")
+    raise Forbidden("You can only manage your own credentials.")
+
+
+def _parse(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    allowed = {"owner_kind", "owner", "name", "kind", "target", "value", "value_base64"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise InvalidInput(f"Unknown credential field(s): {', '.join(sorted(unknown))}.")
+    owner_kind = data.get("owner_kind", "user")
+    if owner_kind not in OWNER_KINDS:
+        raise InvalidInput("'owner_kind' must be 'user' or 'team'.")
+    name = data.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise InvalidInput("'name' must be 1-128 letters, digits, '.', '_' or '-'.")
+    kind = data.get("kind", "env")
+    if kind not in ("env", "file"):
+        raise InvalidInput("'kind' must be 'env' (an environment variable) or 'file'.")
+    target = data.get("target") or (
+        name.upper().replace("-", "_").replace(".", "_") if kind == "env" else name
+    )
+    if not isinstance(target, str):
+        raise InvalidInput("'target' must be a string.")
+    if kind == "env":
+        if not ENV_VAR.match(target):
+            raise InvalidInput(f"'target' {target!r} is not a valid environment variable name.")
+        if target.upper().startswith(RESERVED_ENV):
+            raise InvalidInput(f"'target' {target!r} uses a name reserved by the platform.")
+    else:
+        norm = posixpath.normpath(target)
+        if norm.startswith(("/", "..")) or norm == "." or "\0" in target:
+            raise InvalidInput(
+                f"'target' {target!r} must be a relative file path inside the credentials folder."
+            )
+        target = norm
+    if ("value" in data) == ("value_base64" in data):
+        raise InvalidInput("Give exactly one of 'value' (text) or 'value_base64' (bytes).")
+    if "value" in data:
+        if not isinstance(data["value"], str):
+            raise InvalidInput("'value' must be a string.")
+        value = data["value"].encode()
+    else:
+        try:
+            value = base64.b64decode(data["value_base64"], validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise InvalidInput("'value_base64' is not valid base64.") from None
+    if len(value) > MAX_SIZE:
+        raise InvalidInput(f"A credential may hold at most {MAX_SIZE} bytes.")
+    return {
+        "owner_kind": owner_kind,
+        "owner": data.get("owner"),
+        "name": name,
+        "kind": kind,
+        "target": target,
+        "value": value,
+    }
+
+
+async def create(
+    session: AsyncSession,
+    crypt: Crypt,
+    identity: Identity,
+    data: Any,
+    hub_groups: dict[str, list[str]],
+) -> Credential:
+    v = _parse(data)
+    owner = v["owner"] or (identity.name if v["owner_kind"] == "user" else None)
+    if not isinstance(owner, str) or not owner:
+        raise InvalidInput("'owner' must name the team the credential is for.")
+    if v["owner_kind"] == "team" and owner not in hub_groups:
+        raise NotFound(f"No team named {owner!r}.")
+    _check_manage(identity, v["owner_kind"], owner)
+    existing = await session.scalar(
+        select(Credential).where(
+            Credential.owner_kind == v["owner_kind"],
+            Credential.owner == owner,
+            Credential.name == v["name"],
+        )
+    )
+    if existing is not None:
+        raise Conflict(
+            f"Credential {v['name']!r} of {v['owner_kind']} {owner!r} exists; delete it first."
+        )
+    cred = Credential(
+        owner_kind=v["owner_kind"],
+        owner=owner,
+        name=v["name"],
+        kind=v["kind"],
+        target=v["target"],
+        ciphertext=crypt.encrypt(v["value"]),
+        size=len(v["value"]),
+        created_by=identity.name,
+    )
+    session.add(cred)
+    await session.flush()
+    return cred
+
+
+async def list_visible(session: AsyncSession, identity: Identity) -> list[Credential]:
+    """Your own and your teams' credentials (metadata); every one for admins."""
+    query = select(Credential).order_by(Credential.owner_kind, Credential.owner, Credential.name)
+    if not identity.admin:
+        query = query.where(
+            or_(
+                and_(Credential.owner_kind == "user", Credential.owner == identity.name),
+                and_(Credential.owner_kind == "team", Credential.owner.in_(sorted(identity.teams))),
+            )
+        )
+    return list((await session.scalars(query)).all())
+
+
+async def delete(
+    session: AsyncSession, identity: Identity, owner_kind: str, owner: str, name: str
+) -> None:
+    if owner_kind not in OWNER_KINDS:
+        raise NotFound(f"No credential owner kind {owner_kind!r}; use 'user' or 'team'.")
+    cred = await session.scalar(
+        select(Credential).where(
+            Credential.owner_kind == owner_kind, Credential.owner == owner, Credential.name == name
+        )
+    )
+    visible = cred is not None and (
+        identity.admin
+        or (owner_kind == "user" and owner == identity.name)
+        or (owner_kind == "team" and identity.is_member(owner))
+    )
+    if not visible:
+        raise NotFound(f"No credential {name!r} of {owner_kind} {owner!r} that you can see.")
+    _check_manage(identity, owner_kind, owner)
+    await session.delete(cred)
+
+
+async def for_session(
+    session: AsyncSession, crypt: Crypt, user: str, team: str
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Decrypted env vars and files for ``user``'s session in ``team``.
+
+    The user's own credentials win over the team's when both set the same target.
+    """
+    rows = (
+        await session.scalars(
+            select(Credential)
+            .where(
+                or_(
+                    and_(Credential.owner_kind == "team", Credential.owner == team),
+                    and_(Credential.owner_kind == "user", Credential.owner == user),
+                )
+            )
+            .order_by(Credential.owner_kind)  # "team" before "user": the user's win
+        )
+    ).all()
+    env: dict[str, str] = {}
+    files: dict[str, dict[str, Any]] = {}
+    for c in rows:
+        value = crypt.decrypt(c.ciphertext)
+        if c.kind == "env":
+            env[c.target] = value.decode("utf-8", errors="replace")
+        else:
+            files[c.target] = {
+                "path": c.target,
+                "content_base64": base64.b64encode(value).decode(),
+                "mode": 0o600,
+            }
+    return env, list(files.values())

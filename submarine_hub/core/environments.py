@@ -1,0 +1,211 @@
+"""Environment profiles: shared (global, managed by admins) or a team's own."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..store.models import GLOBAL_SCOPE, EnvironmentProfile
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .identity import Identity
+from .resources import Resources
+
+NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")
+FIELDS = {"name", "team", "description", "image", "packages", "conda", "resources"}
+UPDATABLE = FIELDS - {"name", "team"}
+
+
+def scope_of(team: str | None) -> str:
+    return team or GLOBAL_SCOPE
+
+
+def validate_requirements(lines: Any) -> list[str]:
+    """Pip requirement lines (PEP 508) only: no options, paths or URLs."""
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        raise InvalidInput(
+            "'packages' must be a list of pip requirement lines, like [\"numpy>=2\"]."
+        )
+    out = []
+    for line in (x.strip() for x in lines):
+        if not line:
+            continue
+        if line.startswith("-") or "://" in line or line.startswith((".", "/")):
+            raise InvalidInput(
+                f"Package {line!r} is not allowed: only requirement lines like "
+                "'pandas>=2.2' are accepted (no pip options, paths or URLs)."
+            )
+        try:
+            req = Requirement(line)
+        except InvalidRequirement as e:
+            raise InvalidInput(f"Package {line!r} is not a valid requirement: {e}.") from None
+        if req.url:
+            raise InvalidInput(f"Package {line!r} is not allowed: no direct URLs.")
+        out.append(line)
+    return out
+
+
+def validate_conda(text: Any) -> str:
+    if text in (None, ""):
+        return ""
+    if not isinstance(text, str):
+        raise InvalidInput("'conda' must be the text of a conda environment.yml.")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise InvalidInput(f"'conda' is not valid YAML: {e}.") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("dependencies"), list):
+        raise InvalidInput("'conda' must be an environment.yml with a 'dependencies' list.")
+    return text
+
+
+def _clean(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    allowed = FIELDS if creating else UPDATABLE
+    unknown = set(data) - allowed
+    if unknown:
+        raise InvalidInput(
+            f"Unknown or read-only environment field(s): {', '.join(sorted(unknown))}."
+        )
+    out: dict[str, Any] = {}
+    if creating:
+        name = data.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            raise InvalidInput(
+                "'name' must be 1-64 lowercase letters, digits, '.', '_' or '-', "
+                "starting and ending with a letter or digit."
+            )
+        out["name"] = name
+        team = data.get("team")
+        if team is not None and not isinstance(team, str):
+            raise InvalidInput("'team' must be a team name, or null for a global environment.")
+        out["scope"] = scope_of(team)
+    for key in ("description", "image"):
+        if key in data:
+            if not isinstance(data[key], str):
+                raise InvalidInput(f"'{key}' must be a string.")
+            out[key] = data[key].strip()
+    if "packages" in data:
+        out["packages"] = validate_requirements(data["packages"])
+    if "conda" in data:
+        out["conda"] = validate_conda(data["conda"])
+    if "resources" in data:
+        out["resources"] = Resources.parse(data["resources"]).to_json()
+    return out
+
+
+def _check_write(identity: Identity, scope: str) -> None:
+    if identity.admin:
+        return
+    if scope == GLOBAL_SCOPE:
+        raise Forbidden("Only hub admins manage global environments.")
+    if not identity.is_member(scope):
+        raise Forbidden(f"You are not a member of team {scope!r}.")
+
+
+def can_read(identity: Identity, env: EnvironmentProfile) -> bool:
+    return env.scope == GLOBAL_SCOPE or identity.admin or identity.is_member(env.scope)
+
+
+def to_json(env: EnvironmentProfile) -> dict[str, Any]:
+    return {
+        "id": env.id,
+        "scope": env.scope,
+        "team": None if env.scope == GLOBAL_SCOPE else env.scope,
+        "name": env.name,
+        "ref": f"{env.scope}/{env.name}",
+        "owner": env.owner,
+        "description": env.description,
+        "image": env.image,
+        "packages": list(env.packages),
+        "conda": env.conda,
+        "resources": env.resources,
+        "created_at": env.created_at.isoformat(),
+        "updated_at": env.updated_at.isoformat(),
+    }
+
+
+async def create(
+    session: AsyncSession, identity: Identity, data: Any, hub_groups: dict[str, list[str]]
+) -> EnvironmentProfile:
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    values = _clean(data, creating=True)
+    if values["scope"] != GLOBAL_SCOPE and values["scope"] not in hub_groups:
+        raise NotFound(f"No team named {values['scope']!r}.")
+    _check_write(identity, values["scope"])
+    exists = await session.scalar(
+        select(EnvironmentProfile.id).where(
+            EnvironmentProfile.scope == values["scope"], EnvironmentProfile.name == values["name"]
+        )
+    )
+    if exists:
+        raise Conflict(f"Environment {values['scope']}/{values['name']} already exists.")
+    env = EnvironmentProfile(owner=identity.name, **values)
+    session.add(env)
+    await session.flush()
+    return env
+
+
+async def list_visible(
+    session: AsyncSession, identity: Identity, team: str | None = None
+) -> list[EnvironmentProfile]:
+    """Global environments plus those of the caller's teams (all, for admins)."""
+    query = select(EnvironmentProfile).order_by(EnvironmentProfile.scope, EnvironmentProfile.name)
+    if team is not None:
+        if not (identity.admin or identity.is_member(team)):
+            raise Forbidden(f"You are not a member of team {team!r}.")
+        query = query.where(EnvironmentProfile.scope.in_([team, GLOBAL_SCOPE]))
+    elif not identity.admin:
+        query = query.where(
+            or_(
+                EnvironmentProfile.scope == GLOBAL_SCOPE,
+                EnvironmentProfile.scope.in_(sorted(identity.teams)),
+            )
+        )
+    return list((await session.scalars(query)).all())
+
+
+async def get(
+    session: AsyncSession, identity: Identity, scope: str, name: str
+) -> EnvironmentProfile:
+    env = await session.scalar(
+        select(EnvironmentProfile).where(
+            EnvironmentProfile.scope == scope, EnvironmentProfile.name == name
+        )
+    )
+    if env is None:
+        raise NotFound(f"No environment {scope}/{name}.")
+    if not can_read(identity, env):
+        raise Forbidden(f"Environment {scope}/{name} belongs to team {scope!r}; you are not in it.")
+    return env
+
+
+async def update(
+    session: AsyncSession, identity: Identity, scope: str, name: str, data: Any
+) -> EnvironmentProfile:
+    env = await get(session, identity, scope, name)
+    _check_write(identity, env.scope)
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    for key, value in _clean(data, creating=False).items():
+        setattr(env, key, value)
+    await session.flush()
+    return env
+
+
+async def delete(session: AsyncSession, identity: Identity, scope: str, name: str) -> None:
+    env = await get(session, identity, scope, name)
+    _check_write(identity, env.scope)
+    await session.delete(env)
+
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    """``"team/name"`` or ``"_global/name"`` (or a bare global ``"name"``) -> (scope, name)."""
+    if "/" in ref:
+        scope, _, name = ref.partition("/")
+        return scope, name
+    return GLOBAL_SCOPE, ref

@@ -1,0 +1,354 @@
+"""Environments, credentials and quota-checked session admission through the real hub."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from .hub import Hub
+from .test_service_api import assert_json_error
+
+pytestmark = pytest.mark.hub
+
+
+# --- environments -----------------------------------------------------------------------
+def test_team_members_manage_their_teams_environments(hub: Hub) -> None:
+    body = {
+        "name": "pandas-lab",
+        "team": "data-science",
+        "packages": ["pandas>=2"],
+        "resources": {"cpu": 1, "memory": "2G"},
+        "description": "Tabular work",
+    }
+    r = hub.api("POST", "environments", user="alice", json=body)
+    assert r.status_code == 201, r.text
+    env = r.json()
+    assert env["ref"] == "data-science/pandas-lab"
+    assert env["owner"] == "alice"
+    assert env["resources"] == {"cpu": 1.0, "memory": 2_000_000_000, "gpus": 0}
+    assert env["build"]["state"] == "pending"
+    assert_json_error(hub.api("POST", "environments", user="bob", json=body), 409, "exists")
+
+    r = hub.api(
+        "PATCH",
+        "environments/data-science/pandas-lab",
+        user="bob",
+        json={"description": "Tabular work, shared"},
+    )
+    assert r.json()["description"] == "Tabular work, shared"
+    assert "data-science/pandas-lab" in [
+        e["ref"] for e in hub.api("GET", "environments", user="alice").json()["items"]
+    ]
+
+
+def test_a_user_of_another_team_cannot_see_or_change_its_environments(hub: Hub) -> None:
+    hub.api(
+        "POST", "environments", user="alice", json={"name": "secret-sauce", "team": "data-science"}
+    )
+    assert "data-science/secret-sauce" not in [
+        e["ref"] for e in hub.api("GET", "environments", user="carol").json()["items"]
+    ]
+    path = "environments/data-science/secret-sauce"
+    assert_json_error(hub.api("GET", path, user="carol"), 403, "you are not in it")
+    assert_json_error(hub.api("PATCH", path, user="carol", json={"image": "x"}), 403)
+    assert_json_error(hub.api("DELETE", path, user="carol"), 403)
+    assert_json_error(hub.api("POST", f"{path}/build", user="carol"), 403)
+    assert_json_error(
+        hub.api("POST", "environments", user="carol", json={"name": "x", "team": "data-science"}),
+        403,
+        "not a member of team 'data-science'",
+    )
+    assert_json_error(hub.api("GET", "environments?team=data-science", user="carol"), 403)
+    assert hub.api("DELETE", path, user="alice").status_code == 204
+    assert_json_error(hub.api("GET", path, user="alice"), 404)
+
+
+def test_only_admins_manage_global_environments(hub: Hub) -> None:
+    assert_json_error(
+        hub.api("POST", "environments", user="alice", json={"name": "base"}),
+        403,
+        "Only hub admins manage global environments",
+    )
+    r = hub.api(
+        "POST",
+        "environments",
+        user="admin",
+        json={"name": "base-py", "description": "Plain Python", "image": "python:3.12"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["team"] is None
+    # everyone sees and uses global environments
+    assert hub.api("GET", "environments/_global/base-py", user="carol").status_code == 200
+    assert_json_error(
+        hub.api("PATCH", "environments/_global/base-py", user="carol", json={"image": "x"}),
+        403,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": "Bad Name"}, "'name' must be"),
+        ({"name": "x", "packages": ["-e ."]}, "only requirement lines"),
+        ({"name": "x", "packages": ["--index-url http://evil"]}, "only requirement lines"),
+        ({"name": "x", "packages": ["https://example.com/x.whl"]}, "only requirement lines"),
+        ({"name": "x", "packages": ["not a requirement!!"]}, "not a valid requirement"),
+        ({"name": "x", "packages": "numpy"}, "must be a list"),
+        ({"name": "x", "conda": "dependencies: numpy"}, "'dependencies' list"),
+        ({"name": "x", "conda": "a: [b"}, "not valid YAML"),
+        ({"name": "x", "resources": {"cpu": -1}}, "positive number of cores"),
+        ({"name": "x", "resources": {"memory": "lots"}}, "size like 512M"),
+        ({"name": "x", "resources": {"gpus": 1.5}}, "whole number of GPUs"),
+        ({"name": "x", "resources": {"disk": 1}}, "Unknown resource"),
+        ({"name": "x", "colour": "red"}, "Unknown or read-only"),
+        ({"name": "x", "team": "no-such-team"}, "No team named"),
+    ],
+)
+def test_bad_environments_are_refused(hub: Hub, body: dict, message: str) -> None:
+    body.setdefault("team", "data-science")
+    r = hub.api("POST", "environments", user="alice", json=body)
+    assert r.status_code in (400, 404), r.text
+    assert message in r.json()["message"]
+
+
+# --- credentials ------------------------------------------------------------------------
+def test_credentials_are_stored_encrypted_and_never_returned(hub: Hub) -> None:
+    r = hub.api(
+        "POST",
+        "credentials",
+        user="alice",
+        json={"name": "warehouse-password", "value": "alice-plaintext-secret-42"},
+    )
+    assert r.status_code == 201, r.text
+    cred = r.json()
+    assert cred["target"] == "WAREHOUSE_PASSWORD"
+    assert "value" not in cred and "ciphertext" not in cred
+    listed = hub.api("GET", "credentials", user="alice").json()["items"]
+    assert [c["name"] for c in listed if c["owner"] == "alice"] == ["warehouse-password"]
+    assert "alice-plaintext-secret-42" not in str(listed)
+    db = sqlite3.connect(hub.data_dir / "submarine.sqlite")
+    stored = b"".join(row[0] for row in db.execute("SELECT ciphertext FROM credentials"))
+    db.close()
+    assert stored and b"alice-plaintext-secret-42" not in stored
+
+
+def test_team_credentials_are_for_admins_to_set_and_members_to_see(hub: Hub) -> None:
+    assert_json_error(
+        hub.api(
+            "POST",
+            "credentials",
+            user="bob",
+            json={"owner_kind": "team", "owner": "ml-platform", "name": "k", "value": "v"},
+        ),
+        403,
+        "Only hub admins manage team credentials",
+    )
+    r = hub.api(
+        "POST",
+        "credentials",
+        user="admin",
+        json={
+            "owner_kind": "team",
+            "owner": "ml-platform",
+            "name": "registry-token",
+            "value": "ml-team-secret",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert "registry-token" in [
+        c["name"] for c in hub.api("GET", "credentials", user="carol").json()["items"]
+    ]
+    assert "registry-token" not in [
+        c["name"] for c in hub.api("GET", "credentials", user="alice").json()["items"]
+    ]
+    # another team's credential is invisible, and members cannot delete it
+    assert_json_error(
+        hub.api("DELETE", "credentials/team/ml-platform/registry-token", user="alice"), 404
+    )
+    assert_json_error(
+        hub.api("DELETE", "credentials/team/ml-platform/registry-token", user="carol"),
+        403,
+        "Only hub admins",
+    )
+    assert_json_error(
+        hub.api(
+            "POST", "credentials", user="alice", json={"owner": "carol", "name": "k", "value": "v"}
+        ),
+        403,
+        "only manage your own",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": "k", "value": "v", "target": "JUPYTERHUB_API_TOKEN"}, "reserved"),
+        ({"name": "k", "value": "v", "target": "1BAD"}, "not a valid environment variable"),
+        ({"name": "k", "kind": "file", "value": "v", "target": "../../etc/passwd"}, "relative"),
+        ({"name": "k", "kind": "file", "value": "v", "target": "/etc/passwd"}, "relative"),
+        ({"name": "k", "value": "v", "value_base64": "dg=="}, "exactly one"),
+        ({"name": "k"}, "exactly one"),
+        ({"name": "k", "value_base64": "***"}, "not valid base64"),
+        ({"name": "k", "kind": "ssh", "value": "v"}, "'kind' must be"),
+        ({"name": "bad name!", "value": "v"}, "'name' must be"),
+        ({"name": "k", "value": "x" * (1024 * 1024 + 1)}, "at most"),
+        ({"name": "k", "owner_kind": "team", "owner": "nope", "value": "v"}, "No team named"),
+    ],
+)
+def test_bad_credentials_are_refused(hub: Hub, body: dict, message: str) -> None:
+    r = hub.api(
+        "POST", "credentials", user="admin" if body.get("owner_kind") else "alice", json=body
+    )
+    assert r.status_code in (400, 404), r.text
+    assert message in r.json()["message"]
+
+
+# --- sessions and quotas ----------------------------------------------------------------
+def admit(hub: Hub, **body: object):  # type: ignore[no-untyped-def]
+    return hub.platform("POST", "sessions", hub.spawner_token, json=body)
+
+
+def test_only_the_spawner_admits_sessions(hub: Hub) -> None:
+    assert_json_error(
+        hub.api("POST", "sessions", user="alice", json={"user": "alice"}),
+        403,
+        "custom:submarine:sessions",
+    )
+    assert_json_error(hub.api("GET", "spawn-options/alice", user="alice"), 403)
+
+
+def test_spawn_options_list_the_users_teams_and_usable_environments(hub: Hub) -> None:
+    options = hub.platform("GET", "spawn-options/carol", hub.spawner_token).json()
+    assert options["teams"] == ["ml-platform"]
+    assert all(e["team"] in (None, "ml-platform") for e in options["environments"])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"user": "bob"}, 400, "several teams"),
+        ({"user": "admin"}, 403, "in no team"),
+        ({"user": "alice", "team": "ml-platform"}, 403, "not a member of team 'ml-platform'"),
+        ({"user": "nobody-here", "team": "x"}, 404, "No hub user"),
+        ({"user": "carol", "environment": "data-science/pandas-lab"}, 403, "not in it"),
+        ({"user": "carol", "environment": "ml-platform/none"}, 404, "No environment"),
+        ({"user": "carol", "resources": {"cpu": "many"}}, 400, "number of cores"),
+    ],
+)
+def test_bad_admissions_are_refused(hub: Hub, body: dict, status: int, message: str) -> None:
+    assert_json_error(admit(hub, **body), status, message)
+
+
+def test_twenty_concurrent_admissions_against_a_limit_of_three_admit_three(hub: Hub) -> None:
+    # sessions of other tests may be running in the team: leave room for exactly 3 more
+    running = hub.api("GET", "teams/ml-platform", user="carol").json()["usage"]["sessions"]
+    limit = running + 3
+    hub.api(
+        "PATCH", "teams/ml-platform", user="admin", json={"quota": {"max_sessions": limit}}
+    ).raise_for_status()
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(
+                pool.map(
+                    lambda i: admit(hub, user="carol", team="ml-platform", server_name=f"q{i}"),
+                    range(20),
+                )
+            )
+        admitted = [r for r in answers if r.status_code == 201]
+        refused = [r for r in answers if r.status_code == 403]
+        assert len(admitted) == 3, [(r.status_code, r.text[:200]) for r in answers]
+        assert len(refused) == 17
+        assert f"limit of {limit} concurrent sessions" in refused[0].json()["message"]
+        team = hub.api("GET", "teams/ml-platform", user="carol").json()
+        assert team["usage"]["sessions"] == limit
+        assert team["quota"]["max_sessions"] == limit
+    finally:
+        for r in answers:
+            if r.status_code == 201:
+                hub.platform("DELETE", f"sessions/{r.json()['id']}", hub.spawner_token)
+        hub.api(
+            "PATCH", "teams/ml-platform", user="admin", json={"quota": {"max_sessions": None}}
+        ).raise_for_status()
+    assert hub.api("GET", "teams/ml-platform", user="carol").json()["usage"]["sessions"] == running
+
+
+def test_per_session_limits_refuse_a_too_big_environment(hub: Hub) -> None:
+    hub.api(
+        "POST",
+        "environments",
+        user="carol",
+        json={"name": "big", "team": "ml-platform", "resources": {"memory": "8G", "gpus": 2}},
+    )
+    hub.api(
+        "PATCH", "teams/ml-platform", user="admin", json={"quota": {"max_memory_per_session": "4G"}}
+    ).raise_for_status()
+    try:
+        assert_json_error(
+            admit(hub, user="carol", environment="ml-platform/big"),
+            403,
+            "at most 4G memory; this one asks for 8G",
+        )
+    finally:
+        hub.api(
+            "PATCH",
+            "teams/ml-platform",
+            user="admin",
+            json={"quota": {"max_memory_per_session": None}},
+        ).raise_for_status()
+
+
+@pytest.mark.parametrize(
+    ("quota", "message"),
+    [
+        ({"max_sessions": -1}, "whole number"),
+        ({"max_sessions": "3"}, "whole number"),
+        ({"max_cpu_total": 0}, "positive number"),
+        ({"max_memory_total": "huge"}, "size like"),
+        ({"max_parties": 1}, "Unknown quota limit"),
+        ("3", "must be an object"),
+    ],
+)
+def test_bad_quotas_are_refused(hub: Hub, quota: object, message: str) -> None:
+    assert_json_error(
+        hub.api("PATCH", "teams/ml-platform", user="admin", json={"quota": quota}), 400, message
+    )
+
+
+def test_only_admins_set_quotas(hub: Hub) -> None:
+    assert_json_error(
+        hub.api("PATCH", "teams/ml-platform", user="carol", json={"quota": {"max_sessions": 99}}),
+        403,
+        "Only hub admins",
+    )
+
+
+def test_grant_carries_the_teams_credentials_only(hub: Hub) -> None:
+    hub.api(
+        "POST",
+        "credentials",
+        user="admin",
+        json={
+            "owner_kind": "team",
+            "owner": "data-science",
+            "name": "ds-keytab",
+            "kind": "file",
+            "target": "krb/ds.keytab",
+            "value_base64": base64.b64encode(b"\x05\x02keytab").decode(),
+        },
+    )
+    r = admit(hub, user="alice", server_name="grant-test")
+    assert r.status_code == 201, r.text
+    grant = r.json()
+    try:
+        assert grant["team"] == "data-science"
+        assert grant["env"]["SUBMARINE_TEAM"] == "data-science"
+        assert grant["env"]["WAREHOUSE_PASSWORD"] == "alice-plaintext-secret-42"
+        assert "REGISTRY_TOKEN" not in grant["env"]  # ml-platform's
+        (keytab,) = grant["files"]
+        assert keytab["path"] == "krb/ds.keytab"
+        assert base64.b64decode(keytab["content_base64"]) == b"\x05\x02keytab"
+    finally:
+        hub.platform("DELETE", f"sessions/{grant['id']}", hub.spawner_token)
