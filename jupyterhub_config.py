@@ -12,6 +12,8 @@ import secrets
 import sys
 from pathlib import Path
 
+import submarine_hub as _submarine_hub
+
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 
 env = os.environ.get
@@ -27,6 +29,10 @@ DB_URL = env("SUBMARINE_DB_URL", f"sqlite:///{DATA_DIR / 'submarine.sqlite'}")
 SERVICE_API_URL = SERVICE_URL.rstrip("/") + "/services/submarine/api/v1"
 
 # --- the hub and its proxy -------------------------------------------------------------
+# our page templates add a "Submarine admin" link to the hub's navigation bar for admins
+c.JupyterHub.template_paths = [
+    os.path.join(os.path.dirname(_submarine_hub.__file__), "hub_templates")
+]
 c.JupyterHub.bind_url = BIND_URL
 c.JupyterHub.hub_bind_url = HUB_BIND_URL
 c.ConfigurableHTTPProxy.api_url = PROXY_API_URL
@@ -65,6 +71,11 @@ c.Spawner.submarine_api_url = SERVICE_API_URL
 SPAWNER_TOKEN = env("SUBMARINE_SPAWNER_TOKEN") or secrets.token_hex(32)
 c.Spawner.submarine_token = SPAWNER_TOKEN
 c.SubmarineLocalSpawner.home_dir_template = str(DATA_DIR / "home" / "{username}")
+if not c.JupyterHub.spawner_class.startswith("submarine-"):
+    # another spawner (e.g. JupyterHub's "simple", as bench/ compares): same homes and flags
+    c.SimpleLocalProcessSpawner.home_dir_template = str(DATA_DIR / "home" / "{username}")
+    if os.geteuid() == 0:
+        c.Spawner.args = ["--allow-root"]
 # The session's token may call the platform service as its user.
 c.Spawner.server_token_scopes = [
     "users:activity!user",
@@ -99,7 +110,7 @@ c.JupyterHub.load_roles = [
     {
         "name": "submarine-service",
         "description": "What the submarine service reads from the hub: users and teams",
-        "scopes": ["list:users", "read:users", "list:groups", "read:groups"],
+        "scopes": ["list:users", "read:users", "list:groups", "read:groups", "servers"],
         "services": ["submarine"],
     },
     {

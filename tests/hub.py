@@ -36,6 +36,7 @@ class Hub:
     spawner_token: str = field(default_factory=lambda: secrets.token_hex(16))
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
     _spawned: set[str] = field(default_factory=set)
 
@@ -60,6 +61,7 @@ class Hub:
         )
         for var in ("SUBMARINE_API_URL", "SUBMARINE_TOKEN", "JUPYTERHUB_API_TOKEN"):
             env.pop(var, None)
+        env.update(self.extra_env)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / "hub.log"
         jupyterhub = shutil.which("jupyterhub", path=env["PATH"])

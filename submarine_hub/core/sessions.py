@@ -153,6 +153,16 @@ async def stop(session: AsyncSession, caller: Identity, session_id: int) -> Sess
     return row
 
 
+async def get_for_stop(session: AsyncSession, caller: Identity, session_id: int) -> Session:
+    """The active session ``caller`` (its user or an admin) may stop."""
+    row = await session.get(Session, session_id)
+    if row is None or not (caller.admin or caller.name == row.user):
+        raise NotFound(f"No session {session_id}.")
+    if row.state != ACTIVE:
+        raise InvalidInput(f"Session {session_id} is not running.")
+    return row
+
+
 async def get_with_environment(
     session: AsyncSession, session_id: int
 ) -> tuple[Session, EnvironmentProfile | None]:

@@ -26,6 +26,7 @@ class TeamView:
     updated_at: datetime | None
     quota: Quota | None = None
     usage: Usage | None = None
+    overrides: dict[str, Any] | None = None  # what admins set; the rest is the default
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -38,6 +39,8 @@ class TeamView:
             out["quota"] = self.quota.to_json()
         if self.usage is not None:
             out["usage"] = self.usage.to_json()
+        if self.overrides is not None:
+            out["quota_overrides"] = dict(self.overrides)
         return out
 
 
@@ -84,6 +87,7 @@ async def get_team(
         hub_groups[name],
         quota=effective_quota(quota_defaults or {}, row.quota if row else None),
         usage=await usage_of(session, name),
+        overrides=dict(row.quota or {}) if row else {},
     )
 
 
@@ -127,6 +131,7 @@ def _view(
     members: list[str],
     quota: Quota | None = None,
     usage: Usage | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> TeamView:
     return TeamView(
         name=name,
@@ -135,4 +140,5 @@ def _view(
         updated_at=row.updated_at if row else None,
         quota=quota,
         usage=usage,
+        overrides=overrides,
     )

@@ -31,6 +31,7 @@ from ..store import Database, upgrade
 from .builds import BuildManager
 from .context import ServiceContext
 from .handlers import API_ROUTES
+from .handlers.admin import AdminHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
 from .hub import HubClient
@@ -200,6 +201,7 @@ class SubmarineService(Application):
         handlers: list[tuple[str, Any]] = [(api + route_pattern(h.path), h) for h in API_ROUTES]
         handlers += [
             (prefix + "oauth_callback", OAuthCallbackHandler),
+            (prefix + "admin/?", AdminHandler),
             (prefix.rstrip("/") + "/?", HomeHandler),
         ]
         return WebApplication(

@@ -63,5 +63,17 @@ class HubClient:
                 return groups
             offset += len(page["items"])
 
+    async def stop_server(self, user: str, server_name: str = "") -> None:
+        """Ask the hub to stop a user's server (the service's role needs ``servers``)."""
+        path = f"/users/{user}/servers/{server_name}" if server_name else f"/users/{user}/server"
+        try:
+            resp = await self._http.delete(f"{self.api_url}{path}")
+        except httpx.HTTPError as e:
+            raise Unavailable(f"Could not reach JupyterHub at {self.api_url}: {e}") from e
+        if resp.status_code not in (202, 204, 400, 404):  # 400/404: not running any more
+            raise Unavailable(
+                f"JupyterHub answered {resp.status_code} to stopping {user}'s server."
+            )
+
     async def close(self) -> None:
         await self._http.aclose()

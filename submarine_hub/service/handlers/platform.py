@@ -195,3 +195,18 @@ PLATFORM_HANDLERS: list[type[BaseHandler]] = [
     SessionHandler,
     SpawnOptionsHandler,
 ]
+
+
+class SessionStopHandler(BaseHandler):
+    path = "/sessions/{session_id}/stop"
+
+    async def post(self, session_id: str) -> None:
+        """Stop the session's server through the hub; its spawner then releases the quota."""
+        caller = await self.identity()
+        async with self.core.db.session() as s:
+            row = await sessions.get_for_stop(s, caller, int_id(session_id))
+        await self.core.hub.stop_server(row.user, row.server_name)
+        self.write_json({"id": row.id, "state": "stopping"}, status=202)
+
+
+PLATFORM_HANDLERS.append(SessionStopHandler)
