@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-from packaging.requirements import InvalidRequirement, Requirement
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import GLOBAL_SCOPE, EnvironmentProfile
+from .envspec import check_requirement, parse_conda
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .resources import Resources
@@ -31,21 +30,10 @@ def validate_requirements(lines: Any) -> list[str]:
             "'packages' must be a list of pip requirement lines, like [\"numpy>=2\"]."
         )
     out = []
-    for line in (x.strip() for x in lines):
-        if not line:
-            continue
-        if line.startswith("-") or "://" in line or line.startswith((".", "/")):
-            raise InvalidInput(
-                f"Package {line!r} is not allowed: only requirement lines like "
-                "'pandas>=2.2' are accepted (no pip options, paths or URLs)."
-            )
-        try:
-            req = Requirement(line)
-        except InvalidRequirement as e:
-            raise InvalidInput(f"Package {line!r} is not a valid requirement: {e}.") from None
-        if req.url:
-            raise InvalidInput(f"Package {line!r} is not allowed: no direct URLs.")
-        out.append(line)
+    for line in lines:
+        if line.strip():
+            check_requirement(line)
+            out.append(line.strip())
     return out
 
 
@@ -54,12 +42,7 @@ def validate_conda(text: Any) -> str:
         return ""
     if not isinstance(text, str):
         raise InvalidInput("'conda' must be the text of a conda environment.yml.")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise InvalidInput(f"'conda' is not valid YAML: {e}.") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("dependencies"), list):
-        raise InvalidInput("'conda' must be an environment.yml with a 'dependencies' list.")
+    parse_conda(text)
     return text
 
 

@@ -13,7 +13,9 @@ class SubmarineError(Exception):
         self.message = message
 
 
-class InvalidInput(SubmarineError):
+class InvalidInput(SubmarineError, ValueError):
+    """Bad input; also a ``ValueError`` for code outside the web layers."""
+
     status = 400
 
 

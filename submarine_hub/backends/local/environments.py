@@ -50,7 +50,9 @@ from typing import Any
 
 import filelock
 import yaml
-from packaging.requirements import InvalidRequirement, Requirement
+
+from ...core.envspec import check_requirement as _check_requirement
+from ...core.envspec import parse_conda as _parse_conda
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,6 @@ LOG_TAIL_LINES = 40
 
 _HASH_LENGTH = 16
 _PTH_NAME = "_submarine_base_env.pth"
-_REQUIREMENT_HINT = "only requirement lines such as 'six==1.16.0' or 'requests>=2' are accepted"
-_CONDA_EXAMPLE = "e.g.\ndependencies:\n  - python=3.11\n  - numpy"
 
 ProgressCallback = Callable[["BuildStatus"], None]
 
@@ -130,68 +130,6 @@ def _interpreter(python: str) -> _Interpreter:
         base_prefix=data["base_prefix"],
         site_packages=tuple(data["site_packages"]),
     )
-
-
-def _check_requirement(line: str, where: str = "package line") -> str:
-    """Return the normalized form of one requirement line, or raise ``ValueError``."""
-    if not isinstance(line, str):
-        raise ValueError(f"{where} {line!r} is not text; {_REQUIREMENT_HINT}.")
-    text = line.strip()
-    if not text:
-        raise ValueError(f"An empty {where} was given; remove it ({_REQUIREMENT_HINT}).")
-    if text.startswith("-"):
-        raise ValueError(
-            f"{where} {line!r} is a pip option; {_REQUIREMENT_HINT} "
-            "(indexes and other pip options are set by the platform)."
-        )
-    if (
-        "://" in text
-        or text.startswith((".", "/", "~", "\\"))
-        or text.endswith((".whl", ".tar.gz", ".zip", ".tgz"))
-    ):
-        raise ValueError(
-            f"{where} {line!r} is a URL or a path; {_REQUIREMENT_HINT} "
-            "(publish the package to the index the platform uses instead)."
-        )
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as e:
-        raise ValueError(
-            f"{where} {line!r} is not a valid requirement ({e}); {_REQUIREMENT_HINT}."
-        ) from e
-    if req.url:
-        raise ValueError(f"{where} {line!r} refers to a URL; {_REQUIREMENT_HINT}.")
-    return str(req)
-
-
-def _parse_conda(text: str) -> dict[str, Any]:
-    """Parse and check the text of a conda ``environment.yml``; raise ``ValueError``."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ValueError(f"The conda environment is not valid YAML: {e}") from e
-    if not isinstance(data, dict):
-        raise ValueError(
-            "The conda environment must be a YAML mapping with a 'dependencies' list, "
-            + _CONDA_EXAMPLE
-        )
-    deps = data.get("dependencies")
-    if not isinstance(deps, list) or not deps:
-        raise ValueError(
-            "The conda environment needs a non-empty 'dependencies' list, " + _CONDA_EXAMPLE
-        )
-    for dep in deps:
-        if isinstance(dep, str) and dep.strip():
-            continue
-        if isinstance(dep, dict) and set(dep) == {"pip"} and isinstance(dep["pip"], list):
-            for line in dep["pip"]:
-                _check_requirement(line, where="conda pip line")
-            continue
-        raise ValueError(
-            f"Conda dependency {dep!r} is neither a package spec like 'numpy=1.26' "
-            "nor a 'pip:' list of requirement lines."
-        )
-    return data
 
 
 @dataclass(frozen=True)
