@@ -352,3 +352,51 @@ def test_grant_carries_the_teams_credentials_only(hub: Hub) -> None:
         assert base64.b64decode(keytab["content_base64"]) == b"\x05\x02keytab"
     finally:
         hub.platform("DELETE", f"sessions/{grant['id']}", hub.spawner_token)
+
+
+def test_admins_store_credentials_for_a_user(hub: Hub) -> None:
+    r = hub.api(
+        "POST",
+        "credentials",
+        user="admin",
+        json={"owner": "carol", "name": "carol-db", "value": "carol-secret"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["owner"] == "carol" and r.json()["created_by"] == "admin"
+    mine = hub.api("GET", "credentials", user="carol").json()["items"]
+    assert ("user", "carol", "carol-db") in [(c["owner_kind"], c["owner"], c["name"]) for c in mine]
+    assert "carol-db" not in [
+        c["name"] for c in hub.api("GET", "credentials", user="bob").json()["items"]
+    ]
+    assert hub.api("DELETE", "credentials/user/carol/carol-db", user="carol").status_code == 204
+
+
+def test_a_failed_build_is_reported_with_its_log(hub: Hub) -> None:
+    r = hub.api(
+        "POST",
+        "environments",
+        user="alice",
+        json={
+            "name": "broken",
+            "team": "data-science",
+            "packages": ["submarine-no-such-package-xyz==0.0.1"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    status = hub.api("POST", "environments/data-science/broken/build", user="alice").json()
+    import time
+
+    deadline = time.monotonic() + 120
+    while status["state"] in ("pending", "building") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status = hub.api("GET", "environments/data-science/broken/build", user="alice").json()
+    assert status["state"] == "failed"
+    assert status["error"]
+    log = hub.api("GET", "environments/data-science/broken/build?log=1", user="alice").json()["log"]
+    assert "submarine-no-such-package-xyz" in log
+    # a session with it is refused, saying where the log is
+    r = admit(hub, user="alice", environment="data-science/broken", server_name="broken")
+    assert r.status_code == 201  # admitted; the spawner then sees the failed build
+    grant = r.json()
+    assert grant["environment"]["build"]["state"] == "failed"
+    hub.platform("DELETE", f"sessions/{grant['id']}", hub.spawner_token)

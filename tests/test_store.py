@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from submarine_hub.core import teams
 from submarine_hub.core.errors import Forbidden, InvalidInput, NotFound
@@ -22,28 +18,6 @@ from submarine_hub.store import Database, database_urls, upgrade
 from submarine_hub.store.db import configure_engine
 from submarine_hub.store.migrate import current_revision, head_revision
 from submarine_hub.store.models import Base
-
-PG_URL = os.environ.get("SUBMARINE_TEST_DB_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'meta.sqlite'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL not configured: set SUBMARINE_TEST_DB_URL to test on it")
-    name = f"submarine_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_urls(PG_URL)[0], isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_upgrade_creates_the_schema_once(db_url: str) -> None:

@@ -146,3 +146,23 @@ def wait_stopped(hub: Hub, user: str, timeout: float = 60) -> None:
             return
         time.sleep(0.3)
     raise AssertionError(f"{user}'s spawn did not end")
+
+
+def test_the_spawn_form_offers_teams_and_environments(hub: Hub) -> None:
+    r = hub.api(
+        "POST",
+        "environments",
+        user="bob",
+        json={"name": "form-env", "team": "ml-platform", "description": "for the form"},
+    )
+    assert r.status_code in (201, 409), r.text
+    hub.stop_server("bob")
+    s = hub.login("bob")
+    page = s.get(f"{hub.url}/hub/spawn", timeout=30).content.decode()
+    assert 'id="submarine-team"' in page
+    assert '<option value="data-science">' in page and '<option value="ml-platform">' in page
+    assert '<option value="ml-platform/form-env">form-env — for the form</option>' in page
+    hub.stop_server("carol")
+    page = hub.login("carol").get(f"{hub.url}/hub/spawn", timeout=30).content.decode()
+    assert 'id="submarine-team"' not in page  # one team: no team choice
+    assert "data-science/" not in page  # another team's environments are not offered
