@@ -46,5 +46,8 @@ class ServiceContext:
             admin=bool(user.get("admin", model.get("admin", False))),
         )
 
+    async def hub_user_names(self) -> list[str]:
+        return await self.hub.user_names()
+
     async def hub_groups(self) -> dict[str, list[str]]:
         return await self.hub.groups()

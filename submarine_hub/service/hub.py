@@ -51,17 +51,22 @@ class HubClient:
     async def user(self, name: str) -> dict[str, Any] | None:
         return await self._get(f"/users/{name}")
 
+    async def _all(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a paginated hub listing."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = await self._get(f"{path}?offset={len(items)}&limit=200", headers=_PAGINATED)
+            items += page["items"]
+            if not page["_pagination"].get("next"):
+                return items
+
+    async def user_names(self) -> list[str]:
+        """Names of all hub users."""
+        return [u["name"] for u in await self._all("/users")]
+
     async def groups(self) -> dict[str, list[str]]:
         """All hub groups, as ``{name: [member, ...]}``."""
-        groups: dict[str, list[str]] = {}
-        offset = 0
-        while True:
-            page = await self._get(f"/groups?offset={offset}&limit=200", headers=_PAGINATED)
-            for g in page["items"]:
-                groups[g["name"]] = list(g.get("users", []))
-            if not page["_pagination"].get("next"):
-                return groups
-            offset += len(page["items"])
+        return {g["name"]: list(g.get("users", [])) for g in await self._all("/groups")}
 
     async def stop_server(self, user: str, server_name: str = "") -> None:
         """Ask the hub to stop a user's server (the service's role needs ``servers``)."""

@@ -42,6 +42,8 @@ def database_urls(url: str) -> tuple[URL, URL]:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (see _sqlite_begin)
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -50,10 +52,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    # Take the write lock when the transaction starts: a WAL transaction that read first
+    # cannot always upgrade to a writer when another one wrote meanwhile ("database is
+    # locked"); with BEGIN IMMEDIATE it waits its turn (busy_timeout) instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def configure_engine(engine: Engine) -> Engine:
-    """Install per-connection settings (SQLite pragmas) on a sync engine."""
+    """Install per-connection settings (SQLite pragmas, transaction start) on a sync engine."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
+    ForeignKey,
     Integer,
     LargeBinary,
     MetaData,
@@ -111,3 +113,64 @@ class Session(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)  # active | stopped
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Blob(Base):
+    """A content-addressed part of a file version (a cell, an output, a whole file)."""
+
+    __tablename__ = "blobs"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the data
+    size: Mapped[int] = mapped_column(BigInteger)  # uncompressed
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VersionedFile(Base):
+    """A file with history: in a user's space (``user:NAME``) or a team's (``team:NAME``)."""
+
+    __tablename__ = "files"
+    __table_args__ = (UniqueConstraint("space", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    space: Mapped[str] = mapped_column(String(300), index=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    format: Mapped[str] = mapped_column(String(16))  # notebook | text | base64
+    latest: Mapped[int] = mapped_column(Integer, default=0)  # newest version number
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FileVersion(Base):
+    """One immutable version; ``manifest`` names its parts (see ``core.contentaddr``)."""
+
+    __tablename__ = "file_versions"
+    __table_args__ = (UniqueConstraint("file_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    parent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(16))  # save | restore | delete
+    author: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(BigInteger)
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # None: deleted
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Share(Base):
+    """A file shared with a user or a team, read-only (``r``) or read-write (``rw``)."""
+
+    __tablename__ = "shares"
+    __table_args__ = (UniqueConstraint("space", "path", "grantee_kind", "grantee"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    space: Mapped[str] = mapped_column(String(300), index=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    grantee_kind: Mapped[str] = mapped_column(String(8))  # user | team
+    grantee: Mapped[str] = mapped_column(String(255), index=True)
+    mode: Mapped[str] = mapped_column(String(2))  # r | rw
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,7 @@
 """Tornado handlers of the service; ``API_ROUTES`` lists every ``api/v1`` handler."""
 
 from .api import API_HANDLERS
+from .files import FILE_HANDLERS
 from .platform import PLATFORM_HANDLERS
 
-API_ROUTES = [*API_HANDLERS, *PLATFORM_HANDLERS]
+API_ROUTES = [*API_HANDLERS, *PLATFORM_HANDLERS, *FILE_HANDLERS]

@@ -45,9 +45,12 @@ class JSONErrorsMixin:
                 message = exc.log_message % exc.args if exc.args else exc.log_message
             elif isinstance(exc, web.HTTPError) and exc.reason:
                 message = exc.reason
+        body: dict[str, Any] = {"status": status_code, "message": message}
+        if exc_info and getattr(exc_info[1], "missing", None):
+            body["missing"] = exc_info[1].missing  # parts a save must send
         handler.clear_header("Content-Type")
         handler.set_header("Content-Type", "application/json; charset=UTF-8")
-        handler.finish(json.dumps({"status": status_code, "message": message}))
+        handler.finish(json.dumps(body))
 
 
 @web.stream_request_body

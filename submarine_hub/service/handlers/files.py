@@ -1,0 +1,230 @@
+"""REST handlers of versioned files: saves, history, content, diff, restore, export, shares."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from ...core import versions
+from ...core.errors import InvalidInput
+from .base import BaseHandler
+
+
+class FilesBase(BaseHandler):
+    def space_path(self, *, path_required: bool = True) -> tuple[str, str]:
+        space = self.get_query_argument("space", "")
+        versions.parse_space(space)
+        path = self.get_query_argument("path", "")
+        if path_required:
+            path = versions.normalize_path(path)
+        return space, path
+
+    def int_arg(self, name: str, default: int | None = None) -> int | None:
+        value = self.get_query_argument(name, None)
+        if value is None:
+            return default
+        if not value.isdigit():
+            raise InvalidInput(f"'{name}' must be a version number.")
+        return int(value)
+
+    def flag(self, name: str) -> bool:
+        return self.get_query_argument(name, "") in ("1", "true", "yes")
+
+
+class FilesHandler(FilesBase):
+    path = "/files"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        space, _ = self.space_path(path_required=False)
+        prefix = self.get_query_argument("prefix", "")
+        async with self.core.db.session() as s:
+            found = await versions.list_files(
+                s, identity, space, prefix, deleted=self.flag("deleted")
+            )
+        self.write_json({"items": [f.to_json() for f in found]})
+
+
+class VersionsHandler(FilesBase):
+    path = "/files/versions"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        space, path = self.space_path()
+        async with self.core.db.session() as s:
+            found = await versions.history(s, identity, space, path)
+        self.write_json({"items": [v.to_json() for v in found]})
+
+    async def post(self) -> None:
+        identity = await self.identity()
+        body = self.get_json_body()
+        parts: dict[str, bytes] = {}
+        raw_parts = body.get("parts") or {}
+        if not isinstance(raw_parts, dict):
+            raise InvalidInput("'parts' must map part hashes to base64 data.")
+        try:
+            parts = {k: base64.b64decode(v, validate=True) for k, v in raw_parts.items()}
+        except (binascii.Error, TypeError, ValueError):
+            raise InvalidInput("'parts' must map part hashes to base64 data.") from None
+        base_version = body.get("base_version")
+        if base_version is not None and (
+            isinstance(base_version, bool) or not isinstance(base_version, int)
+        ):
+            raise InvalidInput("'base_version' must be a version number.")
+        manifest = body.get("manifest")
+        if manifest is not None and not isinstance(manifest, dict):
+            raise InvalidInput("'manifest' must be an object.")
+        async with self.core.db.session() as s:
+            info = await versions.save(
+                s,
+                identity,
+                body.get("space"),
+                body.get("path"),
+                content=body.get("content"),
+                format=body.get("format"),
+                manifest=manifest,
+                parts=parts,
+                size=body.get("size"),
+                message=body.get("message", ""),
+                base_version=base_version,
+            )
+        self.write_json(info.to_json(), status=201)
+
+
+class ContentHandler(FilesBase):
+    path = "/files/content"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        space, path = self.space_path()
+        async with self.core.db.session() as s:
+            info, content = await versions.get(s, identity, space, path, self.int_arg("version"))
+        self.write_json({**info.to_json(), "content": content})
+
+    async def delete(self) -> None:
+        identity = await self.identity()
+        space, path = self.space_path()
+        async with self.core.db.session() as s:
+            info = await versions.delete(s, identity, space, path)
+        self.write_json(info.to_json())
+
+
+class RestoreHandler(FilesBase):
+    path = "/files/restore"
+
+    async def post(self) -> None:
+        identity = await self.identity()
+        body = self.get_json_body()
+        number = body.get("version")
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise InvalidInput("'version' must be a version number.")
+        async with self.core.db.session() as s:
+            info = await versions.restore(
+                s, identity, body.get("space"), body.get("path"), number, body.get("message") or ""
+            )
+        self.write_json(info.to_json(), status=201)
+
+
+class DiffHandler(FilesBase):
+    path = "/files/diff"
+
+    async def get(self) -> None:
+        from ...core import notebook_forms
+
+        identity = await self.identity()
+        space, path = self.space_path()
+        a, b = self.int_arg("a"), self.int_arg("b")
+        if a is None or b is None:
+            raise InvalidInput("Give the two versions to compare as 'a' and 'b'.")
+        async with self.core.db.session() as s:
+            va, ca = await versions.get(s, identity, space, path, a)
+            vb, cb = await versions.get(s, identity, space, path, b)
+        if va.format == "notebook" and vb.format == "notebook":
+            out = notebook_forms.diff_notebooks(
+                ca,
+                cb,
+                ignore_outputs=self.flag("ignore_outputs"),
+                ignore_metadata=self.flag("ignore_metadata"),
+            )
+        elif va.format == "text" and vb.format == "text":
+            out = notebook_forms.diff_text(ca, cb)
+        else:
+            raise InvalidInput("Only notebooks and text files can be compared.")
+        self.write_json({"a": va.to_json(), "b": vb.to_json(), **out})
+
+
+class ExportHandler(FilesBase):
+    path = "/files/export"
+
+    async def get(self) -> None:
+        from ...core import notebook_forms
+
+        identity = await self.identity()
+        space, path = self.space_path()
+        fmt = self.get_query_argument("format", "py:percent")
+        async with self.core.db.session() as s:
+            info, content = await versions.get(s, identity, space, path, self.int_arg("version"))
+        if info.format != "notebook":
+            raise InvalidInput(f"{path} is not a notebook; only notebooks are exported.")
+        try:
+            text, extension = notebook_forms.export_notebook(content, fmt)
+        except ValueError as e:
+            raise InvalidInput(str(e)) from None
+        self.write_json(
+            {**info.to_json(), "export_format": fmt, "extension": extension, "text": text}
+        )
+
+
+class SharesHandler(FilesBase):
+    path = "/files/shares"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        space, path = self.space_path()
+        async with self.core.db.session() as s:
+            rows = await versions.shares_of(s, identity, space, path)
+            items = [versions.share_json(r) for r in rows]
+        self.write_json({"items": items})
+
+    async def post(self) -> None:
+        identity = await self.identity()
+        space, path = self.space_path()
+        body = self.get_json_body()
+        groups = await self.core.hub_groups()
+        users = set(await self.core.hub_user_names())
+        async with self.core.db.session() as s:
+            row = await versions.share(s, identity, space, path, body, groups, users)
+            out = versions.share_json(row)
+        self.write_json(out, status=201)
+
+    async def delete(self) -> None:
+        identity = await self.identity()
+        space, path = self.space_path()
+        kind = self.get_query_argument("kind", "user")
+        grantee = self.get_query_argument("with", "")
+        async with self.core.db.session() as s:
+            await versions.unshare(s, identity, space, path, kind, grantee)
+        self.set_status(204)
+        self.finish()
+
+
+class SharedWithMeHandler(FilesBase):
+    path = "/files/shared-with-me"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            items = [versions.share_json(r) for r in await versions.shared_with(s, identity)]
+        self.write_json({"items": items})
+
+
+FILE_HANDLERS: list[type[BaseHandler]] = [
+    FilesHandler,
+    VersionsHandler,
+    ContentHandler,
+    RestoreHandler,
+    DiffHandler,
+    ExportHandler,
+    SharesHandler,
+    SharedWithMeHandler,
+]

@@ -1,0 +1,231 @@
+"""Versioned files in the core, on SQLite and PostgreSQL: history, content addressing,
+conflicts, restore, recovery and sharing."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+
+import nbformat
+import pytest
+from sqlalchemy import func, select
+
+from submarine_hub.core import contentaddr, versions
+from submarine_hub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from submarine_hub.core.identity import Identity
+from submarine_hub.store import Database, upgrade
+from submarine_hub.store.models import Blob
+
+ANN = Identity(name="ann", teams=frozenset({"red"}))
+BEN = Identity(name="ben", teams=frozenset({"blue"}))
+ADMIN = Identity(name="admin", admin=True)
+GROUPS = {"red": ["ann"], "blue": ["ben"]}
+USERS = {"ann", "ben", "admin"}
+IMAGE = base64.b64encode(bytes(range(256)) * 4096).decode()  # 1 MiB of "image"
+
+
+def notebook(n_cells: int = 4, edit: int = 0) -> dict:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"x = {i}", id=f"cell-{i}") for i in range(n_cells)]
+    nb.cells[0].source = f"x = {edit}  # edit {edit}"
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": IMAGE})]
+    return nbformat.from_dict(nb)
+
+
+@pytest.fixture
+async def db(db_url: str):  # type: ignore[no-untyped-def]
+    upgrade(db_url)
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+async def save(
+    db: Database, who: Identity, content, *, space="user:ann", path="a.ipynb", fmt="notebook", **kw
+):  # type: ignore[no-untyped-def]
+    async with db.session() as s:
+        return await versions.save(s, who, space, path, content=content, format=fmt, **kw)
+
+
+async def test_every_save_is_a_version_and_content_round_trips(db: Database) -> None:
+    for i in range(5):
+        info = await save(db, ANN, notebook(edit=i), message=f"save {i}")
+        assert info.number == i + 1
+    async with db.session() as s:
+        history = await versions.history(s, ANN, "user:ann", "a.ipynb")
+        assert [v.number for v in history] == [5, 4, 3, 2, 1]
+        assert history[-1].parent is None and history[0].parent == 4
+        _, second = await versions.get(s, ANN, "user:ann", "a.ipynb", 2)
+        _, newest = await versions.get(s, ANN, "user:ann", "a.ipynb")
+    assert second == notebook(edit=1)
+    assert newest == notebook(edit=4)
+    assert history[0].size == contentaddr.size_of(notebook(edit=4), "notebook")
+
+
+async def test_unchanged_cells_and_large_outputs_are_stored_once(db: Database) -> None:
+    for i in range(20):
+        await save(db, ANN, notebook(edit=i))
+    async with db.session() as s:
+        stored = await s.scalar(select(func.sum(func.length(Blob.data))))
+        count = await s.scalar(select(func.count(Blob.hash)))
+    # 1 image output + 3 unchanged cells + metadata + 20 edited first cells
+    assert count == 1 + 3 + 1 + 20
+    assert stored < 1.1 * 1024 * 1024  # one copy of the image, compressed or not
+
+
+async def test_text_and_binary_files(db: Database) -> None:
+    await save(db, ANN, "print('hi')\n", path="tool.py", fmt="text")
+    raw = base64.b64encode(b"\x00\x01binary").decode()
+    await save(db, ANN, raw, path="data.bin", fmt="base64")
+    async with db.session() as s:
+        assert (await versions.get(s, ANN, "user:ann", "tool.py"))[1] == "print('hi')\n"
+        assert (await versions.get(s, ANN, "user:ann", "data.bin"))[1] == raw
+
+
+async def test_a_stale_save_is_a_conflict_not_an_overwrite(db: Database) -> None:
+    await save(db, ANN, notebook(edit=1))
+    await save(db, ANN, notebook(edit=2), base_version=1)
+    with pytest.raises(Conflict, match="changed by ann since version 1 \\(now version 2\\)"):
+        await save(db, ANN, notebook(edit=3), base_version=1)
+
+
+async def test_concurrent_saves_get_distinct_numbers(db: Database) -> None:
+    await asyncio.gather(*(save(db, ANN, notebook(edit=i)) for i in range(8)))
+    async with db.session() as s:
+        numbers = [v.number for v in await versions.history(s, ANN, "user:ann", "a.ipynb")]
+    assert numbers == list(range(8, 0, -1))
+
+
+async def test_restore_is_a_new_version_and_deleted_files_are_recoverable(db: Database) -> None:
+    for i in range(3):
+        await save(db, ANN, notebook(edit=i))
+    async with db.session() as s:
+        info = await versions.restore(s, ANN, "user:ann", "a.ipynb", 1)
+    assert (info.number, info.action, info.message) == (4, "restore", "restored version 1")
+    async with db.session() as s:
+        deletion = await versions.delete(s, ANN, "user:ann", "a.ipynb")
+        assert deletion.action == "delete"
+    async with db.session() as s:
+        with pytest.raises(NotFound, match="was deleted"):
+            await versions.get(s, ANN, "user:ann", "a.ipynb")
+        assert [f.path for f in await versions.list_files(s, ANN, "user:ann", deleted=True)] == [
+            "a.ipynb"
+        ]
+        assert await versions.list_files(s, ANN, "user:ann") == []
+        await versions.restore(s, ANN, "user:ann", "a.ipynb", 3)
+    async with db.session() as s:
+        _, content = await versions.get(s, ANN, "user:ann", "a.ipynb")
+        history = await versions.history(s, ANN, "user:ann", "a.ipynb")
+    assert content == notebook(edit=2)
+    assert [v.action for v in history] == ["restore", "delete", "restore", "save", "save", "save"]
+
+
+async def test_other_teams_and_users_are_refused(db: Database) -> None:
+    await save(db, ANN, notebook(), space="team:red", path="shared/a.ipynb")
+    await save(db, ANN, notebook(), space="user:ann", path="mine.ipynb")
+    async with db.session() as s:
+        for space, path in (("team:red", "shared/a.ipynb"), ("user:ann", "mine.ipynb")):
+            with pytest.raises(Forbidden, match="not shared with you"):
+                await versions.history(s, BEN, space, path)
+            with pytest.raises(Forbidden):
+                await versions.get(s, BEN, space, path)
+            with pytest.raises(Forbidden):
+                await versions.restore(s, BEN, space, path, 1)
+            with pytest.raises(Forbidden):
+                await versions.delete(s, BEN, space, path)
+        with pytest.raises(Forbidden, match="not a member of team 'red'"):
+            await versions.list_files(s, BEN, "team:red")
+        assert len(await versions.history(s, ADMIN, "team:red", "shared/a.ipynb")) == 1
+    with pytest.raises(Forbidden):
+        await save(db, BEN, notebook(), space="team:red", path="shared/a.ipynb")
+
+
+async def test_sharing_read_only_and_read_write(db: Database) -> None:
+    await save(db, ANN, notebook(edit=1), space="team:red", path="report.ipynb")
+    async with db.session() as s:
+        await versions.share(s, ANN, "team:red", "report.ipynb", {"with": "ben"}, GROUPS, USERS)
+    async with db.session() as s:
+        assert (await versions.get(s, BEN, "team:red", "report.ipynb"))[1] == notebook(edit=1)
+    with pytest.raises(Forbidden, match="read-only"):
+        await save(db, BEN, notebook(edit=2), space="team:red", path="report.ipynb")
+    async with db.session() as s:
+        await versions.share(
+            s,
+            ANN,
+            "team:red",
+            "report.ipynb",
+            {"kind": "team", "with": "blue", "mode": "rw"},
+            GROUPS,
+            USERS,
+        )
+    assert (
+        await save(db, BEN, notebook(edit=2), space="team:red", path="report.ipynb")
+    ).number == 2
+    async with db.session() as s:
+        assert [r.grantee for r in await versions.shared_with(s, BEN)] == ["ben", "blue"]
+        with pytest.raises(Forbidden, match="Only the space's owner"):
+            await versions.share(
+                s, BEN, "team:red", "report.ipynb", {"with": "admin"}, GROUPS, USERS
+            )
+        await versions.unshare(s, ANN, "team:red", "report.ipynb", "team", "blue")
+    with pytest.raises(Forbidden):
+        await save(db, BEN, notebook(edit=3), space="team:red", path="report.ipynb")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"space": "nobody"}, InvalidInput, "'space' must be"),
+        ({"path": "../etc/passwd"}, InvalidInput, "plain relative path"),
+        ({"path": ""}, InvalidInput, "must name a file"),
+        ({"content": {"cells": "no"}}, InvalidInput, "'cells' list"),
+        ({"content": 5, "fmt": "text"}, InvalidInput, "must be a string"),
+        ({"content": "***", "fmt": "base64"}, InvalidInput, "not valid base64"),
+        ({"fmt": "pdf"}, InvalidInput, "Unknown format"),
+        ({"message": "x" * 1001}, InvalidInput, "at most 1000"),
+        ({"base_version": 3}, Conflict, "does not exist"),
+    ],
+)
+async def test_bad_saves_are_refused(db: Database, kwargs: dict, error: type, message: str) -> None:
+    args = {"content": notebook(), "space": "user:ann", "path": "a.ipynb", "fmt": "notebook"}
+    args.update(kwargs)
+    content = args.pop("content")
+    with pytest.raises(error, match=message):
+        await save(db, ANN, content, **args)
+
+
+async def test_a_manifest_save_sends_only_new_parts(db: Database) -> None:
+    first = notebook(edit=1)
+    await save(db, ANN, first)
+    changed = copy.deepcopy(first)
+    changed.cells[2].source = "y = 42"
+    manifest, parts = contentaddr.split(changed, "notebook")
+    new_cell = manifest["cells"][2]
+    async with db.session() as s:
+        with pytest.raises(Conflict) as refused:  # nothing sent: the new cell is missing
+            await versions.save(s, ANN, "user:ann", "a.ipynb", manifest=manifest, parts={}, size=10)
+    assert refused.value.missing == [new_cell]
+    async with db.session() as s:
+        info = await versions.save(
+            s,
+            ANN,
+            "user:ann",
+            "a.ipynb",
+            manifest=manifest,
+            parts={new_cell: parts[new_cell]},
+            size=10,
+        )
+        assert (await versions.get(s, ANN, "user:ann", "a.ipynb"))[1] == changed
+    assert info.number == 2
+    async with db.session() as s:
+        with pytest.raises(InvalidInput, match="does not match its hash"):
+            await versions.save(
+                s,
+                ANN,
+                "user:ann",
+                "a.ipynb",
+                manifest=manifest,
+                parts={new_cell: b"tampered"},
+                size=10,
+            )
