@@ -372,5 +372,128 @@ def credential_delete(name: str, team: str | None, user: str | None) -> None:
     click.echo(f"Deleted {name}.")
 
 
+@main.group("notebook")
+def notebook_group() -> None:
+    """Versioned notebooks and files: every save is kept.
+
+    PATH is relative to your home (the session's root); teams/TEAM/... is in team
+    TEAM's space. --space user:NAME or team:NAME names a space explicitly.
+    """
+
+
+_space_option = click.option("--space", help="user:NAME or team:NAME (default: from PATH).")
+
+
+@notebook_group.command("history")
+@click.argument("path")
+@_space_option
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+def nb_history(path: str, space: str | None, as_json: bool) -> None:
+    """A file's versions, newest first."""
+    with _client() as client:
+        items = _call(client.file_history, path, space)
+    lines = [
+        f"{v['number']:>4}  {v['created_at'][:19]}  {v['author']:<12} {v['action']:<8} "
+        f"{v['size']:>9} B  {v['message']}"
+        for v in items
+    ]
+    _emit(items, as_json, "\n".join(lines))
+
+
+@notebook_group.command("show")
+@click.argument("path")
+@click.option("-v", "--version", "version", type=int, help="The version (default: newest).")
+@click.option("--format", "fmt", help="Print as text: py:percent, py:light, md, md:myst or ipynb.")
+@_space_option
+def nb_show(path: str, version: int | None, fmt: str | None, space: str | None) -> None:
+    """Print a version of a file (a notebook as JSON, or as text with --format)."""
+    with _client() as client:
+        if fmt:
+            click.echo(_call(client.export, path, fmt, version, space)["text"], nl=False)
+            return
+        found = _call(client.file_content, path, version, space)
+    content = found["content"]
+    click.echo(json.dumps(content, indent=1) if found["format"] == "notebook" else content)
+
+
+@notebook_group.command("diff")
+@click.argument("path")
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+@click.option("--ignore-outputs", is_flag=True, help="Compare sources only.")
+@click.option("--ignore-metadata", is_flag=True, help="Leave metadata out.")
+@_space_option
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON (nbdime diff).")
+def nb_diff(
+    path: str,
+    a: int,
+    b: int,
+    ignore_outputs: bool,
+    ignore_metadata: bool,
+    space: str | None,
+    as_json: bool,
+) -> None:
+    """What changed from version A to version B."""
+    with _client() as client:
+        out = _call(
+            lambda: client.diff(
+                path,
+                a,
+                b,
+                ignore_outputs=ignore_outputs,
+                ignore_metadata=ignore_metadata,
+                space=space,
+            )
+        )
+    summary = ", ".join(f"{k} {v}" for k, v in out["summary"].items())
+    _emit(out, as_json, f"{out['text']}\n{summary}")
+
+
+@notebook_group.command("restore")
+@click.argument("path")
+@click.argument("version", type=int)
+@_space_option
+def nb_restore(path: str, version: int, space: str | None) -> None:
+    """Make VERSION the newest again (as a new version; nothing is lost)."""
+    with _client() as client:
+        info = _call(client.restore, path, version, space)
+    click.echo(f"Restored {info['path']} version {version} as version {info['number']}.")
+
+
+@notebook_group.command("deleted")
+@_space_option
+def nb_deleted(space: str | None) -> None:
+    """Deleted files you can recover (with restore)."""
+    with _client() as client:
+        items = _call(lambda: client.files(space, deleted=True))
+    lines = [
+        f"{f['path']:<48} deleted {f['updated_at'][:19]} by {f['author']}; "
+        f"last content in version {f['latest'] - 1}"
+        for f in items
+    ]
+    click.echo("\n".join(lines) or "Nothing deleted.")
+
+
+@notebook_group.command("share")
+@click.argument("path")
+@click.option("--with", "grantee", required=True, help="A user, or a team with --team.")
+@click.option("--team", "is_team", is_flag=True, help="--with names a team.")
+@click.option("--write", is_flag=True, help="Read-write (default: read-only).")
+@_space_option
+def nb_share(path: str, grantee: str, is_team: bool, write: bool, space: str | None) -> None:
+    """Share a file with a user or another team."""
+    with _client() as client:
+        out = _call(
+            lambda: client.share(
+                path,
+                grantee,
+                kind="team" if is_team else "user",
+                mode="rw" if write else "r",
+                space=space,
+            )
+        )
+    click.echo(f"Shared {out['path']} with {out['kind']} {out['with']} ({out['mode']}).")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
