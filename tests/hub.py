@@ -143,7 +143,8 @@ class Hub:
         """
         if user not in self._spawned:
             self.token_for(user)  # creates the user
-            r = self.hub_api("POST", f"users/{user}/server", json=options or {})
+            # an empty body would make the hub reuse the last spawn's options
+            r = self.hub_api("POST", f"users/{user}/server", json=options or {"environment": ""})
             assert r.status_code in (201, 202, 400), r.text  # 400: already running
             self.wait_ready(user, timeout)
             self._spawned.add(user)

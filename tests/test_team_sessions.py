@@ -115,7 +115,7 @@ def test_a_spawn_over_the_quota_is_refused_with_its_reason(
         "PATCH", "teams/ml-platform", user="admin", json={"quota": {"max_sessions": running}}
     ).raise_for_status()
     try:
-        r = hub.hub_api("POST", "users/carol/server", json={})
+        r = hub.hub_api("POST", "users/carol/server", json={"environment": ""})
         reason = (
             f"Team 'ml-platform' is at its limit of {running} concurrent sessions "
             f"({running} running)"

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 from tornado import web
-from traitlets import Float, Unicode, default
+from traitlets import Bool, Float, Unicode, default
 from traitlets.config import Configurable
 
 from .grant import SessionGrant
@@ -60,6 +60,12 @@ class SubmarineSpawnerMixin(Configurable):
     @default("submarine_token")
     def _default_submarine_token(self) -> str:
         return os.environ.get("SUBMARINE_SPAWNER_TOKEN", "")
+
+    versioned_contents = Bool(
+        True,
+        help="""Give sessions Submarine's contents manager: every save versioned by the
+        platform, and a teams/ folder per team.""",
+    ).tag(config=True)
 
     environment_build_timeout = Float(
         1800, help="Seconds to wait for a session's environment to be built."
@@ -247,6 +253,15 @@ class SubmarineSpawnerMixin(Configurable):
             await asyncio.sleep(0.5)
         async for event in super().progress():  # type: ignore[misc]
             yield event
+
+    def get_args(self) -> list[str]:
+        args = super().get_args()  # type: ignore[misc]
+        if self.versioned_contents and self.submarine_api_url:
+            args.append(
+                "--ServerApp.contents_manager_class="
+                "submarine_hub.server.contents.SessionContentsManager"
+            )
+        return args
 
     def get_env(self) -> dict[str, Any]:
         env = super().get_env()  # type: ignore[misc]

@@ -454,10 +454,42 @@ def nb_diff(
 @click.argument("version", type=int)
 @_space_option
 def nb_restore(path: str, version: int, space: str | None) -> None:
-    """Make VERSION the newest again (as a new version; nothing is lost)."""
+    """Make VERSION the newest again (as a new version; nothing is lost).
+
+    Inside your session, a file of your own space is written back to disk too.
+    """
     with _client() as client:
         info = _call(client.restore, path, version, space)
-    click.echo(f"Restored {info['path']} version {version} as version {info['number']}.")
+        written = _write_back(client, info)
+    click.echo(
+        f"Restored {info['path']} version {version} as version {info['number']}"
+        + (f"; written to {written}." if written else ".")
+    )
+
+
+def _write_back(client: SubmarineClient, info: dict[str, Any]) -> str | None:
+    """Write a restored file of the caller's own space into their session's folder."""
+    import base64
+    import os
+
+    user = os.environ.get("JUPYTERHUB_USER")
+    if not user or info["space"] != f"user:{user}":
+        return None
+    root = os.environ.get("SUBMARINE_SERVER_ROOT") or os.path.expanduser("~")
+    target = os.path.join(root, info["path"])
+    content = _call(client.file_content, info["path"], info["number"], info["space"])["content"]
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if info["format"] == "notebook":
+        data = (json.dumps(content, indent=1, ensure_ascii=False) + "\n").encode()
+    elif info["format"] == "base64":
+        data = base64.b64decode(content)
+    else:
+        data = content.encode()
+    tmp = f"{target}.submarine-restore"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, target)
+    return target
 
 
 @notebook_group.command("deleted")

@@ -1,0 +1,125 @@
+"""Versioned saves in real single-user servers: Jupyter's contents and checkpoints APIs."""
+
+from __future__ import annotations
+
+import time
+
+import nbformat
+import pytest
+import requests
+
+from .hub import Hub
+
+pytestmark = pytest.mark.hub
+
+
+def nb(i: int) -> dict:
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell(f"value = {i}", id="c1")]
+    return nbformat.from_dict(book)
+
+
+def contents(
+    hub: Hub, user: str, method: str, path: str, as_user: str | None = None, **kw: object
+) -> requests.Response:
+    token = hub.token_for(as_user or user)
+    return requests.request(
+        method,
+        hub.user_url(user, f"api/contents/{path}"),
+        headers={"Authorization": f"token {token}"},
+        timeout=60,
+        **kw,
+    )
+
+
+def put_notebook(hub: Hub, user: str, path: str, content: dict) -> requests.Response:
+    return contents(
+        hub, user, "PUT", path, json={"type": "notebook", "format": "json", "content": content}
+    )
+
+
+@pytest.fixture(scope="module")
+def alice(hub: Hub) -> Hub:
+    hub.spawn("alice")
+    return hub
+
+
+def test_every_save_is_a_checkpoint_and_a_version(alice: Hub) -> None:
+    hub = alice
+    for i in range(1, 6):
+        r = put_notebook(hub, "alice", "versioned.ipynb", nb(i))
+        assert r.status_code in (200, 201), r.text
+    checkpoints = contents(hub, "alice", "GET", "versioned.ipynb/checkpoints").json()
+    assert [c["id"] for c in checkpoints] == ["5", "4", "3", "2", "1"]
+    history = hub.api(
+        "GET", "files/versions?space=user:alice&path=versioned.ipynb", user="alice"
+    ).json()["items"]
+    assert len(history) == 5
+
+    r = contents(hub, "alice", "POST", "versioned.ipynb/checkpoints/2")
+    assert r.status_code == 204, r.text
+    on_disk = contents(hub, "alice", "GET", "versioned.ipynb").json()["content"]
+    assert on_disk["cells"][0]["source"] == "value = 2"
+    assert contents(hub, "alice", "GET", "versioned.ipynb/checkpoints").json()[0]["id"] == "6"
+
+
+def test_a_deleted_notebook_is_recoverable(alice: Hub) -> None:
+    hub = alice
+    put_notebook(hub, "alice", "doomed.ipynb", nb(42)).raise_for_status()
+    assert contents(hub, "alice", "DELETE", "doomed.ipynb").status_code == 204
+    assert contents(hub, "alice", "GET", "doomed.ipynb").status_code == 404
+    deleted = hub.api("GET", "files?space=user:alice&deleted=1", user="alice").json()["items"]
+    assert "doomed.ipynb" in [f["path"] for f in deleted]
+    out = hub.run_in_kernel(
+        "alice",
+        "import subprocess, shutil\n"
+        "p = subprocess.run([shutil.which('submarine'), 'notebook', 'restore', 'doomed.ipynb',"
+        " '1'], capture_output=True, text=True)\n"
+        "print(p.returncode, p.stdout, p.stderr)\n",
+    )
+    assert out.startswith("0 Restored doomed.ipynb version 1"), out
+    recovered = contents(hub, "alice", "GET", "doomed.ipynb").json()["content"]
+    assert recovered["cells"][0]["source"] == "value = 42"
+
+
+def test_team_folders_are_shared_by_members_only(alice: Hub) -> None:
+    hub = alice
+    listing = contents(hub, "alice", "GET", "teams").json()
+    assert [c["name"] for c in listing["content"]] == ["data-science"]
+    r = put_notebook(hub, "alice", "teams/data-science/together.ipynb", nb(7))
+    assert r.status_code in (200, 201), r.text
+    saved_at = r.json()["last_modified"]
+
+    hub.spawn("bob", {"team": "data-science"})
+    seen = contents(hub, "bob", "GET", "teams/data-science/together.ipynb").json()
+    assert "content" in seen, seen
+    assert seen["content"]["cells"][0]["source"] == "value = 7"
+    folder = contents(hub, "bob", "GET", "teams/data-science").json()
+    assert "together.ipynb" in [c["name"] for c in folder["content"]]
+
+    time.sleep(1.1)
+    put_notebook(hub, "bob", "teams/data-science/together.ipynb", nb(8)).raise_for_status()
+    # what JupyterLab compares before saving: alice's copy is now stale
+    fresh = contents(hub, "alice", "GET", "teams/data-science/together.ipynb?content=0").json()
+    assert fresh["last_modified"] > saved_at
+
+    hub.spawn("carol")
+    r = contents(hub, "carol", "GET", "teams/data-science/together.ipynb")
+    assert r.status_code == 403
+    assert "not a member of team 'data-science'" in r.json()["message"]
+    r = put_notebook(hub, "carol", "teams/data-science/intruder.ipynb", nb(0))
+    assert r.status_code == 403
+
+
+def test_jupytext_pairing_versions_both_files(alice: Hub) -> None:
+    hub = alice
+    book = nb(3)
+    book["metadata"]["jupytext"] = {"formats": "ipynb,py:percent"}
+    put_notebook(hub, "alice", "paired.ipynb", book).raise_for_status()
+    text = contents(hub, "alice", "GET", "paired.py?type=file&format=text").json()["content"]
+    assert "# %%" in text and "value = 3" in text
+    for path in ("paired.ipynb", "paired.py"):
+        history = hub.api(
+            "GET", f"files/versions?space=user:alice&path={path}", user="alice"
+        ).json()["items"]
+        assert len(history) == 1, path
