@@ -1,0 +1,102 @@
+"""Nothing is lost: kill -9 the platform service, then the session's server, while a client
+saves in a loop; every acknowledged save is in history and nothing is corrupt."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import nbformat
+import psutil
+import pytest
+import requests
+
+from .hub import Hub
+
+pytestmark = [pytest.mark.hub, pytest.mark.slow]
+PATH = "durable.ipynb"
+
+
+def book(i: int) -> dict:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"save = {i}", id="c")]
+    return nbformat.from_dict(nb)
+
+
+def service_pid(hub: Hub) -> int:
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or ())
+        if "submarine_hub.service" in cmd and str(hub.data_dir) in cmd:
+            return proc.pid
+    raise AssertionError("the submarine service is not running")
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_kill_9_while_saving_loses_no_acknowledged_save(hub: Hub) -> None:
+    hub.spawn("alice")
+    headers = {"Authorization": f"token {hub.token_for('alice')}"}
+    acked: list[int] = []
+    stop = threading.Event()
+
+    def saver() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                r = requests.put(
+                    hub.user_url("alice", f"api/contents/{PATH}"),
+                    headers=headers,
+                    json={"type": "notebook", "format": "json", "content": book(i)},
+                    timeout=10,
+                )
+                if r.status_code in (200, 201):
+                    acked.append(i)
+            except requests.RequestException:
+                pass
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=saver, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(acked) >= 5, 60, "first saves")
+        os.kill(service_pid(hub), signal.SIGKILL)  # the platform service
+        before = len(acked)
+        wait_for(lambda: len(acked) >= before + 5, 120, "saves after the service restarted")
+
+        pid = hub.hub_api("GET", "users/alice").json()["servers"][""]["state"]["pid"]
+        os.kill(pid, signal.SIGKILL)  # the session's server
+        hub.stop_server("alice")
+        hub.spawn("alice")
+        before = len(acked)
+        wait_for(lambda: len(acked) >= before + 5, 60, "saves after the server restarted")
+    finally:
+        stop.set()
+        thread.join(15)
+
+    history = hub.api("GET", f"files/versions?space=user:alice&path={PATH}", user="alice")
+    versions = history.json()["items"]
+    kept = set()
+    for v in versions:
+        r = hub.api(
+            "GET", f"files/content?space=user:alice&path={PATH}&version={v['number']}", user="alice"
+        )
+        assert r.status_code == 200, r.text
+        content = nbformat.from_dict(r.json()["content"])
+        nbformat.validate(content)  # no version is corrupt
+        kept.add(int(content.cells[0].source.split("=")[1]))
+    assert set(acked) <= kept, f"acknowledged but lost: {sorted(set(acked) - kept)}"
+    on_disk = requests.get(
+        hub.user_url("alice", f"api/contents/{PATH}"), headers=headers, timeout=30
+    ).json()["content"]
+    nbformat.validate(nbformat.from_dict(on_disk))  # the file is whole
+    assert len(acked) >= 15
