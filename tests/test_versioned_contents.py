@@ -50,7 +50,7 @@ def test_every_save_is_a_checkpoint_and_a_version(alice: Hub) -> None:
         r = put_notebook(hub, "alice", "versioned.ipynb", nb(i))
         assert r.status_code in (200, 201), r.text
     checkpoints = contents(hub, "alice", "GET", "versioned.ipynb/checkpoints").json()
-    assert [c["id"] for c in checkpoints] == ["5", "4", "3", "2", "1"]
+    assert [c["id"] for c in checkpoints] == ["1", "2", "3", "4", "5"]  # oldest first
     history = hub.api(
         "GET", "files/versions?space=user:alice&path=versioned.ipynb", user="alice"
     ).json()["items"]
@@ -60,7 +60,7 @@ def test_every_save_is_a_checkpoint_and_a_version(alice: Hub) -> None:
     assert r.status_code == 204, r.text
     on_disk = contents(hub, "alice", "GET", "versioned.ipynb").json()["content"]
     assert on_disk["cells"][0]["source"] == "value = 2"
-    assert contents(hub, "alice", "GET", "versioned.ipynb/checkpoints").json()[0]["id"] == "6"
+    assert contents(hub, "alice", "GET", "versioned.ipynb/checkpoints").json()[-1]["id"] == "6"
 
 
 def test_a_deleted_notebook_is_recoverable(alice: Hub) -> None:

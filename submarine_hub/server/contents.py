@@ -401,6 +401,7 @@ class SubmarineCheckpoints(AsyncCheckpoints):
         return {"id": str(version["number"]), "last_modified": _when(version["created_at"])}
 
     async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
+        """Versions oldest first, as JupyterLab expects (it offers the last as newest)."""
         platform = self._platform()
         space, rel = platform.locate(path)
         resp = await platform.client.send(
@@ -410,13 +411,14 @@ class SubmarineCheckpoints(AsyncCheckpoints):
             return []
         if not resp.is_success:
             raise web.HTTPError(resp.status_code, resp.json().get("message"))
-        return [self._model(v) for v in resp.json()["items"] if v["action"] != "delete"]
+        items = [self._model(v) for v in resp.json()["items"] if v["action"] != "delete"]
+        return items[::-1]
 
     async def create_checkpoint(self, contents_mgr: Any, path: str) -> dict[str, Any]:
         """Every save is already a version: the checkpoint is the newest one."""
         found = await self.list_checkpoints(path)
         if found:
-            return found[0]
+            return found[-1]
         model = await contents_mgr.get(path, content=True)
         fmt = "notebook" if model["type"] == "notebook" else model["format"]
         return self._model(await self._platform(contents_mgr).record(path, model["content"], fmt))
