@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import zlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -134,6 +134,10 @@ async def load_parts(session: AsyncSession, manifest: dict[str, Any]) -> dict[st
 
 
 # --- versions -------------------------------------------------------------------------
+def _as_json(record: Any) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(record).items()}
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     space: str
@@ -148,18 +152,7 @@ class VersionInfo:
     created_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "space": self.space,
-            "path": self.path,
-            "number": self.number,
-            "parent": self.parent,
-            "action": self.action,
-            "author": self.author,
-            "message": self.message,
-            "size": self.size,
-            "format": self.format,
-            "created_at": self.created_at.isoformat(),
-        }
+        return _as_json(self)
 
 
 def _info(f: VersionedFile, v: FileVersion) -> VersionInfo:
@@ -394,16 +387,7 @@ class FileInfo:
     author: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "space": self.space,
-            "path": self.path,
-            "format": self.format,
-            "latest": self.latest,
-            "deleted": self.deleted,
-            "updated_at": self.updated_at.isoformat(),
-            "size": self.size,
-            "author": self.author,
-        }
+        return _as_json(self)
 
 
 async def list_files(
