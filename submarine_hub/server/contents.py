@@ -49,6 +49,9 @@ class PlatformFiles:
         self.client = client
         self.user = user
         self._known: OrderedDict[str, None] = OrderedDict()  # parts the platform has
+        # the version a save just recorded, for jupyter-server's "is there a checkpoint?"
+        # question within the same save (answered without another round trip)
+        self.just_recorded: dict[str, dict[str, Any]] = {}
 
     def locate(self, path: str) -> tuple[str, str]:
         parts = path.strip("/").split("/")
@@ -89,6 +92,7 @@ class PlatformFiles:
                 resp.status_code if resp.status_code < 500 else 503,
                 f"The platform did not keep this version: {resp.json().get('message')}",
             )
+        self.just_recorded[f"{space}/{path}"] = resp.json()
         for key in parts:
             self._known[key] = None
             self._known.move_to_end(key)
@@ -305,6 +309,11 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             fmt = "notebook" if model["type"] == "notebook" else (model.get("format") or "text")
             if contentaddr_size(model["content"], fmt) <= self.max_versioned_size:
                 await self.platform.record(path, model["content"], fmt)
+                try:
+                    return await super().save(model, path)
+                finally:  # only this save's own checkpoint question may use it
+                    space, rel = self.platform.locate(path)
+                    self.platform.just_recorded.pop(f"{space}/{rel}", None)
         return await super().save(model, path)
 
     async def delete_file(self, path: str) -> None:
