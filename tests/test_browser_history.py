@@ -62,3 +62,79 @@ def test_revert_dialog_lists_every_version_and_restores_one(browser, hub: Hub) -
         page.close()
     history = hub.api("GET", f"files/versions?space=user:alice&path={PATH}", user="alice")
     assert [v["number"] for v in history.json()["items"]][:1] == [6]  # the restore is a version
+
+
+def open_lab_page(chromium, hub: Hub, user: str, path: str):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", DEMO_PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(rf".*/(hub/spawn|user/{user}/lab).*"))
+    page.goto(hub.user_url(user, f"lab/tree/{path}"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-KernelStatus", state="attached")
+    dismiss_dialogs(page)
+    return context, page
+
+
+def dismiss_dialogs(page) -> None:  # type: ignore[no-untyped-def]
+    """Kernel choices and other prompts are not what these tests are about."""
+    page.wait_for_timeout(1000)
+    while page.locator(".jp-Dialog").count():
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+
+
+def edit_and_save(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    dismiss_dialogs(page)
+    page.click(".jp-Notebook .jp-Cell .cm-content")
+    page.keyboard.press("End")
+    page.keyboard.type(text)
+    page.keyboard.press("Control+s")
+
+
+def test_a_stale_save_in_a_team_folder_gets_the_file_changed_dialog(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    hub.spawn("alice")
+    hub.spawn("bob", {"team": "data-science"})
+    path = "teams/data-science/conflict.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("shared = 1", id="c1")]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    requests.put(
+        hub.user_url("alice", f"api/contents/{path}"),
+        headers={"Authorization": f"token {hub.token_for('alice')}"},
+        json={"type": "notebook", "format": "json", "content": nb},
+        timeout=60,
+    ).raise_for_status()
+    alice_ctx, alice = open_lab_page(browser, hub, "alice", path)
+    bob_ctx, bob = open_lab_page(browser, hub, "bob", path)
+    try:
+        edit_and_save(bob, "  # bob")
+        bob.wait_for_selector(".jp-Notebook .jp-Cell .cm-content:has-text('# bob')")
+        deadline = 60
+        for _ in range(deadline * 2):  # bob's save has reached the platform
+            latest = hub.api(
+                "GET", "files/versions?space=team:data-science&path=conflict.ipynb", user="bob"
+            ).json()["items"][0]
+            if latest["author"] == "bob":
+                break
+            bob.wait_for_timeout(500)
+        assert latest["author"] == "bob"
+        edit_and_save(alice, "  # alice")
+        dialog = alice.wait_for_selector(".jp-Dialog:has-text('File Changed')")
+        assert "changed on disk" in dialog.inner_text()
+        alice.screenshot(path=str(IMAGES / "team-folder-conflict.png"))
+    finally:
+        alice_ctx.close()
+        bob_ctx.close()
+    history = hub.api(
+        "GET", "files/versions?space=team:data-science&path=conflict.ipynb", user="alice"
+    ).json()["items"]
+    assert history[0]["author"] == "bob"  # alice's stale copy did not overwrite silently

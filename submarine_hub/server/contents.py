@@ -18,6 +18,7 @@ Without a platform (no ``SUBMARINE_API_URL``) it behaves like the plain manager.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import posixpath
 from collections import OrderedDict
@@ -225,7 +226,12 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         return model
 
     async def _team_get(
-        self, parts: list[str], content: bool, type: str | None, format: str | None
+        self,
+        parts: list[str],
+        content: bool,
+        type: str | None,
+        format: str | None,
+        require_hash: bool = False,
     ) -> dict[str, Any]:
         assert self.platform is not None
         if len(parts) >= 2 and parts[1] not in await self._my_teams():
@@ -254,6 +260,11 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         model = self._team_file_model(
             parts[1], {**found, "updated_at": found["created_at"]}, data if content else None
         )
+        if require_hash:
+            raw = found["content"]
+            blob = contentaddr.canonical(raw) if found["format"] == "notebook" else raw.encode()
+            model["hash"] = hashlib.sha256(blob).hexdigest()
+            model["hash_algorithm"] = "sha256"
         if content and found["format"] == "notebook":
             self.validate_notebook_model(model)
         return model
@@ -287,7 +298,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
     ) -> dict[str, Any]:
         parts = self._team_path(path)
         if parts and self.platform:
-            return await self._team_get(parts, content, type, format)
+            return await self._team_get(parts, content, type, format, require_hash)
         model = await super().get(
             path, content=content, type=type, format=format, require_hash=require_hash
         )
