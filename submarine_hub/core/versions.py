@@ -455,14 +455,7 @@ async def share(
         raise NotFound(f"No hub user named {grantee!r}.")
     if await _file(session, space, path) is None:
         raise NotFound(f"No file {path} in {space}.")
-    row = await session.scalar(
-        select(Share).where(
-            Share.space == space,
-            Share.path == path,
-            Share.grantee_kind == kind,
-            Share.grantee == grantee,
-        )
-    )
+    row = await _share_row(session, space, path, kind, grantee)
     if row is None:
         row = Share(
             space=space,
@@ -477,6 +470,19 @@ async def share(
         row.mode = mode
     await session.flush()
     return row
+
+
+async def _share_row(
+    session: AsyncSession, space: str, path: str, kind: str, grantee: str
+) -> Share | None:
+    return await session.scalar(
+        select(Share).where(
+            Share.space == space,
+            Share.path == path,
+            Share.grantee_kind == kind,
+            Share.grantee == grantee,
+        )
+    )
 
 
 async def shares_of(
@@ -499,14 +505,7 @@ async def unshare(
     path = normalize_path(path)
     if not (identity.admin or owns(identity, space)):
         raise Forbidden("Only the space's owner (or team) changes its shares.")
-    row = await session.scalar(
-        select(Share).where(
-            Share.space == space,
-            Share.path == path,
-            Share.grantee_kind == kind,
-            Share.grantee == grantee,
-        )
-    )
+    row = await _share_row(session, space, path, kind, grantee)
     if row is None:
         raise NotFound(f"{path} is not shared with {kind} {grantee!r}.")
     await session.delete(row)
