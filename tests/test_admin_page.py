@@ -7,7 +7,7 @@ import re
 import pytest
 
 from .hub import DEMO_ADMIN_PASSWORD, Hub
-from .test_browser import CHROMIUM_ARGS, IMAGES, browser  # noqa: F401  (fixture)
+from .test_browser import IMAGES, browser, login  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.hub
 
@@ -59,10 +59,7 @@ def test_admin_sets_a_quota_and_an_over_quota_spawn_shows_why(browser, hub: Hub)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(60_000)
     try:
-        page.goto(f"{hub.url}/hub/login")
-        page.fill("#username_input", "admin")
-        page.fill("#password_input", DEMO_ADMIN_PASSWORD)
-        page.click("#login_submit")
+        login(page, hub, "admin", DEMO_ADMIN_PASSWORD)
         page.wait_for_load_state()
         page.goto(f"{hub.url}/hub/home")
         page.click("#submarine-admin-link")
@@ -76,10 +73,7 @@ def test_admin_sets_a_quota_and_an_over_quota_spawn_shows_why(browser, hub: Hub)
 
         carol = browser.new_page(viewport={"width": 1280, "height": 800})
         carol.set_default_timeout(60_000)
-        carol.goto(f"{hub.url}/hub/login")
-        carol.fill("#username_input", "carol")
-        carol.fill("#password_input", "submarine-demo-test")
-        carol.click("#login_submit")
+        login(carol, hub, "carol")
         carol.wait_for_load_state()
         carol.goto(f"{hub.url}/hub/spawn")
         if carol.locator("#spawn_form").count():

@@ -40,13 +40,18 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def login(page, hub: Hub, user: str, password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the hub's form, as a person would."""
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+
+
 def open_panel(browser, hub: Hub, user: str):  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(90_000)
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", DEMO_PASSWORD)
-    page.click("#login_submit")
+    login(page, hub, user)
     page.wait_for_url(re.compile(rf".*/(hub/spawn|user/{user}/lab).*"))
     if page.locator("#spawn_form").count():  # the spawn options form: keep its first choices
         page.click('#spawn_form button[type="submit"]')

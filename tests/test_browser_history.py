@@ -8,8 +8,8 @@ import nbformat
 import pytest
 import requests
 
-from .hub import DEMO_PASSWORD, Hub
-from .test_browser import IMAGES, browser  # noqa: F401  (fixture)
+from .hub import Hub
+from .test_browser import IMAGES, browser, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 PATH = "revert-me.ipynb"
@@ -39,10 +39,7 @@ def test_revert_dialog_lists_every_version_and_restores_one(browser, hub: Hub) -
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(90_000)
     try:
-        page.goto(f"{hub.url}/hub/login")
-        page.fill("#username_input", "alice")
-        page.fill("#password_input", DEMO_PASSWORD)
-        page.click("#login_submit")
+        login(page, hub, "alice")
         page.wait_for_url(re.compile(r".*/(hub/spawn|user/alice/lab).*"))
         page.goto(hub.user_url("alice", f"lab/tree/{PATH}"))
         page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content:has-text('value = 5')")
@@ -68,10 +65,7 @@ def open_lab_page(chromium, hub: Hub, user: str, path: str):  # type: ignore[no-
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(90_000)
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", DEMO_PASSWORD)
-    page.click("#login_submit")
+    login(page, hub, user)
     page.wait_for_url(re.compile(rf".*/(hub/spawn|user/{user}/lab).*"))
     page.goto(hub.user_url(user, f"lab/tree/{path}"))
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content")

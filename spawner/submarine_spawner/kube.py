@@ -723,10 +723,6 @@ class SubmarineKubeSpawner(SubmarineSpawnerMixin, KubeSpawner):
             )
             self._submarine_secret_name = None
 
-    @property
-    def _log_name(self) -> str:
-        return f"{self.user.name}/{self.name}" if self.name else self.user.name
-
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         if self._submarine_secret_name:
