@@ -9,7 +9,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .client.client import SubmarineClient
 
-__all__ = ["SubmarineClient", "__version__"]
+TRACKING = ("log_metric", "log_metrics", "log_param", "log_params", "log_artifact", "flush")
+__all__ = ["SubmarineClient", "__version__", *TRACKING]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,6 +19,10 @@ def __getattr__(name: str) -> Any:
         from .client.client import SubmarineClient
 
         return SubmarineClient
+    if name in TRACKING:
+        from . import tracking
+
+        return getattr(tracking, name)
     raise AttributeError(name)
 
 

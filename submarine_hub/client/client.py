@@ -10,7 +10,12 @@ extension) all use it.
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,6 +49,36 @@ def _decode(resp: httpx.Response) -> Any:
     if not resp.content:
         return None
     return resp.json()
+
+
+FINAL_STATES = ("succeeded", "failed", "killed")
+SKIP_IN_UPLOADS = {".git", "__pycache__", ".ipynb_checkpoints", ".venv", "node_modules"}
+
+
+def template_path(ref: str) -> str:
+    """``team/name`` -> ``team/name``; a bare ``name`` is a global template."""
+    return ref if "/" in ref else f"_global/{ref}"
+
+
+def pack_folder(folder: Path, limit: int = 16 * 1024 * 1024) -> bytes:
+    """A .tar.gz of ``folder``'s contents; refuses one over ``limit`` bytes."""
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder.")
+    buf = io.BytesIO()
+
+    def skip(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        return None if Path(info.name).name in SKIP_IN_UPLOADS else info
+
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for child in sorted(folder.iterdir()):
+            if child.name not in SKIP_IN_UPLOADS:
+                tar.add(child, arcname=child.name, filter=skip)
+    if buf.tell() > limit:
+        raise ValueError(
+            f"{folder} packs to {buf.tell()} bytes, over the {limit}-byte limit; "
+            "use code from git for large folders."
+        )
+    return buf.getvalue()
 
 
 def env_path(ref: str) -> str:
@@ -291,6 +326,145 @@ class SubmarineClient(_Base):
         return self.request(
             "POST", "files/shares", params=params, json={"kind": kind, "with": with_, "mode": mode}
         )
+
+    # -- experiments ------------------------------------------------------------------
+
+    def submit(self, spec: dict[str, Any], *, parent: int | None = None) -> dict[str, Any]:
+        """Submit an experiment spec (see ``experiment-schema``); returns the queued run."""
+        params = {"parent": parent} if parent is not None else None
+        return self.request("POST", "experiments", json=spec, params=params)
+
+    def experiments(self, **filters: Any) -> dict[str, Any]:
+        """A page of runs, newest first: ``team``, ``owner``, ``status`` (comma-separated),
+        ``tag``, ``since``, ``until``, ``parent``, ``pipeline``, ``before`` (the cursor
+        ``next`` of the previous page), ``limit``, ``metrics``."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        if isinstance(params.get("status"), list | tuple):
+            params["status"] = ",".join(params["status"])
+        return self.request("GET", "experiments", params=params)
+
+    def experiment(self, run_id: int) -> dict[str, Any]:
+        return self.request("GET", f"experiments/{run_id}")
+
+    def kill(self, run_id: int) -> dict[str, Any]:
+        return self.request("POST", f"experiments/{run_id}/kill")
+
+    def rerun(self, run_id: int) -> dict[str, Any]:
+        return self.request("POST", f"experiments/{run_id}/rerun")
+
+    def wait(
+        self, run_id: int, *, timeout: float | None = None, poll: float = 0.5
+    ) -> dict[str, Any]:
+        """Block until the run ends; return it. ``TimeoutError`` after ``timeout`` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            run = self.experiment(run_id)
+            if run["status"] in FINAL_STATES:
+                return run
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout} s")
+            time.sleep(poll)
+
+    def logs(self, run_id: int, name: str | None = None, *, offset: int = 0) -> str:
+        params: dict[str, Any] = {"offset": offset}
+        if name:
+            params["name"] = name
+        resp = self._http.get(f"experiments/{run_id}/logs", params=params)
+        _raise_for_status(resp)
+        return resp.text
+
+    def follow_logs(self, run_id: int, name: str | None = None) -> Iterator[str]:
+        """The log as it is written, until the run ends."""
+        params: dict[str, Any] = {"follow": 1}
+        if name:
+            params["name"] = name
+        with self._http.stream(
+            "GET", f"experiments/{run_id}/logs", params=params, timeout=None
+        ) as resp:
+            if not resp.is_success:
+                resp.read()
+                _raise_for_status(resp)
+            yield from resp.iter_text()
+
+    def artifacts(self, run_id: int) -> list[dict[str, Any]]:
+        return self.request("GET", f"experiments/{run_id}/artifacts")["items"]
+
+    def download_artifact(self, run_id: int, path: str) -> bytes:
+        resp = self._http.get(f"experiments/{run_id}/artifacts", params={"path": path})
+        _raise_for_status(resp)
+        return resp.content
+
+    def log_metrics(
+        self,
+        run_id: int,
+        metrics: list[dict[str, Any]] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body = {"metrics": metrics or [], "params": params or {}}
+        return self.request("POST", f"experiments/{run_id}/metrics", json=body)
+
+    def metrics(self, run_id: int, key: str | None = None) -> dict[str, Any]:
+        params = {"key": key} if key else None
+        return self.request("GET", f"experiments/{run_id}/metrics", params=params)
+
+    def upload_code(self, folder: str | os.PathLike[str]) -> str:
+        """Upload a folder (as .tar.gz, skipping .git and caches); returns the upload id."""
+        data = pack_folder(Path(folder))
+        return self.request(
+            "POST", "uploads", content=data, headers={"Content-Type": "application/gzip"}
+        )["id"]
+
+    # -- templates -----------------------------------------------------------------------
+
+    def templates(self, team: str | None = None) -> list[dict[str, Any]]:
+        params = {"team": team} if team else None
+        return self.request("GET", "templates", params=params)["items"]
+
+    def template(self, ref: str) -> dict[str, Any]:
+        return self.request("GET", f"templates/{template_path(ref)}")
+
+    def create_template(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.request("POST", "templates", json=body)
+
+    def update_template(self, ref: str, **fields: Any) -> dict[str, Any]:
+        return self.request("PATCH", f"templates/{template_path(ref)}", json=fields)
+
+    def delete_template(self, ref: str) -> None:
+        self.request("DELETE", f"templates/{template_path(ref)}")
+
+    def run_template(
+        self,
+        ref: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        parent: int | None = None,
+        **spec: Any,
+    ) -> dict[str, Any]:
+        """Submit a run of a template; ``spec`` may set ``meta`` (name, team, tags) etc.
+        ``parent``: the run this one is a child of (a sweep's trials)."""
+        body = {"parameters": parameters or {}, **spec}
+        params = {"parent": parent} if parent is not None else None
+        return self.request(
+            "POST", f"templates/{template_path(ref)}/runs", json=body, params=params
+        )
+
+    # -- pipelines -----------------------------------------------------------------------
+
+    def submit_pipeline(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.request("POST", "pipelines", json=body)
+
+    def pipelines(self, team: str | None = None) -> list[dict[str, Any]]:
+        params = {"team": team} if team else None
+        return self.request("GET", "pipelines", params=params)["items"]
+
+    def pipeline(self, pipeline_id: int) -> dict[str, Any]:
+        return self.request("GET", f"pipelines/{pipeline_id}")
+
+    def terminate_pipeline(self, pipeline_id: int) -> dict[str, Any]:
+        return self.request("POST", f"pipelines/{pipeline_id}/terminate")
+
+    def retry_pipeline(self, pipeline_id: int) -> dict[str, Any]:
+        return self.request("POST", f"pipelines/{pipeline_id}/retry")
 
     def close(self) -> None:
         self._http.close()

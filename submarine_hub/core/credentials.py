@@ -179,24 +179,30 @@ async def delete(
 
 
 async def for_session(
-    session: AsyncSession, crypt: Crypt, user: str, team: str
+    session: AsyncSession,
+    crypt: Crypt,
+    user: str,
+    team: str,
+    names: list[str] | None = None,
 ) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Decrypted env vars and files for ``user``'s session in ``team``.
+    """Decrypted env vars and files for ``user``'s session (or run) in ``team``.
 
-    The user's own credentials win over the team's when both set the same target.
+    The user's own credentials win over the team's when both set the same target;
+    ``names`` picks some of them (an experiment's ``credentials`` list).
     """
-    rows = (
-        await session.scalars(
-            select(Credential)
-            .where(
-                or_(
-                    and_(Credential.owner_kind == "team", Credential.owner == team),
-                    and_(Credential.owner_kind == "user", Credential.owner == user),
-                )
+    query = (
+        select(Credential)
+        .where(
+            or_(
+                and_(Credential.owner_kind == "team", Credential.owner == team),
+                and_(Credential.owner_kind == "user", Credential.owner == user),
             )
-            .order_by(Credential.owner_kind)  # "team" before "user": the user's win
         )
-    ).all()
+        .order_by(Credential.owner_kind)  # "team" before "user": the user's win
+    )
+    if names is not None:
+        query = query.where(Credential.name.in_(names))
+    rows = (await session.scalars(query)).all()
     env: dict[str, str] = {}
     files: dict[str, dict[str, Any]] = {}
     for c in rows:

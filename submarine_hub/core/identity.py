@@ -13,6 +13,7 @@ class Identity:
     admin: bool = False
     teams: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
+    run_id: int | None = None  # set when a run's token speaks for its owner
 
     @classmethod
     def from_hub_model(
@@ -33,7 +34,7 @@ class Identity:
 
     def without_admin(self) -> Identity:
         """The same person seen as a plain member (what they can use, not administer)."""
-        return Identity(self.name, self.kind, False, self.teams, self.scopes)
+        return Identity(self.name, self.kind, False, self.teams, self.scopes, self.run_id)
 
     def is_member(self, team: str) -> bool:
         return team in self.teams

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -174,3 +175,112 @@ class Share(Base):
     mode: Mapped[str] = mapped_column(String(2))  # r | rw
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Pipeline(Base):
+    """A DAG of experiments: its steps are runs with ``pipeline_id`` set."""
+
+    __tablename__ = "pipelines"
+    __table_args__ = (Index("ix_pipelines_team_id", "team", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    team: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed | killed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Experiment(Base):
+    """One run: a spec, its state, and where it ran."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (
+        Index("ix_experiments_team_id", "team", "id"),
+        Index("ix_experiments_team_status_id", "team", "status", "id"),
+        Index("ix_experiments_owner_id", "owner", "id"),
+        Index("ix_experiments_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    team: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # command | script | notebook | sweep
+    status: Mapped[str] = mapped_column(String(16))  # see core.experiments.backend.STATES
+    reason: Mapped[str] = mapped_column(Text, default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    template: Mapped[str | None] = mapped_column(String(511), nullable=True)
+    parameters: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiments.id"), nullable=True, index=True
+    )
+    rerun_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pipeline_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pipelines.id"), nullable=True, index=True
+    )
+    pipeline_step: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    backend: Mapped[str] = mapped_column(String(16), default="")
+    placement: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kill_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ExperimentTag(Base):
+    __tablename__ = "experiment_tags"
+    __table_args__ = (Index("ix_experiment_tags_tag_id", "tag", "experiment_id"),)
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Metric(Base):
+    """A metric point of a run: ``key`` = ``value`` at ``step``."""
+
+    __tablename__ = "metrics"
+    __table_args__ = (Index("ix_metrics_run_key_step", "experiment_id", "key", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[float] = mapped_column(Float)
+    step: Mapped[int] = mapped_column(BigInteger, default=0)
+    timestamp: Mapped[float] = mapped_column(Float)  # epoch seconds, as the run logged it
+
+
+class Param(Base):
+    __tablename__ = "params"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ExperimentTemplate(Base):
+    """A spec with typed parameters, shared platform-wide (``_global``) or in a team."""
+
+    __tablename__ = "experiment_templates"
+    __table_args__ = (UniqueConstraint("scope", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

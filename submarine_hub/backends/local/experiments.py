@@ -1,0 +1,263 @@
+"""The local experiment backend: each run under its own supervisor process.
+
+Layout of a run's folder (``<runs_dir>/<id>/``)::
+
+    run.json          what to start (written here, read by the supervisor)
+    status.json       the run's state (written by the supervisor)
+    supervisor.lock   held by the supervisor while it lives
+    kill              present once a kill was asked for
+    code/             the working folder (git clone or uploaded code)
+    artifacts/        the run's outputs ($SUBMARINE_ARTIFACTS_DIR)
+    credentials/      credential files (0600)
+    logs/<replica>.log, logs/prepare.log
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import fcntl
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ...core.experiments.backend import (
+    FAILED,
+    PENDING,
+    LaunchPlan,
+    ReplicaState,
+    RunState,
+)
+
+log = logging.getLogger("submarine_hub.backends.local")
+SUPERVISOR = Path(__file__).with_name("supervisor.py")
+# What a run's processes inherit from the service's environment; the rest is the plan's.
+PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
+
+
+class LocalExperimentBackend:
+    """Runs on this machine, each in its own process groups, outliving the service."""
+
+    name = "local"
+
+    def __init__(self, runs_dir: Path, *, max_parallel: int | None = None) -> None:
+        self.runs_dir = runs_dir
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.max_parallel = max_parallel
+        self._children: set[asyncio.subprocess.Process] = set()
+        self._cores = sorted(os.sched_getaffinity(0))
+
+    def capacity(self) -> int | None:
+        return self.max_parallel
+
+    def run_dir(self, run_id: int) -> Path:
+        return self.runs_dir / str(run_id)
+
+    def artifacts_dir(self, run_id: int) -> Path:
+        return self.run_dir(run_id) / "artifacts"
+
+    # -- launching ------------------------------------------------------------------------
+
+    def _replica_env(
+        self, plan: LaunchPlan, env: dict[str, str], gpus: list[int]
+    ) -> dict[str, str]:
+        out = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
+        if plan.python_prefix:
+            out["PATH"] = f"{plan.python_prefix}/bin:{out.get('PATH', os.defpath)}"
+            out["VIRTUAL_ENV"] = plan.python_prefix
+        out.update(plan.env)
+        out.update(env)
+        out["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
+        return out
+
+    def _cores_for(self, plan: LaunchPlan, cpu: float | None, offset: int) -> list[int] | None:
+        if not cpu or math.ceil(cpu) >= len(self._cores):
+            return None
+        n = math.ceil(cpu)
+        start = (plan.run_id + offset) % len(self._cores)
+        return [self._cores[(start + i) % len(self._cores)] for i in range(n)]
+
+    def _write_plan(self, plan: LaunchPlan, run_dir: Path) -> None:
+        for sub in ("code", "artifacts", "logs"):
+            (run_dir / sub).mkdir(exist_ok=True)
+        env = dict(plan.env)
+        env["SUBMARINE_ARTIFACTS_DIR"] = str(run_dir / "artifacts")
+        if plan.credential_files:
+            creds = run_dir / "credentials"
+            creds.mkdir(mode=0o700, exist_ok=True)
+            for item in plan.credential_files:
+                target = creds / Path(item["path"]).name
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(base64.b64decode(item["content_base64"]))
+            env["SUBMARINE_CREDENTIALS_DIR"] = str(creds)
+        replicas = []
+        gpu_pool = list(plan.gpu_ids)
+        for offset, r in enumerate(plan.replicas):
+            gpus, gpu_pool = gpu_pool[: r.resources.gpus], gpu_pool[r.resources.gpus :]
+            full = self._replica_env(plan, {**env, **r.env}, gpus)
+            replicas.append(
+                {
+                    "name": r.name,
+                    "argv": r.argv,
+                    "env": full,
+                    "memory": r.resources.memory,
+                    "cores": self._cores_for(plan, r.resources.cpu, offset),
+                    "cpu_seconds": math.ceil(plan.timeout * (r.resources.cpu or len(self._cores)))
+                    if plan.timeout
+                    else None,
+                }
+            )
+        code: dict[str, Any] | None = None
+        if plan.code and "git" in plan.code:
+            code = {"git": plan.code["git"]}
+        elif plan.code and "upload" in plan.code:
+            code = {"tar": plan.code["upload"]}
+        body = {
+            "run_id": plan.run_id,
+            "workdir": str(run_dir / "code"),
+            "replicas": replicas,
+            "code": code,
+            "timeout": plan.timeout,
+        }
+        tmp = run_dir / "run.json.tmp"
+        tmp.write_text(json.dumps(body))
+        os.replace(tmp, run_dir / "run.json")
+
+    async def launch(self, plan: LaunchPlan) -> None:
+        run_dir = self.run_dir(plan.run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if (run_dir / "status.json").exists() or _lock_held(run_dir):
+            return  # launched before (the service restarted in between)
+        await asyncio.to_thread(self._write_plan, plan, run_dir)
+        out = os.open(run_dir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",
+                "-S",
+                str(SUPERVISOR),
+                str(run_dir),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,  # outlives the service, and its signals
+            )
+        finally:
+            os.close(out)
+        self._children.add(proc)
+        task = asyncio.ensure_future(proc.wait())
+        task.add_done_callback(lambda _: self._children.discard(proc))
+
+    # -- state ----------------------------------------------------------------------------
+
+    def _read_status(self, run_dir: Path) -> dict[str, Any] | None:
+        try:
+            return json.loads((run_dir / "status.json").read_text())
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            return None  # cannot happen with atomic writes; treat as not yet written
+
+    def _state(self, run_id: int) -> RunState | None:
+        run_dir = self.run_dir(run_id)
+        if not (run_dir / "run.json").exists():
+            return None
+        status = self._read_status(run_dir)
+        if status is None or status["status"] not in ("succeeded", "failed", "killed"):
+            held = _lock_held(run_dir)
+            if not held:
+                again = self._read_status(run_dir)  # it may have ended just now
+                if again and again["status"] in ("succeeded", "failed", "killed"):
+                    status = again
+                elif status is None and not (run_dir / "supervisor.lock").exists():
+                    return RunState(PENDING, reason="starting")
+                else:
+                    return RunState(
+                        FAILED,
+                        reason="the run's supervisor is gone (was the machine restarted?)",
+                        started_at=(status or {}).get("started_at"),
+                        finished_at=(status or {}).get("started_at"),
+                    )
+            if status is None:
+                return RunState(PENDING, reason="preparing")
+        return RunState(
+            status=status["status"],
+            exit_code=status.get("exit_code"),
+            reason=status.get("reason", "") if status["status"] != "pending" else "preparing",
+            started_at=status.get("started_at"),
+            finished_at=status.get("finished_at"),
+            replicas=[
+                ReplicaState(r["name"], r["status"], r.get("exit_code"), r.get("pid"))
+                for r in status.get("replicas", [])
+            ],
+        )
+
+    async def state(self, run_id: int) -> RunState | None:
+        return self._state(run_id)
+
+    def states(self, run_ids: list[int]) -> dict[int, RunState | None]:
+        """Many states at once (file reads only; cheap enough for the event loop)."""
+        return {run_id: self._state(run_id) for run_id in run_ids}
+
+    async def kill(self, run_id: int) -> None:
+        run_dir = self.run_dir(run_id)
+        if not run_dir.exists():
+            return
+        (run_dir / "kill").touch()
+        status = self._read_status(run_dir)
+        if status and status.get("supervisor_pid"):
+            try:
+                os.kill(status["supervisor_pid"], signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    # -- logs -----------------------------------------------------------------------------
+
+    async def log_names(self, run_id: int) -> list[str]:
+        logs = self.run_dir(run_id) / "logs"
+        if not logs.exists():
+            return []
+        names = sorted(p.stem for p in logs.glob("*.log") if p.stem != "prepare")
+        prepare = logs / "prepare.log"
+        return names + (["prepare"] if prepare.exists() and prepare.stat().st_size else [])
+
+    async def read_log(self, run_id: int, name: str, offset: int, limit: int) -> bytes:
+        return await asyncio.to_thread(self._read, run_id, name, offset, limit)
+
+    def _read(self, run_id: int, name: str, offset: int, limit: int) -> bytes:
+        path = self.run_dir(run_id) / "logs" / f"{name}.log"
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                return f.read(limit)
+        except FileNotFoundError:
+            return b""
+
+    async def remove(self, run_id: int) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.run_dir(run_id), True)
+
+    async def close(self) -> None:
+        # Supervisors are left running on purpose: runs outlive the service.
+        self._children.clear()
+
+
+def _lock_held(run_dir: Path) -> bool:
+    path = run_dir / "supervisor.lock"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

@@ -1,0 +1,1 @@
+"""Experiments: specs, runs, templates and pipelines (the domain; no web code here)."""

@@ -1,0 +1,109 @@
+"""Where runs execute: the interface every experiment backend implements.
+
+The service turns a run's spec into a :class:`LaunchPlan` (what to start, with which
+environment, resources and credentials) and hands it to a backend; it then asks the
+backend for each run's :class:`RunState` until the run ends. Backends: local
+processes (``backends.local.experiments``) and Kubernetes (``backends.kube``).
+
+Contract:
+- ``launch`` is idempotent per run id: a second call for a run that was launched
+  (for example after the service restarted between launching and recording it)
+  starts nothing.
+- ``state`` answers from the backend's own record (files of the run on the local
+  backend, the cluster on Kubernetes), so a restarted service learns the truth.
+- ``kill`` asks a run to stop; ``state`` reports ``killed`` once it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..resources import Resources
+
+PENDING = "pending"
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+KILLED = "killed"
+ACTIVE_STATES = (PENDING, RUNNING)
+FINAL_STATES = (SUCCEEDED, FAILED, KILLED)
+STATES = (*ACTIVE_STATES, *FINAL_STATES)
+
+
+@dataclass(frozen=True)
+class ReplicaPlan:
+    role: str
+    index: int
+    rank: int
+    argv: list[str]
+    resources: Resources
+    env: dict[str, str] = field(default_factory=dict)  # this replica's own variables
+
+    @property
+    def name(self) -> str:
+        return f"{self.role}-{self.index}"
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """Everything a backend needs to start a run; built by the service, read by backends."""
+
+    run_id: int
+    name: str
+    team: str
+    owner: str
+    framework: str  # none | pytorch | tensorflow
+    roles: dict[str, int]  # role -> replicas, in rank order
+    replicas: list[ReplicaPlan]
+    env: dict[str, str]  # variables of every replica (spec env, credentials, platform)
+    credential_files: list[dict[str, Any]] = field(default_factory=list)
+    code: dict[str, Any] | None = None  # {"git": {url, ref}} | {"upload": path of a tar}
+    image: str = ""  # container image (Kubernetes)
+    python_prefix: str = ""  # a built environment profile's prefix (local)
+    timeout: float | None = None
+    gpu_ids: list[int] = field(default_factory=list)  # local: devices assigned to the run
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ReplicaState:
+    name: str
+    status: str
+    exit_code: int | None = None
+    pid: int | None = None
+
+
+@dataclass
+class RunState:
+    status: str
+    exit_code: int | None = None
+    reason: str = ""
+    started_at: float | None = None  # epoch seconds
+    finished_at: float | None = None
+    replicas: list[ReplicaState] = field(default_factory=list)
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATES
+
+
+class ExperimentBackend(Protocol):
+    name: str
+
+    def capacity(self) -> int | None:
+        """How many more runs may start now (``None``: no limit of its own)."""
+
+    async def launch(self, plan: LaunchPlan) -> None: ...
+
+    async def kill(self, run_id: int) -> None: ...
+
+    async def state(self, run_id: int) -> RunState | None:
+        """The run's state, or ``None`` when the backend has no record of it."""
+
+    async def log_names(self, run_id: int) -> list[str]:
+        """Names of the run's log streams (one per replica: ``worker-0``...)."""
+
+    async def read_log(self, run_id: int, name: str, offset: int, limit: int) -> bytes: ...
+
+    async def close(self) -> None: ...

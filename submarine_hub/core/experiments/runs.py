@@ -1,0 +1,490 @@
+"""Runs: submission, visibility, search, kill and rerun; metrics and params of a run.
+
+A run belongs to a team and an owner. Members of the team (and hub admins) see it;
+its owner and admins kill it. A run acts for its owner through a *run token* (given
+to its processes as ``SUBMARINE_TOKEN``) that only reaches the run's own team.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...store.models import (
+    Credential,
+    Experiment,
+    ExperimentTag,
+    Metric,
+    Param,
+)
+from .. import environments
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..identity import Identity
+from ..quotas import Quota, QuotaExceeded
+from ..resources import Resources, format_memory
+from ..sessions import choose_team
+from . import spec as specs
+from . import templates
+from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
+
+TOKEN_PREFIX = "smr_"
+MAX_PAGE = 500
+RUN_SCOPE = "submarine:run"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(run_id: int) -> str:
+    return f"{TOKEN_PREFIX}{run_id}_{secrets.token_urlsafe(32)}"
+
+
+def run_identity(row: Experiment) -> Identity:
+    """Who a run's token speaks for: its owner, in the run's team only, never an admin."""
+    return Identity(
+        name=row.owner,
+        kind="user",
+        admin=False,
+        teams=frozenset({row.team}),
+        scopes=frozenset({RUN_SCOPE}),
+        run_id=row.id,
+    )
+
+
+async def identity_for_token(session: AsyncSession, token: str) -> Identity | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = await session.scalar(select(Experiment).where(Experiment.token_hash == token_hash(token)))
+    if row is None or row.status in FINAL_STATES:
+        return None
+    return run_identity(row)
+
+
+def can_read(identity: Identity, row: Experiment) -> bool:
+    return identity.admin or identity.is_member(row.team)
+
+
+async def get(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
+    row = await session.get(Experiment, run_id)
+    if row is None or not can_read(identity, row):
+        raise NotFound(f"No experiment {run_id} that you can see.")
+    return row
+
+
+@dataclass
+class Submission:
+    """A validated spec ready to be stored as a pending run."""
+
+    spec: dict[str, Any]
+    team: str
+    kind: str
+    template: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
+    """Each replica must fit in what the team allows one session/replica to use."""
+    for role, body in spec["spec"].items():
+        want = Resources.parse(body.get("resources") or spec["resources"])
+        for label, amount, limit, fmt in (
+            ("CPU", want.cpu, quota.max_cpu_per_session, str),
+            ("memory", want.memory, quota.max_memory_per_session, format_memory),
+            ("GPUs", want.gpus, quota.max_gpus_per_session, str),
+        ):
+            if limit is not None and amount is not None and amount > limit:
+                raise QuotaExceeded(
+                    f"A replica of team {team!r} may use at most {fmt(limit)} {label}; role "
+                    f"{role!r} asks for {fmt(amount)}. Ask for less, or ask a hub admin to "
+                    "raise the quota."
+                )
+
+
+async def prepare(
+    session: AsyncSession, identity: Identity, data: Any, *, uploads: Any = None
+) -> Submission:
+    """Validate a submission (a spec, maybe naming a template) for ``identity``."""
+    if not isinstance(data, dict):
+        raise InvalidInput("An experiment spec must be an object (JSON or YAML mapping).")
+    spec = specs.normalize(data)
+    team = choose_team(identity.name, sorted(identity.teams), spec["meta"].get("team"))
+    spec["meta"]["team"] = team
+    template_ref = None
+    values = None
+    if "template" in spec["task"]:
+        row = await templates.get(session, identity, spec["task"]["template"])
+        body, values = templates.instantiate(row, spec["task"].get("parameters"))
+        template_ref = row.name if row.scope == "_global" else f"{row.scope}/{row.name}"
+        spec = specs.normalize(_overlay(body, data))
+        spec["meta"]["team"] = team
+    if spec["environment"].get("profile"):
+        scope, name = environments.parse_ref(spec["environment"]["profile"])
+        env = await environments.get(session, identity, scope, name)
+        if env.scope not in (team, "_global"):
+            raise Forbidden(
+                f"Environment {env.scope}/{env.name} belongs to team {env.scope!r}, not {team!r}."
+            )
+        spec["environment"]["profile"] = f"{env.scope}/{env.name}"
+        spec["environment"]["profile_id"] = env.id
+        if not spec["environment"].get("image") and env.image:
+            spec["environment"]["image"] = env.image
+        if env.resources and not data.get("resources"):
+            spec["resources"] = Resources.parse(env.resources).to_json()
+    if spec["credentials"]:
+        known = set(
+            (
+                await session.scalars(
+                    select(Credential.name).where(
+                        ((Credential.owner_kind == "team") & (Credential.owner == team))
+                        | ((Credential.owner_kind == "user") & (Credential.owner == identity.name))
+                    )
+                )
+            ).all()
+        )
+        missing = [c for c in spec["credentials"] if c not in known]
+        if missing:
+            raise InvalidInput(
+                f"No credential(s) {', '.join(map(repr, missing))} of {identity.name} or team "
+                f"{team!r}; see 'submarine credential list'."
+            )
+    for item in spec["inputs"]:
+        if "dataset" in item:
+            raise InvalidInput(
+                f"Input {item['name']!r} names dataset {item['dataset']!r}, but there is no "
+                "dataset catalog yet; give its 'uri' instead."
+            )
+    if "upload" in spec.get("code", {}) and uploads is not None:
+        uploads.check(identity, spec["code"]["upload"])
+    kind = specs.task_kind(spec)
+    return Submission(spec, team, kind, template_ref, values)
+
+
+def _overlay(template_spec: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The template's spec with what the submitter set besides the task (name, tags...)."""
+    out = dict(template_spec)
+    meta = {**template_spec.get("meta", {}), **given.get("meta", {})}
+    out["meta"] = meta
+    for key, value in given.items():
+        if key not in ("meta", "task"):
+            out[key] = value
+    return out
+
+
+async def create(
+    session: AsyncSession,
+    identity: Identity,
+    sub: Submission,
+    *,
+    parent_id: int | None = None,
+    rerun_of: int | None = None,
+    pipeline: tuple[int, str] | None = None,
+) -> Experiment:
+    if parent_id is not None:
+        parent = await get(session, identity, parent_id)
+        if parent.team != sub.team or parent.status in FINAL_STATES:
+            raise InvalidInput(f"Run {parent_id} is not a running run of team {sub.team!r}.")
+        if identity.run_id not in (None, parent_id) or (
+            identity.run_id is None and parent.owner != identity.name and not identity.admin
+        ):
+            raise Forbidden(f"Only run {parent_id} itself or its owner adds child runs to it.")
+    row = Experiment(
+        name=sub.spec["meta"]["name"],
+        team=sub.team,
+        owner=identity.name,
+        kind=sub.kind,
+        status=PENDING,
+        reason="queued",
+        spec=sub.spec,
+        template=sub.template,
+        parameters=sub.parameters,
+        parent_id=parent_id,
+        rerun_of=rerun_of,
+        pipeline_id=pipeline[0] if pipeline else None,
+        pipeline_step=pipeline[1] if pipeline else None,
+    )
+    session.add(row)
+    await session.flush()
+    for tag in sub.spec["meta"]["tags"]:
+        session.add(ExperimentTag(experiment_id=row.id, tag=tag))
+    await session.flush()
+    return row
+
+
+async def request_kill(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
+    row = await get(session, identity, run_id)
+    parent_run = identity.run_id is not None and identity.run_id == row.parent_id
+    if not (identity.admin or row.owner == identity.name or parent_run):
+        raise Forbidden(f"Only {row.owner} (who submitted it) or a hub admin kills run {run_id}.")
+    if row.status in FINAL_STATES:
+        raise InvalidInput(f"Run {run_id} has already ended ({row.status}).")
+    row.kill_requested = True
+    if row.status == PENDING and row.launched_at is None:
+        finish(row, KILLED, reason=f"killed by {identity.name} before it started")
+    await session.flush()
+    return row
+
+
+async def rerun(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
+    row = await get(session, identity, run_id)
+    if not identity.is_member(row.team) and not identity.admin:
+        raise Forbidden(f"Only members of team {row.team!r} rerun its runs.")
+    sub = Submission(row.spec, row.team, row.kind, row.template, row.parameters)
+    return await create(session, identity, sub, rerun_of=row.id, parent_id=None)
+
+
+def finish(row: Experiment, status: str, *, reason: str = "", exit_code: int | None = None) -> None:
+    row.status = status
+    row.reason = reason
+    row.exit_code = exit_code
+    row.finished_at = datetime.now(timezone.utc)
+    row.token_hash = None
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be an ISO 8601 time, like 2026-11-25T10:00Z.") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class Filters:
+    team: str | None = None
+    owner: str | None = None
+    status: list[str] | None = None
+    tag: str | None = None
+    since: str | None = None
+    until: str | None = None
+    parent: int | None = None
+    pipeline: int | None = None
+    before: int | None = None  # cursor: runs with a smaller id
+    limit: int = 50
+
+
+async def search(
+    session: AsyncSession, identity: Identity, f: Filters
+) -> tuple[list[Experiment], int | None]:
+    """Newest first; returns (page, cursor of the next page or None)."""
+    if not 1 <= f.limit <= MAX_PAGE:
+        raise InvalidInput(f"'limit' must be between 1 and {MAX_PAGE}.")
+    q = select(Experiment)
+    if f.team is not None:
+        if not (identity.admin or identity.is_member(f.team)):
+            raise Forbidden(f"You are not a member of team {f.team!r}.")
+        q = q.where(Experiment.team == f.team)
+    elif not identity.admin:
+        q = q.where(Experiment.team.in_(sorted(identity.teams)))
+    if f.owner:
+        q = q.where(Experiment.owner == f.owner)
+    if f.status:
+        bad = [s for s in f.status if s not in STATES]
+        if bad:
+            raise InvalidInput(f"Unknown status(es) {', '.join(bad)}; use {', '.join(STATES)}.")
+        q = q.where(Experiment.status.in_(f.status))
+    if f.tag:
+        q = q.where(
+            Experiment.id.in_(select(ExperimentTag.experiment_id).where(ExperimentTag.tag == f.tag))
+        )
+    since, until = _parse_time(f.since, "since"), _parse_time(f.until, "until")
+    if since:
+        q = q.where(Experiment.created_at >= since)
+    if until:
+        q = q.where(Experiment.created_at < until)
+    if f.parent is not None:
+        q = q.where(Experiment.parent_id == f.parent)
+    if f.pipeline is not None:
+        q = q.where(Experiment.pipeline_id == f.pipeline)
+    if f.before is not None:
+        q = q.where(Experiment.id < f.before)
+    rows = list((await session.scalars(q.order_by(Experiment.id.desc()).limit(f.limit + 1))).all())
+    cursor = rows[f.limit - 1].id if len(rows) > f.limit else None
+    return rows[: f.limit], cursor
+
+
+def to_json(row: Experiment, *, full: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "team": row.team,
+        "owner": row.owner,
+        "kind": row.kind,
+        "status": row.status,
+        "reason": row.reason,
+        "tags": list(row.spec["meta"].get("tags", [])),
+        "template": row.template,
+        "parent_id": row.parent_id,
+        "rerun_of": row.rerun_of,
+        "pipeline_id": row.pipeline_id,
+        "pipeline_step": row.pipeline_step,
+        "backend": row.backend,
+        "exit_code": row.exit_code,
+        "kill_requested": row.kill_requested,
+        "created_at": _iso(row.created_at),
+        "started_at": _iso(row.started_at),
+        "finished_at": _iso(row.finished_at),
+        "duration": _duration(row),
+    }
+    if full:
+        out["spec"] = row.spec
+        out["parameters"] = row.parameters
+        out["placement"] = row.placement
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _duration(row: Experiment) -> float | None:
+    if not row.started_at:
+        return None
+    end = row.finished_at or datetime.now(timezone.utc)
+    start = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=timezone.utc)
+    end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
+    return round((end - start).total_seconds(), 3)
+
+
+# --- metrics and params ---------------------------------------------------------------
+
+MAX_POINTS_PER_REQUEST = 10_000
+
+
+def _check_write(identity: Identity, row: Experiment) -> None:
+    if identity.run_id is not None and identity.run_id != row.id:
+        raise Forbidden(f"A run's token logs to its own run ({identity.run_id}), not to {row.id}.")
+    if not (identity.admin or row.owner == identity.name):
+        raise Forbidden(f"Only {row.owner} logs to run {row.id}.")
+
+
+async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data: Any) -> int:
+    """Store ``{"metrics": [{key, value, step?, timestamp?}], "params": {k: v}}``."""
+    row = await get(session, identity, run_id)
+    _check_write(identity, row)
+    if not isinstance(data, dict):
+        raise InvalidInput('The body must be {"metrics": [...], "params": {...}}.')
+    points = data.get("metrics") or []
+    params = data.get("params") or {}
+    if not isinstance(points, list) or not isinstance(params, dict):
+        raise InvalidInput("'metrics' must be a list and 'params' an object.")
+    if len(points) > MAX_POINTS_PER_REQUEST:
+        raise InvalidInput(f"At most {MAX_POINTS_PER_REQUEST} points per request.")
+    now = datetime.now(timezone.utc).timestamp()
+    rows = []
+    for i, p in enumerate(points):
+        if not isinstance(p, dict) or not isinstance(p.get("key"), str) or not p["key"]:
+            raise InvalidInput(f"metrics[{i}] needs a 'key' (a name) and a 'value'.")
+        value = p.get("value")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InvalidInput(f"metrics[{i}] ({p['key']}): 'value' must be a finite number.")
+        step = p.get("step", 0)
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise InvalidInput(f"metrics[{i}] ({p['key']}): 'step' must be a whole number.")
+        rows.append(
+            {
+                "experiment_id": run_id,
+                "key": p["key"][:255],
+                "value": float(value),
+                "step": step,
+                "timestamp": float(p.get("timestamp") or now),
+            }
+        )
+    if rows:
+        await session.execute(Metric.__table__.insert(), rows)
+    for key, value in params.items():
+        await session.merge(Param(experiment_id=run_id, key=str(key)[:255], value=str(value)))
+    return len(rows)
+
+
+async def metrics_summary(session: AsyncSession, run_ids: list[int]) -> dict[int, dict[str, float]]:
+    """The last logged value of every metric of each run."""
+    if not run_ids:
+        return {}
+    last = (
+        select(Metric.experiment_id, Metric.key, func.max(Metric.id).label("mid"))
+        .where(Metric.experiment_id.in_(run_ids))
+        .group_by(Metric.experiment_id, Metric.key)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Metric.experiment_id, Metric.key, Metric.value).join(last, Metric.id == last.c.mid)
+    )
+    out: dict[int, dict[str, float]] = {}
+    for run_id, key, value in rows:
+        out.setdefault(run_id, {})[key] = value
+    return out
+
+
+async def metric_history(
+    session: AsyncSession, run_id: int, key: str, max_points: int = 1000
+) -> list[dict[str, Any]]:
+    rows = (
+        await session.execute(
+            select(Metric.step, Metric.value, Metric.timestamp)
+            .where(Metric.experiment_id == run_id, Metric.key == key)
+            .order_by(Metric.step, Metric.id)
+        )
+    ).all()
+    stride = max(1, math.ceil(len(rows) / max_points))
+    picked = rows[::stride]
+    if rows and picked[-1] is not rows[-1]:
+        picked.append(rows[-1])
+    return [{"step": s, "value": v, "timestamp": t} for s, v, t in picked]
+
+
+async def params_of(session: AsyncSession, run_id: int) -> dict[str, str]:
+    rows = await session.execute(
+        select(Param.key, Param.value).where(Param.experiment_id == run_id)
+    )
+    return dict(rows.all())
+
+
+# --- what the scheduler reads ---------------------------------------------------------
+
+
+async def active(session: AsyncSession) -> list[Experiment]:
+    q = select(Experiment).where(Experiment.status.in_(ACTIVE_STATES)).order_by(Experiment.id)
+    return list((await session.scalars(q)).all())
+
+
+async def running_by_team(session: AsyncSession) -> dict[str, int]:
+    """Runs holding a slot of their team's ``max_running_experiments``.
+
+    A run waiting on child runs it submitted (a sweep) holds no slot, so a quota of 1
+    still lets a sweep finish.
+    """
+    child = select(Experiment.parent_id).where(
+        Experiment.parent_id.is_not(None), Experiment.status.in_(ACTIVE_STATES)
+    )
+    rows = await session.execute(
+        select(Experiment.team, func.count(Experiment.id))
+        .where(Experiment.launched_at.is_not(None), Experiment.status.in_(ACTIVE_STATES))
+        .where(Experiment.id.not_in(child))
+        .group_by(Experiment.team)
+    )
+    return dict(rows.all())
+
+
+async def forget_tags(session: AsyncSession, run_id: int) -> None:
+    await session.execute(delete(ExperimentTag).where(ExperimentTag.experiment_id == run_id))
+
+
+async def mark_running(session: AsyncSession, run_id: int, started: datetime) -> None:
+    await session.execute(
+        update(Experiment)
+        .where(Experiment.id == run_id, Experiment.status == PENDING)
+        .values(status=RUNNING, reason="", started_at=started)
+    )

@@ -1,0 +1,401 @@
+"""REST handlers for experiments (runs), templates, pipelines and code uploads."""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ...core.errors import InvalidInput, NotFound
+from ...core.experiments import pipelines, runs, templates
+from ...core.experiments.backend import FINAL_STATES
+from ...core.experiments.spec import SPEC_SCHEMA
+from .base import BaseHandler
+
+LOG_CHUNK = 256 * 1024
+FOLLOW_POLL_S = 0.3
+
+
+class ExperimentsBase(BaseHandler):
+    def spec_body(self) -> dict[str, Any]:
+        """A JSON body, or YAML with ``Content-Type: application/yaml``."""
+        if "yaml" in self.request.headers.get("Content-Type", ""):
+            try:
+                data = yaml.safe_load(self.body.decode("utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError) as e:
+                raise InvalidInput(f"The request body is not valid YAML: {e}") from None
+            if not isinstance(data, dict):
+                raise InvalidInput("The request body must be a mapping (an experiment spec).")
+            return data
+        return self.get_json_body()
+
+    def int_arg(self, name: str) -> int | None:
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidInput(f"'{name}' must be a whole number.") from None
+
+    @property
+    def manager(self) -> Any:
+        return self.core.experiments
+
+    async def run_json(self, row: Any) -> dict[str, Any]:
+        out = runs.to_json(row)
+        async with self.core.db.session() as s:
+            out["metrics"] = (await runs.metrics_summary(s, [row.id])).get(row.id, {})
+            out["params"] = await runs.params_of(s, row.id)
+        out["logs"] = await self.manager.backend.log_names(row.id) if row.launched_at else []
+        state = await self.manager.backend.state(row.id) if row.launched_at else None
+        out["replicas"] = (
+            [{"name": r.name, "status": r.status, "exit_code": r.exit_code} for r in state.replicas]
+            if state
+            else []
+        )
+        return out
+
+
+class ExperimentsHandler(ExperimentsBase):
+    path = "/experiments"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        status = self.get_query_argument("status", None)
+        f = runs.Filters(
+            team=self.get_query_argument("team", None),
+            owner=self.get_query_argument("owner", None),
+            status=[x for x in status.split(",") if x] if status else None,
+            tag=self.get_query_argument("tag", None),
+            since=self.get_query_argument("since", None),
+            until=self.get_query_argument("until", None),
+            parent=self.int_arg("parent"),
+            pipeline=self.int_arg("pipeline"),
+            before=self.int_arg("before"),
+            limit=50 if (limit := self.int_arg("limit")) is None else limit,
+        )
+        async with self.core.db.session() as s:
+            rows, cursor = await runs.search(s, identity, f)
+            items = [runs.to_json(r, full=False) for r in rows]
+            if self.get_query_argument("metrics", "") in ("1", "true"):
+                summary = await runs.metrics_summary(s, [r.id for r in rows])
+                for item in items:
+                    item["metrics"] = summary.get(item["id"], {})
+        self.write_json({"items": items, "next": cursor})
+
+    async def post(self) -> None:
+        identity = await self.identity()
+        data = self.spec_body()
+        parent = self.int_arg("parent")
+        async with self.core.db.session() as s:
+            sub = await runs.prepare(s, identity, data, uploads=self.core.uploads)
+            row = await runs.create(s, identity, sub, parent_id=parent)
+        self.manager.wake()
+        self.write_json(runs.to_json(row), status=201)
+
+
+class ExperimentHandler(ExperimentsBase):
+    path = "/experiments/{run_id}"
+
+    async def get(self, run_id: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            row = await runs.get(s, identity, _id(run_id))
+        self.write_json(await self.run_json(row))
+
+
+class ExperimentKillHandler(ExperimentsBase):
+    path = "/experiments/{run_id}/kill"
+
+    async def post(self, run_id: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            row = await runs.request_kill(s, identity, _id(run_id))
+        self.manager.wake()
+        self.write_json(runs.to_json(row), status=202)
+
+
+class ExperimentRerunHandler(ExperimentsBase):
+    path = "/experiments/{run_id}/rerun"
+
+    async def post(self, run_id: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            row = await runs.rerun(s, identity, _id(run_id))
+        self.manager.wake()
+        self.write_json(runs.to_json(row), status=201)
+
+
+class ExperimentLogsHandler(ExperimentsBase):
+    path = "/experiments/{run_id}/logs"
+
+    async def get(self, run_id: str) -> None:
+        identity = await self.identity()
+        rid = _id(run_id)
+        async with self.core.db.session() as s:
+            row = await runs.get(s, identity, rid)
+        backend = self.manager.backend
+        names = await backend.log_names(rid) if row.launched_at else []
+        name = self.get_query_argument("name", None) or (names[0] if names else "main-0")
+        if names and name not in names:
+            raise NotFound(f"Run {rid} has no log {name!r}; its logs: {', '.join(names)}.")
+        offset = self.int_arg("offset") or 0
+        follow = self.get_query_argument("follow", "") in ("1", "true")
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.set_header("X-Accel-Buffering", "no")
+        while True:
+            chunk = await backend.read_log(rid, name, offset, LOG_CHUNK)
+            if chunk:
+                offset += len(chunk)
+                self.write(chunk)
+                await self.flush()
+                continue
+            if not follow:
+                break
+            async with self.core.db.session() as s:
+                row = await runs.get(s, identity, rid)
+            if row.status in FINAL_STATES:
+                tail = await backend.read_log(rid, name, offset, LOG_CHUNK)
+                if not tail:
+                    break
+                continue
+            if self.request.connection.stream.closed():  # type: ignore[union-attr]
+                return
+            await asyncio.sleep(FOLLOW_POLL_S)
+        self.set_header("X-Submarine-Log-Offset", str(offset))
+        self.finish()
+
+
+class ExperimentArtifactsHandler(ExperimentsBase):
+    path = "/experiments/{run_id}/artifacts"
+
+    async def get(self, run_id: str) -> None:
+        identity = await self.identity()
+        rid = _id(run_id)
+        async with self.core.db.session() as s:
+            await runs.get(s, identity, rid)
+        root = self._root(rid)
+        wanted = self.get_query_argument("path", None)
+        if wanted is None:
+            files = [
+                {"path": str(p.relative_to(root)), "size": p.stat().st_size}
+                for p in sorted(root.rglob("*"))
+                if p.is_file()
+            ] if root.exists() else []  # fmt: skip
+            self.write_json({"items": files})
+            return
+        target = (root / wanted).resolve()
+        if not target.is_relative_to(root.resolve()) or not target.is_file():
+            raise NotFound(f"Run {rid} has no artifact {wanted!r}.")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        self.set_header("Content-Type", kind)
+        self.set_header("Content-Disposition", f'attachment; filename="{target.name}"')
+        f = await asyncio.to_thread(target.open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(f.read, LOG_CHUNK):
+                self.write(chunk)
+                await self.flush()
+        finally:
+            f.close()
+        self.finish()
+
+    def _root(self, run_id: int) -> Path:
+        return Path(self.manager.artifacts_location(run_id))
+
+
+class ExperimentMetricsHandler(ExperimentsBase):
+    path = "/experiments/{run_id}/metrics"
+
+    async def get(self, run_id: str) -> None:
+        identity = await self.identity()
+        rid = _id(run_id)
+        key = self.get_query_argument("key", None)
+        max_points = self.int_arg("max_points") or 1000
+        async with self.core.db.session() as s:
+            await runs.get(s, identity, rid)
+            if key:
+                points = await runs.metric_history(s, rid, key, max_points)
+                self.write_json({"key": key, "points": points})
+                return
+            summary = (await runs.metrics_summary(s, [rid])).get(rid, {})
+        self.write_json({"metrics": summary})
+
+    async def post(self, run_id: str) -> None:
+        identity = await self.identity()
+        body = self.get_json_body()
+        async with self.core.db.session() as s:
+            n = await runs.log_batch(s, identity, _id(run_id), body)
+        self.write_json({"stored": n}, status=201)
+
+
+class ExperimentSchemaHandler(BaseHandler):
+    path = "/experiment-schema"
+    public = True
+
+    async def get(self) -> None:
+        self.write_json(SPEC_SCHEMA)
+
+
+class UploadsHandler(BaseHandler):
+    path = "/uploads"
+
+    async def post(self) -> None:
+        identity = await self.identity()
+        out = await asyncio.to_thread(self.core.uploads.save, identity, self.body)
+        self.write_json(out, status=201)
+
+
+# --- templates ---------------------------------------------------------------------------
+
+
+class TemplatesHandler(BaseHandler):
+    path = "/templates"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            rows = await templates.list_visible(s, identity, self.get_query_argument("team", None))
+            items = [templates.to_json(t) for t in rows]
+        self.write_json({"items": items})
+
+    async def post(self) -> None:
+        identity = await self.identity()
+        body = self.get_json_body()
+        groups = await self.core.hub_groups()
+        async with self.core.db.session() as s:
+            row = await templates.create(s, identity, body, groups)
+            out = templates.to_json(row)
+        self.write_json(out, status=201)
+
+
+class TemplateHandler(BaseHandler):
+    path = "/templates/{scope}/{name}"
+
+    async def get(self, scope: str, name: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            out = templates.to_json(await templates.get(s, identity, f"{scope}/{name}"))
+        self.write_json(out)
+
+    async def patch(self, scope: str, name: str) -> None:
+        identity = await self.identity()
+        body = self.get_json_body()
+        async with self.core.db.session() as s:
+            out = templates.to_json(await templates.update(s, identity, f"{scope}/{name}", body))
+        self.write_json(out)
+
+    async def delete(self, scope: str, name: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            await templates.delete(s, identity, f"{scope}/{name}")
+        self.set_status(204)
+        self.finish()
+
+
+class TemplateRunsHandler(ExperimentsBase):
+    path = "/templates/{scope}/{name}/runs"
+
+    async def post(self, scope: str, name: str) -> None:
+        """Instantiate: ``{parameters, meta: {name, team, tags}, resources, ...}``."""
+        identity = await self.identity()
+        body = self.get_json_body()
+        spec = {k: v for k, v in body.items() if k != "parameters"}
+        meta = spec.setdefault("meta", {})
+        if not isinstance(meta, dict):
+            raise InvalidInput("'meta' must be an object.")
+        meta.setdefault("name", name)
+        spec["task"] = {"template": f"{scope}/{name}", "parameters": body.get("parameters", {})}
+        async with self.core.db.session() as s:
+            sub = await runs.prepare(s, identity, spec, uploads=self.core.uploads)
+            row = await runs.create(s, identity, sub, parent_id=self.int_arg("parent"))
+        self.manager.wake()
+        self.write_json(runs.to_json(row), status=201)
+
+
+# --- pipelines ---------------------------------------------------------------------------
+
+
+class PipelinesHandler(ExperimentsBase):
+    path = "/pipelines"
+
+    async def get(self) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            rows = await pipelines.list_visible(s, identity, self.get_query_argument("team", None))
+            items = [pipelines.to_json(r) for r in rows]
+        self.write_json({"items": items})
+
+    async def post(self) -> None:
+        identity = await self.identity()
+        body = self.spec_body()
+        async with self.core.db.session() as s:
+            row = await pipelines.create(s, identity, body)
+            out = pipelines.to_json(row, {})
+        self.manager.wake()
+        self.write_json(out, status=201)
+
+
+class PipelineHandler(ExperimentsBase):
+    path = "/pipelines/{pipeline_id}"
+
+    async def get(self, pipeline_id: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            row = await pipelines.get(s, identity, _id(pipeline_id))
+            out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
+        self.write_json(out)
+
+
+class PipelineTerminateHandler(ExperimentsBase):
+    path = "/pipelines/{pipeline_id}/terminate"
+
+    async def post(self, pipeline_id: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            row = await pipelines.terminate(s, identity, _id(pipeline_id))
+            out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
+        self.manager.wake()
+        self.write_json(out, status=202)
+
+
+class PipelineRetryHandler(ExperimentsBase):
+    path = "/pipelines/{pipeline_id}/retry"
+
+    async def post(self, pipeline_id: str) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            row = await pipelines.retry(s, identity, _id(pipeline_id))
+            out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
+        self.manager.wake()
+        self.write_json(out, status=202)
+
+
+def _id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise NotFound(f"No object with id {value!r}: ids are numbers.") from None
+
+
+EXPERIMENT_HANDLERS: list[type[BaseHandler]] = [
+    ExperimentsHandler,
+    ExperimentSchemaHandler,
+    ExperimentHandler,
+    ExperimentKillHandler,
+    ExperimentRerunHandler,
+    ExperimentLogsHandler,
+    ExperimentArtifactsHandler,
+    ExperimentMetricsHandler,
+    UploadsHandler,
+    TemplatesHandler,
+    TemplateHandler,
+    TemplateRunsHandler,
+    PipelinesHandler,
+    PipelineHandler,
+    PipelineTerminateHandler,
+    PipelineRetryHandler,
+]

@@ -1,0 +1,45 @@
+"""Uploaded code folders (``.tar.gz``) that experiment specs name as ``code: {upload: ID}``."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import InvalidInput, NotFound
+from ..core.identity import Identity
+
+
+class UploadStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, upload_id: str) -> Path:
+        return self.root / f"{upload_id}.tar.gz"
+
+    def save(self, identity: Identity, data: bytes) -> dict[str, Any]:
+        """Keep a gzip'd tar of a code folder; refuse anything else or unsafe members."""
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+                members = tar.getmembers()
+                for m in members:
+                    tarfile.data_filter(m, "/nonexistent")  # raises on absolute/.. paths, devices
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise InvalidInput(f"The upload is not a safe .tar.gz of a folder: {e}.") from None
+        upload_id = uuid.uuid4().hex
+        tmp = self.root / f".{upload_id}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, self.path(upload_id))
+        meta = {"owner": identity.name, "size": len(data), "files": len(members)}
+        (self.root / f"{upload_id}.json").write_text(json.dumps(meta))
+        return {"id": upload_id, **meta}
+
+    def check(self, identity: Identity, upload_id: str) -> None:
+        meta_path = self.root / f"{upload_id}.json"
+        if not meta_path.exists() or json.loads(meta_path.read_text())["owner"] != identity.name:
+            raise NotFound(f"No upload {upload_id} of yours; upload the code folder again.")

@@ -1,0 +1,160 @@
+"""Tracking helpers that find their run on their own: ``submarine_hub.log_metric(...)``.
+
+Inside a run (``SUBMARINE_RUN_ID`` and ``SUBMARINE_TOKEN`` set by the platform) points
+are buffered and sent in batches by a background thread, flushed at exit; a service
+that cannot be reached means a warning and buffered points, never a stalled or crashed
+training loop. Outside a run, the helpers warn once and do nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("submarine_hub.tracking")
+
+BATCH = 1000
+INTERVAL_S = 1.0
+MAX_BUFFER = 1_000_000
+EXIT_FLUSH_S = 10.0
+
+
+class Tracker:
+    def __init__(self, run_id: int, client: Any) -> None:
+        self.run_id = run_id
+        self.client = client
+        self._points: list[dict[str, Any]] = []
+        self._params: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = False
+        self._warned = False
+        self._thread = threading.Thread(target=self._loop, name="submarine-tracking", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def metric(self, key: str, value: float, step: int | None, timestamp: float) -> None:
+        with self._lock:
+            if len(self._points) >= MAX_BUFFER:
+                self._points.pop(0)  # bounded memory: the oldest point goes
+            self._points.append(
+                {"key": key, "value": float(value), "step": int(step or 0), "timestamp": timestamp}
+            )
+            if len(self._points) >= BATCH:
+                self._wake.set()
+
+    def param(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._params[key] = str(value)
+
+    def _take(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        with self._lock:
+            points, self._points = self._points[:BATCH], self._points[BATCH:]
+            params, self._params = self._params, {}
+        return points, params
+
+    def _give_back(self, points: list[dict[str, Any]], params: dict[str, str]) -> None:
+        with self._lock:
+            self._points[:0] = points
+            self._params = {**params, **self._params}
+
+    def flush(self) -> bool:
+        """Send everything buffered; False if the service could not be reached."""
+        while True:
+            points, params = self._take()
+            if not points and not params:
+                return True
+            try:
+                self.client.log_metrics(self.run_id, points, params)
+            except Exception as e:
+                self._give_back(points, params)
+                if not self._warned:
+                    log.warning("submarine: metrics kept in memory, service unreachable: %s", e)
+                    self._warned = True
+                return False
+            self._warned = False
+
+    def _loop(self) -> None:
+        while not self._stopped:
+            self._wake.wait(INTERVAL_S)
+            self._wake.clear()
+            if not self.flush():
+                time.sleep(INTERVAL_S)
+
+    def close(self) -> None:
+        self._stopped = True
+        deadline = time.monotonic() + EXIT_FLUSH_S
+        while time.monotonic() < deadline and not self.flush():
+            time.sleep(0.5)
+
+
+_tracker: Tracker | None = None
+_tracker_lock = threading.Lock()
+_warned_outside = False
+
+
+def _current() -> Tracker | None:
+    global _tracker, _warned_outside
+    if _tracker is not None:
+        return _tracker
+    run_id = os.environ.get("SUBMARINE_RUN_ID")
+    if not run_id:
+        if not _warned_outside:
+            log.warning("submarine: not inside a run (no SUBMARINE_RUN_ID); nothing is logged")
+            _warned_outside = True
+        return None
+    with _tracker_lock:
+        if _tracker is None:
+            from .client.client import SubmarineClient
+
+            _tracker = Tracker(int(run_id), SubmarineClient())
+    return _tracker
+
+
+def log_metric(key: str, value: float, step: int | None = None) -> None:
+    t = _current()
+    if t is not None:
+        t.metric(key, value, step, time.time())
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    now = time.time()
+    t = _current()
+    if t is not None:
+        for key, value in metrics.items():
+            t.metric(key, value, step, now)
+
+
+def log_param(key: str, value: Any) -> None:
+    t = _current()
+    if t is not None:
+        t.param(key, value)
+
+
+def log_params(params: dict[str, Any]) -> None:
+    for key, value in params.items():
+        log_param(key, value)
+
+
+def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> Path | None:
+    """Copy a file into the run's artifacts folder; returns where it went."""
+    target_dir = os.environ.get("SUBMARINE_ARTIFACTS_DIR")
+    if not target_dir:
+        log.warning("submarine: no artifacts folder (not inside a run); %s not kept", path)
+        return None
+    target = Path(target_dir, name or Path(path).name)
+    if Path(path).resolve() != target.resolve():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return target
+
+
+def flush() -> bool:
+    t = _current()
+    return True if t is None else t.flush()
