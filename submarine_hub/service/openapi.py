@@ -18,6 +18,10 @@ def _load() -> dict[str, Any]:
 
     spec = yaml.safe_load(SPEC_FILE.read_text())
     spec["info"]["version"] = __version__
+    from ..core.experiments.spec import SPEC_SCHEMA
+
+    published = {k: v for k, v in SPEC_SCHEMA.items() if k != "$schema"}
+    spec["components"]["schemas"]["ExperimentSpec"] = published
     return spec
 
 

@@ -71,6 +71,8 @@ class LocalExperimentBackend:
         if plan.python_prefix:
             out["PATH"] = f"{plan.python_prefix}/bin:{out.get('PATH', os.defpath)}"
             out["VIRTUAL_ENV"] = plan.python_prefix
+        else:  # the platform's own Python (and its packages) first
+            out["PATH"] = f"{Path(sys.executable).parent}:{out.get('PATH', os.defpath)}"
         out.update(plan.env)
         out.update(env)
         out["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))

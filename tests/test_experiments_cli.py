@@ -1,0 +1,156 @@
+"""The issue's path through a real hub, from the command line: a script run, a template
+run, a two-replica distributed run and a three-step pipeline; a user of another team sees
+none of them; the service is killed mid-run and loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .hub import Hub
+from .test_cli import submarine
+from .test_durability import service_pid, wait_for
+
+pytestmark = pytest.mark.hub
+
+
+def as_user(hub: Hub, user: str) -> dict[str, str]:
+    return {"SUBMARINE_API_URL": hub.api_url().rstrip("/"), "SUBMARINE_TOKEN": hub.token_for(user)}
+
+
+def run_id_of(stdout: str) -> int:
+    return int(stdout.split("Submitted run ", 1)[1].split()[0])
+
+
+def test_script_template_distributed_and_pipeline_from_the_cli(hub: Hub, tmp_path: Path) -> None:
+    alice = as_user(hub, "alice")
+    carol = as_user(hub, "carol")
+    code = tmp_path / "project"
+    code.mkdir()
+    (code / "train.py").write_text(
+        "import os, sys\n"
+        "print('epochs', sys.argv[1])\n"
+        "open(os.path.join(os.environ['SUBMARINE_ARTIFACTS_DIR'], 'out.txt'), 'w').write('done')\n"
+    )
+    spec = tmp_path / "script.yaml"
+    spec.write_text(yaml.safe_dump({
+        "meta": {"name": "script-run", "team": "data-science", "tags": ["cli"]},
+        "task": {"script": "train.py", "args": ["3"]},
+    }))  # fmt: skip
+    p = submarine(
+        "experiment", "submit", "-f", str(spec), "--code", str(code), "--follow", env=alice
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "epochs 3" in p.stdout and "succeeded" in p.stdout
+    script_run = run_id_of(p.stdout)
+    p = submarine("experiment", "artifacts", str(script_run), env=alice)
+    assert "out.txt" in p.stdout
+
+    p = submarine(
+        "experiment", "submit", "--template", "sklearn-classifier", "-p", "dataset=wine",
+        "-p", "n_estimators=20", "--team", "data-science", "--wait", env=alice,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    template_run = run_id_of(p.stdout)
+    got = json.loads(submarine("experiment", "get", str(template_run), "--json", env=alice).stdout)
+    assert got["template"] == "sklearn-classifier" and got["parameters"]["dataset"] == "wine"
+    assert got["metrics"]["accuracy"] > 0.8 and got["params"]["n_estimators"] == "20"
+    assert (
+        "model.joblib" in submarine("experiment", "artifacts", str(template_run), env=alice).stdout
+    )
+
+    dist = tmp_path / "dist.yaml"
+    dist.write_text(yaml.safe_dump({
+        "meta": {"name": "two-replicas", "team": "data-science", "framework": "pytorch"},
+        "task": {"command": "echo rank $RANK of $WORLD_SIZE"},
+        "spec": {"worker": {"replicas": 2}},
+    }))  # fmt: skip
+    p = submarine("experiment", "submit", "-f", str(dist), "--wait", env=alice)
+    assert p.returncode == 0, p.stdout + p.stderr
+    dist_run = run_id_of(p.stdout)
+    logs = [
+        submarine("experiment", "logs", str(dist_run), "--name", f"worker-{i}", env=alice).stdout
+        for i in range(2)
+    ]
+    assert logs == ["rank 0 of 2\n", "rank 1 of 2\n"]
+
+    pipe = tmp_path / "pipeline.yaml"
+    pipe.write_text(yaml.safe_dump({
+        "name": "three-steps",
+        "team": "data-science",
+        "steps": [
+            {"name": "prepare", "spec": {
+                "task": {"command": "echo 21 > $SUBMARINE_OUTPUT_NUMBER"},
+                "outputs": [{"name": "number", "path": "number.txt"}]}},
+            {"name": "double", "depends_on": ["prepare"], "spec": {
+                "task": {"command": "echo $(( $(cat $SUBMARINE_INPUT_NUMBER) * 2 )) > $SUBMARINE_OUTPUT_RESULT"},
+                "inputs": [{"name": "number", "from": "prepare.number"}],
+                "outputs": [{"name": "result", "path": "result.txt"}]}},
+            {"name": "report", "depends_on": ["double"], "spec": {
+                "task": {"command": "echo result $(cat $SUBMARINE_INPUT_RESULT)"},
+                "inputs": [{"name": "result", "from": "double.result"}]}},
+        ],
+    }))  # fmt: skip
+    p = submarine("pipeline", "submit", "-f", str(pipe), "--wait", env=alice)
+    assert p.returncode == 0, p.stdout + p.stderr
+    pipeline_id = int(p.stdout.split("Submitted pipeline ", 1)[1].split()[0])
+    got = json.loads(submarine("pipeline", "get", str(pipeline_id), "--json", env=alice).stdout)
+    assert [s["status"] for s in got["steps"]] == ["succeeded"] * 3
+    report = got["steps"][2]["run_id"]
+    assert submarine("experiment", "logs", str(report), env=alice).stdout == "result 42\n"
+
+    # another team sees none of it
+    for run in (script_run, template_run, dist_run, report):
+        p = submarine("experiment", "get", str(run), env=carol)
+        assert p.returncode == 1 and "No experiment" in p.stderr
+        assert submarine("experiment", "kill", str(run), env=carol).returncode == 1
+        assert submarine("experiment", "logs", str(run), env=carol).returncode == 1
+    assert submarine("pipeline", "get", str(pipeline_id), env=carol).returncode == 1
+    listed = json.loads(
+        submarine("experiment", "list", "--json", "--limit", "500", env=carol).stdout
+    )
+    assert not {script_run, template_run, dist_run, report} & {r["id"] for r in listed["items"]}
+    text = submarine("experiment", "list", "--tag", "cli", env=alice).stdout
+    assert "script-run" in text and "succeeded" in text
+
+
+def test_killing_the_service_mid_run_loses_nothing(hub: Hub, tmp_path: Path) -> None:
+    marker = tmp_path / "executions.txt"
+    spec = {
+        "meta": {"name": "survivor", "team": "data-science"},
+        "task": {"command": f"echo started >> {marker}; sleep 4; echo finished"},
+    }
+    first = hub.api("POST", "experiments", user="alice", json=spec).json()
+    wait_for(
+        lambda: hub.api("GET", f"experiments/{first['id']}", user="alice").json()["status"] == "running",
+        60, "the run to start",
+    )  # fmt: skip
+    quick = hub.api(
+        "POST", "experiments", user="alice", json={**spec, "task": {"command": "exit 5"}}
+    ).json()
+    os.kill(service_pid(hub), signal.SIGKILL)
+    queued_while_down = None
+    deadline = time.monotonic() + 120
+    while queued_while_down is None:  # the service comes back (JupyterHub restarts it)
+        assert time.monotonic() < deadline, "the service did not come back"
+        r = hub.api("POST", "experiments", user="alice", json={**spec, "task": {"command": "true"}})
+        if r.status_code == 201:
+            queued_while_down = r.json()
+        time.sleep(0.5)
+    for run, status in ((first, "succeeded"), (quick, "failed"), (queued_while_down, "succeeded")):
+        wait_for(
+            lambda run=run: hub.api("GET", f"experiments/{run['id']}", user="alice").json()["status"]
+            in ("succeeded", "failed", "killed"),
+            120, f"run {run['id']} to end",
+        )  # fmt: skip
+        got = hub.api("GET", f"experiments/{run['id']}", user="alice").json()
+        assert got["status"] == status, got
+    assert marker.read_text() == "started\n"  # ran once, not twice
+    log = hub.api("GET", f"experiments/{first['id']}/logs", user="alice").text
+    assert log == "finished\n"
