@@ -24,6 +24,13 @@ def as_user(hub: Hub, user: str) -> dict[str, str]:
     return {"SUBMARINE_API_URL": hub.api_url().rstrip("/"), "SUBMARINE_TOKEN": hub.token_for(user)}
 
 
+DOUBLE = "echo $(( $(cat $SUBMARINE_INPUT_NUMBER) * 2 )) > $SUBMARINE_OUTPUT_RESULT"
+
+
+def status_of(hub: Hub, run_id: int) -> str:
+    return hub.api("GET", f"experiments/{run_id}", user="alice").json()["status"]
+
+
 def run_id_of(stdout: str) -> int:
     return int(stdout.split("Submitted run ", 1)[1].split()[0])
 
@@ -89,7 +96,7 @@ def test_script_template_distributed_and_pipeline_from_the_cli(hub: Hub, tmp_pat
                 "task": {"command": "echo 21 > $SUBMARINE_OUTPUT_NUMBER"},
                 "outputs": [{"name": "number", "path": "number.txt"}]}},
             {"name": "double", "depends_on": ["prepare"], "spec": {
-                "task": {"command": "echo $(( $(cat $SUBMARINE_INPUT_NUMBER) * 2 )) > $SUBMARINE_OUTPUT_RESULT"},
+                "task": {"command": DOUBLE},
                 "inputs": [{"name": "number", "from": "prepare.number"}],
                 "outputs": [{"name": "result", "path": "result.txt"}]}},
             {"name": "report", "depends_on": ["double"], "spec": {
@@ -127,10 +134,7 @@ def test_killing_the_service_mid_run_loses_nothing(hub: Hub, tmp_path: Path) -> 
         "task": {"command": f"echo started >> {marker}; sleep 4; echo finished"},
     }
     first = hub.api("POST", "experiments", user="alice", json=spec).json()
-    wait_for(
-        lambda: hub.api("GET", f"experiments/{first['id']}", user="alice").json()["status"] == "running",
-        60, "the run to start",
-    )  # fmt: skip
+    wait_for(lambda: status_of(hub, first["id"]) == "running", 60, "the run to start")
     quick = hub.api(
         "POST", "experiments", user="alice", json={**spec, "task": {"command": "exit 5"}}
     ).json()
@@ -145,10 +149,10 @@ def test_killing_the_service_mid_run_loses_nothing(hub: Hub, tmp_path: Path) -> 
         time.sleep(0.5)
     for run, status in ((first, "succeeded"), (quick, "failed"), (queued_while_down, "succeeded")):
         wait_for(
-            lambda run=run: hub.api("GET", f"experiments/{run['id']}", user="alice").json()["status"]
-            in ("succeeded", "failed", "killed"),
-            120, f"run {run['id']} to end",
-        )  # fmt: skip
+            lambda run=run: status_of(hub, run["id"]) in ("succeeded", "failed", "killed"),
+            120,
+            f"run {run['id']} to end",
+        )
         got = hub.api("GET", f"experiments/{run['id']}", user="alice").json()
         assert got["status"] == status, got
     assert marker.read_text() == "started\n"  # ran once, not twice
