@@ -114,12 +114,18 @@ async def prepare(
     if not isinstance(data, dict):
         raise InvalidInput("An experiment spec must be an object (JSON or YAML mapping).")
     spec = specs.normalize(data)
-    team = choose_team(identity.name, sorted(identity.teams), spec["meta"].get("team"))
+    wanted = spec["meta"].get("team")
+    template_row = None
+    if "template" in spec["task"]:
+        template_row = await templates.get(session, identity, spec["task"]["template"])
+        if wanted is None and template_row.scope != "_global":
+            wanted = template_row.scope  # a team's template runs in that team by default
+    team = choose_team(identity.name, sorted(identity.teams), wanted)
     spec["meta"]["team"] = team
     template_ref = None
     values = None
-    if "template" in spec["task"]:
-        row = await templates.get(session, identity, spec["task"]["template"])
+    if template_row is not None:
+        row = template_row
         body, values = templates.instantiate(row, spec["task"].get("parameters"))
         template_ref = row.name if row.scope == "_global" else f"{row.scope}/{row.name}"
         spec = specs.normalize(_overlay(body, data))
