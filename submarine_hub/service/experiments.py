@@ -34,7 +34,9 @@ from .builds import BuildManager
 log = logging.getLogger("submarine_hub.service.experiments")
 
 IDLE_WAIT = 2.0
-BUSY_TICK = 0.05
+# Queued runs looked at per tick, oldest first (later ones wait their turn anyway).
+DISPATCH_WINDOW = 50
+BUSY_TICK = 0.2
 
 
 class ExperimentManager:
@@ -62,10 +64,13 @@ class ExperimentManager:
         self._task: asyncio.Task[None] | None = None
         self._killed: set[int] = set()  # kills sent in this process
         self._relaunched: set[int] = set()
+        self._queued = False
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        if hasattr(self.backend, "on_change"):
+            self.backend.on_change = self.wake
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
@@ -100,10 +105,9 @@ class ExperimentManager:
     async def tick(self) -> bool:
         """One pass; True while anything is active (tick again soon)."""
         async with self.db.session() as s:
-            active = await runs.active(s)
-            launched = [r for r in active if r.launched_at is not None]
+            launched = await runs.active(s, launched=True)
             await self._reconcile(s, launched)
-            await self._kill(s, [r for r in active if r.kill_requested])
+            await self._kill(s, await runs.kills_pending(s))
         async with self.db.session() as s:
             await self._advance_pipelines(s)
         async with self.db.session() as s:
@@ -117,7 +121,7 @@ class ExperimentManager:
                     row = await s.get(Experiment, plan.run_id)
                     if row and row.status not in FINAL_STATES:
                         runs.finish(row, "failed", reason=f"the backend could not start it: {e}")
-        return bool(active) or bool(starts)
+        return bool(launched) or bool(starts) or self._queued
 
     async def _reconcile(self, s: Any, launched: list[Experiment]) -> None:
         if not launched:
@@ -183,16 +187,20 @@ class ExperimentManager:
                 self.wake()
 
     async def _dispatch(self, s: Any) -> list[Any]:
-        queued = [
-            r
-            for r in await runs.active(s)
-            if r.launched_at is None and r.status == PENDING and not r.kill_requested
-        ]
-        if not queued:
-            return []
         running = await runs.running_by_team(s)
         total = sum(running.values())
         limit = self.backend.capacity()
+        if limit is not None and total >= limit:
+            self._queued = await runs.any_queued(s)  # full: nothing to look at now
+            return []
+        queued = [
+            r
+            for r in await runs.active(s, launched=False, limit=DISPATCH_WINDOW)
+            if r.status == PENDING and not r.kill_requested
+        ]
+        self._queued = bool(queued)
+        if not queued:
+            return []
         quotas: dict[str, Any] = {}
         used_gpus = await self._gpus_in_use(s)
         starts = []
@@ -307,8 +315,10 @@ class ExperimentManager:
 
     async def _gpus_in_use(self, s: Any) -> set[int]:
         used: set[int] = set()
-        for row in await runs.active(s):
-            if row.placement and row.launched_at is not None:
+        if not self.gpu_ids:
+            return used
+        for row in await runs.active(s, launched=True):
+            if row.placement:
                 used.update(row.placement.get("gpus", []))
         return used
 

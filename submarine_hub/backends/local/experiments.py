@@ -24,6 +24,8 @@ import os
 import shutil
 import signal
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ from ...core.experiments.backend import (
 log = logging.getLogger("submarine_hub.backends.local")
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 # What a run's processes inherit from the service's environment; the rest is the plan's.
+# A launched run whose supervisor has not taken its lock after this long died starting.
+START_GRACE_S = 120.0
 PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
 
 
@@ -51,6 +55,7 @@ class LocalExperimentBackend:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.max_parallel = max_parallel
         self._children: set[asyncio.subprocess.Process] = set()
+        self.on_change: Callable[[], None] | None = None
         self._cores = sorted(os.sched_getaffinity(0))
 
     def capacity(self) -> int | None:
@@ -155,7 +160,12 @@ class LocalExperimentBackend:
             os.close(out)
         self._children.add(proc)
         task = asyncio.ensure_future(proc.wait())
-        task.add_done_callback(lambda _: self._children.discard(proc))
+        task.add_done_callback(lambda _: self._ended(proc))
+
+    def _ended(self, proc: asyncio.subprocess.Process) -> None:
+        self._children.discard(proc)
+        if self.on_change is not None:
+            self.on_change()  # a run ended: the scheduler looks now, not at its next tick
 
     # -- state ----------------------------------------------------------------------------
 
@@ -178,7 +188,7 @@ class LocalExperimentBackend:
                 again = self._read_status(run_dir)  # it may have ended just now
                 if again and again["status"] in ("succeeded", "failed", "killed"):
                     status = again
-                elif status is None and not (run_dir / "supervisor.lock").exists():
+                elif status is None and not self._start_overdue(run_dir):
                     return RunState(PENDING, reason="starting")
                 else:
                     return RunState(
@@ -200,6 +210,14 @@ class LocalExperimentBackend:
                 for r in status.get("replicas", [])
             ],
         )
+
+    def _start_overdue(self, run_dir: Path) -> bool:
+        """No supervisor took the run long after it was launched: it died starting."""
+        try:
+            launched = (run_dir / "run.json").stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return time.time() - launched > START_GRACE_S
 
     async def state(self, run_id: int) -> RunState | None:
         return self._state(run_id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
 import signal
 import subprocess
@@ -30,18 +29,21 @@ from typing import Any
 GRACE_SECONDS = 10.0
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any], *, durable: bool) -> None:
+    """Replace ``path`` atomically; ``durable`` also fsyncs it (final states)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as f:
         json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    if durable:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 class Supervisor:
@@ -51,14 +53,16 @@ class Supervisor:
         self.status: dict[str, Any] = {"status": "pending", "supervisor_pid": os.getpid()}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.killing: str | None = None  # why we are stopping the replicas
-        self.kill_deadline: float | None = None
+        self.codes: dict[str, int] = {}
 
-    def save(self, **changes: Any) -> None:
+    def save(self, *, durable: bool = False, **changes: Any) -> None:
         self.status.update(changes)
-        write_json(self.dir / "status.json", self.status)
+        write_json(self.dir / "status.json", self.status, durable=durable)
 
     def finish(self, status: str, reason: str, exit_code: int | None) -> None:
-        self.save(status=status, reason=reason, exit_code=exit_code, finished_at=time.time())
+        self.save(
+            status=status, reason=reason, exit_code=exit_code, finished_at=time.time(), durable=True
+        )
 
     # -- code ---------------------------------------------------------------------------
 
@@ -130,6 +134,8 @@ class Supervisor:
                 return
             log.close()
             self.procs[replica["name"]] = proc
+        if self.killing:  # a kill arrived while starting: reach the late ones too
+            self.signal_all(signal.SIGTERM)
         self.save(
             status="running",
             started_at=time.time(),
@@ -141,12 +147,12 @@ class Supervisor:
     def stop(self, why: str) -> None:
         if self.killing is None:
             self.killing = why
-            self.kill_deadline = time.monotonic() + GRACE_SECONDS
+            signal.setitimer(signal.ITIMER_REAL, GRACE_SECONDS)  # then SIGKILL (on_alarm)
         self.signal_all(signal.SIGTERM)
 
     def signal_all(self, sig: int) -> None:
-        for proc in self.procs.values():
-            if proc.returncode is None:
+        for name, proc in self.procs.items():
+            if name not in self.codes:
                 try:
                     os.killpg(proc.pid, sig)
                 except ProcessLookupError:
@@ -156,23 +162,32 @@ class Supervisor:
         self.stop("killed")
 
     def on_alarm(self, *_: Any) -> None:
-        self.stop(f"timed out after {self.plan['timeout']:g} s")
+        if self.killing is None:
+            self.stop(f"timed out after {self.plan['timeout']:g} s")
+        else:
+            self.signal_all(signal.SIGKILL)  # the grace period is over
 
     def wait(self) -> None:
+        """Reap replicas as they end (blocking; signals interrupt to kill or time out)."""
         failed: tuple[str, int] | None = None
-        while any(p.returncode is None for p in self.procs.values()):
-            for name, proc in self.procs.items():
-                if proc.returncode is None and proc.poll() is not None:
-                    self.replica_ended(name, proc.returncode)
-                    if proc.returncode != 0 and failed is None and self.killing is None:
-                        failed = (name, proc.returncode)
-                        self.stop(f"{name} exited with code {proc.returncode}")
-            if self.kill_deadline and time.monotonic() > self.kill_deadline:
-                self.signal_all(signal.SIGKILL)
-            if (self.dir / "kill").exists() and self.killing is None:
-                self.stop("killed")
-            time.sleep(0.02 if time.monotonic() - self.status["started_at"] < 1 else 0.2)
-        codes = [p.returncode for p in self.procs.values()]
+        by_pid = {p.pid: n for n, p in self.procs.items()}
+        while len(self.codes) < len(self.procs):
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            name = by_pid.get(pid)
+            if name is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            self.codes[name] = code
+            self.procs[name].returncode = code
+            self.replica_ended(name, code)
+            if code != 0 and failed is None and self.killing is None:
+                failed = (name, code)
+                self.stop(f"{name} exited with code {code}")
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        codes = list(self.codes.values())
         if self.killing == "killed":
             self.finish("killed", "killed", _code(codes))
         elif failed:
@@ -188,21 +203,22 @@ class Supervisor:
         for r in self.status.get("replicas", []):
             if r["name"] == name:
                 r.update(status="succeeded" if code == 0 else "failed", exit_code=code)
-        self.save()
+        if len(self.codes) < len(self.procs):
+            self.save()  # the last one's end is written with the final state
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.on_term)
         signal.signal(signal.SIGINT, self.on_term)
         (self.dir / "logs").mkdir(exist_ok=True)
-        self.save()
+        self.save()  # the pid, for kills
         problem = self.prepare_code()
         if problem:
             return self.finish("failed", problem, None)
         if (self.dir / "kill").exists() or self.killing:
             return self.finish("killed", "killed before it started", None)
+        signal.signal(signal.SIGALRM, self.on_alarm)
         if self.plan.get("timeout"):
-            signal.signal(signal.SIGALRM, self.on_alarm)
-            signal.alarm(max(1, math.ceil(self.plan["timeout"])))
+            signal.setitimer(signal.ITIMER_REAL, self.plan["timeout"])
         self.start_replicas()
         if not self.procs:
             return self.finish("failed", self.killing or "no replica started", None)

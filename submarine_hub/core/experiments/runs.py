@@ -461,8 +461,29 @@ async def params_of(session: AsyncSession, run_id: int) -> dict[str, str]:
 # --- what the scheduler reads ---------------------------------------------------------
 
 
-async def active(session: AsyncSession) -> list[Experiment]:
+async def active(
+    session: AsyncSession, *, launched: bool | None = None, limit: int | None = None
+) -> list[Experiment]:
+    """Runs not ended, oldest first: launched ones (``True``), queued ones (``False``)."""
     q = select(Experiment).where(Experiment.status.in_(ACTIVE_STATES)).order_by(Experiment.id)
+    if launched is True:
+        q = q.where(Experiment.launched_at.is_not(None))
+    elif launched is False:
+        q = q.where(Experiment.launched_at.is_(None))
+    if limit is not None:
+        q = q.limit(limit)
+    return list((await session.scalars(q)).all())
+
+
+async def any_queued(session: AsyncSession) -> bool:
+    q = select(Experiment.id).where(Experiment.status == PENDING, Experiment.launched_at.is_(None))
+    return (await session.scalar(q.limit(1))) is not None
+
+
+async def kills_pending(session: AsyncSession) -> list[Experiment]:
+    q = select(Experiment).where(
+        Experiment.status.in_(ACTIVE_STATES), Experiment.kill_requested.is_(True)
+    )
     return list((await session.scalars(q)).all())
 
 
