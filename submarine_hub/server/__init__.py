@@ -4,6 +4,9 @@ Enabled automatically by ``etc/jupyter/jupyter_server_config.d/submarine_hub.jso
 in the wheel. ``<base_url>submarine/api/v1/<path>`` relays a request to the platform
 service's REST API on behalf of the session's user, with the session's token, so
 the JupyterLab panels need no credentials of their own.
+
+Without a hub (``SubmarineServerExtension.standalone``, see :mod:`.standalone`) the
+same path is served by the platform service itself, running in this server.
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ from typing import Any
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 
+from .extension import SubmarineServerExtension
 from .handlers import ForwardHandler
 
 
 def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
+    extension = SubmarineServerExtension(parent=serverapp)
+    if extension.standalone:
+        from .standalone import load_standalone  # the whole service: only when needed
+
+        load_standalone(serverapp, extension)
+        return
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
     pattern = url_path_join(base_url, "submarine", "api", "v1", "(.*)")

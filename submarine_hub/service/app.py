@@ -34,7 +34,7 @@ from .handlers import API_ROUTES
 from .handlers.admin import AdminHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
-from .hub import HubClient
+from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .openapi import openapi_document
 
@@ -60,6 +60,10 @@ class SubmarineService(Application):
     }
     flags = {
         "debug": ({"Application": {"log_level": logging.DEBUG}}, "Log at DEBUG level."),
+        "upgrade-db": (
+            {"SubmarineService": {"upgrade_db": True}},
+            "Apply the metastore's migrations, then exit (back the database up first).",
+        ),
     }
 
     config_file = Unicode(
@@ -186,12 +190,18 @@ class SubmarineService(Application):
         True, help="Apply metastore migrations (under a lock) when the service starts."
     ).tag(config=True)
 
+    upgrade_db = Bool(
+        False,
+        help="""Apply the metastore's migrations to ``db_url`` and exit without serving:
+        the upgrade step of docs/operations.md (back the database up first).""",
+    ).tag(config=True)
+
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
         if self.config_file and Path(self.config_file).exists():
             self.load_config_file(self.config_file)
         configure_logging(self.log, fmt=self.log_style, level=self.log_level)
-        if not self.api_token:
+        if not self.api_token and not self.upgrade_db:
             self.log.warning("No JUPYTERHUB_API_TOKEN: the service cannot read teams from the hub.")
 
     def make_app(self, context: ServiceContext) -> WebApplication:
@@ -216,21 +226,26 @@ class SubmarineService(Application):
             xsrf_cookies=False,  # HubOAuth checks xsrf for cookie-authenticated requests
         )
 
-    async def start_async(self) -> None:
-        self.log.info("starting", extra={"version": __version__, "db": _redact(self.db_url)})
-        if self.migrate:
-            revision = await asyncio.to_thread(upgrade, self.db_url)
-            self.log.info("metastore ready", extra={"revision": revision})
-        db = Database(self.db_url)
-        hub = HubClient(self.hub_api_url, self.api_token, cache_seconds=self.hub_cache_seconds)
-        context = ServiceContext(
-            db=db,
+    def make_context(self, hub: HubDirectory) -> ServiceContext:
+        """What the handlers reach through ``self.core``, with ``hub`` as the directory of
+        users and teams (the single-user server's standalone mode passes its own)."""
+        return ServiceContext(
+            db=Database(self.db_url),
             hub=hub,
             openapi=openapi_document(self.service_prefix),
             crypt=Crypt(self.crypt_key),
             builds=BuildManager(Path(self.environments_dir), enabled=self.build_environments),
             quota_defaults=parse_quota_changes(self.default_quota),
         )
+
+    async def start_async(self) -> None:
+        self.log.info("starting", extra={"version": __version__, "db": _redact(self.db_url)})
+        if self.migrate:
+            revision = await asyncio.to_thread(upgrade, self.db_url)
+            self.log.info("metastore ready", extra={"revision": revision})
+        hub = HubClient(self.hub_api_url, self.api_token, cache_seconds=self.hub_cache_seconds)
+        context = self.make_context(hub)
+        db = context.db
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
@@ -249,6 +264,10 @@ class SubmarineService(Application):
         await db.dispose()
 
     def start(self) -> None:
+        if self.upgrade_db:
+            revision = upgrade(self.db_url)
+            print(f"metastore {_redact(self.db_url)} is at revision {revision}")
+            return
         asyncio.run(self.start_async())
 
 

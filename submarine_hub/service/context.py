@@ -10,13 +10,13 @@ from ..core.errors import InvalidInput, NotFound
 from ..core.identity import Identity
 from ..store import Database
 from .builds import BuildManager
-from .hub import HubClient
+from .hub import HubDirectory
 
 
 @dataclass
 class ServiceContext:
     db: Database
-    hub: HubClient
+    hub: HubDirectory
     openapi: dict[str, Any]
     crypt: Crypt
     builds: BuildManager

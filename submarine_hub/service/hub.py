@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from ..core.errors import Unavailable
 
 _PAGINATED = {"Accept": "application/jupyterhub-pagination+json"}
+
+
+class HubDirectory(Protocol):
+    """Where the service reads users and teams: the hub (:class:`HubClient`), or the
+    single-user server's standalone mode with its one user and team."""
+
+    async def user(self, name: str) -> dict[str, Any] | None: ...
+
+    async def user_names(self) -> list[str]: ...
+
+    async def groups(self) -> dict[str, list[str]]: ...
+
+    async def stop_server(self, user: str, server_name: str = "") -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class HubClient:

@@ -8,17 +8,37 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
 from tornado import web
 
 from ...core.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, SubmarineError
 from ...core.identity import Identity
+from ..metrics import observe_request
 
 log = logging.getLogger("submarine_hub.service")
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+HUB_LOGIN_HINT = (
+    "Authentication required: send 'Authorization: token <JupyterHub API token>' "
+    "or log in to the hub."
+)
+
+
+class IdentityProvider(Protocol):
+    """Who is calling. The service's own is JupyterHub's (:meth:`BaseHandler.hub_user_model`);
+    another one goes in the application setting ``submarine_identity_provider`` (as the
+    single-user server's standalone mode does)."""
+
+    #: what an unauthenticated caller of a non-public endpoint is told
+    login_hint: str
+
+    async def user_model(self, handler: BaseHandler) -> dict[str, Any] | None:
+        """The caller as JupyterHub models users (``name``, ``kind``, ``admin``, ``groups``,
+        ``scopes``), or None for an anonymous caller; raise a 4xx to refuse the request."""
+        ...
 
 
 def route_pattern(path: str) -> str:
@@ -131,22 +151,29 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
 
     async def _authenticate(self) -> None:
-        model = await self.hub_auth.get_user(self, sync=False)
-        self._hub_auth_user_cache = None
-        if model:
-            try:
-                self._hub_auth_user_cache = self.check_hub_user(model)
-            except UserNotAllowed:
-                raise web.HTTPError(
-                    403,
-                    f"{model.get('kind', 'user')} {model['name']} may not use the submarine "
-                    "service (the scope access:services!service=submarine is missing).",
-                ) from None
+        provider: IdentityProvider | None = self.settings.get("submarine_identity_provider")
+        if provider is None:
+            self._hub_auth_user_cache = await self.hub_user_model()
+            hint = HUB_LOGIN_HINT
+        else:
+            self._hub_auth_user_cache = await provider.user_model(self)
+            hint = provider.login_hint
         if not self.public and self._hub_auth_user_cache is None:
-            raise NotAuthenticated(
-                "Authentication required: send 'Authorization: token <JupyterHub API token>' "
-                "or log in to the hub."
-            )
+            raise NotAuthenticated(hint)
+
+    async def hub_user_model(self) -> dict[str, Any] | None:
+        """The caller by JupyterHub token or OAuth cookie: the default identity provider."""
+        model = await self.hub_auth.get_user(self, sync=False)
+        if not model:
+            return None
+        try:
+            return self.check_hub_user(model)
+        except UserNotAllowed:
+            raise web.HTTPError(
+                403,
+                f"{model.get('kind', 'user')} {model['name']} may not use the submarine "
+                "service (the scope access:services!service=submarine is missing).",
+            ) from None
 
     def get_current_user(self) -> dict[str, Any] | None:
         return getattr(self, "_hub_auth_user_cache", None)
@@ -173,6 +200,12 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(data, default=str))
+
+    def on_finish(self) -> None:
+        observe_request(
+            self.path, self.request.method or "", self.get_status(), self.request.request_time()
+        )
+        super().on_finish()
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, SubmarineError) and value.status < 500:
