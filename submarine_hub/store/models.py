@@ -284,3 +284,46 @@ class ExperimentTemplate(Base):
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NotebookSchedule(Base):
+    """A notebook job on a cron schedule: what to run (``job``), when, and what to do if missed."""
+
+    __tablename__ = "notebook_schedules"
+    __table_args__ = (
+        Index("ix_notebook_schedules_team_id", "team", "id"),
+        Index("ix_notebook_schedules_due", "paused", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    team: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    notebook: Mapped[str] = mapped_column(String(1024))  # path in the owner's or team's space
+    job: Mapped[dict[str, Any]] = mapped_column(JSON)  # the notebook job request
+    cron: Mapped[str] = mapped_column(String(255))  # 5 fields, or 6 with seconds
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    catchup: Mapped[str] = mapped_column(String(16), default="skip")  # skip | run_once
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NotebookScheduleRun(Base):
+    """One firing of a schedule: the run it started, or why it could not start one."""
+
+    __tablename__ = "notebook_schedule_runs"
+    __table_args__ = (UniqueConstraint("schedule_id", "scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("notebook_schedules.id", ondelete="CASCADE")
+    )
+    scheduled_for: Mapped[datetime] = mapped_column()
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiments.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
