@@ -98,6 +98,10 @@ c.JupyterHub.services = [
             f"--SubmarineService.data_dir={DATA_DIR}",
             f"--SubmarineService.log_style={env('SUBMARINE_LOG_STYLE', 'json')}",
         ],
+        # the service's own settings (artifact store, keys...) and cloud credentials
+        "environment": {
+            k: v for k, v in os.environ.items() if k.startswith(("SUBMARINE_", "AWS_"))
+        },
     },
     {"name": "submarine-spawner", "api_token": SPAWNER_TOKEN},
 ]

@@ -9,7 +9,16 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .client.client import SubmarineClient
 
-TRACKING = ("log_metric", "log_metrics", "log_param", "log_params", "log_artifact", "flush")
+TRACKING = (
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_artifact",
+    "flush",
+    "start_run",
+    "end_run",
+)
 __all__ = ["SubmarineClient", "__version__", *TRACKING]
 
 

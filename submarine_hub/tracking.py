@@ -1,9 +1,11 @@
 """Tracking helpers that find their run on their own: ``submarine_hub.log_metric(...)``.
 
 Inside a run (``SUBMARINE_RUN_ID`` and ``SUBMARINE_TOKEN`` set by the platform) points
-are buffered and sent in batches by a background thread, flushed at exit; a service
-that cannot be reached means a warning and buffered points, never a stalled or crashed
-training loop. Outside a run, the helpers warn once and do nothing.
+go to that run. In a notebook session (or anywhere the SDK finds the platform) the first
+``log_*`` starts an *interactive* run named after the notebook, ended at exit. Points are
+buffered and sent in batches by a background thread, flushed at exit; a service that
+cannot be reached means a warning and buffered points, never a stalled or crashed
+training loop. With no platform at all, the helpers warn once and do nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 
 log = logging.getLogger("submarine_hub.tracking")
 
-BATCH = 1000
+BATCH = 1000  # points that wake the sender
+SEND_MAX = 10_000  # points per request (the service's limit)
 INTERVAL_S = 1.0
 MAX_BUFFER = 1_000_000
 EXIT_FLUSH_S = 10.0
@@ -55,7 +58,7 @@ class Tracker:
 
     def _take(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
         with self._lock:
-            points, self._points = self._points[:BATCH], self._points[BATCH:]
+            points, self._points = self._points[:SEND_MAX], self._points[SEND_MAX:]
             params, self._params = self._params, {}
         return points, params
 
@@ -97,6 +100,56 @@ class Tracker:
 _tracker: Tracker | None = None
 _tracker_lock = threading.Lock()
 _warned_outside = False
+_interactive: int | None = None  # the run this process started for itself
+
+
+def start_run(
+    name: str | None = None, team: str | None = None, tags: list[str] | None = None
+) -> int:
+    """Track this notebook (or script) as a run of its own; returns the run id.
+
+    Called on the first ``log_*`` outside a run, with the notebook's name; call it
+    yourself to choose the name or team. The run ends (succeeded) when the process exits,
+    or with :func:`end_run`."""
+    global _tracker, _interactive
+    from .client.client import SubmarineClient
+
+    with _tracker_lock:
+        if _tracker is not None:
+            return _tracker.run_id
+        client = SubmarineClient()
+        notebook = os.environ.get("JPY_SESSION_NAME", "")
+        body: dict[str, Any] = {"name": name or _run_name(notebook), "tags": tags or []}
+        if team:
+            body["team"] = team
+        if notebook:
+            body["source"] = {"path": notebook}
+        run = client.request("POST", "tracking/runs", json=body)
+        _interactive = run["id"]
+        _tracker = Tracker(run["id"], client)
+        atexit.register(end_run)
+        return run["id"]
+
+
+def end_run(status: str = "succeeded") -> None:
+    """Flush and end the run :func:`start_run` began (no-op inside a platform run)."""
+    global _tracker, _interactive
+    if _tracker is None or _interactive is None:
+        return
+    tracker, run_id = _tracker, _interactive
+    _tracker, _interactive = None, None
+    tracker.close()
+    try:
+        tracker.client.request("POST", f"tracking/runs/{run_id}/end", json={"status": status})
+    except Exception as e:
+        log.warning("submarine: could not end run %s: %s", run_id, e)
+
+
+def _run_name(notebook: str) -> str:
+    import re
+
+    stem = Path(notebook).stem if notebook else "notebook"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")[:100] or "notebook"
 
 
 def _current() -> Tracker | None:
@@ -105,10 +158,14 @@ def _current() -> Tracker | None:
         return _tracker
     run_id = os.environ.get("SUBMARINE_RUN_ID")
     if not run_id:
-        if not _warned_outside:
-            log.warning("submarine: not inside a run (no SUBMARINE_RUN_ID); nothing is logged")
-            _warned_outside = True
-        return None
+        try:
+            start_run()
+        except Exception as e:
+            if not _warned_outside:
+                log.warning("submarine: not tracking (no run and no platform to start one): %s", e)
+                _warned_outside = True
+            return None
+        return _tracker
     with _tracker_lock:
         if _tracker is None:
             from .client.client import SubmarineClient

@@ -527,8 +527,8 @@ def nb_share(path: str, grantee: str, is_team: bool, write: bool, space: str | N
     click.echo(f"Shared {out['path']} with {out['kind']} {out['with']} ({out['mode']}).")
 
 
-# The experiment, template and pipeline groups live in their own module.
-from . import cli_experiments  # noqa: E402, F401
+# The experiment, template, pipeline, model and dataset groups live in their own modules.
+from . import cli_experiments, cli_models  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

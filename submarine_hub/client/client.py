@@ -10,6 +10,7 @@ extension) all use it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tarfile
@@ -465,6 +466,150 @@ class SubmarineClient(_Base):
 
     def retry_pipeline(self, pipeline_id: int) -> dict[str, Any]:
         return self.request("POST", f"pipelines/{pipeline_id}/retry")
+
+    # -- models ---------------------------------------------------------------------------
+
+    def models(self, team: str | None = None) -> list[dict[str, Any]]:
+        params = {"team": team} if team else None
+        return self.request("GET", "models", params=params)["items"]
+
+    def model(self, ref: str) -> dict[str, Any]:
+        return self.request("GET", f"models/{ref}")
+
+    def create_model(self, name: str, team: str | None = None, **fields: Any) -> dict[str, Any]:
+        return self.request("POST", "models", json={"name": name, "team": team, **fields})
+
+    def update_model(self, ref: str, **fields: Any) -> dict[str, Any]:
+        return self.request("PATCH", f"models/{ref}", json=fields)
+
+    def delete_model(self, ref: str) -> None:
+        self.request("DELETE", f"models/{ref}")
+
+    def register_model(
+        self,
+        ref: str,
+        files: list[str | os.PathLike[str]] | None = None,
+        *,
+        from_run: int | None = None,
+        run_paths: list[str] | None = None,
+        create: bool = True,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A new version of model ``team/name`` from local ``files`` (streamed, checked by
+        SHA-256) or from a run's outputs (``from_run`` + ``run_paths``). Creates the model
+        first if ``create`` and it does not exist."""
+        team, _, name = ref.rpartition("/")
+        if create:
+            try:
+                self.model(f"{team}/{name}")
+            except SubmarineAPIError as e:
+                if e.status != 404:
+                    raise
+                self.create_model(name, team or None)
+        if from_run is not None:
+            body = {**fields, "from_run": {"run_id": from_run, "paths": run_paths or []}}
+            return self.request("POST", f"models/{ref}/versions", json=body)
+        version = self.request("POST", f"models/{ref}/versions", json=fields)
+        number = version["version"]
+        for item in files or []:
+            path = Path(item)
+            targets = (
+                [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+            )
+            for f in targets:
+                rel = f.name if f == path else f.relative_to(path).as_posix()
+                self.upload_model_file(ref, number, f, rel)
+        return self.request("POST", f"models/{ref}/versions/{number}/ready")
+
+    def upload_model_file(
+        self, ref: str, version: int, source: str | os.PathLike[str], path: str
+    ) -> dict[str, Any]:
+        digest = hashlib.sha256()
+        with open(source, "rb") as f:
+            while chunk := f.read(1024 * 1024):
+                digest.update(chunk)
+
+        def chunks() -> Iterator[bytes]:
+            with open(source, "rb") as f:
+                while chunk := f.read(1024 * 1024):
+                    yield chunk
+
+        return self.request(
+            "PUT",
+            f"models/{ref}/versions/{version}/files",
+            params={"path": path},
+            content=chunks(),
+            headers={"X-Content-SHA256": digest.hexdigest()},
+            timeout=None,
+        )
+
+    def download_model(self, ref: str, version: str | int, target: str | os.PathLike[str]) -> Path:
+        """Every file of a version into folder ``target``, each checked by SHA-256."""
+        info = self.request("GET", f"models/{ref}/versions/{version}")
+        root = Path(target)
+        for entry in info["files"]:
+            dest = root / entry["path"]
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            with self._http.stream(
+                "GET",
+                f"models/{ref}/versions/{version}/files",
+                params={"path": entry["path"]},
+                timeout=None,
+            ) as resp:
+                if not resp.is_success:
+                    resp.read()
+                    _raise_for_status(resp)
+                with open(dest, "wb") as out:
+                    for chunk in resp.iter_bytes(1024 * 1024):
+                        digest.update(chunk)
+                        out.write(chunk)
+            if digest.hexdigest() != entry["sha256"]:
+                raise SubmarineAPIError(502, f"{entry['path']}: its SHA-256 does not match.")
+        return root
+
+    def model_version(self, ref: str, version: str | int) -> dict[str, Any]:
+        return self.request("GET", f"models/{ref}/versions/{version}")
+
+    def update_model_version(self, ref: str, version: str | int, **fields: Any) -> dict[str, Any]:
+        return self.request("PATCH", f"models/{ref}/versions/{version}", json=fields)
+
+    def delete_model_version(self, ref: str, version: str | int) -> None:
+        self.request("DELETE", f"models/{ref}/versions/{version}")
+
+    def set_alias(self, ref: str, alias: str, version: int) -> dict[str, Any]:
+        return self.request("PUT", f"models/{ref}/aliases/{alias}", json={"version": version})
+
+    def delete_alias(self, ref: str, alias: str) -> None:
+        self.request("DELETE", f"models/{ref}/aliases/{alias}")
+
+    # -- datasets, lineage, comparison --------------------------------------------------
+
+    def datasets(self, team: str | None = None, tag: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("team", team), ("tag", tag)) if v}
+        return self.request("GET", "datasets", params=params)["items"]
+
+    def dataset(self, ref: str) -> dict[str, Any]:
+        return self.request("GET", f"datasets/{ref}")
+
+    def create_dataset(self, name: str, uri: str, **fields: Any) -> dict[str, Any]:
+        return self.request("POST", "datasets", json={"name": name, "uri": uri, **fields})
+
+    def update_dataset(self, ref: str, **fields: Any) -> dict[str, Any]:
+        return self.request("PATCH", f"datasets/{ref}", json=fields)
+
+    def delete_dataset(self, ref: str) -> None:
+        self.request("DELETE", f"datasets/{ref}")
+
+    def lineage(self, **of: Any) -> dict[str, Any]:
+        """``dataset="team/name"``, ``run=7``, ``model="team/name"`` (+ ``version``) or
+        ``endpoint="team/name"``: the graph of datasets, runs, model versions, endpoints."""
+        return self.request("GET", "lineage", params={k: v for k, v in of.items() if v is not None})
+
+    def compare(self, run_ids: list[int]) -> dict[str, Any]:
+        return self.request(
+            "GET", "experiments/compare", params={"ids": ",".join(map(str, run_ids))}
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -11,6 +11,7 @@ It reads its place in the hub from the environment JupyterHub gives services
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -21,15 +22,20 @@ from urllib.parse import urlparse
 from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
-from traitlets import Bool, Dict, Float, Integer, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 from traitlets.config import Application
 
 from .. import __version__
+from ..backends.local.experiments import LocalExperimentBackend
+from ..builtin import builtin_templates
 from ..core.crypto import KEY_ENV, Crypt
+from ..core.experiments import templates
 from ..core.quotas import parse_quota_changes
 from ..store import Database, upgrade
+from ..store.artifacts import ArtifactStore
 from .builds import BuildManager
 from .context import ServiceContext
+from .experiments import ExperimentManager
 from .handlers import API_ROUTES
 from .handlers.admin import AdminHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
@@ -37,6 +43,7 @@ from .handlers.home import HomeHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .openapi import openapi_document
+from .uploads import UploadStore
 
 # Connection-level cap. Handlers enforce ``max_body_size`` themselves with a 413;
 # endpoints that stream uploads (artifacts) may accept up to this.
@@ -190,6 +197,69 @@ class SubmarineService(Application):
         True, help="Apply metastore migrations (under a lock) when the service starts."
     ).tag(config=True)
 
+    runs_dir = Unicode(
+        help="Where the local backend keeps each run's folder (code, logs, artifacts). "
+        "Default: data_dir/runs."
+    ).tag(config=True)
+
+    @default("runs_dir")
+    def _default_runs_dir(self) -> str:
+        return str(Path(self.data_dir, "runs"))
+
+    artifact_store_url = Unicode(
+        help="""Where model files (and other large artifacts) are kept: a folder, or an
+        fsspec URL such as ``s3://bucket/prefix`` (S3-compatible storage; install s3fs).
+        Default: $SUBMARINE_ARTIFACT_STORE_URL, else data_dir/artifacts.""",
+    ).tag(config=True)
+
+    @default("artifact_store_url")
+    def _default_artifact_store_url(self) -> str:
+        return os.environ.get("SUBMARINE_ARTIFACT_STORE_URL", str(Path(self.data_dir, "artifacts")))
+
+    artifact_store_options = Dict(
+        help="""Options of the artifact store's fsspec filesystem, e.g. for S3-compatible
+        storage ``{"endpoint_url": "http://minio:9000", "key": "...", "secret": "..."}``.
+        Default: $SUBMARINE_ARTIFACT_STORE_OPTIONS (JSON), else none.""",
+    ).tag(config=True)
+
+    @default("artifact_store_options")
+    def _default_artifact_store_options(self) -> dict[str, Any]:
+        raw = os.environ.get("SUBMARINE_ARTIFACT_STORE_OPTIONS")
+        return json.loads(raw) if raw else {}
+
+    uploads_dir = Unicode(
+        help="Where uploaded code folders are kept. Default: data_dir/uploads."
+    ).tag(config=True)
+
+    @default("uploads_dir")
+    def _default_uploads_dir(self) -> str:
+        return str(Path(self.data_dir, "uploads"))
+
+    max_parallel_runs = Integer(
+        help="""How many experiment runs the local backend runs at once; more wait in the
+        queue (as do runs over their team's max_running_experiments). 0: no limit.
+        Default: twice the number of CPU cores.""",
+    ).tag(config=True)
+
+    @default("max_parallel_runs")
+    def _default_max_parallel_runs(self) -> int:
+        return 2 * (os.cpu_count() or 1)
+
+    gpu_ids = List(
+        Integer(),
+        help="""GPU device numbers the local backend hands to runs (as CUDA_VISIBLE_DEVICES);
+        a run asking for GPUs waits until enough are free. Example: [0, 1].""",
+    ).tag(config=True)
+
+    run_api_url = Unicode(
+        help="""The platform API as runs reach it (``SUBMARINE_API_URL`` in their processes).
+        Default: this service's own URL and prefix + ``api/v1``.""",
+    ).tag(config=True)
+
+    @default("run_api_url")
+    def _default_run_api_url(self) -> str:
+        return self.url.rstrip("/") + self.service_prefix.rstrip("/") + "/api/v1"
+
     upgrade_db = Bool(
         False,
         help="""Apply the metastore's migrations to ``db_url`` and exit without serving:
@@ -229,7 +299,7 @@ class SubmarineService(Application):
     def make_context(self, hub: HubDirectory) -> ServiceContext:
         """What the handlers reach through ``self.core``, with ``hub`` as the directory of
         users and teams (the single-user server's standalone mode passes its own)."""
-        return ServiceContext(
+        context = ServiceContext(
             db=Database(self.db_url),
             hub=hub,
             openapi=openapi_document(self.service_prefix),
@@ -237,6 +307,21 @@ class SubmarineService(Application):
             builds=BuildManager(Path(self.environments_dir), enabled=self.build_environments),
             quota_defaults=parse_quota_changes(self.default_quota),
         )
+        context.uploads = UploadStore(Path(self.uploads_dir))
+        context.artifacts = ArtifactStore(self.artifact_store_url, self.artifact_store_options)
+        context.experiments = ExperimentManager(
+            context.db,
+            LocalExperimentBackend(
+                Path(self.runs_dir), max_parallel=self.max_parallel_runs or None
+            ),
+            crypt=context.crypt,
+            builds=context.builds,
+            quota_defaults=context.quota_defaults,
+            api_url=self.run_api_url,
+            gpu_ids=list(self.gpu_ids),
+            uploads=context.uploads,
+        )
+        return context
 
     async def start_async(self) -> None:
         self.log.info("starting", extra={"version": __version__, "db": _redact(self.db_url)})
@@ -246,6 +331,9 @@ class SubmarineService(Application):
         hub = HubClient(self.hub_api_url, self.api_token, cache_seconds=self.hub_cache_seconds)
         context = self.make_context(hub)
         db = context.db
+        async with db.session() as session:
+            await templates.install_builtins(session, builtin_templates())
+        context.experiments.start()
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
@@ -260,6 +348,7 @@ class SubmarineService(Application):
         self.log.info("stopping")
         server.stop()
         await server.close_all_connections()
+        await context.experiments.stop()
         await hub.close()
         await db.dispose()
 

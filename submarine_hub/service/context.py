@@ -21,6 +21,10 @@ class ServiceContext:
     crypt: Crypt
     builds: BuildManager
     quota_defaults: dict[str, Any]
+    experiments: Any = None  # service.experiments.ExperimentManager
+    uploads: Any = None  # service.uploads.UploadStore
+    artifacts: Any = None  # store.artifacts.ArtifactStore (model files)
+    endpoints: Any = None  # the serving endpoints' manager
 
     async def user_identity(self, name: Any) -> Identity:
         """A hub user by name, with their current teams and admin flag."""

@@ -286,6 +286,119 @@ class ExperimentTemplate(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Dataset(Base):
+    """A named dataset in the catalog: where it is, its format, schema and size."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("team", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    uri: Mapped[str] = mapped_column(String(2048))
+    format: Mapped[str] = mapped_column(String(64), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    schema: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)  # readable by every team
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RunDataset(Base):
+    """Lineage: a run read a dataset."""
+
+    __tablename__ = "run_datasets"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class RegisteredModel(Base):
+    """A model of a team; its versions are :class:`ModelVersion` rows."""
+
+    __tablename__ = "registered_models"
+    __table_args__ = (UniqueConstraint("team", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    latest: Mapped[int] = mapped_column(Integer, default=0)  # newest version number
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ModelVersion(Base):
+    """One immutable version of a model: files in the artifact store and where they came from."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # uploading | ready | archived
+    description: Mapped[str] = mapped_column(Text, default="")
+    framework: Mapped[str] = mapped_column(String(64), default="")
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    source_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiments.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    source_notebook: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    storage_uri: Mapped[str] = mapped_column(String(2048))  # fsspec URL of its folder
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # path, size, sha256
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ModelAlias(Base):
+    """``production``, ``staging`` or any name, pointing at one version of a model."""
+
+    __tablename__ = "model_aliases"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True
+    )
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Endpoint(Base):
+    """A serving endpoint: routes (model version or alias, weight), a loader, where it runs."""
+
+    __tablename__ = "endpoints"
+    __table_args__ = (UniqueConstraint("team", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # starting | ready | failed | stopped
+    reason: Mapped[str] = mapped_column(Text, default="")
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # routes, loader, resources
+    resolved: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # version ids
+    backend: Mapped[str] = mapped_column(String(16), default="")
+    url: Mapped[str] = mapped_column(String(1024), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class NotebookSchedule(Base):
     """A notebook job on a cron schedule: what to run (``job``), when, and what to do if missed."""
 

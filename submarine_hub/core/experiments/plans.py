@@ -81,7 +81,7 @@ def build_plan(
     }
     for item in spec["inputs"]:
         env[f"SUBMARINE_INPUT_{env_name(item['name'])}"] = (
-            inputs_from(item["from"]) if "from" in item else item["uri"]
+            inputs_from(item["from"]) if "from" in item else item["uri"]  # datasets: resolved
         )
     for item in spec["outputs"]:
         env[f"SUBMARINE_OUTPUT_{env_name(item['name'])}"] = f"{artifacts_dir}/{item['path']}"

@@ -24,7 +24,7 @@ from ...store.models import (
     Metric,
     Param,
 )
-from .. import environments
+from .. import datasets, environments
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
@@ -162,10 +162,15 @@ async def prepare(
             )
     for item in spec["inputs"]:
         if "dataset" in item:
-            raise InvalidInput(
-                f"Input {item['name']!r} names dataset {item['dataset']!r}, but there is no "
-                "dataset catalog yet; give its 'uri' instead."
-            )
+            try:
+                found = await datasets.get(session, identity, item["dataset"], default_team=team)
+            except NotFound:
+                raise InvalidInput(
+                    f"Input {item['name']!r}: no dataset {item['dataset']!r} that you can see "
+                    "(see 'submarine dataset list')."
+                ) from None
+            item["uri"] = found.uri
+            item["dataset_id"] = found.id
     if "upload" in spec.get("code", {}) and uploads is not None:
         uploads.check(identity, spec["code"]["upload"])
     kind = specs.task_kind(spec)
@@ -220,6 +225,9 @@ async def create(
     for tag in sub.spec["meta"]["tags"]:
         session.add(ExperimentTag(experiment_id=row.id, tag=tag))
     await session.flush()
+    used = [i["dataset_id"] for i in sub.spec["inputs"] if i.get("dataset_id")]
+    if used:
+        await datasets.record_inputs(session, row.id, used)
     return row
 
 
@@ -231,7 +239,7 @@ async def request_kill(session: AsyncSession, identity: Identity, run_id: int) -
     if row.status in FINAL_STATES:
         raise InvalidInput(f"Run {run_id} has already ended ({row.status}).")
     row.kill_requested = True
-    if row.status == PENDING and row.launched_at is None:
+    if (row.status == PENDING and row.launched_at is None) or row.kind == INTERACTIVE:
         finish(row, KILLED, reason=f"killed by {identity.name} before it started")
     await session.flush()
     return row
@@ -243,6 +251,49 @@ async def rerun(session: AsyncSession, identity: Identity, run_id: int) -> Exper
         raise Forbidden(f"Only members of team {row.team!r} rerun its runs.")
     sub = Submission(row.spec, row.team, row.kind, row.template, row.parameters)
     return await create(session, identity, sub, rerun_of=row.id, parent_id=None)
+
+
+INTERACTIVE = "interactive"
+SESSION_BACKEND = "session"
+
+
+async def start_interactive(session: AsyncSession, identity: Identity, data: Any) -> Experiment:
+    """A run that records what a notebook session logs (no process of its own)."""
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be an object: {name, team, tags}.")
+    unknown = set(data) - {"name", "team", "tags", "source"}
+    if unknown:
+        raise InvalidInput(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    meta = {"name": data.get("name") or "notebook", "tags": data.get("tags") or []}
+    if data.get("team"):
+        meta["team"] = data["team"]
+    spec = specs.normalize({"meta": meta, "task": {"command": ["(interactive)"]}})
+    team = choose_team(identity.name, sorted(identity.teams), meta.get("team"))
+    spec["meta"]["team"] = team
+    if isinstance(data.get("source"), dict):
+        spec["meta"]["description"] = f"tracked from {data['source'].get('path', 'a notebook')}"
+    row = await create(session, identity, Submission(spec, team, INTERACTIVE))
+    now = datetime.now(timezone.utc)
+    row.status, row.reason, row.backend = RUNNING, "", SESSION_BACKEND
+    row.launched_at = row.started_at = now
+    await session.flush()
+    return row
+
+
+async def end_interactive(
+    session: AsyncSession, identity: Identity, run_id: int, status: Any
+) -> Experiment:
+    row = await get(session, identity, run_id)
+    if row.kind != INTERACTIVE:
+        raise InvalidInput(f"Run {run_id} is not an interactive run; kill it instead.")
+    if not (identity.admin or row.owner == identity.name):
+        raise Forbidden(f"Only {row.owner} ends run {run_id}.")
+    if status not in FINAL_STATES:
+        raise InvalidInput(f"'status' must be one of {', '.join(FINAL_STATES)}.")
+    if row.status not in FINAL_STATES:
+        finish(row, status)
+        await session.flush()
+    return row
 
 
 def finish(row: Experiment, status: str, *, reason: str = "", exit_code: int | None = None) -> None:
@@ -467,7 +518,7 @@ async def active(
     """Runs not ended, oldest first: launched ones (``True``), queued ones (``False``)."""
     q = select(Experiment).where(Experiment.status.in_(ACTIVE_STATES)).order_by(Experiment.id)
     if launched is True:
-        q = q.where(Experiment.launched_at.is_not(None))
+        q = q.where(Experiment.launched_at.is_not(None), Experiment.kind != INTERACTIVE)
     elif launched is False:
         q = q.where(Experiment.launched_at.is_(None))
     if limit is not None:
@@ -499,7 +550,7 @@ async def running_by_team(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(Experiment.team, func.count(Experiment.id))
         .where(Experiment.launched_at.is_not(None), Experiment.status.in_(ACTIVE_STATES))
-        .where(Experiment.id.not_in(child))
+        .where(Experiment.id.not_in(child), Experiment.kind != INTERACTIVE)
         .group_by(Experiment.team)
     )
     return dict(rows.all())

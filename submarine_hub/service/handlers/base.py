@@ -14,6 +14,8 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated,
 from tornado import web
 
 from ...core.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, SubmarineError
+from ...core.experiments.runs import TOKEN_PREFIX as RUN_TOKEN_PREFIX
+from ...core.experiments.runs import identity_for_token as identity_for_run_token
 from ...core.identity import Identity
 from ..metrics import observe_request
 
@@ -151,6 +153,10 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
 
     async def _authenticate(self) -> None:
+        self._run_identity = await self._run_token_identity()
+        if self._run_identity is not None:
+            self._hub_auth_user_cache = {"name": self._run_identity.name, "kind": "user"}
+            return
         provider: IdentityProvider | None = self.settings.get("submarine_identity_provider")
         if provider is None:
             self._hub_auth_user_cache = await self.hub_user_model()
@@ -175,11 +181,25 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
                 "service (the scope access:services!service=submarine is missing).",
             ) from None
 
+    async def _run_token_identity(self) -> Identity | None:
+        """A run's own token (``SUBMARINE_TOKEN`` in its processes) speaks for its owner."""
+        auth = self.request.headers.get("Authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() not in ("token", "bearer") or not token.startswith(RUN_TOKEN_PREFIX):
+            return None
+        async with self.core.db.session() as session:
+            identity = await identity_for_run_token(session, token.strip())
+        if identity is None:
+            raise NotAuthenticated("This run token is not valid: its run has ended.")
+        return identity
+
     def get_current_user(self) -> dict[str, Any] | None:
         return getattr(self, "_hub_auth_user_cache", None)
 
     async def identity(self) -> Identity:
         """The caller with teams and admin flag as the hub knows them now."""
+        if getattr(self, "_run_identity", None) is not None:
+            return self._run_identity
         model = self.get_current_user()
         if model is None:
             raise NotAuthenticated("Authentication required.")
