@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -298,3 +299,24 @@ def test_standalone_is_off_in_hub_sessions(hub: Hub) -> None:
     assert (me["name"], me["admin"]) == ("alice", False)
     assert [t["name"] for t in me["teams"]] == ["data-science"]
     assert not (hub.data_dir / "home" / "alice" / ".submarine" / "submarine.sqlite").exists()
+
+
+def test_an_experiment_runs_and_reports_back_to_the_standalone_api(server: Server) -> None:
+    """The run's tracking calls reach this server's API with the run's own token."""
+    code = "import submarine_hub as s; s.log_param('lr', 0.1); s.log_metric('acc', 0.9); s.flush()"
+    spec = {"meta": {"name": "tracked", "team": TEAM}, "task": {"command": f'python -c "{code}"'}}
+    r = server.api("POST", "experiments", json=spec)
+    assert r.status_code == 201, r.text
+    run_id = r.json()["id"]
+    deadline = time.monotonic() + 120
+    while (run := server.api("GET", f"experiments/{run_id}").json())["status"] not in (
+        "succeeded",
+        "failed",
+        "killed",
+    ):
+        assert time.monotonic() < deadline, run
+        time.sleep(0.3)
+    log = server.api("GET", f"experiments/{run_id}/logs").text
+    assert run["status"] == "succeeded", (run, log)
+    assert "acc" in server.api("GET", f"experiments/{run_id}/metrics").text
+    assert run["owner"] == USER and run["team"] == TEAM

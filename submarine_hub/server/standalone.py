@@ -30,6 +30,7 @@ from tornado import web
 
 from ..core.errors import Forbidden, InvalidInput, NotAuthenticated
 from ..service.app import SubmarineService
+from ..service.context import ServiceContext
 from ..service.handlers import API_ROUTES
 from ..service.handlers.base import BaseHandler, NotFoundHandler, route_pattern
 from ..store import upgrade
@@ -194,15 +195,15 @@ def load_standalone(serverapp: ServerApp, extension: SubmarineServerExtension) -
     )
     revision = upgrade(service.db_url)
     directory = StandaloneDirectory(extension.user, extension.team)
+    context = service.make_context(directory)
     web_app.settings.update(
-        submarine=service.make_context(directory),
+        submarine=context,
         submarine_identity_provider=JupyterServerIdentity(directory),
         submarine_max_body_size=service.max_body_size,
         submarine_service_prefix=service.service_prefix,
     )
     web_app.add_handlers(".*$", standalone_routes(base_url))
-    if extension.export_api_env:
-        serverapp.io_loop.add_callback(_export_api_env, serverapp)
+    serverapp.io_loop.add_callback(_start, serverapp, service, context, extension.export_api_env)
     serverapp.log.info(
         "Submarine Hub standalone mode: the platform API at %s as user %r of team %r, "
         "metastore %s at revision %s",
@@ -214,22 +215,41 @@ def load_standalone(serverapp: ServerApp, extension: SubmarineServerExtension) -
     )
 
 
-def _export_api_env(serverapp: ServerApp) -> None:
-    """Once the server listens: point kernels and terminals at the standalone API.
+async def _start(
+    serverapp: ServerApp, service: SubmarineService, context: ServiceContext, export_api_env: bool
+) -> None:
+    """Once the server listens: runs call back to its URL, the scheduler starts, and
+    kernels and terminals are pointed at the API."""
+    api_url = _api_url(serverapp)
+    if api_url and context.experiments is not None:
+        context.experiments.api_url = api_url  # what runs get as SUBMARINE_API_URL
+    await service.start_platform(context)
+    if export_api_env and api_url:
+        _export_api_env(serverapp, api_url)
 
-    The SDK sends this server's token; under a hub without one (Binder), the session's
-    $JUPYTERHUB_API_TOKEN, which the client falls back to, authenticates as well.
-    """
-    token = serverapp.identity_provider.token
-    if serverapp.sock or not (token or os.environ.get("JUPYTERHUB_API_TOKEN")):
-        return  # a UNIX socket the SDK cannot use, or no token to give
+
+def _api_url(serverapp: ServerApp) -> str | None:
+    """The standalone API as processes on this machine reach it (None on a UNIX socket)."""
+    if serverapp.sock:
+        return None
     host = serverapp.ip
     if host in _LOOPBACK_OR_WILDCARD:
         host = "127.0.0.1"
     elif ":" in host:
         host = f"[{host}]"
     scheme = "https" if serverapp.certfile else "http"
-    base = f"{scheme}://{host}:{serverapp.port}{serverapp.base_url}"
-    os.environ.setdefault("SUBMARINE_API_URL", url_path_join(base, API_PATH))
+    return url_path_join(f"{scheme}://{host}:{serverapp.port}{serverapp.base_url}", API_PATH)
+
+
+def _export_api_env(serverapp: ServerApp, api_url: str) -> None:
+    """Give kernels and terminals the API and a token (variables already set are kept).
+
+    The SDK sends this server's token; under a hub without one (Binder), the session's
+    $JUPYTERHUB_API_TOKEN, which the client falls back to, authenticates as well.
+    """
+    token = serverapp.identity_provider.token
+    if not (token or os.environ.get("JUPYTERHUB_API_TOKEN")):
+        return
+    os.environ.setdefault("SUBMARINE_API_URL", api_url)
     if token:
         os.environ.setdefault("SUBMARINE_TOKEN", token)

@@ -323,6 +323,18 @@ class SubmarineService(Application):
         )
         return context
 
+    async def start_platform(self, context: ServiceContext) -> None:
+        """Start what works beside the handlers: the built-in templates, the experiment
+        scheduler (also called by the single-user server's standalone mode)."""
+        async with context.db.session() as session:
+            await templates.install_builtins(session, builtin_templates())
+        context.experiments.start()
+
+    async def stop_platform(self, context: ServiceContext) -> None:
+        await context.experiments.stop()
+        await context.hub.close()
+        await context.db.dispose()
+
     async def start_async(self) -> None:
         self.log.info("starting", extra={"version": __version__, "db": _redact(self.db_url)})
         if self.migrate:
@@ -330,10 +342,7 @@ class SubmarineService(Application):
             self.log.info("metastore ready", extra={"revision": revision})
         hub = HubClient(self.hub_api_url, self.api_token, cache_seconds=self.hub_cache_seconds)
         context = self.make_context(hub)
-        db = context.db
-        async with db.session() as session:
-            await templates.install_builtins(session, builtin_templates())
-        context.experiments.start()
+        await self.start_platform(context)
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
@@ -348,9 +357,7 @@ class SubmarineService(Application):
         self.log.info("stopping")
         server.stop()
         await server.close_all_connections()
-        await context.experiments.stop()
-        await hub.close()
-        await db.dispose()
+        await self.stop_platform(context)
 
     def start(self) -> None:
         if self.upgrade_db:
