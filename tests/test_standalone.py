@@ -6,6 +6,7 @@ One ``jupyter server`` (a subprocess, its own HOME, a base URL) serves the whole
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from submarine_hub.server.extension import SubmarineServerExtension
 
 from .hub import Hub, _execute
 from .jupyter import HUB_ENV, start_jupyter, stop_jupyter
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, IMAGES
 
 BASE_URL = "/prefix/"
 USER = "ada"
@@ -320,3 +322,32 @@ def test_an_experiment_runs_and_reports_back_to_the_standalone_api(server: Serve
     assert run["status"] == "succeeded", (run, log)
     assert "acc" in server.api("GET", f"experiments/{run_id}/metrics").text
     assert run["owner"] == USER and run["team"] == TEAM
+
+
+@pytest.mark.browser
+def test_the_lab_panel_works_in_standalone_mode(server: Server) -> None:
+    """The JupyterLab panel, in chromium, against the standalone API."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"no chromium at {CHROMIUM} (scripts/bootstrap --test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(90_000)
+            page.goto(f"{server.root}lab?token={server.token}&reset")
+            page.click('.jp-SideBar [data-id="submarine-hub-panel"]')
+            page.wait_for_selector('[data-testid="submarine-user"]')
+            assert page.inner_text('[data-testid="submarine-user"]') == USER
+            teams = page.locator('[data-testid="submarine-teams"] li.jp-SubmarinePanel-team')
+            assert teams.all_inner_texts() == [TEAM]
+            assert page.locator('[data-testid="submarine-admin"]').count() == 1
+            no_news = page.get_by_role("button", name="No", exact=True)  # JupyterLab's news toast
+            if no_news.count():
+                no_news.first.click()
+                no_news.first.wait_for(state="detached", timeout=10_000)
+            IMAGES.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(IMAGES / "standalone-panel.png"))
+        finally:
+            browser.close()
