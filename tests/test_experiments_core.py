@@ -258,3 +258,18 @@ async def test_local_backend_limits_timeout_and_single_start(tmp_path: Path) -> 
     await asyncio.sleep(0.3)
     state = await backend.state(6)
     assert state is not None and state.status == "failed" and "supervisor is gone" in state.reason
+
+
+def test_the_service_picks_its_experiment_backend(tmp_path: Path) -> None:
+    from submarine_hub.service.app import SubmarineService
+
+    def backend(name: str):  # type: ignore[no-untyped-def]
+        app = SubmarineService()
+        app.initialize([f"--SubmarineService.experiment_backend={name}", f"--data-dir={tmp_path}"])
+        return app.make_experiment_backend()
+
+    assert backend("local").name == "local"
+    kube = backend("kubernetes")
+    assert kube.name == "kubernetes" and kube.artifacts_dir == "/submarine/artifacts"
+    with pytest.raises(ValueError, match="use 'local' or 'kubernetes'"):
+        backend("yarn")

@@ -245,6 +245,13 @@ class SubmarineService(Application):
     def _default_max_parallel_runs(self) -> int:
         return 2 * (os.cpu_count() or 1)
 
+    experiment_backend = Unicode(
+        "local",
+        help="""Where experiment runs execute: ``local`` (processes on this machine, each
+        under a supervisor that outlives the service) or ``kubernetes`` (Jobs, or Kubeflow
+        PyTorchJob/TFJob; configure ``KubeExperimentBackend``, see docs/kubernetes.md).""",
+    ).tag(config=True)
+
     gpu_ids = List(
         Integer(),
         help="""GPU device numbers the local backend hands to runs (as CUDA_VISIBLE_DEVICES);
@@ -296,6 +303,20 @@ class SubmarineService(Application):
             xsrf_cookies=False,  # HubOAuth checks xsrf for cookie-authenticated requests
         )
 
+    def make_experiment_backend(self) -> Any:
+        if self.experiment_backend == "local":
+            return LocalExperimentBackend(
+                Path(self.runs_dir), max_parallel=self.max_parallel_runs or None
+            )
+        if self.experiment_backend in ("kubernetes", "kube"):
+            from ..backends.kube import KubeExperimentBackend
+
+            return KubeExperimentBackend(parent=self)
+        raise ValueError(
+            f"SubmarineService.experiment_backend is {self.experiment_backend!r}; "
+            "use 'local' or 'kubernetes'."
+        )
+
     def make_context(self, hub: HubDirectory) -> ServiceContext:
         """What the handlers reach through ``self.core``, with ``hub`` as the directory of
         users and teams (the single-user server's standalone mode passes its own)."""
@@ -311,9 +332,7 @@ class SubmarineService(Application):
         context.artifacts = ArtifactStore(self.artifact_store_url, self.artifact_store_options)
         context.experiments = ExperimentManager(
             context.db,
-            LocalExperimentBackend(
-                Path(self.runs_dir), max_parallel=self.max_parallel_runs or None
-            ),
+            self.make_experiment_backend(),
             crypt=context.crypt,
             builds=context.builds,
             quota_defaults=context.quota_defaults,

@@ -86,6 +86,11 @@ class ExperimentManager:
         self._wake.set()
 
     async def _loop(self) -> None:
+        if hasattr(self.backend, "start"):
+            try:
+                await self.backend.start()
+            except Exception:
+                log.exception("the %s experiment backend did not start", self.backend.name)
         while True:
             busy = False
             try:
@@ -293,9 +298,9 @@ class ExperimentManager:
         return plan
 
     def artifacts_location(self, run_id: int) -> str:
-        if hasattr(self.backend, "artifacts_dir"):
-            return str(self.backend.artifacts_dir(run_id))
-        return "/submarine/artifacts"
+        """Where a run's artifacts are, as its processes see them."""
+        where = getattr(self.backend, "artifacts_dir", "/submarine/artifacts")
+        return str(where(run_id)) if callable(where) else str(where)
 
     async def _upstream_outputs(self, s: Any, row: Experiment) -> dict[str, str]:
         if row.pipeline_id is None:
