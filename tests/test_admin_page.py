@@ -23,6 +23,32 @@ def test_admins_see_the_page_and_the_hub_links_to_it(hub: Hub) -> None:
         assert f'data-team="{team}"' in r.text
 
 
+def test_admins_see_running_experiments_and_kill_one(hub: Hub) -> None:
+    import time
+
+    spec = {
+        "meta": {"name": "admin-sees-me", "team": "ml-platform"},
+        "task": {"command": "sleep 60"},
+    }
+    run = hub.api("POST", "experiments", user="carol", json=spec).json()
+    deadline = time.monotonic() + 60
+    while hub.api("GET", f"experiments/{run['id']}", user="carol").json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    page = (
+        hub.login("admin", DEMO_ADMIN_PASSWORD)
+        .get(f"{hub.url}/services/submarine/admin/", timeout=30)
+        .text
+    )
+    assert "admin-sees-me" in page and f'data-run="{run["id"]}"' in page
+    assert "1 runs" in page  # ml-platform's usage
+    r = hub.api("POST", f"experiments/{run['id']}/kill", user="admin")  # what the button calls
+    assert r.status_code == 202
+    while hub.api("GET", f"experiments/{run['id']}", user="carol").json()["status"] != "killed":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
 def test_non_admins_are_refused_and_get_no_link(hub: Hub) -> None:
     s = hub.login("alice")
     assert "submarine-admin-link" not in s.get(f"{hub.url}/hub/home", timeout=30).text

@@ -273,3 +273,30 @@ def test_the_service_picks_its_experiment_backend(tmp_path: Path) -> None:
     assert kube.name == "kubernetes" and kube.artifacts_dir == "/submarine/artifacts"
     with pytest.raises(ValueError, match="use 'local' or 'kubernetes'"):
         backend("yarn")
+
+
+async def test_gpus_are_handed_out_per_replica(tmp_path: Path) -> None:
+    backend = LocalExperimentBackend(tmp_path / "runs")
+    replicas = [
+        ReplicaPlan("worker", i, i, ["sh", "-c", "echo $CUDA_VISIBLE_DEVICES"], Resources(gpus=2))
+        for i in range(2)
+    ]
+    p = LaunchPlan(
+        9, "g", "team", "alice", "none", {"worker": 2}, replicas, {}, gpu_ids=[3, 1, 0, 2]
+    )
+    await backend.launch(p)
+    assert (await wait_final(backend, 9)).status == "succeeded"
+    logs = [(await backend.read_log(9, f"worker-{i}", 0, 100)).strip() for i in range(2)]
+    assert logs == [b"3,1", b"0,2"]
+
+
+def test_random_search_draws_within_ranges() -> None:
+    from submarine_hub.builtin.sweep import draw, grid
+
+    space = {"n": [1, 10], "lr": [0.001, 0.1], "kind": ["a", "b", "c"]}
+    points = draw(space, 50, seed=1)
+    assert len(points) == 50 and points == draw(space, 50, seed=1)
+    assert all(1 <= p["n"] <= 10 and isinstance(p["n"], int) for p in points)
+    assert all(0.001 <= p["lr"] <= 0.1 for p in points)
+    assert {p["kind"] for p in points} == {"a", "b", "c"}
+    assert len(grid({"a": [1, 2], "b": [3, 4, 5]})) == 6

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..store.models import EnvironmentProfile, Session, Team
+from ..store.models import EnvironmentProfile, Experiment, Session, Team
 from . import environments
 from .errors import Forbidden, InvalidInput, NotFound
 from .identity import Identity
@@ -58,7 +58,21 @@ async def usage_of(session: AsyncSession, team: str) -> Usage:
             ).where(Session.team == team, Session.state == ACTIVE)
         )
     ).one()
-    return Usage(sessions=row[0], cpu=float(row[1]), memory=int(row[2]), gpus=int(row[3]))
+    running = await session.scalar(
+        select(func.count(Experiment.id)).where(
+            Experiment.team == team,
+            Experiment.status.in_(("pending", "running")),
+            Experiment.launched_at.is_not(None),
+            Experiment.kind != "interactive",
+        )
+    )
+    return Usage(
+        sessions=row[0],
+        cpu=float(row[1]),
+        memory=int(row[2]),
+        gpus=int(row[3]),
+        running_experiments=int(running or 0),
+    )
 
 
 async def team_quota(session: AsyncSession, team: str, defaults: dict[str, Any]) -> Quota:

@@ -1,4 +1,5 @@
-"""The platform's admin page: teams, quotas and usage, sessions, environments, credentials."""
+"""The platform's admin page: teams, quotas and usage, sessions, experiments, environments,
+credentials."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from tornado import web
 
 from ...core import credentials, environments, sessions, teams
 from ...core.errors import Forbidden
+from ...core.experiments import runs
 from ...core.quotas import Quota
 from ...core.resources import format_memory
 from .base import BaseHandler
@@ -44,6 +46,7 @@ class AdminHandler(BaseHandler):
                 for e in await environments.list_visible(s, identity)
             ]
             active = await sessions.list_active(s, identity)
+            run_rows = await runs.active(s, limit=200)
             creds = [credentials.to_json(c) for c in await credentials.list_visible(s, identity)]
         prefix = self.settings["submarine_service_prefix"]
         page = TEMPLATES.get_template("admin.html").render(
@@ -55,6 +58,7 @@ class AdminHandler(BaseHandler):
             ],
             quota_keys=Quota.names(),
             sessions=active,
+            runs=[runs.to_json(r, full=False) for r in run_rows],
             env_names={e["id"]: e["ref"] for e in envs},
             environments=envs,
             credentials=creds,
