@@ -59,7 +59,12 @@ def test_revert_dialog_lists_every_version_and_restores_one(browser, hub: Hub) -
         page.wait_for_selector(f"{VISIBLE_CELL} .cm-content:has-text('value = 2')")
     finally:
         page.close()
-    history = hub.api("GET", f"files/versions?space=user:alice&path={PATH}", user="alice")
+    # through the session, which waits for its journal of saves first
+    history = requests.get(
+        hub.user_url("alice", f"submarine/api/v1/files/versions?space=user:alice&path={PATH}"),
+        headers={"Authorization": f"token {hub.token_for('alice')}"},
+        timeout=60,
+    )
     assert [v["number"] for v in history.json()["items"]][:1] == [6]  # the restore is a version
 
 

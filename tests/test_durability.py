@@ -1,5 +1,9 @@
 """Nothing is lost: kill -9 the platform service, then the session's server, while a client
-saves in a loop; every acknowledged save is in history and nothing is corrupt."""
+saves in a loop; every acknowledged save is in history and nothing is corrupt.
+
+Saves go on being acknowledged while the service is down (they wait in the session's
+journal); the server is killed with saves still queued, and replays them when it is back.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,13 @@ def service_pid(hub: Hub) -> int:
         if "submarine_hub.service" in cmd and str(hub.data_dir) in cmd:
             return proc.pid
     raise AssertionError("the submarine service is not running")
+
+
+def service_up(hub: Hub) -> bool:
+    try:
+        return hub.api("GET", "health").status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -71,10 +82,11 @@ def test_kill_9_while_saving_loses_no_acknowledged_save(hub: Hub) -> None:
         wait_for(lambda: len(acked) >= 5, 60, "first saves")
         os.kill(service_pid(hub), signal.SIGKILL)  # the platform service
         before = len(acked)
-        wait_for(lambda: len(acked) >= before + 5, 120, "saves after the service restarted")
+        wait_for(lambda: len(acked) >= before + 5, 120, "saves after the service was killed")
 
         pid = hub.hub_api("GET", "users/alice").json()["servers"][""]["state"]["pid"]
-        os.kill(pid, signal.SIGKILL)  # the session's server
+        os.kill(pid, signal.SIGKILL)  # the session's server, likely with saves queued
+        wait_for(lambda: service_up(hub), 120, "the hub to restart the service")
         hub.stop_server("alice")
         hub.spawn("alice")
         before = len(acked)
@@ -83,7 +95,13 @@ def test_kill_9_while_saving_loses_no_acknowledged_save(hub: Hub) -> None:
         stop.set()
         thread.join(15)
 
-    history = hub.api("GET", f"files/versions?space=user:alice&path={PATH}", user="alice")
+    # through the session: the versions API there waits for its queued saves first
+    history = requests.get(
+        hub.user_url("alice", f"submarine/api/v1/files/versions?space=user:alice&path={PATH}"),
+        headers=headers,
+        timeout=60,
+    )
+    assert history.status_code == 200, history.text
     versions = history.json()["items"]
     kept = set()
     for v in versions:

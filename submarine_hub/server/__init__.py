@@ -34,5 +34,12 @@ def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
     serverapp.log.info("Submarine Hub server extension loaded at %s", pattern)
 
 
+async def _start_jupyter_server_extension(serverapp: ServerApp) -> None:
+    """Once the event loop runs: replay saves a previous run of the server left queued."""
+    start = getattr(serverapp.contents_manager, "start_journal", None)
+    if start is not None:
+        await start()
+
+
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "submarine_hub.server"}]

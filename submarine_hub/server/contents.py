@@ -2,13 +2,18 @@
 
 ``SubmarineContentsManager`` is jupyter-server's large-file manager plus:
 
-- every save of a notebook or file records an immutable version in the platform
-  (space ``user:<you>``) *before* the file is written, so an acknowledged save is
-  always in history; only parts the platform lacks are sent (content addressing);
+- every save of a notebook or file in your folders is a version in the platform (space
+  ``user:<you>``): the save writes its version record (the file's bytes, where, when) to
+  a write-ahead journal on the session's disk, fsync'd, then the file, and is
+  acknowledged; a background task sends the journal to the platform in order, and
+  replays it after a restart (see :mod:`.journal`). Reads of history through the session
+  (checkpoints, the versions API through the server extension) wait for the file's
+  queued saves first, so you never see history missing a save of yours;
 - ``teams/<team>/`` is a virtual folder per team you belong to, backed by the
-  platform's store: members read and write, everyone else is refused, and
-  ``last_modified`` is the newest version's, so JupyterLab's "File Changed" dialog
-  catches a save based on a stale version;
+  platform's store (the platform is that folder's only copy, so its saves go straight
+  to it): members read and write, everyone else is refused, and ``last_modified`` is the
+  newest version's, so JupyterLab's "File Changed" dialog catches a save based on a
+  stale version;
 - checkpoints are the platform's versions: JupyterLab's "Revert to checkpoint" lists
   them, and restoring one writes it back (as a new version).
 
@@ -17,26 +22,48 @@ Without a platform (no ``SUBMARINE_API_URL``) it behaves like the plain manager.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
 import posixpath
+from base64 import decodebytes
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
+import nbformat
+from anyio.to_thread import run_sync
 from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
 from jupyter_server.services.contents.filecheckpoints import AsyncFileCheckpoints
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
-from traitlets import Integer, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 
 from ..client.client import AsyncSubmarineClient, SubmarineAPIError
 from ..client.config import NotConfigured
 from ..core import contentaddr
+from .journal import JournalFolder, JournalPusher, Slot
 
 TEAMS = "teams"
 KNOWN_PARTS = 50_000
+
+
+@dataclass(frozen=True)
+class _Saving:
+    """The versioned save in progress in this task: API path, and where it goes."""
+
+    path: str
+    space: str
+    rel: str
+
+
+_SAVING: ContextVar[_Saving | None] = ContextVar("submarine_saving", default=None)
 
 
 def _when(iso: str) -> datetime:
@@ -50,15 +77,53 @@ class PlatformFiles:
         self.client = client
         self.user = user
         self._known: OrderedDict[str, None] = OrderedDict()  # parts the platform has
-        # the version a save just recorded, for jupyter-server's "is there a checkpoint?"
-        # question within the same save (answered without another round trip)
-        self.just_recorded: dict[str, dict[str, Any]] = {}
 
     def locate(self, path: str) -> tuple[str, str]:
         parts = path.strip("/").split("/")
         if parts[0] == TEAMS and len(parts) > 2:
             return f"team:{parts[1]}", "/".join(parts[2:])
         return f"user:{self.user}", path.strip("/")
+
+    def remember(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._known[key] = None
+            self._known.move_to_end(key)
+        while len(self._known) > KNOWN_PARTS:
+            self._known.popitem(last=False)
+
+    async def post(
+        self,
+        space: str,
+        path: str,
+        manifest: dict[str, Any],
+        parts: dict[str, bytes],
+        size: int,
+        *,
+        base: int | None = None,
+        message: str = "",
+    ) -> httpx.Response:
+        """POST a version, sending only the parts the platform does not have yet (all of
+        them if it says some are missing). The platform's answer, whatever it is."""
+        body: dict[str, Any] = {
+            "space": space,
+            "path": path,
+            "manifest": manifest,
+            "size": size,
+            "base_version": base,
+        }
+        if message:
+            body["message"] = message
+        fresh = {k: v for k, v in parts.items() if k not in self._known}
+        for attempt in range(2):
+            body["parts"] = {k: base64.b64encode(v).decode() for k, v in fresh.items()}
+            resp = await self.client.send("POST", "files/versions", json=body)
+            if resp.status_code == 409 and "missing" in resp.json() and attempt == 0:
+                fresh = parts  # our cache was wrong: send everything
+                continue
+            break
+        if resp.is_success:
+            self.remember(parts)
+        return resp
 
     async def record(
         self,
@@ -69,36 +134,21 @@ class PlatformFiles:
         base_version: int | None = None,
         space: str | None = None,
     ) -> dict:
-        """Record a version, sending only the parts the platform does not have yet."""
+        """Record a version now (team folders, whose only copy is the platform)."""
         if space is None:
             space, path = self.locate(path)
         manifest, parts = contentaddr.split(content, fmt)
-        body: dict[str, Any] = {
-            "space": space,
-            "path": path,
-            "manifest": manifest,
-            "size": contentaddr.size_of(content, fmt),
-            "base_version": base_version,
-        }
-        fresh = {k: v for k, v in parts.items() if k not in self._known}
-        for attempt in range(2):
-            body["parts"] = {k: base64.b64encode(v).decode() for k, v in fresh.items()}
-            resp = await self.client.send("POST", "files/versions", json=body)
-            if resp.status_code == 409 and "missing" in resp.json() and attempt == 0:
-                fresh = parts  # our cache was wrong: send everything
-                continue
-            break
+        try:
+            resp = await self.post(
+                space, path, manifest, parts, contentaddr.size_of(content, fmt), base=base_version
+            )
+        except SubmarineAPIError as e:
+            raise web.HTTPError(e.status, e.message) from None
         if not resp.is_success:
             raise web.HTTPError(
                 resp.status_code if resp.status_code < 500 else 503,
                 f"The platform did not keep this version: {resp.json().get('message')}",
             )
-        self.just_recorded[f"{space}/{path}"] = resp.json()
-        for key in parts:
-            self._known[key] = None
-            self._known.move_to_end(key)
-        while len(self._known) > KNOWN_PARTS:
-            self._known.popitem(last=False)
         return resp.json()
 
     async def call(self, method: str, path: str, **kw: Any) -> Any:
@@ -117,9 +167,46 @@ class SubmarineContentsManager(AsyncLargeFileManager):
 
     user = Unicode(help="Whose space saves go to. Default: $JUPYTERHUB_USER.").tag(config=True)
 
+    journal_dir = Unicode(
+        help="""Folder of the write-ahead journal where saves wait to be recorded by the
+        platform (each server of the user journals in a subfolder named after it). It must
+        survive a restart of the server: records left in it are replayed at start.
+        Default: .submarine/journal in the server's root folder."""
+    ).tag(config=True)
+
+    journal_fsync = Bool(
+        True,
+        help="""fsync each journal record and its folder before a save is acknowledged, so
+        that not even a crash of the machine right after loses it. Without, a kill of the
+        server still loses nothing, a power cut may lose the last seconds of history.""",
+    ).tag(config=True)
+
+    push_retry_interval = Float(
+        1.0,
+        help="""Seconds before the journal's push retries when the platform cannot be
+        reached; doubled at each failure, up to push_retry_max. A read of history retries
+        at once.""",
+    ).tag(config=True)
+
+    push_retry_max = Float(
+        30.0, help="Longest wait (seconds) between two retries of the journal's push."
+    ).tag(config=True)
+
+    history_wait = Float(
+        10.0,
+        help="""How long (seconds) a read of history through this session (checkpoints, the
+        versions API through the server extension) waits for the file's queued saves to
+        reach the platform; after that, or at once when the platform cannot be reached,
+        it answers 503 rather than a history missing your saves.""",
+    ).tag(config=True)
+
     @default("user")
     def _default_user(self) -> str:
         return os.environ.get("JUPYTERHUB_USER", "")
+
+    @default("journal_dir")
+    def _default_journal_dir(self) -> str:
+        return os.path.join(self.root_dir, ".submarine", "journal")
 
     @default("checkpoints_class")
     def _default_checkpoints_class(self) -> type:
@@ -137,6 +224,143 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             else:
                 self._platform = PlatformFiles(client, self.user) if self.user else None
         return self._platform  # type: ignore[return-value]
+
+    # --- the journal --------------------------------------------------------------------
+    _journal: JournalPusher | None = None
+    _file_locks: dict[tuple[str, str], asyncio.Lock]
+
+    @property
+    def journal(self) -> JournalPusher | None:
+        """The write-ahead journal of saves and its push (None without a platform)."""
+        if self._journal is None and self.platform is not None:
+            server = os.environ.get("JUPYTERHUB_SERVER_NAME", "") or "default"
+            disk = JournalFolder(Path(self.journal_dir), server, fsync=self.journal_fsync)
+            self._journal = JournalPusher(
+                disk,
+                self.platform,
+                self.log,
+                retry_interval=self.push_retry_interval,
+                retry_max=self.push_retry_max,
+            )
+            self._file_locks = {}
+        return self._journal
+
+    async def start_journal(self) -> None:
+        """Replay what the journal holds and start pushing (also done at the first save)."""
+        if self.journal is not None:
+            await self.journal.start()
+
+    async def stop_journal(self) -> None:
+        """Stop pushing; what is queued stays in the journal, for the next start."""
+        if self._journal is not None:
+            await self._journal.stop()
+
+    async def flush_saves(self, space: str | None = None, path: str | None = None) -> bool:
+        """Wait (up to ``history_wait``) until this session's queued saves of ``path`` in
+        ``space`` (of everything, if not given) are recorded by the platform."""
+        if self.journal is None:
+            return True
+        await self.journal.start()
+        key = (space, path.strip("/")) if space and path else None
+        return await self.journal.flush(key, self.history_wait)
+
+    async def _journal_record(self, header: dict[str, Any], data: bytes = b"") -> None:
+        assert self.journal is not None
+        await self.journal.start()
+        header["seq"] = self.journal.reserve()
+        try:
+            slot = await run_sync(self.journal.disk.write, header, data)
+        except BaseException:
+            self.journal.abandon(header["seq"])
+            raise
+        self.journal.commit(header, slot)
+
+    def _header(self, action: str, space: str, rel: str, fmt: str | None) -> dict[str, Any]:
+        return {
+            "action": action,
+            "space": space,
+            "path": rel,
+            "format": fmt,
+            "saved_at": datetime.now().astimezone().isoformat(),
+            "author": self.user,
+        }
+
+    async def _write_versioned(
+        self, os_path: str, produce: Callable[[], bytes], fmt: str, saving: _Saving
+    ) -> None:
+        """Journal the version, then write the file (a failed write takes the record back);
+        ``produce`` gives the file's bytes (in the thread that writes them)."""
+        journal = self.journal
+        assert journal is not None
+        await journal.start()
+        header = self._header("save", saving.space, saving.rel, fmt)
+        lock = self._file_locks.setdefault((saving.space, saving.rel), asyncio.Lock())
+        async with lock:  # saves of one file: journal order = order on disk
+            header["seq"] = journal.reserve()
+            try:
+                slot = await run_sync(self._journal_then_write, header, produce, os_path)
+            except BaseException:
+                journal.abandon(header["seq"])
+                raise
+            if slot is None:  # too large to version
+                journal.abandon(header["seq"])
+            else:
+                journal.commit(header, slot)
+
+    def _journal_then_write(
+        self, header: dict[str, Any], produce: Callable[[], bytes], os_path: str
+    ) -> Slot | None:
+        assert self.journal is not None
+        disk = self.journal.disk
+        data = produce()
+        if len(data) > self.max_versioned_size:
+            self._write_bytes(os_path, data)
+            return None
+        try:
+            slot = disk.write(header, data)
+        except OSError as e:
+            raise web.HTTPError(
+                500, f"Could not keep this save's version in the journal ({disk.folder}): {e}"
+            ) from e
+        try:
+            self._write_bytes(os_path, data)
+        except BaseException:
+            disk.discard(header, slot)
+            raise
+        return slot
+
+    def _write_bytes(self, os_path: str, data: bytes) -> None:
+        with self.atomic_writing(os_path, text=False) as f:
+            f.write(data)
+
+    async def _save_notebook(
+        self, os_path: str, nb: Any, capture_validation_error: dict | None = None
+    ) -> None:
+        saving = _SAVING.get()
+        if saving is None or self.journal is None:
+            return await super()._save_notebook(
+                os_path, nb, capture_validation_error=capture_validation_error
+            )
+
+        def produce() -> bytes:  # what nbformat.write writes, serialized once for both
+            text = nbformat.writes(
+                nb, version=nbformat.NO_CONVERT, capture_validation_error=capture_validation_error
+            )
+            return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+        await self._write_versioned(os_path, produce, "notebook", saving)
+
+    async def _save_file(self, os_path: str, content: Any, format: str | None) -> None:
+        saving = _SAVING.get()
+        if saving is None or self.journal is None or format not in ("text", "base64"):
+            return await super()._save_file(os_path, content, format)
+        try:
+            data = (
+                content.encode("utf8") if format == "text" else decodebytes(content.encode("ascii"))
+            )
+        except Exception as e:
+            raise web.HTTPError(400, f"Encoding error saving {os_path}: {e}") from e
+        await self._write_versioned(os_path, lambda: data, format, saving)
 
     # --- team folders ---------------------------------------------------------------
     @staticmethod
@@ -315,16 +539,13 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             self.platform
             and model.get("chunk") is None
             and model.get("type") in ("notebook", "file")
-            and "content" in model
         ):
-            fmt = "notebook" if model["type"] == "notebook" else (model.get("format") or "text")
-            if contentaddr_size(model["content"], fmt) <= self.max_versioned_size:
-                await self.platform.record(path, model["content"], fmt)
-                try:
-                    return await super().save(model, path)
-                finally:  # only this save's own checkpoint question may use it
-                    space, rel = self.platform.locate(path)
-                    self.platform.just_recorded.pop(f"{space}/{rel}", None)
+            space, rel = self.platform.locate(path)
+            token = _SAVING.set(_Saving(path.strip("/"), space, rel))
+            try:  # the file is written, and journaled, by _save_notebook / _save_file
+                return await super().save(model, path)
+            finally:
+                _SAVING.reset(token)
         return await super().save(model, path)
 
     async def delete_file(self, path: str) -> None:
@@ -342,11 +563,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         await super().delete_file(path)
         if self.platform and was_file:
             space, rel = self.platform.locate(path)
-            resp = await self.platform.client.send(
-                "DELETE", "files/content", params={"space": space, "path": rel}
-            )
-            if resp.status_code not in (200, 404):
-                self.log.warning("Could not record the deletion of %s: %s", path, resp.text)
+            await self._journal_record(self._header("delete", space, rel, None))
 
     async def rename_file(self, old_path: str, new_path: str) -> None:
         if (self._team_path(old_path) or self._team_path(new_path)) and self.platform:
@@ -355,14 +572,21 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             )
         await super().rename_file(old_path, new_path)
         if self.platform and await super().file_exists(new_path):
-            model = await super().get(new_path, content=True)
-            fmt = "notebook" if model["type"] == "notebook" else model["format"]
-            if contentaddr_size(model["content"], fmt) <= self.max_versioned_size:
-                await self.platform.record(new_path, model["content"], fmt)
+            model = await super().get(new_path, content=False)
+            data = await run_sync(Path(self._get_os_path(new_path)).read_bytes)
+            if model["type"] == "notebook":
+                fmt = "notebook"
+            else:
+                try:
+                    data.decode("utf-8")
+                    fmt = "text"
+                except UnicodeDecodeError:
+                    fmt = "base64"
+            if len(data) <= self.max_versioned_size:
+                space, rel = self.platform.locate(new_path)
+                await self._journal_record(self._header("save", space, rel, fmt), data)
             space, rel = self.platform.locate(old_path)
-            await self.platform.client.send(
-                "DELETE", "files/content", params={"space": space, "path": rel}
-            )
+            await self._journal_record(self._header("delete", space, rel, None))
 
     async def file_exists(self, path: str = "") -> bool:
         parts = self._team_path(path)
@@ -401,13 +625,6 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         return await super().is_hidden(path)
 
 
-def contentaddr_size(content: Any, fmt: str) -> int:
-    try:
-        return contentaddr.size_of(content, fmt)
-    except (TypeError, ValueError):
-        return 0
-
-
 class SubmarineCheckpoints(AsyncCheckpoints):
     """Checkpoints are the platform's versions of a file."""
 
@@ -420,13 +637,33 @@ class SubmarineCheckpoints(AsyncCheckpoints):
     def _model(version: dict[str, Any]) -> dict[str, Any]:
         return {"id": str(version["number"]), "last_modified": _when(version["created_at"])}
 
+    @staticmethod
+    def _queued(saved_at: str) -> dict[str, Any]:
+        """A version in the journal, not numbered by the platform yet."""
+        return {"id": "queued", "last_modified": _when(saved_at)}
+
     async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
-        """Versions oldest first, as JupyterLab expects (it offers the last as newest)."""
+        """Versions oldest first, as JupyterLab expects (it offers the last as newest);
+        this session's queued saves of the file are recorded first."""
+        saving = _SAVING.get()
+        if saving is not None and saving.path == path.strip("/"):
+            # jupyter-server asks within a save whether the file has a checkpoint: it has,
+            # the version this very save has just journaled
+            return [self._queued(datetime.now().astimezone().isoformat())]
         platform = self._platform()
         space, rel = platform.locate(path)
-        resp = await platform.client.send(
-            "GET", "files/versions", params={"space": space, "path": rel}
-        )
+        if not await self.parent.flush_saves(space, rel):
+            raise web.HTTPError(
+                503,
+                f"Your latest saves of {path} are safe in this session's journal, but the "
+                "platform cannot record them right now; its history lists them once it can.",
+            )
+        try:
+            resp = await platform.client.send(
+                "GET", "files/versions", params={"space": space, "path": rel}
+            )
+        except SubmarineAPIError as e:
+            raise web.HTTPError(e.status, e.message) from None
         if resp.status_code == 404:
             return []
         if not resp.is_success:
@@ -435,13 +672,23 @@ class SubmarineCheckpoints(AsyncCheckpoints):
         return items[::-1]
 
     async def create_checkpoint(self, contents_mgr: Any, path: str) -> dict[str, Any]:
-        """Every save is already a version: the checkpoint is the newest one."""
+        """Every save is already a version: the checkpoint is the newest one (JupyterLab
+        asks after each of its saves; with the platform unreachable, the queued one)."""
+        platform = self._platform(contents_mgr)
+        space, rel = platform.locate(path)
+        journal = contents_mgr.journal
+        if journal is not None and journal.pending_for((space, rel)):
+            if not await contents_mgr.flush_saves(space, rel):
+                return self._queued(journal.pending_for((space, rel))[-1].header["saved_at"])
+        known = journal.latest.get((space, rel)) if journal is not None else None
+        if known is not None and known.get("action") == "save":
+            return self._model(known)
         found = await self.list_checkpoints(path)
         if found:
             return found[-1]
         model = await contents_mgr.get(path, content=True)
         fmt = "notebook" if model["type"] == "notebook" else model["format"]
-        return self._model(await self._platform(contents_mgr).record(path, model["content"], fmt))
+        return self._model(await platform.record(path, model["content"], fmt))
 
     async def restore_checkpoint(self, contents_mgr: Any, checkpoint_id: str, path: str) -> None:
         platform = self._platform(contents_mgr)

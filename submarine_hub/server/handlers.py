@@ -24,7 +24,22 @@ class ForwardHandler(APIHandler):
             cls._client = AsyncSubmarineClient()
         return cls._client
 
+    async def _saves_recorded(self, path: str) -> bool:
+        """Before a request about versioned files: this session's queued saves (of the
+        file in question, or all of them) are with the platform, so history is complete."""
+        flush = getattr(self.contents_manager, "flush_saves", None)
+        if flush is None or not path.startswith("files"):
+            return True
+        space, rel = self.get_query_argument("space", ""), self.get_query_argument("path", "")
+        return await flush(space, rel) if space and rel else await flush()
+
     async def _relay(self, path: str) -> None:
+        if not await self._saves_recorded(path):
+            return self._error(
+                503,
+                "Your latest saves are safe in this session's journal, but the platform "
+                "cannot record them right now; try again once it is back.",
+            )
         try:
             client = self.client()
             resp = await client.send(

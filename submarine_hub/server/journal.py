@@ -1,0 +1,668 @@
+"""A session's write-ahead journal of saves, and the task that pushes it to the platform.
+
+A save in a session is acknowledged once its version record is in the journal: the
+file's bytes as written, where (space and path), when and by whom. The journal is an
+append-only log (segments of a few MiB): a record is appended with its length and CRC and
+``fdatasync``'d before the save returns, so a kill -9, or a power cut, right after the
+acknowledgement loses nothing; a torn record at a segment's end (a save that was never
+acknowledged) is ignored. Next to each segment, ``<segment>.done`` lists the records the
+platform has; a segment whose records are all done is deleted.
+
+``JournalPusher`` runs on the server's event loop and sends the records to the platform
+in the order they were saved, deriving each one's manifest and parts (content
+addressing) then. While the platform cannot be reached, saves go on being acknowledged
+and the push retries with backoff; records left when the server stops are replayed when
+it starts again.
+
+Delivery is at least once, made exactly once where it matters: a record that may have
+reached the platform already (replayed after a crash, or whose answer was lost) is first
+looked for in the file's history, so a retry never adds the same version twice. A record
+the platform refuses as a conflict (another version came in while it was queued: a
+restore from the CLI, another server) is recorded on top, with a message saying so,
+never dropped. One the platform refuses for good (4xx) is copied to ``failed/`` in the
+journal with the reason, and logged as an error.
+
+Each server of a user journals in its own folder (``<journal>/<server name>``), locked
+with ``flock`` while it runs; at start it also adopts folders no live server holds (a
+server that was deleted with records left), so those reach history too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from tornado import web
+
+from ..client.client import SubmarineAPIError
+from ..core import contentaddr
+from ..core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from .contents import PlatformFiles
+
+LOCK = ".lock"
+FAILED = "failed"
+SEGMENT = ".log"
+DONE = ".done"
+SEGMENT_BYTES = 4 * 1024 * 1024  # a new segment after this much
+# how far apart the session's and the service's clocks may be when a replayed record is
+# looked for in history (versions created since it was saved)
+CLOCK_SKEW = timedelta(seconds=5)
+TRANSIENT = (401, 408, 425, 429)  # and every 5xx: retried, never dropped
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a record's data is: its segment, the data's offset and length."""
+
+    segment: Path
+    offset: int
+    length: int
+
+
+@dataclass
+class Entry:
+    """One save (or deletion) waiting in the journal."""
+
+    header: dict[str, Any]
+    slot: Slot
+    # it may have reached the platform already: replayed after a restart, or sent and
+    # its answer lost; such a record is looked for in history before it is sent again
+    maybe_sent: bool = False
+    done: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    @property
+    def seq(self) -> int:
+        return self.header["seq"]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.header["space"], self.header["path"]
+
+
+@dataclass
+class _Segment:
+    pending: int = 0  # records in it the platform does not have yet
+
+
+class JournalFolder:
+    """The journal on disk. Blocking calls, thread-safe: run them in a thread."""
+
+    def __init__(self, root: Path, name: str, *, fsync: bool = True) -> None:
+        self.root = root
+        self.name = name or "default"
+        self.fsync = fsync
+        self.folder = root / self.name
+        self._locks: dict[Path, int] = {}  # folder -> fd holding its flock
+        self._segments: dict[Path, _Segment] = {}
+        self._active: Path | None = None
+        self._fd = -1
+        self._size = 0
+        self._last = 0
+        self._mutex = threading.Lock()
+
+    # --- opening and replay ---------------------------------------------------------------
+    def _lock(self, folder: Path) -> bool:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._locks[folder] = fd
+        return True
+
+    def open(self) -> list[tuple[dict[str, Any], Slot]]:
+        """Lock this server's folder, adopt orphaned ones, start a new segment; the records
+        waiting in the journal (header and slot), oldest first."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not self._lock(self.folder):  # another live process journals under this name
+            self.folder = self.root / f"{self.name}.{os.getpid()}"
+            if not self._lock(self.folder):
+                raise RuntimeError(f"Could not lock a journal folder in {self.root}")
+        found: list[tuple[dict[str, Any], Slot]] = []
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            if folder != self.folder and not self._lock(folder):
+                continue  # a live server's own
+            found += self._load(folder)
+        for folder in list(self._locks):
+            self._release_if_drained(folder)
+        found.sort(key=lambda hs: hs[0]["seq"])
+        if found:
+            self._last = max(self._last, found[-1][0]["seq"])
+        self._new_segment()
+        return found
+
+    def _load(self, folder: Path) -> list[tuple[dict[str, Any], Slot]]:
+        found = []
+        for done in folder.glob(f"*{SEGMENT}{DONE}"):
+            if not done.with_suffix("").exists():  # its segment was deleted
+                done.unlink(missing_ok=True)
+        for segment in sorted(folder.glob(f"*{SEGMENT}")):
+            waiting = self._waiting(segment)
+            if waiting:
+                self._segments[segment] = _Segment(pending=len(waiting))
+                found += waiting
+            else:
+                segment.unlink(missing_ok=True)
+                segment.with_name(segment.name + DONE).unlink(missing_ok=True)
+        return found
+
+    @classmethod
+    def _waiting(cls, segment: Path) -> list[tuple[dict[str, Any], Slot]]:
+        """The records of a segment the platform does not have yet."""
+        done_file = segment.with_name(segment.name + DONE)
+        done = set()
+        with contextlib.suppress(FileNotFoundError):
+            done = {int(x) for x in done_file.read_text().split() if x.isdigit()}
+        return [(h, s) for h, s in cls._parse(segment) if h["seq"] not in done]
+
+    @staticmethod
+    def _parse(segment: Path) -> list[tuple[dict[str, Any], Slot]]:
+        """The whole records of a segment; a torn one at its end (a crash in the middle of
+        an append: a save never acknowledged) ends it."""
+        data = segment.read_bytes()
+        records, pos = [], 0
+        while pos < len(data):
+            eol = data.find(b"\n", pos)
+            try:
+                header = json.loads(data[pos:eol]) if eol >= 0 else None
+            except ValueError:
+                header = None
+            if not isinstance(header, dict) or not isinstance(header.get("length"), int):
+                break
+            start = eol + 1
+            end = start + header["length"]
+            if data[end : end + 1] != b"\n" or zlib.crc32(data[start:end]) != header.get("crc"):
+                break
+            records.append((header, Slot(segment, start, header["length"])))
+            pos = end + 1
+        return records
+
+    # --- appending ------------------------------------------------------------------------
+    def next_seq(self) -> int:
+        """A record's number: microseconds since the epoch, strictly increasing, so numbers
+        order records by time across folders."""
+        self._last = max(time.time_ns() // 1000, self._last + 1)
+        return self._last
+
+    def _new_segment(self) -> None:
+        """Start a segment (under the mutex, or before any write)."""
+        previous = self._active
+        if self._fd >= 0:
+            os.close(self._fd)
+        stamp = time.time_ns() // 1000
+        while True:
+            path = self.folder / f"{stamp:019d}{SEGMENT}"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+                break
+            except FileExistsError:
+                stamp += 1
+        if self.fsync:
+            _fsync_dir(self.folder)
+        self._active, self._fd, self._size = path, fd, 0
+        self._segments[path] = _Segment()
+        if previous is not None:
+            self._drop_if_drained(previous)
+
+    def write(self, header: dict[str, Any], data: bytes) -> Slot:
+        """Append a record (``header`` has its ``seq``) and make it durable."""
+        head = {**header, "length": len(data), "crc": zlib.crc32(data)}
+        line = json.dumps(head, ensure_ascii=False).encode() + b"\n"
+        blob = line + data + b"\n"
+        with self._mutex:
+            if self._size >= SEGMENT_BYTES:
+                self._new_segment()
+            assert self._active is not None
+            offset = self._size
+            try:
+                view = memoryview(blob)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+                if self.fsync:
+                    os.fdatasync(self._fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, offset)
+                raise
+            self._size += len(blob)
+            self._segments[self._active].pending += 1
+            return Slot(self._active, offset + len(line), len(data))
+
+    def discard(self, header: dict[str, Any], slot: Slot) -> None:
+        """Take back a record whose save failed before it was acknowledged."""
+        self.remove(header, slot)
+
+    @staticmethod
+    def read(slot: Slot) -> bytes:
+        with open(slot.segment, "rb") as f:
+            f.seek(slot.offset)
+            return f.read(slot.length)
+
+    # --- done with a record ---------------------------------------------------------------
+    def remove(self, header: dict[str, Any], slot: Slot) -> None:
+        """The platform has the record: mark it done (durably, so it is not sent twice)."""
+        with self._mutex:
+            with open(slot.segment.with_name(slot.segment.name + DONE), "a") as f:
+                f.write(f"{header['seq']}\n")
+                f.flush()
+                if self.fsync:
+                    os.fdatasync(f.fileno())
+            self._segments[slot.segment].pending -= 1
+            self._drop_if_drained(slot.segment)
+
+    def fail(self, header: dict[str, Any], slot: Slot, reason: str) -> Path:
+        """Keep a record the platform refused, as a file of its own, with the reason."""
+        failed = slot.segment.parent / FAILED
+        failed.mkdir(exist_ok=True)
+        target = failed / f"{header['seq']}.record"
+        target.write_bytes(json.dumps(header).encode() + b"\n" + self.read(slot))
+        target.with_suffix(".reason").write_text(reason + "\n", encoding="utf-8")
+        self.remove(header, slot)
+        return target
+
+    def _drop_if_drained(self, segment: Path) -> None:
+        """Delete a segment no longer written whose records are all done (under the mutex)."""
+        if segment == self._active or self._segments[segment].pending > 0:
+            return
+        del self._segments[segment]
+        segment.unlink(missing_ok=True)
+        segment.with_name(segment.name + DONE).unlink(missing_ok=True)
+        self._release_if_drained(segment.parent)
+
+    def _release_if_drained(self, folder: Path) -> None:
+        """Let go of an adopted folder with nothing left to push (removed when empty)."""
+        if folder == self.folder or folder not in self._locks:
+            return
+        if any(s.parent == folder for s in self._segments):
+            return
+        fd = self._locks.pop(folder)
+        with contextlib.suppress(OSError):
+            (folder / LOCK).unlink()
+            folder.rmdir()
+        os.close(fd)
+
+    def pending_records(self) -> int:
+        """Records on disk the platform does not have yet (all folders this process holds)."""
+        with self._mutex:
+            return sum(s.pending for s in self._segments.values())
+
+    def close(self) -> None:
+        """Let go of the journal (what is in it stays, for the next ``open``)."""
+        with self._mutex:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+            for folder in list(self._locks):
+                os.close(self._locks.pop(folder))
+            self._segments.clear()
+            self._active = None
+            self.folder = self.root / self.name
+
+
+def queued(folder: Path) -> list[dict[str, Any]]:
+    """The headers of the records waiting in a journal folder, oldest first (diagnostics:
+    reads the folder as it is, without locking it)."""
+    found = []
+    for segment in sorted(folder.glob(f"*{SEGMENT}")):
+        with contextlib.suppress(FileNotFoundError):  # drained meanwhile
+            found += [h for h, _ in JournalFolder._waiting(segment)]
+    return sorted(found, key=lambda h: h["seq"])
+
+
+class _Transient(Exception):
+    """The platform could not be reached or could not answer: try again later."""
+
+
+def _aware(iso: str) -> datetime:
+    """A time from its ISO form; without an offset, the local time (SQLite keeps none)."""
+    when = datetime.fromisoformat(iso)
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+def _decode(data: bytes, fmt: str) -> Any:
+    """A record's content in the contents API's form (a notebook as Jupyter reads it:
+    multi-line strings joined back, as the lab sends them)."""
+    if fmt == "notebook":
+        from nbformat.reader import reads
+
+        return reads(data.decode("utf-8"))
+    if fmt == "text":
+        return data.decode("utf-8")
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+def _split(data: bytes, fmt: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    return contentaddr.split(_decode(data, fmt), fmt)
+
+
+class JournalPusher:
+    """Sends the journal's records to the platform, oldest first, from one task."""
+
+    def __init__(
+        self,
+        disk: JournalFolder,
+        platform: PlatformFiles,
+        log: logging.Logger,
+        *,
+        retry_interval: float = 1.0,
+        retry_max: float = 30.0,
+    ) -> None:
+        self.disk = disk
+        self.platform = platform
+        self.log = log
+        self.retry_interval = retry_interval
+        self.retry_max = retry_max
+        self.pending: list[Entry] = []  # oldest first
+        self.inflight: set[int] = set()  # numbers reserved by saves still being written
+        # per (space, path): the version record the platform returned for our last push
+        self.latest: dict[tuple[str, str], dict[str, Any]] = {}
+        self.failures = 0  # consecutive transient failures
+        self._wake = asyncio.Event()  # a record was added, or a save gave its name back
+        self._urgent = asyncio.Event()  # someone waits for history: retry now
+        self._failed: asyncio.Future[None] | None = None
+        self._started: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the journal (replaying what is in it) and start pushing; idempotent."""
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._start())
+        try:
+            await asyncio.shield(self._started)
+        except OSError as e:
+            self._started = None  # the next save tries again
+            raise web.HTTPError(
+                500, f"Could not open the journal of saves in {self.disk.root}: {e}"
+            ) from e
+
+    async def _start(self) -> None:
+        found = await asyncio.to_thread(self.disk.open)
+        for header, slot in found:  # entries are made on the loop: they hold futures
+            self.pending.append(Entry(header, slot, maybe_sent=True))
+        if found:
+            self.log.info("Replaying %d save(s) from the journal in %s", len(found), self.disk.root)
+        self._task = asyncio.create_task(self._run(), name="submarine-journal-push")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await asyncio.to_thread(self.disk.close)
+        self.pending.clear()  # still in the journal: a start reads them again
+        self.inflight.clear()
+        self._started = None
+
+    # --- what saves call ----------------------------------------------------------------
+    def reserve(self) -> int:
+        """A number for a record about to be written; the push waits for it (order)."""
+        seq = self.disk.next_seq()
+        self.inflight.add(seq)
+        return seq
+
+    def commit(self, header: dict[str, Any], slot: Slot) -> Entry:
+        """The record is on disk and its save acknowledged: push it."""
+        entry = Entry(header, slot)
+        bisect.insort(self.pending, entry, key=lambda e: e.seq)
+        self.inflight.discard(entry.seq)
+        self._wake.set()
+        return entry
+
+    def abandon(self, seq: int) -> None:
+        self.inflight.discard(seq)
+        self._wake.set()
+
+    def pending_for(self, key: tuple[str, str] | None = None) -> list[Entry]:
+        return [e for e in self.pending if key is None or e.key == key]
+
+    async def flush(self, key: tuple[str, str] | None = None, within: float = 10.0) -> bool:
+        """Wait until the records of ``key`` (a space and path; all records if None) are
+        with the platform: True, or False when it could not be reached (one retry, now)
+        or ``within`` seconds passed."""
+        waiting = {e.done for e in self.pending_for(key)}
+        if not waiting:
+            return True
+        self._urgent.set()
+        self._wake.set()
+        failed = self._next_failure()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while waiting and (remaining := deadline - loop.time()) > 0:
+            done, _ = await asyncio.wait(
+                {*waiting, failed}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiting -= done
+            if failed in done:
+                break
+        return not waiting
+
+    def _next_failure(self) -> asyncio.Future[None]:
+        if self._failed is None or self._failed.done():
+            self._failed = asyncio.get_running_loop().create_future()
+        return self._failed
+
+    # --- the push -----------------------------------------------------------------------
+    def _head(self) -> Entry | None:
+        if not self.pending:
+            return None
+        head = self.pending[0]
+        if self.inflight and min(self.inflight) < head.seq:
+            return None  # an earlier save is still being written: keep the order
+        return head
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, delay: float | None) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(event.wait(), delay)
+        event.clear()
+
+    async def _run(self) -> None:
+        delay = 0.0
+        while True:
+            entry = self._head()
+            if entry is None:
+                self._urgent.clear()
+                await self._wait(self._wake, None)
+                continue
+            try:
+                await self._push(entry)
+            except _Transient as e:
+                self.failures += 1
+                delay = self.retry_interval if self.failures == 1 else delay * 2
+                delay = min(delay, self.retry_max)
+                self.log.warning(
+                    "Could not record %d queued save(s) with the platform (%s); they are "
+                    "safe in the journal, retrying in %.0f s",
+                    len(self.pending),
+                    e,
+                    delay,
+                )
+                if self._failed is not None and not self._failed.done():
+                    self._failed.set_result(None)
+                await self._wait(self._urgent, delay)
+                continue
+            except Exception:  # a bug: keep the record, do not spin
+                self.log.exception("Could not push record %d of the journal", entry.seq)
+                self.failures += 1
+                if self._failed is not None and not self._failed.done():
+                    self._failed.set_result(None)
+                await self._wait(self._urgent, self.retry_max)
+                continue
+            if self.failures:
+                self.log.info("The platform is reachable again; pushing queued saves")
+                self.failures = 0
+
+    async def _send(self, entry: Entry, method: str, path: str, **kw: Any) -> httpx.Response:
+        try:
+            return await self.platform.client.send(method, path, **kw)
+        except SubmarineAPIError as e:
+            self._maybe_sent(entry, e)
+            raise _Transient(e.message) from None
+
+    @staticmethod
+    def _maybe_sent(entry: Entry, error: SubmarineAPIError) -> None:
+        # connecting failed: the request never left; anything else may have arrived
+        if not isinstance(error.__cause__, (httpx.ConnectError, httpx.ConnectTimeout)):
+            entry.maybe_sent = True
+
+    async def _push(self, entry: Entry) -> None:
+        space, path = entry.key
+        if entry.header["action"] == "delete":
+            resp = await self._send(
+                entry, "DELETE", "files/content", params={"space": space, "path": path}
+            )
+            if resp.status_code == 404:  # never versioned, or already recorded
+                return await self._done(entry, None)
+            return await self._answered(entry, resp)
+
+        fmt = entry.header["format"]
+        try:
+            # asyncio's threads, not anyio's: an anyio worker started from this endless
+            # task would live as long as it, and keep the server's process from exiting
+            data, (manifest, parts) = await asyncio.to_thread(self._read_split, entry.slot, fmt)
+        except (ValueError, InvalidInput) as e:
+            return await self._refused(entry, f"its content is not a valid {fmt}: {e}")
+        if entry.maybe_sent and await self._in_history(entry, manifest, len(data)):
+            return await self._done(entry, None)
+        known = self.latest.get(entry.key)
+        base = known["number"] if known else None
+        try:
+            resp = await self.platform.post(space, path, manifest, parts, len(data), base=base)
+        except SubmarineAPIError as e:
+            self._maybe_sent(entry, e)
+            raise _Transient(e.message) from None
+        if resp.status_code == 409 and "missing" not in resp.json():
+            # another version came in while this one was queued
+            if entry.maybe_sent and await self._in_history(entry, manifest, len(data)):
+                return await self._done(entry, None)
+            self.log.warning(
+                "%s in %s changed on the platform while a save was queued (%s); recording "
+                "the save on top",
+                path,
+                space,
+                resp.json().get("message"),
+            )
+            message = (
+                f"Saved at {entry.header['saved_at']}; recorded on top of a version that "
+                "came in while this save was queued."
+            )
+            try:
+                resp = await self.platform.post(
+                    space, path, manifest, parts, len(data), message=message
+                )
+            except SubmarineAPIError as e:
+                self._maybe_sent(entry, e)
+                raise _Transient(e.message) from None
+        return await self._answered(entry, resp)
+
+    def _read_split(
+        self, slot: Slot, fmt: str
+    ) -> tuple[bytes, tuple[dict[str, Any], dict[str, bytes]]]:
+        data = self.disk.read(slot)
+        return data, _split(data, fmt)
+
+    async def _answered(self, entry: Entry, resp: httpx.Response) -> None:
+        if resp.is_success:
+            return await self._done(entry, resp.json())
+        try:
+            message = resp.json().get("message") or resp.reason_phrase
+        except ValueError:
+            message = resp.text[:200] or resp.reason_phrase
+        if resp.status_code >= 500 or resp.status_code in TRANSIENT:
+            if resp.status_code >= 500:
+                entry.maybe_sent = True
+            raise _Transient(f"HTTP {resp.status_code}: {message}")
+        await self._refused(entry, f"HTTP {resp.status_code}: {message}")
+
+    async def _in_history(self, entry: Entry, manifest: dict[str, Any], size: int) -> bool:
+        """Whether the platform already has this record: a version of the file by us,
+        created since the save, with the same content."""
+        space, path = entry.key
+        resp = await self._send(
+            entry, "GET", "files/versions", params={"space": space, "path": path}
+        )
+        if resp.status_code >= 500 or resp.status_code in TRANSIENT:
+            await self._answered(entry, resp)  # raises
+        if not resp.is_success:  # no history (404), or not ours to read: let the save say
+            return False
+        since = _aware(entry.header["saved_at"]) - CLOCK_SKEW
+        for version in resp.json()["items"]:  # newest first
+            if _aware(version["created_at"]) < since:
+                break
+            if (
+                version["author"] != self.platform.user
+                or version["action"] != "save"
+                or version["size"] != size
+            ):
+                continue
+            found = await self._send(
+                entry,
+                "GET",
+                "files/content",
+                params={"space": space, "path": path, "version": version["number"]},
+            )
+            if found.is_success:
+                body = found.json()
+                if contentaddr.split(body["content"], body["format"])[0] == manifest:
+                    self.log.info(
+                        "A queued save of %s was already recorded as version %d",
+                        path,
+                        version["number"],
+                    )
+                    self.latest[entry.key] = version
+                    return True
+        return False
+
+    async def _done(self, entry: Entry, version: dict[str, Any] | None) -> None:
+        await asyncio.to_thread(self.disk.remove, entry.header, entry.slot)
+        self.pending.remove(entry)
+        if version is not None:
+            self.latest[entry.key] = version
+        if not entry.done.done():
+            entry.done.set_result(True)
+
+    async def _refused(self, entry: Entry, reason: str) -> None:
+        space, path = entry.key
+        moved = await asyncio.to_thread(self.disk.fail, entry.header, entry.slot, reason)
+        self.log.error(
+            "The platform refused a queued %s of %s in %s (%s); the record is kept in %s",
+            entry.header["action"],
+            path,
+            space,
+            reason,
+            moved,
+        )
+        self.pending.remove(entry)
+        if not entry.done.done():
+            entry.done.set_result(False)
