@@ -269,11 +269,11 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         await self.journal.start()
         header["seq"] = self.journal.reserve()
         try:
-            slot = await run_sync(self.journal.disk.write, header, data)
+            await run_sync(self.journal.disk.write, header, data)
         except BaseException:
             self.journal.abandon(header["seq"])
             raise
-        self.journal.commit(header, slot)
+        self.journal.commit(header)
 
     def _header(self, action: str, space: str, rel: str, fmt: str | None) -> dict[str, Any]:
         return {
@@ -305,7 +305,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             if slot is None:  # too large to version
                 journal.abandon(header["seq"])
             else:
-                journal.commit(header, slot)
+                journal.commit(header)
 
     def _journal_then_write(
         self, header: dict[str, Any], produce: Callable[[], bytes], os_path: str
@@ -325,7 +325,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         try:
             self._write_bytes(os_path, data)
         except BaseException:
-            disk.discard(header, slot)
+            disk.discard(header["seq"])
             raise
         return slot
 

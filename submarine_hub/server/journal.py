@@ -39,6 +39,7 @@ import os
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,10 @@ FAILED = "failed"
 SEGMENT = ".log"
 DONE = ".done"
 SEGMENT_BYTES = 4 * 1024 * 1024  # a new segment after this much
+DELTA_MIN = 16 * 1024  # a record this large may be stored as a change to the previous one
+DELTA_BLOCK = 1024  # the granularity of the common prefix and suffix of such a change
+TAILS = 16  # files whose last record's content is kept, to store the next as a change
+CONTENTS = 8  # records' contents kept once rebuilt (the push reads them in order)
 # how far apart the session's and the service's clocks may be when a replayed record is
 # looked for in history (versions created since it was saved)
 CLOCK_SKEW = timedelta(seconds=5)
@@ -75,7 +80,7 @@ def _fsync_dir(folder: Path) -> None:
 
 @dataclass(frozen=True)
 class Slot:
-    """Where a record's data is: its segment, the data's offset and length."""
+    """Where a record's stored bytes are: its segment, their offset and length."""
 
     segment: Path
     offset: int
@@ -87,7 +92,6 @@ class Entry:
     """One save (or deletion) waiting in the journal."""
 
     header: dict[str, Any]
-    slot: Slot
     # it may have reached the platform already: replayed after a restart, or sent and
     # its answer lost; such a record is looked for in history before it is sent again
     maybe_sent: bool = False
@@ -109,8 +113,27 @@ class _Segment:
     pending: int = 0  # records in it the platform does not have yet
 
 
+def _common(a: bytes, b: bytes) -> tuple[int, int]:
+    """Lengths (whole blocks) of a common prefix and a common suffix of ``a`` and ``b``,
+    not overlapping."""
+    n, block = min(len(a), len(b)), DELTA_BLOCK
+    prefix = 0
+    while prefix + block <= n and a[prefix : prefix + block] == b[prefix : prefix + block]:
+        prefix += block
+    suffix, room, la, lb = 0, n - prefix, len(a), len(b)
+    while suffix + block <= room and (
+        a[la - suffix - block : la - suffix] == b[lb - suffix - block : lb - suffix]
+    ):
+        suffix += block
+    return prefix, suffix
+
+
 class JournalFolder:
-    """The journal on disk. Blocking calls, thread-safe: run them in a thread."""
+    """The journal on disk. Blocking calls, thread-safe: run them in a thread.
+
+    A record of a large file saved again is stored as its change to the file's previous
+    record in the same segment (a common prefix and suffix kept, the middle written), so
+    saving one cell of a notebook with a big image appends kilobytes, not the image."""
 
     def __init__(self, root: Path, name: str, *, fsync: bool = True) -> None:
         self.root = root
@@ -119,6 +142,11 @@ class JournalFolder:
         self.folder = root / self.name
         self._locks: dict[Path, int] = {}  # folder -> fd holding its flock
         self._segments: dict[Path, _Segment] = {}
+        self._records: dict[int, tuple[dict[str, Any], Slot]] = {}  # of live segments
+        # per file: its last record in the active segment (number and content), the base
+        # of the next record's change
+        self._tails: OrderedDict[tuple[str, str], tuple[int, bytes]] = OrderedDict()
+        self._contents: OrderedDict[int, bytes] = OrderedDict()  # records rebuilt lately
         self._active: Path | None = None
         self._fd = -1
         self._size = 0
@@ -137,50 +165,50 @@ class JournalFolder:
         self._locks[folder] = fd
         return True
 
-    def open(self) -> list[tuple[dict[str, Any], Slot]]:
-        """Lock this server's folder, adopt orphaned ones, start a new segment; the records
-        waiting in the journal (header and slot), oldest first."""
+    def open(self) -> list[dict[str, Any]]:
+        """Lock this server's folder, adopt orphaned ones, start a new segment; the headers
+        of the records waiting in the journal, oldest first."""
         self.root.mkdir(parents=True, exist_ok=True)
         if not self._lock(self.folder):  # another live process journals under this name
             self.folder = self.root / f"{self.name}.{os.getpid()}"
             if not self._lock(self.folder):
                 raise RuntimeError(f"Could not lock a journal folder in {self.root}")
-        found: list[tuple[dict[str, Any], Slot]] = []
+        found: list[dict[str, Any]] = []
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
             if folder != self.folder and not self._lock(folder):
                 continue  # a live server's own
             found += self._load(folder)
         for folder in list(self._locks):
             self._release_if_drained(folder)
-        found.sort(key=lambda hs: hs[0]["seq"])
+        found.sort(key=lambda h: h["seq"])
         if found:
-            self._last = max(self._last, found[-1][0]["seq"])
+            self._last = max(self._last, found[-1]["seq"])
         self._new_segment()
         return found
 
-    def _load(self, folder: Path) -> list[tuple[dict[str, Any], Slot]]:
+    def _load(self, folder: Path) -> list[dict[str, Any]]:
         found = []
         for done in folder.glob(f"*{SEGMENT}{DONE}"):
             if not done.with_suffix("").exists():  # its segment was deleted
                 done.unlink(missing_ok=True)
         for segment in sorted(folder.glob(f"*{SEGMENT}")):
-            waiting = self._waiting(segment)
+            records, done = self._parse(segment), self._done(segment)
+            waiting = [h for h, _ in records if h["seq"] not in done]
             if waiting:
                 self._segments[segment] = _Segment(pending=len(waiting))
+                self._records.update((h["seq"], (h, slot)) for h, slot in records)
                 found += waiting
             else:
                 segment.unlink(missing_ok=True)
                 segment.with_name(segment.name + DONE).unlink(missing_ok=True)
         return found
 
-    @classmethod
-    def _waiting(cls, segment: Path) -> list[tuple[dict[str, Any], Slot]]:
-        """The records of a segment the platform does not have yet."""
-        done_file = segment.with_name(segment.name + DONE)
-        done = set()
+    @staticmethod
+    def _done(segment: Path) -> set[int]:
         with contextlib.suppress(FileNotFoundError):
-            done = {int(x) for x in done_file.read_text().split() if x.isdigit()}
-        return [(h, s) for h, s in cls._parse(segment) if h["seq"] not in done]
+            text = segment.with_name(segment.name + DONE).read_text()
+            return {int(x) for x in text.split() if x.isdigit()}
+        return set()
 
     @staticmethod
     def _parse(segment: Path) -> list[tuple[dict[str, Any], Slot]]:
@@ -228,21 +256,37 @@ class JournalFolder:
             _fsync_dir(self.folder)
         self._active, self._fd, self._size = path, fd, 0
         self._segments[path] = _Segment()
+        self._tails.clear()  # a change is stored against a record of the same segment
         if previous is not None:
             self._drop_if_drained(previous)
 
     def write(self, header: dict[str, Any], data: bytes) -> Slot:
-        """Append a record (``header`` has its ``seq``) and make it durable."""
-        head = {**header, "length": len(data), "crc": zlib.crc32(data)}
-        line = json.dumps(head, ensure_ascii=False).encode() + b"\n"
-        blob = line + data + b"\n"
+        """Append a record (``header`` has its ``seq``, ``space`` and ``path``) and make
+        it durable."""
+        key = (header["space"], header["path"])
         with self._mutex:
             if self._size >= SEGMENT_BYTES:
                 self._new_segment()
             assert self._active is not None
+            stored, change = data, {}
+            tail = self._tails.get(key)
+            if tail is not None and len(data) >= DELTA_MIN:
+                base_seq, base = tail
+                prefix, suffix = _common(base, data)
+                if prefix + suffix >= len(data) // 2:
+                    stored = data[prefix : len(data) - suffix]
+                    change = {
+                        "base": base_seq,
+                        "prefix": prefix,
+                        "suffix": suffix,
+                        "size": len(data),
+                        "full_crc": zlib.crc32(data),
+                    }
+            head = {**header, **change, "length": len(stored), "crc": zlib.crc32(stored)}
+            line = json.dumps(head, ensure_ascii=False).encode() + b"\n"
             offset = self._size
             try:
-                view = memoryview(blob)
+                view = memoryview(b"".join((line, stored, b"\n")))
                 while view:
                     view = view[os.write(self._fd, view) :]
                 if self.fsync:
@@ -251,40 +295,88 @@ class JournalFolder:
                 with contextlib.suppress(OSError):
                     os.ftruncate(self._fd, offset)
                 raise
-            self._size += len(blob)
+            self._size += len(line) + len(stored) + 1
             self._segments[self._active].pending += 1
-            return Slot(self._active, offset + len(line), len(data))
+            slot = Slot(self._active, offset + len(line), len(stored))
+            self._records[header["seq"]] = (head, slot)
+            if header["action"] == "save":
+                self._tails[key] = (header["seq"], data)
+                self._tails.move_to_end(key)
+                while len(self._tails) > TAILS:
+                    self._tails.popitem(last=False)
+            else:
+                self._tails.pop(key, None)
+            return slot
 
-    def discard(self, header: dict[str, Any], slot: Slot) -> None:
-        """Take back a record whose save failed before it was acknowledged."""
-        self.remove(header, slot)
-
+    # --- reading --------------------------------------------------------------------------
     @staticmethod
-    def read(slot: Slot) -> bytes:
+    def _read(slot: Slot) -> bytes:
         with open(slot.segment, "rb") as f:
             f.seek(slot.offset)
             return f.read(slot.length)
 
+    def data(self, seq: int) -> bytes:
+        """A record's content: the file's bytes as saved (rebuilt from its base records
+        when it is stored as a change; ValueError if that fails its check)."""
+        chain: list[tuple[dict[str, Any], Slot]] = []
+        content = None
+        with self._mutex:
+            while content is None:  # back to a record at hand, or one stored whole
+                content = self._contents.get(seq)
+                if content is None:
+                    header, slot = self._records[seq]
+                    chain.append((header, slot))
+                    if "base" not in header:
+                        break
+                    seq = header["base"]
+        for header, slot in reversed(chain):
+            stored = self._read(slot)
+            if "base" not in header:
+                content = stored
+                continue
+            assert content is not None
+            content = b"".join(
+                (content[: header["prefix"]], stored, content[len(content) - header["suffix"] :])
+            )
+            if len(content) != header["size"] or zlib.crc32(content) != header["full_crc"]:
+                raise ValueError(f"record {header['seq']} does not rebuild from its base")
+        assert content is not None
+        with self._mutex:
+            self._contents[chain[0][0]["seq"] if chain else seq] = content
+            while len(self._contents) > CONTENTS:
+                self._contents.popitem(last=False)
+        return content
+
     # --- done with a record ---------------------------------------------------------------
-    def remove(self, header: dict[str, Any], slot: Slot) -> None:
+    def remove(self, seq: int) -> None:
         """The platform has the record: mark it done (durably, so it is not sent twice)."""
         with self._mutex:
+            _, slot = self._records[seq]
             with open(slot.segment.with_name(slot.segment.name + DONE), "a") as f:
-                f.write(f"{header['seq']}\n")
+                f.write(f"{seq}\n")
                 f.flush()
                 if self.fsync:
                     os.fdatasync(f.fileno())
             self._segments[slot.segment].pending -= 1
             self._drop_if_drained(slot.segment)
 
-    def fail(self, header: dict[str, Any], slot: Slot, reason: str) -> Path:
+    def discard(self, seq: int) -> None:
+        """Take back a record whose save failed before it was acknowledged."""
+        self.remove(seq)
+
+    def fail(self, seq: int, reason: str) -> Path:
         """Keep a record the platform refused, as a file of its own, with the reason."""
+        header, slot = self._records[seq]
+        try:
+            content = self.data(seq)
+        except ValueError as e:  # keep what there is
+            content, reason = self._read(slot), f"{reason}; stored as a change: {e}"
         failed = slot.segment.parent / FAILED
         failed.mkdir(exist_ok=True)
-        target = failed / f"{header['seq']}.record"
-        target.write_bytes(json.dumps(header).encode() + b"\n" + self.read(slot))
+        target = failed / f"{seq}.record"
+        target.write_bytes(json.dumps(header).encode() + b"\n" + content)
         target.with_suffix(".reason").write_text(reason + "\n", encoding="utf-8")
-        self.remove(header, slot)
+        self.remove(seq)
         return target
 
     def _drop_if_drained(self, segment: Path) -> None:
@@ -292,6 +384,9 @@ class JournalFolder:
         if segment == self._active or self._segments[segment].pending > 0:
             return
         del self._segments[segment]
+        for seq in [q for q, (_, s) in self._records.items() if s.segment == segment]:
+            del self._records[seq]
+            self._contents.pop(seq, None)
         segment.unlink(missing_ok=True)
         segment.with_name(segment.name + DONE).unlink(missing_ok=True)
         self._release_if_drained(segment.parent)
@@ -308,11 +403,6 @@ class JournalFolder:
             folder.rmdir()
         os.close(fd)
 
-    def pending_records(self) -> int:
-        """Records on disk the platform does not have yet (all folders this process holds)."""
-        with self._mutex:
-            return sum(s.pending for s in self._segments.values())
-
     def close(self) -> None:
         """Let go of the journal (what is in it stays, for the next ``open``)."""
         with self._mutex:
@@ -322,6 +412,9 @@ class JournalFolder:
             for folder in list(self._locks):
                 os.close(self._locks.pop(folder))
             self._segments.clear()
+            self._records.clear()
+            self._tails.clear()
+            self._contents.clear()
             self._active = None
             self.folder = self.root / self.name
 
@@ -332,7 +425,8 @@ def queued(folder: Path) -> list[dict[str, Any]]:
     found = []
     for segment in sorted(folder.glob(f"*{SEGMENT}")):
         with contextlib.suppress(FileNotFoundError):  # drained meanwhile
-            found += [h for h, _ in JournalFolder._waiting(segment)]
+            done = JournalFolder._done(segment)
+            found += [h for h, _ in JournalFolder._parse(segment) if h["seq"] not in done]
     return sorted(found, key=lambda h: h["seq"])
 
 
@@ -407,8 +501,8 @@ class JournalPusher:
 
     async def _start(self) -> None:
         found = await asyncio.to_thread(self.disk.open)
-        for header, slot in found:  # entries are made on the loop: they hold futures
-            self.pending.append(Entry(header, slot, maybe_sent=True))
+        for header in found:  # entries are made on the loop: they hold futures
+            self.pending.append(Entry(header, maybe_sent=True))
         if found:
             self.log.info("Replaying %d save(s) from the journal in %s", len(found), self.disk.root)
         self._task = asyncio.create_task(self._run(), name="submarine-journal-push")
@@ -431,9 +525,9 @@ class JournalPusher:
         self.inflight.add(seq)
         return seq
 
-    def commit(self, header: dict[str, Any], slot: Slot) -> Entry:
+    def commit(self, header: dict[str, Any]) -> Entry:
         """The record is on disk and its save acknowledged: push it."""
-        entry = Entry(header, slot)
+        entry = Entry(header)
         bisect.insort(self.pending, entry, key=lambda e: e.seq)
         self.inflight.discard(entry.seq)
         self._wake.set()
@@ -550,7 +644,7 @@ class JournalPusher:
         try:
             # asyncio's threads, not anyio's: an anyio worker started from this endless
             # task would live as long as it, and keep the server's process from exiting
-            data, (manifest, parts) = await asyncio.to_thread(self._read_split, entry.slot, fmt)
+            data, (manifest, parts) = await asyncio.to_thread(self._read_split, entry.seq, fmt)
         except (ValueError, InvalidInput) as e:
             return await self._refused(entry, f"its content is not a valid {fmt}: {e}")
         if entry.maybe_sent and await self._in_history(entry, manifest, len(data)):
@@ -587,9 +681,9 @@ class JournalPusher:
         return await self._answered(entry, resp)
 
     def _read_split(
-        self, slot: Slot, fmt: str
+        self, seq: int, fmt: str
     ) -> tuple[bytes, tuple[dict[str, Any], dict[str, bytes]]]:
-        data = self.disk.read(slot)
+        data = self.disk.data(seq)
         return data, _split(data, fmt)
 
     async def _answered(self, entry: Entry, resp: httpx.Response) -> None:
@@ -645,7 +739,7 @@ class JournalPusher:
         return False
 
     async def _done(self, entry: Entry, version: dict[str, Any] | None) -> None:
-        await asyncio.to_thread(self.disk.remove, entry.header, entry.slot)
+        await asyncio.to_thread(self.disk.remove, entry.seq)
         self.pending.remove(entry)
         if version is not None:
             self.latest[entry.key] = version
@@ -654,7 +748,7 @@ class JournalPusher:
 
     async def _refused(self, entry: Entry, reason: str) -> None:
         space, path = entry.key
-        moved = await asyncio.to_thread(self.disk.fail, entry.header, entry.slot, reason)
+        moved = await asyncio.to_thread(self.disk.fail, entry.seq, reason)
         self.log.error(
             "The platform refused a queued %s of %s in %s (%s); the record is kept in %s",
             entry.header["action"],
