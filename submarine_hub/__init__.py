@@ -35,6 +35,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext submarine_hub``: the ``%submarine`` and ``%%submarine_job`` magics."""
+    from .client.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "submarine-hub"}]
 

@@ -35,6 +35,7 @@ class Tracker:
         self._points: list[dict[str, Any]] = []
         self._params: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
         self._warned = False
@@ -69,6 +70,10 @@ class Tracker:
 
     def flush(self) -> bool:
         """Send everything buffered; False if the service could not be reached."""
+        with self._send_lock:  # one sender at a time: batches arrive in order
+            return self._flush()
+
+    def _flush(self) -> bool:
         while True:
             points, params = self._take()
             if not points and not params:

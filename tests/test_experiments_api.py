@@ -283,7 +283,10 @@ def test_credentials_reach_the_run(hub: Hub) -> None:
     )  # fmt: skip
     assert r.status_code == 201, r.text
     spec = command("creds", 'test "$EXP_SECRET" = s3cr3t && echo ok', credentials=["exp-secret"])
-    done = wait(hub, "alice", submit(hub, "alice", spec)["id"])
+    try:
+        done = wait(hub, "alice", submit(hub, "alice", spec)["id"])
+    finally:  # other tests count alice's credentials
+        hub.api("DELETE", "credentials/user/alice/exp-secret", user="alice").raise_for_status()
     assert done["status"] == "succeeded", hub.api(
         "GET", f"experiments/{done['id']}/logs", user="alice"
     ).text

@@ -42,6 +42,7 @@ from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
+from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
 from .uploads import UploadStore
 
@@ -252,6 +253,30 @@ class SubmarineService(Application):
         PyTorchJob/TFJob; configure ``KubeExperimentBackend``, see docs/kubernetes.md).""",
     ).tag(config=True)
 
+    notebook_pool_size = Integer(
+        2,
+        help="""Warm kernels the local backend keeps per environment for notebook jobs: a
+        notebook run starts executing at once on a pre-started, never-used kernel (one
+        kernel per run, discarded after it; the pool refills in the background). The
+        default environment's pool is kept full; another environment's is filled after its
+        first run and dropped after 10 idle minutes. 0 turns the pool off: every notebook
+        run then starts its own process and kernel (see docs/notebook-jobs.md).""",
+    ).tag(config=True)
+
+    notebook_pool_preload = List(
+        Unicode(),
+        help="""Modules the warm kernels import before they are used (e.g. ["numpy",
+        "pandas"]), so notebook runs do not wait for those imports. Each kernel still
+        serves one run only.""",
+    ).tag(config=True)
+
+    schedule_misfire_grace = Float(
+        60.0,
+        help="""How late (seconds) a notebook schedule's firing may start and still count
+        as on time. Later ones (the service was down) were missed: the schedule's
+        ``catchup`` policy (skip, or run_once) decides what happens to them.""",
+    ).tag(config=True)
+
     gpu_ids = List(
         Integer(),
         help="""GPU device numbers the local backend hands to runs (as CUDA_VISIBLE_DEVICES);
@@ -306,7 +331,10 @@ class SubmarineService(Application):
     def make_experiment_backend(self) -> Any:
         if self.experiment_backend == "local":
             return LocalExperimentBackend(
-                Path(self.runs_dir), max_parallel=self.max_parallel_runs or None
+                Path(self.runs_dir),
+                max_parallel=self.max_parallel_runs or None,
+                notebook_pool_size=self.notebook_pool_size,
+                notebook_pool_preload=list(self.notebook_pool_preload),
             )
         if self.experiment_backend in ("kubernetes", "kube"):
             from ..backends.kube import KubeExperimentBackend
@@ -340,6 +368,7 @@ class SubmarineService(Application):
             gpu_ids=list(self.gpu_ids),
             uploads=context.uploads,
         )
+        context.notebook_jobs = NotebookJobs(context, misfire_grace=self.schedule_misfire_grace)
         return context
 
     async def start_platform(self, context: ServiceContext) -> None:

@@ -25,6 +25,7 @@ class ServiceContext:
     uploads: Any = None  # service.uploads.UploadStore
     artifacts: Any = None  # store.artifacts.ArtifactStore (model files)
     endpoints: Any = None  # the serving endpoints' manager
+    notebook_jobs: Any = None  # service.notebook_jobs.NotebookJobs
 
     async def user_identity(self, name: Any) -> Identity:
         """A hub user by name, with their current teams and admin flag."""

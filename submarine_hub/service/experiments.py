@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -65,15 +67,26 @@ class ExperimentManager:
         self._killed: set[int] = set()  # kills sent in this process
         self._relaunched: set[int] = set()
         self._queued = False
+        # Called as ``await hook(session, row)`` when a run is recorded as ended, in the
+        # transaction that records it (notebook jobs keep their executed notebook).
+        self.on_final: list[Callable[[Any, Experiment], Awaitable[None]]] = []
+        # Started and stopped with the scheduler (the notebook-job schedules).
+        self.companions: list[Any] = []
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
         if hasattr(self.backend, "on_change"):
             self.backend.on_change = self.wake
+        if hasattr(self.backend, "start"):
+            self.backend.start()
+        for companion in self.companions:
+            companion.start()
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
+        for companion in self.companions:
+            await companion.stop()
         if self._task:
             self._task.cancel()
             try:
@@ -88,7 +101,9 @@ class ExperimentManager:
     async def _loop(self) -> None:
         if hasattr(self.backend, "start"):
             try:
-                await self.backend.start()
+                started = self.backend.start()
+                if inspect.isawaitable(started):
+                    await started
             except Exception:
                 log.exception("the %s experiment backend did not start", self.backend.name)
         while True:
@@ -142,6 +157,16 @@ class ExperimentManager:
                 await self._relaunch(s, row)
                 continue
             self._apply(row, state)
+            if row.status in FINAL_STATES:
+                await self._ended(s, row)
+
+    async def _ended(self, s: Any, row: Experiment) -> None:
+        for hook in self.on_final:
+            try:
+                async with s.begin_nested():  # a failing hook never blocks the run's end
+                    await hook(s, row)
+            except Exception:
+                log.exception("after run %s ended: %s failed", row.id, hook)
 
     def _apply(self, row: Experiment, state: RunState) -> None:
         if state.status == RUNNING and row.status == PENDING:

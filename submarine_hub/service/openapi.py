@@ -22,6 +22,10 @@ def _load() -> dict[str, Any]:
 
     published = {k: v for k, v in SPEC_SCHEMA.items() if k != "$schema"}
     spec["components"]["schemas"]["ExperimentSpec"] = published
+    from ..core.notebook_jobs import JOB_SCHEMA
+
+    job = {k: v for k, v in JOB_SCHEMA.items() if k != "$schema"}
+    spec["components"]["schemas"]["NotebookJob"] = job
     return spec
 
 

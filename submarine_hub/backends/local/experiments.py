@@ -36,9 +36,12 @@ from ...core.experiments.backend import (
     ReplicaState,
     RunState,
 )
+from .executor import socket_path, state_dir
 
 log = logging.getLogger("submarine_hub.backends.local")
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
+EXECUTOR_MODULE = "submarine_hub.backends.local.executor"
+EXECUTOR_START_TIMEOUT_S = 30.0
 # What a run's processes inherit from the service's environment; the rest is the plan's.
 # A launched run whose supervisor has not taken its lock after this long died starting.
 START_GRACE_S = 120.0
@@ -50,13 +53,31 @@ class LocalExperimentBackend:
 
     name = "local"
 
-    def __init__(self, runs_dir: Path, *, max_parallel: int | None = None) -> None:
+    def __init__(
+        self,
+        runs_dir: Path,
+        *,
+        max_parallel: int | None = None,
+        notebook_pool_size: int = 0,
+        notebook_pool_preload: list[str] | None = None,
+    ) -> None:
         self.runs_dir = runs_dir
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.max_parallel = max_parallel
         self._children: set[asyncio.subprocess.Process] = set()
         self.on_change: Callable[[], None] | None = None
         self._cores = sorted(os.sched_getaffinity(0))
+        # Notebook runs on warm kernels (see executor.py); None: every run has a supervisor.
+        self.executor: ExecutorClient | None = (
+            ExecutorClient(runs_dir, notebook_pool_size, list(notebook_pool_preload or []))
+            if notebook_pool_size > 0
+            else None
+        )
+
+    def start(self) -> None:
+        """Start (or reach) the notebook executor now, so kernels are warm before runs come."""
+        if self.executor is not None:
+            self.executor.start()
 
     def capacity(self) -> int | None:
         return self.max_parallel
@@ -132,6 +153,8 @@ class LocalExperimentBackend:
             "replicas": replicas,
             "code": code,
             "timeout": plan.timeout,
+            "notebook": plan.notebook,
+            "python_prefix": plan.python_prefix,
         }
         tmp = run_dir / "run.json.tmp"
         tmp.write_text(json.dumps(body))
@@ -143,6 +166,12 @@ class LocalExperimentBackend:
         if (run_dir / "status.json").exists() or _lock_held(run_dir):
             return  # launched before (the service restarted in between)
         await asyncio.to_thread(self._write_plan, plan, run_dir)
+        if (
+            plan.notebook is not None
+            and self.executor is not None
+            and await self.executor.submit(run_dir, self._executor_done)
+        ):
+            return  # a warm kernel runs it
         out = os.open(run_dir / "supervisor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -161,6 +190,10 @@ class LocalExperimentBackend:
         self._children.add(proc)
         task = asyncio.ensure_future(proc.wait())
         task.add_done_callback(lambda _: self._ended(proc))
+
+    def _executor_done(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def _ended(self, proc: asyncio.subprocess.Process) -> None:
         self._children.discard(proc)
@@ -264,8 +297,11 @@ class LocalExperimentBackend:
         await asyncio.to_thread(shutil.rmtree, self.run_dir(run_id), True)
 
     async def close(self) -> None:
-        # Supervisors are left running on purpose: runs outlive the service.
+        # Supervisors (and the executor) are left running on purpose: runs outlive the
+        # service; an executor with no service and nothing to run leaves by itself.
         self._children.clear()
+        if self.executor is not None:
+            await self.executor.close()
 
 
 def _lock_held(run_dir: Path) -> bool:
@@ -281,3 +317,123 @@ def _lock_held(run_dir: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+class ExecutorClient:
+    """The service's side of the notebook executor (``executor.py``): starts it when none
+    serves the runs folder, says hello (owner, pool size), and hands it notebook runs.
+
+    A run the executor does not take (not reachable, still starting, refused) goes to a
+    supervisor as usual; one it took reports its end on the connection it came by."""
+
+    def __init__(self, runs_dir: Path, pool_size: int, preload: list[str]) -> None:
+        self.runs_dir = runs_dir
+        self.pool_size = pool_size
+        self.preload = preload
+        self.path = socket_path(runs_dir)
+        self._starting: asyncio.Task[None] | None = None
+        self._waiters: set[asyncio.Task[None]] = set()
+        self._ready = False
+
+    def start(self) -> None:
+        if self._starting is None or self._starting.done():
+            self._starting = asyncio.ensure_future(self._ensure())
+
+    async def _hello(self) -> bool:
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(self.path), 2)
+        except (OSError, TimeoutError):
+            return False
+        try:
+            hello = {
+                "op": "hello",
+                "owner_pid": os.getpid(),
+                "pool_size": self.pool_size,
+                "preload": self.preload,
+            }
+            writer.write(json.dumps(hello).encode() + b"\n")
+            await writer.drain()
+            reply = json.loads(await asyncio.wait_for(reader.readline(), 10) or b"{}")
+            return bool(reply.get("ok"))
+        except (OSError, TimeoutError, ValueError):
+            return False
+        finally:
+            writer.close()
+
+    async def _ensure(self) -> None:
+        if await self._hello():
+            self._ready = True
+            return
+        self._ready = False
+        state = state_dir(self.runs_dir)
+        state.mkdir(parents=True, exist_ok=True)
+        out = os.open(state / "executor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                EXECUTOR_MODULE,
+                str(self.runs_dir),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                cwd=str(state),
+                start_new_session=True,  # outlives the service, like supervisors
+            )
+        finally:
+            os.close(out)
+        deadline = time.monotonic() + EXECUTOR_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            if await self._hello():
+                self._ready = True
+                log.info("notebook executor ready (%d warm kernels)", self.pool_size)
+                return
+        log.warning("the notebook executor did not start; see %s", state / "executor.log")
+
+    async def submit(self, run_dir: Path, on_done: Callable[[], None]) -> bool:
+        """Hand a run to the executor; False if it did not take it (use a supervisor)."""
+        if not self._ready:
+            self.start()
+            return False
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(self.path), 2)
+        except (OSError, TimeoutError):
+            self._ready = False
+            self.start()  # it died: start another for the next runs
+            return False
+        try:
+            writer.write(json.dumps({"op": "run", "run_dir": str(run_dir)}).encode() + b"\n")
+            await writer.drain()
+            reply = json.loads(await asyncio.wait_for(reader.readline(), 10) or b"{}")
+        except (OSError, TimeoutError, ValueError):
+            writer.close()
+            return False
+        if not reply.get("ok"):
+            writer.close()
+            log.info("run %s goes to a supervisor: %s", run_dir.name, reply.get("error"))
+            return False
+        task = asyncio.ensure_future(self._wait_done(reader, writer, on_done))
+        self._waiters.add(task)
+        task.add_done_callback(self._waiters.discard)
+        return True
+
+    async def _wait_done(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_done: Callable[[], None],
+    ) -> None:
+        try:
+            await reader.readline()  # {"op": "done"}, or EOF if the executor died
+        except OSError:
+            pass
+        finally:
+            writer.close()
+        on_done()
+
+    async def close(self) -> None:
+        for task in list(self._waiters):
+            task.cancel()
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()

@@ -64,6 +64,9 @@ class LaunchPlan:
     timeout: float | None = None
     gpu_ids: list[int] = field(default_factory=list)  # local: devices assigned to the run
     labels: dict[str, str] = field(default_factory=dict)
+    # A notebook task: {"input": path in the working folder, "output": executed notebook,
+    # "parameters": {...}}; backends that keep warm kernels run it there.
+    notebook: dict[str, Any] | None = None
 
 
 @dataclass

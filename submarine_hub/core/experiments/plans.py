@@ -101,7 +101,22 @@ def build_plan(
         timeout=spec.get("timeout"),
         gpu_ids=gpu_ids or [],
         labels={"submarine-hub/experiment": row.name[:63]},
+        notebook=_notebook(spec, artifacts_dir),
     )
+
+
+def _notebook(spec: dict[str, Any], artifacts_dir: str) -> dict[str, Any] | None:
+    """What a backend with warm kernels needs to run a one-replica notebook task itself."""
+    task = spec["task"]
+    roles = spec["spec"]
+    single = sum(r["replicas"] for r in roles.values()) == 1
+    if "notebook" not in task or not single or any("command" in r for r in roles.values()):
+        return None
+    return {
+        "input": task["notebook"],
+        "output": f"{artifacts_dir}/{EXECUTED_NOTEBOOK}",
+        "parameters": task.get("parameters") or {},
+    }
 
 
 def _expand(arg: str, artifacts_dir: str) -> str:

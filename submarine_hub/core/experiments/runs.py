@@ -467,12 +467,24 @@ async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data
 
 
 async def metrics_summary(session: AsyncSession, run_ids: list[int]) -> dict[int, dict[str, float]]:
-    """The last logged value of every metric of each run."""
+    """The latest value of every metric of each run: the highest step, then the last
+    logged (batches may arrive out of order, so not simply the last row stored)."""
     if not run_ids:
         return {}
-    last = (
-        select(Metric.experiment_id, Metric.key, func.max(Metric.id).label("mid"))
+    top = (
+        select(Metric.experiment_id, Metric.key, func.max(Metric.step).label("step"))
         .where(Metric.experiment_id.in_(run_ids))
+        .group_by(Metric.experiment_id, Metric.key)
+        .subquery()
+    )
+    last = (
+        select(func.max(Metric.id).label("mid"))
+        .join(
+            top,
+            (Metric.experiment_id == top.c.experiment_id)
+            & (Metric.key == top.c.key)
+            & (Metric.step == top.c.step),
+        )
         .group_by(Metric.experiment_id, Metric.key)
         .subquery()
     )

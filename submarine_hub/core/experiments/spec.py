@@ -111,6 +111,16 @@ SPEC_SCHEMA: dict[str, Any] = {
                     "properties": {
                         "notebook": {"type": "string", "minLength": 1},
                         "parameters": {"type": "object"},
+                        "source": {
+                            "type": "object",
+                            "description": "The versioned notebook a notebook job runs "
+                            "(set by the platform).",
+                            "properties": {
+                                "space": {"type": "string"},
+                                "path": {"type": "string"},
+                                "version": {"type": "integer"},
+                            },
+                        },
                     },
                 },
                 {

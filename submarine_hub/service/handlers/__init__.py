@@ -6,6 +6,7 @@ from .experiments import EXPERIMENT_HANDLERS
 from .files import FILE_HANDLERS
 from .metrics import METRICS_HANDLERS
 from .models import MODEL_HANDLERS
+from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
 
 API_ROUTES = [
@@ -14,6 +15,7 @@ API_ROUTES = [
     *FILE_HANDLERS,
     *COMPARE_HANDLERS,  # before /experiments/{run_id}
     *EXPERIMENT_HANDLERS,
+    *NOTEBOOK_JOB_HANDLERS,
     *MODEL_HANDLERS,
     *CATALOG_HANDLERS,
     *METRICS_HANDLERS,
