@@ -23,6 +23,7 @@ from ..store.models import (
 )
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
+from .validation import reject_unknown
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 URI = re.compile(r"^([a-z][a-z0-9+.-]*://\S+|/\S*)$")
@@ -31,11 +32,7 @@ UPDATABLE = FIELDS - {"name", "team"}
 
 
 def _clean(data: Any, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidInput("A dataset is an object with 'name' and 'uri'.")
-    unknown = set(data) - allowed
-    if unknown:
-        raise InvalidInput(f"Unknown or read-only dataset field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, allowed, "dataset")
     out: dict[str, Any] = {}
     if "uri" in data:
         if not isinstance(data["uri"], str) or not URI.match(data["uri"]):

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import GLOBAL_SCOPE, EnvironmentProfile
+from . import scopes
 from .envspec import check_requirement, parse_conda
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .resources import Resources
+from .validation import reject_unknown
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")
 FIELDS = {"name", "team", "description", "image", "packages", "conda", "resources"}
@@ -47,12 +49,7 @@ def validate_conda(text: Any) -> str:
 
 
 def _clean(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    allowed = FIELDS if creating else UPDATABLE
-    unknown = set(data) - allowed
-    if unknown:
-        raise InvalidInput(
-            f"Unknown or read-only environment field(s): {', '.join(sorted(unknown))}."
-        )
+    reject_unknown(data, FIELDS if creating else UPDATABLE, "environment")
     out: dict[str, Any] = {}
     if creating:
         name = data.get("name")
@@ -81,16 +78,11 @@ def _clean(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
 
 
 def _check_write(identity: Identity, scope: str) -> None:
-    if identity.admin:
-        return
-    if scope == GLOBAL_SCOPE:
-        raise Forbidden("Only hub admins manage global environments.")
-    if not identity.is_member(scope):
-        raise Forbidden(f"You are not a member of team {scope!r}.")
+    scopes.check_write(identity, scope, "environments")
 
 
 def can_read(identity: Identity, env: EnvironmentProfile) -> bool:
-    return env.scope == GLOBAL_SCOPE or identity.admin or identity.is_member(env.scope)
+    return scopes.can_read(identity, env.scope)
 
 
 def to_json(env: EnvironmentProfile) -> dict[str, Any]:
@@ -138,17 +130,7 @@ async def list_visible(
 ) -> list[EnvironmentProfile]:
     """Global environments plus those of the caller's teams (all, for admins)."""
     query = select(EnvironmentProfile).order_by(EnvironmentProfile.scope, EnvironmentProfile.name)
-    if team is not None:
-        if not (identity.admin or identity.is_member(team)):
-            raise Forbidden(f"You are not a member of team {team!r}.")
-        query = query.where(EnvironmentProfile.scope.in_([team, GLOBAL_SCOPE]))
-    elif not identity.admin:
-        query = query.where(
-            or_(
-                EnvironmentProfile.scope == GLOBAL_SCOPE,
-                EnvironmentProfile.scope.in_(sorted(identity.teams)),
-            )
-        )
+    query = scopes.visible(query, EnvironmentProfile.scope, identity, team)
     return list((await session.scalars(query)).all())
 
 

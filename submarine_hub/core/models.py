@@ -18,11 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..store.models import Endpoint, Experiment, ModelAlias, ModelVersion, RegisteredModel
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
+from .validation import reject_unknown
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 FILE_PATH = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[^\x00]{1,512}$")
 UPLOADING, READY, ARCHIVED = "uploading", "ready", "archived"
+EDITABLE = {"description", "tags", "archived"}
+VERSION_FIELDS = {
+    "description", "framework", "signature", "metrics", "tags", "source_run_id",
+    "source_notebook", "from_run",
+}  # fmt: skip
 FRAMEWORKS = ("", "sklearn", "onnx", "pytorch", "tensorflow", "xgboost", "lightgbm", "custom")
 
 
@@ -49,11 +55,7 @@ def _text(data: dict[str, Any], key: str) -> str:
 
 
 async def create_model(session: AsyncSession, identity: Identity, data: Any) -> RegisteredModel:
-    if not isinstance(data, dict):
-        raise InvalidInput("A model is an object with 'name' and 'team'.")
-    unknown = set(data) - {"name", "team", "description", "tags"}
-    if unknown:
-        raise InvalidInput(f"Unknown model field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, {"name", "team", "description", "tags"}, "model")
     name = data.get("name")
     if not isinstance(name, str) or not NAME.match(name):
         raise InvalidInput("'name' must be 1-100 letters, digits, '_', '.' or '-'.")
@@ -110,11 +112,7 @@ async def update_model(
     session: AsyncSession, identity: Identity, team: str, name: str, data: Any
 ) -> RegisteredModel:
     row = await get_model(session, identity, team, name)
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be an object.")
-    unknown = set(data) - {"description", "tags", "archived"}
-    if unknown:
-        raise InvalidInput(f"Unknown or read-only model field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, EDITABLE, "model")
     if "description" in data:
         row.description = _text(data, "description")
     if "tags" in data:
@@ -165,12 +163,7 @@ async def create_version(
     store_url: str,
 ) -> ModelVersion:
     """A new, empty version (``uploading``) with its provenance."""
-    unknown = set(data) - {
-        "description", "framework", "signature", "metrics", "tags", "source_run_id",
-        "source_notebook", "from_run",
-    }  # fmt: skip
-    if unknown:
-        raise InvalidInput(f"Unknown version field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, VERSION_FIELDS, "model version")
     if model.archived:
         raise InvalidInput(f"Model {model.team}/{model.name} is archived; unarchive it first.")
     framework = data.get("framework", "")
@@ -272,11 +265,7 @@ async def list_versions(session: AsyncSession, model: RegisteredModel) -> list[M
 
 
 async def update_version(version: ModelVersion, data: Any) -> ModelVersion:
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be an object.")
-    unknown = set(data) - {"description", "tags", "archived"}
-    if unknown:
-        raise InvalidInput(f"Unknown or read-only version field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, EDITABLE, "model version")
     if "description" in data:
         version.description = _text(data, "description")
     if "tags" in data:

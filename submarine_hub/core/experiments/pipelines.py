@@ -22,10 +22,12 @@ from ...store.models import Experiment, Pipeline
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..sessions import choose_team
+from ..validation import reject_unknown
 from . import runs
 from .backend import ACTIVE_STATES, FAILED, KILLED, RUNNING, SUCCEEDED
 
 STEP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
+STEP_FIELDS = {"name", "depends_on", "spec", "template", "parameters"}
 UPSTREAM_FAILED = "upstream_failed"
 WAITING = "waiting"
 
@@ -36,11 +38,7 @@ def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
         raise InvalidInput("A pipeline needs 'steps': a non-empty list.")
     names: list[str] = []
     for i, step in enumerate(steps):
-        if not isinstance(step, dict):
-            raise InvalidInput(f"steps[{i}] must be an object with a 'name'.")
-        unknown = set(step) - {"name", "depends_on", "spec", "template", "parameters"}
-        if unknown:
-            raise InvalidInput(f"steps[{i}] has unknown key(s): {', '.join(sorted(unknown))}.")
+        reject_unknown(step, STEP_FIELDS, f"pipeline step (steps[{i}])")
         name = step.get("name")
         if not isinstance(name, str) or not STEP_NAME.match(name):
             raise InvalidInput(f"steps[{i}]: 'name' must be 1-40 lowercase letters, digits or '-'.")
@@ -80,11 +78,7 @@ def _ancestors(graph: dict[str, set[str]], name: str) -> set[str]:
 
 
 async def create(session: AsyncSession, identity: Identity, data: Any) -> Pipeline:
-    if not isinstance(data, dict):
-        raise InvalidInput("A pipeline must be an object with 'name' and 'steps'.")
-    unknown = set(data) - {"name", "team", "steps", "tags"}
-    if unknown:
-        raise InvalidInput(f"Unknown pipeline field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, {"name", "team", "steps", "tags"}, "pipeline")
     name = data.get("name")
     if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", name):
         raise InvalidInput("'name' must be 1-100 letters, digits, '_', '.' or '-'.")

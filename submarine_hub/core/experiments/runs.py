@@ -30,6 +30,7 @@ from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
 from ..resources import Resources, format_memory
 from ..sessions import choose_team
+from ..validation import reject_unknown
 from . import spec as specs
 from . import templates
 from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
@@ -259,11 +260,7 @@ SESSION_BACKEND = "session"
 
 async def start_interactive(session: AsyncSession, identity: Identity, data: Any) -> Experiment:
     """A run that records what a notebook session logs (no process of its own)."""
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be an object: {name, team, tags}.")
-    unknown = set(data) - {"name", "team", "tags", "source"}
-    if unknown:
-        raise InvalidInput(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, {"name", "team", "tags", "source"}, "tracking run")
     meta = {"name": data.get("name") or "notebook", "tags": data.get("tags") or []}
     if data.get("team"):
         meta["team"] = data["team"]

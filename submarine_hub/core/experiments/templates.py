@@ -18,12 +18,14 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.models import GLOBAL_SCOPE, ExperimentTemplate
+from .. import scopes
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..identity import Identity
+from ..validation import reject_unknown
 from . import spec as specs
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")
@@ -164,11 +166,7 @@ def check(data: Any, *, creating: bool) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("A template must be an object with 'name', 'parameters' and 'spec'.")
     allowed = {"name", "team", "description", "parameters", "spec"}
-    if not creating:
-        allowed -= {"name", "team"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise InvalidInput(f"Unknown or read-only template field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, allowed if creating else allowed - {"name", "team"}, "template")
     out: dict[str, Any] = {}
     if creating:
         if not isinstance(data.get("name"), str) or not NAME.match(data["name"]):
@@ -253,12 +251,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 
 def _check_write(identity: Identity, t_scope: str) -> None:
-    if identity.admin:
-        return
-    if t_scope == GLOBAL_SCOPE:
-        raise Forbidden("Only hub admins manage global templates.")
-    if not identity.is_member(t_scope):
-        raise Forbidden(f"You are not a member of team {t_scope!r}.")
+    scopes.check_write(identity, t_scope, "templates")
 
 
 async def create(
@@ -288,9 +281,7 @@ async def get(session: AsyncSession, identity: Identity, ref: str) -> Experiment
             ExperimentTemplate.scope == t_scope, ExperimentTemplate.name == name
         )
     )
-    if row is None or not (
-        row.scope == GLOBAL_SCOPE or identity.admin or identity.is_member(row.scope)
-    ):
+    if row is None or not scopes.can_read(identity, row.scope):
         raise NotFound(f"No template {ref!r} that you can use.")
     return row
 
@@ -299,17 +290,7 @@ async def list_visible(
     session: AsyncSession, identity: Identity, team: str | None = None
 ) -> list[ExperimentTemplate]:
     query = select(ExperimentTemplate).order_by(ExperimentTemplate.scope, ExperimentTemplate.name)
-    if team is not None:
-        if not (identity.admin or identity.is_member(team)):
-            raise Forbidden(f"You are not a member of team {team!r}.")
-        query = query.where(ExperimentTemplate.scope.in_([team, GLOBAL_SCOPE]))
-    elif not identity.admin:
-        query = query.where(
-            or_(
-                ExperimentTemplate.scope == GLOBAL_SCOPE,
-                ExperimentTemplate.scope.in_(sorted(identity.teams)),
-            )
-        )
+    query = scopes.visible(query, ExperimentTemplate.scope, identity, team)
     return list((await session.scalars(query)).all())
 
 
