@@ -1,0 +1,304 @@
+"""The issue's path through a real hub: a parameterized notebook run with two values from
+the CLI and from a notebook magic, scheduled every 2 seconds (a cron with seconds) until
+two scheduled runs completed, its executed notebooks opened through the user's own
+server, a failing run's error cell, a fan-out; bad input and another team refused."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from .hub import Hub
+from .test_cli import submarine
+
+pytestmark = pytest.mark.hub
+FINAL = ("succeeded", "failed", "killed")
+NOTEBOOK = "nbjobs/train.ipynb"
+
+
+def as_user(hub: Hub, user: str) -> dict[str, str]:
+    return {"SUBMARINE_API_URL": hub.api_url().rstrip("/"), "SUBMARINE_TOKEN": hub.token_for(user)}
+
+
+def train_notebook() -> dict[str, Any]:
+    def code(source: str, **meta: Any) -> dict[str, Any]:
+        return {
+            "cell_type": "code",
+            "metadata": meta,
+            "source": source,
+            "outputs": [],
+            "execution_count": None,
+        }
+
+    return {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# Train"},
+            code("alpha = 0.5  # learning rate\nname = 'iris'", tags=["parameters"]),
+            code(
+                "import submarine_hub\n"
+                "submarine_hub.log_metric('score', alpha * 10)\n"
+                "print('alpha is', alpha, 'on', name)"
+            ),
+            code("assert alpha < 1, 'alpha too big'"),
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+@pytest.fixture(scope="module")
+def saved(hub: Hub) -> None:
+    """alice's notebook, saved (versioned) in her space."""
+    r = hub.api(
+        "POST",
+        "files/versions",
+        user="alice",
+        json={"space": "user:alice", "path": NOTEBOOK, "content": train_notebook(),
+              "format": "notebook"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+
+
+def wait(hub: Hub, run_id: int, user: str = "alice", timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = hub.api("GET", f"notebook-jobs/{run_id}", user=user).json()
+        if job["status"] in FINAL:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not end: {job}")
+
+
+def text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def run_id_of(stdout: str) -> int:
+    return int(stdout.split("Submitted run ", 1)[1].split()[0])
+
+
+def lab_get(hub: Hub, user: str, path: str) -> requests.Response:
+    hub.spawn(user)
+    return requests.get(
+        hub.user_url(user, f"api/contents/{path}"),
+        headers={"Authorization": f"token {hub.token_for(user)}"},
+        timeout=30,
+    )
+
+
+def test_parameters_and_bad_input(hub: Hub, saved: None) -> None:
+    r = hub.api("GET", f"notebook-jobs/parameters?notebook={NOTEBOOK}", user="alice")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["notebook"] == {"space": "user:alice", "path": NOTEBOOK, "version": 1}
+    assert [(p["name"], p["type"], p["default"], p["help"]) for p in body["parameters"]] == [
+        ("alpha", "float", 0.5, "learning rate"),
+        ("name", "str", "iris", ""),
+    ]
+    p = submarine("notebook", "params", NOTEBOOK, env=as_user(hub, "alice"))
+    assert p.returncode == 0 and "alpha" in p.stdout and "float" in p.stdout, p.stderr
+    bad: list[tuple[dict[str, Any], int, str]] = [
+        ({"notebook": NOTEBOOK, "parameters": {"alpha": "fast", "epochs": 3}}, 400,
+         "'alpha' must be a float"),
+        ({"notebook": NOTEBOOK, "parameters": {"epochs": 3}}, 400, "unknown parameter 'epochs'"),
+        ({"notebook": "nbjobs/missing.ipynb"}, 404, "no history"),
+        ({"notebook": NOTEBOOK, "version": 9}, 404, "no version 9"),
+        ({"notebook": NOTEBOOK, "content": train_notebook(), "name": "x"}, 400, "not both"),
+        ({"notebook": NOTEBOOK, "resources": {"cpu": "lots"}}, 400, "cpu"),
+        ({"notebook": NOTEBOOK, "grid": {"alpha": []}}, 400, "grid"),
+        ({"parameters": {}}, 400, "either 'notebook'"),
+    ]  # fmt: skip
+    for job, status, message in bad:
+        r = hub.api("POST", "notebook-jobs", user="alice", json=job)
+        assert r.status_code == status, (job, r.text)
+        assert message in r.json()["message"], (job, r.text)
+    both = {"notebook": NOTEBOOK, "parameters": {"alpha": "fast", "epochs": 3}}
+    message = hub.api("POST", "notebook-jobs", user="alice", json=both).json()["message"]
+    assert "'alpha'" in message and "'epochs'" in message  # every bad value is named
+    for sched, message in (
+        ({"cron": "every minute", "job": {"notebook": NOTEBOOK}}, "not a valid cron"),
+        ({"cron": "* * * * *", "timezone": "Mars/Base", "job": {"notebook": NOTEBOOK}}, "zone"),
+        ({"cron": "* * * * *", "catchup": "all", "job": {"notebook": NOTEBOOK}}, "catchup"),
+        ({"cron": "* * * * *"}, "'job' is required"),
+    ):
+        r = hub.api("POST", "notebook-schedules", user="alice", json=sched)
+        assert r.status_code == 400 and message in r.json()["message"], r.text
+    # another team reads and runs none of alice's notebooks
+    r = hub.api(
+        "GET", f"notebook-jobs/parameters?notebook={NOTEBOOK}&space=user:alice", user="carol"
+    )
+    assert r.status_code == 403, r.text
+    r = hub.api(
+        "POST", "notebook-jobs", user="carol", json={"notebook": NOTEBOOK, "space": "user:alice"}
+    )
+    assert r.status_code == 403, r.text
+    r = hub.api(
+        "POST",
+        "notebook-jobs",
+        user="carol",
+        json={"content": train_notebook(), "name": "x", "team": "data-science"},
+    )
+    assert r.status_code == 403 and "not a member" in r.json()["message"], r.text
+
+
+def test_two_values_from_the_cli_and_the_executed_notebooks_open_in_lab(
+    hub: Hub, saved: None
+) -> None:
+    alice = as_user(hub, "alice")
+    ids = []
+    for alpha in ("0.1", "0.7"):
+        p = submarine("notebook", "run", NOTEBOOK, "-p", f"alpha={alpha}", "--wait", env=alice)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "succeeded" in p.stdout and "executed: teams/data-science/jobs/train/" in p.stdout
+        ids.append(run_id_of(p.stdout))
+    for run_id, alpha in zip(ids, (0.1, 0.7), strict=True):
+        job = hub.api("GET", f"notebook-jobs/{run_id}", user="alice").json()
+        assert job["kind"] == "notebook" and job["parameters"] == {"alpha": alpha}
+        assert job["notebook"] == {"space": "user:alice", "path": NOTEBOOK, "version": 1}
+        assert job["metrics"] == {"score": pytest.approx(alpha * 10)}  # logged in the notebook
+        assert job["output"]["version"] == 1
+        log = hub.api("GET", f"experiments/{run_id}/logs", user="alice").text
+        assert f"alpha is {alpha} on iris" in log
+        # the executed notebook, through alice's own server (the team folder)
+        r = lab_get(hub, "alice", job["output"]["lab_path"])
+        assert r.status_code == 200, r.text
+        cells = r.json()["content"]["cells"]
+        injected = [c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])]
+        assert injected and f"alpha = {alpha}" in text(injected[0]["source"])
+        printed = [o for c in cells for o in c.get("outputs", []) if o.get("name") == "stdout"]
+        assert any(f"alpha is {alpha}" in text(o["text"]) for o in printed)
+    # another team: not the runs, not their notebooks, not even from her own server
+    for run_id in ids:
+        assert hub.api("GET", f"notebook-jobs/{run_id}", user="carol").status_code == 404
+        assert hub.api("GET", f"experiments/{run_id}", user="carol").status_code == 404
+    r = hub.api(
+        "GET",
+        f"files/content?space=team:data-science&path=jobs/train/{ids[0]}.ipynb",
+        user="carol",
+    )
+    assert r.status_code == 403, r.text
+    r = lab_get(hub, "carol", f"teams/data-science/jobs/train/{ids[0]}.ipynb")
+    assert r.status_code in (403, 404), r.text
+
+
+def test_a_failing_run_shows_its_error_cell(hub: Hub, saved: None) -> None:
+    r = hub.api(
+        "POST",
+        "notebook-jobs",
+        user="alice",
+        json={"notebook": NOTEBOOK, "parameters": {"alpha": 2}},
+    )
+    assert r.status_code == 201, r.text
+    job = wait(hub, r.json()["id"])
+    assert job["status"] == "failed"
+    assert job["reason"].endswith("raised AssertionError: alpha too big"), job["reason"]
+    assert job["error"]["ename"] == "AssertionError" and "assert alpha" in job["error"]["source"]
+    content = hub.api(
+        "GET",
+        f"files/content?space=team:data-science&path={job['output']['path']}",
+        user="bob",  # a teammate reads it too
+    ).json()["content"]
+    failing = content["cells"][job["error"]["index"]]
+    assert failing["metadata"]["papermill"]["exception"] is True
+    assert "An Exception was encountered" in json.dumps(content)  # papermill's banner
+    p = submarine("notebook", "job", str(job["id"]), env=as_user(hub, "alice"))
+    assert "AssertionError: alpha too big" in p.stdout and "error:" in p.stdout
+
+
+def test_a_magic_runs_a_notebook_and_a_cell_as_jobs(hub: Hub, saved: None) -> None:
+    out = hub.run_in_kernel(
+        "alice",
+        "%load_ext submarine_hub\n"
+        f"r = %submarine run {NOTEBOOK} -p alpha 0.25 -p name magic --wait\n"
+        "print('STATUS', r['status'], r['parameters'])",
+        timeout=120,
+    )
+    assert "alpha is 0.25 on magic" in out, out
+    assert "STATUS succeeded {'alpha': 0.25, 'name': 'magic'}" in out, out
+    assert "executed notebook: teams/data-science/jobs/train/" in out
+    out = hub.run_in_kernel(
+        "alice",
+        "%load_ext submarine_hub\n"
+        "get_ipython().run_cell_magic('submarine_job', '--name cell-job -p x 3 --wait', "
+        "'print(\"x is\", x * 2)')\n"
+        "%submarine run nbjobs/train.ipynb -p alpha nope\n",
+        timeout=120,
+    )
+    assert "x is 6" in out and "run " in out and "succeeded" in out, out
+    assert "'alpha' must be a float" in out, out  # a clear error, no traceback
+
+
+def test_a_schedule_every_two_seconds_runs_twice_then_pauses(hub: Hub, saved: None) -> None:
+    alice = as_user(hub, "alice")
+    p = submarine(
+        "notebook", "run", NOTEBOOK, "-p", "alpha=0.3", "--schedule", "*/2 * * * * *",
+        "--timezone", "Europe/Paris", env=alice,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    schedule_id = int(p.stdout.split("Schedule ", 1)[1].split()[0])
+    deadline = time.monotonic() + 90
+    done: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and len(done) < 2:
+        history = hub.api("GET", f"notebook-schedules/{schedule_id}/runs", user="alice").json()
+        done = [h for h in history["items"] if h["run"] and h["run"]["status"] == "succeeded"]
+        time.sleep(0.5)
+    assert len(done) >= 2, history
+    assert all(h["error"] == "" for h in history["items"])
+    p = submarine("notebook", "schedule", "pause", str(schedule_id), env=alice)
+    assert p.returncode == 0, p.stderr
+    fired = len(
+        hub.api("GET", f"notebook-schedules/{schedule_id}/runs", user="alice").json()["items"]
+    )
+    time.sleep(4.5)
+    after = hub.api("GET", f"notebook-schedules/{schedule_id}", user="alice").json()
+    assert after["paused"] is True
+    runs_now = hub.api("GET", f"notebook-schedules/{schedule_id}/runs", user="alice").json()
+    assert len(runs_now["items"]) == fired  # nothing fired while paused
+    p = submarine("notebook", "schedule", "show", str(schedule_id), env=alice)
+    assert "Europe/Paris" in p.stdout and "succeeded" in p.stdout
+    run = hub.api("GET", f"notebook-jobs/{done[0]['run']['id']}", user="alice").json()
+    assert run["parameters"] == {"alpha": 0.3} and f"schedule-{schedule_id}" in run["tags"]
+    # another team: not listed, not readable, not changeable
+    listed = hub.api("GET", "notebook-schedules", user="carol").json()["items"]
+    assert schedule_id not in [s["id"] for s in listed]
+    for method, path in (
+        ("GET", ""), ("GET", "/runs"), ("PATCH", ""), ("DELETE", ""),
+    ):  # fmt: skip
+        kw = {"json": {"paused": False}} if method == "PATCH" else {}
+        r = hub.api(method, f"notebook-schedules/{schedule_id}{path}", user="carol", **kw)
+        assert r.status_code == 404, (method, path, r.text)
+    r = hub.api("PATCH", f"notebook-schedules/{schedule_id}", user="bob", json={"paused": False})
+    assert r.status_code == 403 and "Only alice" in r.json()["message"]
+    assert hub.api("DELETE", f"notebook-schedules/{schedule_id}", user="alice").status_code == 204
+
+
+def test_a_fan_out_runs_children_and_summarizes_them(hub: Hub, saved: None) -> None:
+    r = hub.api(
+        "POST",
+        "notebook-jobs",
+        user="alice",
+        json={"notebook": NOTEBOOK, "name": "sweep", "grid": {"alpha": [0.2, 0.4, 3]}},
+    )
+    assert r.status_code == 201, r.text
+    parent = r.json()
+    assert len(parent["children"]) == 3
+    job = wait(hub, parent["id"], timeout=180)
+    assert job["status"] == "failed"  # one child failed
+    summary = job["summary"]
+    assert summary["total"] == 3 and summary["by_status"] == {"succeeded": 2, "failed": 1}
+    assert summary["metrics"]["score"]["max"] == pytest.approx(30.0)
+    assert [c["parameters"] for c in job["children"]] == [
+        {"alpha": 0.2}, {"alpha": 0.4}, {"alpha": 3.0}
+    ]  # fmt: skip
+    children = hub.api("GET", f"experiments?parent={parent['id']}", user="alice").json()["items"]
+    assert len(children) == 3
+    arts = hub.api("GET", f"experiments/{parent['id']}/artifacts", user="alice").json()["items"]
+    assert "summary.json" in [a["path"] for a in arts]
+    assert hub.api("GET", f"notebook-jobs/{parent['id']}", user="carol").status_code == 404
