@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -218,7 +219,9 @@ def nb_run(
     content = None
     if local:
         content = _local_content(notebook)
-        job["name"] = job["name"] or Path(notebook).stem
+        job["name"] = job["name"] or (
+            re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(notebook).stem).strip("-.")[:100] or "notebook"
+        )
     values = _params(params) if params else None
     with _client() as client:
         if cron:

@@ -75,6 +75,14 @@ KERNEL_OWN_VARS = frozenset(
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+def code_version() -> str:
+    """What a service and an executor compare: an executor of other code retires."""
+    digest = hashlib.sha256()
+    for name in ("executor.py", "supervisor.py"):
+        digest.update(Path(__file__).with_name(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def state_dir(runs_dir: Path) -> Path:
     return runs_dir / STATE_DIR
 
@@ -552,6 +560,8 @@ class Executor:
         self.runs: dict[str, NotebookRun] = {}
         self.runs_lock = threading.Lock()
         self.stopping = threading.Event()
+        self.retiring = False
+        self.version = code_version()
         self.last_activity = time.monotonic()
 
     # -- requests ------------------------------------------------------------------------------
@@ -564,6 +574,10 @@ class Executor:
                 except ValueError:
                     return
                 if request.get("op") == "hello":
+                    if request.get("version") not in (None, self.version):
+                        self.retiring = True  # another version of the code: make way
+                        self._reply(stream, {"ok": False, "error": "retiring", "pid": os.getpid()})
+                        continue
                     self.owner_pid = int(request.get("owner_pid") or 0) or None
                     self.pool.configure(
                         max(0, int(request.get("pool_size", 0))), list(request.get("preload", []))
@@ -599,7 +613,7 @@ class Executor:
 
     def accept(self, run_dir: Path) -> NotebookRun | str:
         """Take a run (its lock held, ``status.json`` written), or say why not."""
-        if self.stopping.is_set():
+        if self.stopping.is_set() or self.retiring:
             return "the executor is stopping"
         if self.pool.size <= 0:
             return "the kernel pool is off"
@@ -648,6 +662,9 @@ class Executor:
                 continue
             last_upkeep = now
             self.pool.maintain()
+            if not runs and self.retiring:
+                log.info("a service of another version came: the executor stops")
+                self.stopping.set()
             if not runs and not self._owner_alive() and now - self.last_activity > OWNER_CHECK_S:
                 log.info("no service and nothing running: the executor stops")
                 self.stopping.set()

@@ -36,12 +36,13 @@ from ...core.experiments.backend import (
     ReplicaState,
     RunState,
 )
-from .executor import socket_path, state_dir
+from .executor import code_version, socket_path, state_dir
 
 log = logging.getLogger("submarine_hub.backends.local")
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 EXECUTOR_MODULE = "submarine_hub.backends.local.executor"
-EXECUTOR_START_TIMEOUT_S = 30.0
+EXECUTOR_START_TIMEOUT_S = 60.0
+EXECUTOR_RESPAWN_S = 5.0
 # What a run's processes inherit from the service's environment; the rest is the plan's.
 # A launched run whose supervisor has not taken its lock after this long died starting.
 START_GRACE_S = 120.0
@@ -331,6 +332,7 @@ class ExecutorClient:
         self.pool_size = pool_size
         self.preload = preload
         self.path = socket_path(runs_dir)
+        self.version = code_version()
         self._starting: asyncio.Task[None] | None = None
         self._waiters: set[asyncio.Task[None]] = set()
         self._ready = False
@@ -350,6 +352,7 @@ class ExecutorClient:
                 "owner_pid": os.getpid(),
                 "pool_size": self.pool_size,
                 "preload": self.preload,
+                "version": self.version,
             }
             writer.write(json.dumps(hello).encode() + b"\n")
             await writer.drain()
@@ -367,6 +370,21 @@ class ExecutorClient:
         self._ready = False
         state = state_dir(self.runs_dir)
         state.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + EXECUTOR_START_TIMEOUT_S
+        spawned = 0.0
+        while time.monotonic() < deadline:
+            if time.monotonic() - spawned > EXECUTOR_RESPAWN_S:
+                # (again, when the one found was of another version and had to finish first)
+                await self._spawn(state)
+                spawned = time.monotonic()
+            await asyncio.sleep(0.1)
+            if await self._hello():
+                self._ready = True
+                log.info("notebook executor ready (%d warm kernels)", self.pool_size)
+                return
+        log.warning("the notebook executor did not start; see %s", state / "executor.log")
+
+    async def _spawn(self, state: Path) -> None:
         out = os.open(state / "executor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             await asyncio.create_subprocess_exec(
@@ -382,14 +400,6 @@ class ExecutorClient:
             )
         finally:
             os.close(out)
-        deadline = time.monotonic() + EXECUTOR_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            if await self._hello():
-                self._ready = True
-                log.info("notebook executor ready (%d warm kernels)", self.pool_size)
-                return
-        log.warning("the notebook executor did not start; see %s", state / "executor.log")
 
     async def submit(self, run_dir: Path, on_done: Callable[[], None]) -> bool:
         """Hand a run to the executor; False if it did not take it (use a supervisor)."""
