@@ -6,7 +6,10 @@ server, a failing run's error cell, a fan-out; bad input and another team refuse
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -302,3 +305,49 @@ def test_a_fan_out_runs_children_and_summarizes_them(hub: Hub, saved: None) -> N
     arts = hub.api("GET", f"experiments/{parent['id']}/artifacts", user="alice").json()["items"]
     assert "summary.json" in [a["path"] for a in arts]
     assert hub.api("GET", f"notebook-jobs/{parent['id']}", user="carol").status_code == 404
+
+
+def test_runs_and_schedules_survive_a_service_kill_9(hub: Hub, saved: None) -> None:
+    from .test_durability import service_pid, service_up, wait_for
+
+    slow = {
+        "content": {
+            **train_notebook(),
+            "cells": [*train_notebook()["cells"][:3],
+                      {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                       "source": "import time; time.sleep(4); print('slept')"}],
+        },
+        "name": "slow",
+    }  # fmt: skip
+    run = hub.api("POST", "notebook-jobs", user="alice", json=slow).json()
+    sched = hub.api(
+        "POST",
+        "notebook-schedules",
+        user="alice",
+        json={"cron": "*/3 * * * * *", "job": {"notebook": NOTEBOOK, "parameters": {"alpha": 0.2}}},
+    ).json()
+    wait_for(
+        lambda: (
+            hub.api("GET", f"experiments/{run['id']}", user="alice").json()["status"] == "running"
+        ),
+        60,
+        "the run to start",
+    )
+    os.kill(service_pid(hub), signal.SIGKILL)
+    killed_at = time.time()
+    wait_for(lambda: service_up(hub), 120, "the service to come back")
+    job = wait(hub, run["id"])
+    assert job["status"] == "succeeded" and job["output"]["version"] == 1, job
+    log = hub.api("GET", f"experiments/{run['id']}/logs", user="alice").text
+    assert log.count("slept") == 1  # ran once, to its end, while the service was away
+
+    def fired_after_restart() -> bool:
+        items = hub.api("GET", f"notebook-schedules/{sched['id']}/runs", user="alice").json()
+        return any(
+            h["run"] and h["run"]["status"] == "succeeded"
+            and datetime.fromisoformat(h["scheduled_for"]).timestamp() > killed_at
+            for h in items["items"]
+        )  # fmt: skip
+
+    wait_for(fired_after_restart, 60, "the schedule to fire after the restart")
+    assert hub.api("DELETE", f"notebook-schedules/{sched['id']}", user="alice").status_code == 204
