@@ -78,8 +78,6 @@ class ExperimentManager:
     def start(self) -> None:
         if hasattr(self.backend, "on_change"):
             self.backend.on_change = self.wake
-        if hasattr(self.backend, "start"):
-            self.backend.start()
         for companion in self.companions:
             companion.start()
         self._task = asyncio.create_task(self._loop())

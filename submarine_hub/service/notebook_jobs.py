@@ -89,14 +89,14 @@ class NotebookJobs:
         now = now or notebook_schedules.utcnow()
         db = self.context.db
         async with db.session() as s:
-            due = await notebook_schedules.due(s, now)
-            owners = {
-                i: (await s.get(NotebookSchedule, i)).owner  # type: ignore[union-attr]
-                for i in due
-            }
+            owners = {}
+            for i in await notebook_schedules.due(s, now):
+                row = await s.get(NotebookSchedule, i)
+                if row is not None:
+                    owners[i] = row.owner
         started = 0
-        for schedule_id in due:
-            owner = await self._owner(owners[schedule_id])
+        for schedule_id, name in owners.items():
+            owner = await self._owner(name)
             if owner is None:
                 continue
             async with db.session() as s:
