@@ -97,6 +97,8 @@ c.JupyterHub.services = [
             f"--SubmarineService.db_url={DB_URL}",
             f"--SubmarineService.data_dir={DATA_DIR}",
             f"--SubmarineService.log_style={env('SUBMARINE_LOG_STYLE', 'json')}",
+            # endpoints' URLs as users reach them, through the proxy
+            f"--EndpointManager.public_url={env('SUBMARINE_PUBLIC_URL', BIND_URL)}",
         ],
         # the service's own settings (artifact store, keys...) and cloud credentials
         "environment": {
@@ -114,7 +116,16 @@ c.JupyterHub.load_roles = [
     {
         "name": "submarine-service",
         "description": "What the submarine service reads from the hub: users and teams",
-        "scopes": ["list:users", "read:users", "list:groups", "read:groups", "servers"],
+        "scopes": [
+            "list:users",
+            "read:users",
+            "list:groups",
+            "read:groups",
+            "servers",
+            # serving endpoints: each is registered as a service the proxy routes to
+            "admin:services",
+            "proxy",
+        ],
         "services": ["submarine"],
     },
     {

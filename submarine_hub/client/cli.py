@@ -528,7 +528,7 @@ def nb_share(path: str, grantee: str, is_team: bool, write: bool, space: str | N
 
 
 # The experiment, template, pipeline, model and dataset groups live in their own modules.
-from . import cli_experiments, cli_models, cli_notebooks  # noqa: E402, F401
+from . import cli_endpoints, cli_experiments, cli_models, cli_notebooks  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

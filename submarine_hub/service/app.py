@@ -391,6 +391,10 @@ class SubmarineService(Application):
         hub = HubClient(self.hub_api_url, self.api_token, cache_seconds=self.hub_cache_seconds)
         context = self.make_context(hub)
         await self.start_platform(context)
+        from ..serving.manager import EndpointManager  # serving endpoints need the hub
+
+        context.endpoints = EndpointManager.for_service(self, context, self.api_token)
+        context.endpoints.start()
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
@@ -405,6 +409,7 @@ class SubmarineService(Application):
         self.log.info("stopping")
         server.stop()
         await server.close_all_connections()
+        await context.endpoints.stop()  # endpoint processes keep serving
         await self.stop_platform(context)
 
     def start(self) -> None:

@@ -2,6 +2,7 @@
 
 from .api import API_HANDLERS
 from .catalog import CATALOG_HANDLERS, COMPARE_HANDLERS
+from .endpoints import ENDPOINT_HANDLERS
 from .experiments import EXPERIMENT_HANDLERS
 from .files import FILE_HANDLERS
 from .metrics import METRICS_HANDLERS
@@ -17,6 +18,7 @@ API_ROUTES = [
     *EXPERIMENT_HANDLERS,
     *NOTEBOOK_JOB_HANDLERS,
     *MODEL_HANDLERS,
+    *ENDPOINT_HANDLERS,
     *CATALOG_HANDLERS,
     *METRICS_HANDLERS,
 ]

@@ -1,0 +1,252 @@
+"""The local endpoint backend: one server process per endpoint, outliving the service.
+
+Layout of an endpoint's folder (``<endpoints_dir>/<id>/``)::
+
+    config.json     what to serve (written here, 0600: it holds the control token)
+    access.json     who may call it: the team's members and the hub's admins
+    status.json     what the process serves (written by the process)
+    server.lock     held by the process while it lives
+    server.log      its log
+    cache/          model files copied from a remote artifact store
+
+:meth:`apply` writes the config and starts the process, or, when it runs, sends it
+``SIGHUP`` (it also notices the file within a second): it loads the new generation
+beside the current one and swaps. :meth:`stop` sends ``SIGTERM`` (requests in flight
+finish), then ``SIGKILL`` after a grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .server import write_json
+
+log = logging.getLogger("submarine_hub.serving.local")
+PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "PYTHONPATH")
+#: A process started this long ago that still holds no lock died starting.
+START_GRACE_S = 60.0
+STOP_GRACE_S = 15.0
+
+
+@dataclass
+class ProcessState:
+    """What an endpoint's server process reports (``status.json``) and whether it lives."""
+
+    alive: bool
+    state: str = "starting"  # starting | loading | ready | failed | stopping | stopped | gone
+    generation: int = 0  # the generation it serves (0: none yet)
+    loading: int = 0
+    failed: int = 0  # the last generation that failed to load
+    reason: str = ""
+    port: int = 0
+    pid: int | None = None
+    serving: list[dict[str, Any]] = field(default_factory=list)
+    url_override: str = ""  # where it answers, when not 127.0.0.1:<port>
+
+    @property
+    def url(self) -> str:
+        if self.url_override:
+            return self.url_override
+        return f"http://127.0.0.1:{self.port}" if self.port else ""
+
+
+class LocalEndpointBackend:
+    """Endpoints as processes on this machine (``python -m submarine_hub.serving.server``)."""
+
+    name = "local"
+
+    def __init__(self, root: Path, *, python: str = sys.executable, ip: str = "127.0.0.1") -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.python = python
+        self.ip = ip
+        self._http = httpx.AsyncClient(timeout=2.0)
+        self._children: list[subprocess.Popen[bytes]] = []
+
+    def dir(self, endpoint_id: int) -> Path:
+        return self.root / str(endpoint_id)
+
+    async def known(self) -> list[int]:
+        """Endpoints this backend has a folder for."""
+        return sorted(int(p.name) for p in self.root.iterdir() if p.name.isdigit())
+
+    # -- state ----------------------------------------------------------------------------
+
+    async def state(self, endpoint_id: int) -> ProcessState | None:
+        self._reap()
+        return self._state(endpoint_id)
+
+    def _state(self, endpoint_id: int) -> ProcessState | None:
+        folder = self.dir(endpoint_id)
+        if not (folder / "config.json").exists():
+            return None
+        status = _read(folder / "status.json")
+        alive = _lock_held(folder)
+        if not alive:
+            started = _read(folder / "launch.json").get("at", 0)
+            if not status and time.time() - started < START_GRACE_S:
+                return ProcessState(alive=False, state="starting")
+            return ProcessState(
+                alive=False,
+                state="gone",
+                generation=0,
+                failed=status.get("failed", 0),
+                reason=status.get("reason", ""),
+                port=status.get("port", 0),
+            )
+        return ProcessState(
+            alive=True,
+            state=status.get("state", "starting"),
+            generation=status.get("generation", 0),
+            loading=status.get("loading", 0),
+            failed=status.get("failed", 0),
+            reason=status.get("reason", ""),
+            port=status.get("port", 0),
+            pid=status.get("pid"),
+            serving=status.get("serving", []),
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    async def apply(self, endpoint_id: int, config: dict[str, Any]) -> None:
+        """Serve ``config``: start the process, or roll the running one to it."""
+        folder = self.dir(endpoint_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        old = _read(folder / "config.json")
+        previous = _read(folder / "status.json")
+        config = dict(config, ip=self.ip, cache_dir=str(folder / "cache"))
+        # keep the port across restarts: the hub's route to it stays right
+        config["port"] = previous.get("port") or old.get("port") or 0
+        if old != config:
+            write_json(folder / "config.json", config, mode=0o600)
+        state = self._state(endpoint_id)
+        if state is not None and state.alive:
+            if state.pid:
+                try:
+                    os.kill(state.pid, signal.SIGHUP)
+                except ProcessLookupError:
+                    pass
+            return
+        if state is not None and state.state == "starting":
+            return  # launched a moment ago
+        await asyncio.to_thread(self._launch, folder)
+
+    def _launch(self, folder: Path) -> None:
+        (folder / "status.json").unlink(missing_ok=True)
+        write_json(folder / "launch.json", {"at": time.time()})
+        env = {k: v for k, v in os.environ.items() if k in PASS_ENV or k.startswith("AWS_")}
+        env["PATH"] = f"{Path(self.python).parent}:{env.get('PATH', os.defpath)}"
+        out = os.open(folder / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            # Popen, not asyncio's subprocess: closing an asyncio subprocess transport (at
+            # the service's exit) kills the child, and endpoints must outlive the service.
+            proc = subprocess.Popen(
+                [self.python, "-m", "submarine_hub.serving.server", str(folder)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                cwd=folder,
+                env=env,
+                start_new_session=True,  # outlives the service, and its signals
+            )
+        finally:
+            os.close(out)
+        self._children.append(proc)
+
+    def _reap(self) -> None:
+        """Collect children that exited (no zombies)."""
+        self._children = [p for p in self._children if p.poll() is None]
+
+    async def write_access(self, endpoint_id: int, access: dict[str, Any]) -> None:
+        """Who may call the endpoint; the process rereads the file when it changes."""
+        folder = self.dir(endpoint_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        if _read(folder / "access.json") != access:
+            write_json(folder / "access.json", access)
+
+    async def stop(self, endpoint_id: int) -> None:
+        folder = self.dir(endpoint_id)
+        state = self._state(endpoint_id)
+        if state is None or not state.alive or not state.pid:
+            return
+        try:
+            os.kill(state.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + STOP_GRACE_S
+        while _lock_held(folder) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        if _lock_held(folder):
+            log.warning("endpoint %s did not stop in %s s; killing it", endpoint_id, STOP_GRACE_S)
+            try:
+                os.killpg(state.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    async def stats(self, endpoint_id: int, prefix: str, token: str) -> dict[str, Any] | None:
+        state = self._state(endpoint_id)
+        if state is None or not state.alive or not state.port:
+            return None
+        try:
+            resp = await self._http.get(
+                f"{state.url}{prefix}stats", headers={"Authorization": f"token {token}"}
+            )
+        except httpx.HTTPError:
+            return None
+        return resp.json() if resp.status_code == 200 else None
+
+    async def read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
+        return await asyncio.to_thread(self._read_log, endpoint_id, offset, limit)
+
+    def _read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
+        try:
+            with open(self.dir(endpoint_id) / "server.log", "rb") as f:
+                f.seek(offset)
+                return f.read(limit)
+        except FileNotFoundError:
+            return b""
+
+    async def remove(self, endpoint_id: int) -> None:
+        await self.stop(endpoint_id)
+        await asyncio.to_thread(shutil.rmtree, self.dir(endpoint_id), True)
+
+    async def close(self) -> None:
+        # Server processes are left running on purpose: endpoints outlive the service.
+        self._children.clear()
+        await self._http.aclose()
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _lock_held(folder: Path) -> bool:
+    try:
+        fd = os.open(folder / "server.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
