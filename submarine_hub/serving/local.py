@@ -152,8 +152,8 @@ class LocalEndpointBackend:
         env["PATH"] = f"{Path(self.python).parent}:{env.get('PATH', os.defpath)}"
         out = os.open(folder / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            # Popen, not asyncio's subprocess: closing an asyncio subprocess transport (at
-            # the service's exit) kills the child, and endpoints must outlive the service.
+            # Popen, not asyncio's subprocess: the server must not be tied to the service's
+            # event loop (closing an asyncio subprocess transport kills a running child).
             proc = subprocess.Popen(
                 [self.python, "-m", "submarine_hub.serving.server", str(folder)],
                 stdin=subprocess.DEVNULL,
