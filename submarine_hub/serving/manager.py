@@ -92,7 +92,7 @@ class HubServices:
         return resp.json()
 
     async def add_service(self, name: str, url: str, info: dict[str, Any]) -> None:
-        body = {"url": url, "display": False, "info": info, "oauth_no_confirm": True}
+        body = {"url": url, "display": False, "info": info}
         resp = await self._call("POST", f"/services/{name}", json=body)
         self._check(resp, f"adding service {name}", ok=(409,))
 
