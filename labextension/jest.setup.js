@@ -8,3 +8,10 @@ if (typeof globalThis.DragEvent === 'undefined') {
     }
   };
 }
+
+// jsdom (as jest 29 ships it) has no TextDecoder/TextEncoder: take Node's.
+if (typeof globalThis.TextDecoder === 'undefined') {
+  const { TextDecoder, TextEncoder } = require('util');
+  globalThis.TextDecoder = TextDecoder;
+  globalThis.TextEncoder = TextEncoder;
+}

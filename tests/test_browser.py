@@ -56,6 +56,9 @@ def open_panel(browser, hub: Hub, user: str):  # type: ignore[no-untyped-def]
     if page.locator("#spawn_form").count():  # the spawn options form: keep its first choices
         page.click('#spawn_form button[type="submit"]')
     page.wait_for_url(f"**/user/{user}/lab**")
+    # from an empty workspace: one saved by another test may have the panel open already,
+    # and a click would close it
+    page.goto(hub.user_url(user, "lab") + "?reset")
     page.click('.jp-SideBar [data-id="submarine-hub-panel"]')
     page.wait_for_selector('[data-testid="submarine-user"]')
     return page

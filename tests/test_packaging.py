@@ -67,6 +67,7 @@ def test_wheel_contains_the_prebuilt_extension_and_server_config(tmp_path: Path)
     assert f"{ext}/package.json" in names
     assert f"{ext}/install.json" in names
     assert any(n.startswith(f"{ext}/static/remoteEntry.") for n in names)
+    assert f"{ext}/schemas/submarine-hub/plugin.json" in names  # the panel's settings
     assert "submarine_spawner/local.py" in names
     assert "submarine_hub/store/migrations/versions/0001_teams.py" in names
     assert "submarine_hub/service/openapi.yaml" in names

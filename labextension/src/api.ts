@@ -8,6 +8,12 @@ import { ServerConnection } from '@jupyterlab/services';
 export const API_NAMESPACE = 'submarine/api/v1';
 
 /**
+ * URL of the session server's code packer (see submarine_hub/server/code.py):
+ * `GET <base>submarine/code-archive?path=FOLDER` answers a .tar.gz of a folder.
+ */
+export const CODE_ARCHIVE = 'submarine/code-archive';
+
+/**
  * A team the current user belongs to.
  */
 export interface ITeam {
@@ -24,6 +30,153 @@ export interface IMe {
   teams: ITeam[];
   scopes?: string[];
   server_time?: string;
+}
+
+/** Statuses of a run; the last three are final. */
+export const RUN_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'killed'
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const FINAL_STATUSES: ReadonlyArray<string> = ['succeeded', 'failed', 'killed'];
+
+/** Whether a run's status is final (it will not change again). */
+export function isFinal(status: string): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+/**
+ * An experiment run (`GET experiments/{id}`; the list has fewer fields).
+ */
+export interface IExperiment {
+  id: number;
+  name: string;
+  team: string;
+  owner: string;
+  kind: string;
+  status: string;
+  reason?: string;
+  tags?: string[];
+  template?: string | null;
+  parent_id?: number | null;
+  rerun_of?: number | null;
+  pipeline_id?: number | null;
+  pipeline_step?: string | null;
+  backend?: string;
+  exit_code?: number | null;
+  kill_requested?: boolean;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration?: number | null;
+  spec?: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  metrics?: Record<string, number>;
+  params?: Record<string, string>;
+  logs?: string[];
+  replicas?: { name: string; status: string; exit_code?: number | null }[];
+}
+
+export interface IExperimentPage {
+  items: IExperiment[];
+  next: number | null;
+}
+
+/** Filters of `GET experiments`. */
+export interface IExperimentFilter {
+  team?: string;
+  owner?: string;
+  status?: string[];
+  tag?: string;
+  before?: number;
+  limit?: number;
+  /** '1': add each run's latest metrics. */
+  metrics?: string;
+}
+
+/** A JSON Schema of an object (what `parameters_schema` of a template is). */
+export interface IObjectSchema {
+  type?: string;
+  properties?: Record<string, IPropertySchema>;
+  required?: string[];
+}
+
+export interface IPropertySchema {
+  type?: string | string[];
+  default?: unknown;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+  title?: string;
+}
+
+/** An experiment template (`GET templates`). */
+export interface ITemplate {
+  name: string;
+  scope?: string;
+  team: string | null;
+  ref?: string;
+  owner?: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
+  parameters_schema?: IObjectSchema;
+  spec?: Record<string, unknown>;
+  builtin?: boolean;
+}
+
+/** An environment profile (`GET environments`). */
+export interface IEnvironment {
+  id: number;
+  scope: string;
+  team: string | null;
+  name: string;
+  ref: string;
+  owner: string;
+  description?: string;
+  image?: string;
+  packages: string[];
+  conda?: string;
+  resources: Record<string, unknown>;
+  build?: { state: string; progress?: number; step?: string; error?: string | null };
+}
+
+/** One point of a metric's history. */
+export interface IMetricPoint {
+  step: number | null;
+  value: number;
+  timestamp?: number | null;
+}
+
+/** A version of a versioned file. */
+export interface IVersion {
+  space: string;
+  path: string;
+  number: number;
+  parent?: number | null;
+  action: string;
+  author: string;
+  message?: string;
+  size: number;
+  format: string;
+  created_at: string;
+}
+
+/** The reply of `GET files/diff`. */
+export interface IDiffReply {
+  a: IVersion;
+  b: IVersion;
+  diff?: unknown;
+  summary: Record<string, number>;
+  text: string;
+}
+
+/** The reply of `GET files/content`. */
+export interface IVersionContent extends IVersion {
+  content: unknown;
 }
 
 /**
@@ -55,9 +208,46 @@ function errorMessage(body: unknown, response: Response): string {
     }
   }
   if (typeof body === 'string' && body.trim()) {
-    return body.trim();
+    const text = body.trim();
+    // An HTML error page (a proxy's, say) is no message for a person.
+    if (!text.startsWith('<')) {
+      return text;
+    }
   }
   return response.statusText || `HTTP ${response.status}`;
+}
+
+function parseBody(text: string): unknown {
+  if (text.length === 0) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * `path?k=v&...`, leaving out undefined, null and empty values; arrays are
+ * joined with commas.
+ */
+export function withQuery(
+  path: string,
+  query: Record<string, string | number | boolean | string[] | undefined | null>
+): string {
+  const parts: string[] = [];
+  for (const [key, raw] of Object.entries(query)) {
+    if (raw === undefined || raw === null || raw === '') {
+      continue;
+    }
+    const value = Array.isArray(raw) ? raw.join(',') : String(raw);
+    if (value === '') {
+      continue;
+    }
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+  }
+  return parts.length ? `${path}?${parts.join('&')}` : path;
 }
 
 /**
@@ -77,17 +267,7 @@ export async function requestAPI<T>(
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, path);
   const response = await ServerConnection.makeRequest(url, init, settings);
-
-  const text = await response.text();
-  let body: unknown = undefined;
-  if (text.length > 0) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
-
+  const body = parseBody(await response.text());
   if (!response.ok) {
     throw new SubmarineAPIError(errorMessage(body, response), response.status);
   }
@@ -95,8 +275,189 @@ export async function requestAPI<T>(
 }
 
 /**
+ * Fetch raw bytes from the session server (`url` below its base URL).
+ *
+ * @throws SubmarineAPIError on a non-2xx reply, with the JSON message if any
+ */
+export async function requestBytes(
+  url: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Uint8Array> {
+  const full = URLExt.join(settings.baseUrl, url);
+  const response = await ServerConnection.makeRequest(full, init, settings);
+  if (!response.ok) {
+    const body = parseBody(await response.text());
+    throw new SubmarineAPIError(errorMessage(body, response), response.status);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
  * Fetch who the current user is and the teams they belong to.
  */
 export function getMe(settings?: ServerConnection.ISettings): Promise<IMe> {
   return requestAPI<IMe>('me', { method: 'GET' }, settings);
+}
+
+/**
+ * Where a path of the file browser is kept: `teams/T/x` in team T's space,
+ * anything else in the user's own (`user:NAME`).
+ */
+export function locate(path: string, user: string): { space: string; path: string } {
+  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
+  if (parts.length > 2 && parts[0] === 'teams') {
+    return { space: `team:${parts[1]}`, path: parts.slice(2).join('/') };
+  }
+  return { space: `user:${user}`, path: parts.join('/') };
+}
+
+/** `team/name` for a team's template or profile, `_global/name` for a global one. */
+export function scopedPath(ref: string): string {
+  return ref.includes('/') ? ref : `_global/${ref}`;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+/**
+ * The REST API as the panels use it: one object, so the widgets can be given
+ * a fake in tests.
+ */
+export class SubmarineAPI {
+  constructor(settings?: ServerConnection.ISettings) {
+    this.settings = settings ?? ServerConnection.makeSettings();
+  }
+
+  readonly settings: ServerConnection.ISettings;
+
+  private _get<T>(path: string): Promise<T> {
+    return requestAPI<T>(path, { method: 'GET' }, this.settings);
+  }
+
+  private _send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = JSON_HEADERS;
+    }
+    return requestAPI<T>(path, init, this.settings);
+  }
+
+  /** Who you are (fetched once, then remembered). */
+  me(refresh = false): Promise<IMe> {
+    if (refresh || !this._me) {
+      const call = getMe(this.settings);
+      this._me = call;
+      call.catch(() => {
+        if (this._me === call) {
+          this._me = null;
+        }
+      });
+    }
+    return this._me;
+  }
+
+  // --- experiments ------------------------------------------------------------------
+  listExperiments(filter: IExperimentFilter = {}): Promise<IExperimentPage> {
+    return this._get(withQuery('experiments', { ...filter }));
+  }
+
+  getExperiment(id: number): Promise<IExperiment> {
+    return this._get(`experiments/${id}`);
+  }
+
+  submitExperiment(spec: Record<string, unknown>): Promise<IExperiment> {
+    return this._send('POST', 'experiments', spec);
+  }
+
+  runTemplate(ref: string, body: Record<string, unknown>): Promise<IExperiment> {
+    return this._send('POST', `templates/${scopedPath(ref)}/runs`, body);
+  }
+
+  killExperiment(id: number): Promise<IExperiment> {
+    return this._send('POST', `experiments/${id}/kill`);
+  }
+
+  rerunExperiment(id: number): Promise<IExperiment> {
+    return this._send('POST', `experiments/${id}/rerun`);
+  }
+
+  /**
+   * A run's log from byte `offset` on (what is there now; the lab polls).
+   */
+  readLog(id: number, name: string | undefined, offset: number): Promise<Uint8Array> {
+    const path = withQuery(`experiments/${id}/logs`, { name, offset });
+    return requestBytes(`${API_NAMESPACE}/${path}`, { method: 'GET' }, this.settings);
+  }
+
+  metricHistory(id: number, key: string, maxPoints = 500): Promise<IMetricPoint[]> {
+    const path = withQuery(`experiments/${id}/metrics`, { key, max_points: maxPoints });
+    return this._get<{ points: IMetricPoint[] }>(path).then(r => r.points ?? []);
+  }
+
+  async listTemplates(team?: string): Promise<ITemplate[]> {
+    return (await this._get<{ items: ITemplate[] }>(withQuery('templates', { team }))).items;
+  }
+
+  async listEnvironments(team?: string): Promise<IEnvironment[]> {
+    return (await this._get<{ items: IEnvironment[] }>(withQuery('environments', { team })))
+      .items;
+  }
+
+  /**
+   * Pack a folder of the session (the session server does) and upload it as a
+   * run's code; returns the upload id for `code: {upload: ID}`.
+   */
+  async uploadFolder(folder: string): Promise<string> {
+    const archive = await requestBytes(
+      withQuery(CODE_ARCHIVE, { path: folder || '/' }),
+      { method: 'GET' },
+      this.settings
+    );
+    const reply = await requestAPI<{ id: string }>(
+      'uploads',
+      {
+        method: 'POST',
+        body: new Blob([archive], { type: 'application/gzip' }),
+        headers: { 'Content-Type': 'application/gzip' }
+      },
+      this.settings
+    );
+    return reply.id;
+  }
+
+  // --- versioned files --------------------------------------------------------------
+  async listVersions(space: string, path: string): Promise<IVersion[]> {
+    return (await this._get<{ items: IVersion[] }>(withQuery('files/versions', { space, path })))
+      .items;
+  }
+
+  fileContent(space: string, path: string, version?: number): Promise<IVersionContent> {
+    return this._get(withQuery('files/content', { space, path, version }));
+  }
+
+  diff(
+    space: string,
+    path: string,
+    a: number,
+    b: number,
+    options: { ignoreOutputs?: boolean; ignoreMetadata?: boolean } = {}
+  ): Promise<IDiffReply> {
+    return this._get(
+      withQuery('files/diff', {
+        space,
+        path,
+        a,
+        b,
+        ignore_outputs: options.ignoreOutputs ? '1' : undefined,
+        ignore_metadata: options.ignoreMetadata ? '1' : undefined
+      })
+    );
+  }
+
+  restore(space: string, path: string, version: number, message?: string): Promise<IVersion> {
+    return this._send('POST', 'files/restore', { space, path, version, message });
+  }
+
+  private _me: Promise<IMe> | null = null;
 }

@@ -16,12 +16,16 @@ from typing import Any
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 
+from .code import CodeArchiveHandler
 from .extension import SubmarineServerExtension
 from .handlers import ForwardHandler
 
 
 def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
     extension = SubmarineServerExtension(parent=serverapp)
+    # the lab's submit form packs a folder of the session with it (both modes)
+    archive = url_path_join(serverapp.web_app.settings["base_url"], "submarine", "code-archive")
+    serverapp.web_app.add_handlers(".*$", [(archive, CodeArchiveHandler)])
     if extension.standalone:
         from .standalone import load_standalone  # the whole service: only when needed
 

@@ -76,20 +76,39 @@ describe('renderError', () => {
     const node = document.createElement('div');
     renderError(node, new TypeError('Failed to fetch'));
     const box = byTestId(node, 'submarine-error');
-    expect(box?.textContent).toBe('Could not reach the Submarine service: Failed to fetch');
+    expect(box?.textContent).toBe(
+      'Could not reach the Submarine service: Failed to fetch. Check your connection and try again.'
+    );
+    expect(box?.getAttribute('role')).toBe('alert');
     expect(byTestId(node, 'submarine-user')).toBeNull();
   });
 
-  it('shows the server message and status of an error reply', () => {
+  it('shows the server message and status of a server failure', () => {
     const err = Object.assign(new Error('platform service is down'), { status: 502 });
     expect(errorText(err)).toBe(
-      'The Submarine service answered with an error (HTTP 502): platform service is down'
+      'The Submarine service answered with an error (HTTP 502): platform service is down. ' +
+        'Try again in a moment; if it persists, tell your hub admin.'
+    );
+  });
+
+  it("shows a refusal's message as it is: it says what to do", () => {
+    const err = Object.assign(new Error("You are not a member of team 'ml-platform'."), {
+      status: 403
+    });
+    expect(errorText(err)).toBe("You are not a member of team 'ml-platform'.");
+    const expired = Object.assign(new Error('Unauthorized'), { status: 401 });
+    expect(errorText(expired)).toBe(
+      'Your login has expired (Unauthorized). Reload the page to log in again.'
     );
   });
 
   it('copes with non-Error values', () => {
-    expect(errorText('boom')).toBe('Could not reach the Submarine service: boom');
-    expect(errorText(undefined)).toBe('Could not reach the Submarine service: unknown error');
+    expect(errorText('boom')).toBe(
+      'Could not reach the Submarine service: boom. Check your connection and try again.'
+    );
+    expect(errorText(undefined)).toBe(
+      'Could not reach the Submarine service: unknown error. Check your connection and try again.'
+    );
   });
 });
 
@@ -136,11 +155,58 @@ describe('SubmarinePanel', () => {
     });
     await panel.refresh();
     expect(byTestId(panel.node, 'submarine-error')?.textContent).toBe(
-      'Could not reach the Submarine service: connection refused'
+      'Could not reach the Submarine service: connection refused. Check your connection and try again.'
     );
     expect((byTestId(panel.node, 'submarine-refresh') as HTMLButtonElement).disabled).toBe(
       false
     );
+    panel.dispose();
+  });
+
+  it('shows one tab per section, by rank, and switches with clicks and arrow keys', () => {
+    const panel = new SubmarinePanel({ fetchMe: async () => ALICE });
+    Widget.attach(panel, document.body);
+    const refreshed = jest.fn();
+    const a = new Widget();
+    const b = new Widget();
+    const c = new Widget();
+    panel.addSection({ id: 'history', label: 'History', widget: b, rank: 20, refresh: refreshed });
+    panel.addSection({ id: 'experiments', label: 'Experiments', widget: a, rank: 10 });
+    panel.addSection({ id: 'models', label: 'Models', widget: c, rank: 40 });
+    const tabs = () =>
+      Array.from(panel.node.querySelectorAll('[role="tab"]')).map(t => [
+        t.textContent,
+        t.getAttribute('aria-selected')
+      ]);
+    // the first added stays shown; tabs are in rank order
+    expect(tabs()).toEqual([
+      ['Experiments', 'false'],
+      ['History', 'true'],
+      ['Models', 'false']
+    ]);
+    expect(b.isHidden).toBe(false);
+    expect(a.isHidden).toBe(true);
+    byTestId(panel.node, 'submarine-tab-experiments')!.click();
+    expect(panel.current).toBe('experiments');
+    expect(a.isHidden).toBe(false);
+    expect(b.isHidden).toBe(true);
+
+    const bar = byTestId(panel.node, 'submarine-tabs')!;
+    bar.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    expect(panel.current).toBe('history');
+    expect(document.activeElement?.id).toBe('submarine-tab-history');
+    bar.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
+    expect(panel.current).toBe('models');
+    bar.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    expect(panel.current).toBe('experiments');
+    bar.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
+    expect(panel.current).toBe('models');
+    expect(a.node.getAttribute('role')).toBe('tabpanel');
+    expect(() => panel.addSection({ id: 'models', label: 'Again', widget: new Widget() })).toThrow();
+
+    panel.activateSection('history');
+    void panel.refresh();
+    expect(refreshed).toHaveBeenCalledTimes(1);
     panel.dispose();
   });
 
