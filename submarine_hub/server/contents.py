@@ -48,7 +48,7 @@ from traitlets import Bool, Float, Integer, Unicode, default
 from ..client.client import AsyncSubmarineClient, SubmarineAPIError
 from ..client.config import NotConfigured
 from ..core import contentaddr
-from .journal import JournalFolder, JournalPusher, Slot
+from .journal import JournalError, JournalFolder, JournalPusher, Slot
 
 TEAMS = "teams"
 KNOWN_PARTS = 50_000
@@ -270,6 +270,9 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         header["seq"] = self.journal.reserve()
         try:
             await run_sync(self.journal.disk.write, header, data)
+        except JournalError as e:
+            self.journal.abandon(header["seq"])
+            raise web.HTTPError(500, f"Could not record this change: {e}") from e
         except BaseException:
             self.journal.abandon(header["seq"])
             raise
@@ -288,8 +291,9 @@ class SubmarineContentsManager(AsyncLargeFileManager):
     async def _write_versioned(
         self, os_path: str, produce: Callable[[], bytes], fmt: str, saving: _Saving
     ) -> None:
-        """Journal the version, then write the file (a failed write takes the record back);
-        ``produce`` gives the file's bytes (in the thread that writes them)."""
+        """Journal the version, then write the file while the record syncs to disk (a
+        failed write takes the record back); ``produce`` gives the file's bytes (in the
+        thread that writes them)."""
         journal = self.journal
         assert journal is not None
         await journal.start()
@@ -311,23 +315,16 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         self, header: dict[str, Any], produce: Callable[[], bytes], os_path: str
     ) -> Slot | None:
         assert self.journal is not None
-        disk = self.journal.disk
         data = produce()
         if len(data) > self.max_versioned_size:
             self._write_bytes(os_path, data)
             return None
-        try:
-            slot = disk.write(header, data)
-        except OSError as e:
-            raise web.HTTPError(
-                500, f"Could not keep this save's version in the journal ({disk.folder}): {e}"
-            ) from e
-        try:
-            self._write_bytes(os_path, data)
-        except BaseException:
-            disk.discard(header["seq"])
-            raise
-        return slot
+        try:  # the file is written while the journal syncs the record
+            return self.journal.disk.write(
+                header, data, meanwhile=lambda: self._write_bytes(os_path, data)
+            )
+        except JournalError as e:
+            raise web.HTTPError(500, f"Could not keep this save's version: {e}") from e
 
     def _write_bytes(self, os_path: str, data: bytes) -> None:
         with self.atomic_writing(os_path, text=False) as f:

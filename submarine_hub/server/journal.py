@@ -40,6 +40,8 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -76,6 +78,10 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class JournalError(RuntimeError):
+    """The journal could not keep a record (the save is not acknowledged)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,7 @@ class JournalFolder:
         self._size = 0
         self._last = 0
         self._mutex = threading.Lock()
+        self._syncer: ThreadPoolExecutor | None = None
 
     # --- opening and replay ---------------------------------------------------------------
     def _lock(self, folder: Path) -> bool:
@@ -243,6 +250,8 @@ class JournalFolder:
         """Start a segment (under the mutex, or before any write)."""
         previous = self._active
         if self._fd >= 0:
+            if self.fsync:  # what was appended to it, before it is let go
+                os.fdatasync(self._fd)
             os.close(self._fd)
         stamp = time.time_ns() // 1000
         while True:
@@ -260,9 +269,43 @@ class JournalFolder:
         if previous is not None:
             self._drop_if_drained(previous)
 
-    def write(self, header: dict[str, Any], data: bytes) -> Slot:
-        """Append a record (``header`` has its ``seq``, ``space`` and ``path``) and make
-        it durable."""
+    def write(
+        self,
+        header: dict[str, Any],
+        data: bytes,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> Slot:
+        """Append a record (``header`` has its ``seq``, ``space`` and ``path``) and make it
+        durable. ``meanwhile`` (the file's own write) runs once the record is appended,
+        while it is synced to disk: one wait for both. If it fails, the record is taken
+        back. Errors of the journal itself are :class:`JournalError`."""
+        try:
+            slot = self._append(header, data)
+        except OSError as e:
+            raise JournalError(f"Could not append to the journal in {self.folder}: {e}") from e
+        syncing = None
+        if self.fsync:
+            if self._syncer is None:
+                self._syncer = ThreadPoolExecutor(1, thread_name_prefix="journal-sync")
+            syncing = self._syncer.submit(self._sync, slot)
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        except BaseException:
+            if syncing is not None:
+                with contextlib.suppress(OSError):
+                    syncing.result()
+            self.discard(header["seq"])
+            raise
+        if syncing is not None:
+            try:
+                syncing.result()
+            except OSError as e:
+                self.discard(header["seq"])
+                raise JournalError(f"Could not sync the journal in {self.folder}: {e}") from e
+        return slot
+
+    def _append(self, header: dict[str, Any], data: bytes) -> Slot:
         key = (header["space"], header["path"])
         with self._mutex:
             if self._size >= SEGMENT_BYTES:
@@ -289,8 +332,6 @@ class JournalFolder:
                 view = memoryview(b"".join((line, stored, b"\n")))
                 while view:
                     view = view[os.write(self._fd, view) :]
-                if self.fsync:
-                    os.fdatasync(self._fd)
             except OSError:
                 with contextlib.suppress(OSError):
                     os.ftruncate(self._fd, offset)
@@ -307,6 +348,18 @@ class JournalFolder:
             else:
                 self._tails.pop(key, None)
             return slot
+
+    def _sync(self, slot: Slot) -> None:
+        """Make what is appended to ``slot``'s segment durable (a segment no longer
+        written was synced when the next one started)."""
+        with self._mutex:
+            if slot.segment != self._active:
+                return
+            fd = os.dup(self._fd)
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
 
     # --- reading --------------------------------------------------------------------------
     @staticmethod
@@ -417,6 +470,9 @@ class JournalFolder:
             self._contents.clear()
             self._active = None
             self.folder = self.root / self.name
+        if self._syncer is not None:
+            self._syncer.shutdown()
+            self._syncer = None
 
 
 def queued(folder: Path) -> list[dict[str, Any]]:
