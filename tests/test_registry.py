@@ -316,8 +316,12 @@ def s3() -> Iterator[dict[str, str]]:
 
 
 def test_artifact_store_on_s3(s3: dict[str, str], tmp_path: Path) -> None:
-    store = ArtifactStore("s3://models/prefix", {"key": s3["key"], "secret": s3["secret"],
-                                                "client_kwargs": {"endpoint_url": s3["endpoint_url"]}})  # fmt: skip
+    options = {
+        "key": s3["key"],
+        "secret": s3["secret"],
+        "client_kwargs": {"endpoint_url": s3["endpoint_url"]},
+    }
+    store = ArtifactStore("s3://models/prefix", options)
     data = os.urandom(12 * 1024 * 1024)  # several multipart blocks
     written = store.write_stream(
         "m/1/model.bin", iter([data[i : i + 1_000_000] for i in range(0, len(data), 1_000_000)])
