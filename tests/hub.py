@@ -198,8 +198,9 @@ class Hub:
     def user_url(self, user: str, path: str = "") -> str:
         return f"{self.url}/user/{user}/{path.lstrip('/')}"
 
-    def run_in_kernel(self, user: str, code: str, timeout: float = 60) -> str:
-        """Run ``code`` in a new kernel of ``user``'s server; return its output."""
+    def run_in_kernel(self, user: str, code: str, timeout: float = 60, rich: bool = False) -> str:
+        """Run ``code`` in a new kernel of ``user``'s server; return its output (with
+        ``rich``, also the HTML of displays and their updates, one per line)."""
         self.spawn(user)
         headers = {"Authorization": f"token {self.token_for(user)}"}
         r = requests.post(self.user_url(user, "api/kernels"), headers=headers, json={}, timeout=30)
@@ -211,6 +212,7 @@ class Hub:
                 headers,
                 code,
                 timeout,
+                rich,
             )
         finally:
             requests.delete(
@@ -233,7 +235,9 @@ class Hub:
         return s
 
 
-def _execute(ws_url: str, headers: dict[str, str], code: str, timeout: float) -> str:
+def _execute(
+    ws_url: str, headers: dict[str, str], code: str, timeout: float, rich: bool = False
+) -> str:
     """Send one execute_request over the kernel websocket and gather its output."""
     import json
     import uuid
@@ -281,6 +285,11 @@ def _execute(ws_url: str, headers: dict[str, str], code: str, timeout: float) ->
                 out.append(msg["content"]["text"])
             elif kind == "error":
                 out.append("\n".join(msg["content"]["traceback"]))
+            elif rich and kind in ("display_data", "update_display_data", "execute_result"):
+                data = msg["content"]["data"]
+                out.append(
+                    f"[{kind}] " + (data.get("text/html") or data.get("text/plain", "")) + "\n"
+                )
             elif kind == "execute_reply":
                 replied = True
             elif kind == "status" and msg["content"]["execution_state"] == "idle":

@@ -9,6 +9,19 @@ Line magic ``%submarine``::
     %submarine job 12
     %submarine schedules
 
+Experiments, with rich output::
+
+    %submarine experiments [--team T] [--status running,failed] [--tag X] [--limit N]
+    %submarine submit --template sklearn-classifier -p dataset wine [--watch]
+    %submarine submit -f spec.yaml [--watch]
+    %submarine watch 42            # a live status display until the run ends
+
+Anything else is the ``submarine`` command line, run in the kernel::
+
+    %submarine model list
+    %submarine experiment compare 41 42
+    %submarine dataset add wine s3://data/wine.parquet --shared
+
 Cell magic ``%%submarine_job``: the cell's code runs as a notebook job (the cell is kept
 as ``jobs/<name>/<name>.ipynb`` in the team's folder, a new version each time; ``-p``
 values become its parameters cell)::
@@ -27,6 +40,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import time
 from typing import Any
 
 import yaml
@@ -116,6 +130,54 @@ class JobRun(dict):  # type: ignore[type-arg]
         return f'<code>{text}</code> <a href="{href}" target="_blank">open it</a>'
 
 
+STATUS_COLORS = {
+    "pending": "var(--jp-warn-color1, #f57c00)",
+    "running": "var(--jp-brand-color1, #1976d2)",
+    "succeeded": "var(--jp-success-color1, #388e3c)",
+    "failed": "var(--jp-error-color1, #d32f2f)",
+    "killed": "var(--jp-error-color2, #7b1fa2)",
+}
+
+
+class RunTable(list):  # type: ignore[type-arg]
+    """Runs as an HTML table in a notebook (and as text elsewhere)."""
+
+    def __init__(self, runs: list[dict[str, Any]], last_line: str = "") -> None:
+        super().__init__(runs)
+        self.last_line = last_line
+
+    def __repr__(self) -> str:
+        lines = [f"{r['id']:>6}  {r['status']:<10} {r['name']:<28} {r['team']}" for r in self]
+        return "\n".join(lines) or "No runs."
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if not self:
+            return "<em>No runs.</em>"
+        head = "".join(
+            f"<th>{h}</th>" for h in ("Run", "Name", "Status", "Team", "Owner", "Time", "Metrics")
+        )
+        rows = []
+        for r in self:
+            color = STATUS_COLORS.get(r["status"], "inherit")
+            metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted((r.get("metrics") or {}).items()))
+            seconds = f"{r['duration']:.1f} s" if r.get("duration") is not None else ""
+            reason = f" ({html.escape(r['reason'])})" if r.get("reason") else ""
+            cells = [
+                str(r["id"]),
+                html.escape(r["name"]),
+                f'<b style="color:{color}">{r["status"]}</b>{reason}',
+                html.escape(r["team"]),
+                html.escape(r["owner"]),
+                seconds,
+                html.escape(metrics),
+            ]
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        tail = f"<pre>{html.escape(self.last_line)}</pre>" if self.last_line else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
+
+
 class SubmarineMagics:
     """The magics' logic, apart from IPython (testable, and the same REST calls)."""
 
@@ -139,8 +201,83 @@ class SubmarineMagics:
         command, rest = tokens[0], tokens[1:]
         handler = getattr(self, f"cmd_{command}", None)
         if handler is None:
-            raise MagicError(f"%submarine: unknown command {command!r}; try %submarine help")
+            return self.cli(tokens)
         return handler(rest)
+
+    def cli(self, tokens: list[str]) -> None:
+        """The ``submarine`` command line in the kernel (same SDK, same REST API)."""
+        import click
+
+        from .cli import main
+
+        try:
+            main.main(args=tokens, prog_name="%submarine", standalone_mode=False)
+        except click.exceptions.Exit:
+            pass
+        except click.ClickException as e:
+            raise MagicError(e.format_message()) from None
+        except click.exceptions.Abort:
+            raise MagicError("%submarine: aborted") from None
+
+    # -- experiments, with rich output -------------------------------------------------
+
+    def cmd_experiments(self, tokens: list[str]) -> RunTable:
+        parser = _Parser(prog="%submarine experiments")
+        for name in ("--team", "--owner", "--status", "--tag", "--since", "--until"):
+            parser.add_argument(name)
+        parser.add_argument("--limit", type=int, default=20)
+        args = vars(parser.parse_args(tokens))
+        page = self.client.experiments(metrics=1, **args)
+        return RunTable(page["items"])
+
+    def cmd_submit(self, tokens: list[str]) -> Any:
+        parser = _Parser(prog="%submarine submit")
+        parser.add_argument("-f", "--file", dest="spec_file")
+        parser.add_argument("--template")
+        parser.add_argument("-p", "--param", nargs=2, action="append", default=[])
+        parser.add_argument("--name")
+        parser.add_argument("--team")
+        parser.add_argument("--watch", action="store_true")
+        args = parser.parse_args(tokens)
+        if bool(args.spec_file) == bool(args.template):
+            raise MagicError("%submarine submit: give either -f SPEC or --template NAME")
+        meta = {k: v for k, v in (("name", args.name), ("team", args.team)) if v}
+        params = {k: _value(v) for k, v in args.param}
+        if args.template:
+            run = self.client.run_template(args.template, params, meta=meta)
+        else:
+            with open(args.spec_file) as f:
+                spec = yaml.safe_load(f)
+            spec.setdefault("meta", {}).update(meta)
+            if params:
+                spec.setdefault("task", {}).setdefault("parameters", {}).update(params)
+            run = self.client.submit(spec)
+        print(f"Submitted run {run['id']} ({run['name']}, team {run['team']}).")
+        return self.cmd_watch([str(run["id"])]) if args.watch else RunTable([run])
+
+    def cmd_watch(self, tokens: list[str], poll: float = 0.5) -> RunTable:
+        """A display that updates itself until the run ends: status, time, last log line."""
+        parser = _Parser(prog="%submarine watch")
+        parser.add_argument("run_id", type=int)
+        args = parser.parse_args(tokens)
+        from IPython.display import HTML, display
+
+        handle = display(HTML(""), display_id=True)
+        while True:
+            run = self.client.experiment(args.run_id)
+            last = ""
+            if run.get("logs"):
+                try:
+                    tail = self.client.logs(run["id"], run["logs"][0])
+                    last = tail.rstrip("\n").rsplit("\n", 1)[-1][-200:]
+                except SubmarineAPIError:
+                    pass
+            table = RunTable([run], last_line=last)
+            if handle is not None:
+                handle.update(HTML(table._repr_html_()))
+            if run["status"] in FINAL_STATES:
+                return table
+            time.sleep(poll)
 
     def cmd_run(self, tokens: list[str]) -> JobRun | dict[str, Any]:
         parser = _Parser(prog="%submarine run")
@@ -293,7 +430,8 @@ def load_ipython_extension(ipython: Any) -> None:
     class _Magics(Magics):  # type: ignore[misc]
         @line_magic  # type: ignore[misc]
         def submarine(self, line: str) -> Any:
-            """Notebook jobs: %submarine run NB -p NAME VALUE [--wait]; params; job; schedules."""
+            """Notebook jobs, experiments (rich output), and the whole `submarine` CLI:
+            %submarine help."""
             return friendly(logic.line)(line)
 
         @cell_magic  # type: ignore[misc]
