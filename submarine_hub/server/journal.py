@@ -2,11 +2,13 @@
 
 A save in a session is acknowledged once its version record is in the journal: the
 file's bytes as written, where (space and path), when and by whom. The journal is an
-append-only log (segments of a few MiB): a record is appended with its length and CRC and
-``fdatasync``'d before the save returns, so a kill -9, or a power cut, right after the
-acknowledgement loses nothing; a torn record at a segment's end (a save that was never
-acknowledged) is ignored. Next to each segment, ``<segment>.done`` lists the records the
-platform has; a segment whose records are all done is deleted.
+append-only log (segments of a few MiB): a record is appended with its length and CRC,
+then ``fdatasync``'d while the file itself is written, both before the save returns, so
+a kill -9, or a power cut, right after the acknowledgement loses nothing; a torn record
+at a segment's end (a save that was never acknowledged) is ignored. A large file saved
+again is stored as the span that changed since its previous record. Next to each
+segment, ``<segment>.done`` lists the records the platform has; a segment whose records
+are all done is deleted.
 
 ``JournalPusher`` runs on the server's event loop and sends the records to the platform
 in the order they were saved, deriving each one's manifest and parts (content
