@@ -279,7 +279,8 @@ def test_network_policies_open_the_service_port() -> None:
     ports = lambda rules: {p["port"] for r in rules for p in r["ports"]}  # noqa: E731
     assert 10101 in ports(v["hub"]["networkPolicy"]["ingress"])
     assert 10101 in ports(v["singleuser"]["networkPolicy"]["egress"])
-    assert 10101 in ports(v["proxy"]["chp"]["networkPolicy"]["egress"])
+    # the proxy also reaches sessions (8888) and model servers (8080) in team namespaces
+    assert {10101, 8888, 8080} <= ports(v["proxy"]["chp"]["networkPolicy"]["egress"])
 
 
 # --- a dry render of the hub's configuration --------------------------------------------
