@@ -26,6 +26,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .resources import Resources, format_memory
 from .sessions import choose_team
+from .validation import reject_unknown
 
 #: An endpoint's name is a DNS label: it becomes part of URLs and Kubernetes names.
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -293,11 +294,7 @@ async def create(
     service_prefix: str = "endpoint-",
     backend: str = "local",
 ) -> Endpoint:
-    if not isinstance(data, dict):
-        raise InvalidInput("An endpoint is an object with 'name', 'model' and 'version'.")
-    unknown = set(data) - CREATE_FIELDS
-    if unknown:
-        raise InvalidInput(f"Unknown endpoint field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, CREATE_FIELDS, "endpoint")
     name = data.get("name")
     if not isinstance(name, str) or not NAME.match(name):
         raise InvalidInput(
@@ -334,11 +331,7 @@ async def create(
 
 async def update(session: AsyncSession, identity: Identity, row: Endpoint, data: Any) -> Endpoint:
     """New routes, weights, versions or options: the next generation, rolled out live."""
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be an object.")
-    unknown = set(data) - UPDATE_FIELDS
-    if unknown:
-        raise InvalidInput(f"Unknown or read-only endpoint field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, UPDATE_FIELDS, "endpoint")
     if row.status == STOPPED:
         raise InvalidInput(
             f"Endpoint {row.team}/{row.name} is stopped; create it again to serve it."

@@ -29,6 +29,7 @@ from . import notebook_jobs
 from .errors import Forbidden, InvalidInput, NotFound, SubmarineError
 from .experiments.spec import NAME_PATTERN
 from .identity import Identity
+from .validation import reject_unknown
 
 CATCHUP = ("skip", "run_once")
 MAX_SCAN = 10_000  # missed times counted at most
@@ -158,14 +159,7 @@ async def _checked_job(
 
 
 async def create(session: AsyncSession, identity: Identity, data: Any) -> NotebookSchedule:
-    if not isinstance(data, dict):
-        raise InvalidInput("A schedule must be an object: {cron, timezone, catchup, job}.")
-    unknown = set(data) - FIELDS
-    if unknown:
-        raise InvalidInput(
-            f"Unknown field(s) {', '.join(sorted(unknown))}; a schedule has "
-            f"{', '.join(sorted(FIELDS))}."
-        )
+    reject_unknown(data, FIELDS, "schedule")
     if "job" not in data:
         raise InvalidInput("'job' is required: the notebook job to run, {notebook, parameters}.")
     cron = check_cron(data.get("cron"))
@@ -219,9 +213,7 @@ async def update(
     _check_change(identity, row)
     if not isinstance(data, dict) or not data:
         raise InvalidInput("Give the fields to change, e.g. {'paused': true}.")
-    unknown = set(data) - FIELDS - {"parameters"}
-    if unknown:
-        raise InvalidInput(f"Unknown or read-only field(s): {', '.join(sorted(unknown))}.")
+    reject_unknown(data, FIELDS | {"parameters"}, "schedule")
     retime = False
     if "name" in data:
         row.name = _check_name(data["name"])
