@@ -57,11 +57,7 @@ def test_binder_build_serves_jupyterlab_in_standalone_mode(tmp_path: Path) -> No
     repo = source_tree(tmp_path / "repo")
     built = REPO / "submarine_hub" / "labextension"
     if (built / "static" / "style.js").exists():
-        shutil.copytree(
-            built,
-            repo / "submarine_hub" / "labextension",
-            ignore=shutil.ignore_patterns("install.json"),  # not build output (pyproject adds it)
-        )
+        shutil.copytree(built, repo / "submarine_hub" / "labextension")
     venv, home = tmp_path / "env", tmp_path / "home"
     home.mkdir()
     python = str(venv / "bin" / "python")
