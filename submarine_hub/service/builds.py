@@ -34,14 +34,20 @@ class BuildManager:
             return {"state": "ready", "image": env.image, "kernel_name": "", "prefix": ""}
         return self.builder.status(spec_of(env)).to_json()
 
-    def start(self, env: EnvironmentProfile) -> dict[str, Any]:
-        """Start building ``env`` unless it is built or building; return its status."""
+    def start(self, env: EnvironmentProfile, *, retry_failed: bool = True) -> dict[str, Any]:
+        """Start building ``env`` unless it is built or building; return its status.
+
+        A failed build is tried again only if ``retry_failed`` (an explicit request);
+        sessions and runs that need the profile see the failure and its log instead."""
         if not self.enabled:
             return self.status(env)
         spec = spec_of(env)
         key = spec.spec_hash()
         task = self._tasks.get(key)
-        if (task is None or task.done()) and self.builder.status(spec).state != "ready":
+        state = self.builder.status(spec).state
+        if state == "failed" and not retry_failed:
+            return self.builder.status(spec).to_json()
+        if (task is None or task.done()) and state != "ready":
             self._tasks[key] = asyncio.create_task(self._build(spec, f"{env.scope}/{env.name}"))
         return self.builder.status(spec).to_json()
 

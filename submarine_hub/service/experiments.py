@@ -281,10 +281,15 @@ class ExperimentManager:
         status = self.builds.status(env)
         if status["state"] == "ready":
             return status.get("prefix") or ""
-        if status["state"] == "failed" and row.reason.startswith("building"):
-            runs.finish(row, "failed", reason=f"environment {env.scope}/{env.name} failed to build")
+        if status["state"] == "failed":
+            runs.finish(
+                row,
+                "failed",
+                reason=f"environment {env.scope}/{env.name} failed to build (see its build "
+                "log; build it again with 'submarine env build')",
+            )
             return None
-        self.builds.start(env)
+        self.builds.start(env, retry_failed=False)
         _queue(row, f"building environment {env.scope}/{env.name}")
         return None
 

@@ -142,7 +142,7 @@ class SessionsHandler(BaseHandler):
         async with self.core.db.session() as s:
             row, env = await sessions.admit(s, caller, body, user, self.core.quota_defaults)
         if env is not None:
-            self.core.builds.start(env)
+            self.core.builds.start(env, retry_failed=False)
         self.write_json(await grant_json(self, row, env), status=201)
 
 
