@@ -440,7 +440,12 @@ class NotebookRun:
             kernel, warm = pool.take(self.python())
             self.status["warm"] = warm
             self.kernel = kernel
-            if not kernel.ready.wait(KERNEL_READY_TIMEOUT_S) or kernel.failed:
+            started = kernel.ready.wait(KERNEL_READY_TIMEOUT_S) and not kernel.failed
+            if self.killing:  # a kill (or timeout) while its kernel was starting
+                kernel.discard()
+                why = self.killing
+                return self.finish("killed" if why == "killed" else "failed", why, None)
+            if not started:
                 kernel.discard()
                 return self.finish("failed", f"the kernel did not start: {kernel.failed}", None)
             kernel.give(self)
