@@ -1282,19 +1282,9 @@ class ClusterApi:
     @classmethod
     async def connect(cls, kubeconfig: str = "") -> ClusterApi:
         """In-cluster credentials, else ``kubeconfig`` (``$KUBECONFIG``, ``~/.kube/config``)."""
-        from kubernetes_asyncio import client, config
+        from .cluster import api_client
 
-        configuration = client.Configuration()
-        if kubeconfig:
-            await config.load_kube_config(
-                config_file=kubeconfig, client_configuration=configuration
-            )
-        else:
-            try:
-                config.load_incluster_config(client_configuration=configuration)
-            except config.ConfigException:
-                await config.load_kube_config(client_configuration=configuration)
-        return cls(client.ApiClient(configuration))
+        return cls(await api_client(kubeconfig))
 
     @staticmethod
     async def _raw(request: Any) -> bytes:

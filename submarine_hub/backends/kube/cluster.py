@@ -1,0 +1,21 @@
+"""Reaching the cluster: one way for every Kubernetes backend (experiments, serving)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def api_client(kubeconfig: str = "") -> Any:
+    """A kubernetes_asyncio ``ApiClient``: in-cluster credentials, else ``kubeconfig``
+    (``$KUBECONFIG``, ``~/.kube/config``)."""
+    from kubernetes_asyncio import client, config
+
+    configuration = client.Configuration()
+    if kubeconfig:
+        await config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+    else:
+        try:
+            config.load_incluster_config(client_configuration=configuration)
+        except config.ConfigException:
+            await config.load_kube_config(client_configuration=configuration)
+    return client.ApiClient(configuration)
