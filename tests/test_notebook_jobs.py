@@ -584,6 +584,10 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
             assert "cores 1" in log
         executed = json.loads((tmp_path / "runs/1/artifacts/executed.ipynb").read_text())
         assert "injected-parameters" in json.dumps(executed) and "alpha = 7" in json.dumps(executed)
+        for _ in range(100):  # the executor says so over its socket, just after status.json
+            if ended:
+                break
+            await asyncio.sleep(0.05)
         assert ended  # the executor said the run ended
         # an error: the failing cell is named, the notebook marked
         await backend.launch(_plan(tmp_path, 2, body="raise ValueError('boom')"))
