@@ -14,6 +14,13 @@ export const API_NAMESPACE = 'submarine/api/v1';
 export const CODE_ARCHIVE = 'submarine/code-archive';
 
 /**
+ * URL of the session server's prediction relay (see submarine_hub/server/handlers.py):
+ * `POST <base>submarine/predict/TEAM/NAME` sends the body to the endpoint's
+ * predict URL with the session's token.
+ */
+export const PREDICT_RELAY = 'submarine/predict';
+
+/**
  * A team the current user belongs to.
  */
 export interface ITeam {
@@ -179,6 +186,114 @@ export interface IVersionContent extends IVersion {
   content: unknown;
 }
 
+/** A file of a model version (or a run's artifact). */
+export interface IFileEntry {
+  path: string;
+  size: number;
+  sha256?: string;
+}
+
+/** A registered model (`GET models`; `GET models/{team}/{name}` adds `versions`). */
+export interface IModel {
+  id: number;
+  team: string;
+  name: string;
+  ref: string;
+  owner: string;
+  description?: string;
+  tags?: Record<string, string>;
+  archived?: boolean;
+  latest_version: number;
+  /** alias → version number */
+  aliases: Record<string, number>;
+  created_at: string;
+  updated_at?: string;
+  versions?: IModelVersion[];
+}
+
+/** A version of a registered model. */
+export interface IModelVersion {
+  model: string;
+  version: number;
+  id: number;
+  status: string;
+  owner: string;
+  description?: string;
+  framework?: string;
+  signature?: Record<string, unknown> | null;
+  metrics?: Record<string, number>;
+  tags?: Record<string, string>;
+  aliases: string[];
+  source_run_id?: number | null;
+  source_notebook?: { space?: string; path?: string; version?: number } | null;
+  storage_uri?: string;
+  files: IFileEntry[];
+  size: number;
+  created_at: string;
+}
+
+/** What `POST models/{team}/{name}/versions` takes. */
+export interface IVersionBody {
+  description?: string;
+  framework?: string;
+  metrics?: Record<string, number>;
+  tags?: Record<string, string>;
+  source_run_id?: number;
+  from_run?: { run_id: number; paths: string[] };
+}
+
+/** A serving endpoint (`GET endpoints`; one endpoint adds `serving` and `stats`). */
+export interface IEndpoint {
+  id: number;
+  team: string;
+  name: string;
+  ref: string;
+  owner: string;
+  status: string;
+  reason?: string;
+  description?: string;
+  generation: number;
+  routes: {
+    model: string;
+    version: number;
+    ref: string;
+    weight: number;
+    framework?: string;
+    loader?: string;
+  }[];
+  url: string;
+  predict_url: string;
+  backend?: string;
+  created_at?: string | null;
+  updated_at?: string | null;
+  serving?: { generation?: number } | null;
+  stats?: { total?: { requests?: number; errors?: number } } & Record<string, unknown>;
+}
+
+/** A dataset of the catalog (`GET datasets`). */
+export interface IDataset {
+  id: number;
+  team: string;
+  name: string;
+  ref: string;
+  owner: string;
+  uri: string;
+  format?: string;
+  description?: string;
+  tags?: string[];
+  schema?: Record<string, unknown> | null;
+  size?: number | null;
+  shared?: boolean;
+  created_at: string;
+  updated_at?: string;
+}
+
+/** The graph of `GET lineage`: datasets → runs → model versions → endpoints. */
+export interface ILineage {
+  nodes: { id: string; kind: string; [key: string]: unknown }[];
+  edges: { from: string; to: string }[];
+}
+
 /**
  * Error thrown when the server answers with a non-2xx status.
  *
@@ -315,6 +430,11 @@ export function locate(path: string, user: string): { space: string; path: strin
 /** `team/name` for a team's template or profile, `_global/name` for a global one. */
 export function scopedPath(ref: string): string {
   return ref.includes('/') ? ref : `_global/${ref}`;
+}
+
+/** `team/name` for a URL path, each part encoded. */
+export function modelPath(team: string, name: string): string {
+  return `${encodeURIComponent(team)}/${encodeURIComponent(name)}`;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -457,6 +577,134 @@ export class SubmarineAPI {
 
   restore(space: string, path: string, version: number, message?: string): Promise<IVersion> {
     return this._send('POST', 'files/restore', { space, path, version, message });
+  }
+
+  // --- models -----------------------------------------------------------------------
+  async listModels(team?: string): Promise<IModel[]> {
+    return (await this._get<{ items: IModel[] }>(withQuery('models', { team }))).items;
+  }
+
+  /** A model with its versions, newest first. */
+  getModel(team: string, name: string): Promise<IModel> {
+    return this._get(`models/${modelPath(team, name)}`);
+  }
+
+  createModel(body: { team: string; name: string; description?: string }): Promise<IModel> {
+    return this._send('POST', 'models', body);
+  }
+
+  createVersion(team: string, name: string, body: IVersionBody): Promise<IModelVersion> {
+    return this._send('POST', `models/${modelPath(team, name)}/versions`, body);
+  }
+
+  deleteVersion(team: string, name: string, version: number): Promise<void> {
+    return this._send('DELETE', `models/${modelPath(team, name)}/versions/${version}`);
+  }
+
+  /** Upload one file of an `uploading` version (its bytes, checked by SHA-256 if given). */
+  uploadModelFile(
+    team: string,
+    name: string,
+    version: number,
+    path: string,
+    bytes: Uint8Array,
+    sha256?: string
+  ): Promise<IFileEntry> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+    if (sha256) {
+      headers['X-Content-SHA256'] = sha256;
+    }
+    return requestAPI<IFileEntry>(
+      withQuery(`models/${modelPath(team, name)}/versions/${version}/files`, { path }),
+      { method: 'PUT', body: new Blob([bytes], { type: 'application/octet-stream' }), headers },
+      this.settings
+    );
+  }
+
+  markReady(team: string, name: string, version: number): Promise<IModelVersion> {
+    return this._send('POST', `models/${modelPath(team, name)}/versions/${version}/ready`);
+  }
+
+  /** Point an alias at a version (creates or moves it). */
+  setAlias(team: string, name: string, alias: string, version: number): Promise<unknown> {
+    return this._send(
+      'PUT',
+      `models/${modelPath(team, name)}/aliases/${encodeURIComponent(alias)}`,
+      { version }
+    );
+  }
+
+  deleteAlias(team: string, name: string, alias: string): Promise<void> {
+    return this._send(
+      'DELETE',
+      `models/${modelPath(team, name)}/aliases/${encodeURIComponent(alias)}`
+    );
+  }
+
+  /** The files a run wrote to its artifacts folder. */
+  async listArtifacts(runId: number): Promise<IFileEntry[]> {
+    return (await this._get<{ items: IFileEntry[] }>(`experiments/${runId}/artifacts`)).items;
+  }
+
+  /** The bytes of a file of the session (its `files/` handler). */
+  readSessionFile(path: string): Promise<Uint8Array> {
+    const parts = path.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
+    return requestBytes(`files/${parts}`, { method: 'GET' }, this.settings);
+  }
+
+  // --- serving ----------------------------------------------------------------------
+  async listEndpoints(team?: string): Promise<IEndpoint[]> {
+    return (await this._get<{ items: IEndpoint[] }>(withQuery('endpoints', { team }))).items;
+  }
+
+  getEndpoint(team: string, name: string): Promise<IEndpoint> {
+    return this._get(`endpoints/${modelPath(team, name)}`);
+  }
+
+  createEndpoint(body: Record<string, unknown>): Promise<IEndpoint> {
+    return this._send('POST', 'endpoints', body);
+  }
+
+  updateEndpoint(team: string, name: string, body: Record<string, unknown>): Promise<IEndpoint> {
+    return this._send('PATCH', `endpoints/${modelPath(team, name)}`, body);
+  }
+
+  stopEndpoint(team: string, name: string): Promise<IEndpoint> {
+    return this._send('DELETE', `endpoints/${modelPath(team, name)}`);
+  }
+
+  endpointLog(team: string, name: string, offset: number): Promise<Uint8Array> {
+    const path = withQuery(`endpoints/${modelPath(team, name)}/logs`, { offset });
+    return requestBytes(`${API_NAMESPACE}/${path}`, { method: 'GET' }, this.settings);
+  }
+
+  /** POST a JSON body to the endpoint's predict URL (relayed by the session). */
+  predict(team: string, name: string, body: unknown): Promise<unknown> {
+    const url = URLExt.join(this.settings.baseUrl, PREDICT_RELAY, modelPath(team, name));
+    return ServerConnection.makeRequest(
+      url,
+      { method: 'POST', body: JSON.stringify(body), headers: JSON_HEADERS },
+      this.settings
+    ).then(async response => {
+      const reply = parseBody(await response.text());
+      if (!response.ok) {
+        throw new SubmarineAPIError(errorMessage(reply, response), response.status);
+      }
+      return reply;
+    });
+  }
+
+  // --- datasets ---------------------------------------------------------------------
+  async listDatasets(team?: string): Promise<IDataset[]> {
+    return (await this._get<{ items: IDataset[] }>(withQuery('datasets', { team }))).items;
+  }
+
+  getDataset(team: string, name: string): Promise<IDataset> {
+    return this._get(`datasets/${modelPath(team, name)}`);
+  }
+
+  lineage(query: { dataset?: string; model?: string; version?: number }): Promise<ILineage> {
+    return this._get(withQuery('lineage', { ...query }));
   }
 
   private _me: Promise<IMe> | null = null;

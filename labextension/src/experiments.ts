@@ -366,6 +366,8 @@ export class RunDetail extends Widget {
       back: () => void;
       open: (id: number) => void;
       confirm: (title: string, body: string, accept: string) => Promise<boolean>;
+      /** More buttons for a run's page (other plugins: Register as model…). */
+      extra?: (run: IExperiment) => HTMLElement[];
     }
   ) {
     super();
@@ -534,6 +536,9 @@ export class RunDetail extends Widget {
       this._watchButton = button('', () => this._toggleWatch(run), { testid: 'submarine-watch' });
       this._actionsRow.appendChild(this._watchButton);
       this._renderWatch();
+    }
+    for (const node of this.actions.extra?.(run) ?? []) {
+      this._actionsRow.appendChild(node);
     }
 
     clear(this._facts);
@@ -779,7 +784,8 @@ export class ExperimentsSection extends Widget {
     this.detail = new RunDetail(options.api, options.config, options.watcher, {
       back: () => this.showList(),
       open: id => void this.showRun(id),
-      confirm: options.confirm ?? (async () => true)
+      confirm: options.confirm ?? (async () => true),
+      extra: options.runActions
     });
     this.form = new SubmitForm({
       api: options.api,
@@ -852,5 +858,7 @@ export namespace ExperimentsSection {
     watcher: RunWatcher;
     /** Ask before killing a run (default: do not ask). */
     confirm?: (title: string, body: string, accept: string) => Promise<boolean>;
+    /** More buttons for a run's page (e.g. Register as model…). */
+    runActions?: (run: IExperiment) => HTMLElement[];
   }
 }

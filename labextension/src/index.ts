@@ -17,6 +17,7 @@ import { EnvironmentsSection, profileRef } from './environments';
 import { ExperimentsSection, RunWatcher } from './experiments';
 import { HistorySection } from './history';
 import { submarineIcon } from './icons';
+import { addModelsAndDatasets } from './modelsplugin';
 import { type ISection, SubmarinePanel } from './panel';
 import { kindOfPath } from './submit';
 
@@ -129,7 +130,13 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       });
       return result.button.accept;
     };
-    experiments = new ExperimentsSection({ api, config, watcher, confirm });
+    experiments = new ExperimentsSection({
+      api,
+      config,
+      watcher,
+      confirm,
+      runActions: run => models.runActions(run)
+    });
     panel.addSection({
       id: 'experiments',
       label: 'Experiments',
@@ -181,6 +188,18 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       widget: environments,
       rank: 30,
       refresh: () => environments.refresh()
+    });
+    // Models and Datasets tabs, "Register as model…" (see modelsplugin.ts)
+    const models = addModelsAndDatasets({
+      app,
+      api,
+      config,
+      panel,
+      experiments,
+      showSection,
+      confirm,
+      selectedPath: () => selectedPath(),
+      palette
     });
     panel.activateSection('experiments');
     app.shell.add(panel, 'left', { rank: 600 });

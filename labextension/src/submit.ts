@@ -32,6 +32,45 @@ export interface ISubmitPrefill {
   /** An environment profile's ref. */
   environment?: string;
   team?: string;
+  /** Inputs of the run: datasets (`team/name`) or URIs, by input name. */
+  inputs?: IRunInput[];
+}
+
+/** An input of a run's spec: a dataset of the catalog, or a URI. */
+export interface IRunInput {
+  name: string;
+  dataset?: string;
+  uri?: string;
+}
+
+/** `name=team/dataset` (or `name=s3://...`, `name=/abs/path`) lines → inputs. */
+export function parseInputs(text: string): { inputs: IRunInput[]; errors: string[] } {
+  const inputs: IRunInput[] = [];
+  const errors: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line) {
+      continue;
+    }
+    const eq = line.indexOf('=');
+    const name = eq > 0 ? line.slice(0, eq).trim() : '';
+    const source = eq > 0 ? line.slice(eq + 1).trim() : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !source) {
+      errors.push(`"${line}" is not name=dataset (a name of letters, digits and _, e.g. train=team/iris).`);
+      continue;
+    }
+    if (inputs.some(i => i.name === name)) {
+      errors.push(`Input ${name} is given twice.`);
+      continue;
+    }
+    inputs.push(/^[a-z][a-z0-9+.-]*:\/\/|^\//.test(source) ? { name, uri: source } : { name, dataset: source });
+  }
+  return { inputs, errors };
+}
+
+/** The lines the inputs field shows for inputs. */
+export function inputsText(inputs: IRunInput[] | undefined): string {
+  return (inputs ?? []).map(i => `${i.name}=${i.dataset ?? i.uri ?? ''}`).join('\n');
 }
 
 /** The ref a template is run by: `name` (global) or `team/name`. */
@@ -139,6 +178,12 @@ export class SubmitForm extends Widget {
     }
     const profile = this._envSelect.value;
     const environment = profile ? { profile } : undefined;
+    const parsedInputs = parseInputs(this._inputsInput.value);
+    if (parsedInputs.errors.length) {
+      this._showFieldErrors({ inputs: parsedInputs.errors.join(' ') });
+      return null;
+    }
+    const inputs = parsedInputs.inputs.length ? parsedInputs.inputs : undefined;
     this._submitButton.disabled = true;
     this._submitButton.textContent = 'Submitting…';
     try {
@@ -161,6 +206,9 @@ export class SubmitForm extends Widget {
         const body: Record<string, unknown> = { parameters: parsed.values, meta };
         if (environment) {
           body.environment = environment;
+        }
+        if (inputs) {
+          body.inputs = inputs;
         }
         run = await this._api.runTemplate(templateRef(t), body);
       } else {
@@ -188,6 +236,9 @@ export class SubmitForm extends Widget {
         const spec: Record<string, unknown> = { meta, task, code: { upload } };
         if (environment) {
           spec.environment = environment;
+        }
+        if (inputs) {
+          spec.inputs = inputs;
         }
         run = await this._api.submitExperiment(spec);
       }
@@ -326,6 +377,18 @@ export class SubmitForm extends Widget {
     );
     this._tagsInput = this._input('submarine-run-tags', 'e.g. baseline, iris');
     form.appendChild(this._row('Tags', this._tagsInput, 'tags'));
+    this._inputsInput = el('textarea', 'jp-SubmarinePanel-input', undefined, 'submarine-run-inputs');
+    this._inputsInput.rows = 2;
+    this._inputsInput.placeholder = 'name=team/dataset, one a line';
+    this._inputsInput.value = inputsText(this._prefill.inputs);
+    form.appendChild(
+      this._row(
+        'Inputs',
+        this._inputsInput,
+        'inputs',
+        'Datasets (see the Datasets tab) or URIs; the run reads each from $SUBMARINE_INPUT_<NAME>.'
+      )
+    );
 
     const actions = el('div', 'jp-SubmarinePanel-toolbar');
     this._submitButton = el(
@@ -593,6 +656,7 @@ export class SubmitForm extends Widget {
   private _teamSelect = el('select', '');
   private _envSelect = el('select', '');
   private _tagsInput = el('input', '');
+  private _inputsInput = el('textarea', '');
   private _submitButton = el('button', '');
   private _error = el('div', '');
 }

@@ -18,7 +18,7 @@ from jupyter_server.utils import url_path_join
 
 from .code import CodeArchiveHandler
 from .extension import SubmarineServerExtension
-from .handlers import ForwardHandler
+from .handlers import ForwardHandler, PredictHandler
 
 
 def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
@@ -35,6 +35,8 @@ def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
     base_url = web_app.settings["base_url"]
     pattern = url_path_join(base_url, "submarine", "api", "v1", "(.*)")
     web_app.add_handlers(".*$", [(pattern, ForwardHandler)])
+    predict = url_path_join(base_url, "submarine", "predict", "([^/]+)", "([^/]+)")
+    web_app.add_handlers(".*$", [(predict, PredictHandler)])
     serverapp.log.info("Submarine Hub server extension loaded at %s", pattern)
 
 

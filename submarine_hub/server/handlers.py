@@ -10,7 +10,8 @@ from tornado import web
 from ..client.client import AsyncSubmarineClient, SubmarineAPIError
 from ..client.config import NotConfigured
 
-_RELAYED_HEADERS = ("Content-Type",)
+# X-Content-SHA256: a model file is checked end to end (browser -> artifact store)
+_RELAYED_HEADERS = ("Content-Type", "X-Content-SHA256")
 
 
 class ForwardHandler(APIHandler):
@@ -80,3 +81,36 @@ class ForwardHandler(APIHandler):
     @web.authenticated
     async def delete(self, path: str) -> None:
         await self._relay(path)
+
+
+class PredictHandler(APIHandler):
+    """``POST submarine/predict/TEAM/NAME``: the body to the endpoint's predict URL, sent
+    with the session's token (the browser has no token the endpoint would take), and the
+    endpoint's answer back unchanged: the lab's *test request* box."""
+
+    @web.authenticated
+    async def post(self, team: str, name: str) -> None:
+        client = ForwardHandler.client()
+        try:
+            endpoint = await client.request("GET", f"endpoints/{team}/{name}")
+            url = endpoint["url"]
+            if "://" not in url:  # a path of the hub: from the service's address
+                base = client.api_url
+                url = (base[: base.index("/services/")] if "/services/" in base else base) + url
+            resp = await client.send(
+                "POST",
+                url.rstrip("/") + "/predict",
+                content=self.request.body,
+                headers={"Content-Type": self.request.headers.get("Content-Type", "application/json")},
+            )
+        except NotConfigured as e:
+            return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
+        except SubmarineAPIError as e:
+            return self._error(e.status, e.message)
+        self.set_status(resp.status_code)
+        self.set_header("Content-Type", resp.headers.get("Content-Type", "application/json"))
+        self.finish(resp.content)
+
+    def _error(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.finish(json.dumps({"status": status, "message": message}))
