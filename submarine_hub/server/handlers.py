@@ -101,7 +101,9 @@ class PredictHandler(APIHandler):
                 "POST",
                 url.rstrip("/") + "/predict",
                 content=self.request.body,
-                headers={"Content-Type": self.request.headers.get("Content-Type", "application/json")},
+                headers={
+                    "Content-Type": self.request.headers.get("Content-Type", "application/json")
+                },
             )
         except NotConfigured as e:
             return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
