@@ -49,7 +49,7 @@ export function frameworkOf(path: string): string {
 
 /** Files of a run's outputs that look like models (pickles, ONNX, weights). */
 export function looksLikeModel(path: string): boolean {
-  return /\.(joblib|pkl|pickle|onnx|pt|pth|h5|keras|safetensors|bin|json|py)$/i.test(path);
+  return /\.(joblib|pkl|pickle|onnx|pt|pth|h5|keras|safetensors)$/i.test(path);
 }
 
 /** Hex SHA-256 of bytes, or undefined where the browser has no WebCrypto (plain http). */

@@ -139,6 +139,7 @@ describe('helpers', () => {
     expect(frameworkOf('c.joblib')).toBe('');
     expect(looksLikeModel('model.joblib')).toBe(true);
     expect(looksLikeModel('metrics.csv')).toBe(false);
+    expect(looksLikeModel('metrics.json')).toBe(false);
     expect(endpointName('Iris_Classifier.v2')).toBe('iris-classifier-v2');
     expect(endpointName('___')).toBe('model');
   });
@@ -334,7 +335,13 @@ describe('RegisterModelForm', () => {
       'GET models': [200, { items: [] }],
       'GET experiments/42/artifacts': [
         200,
-        { items: [{ path: 'model.joblib', size: 10 }, { path: 'report.txt', size: 3 }] }
+        {
+          items: [
+            { path: 'metrics.json', size: 30 },
+            { path: 'model.joblib', size: 10 },
+            { path: 'report.txt', size: 3 }
+          ]
+        }
       ],
       'POST models': [201, model({ team: 'ml', name: 'sklearn-classifier' })],
       'POST models/ml/sklearn-classifier/versions': [201, version()]
