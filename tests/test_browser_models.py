@@ -97,6 +97,11 @@ def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hu
         assert error.inner_text() == "'name' must be 1-100 letters, digits, '_', '.' or '-'."
         page.fill('.jp-Dialog [data-testid="submarine-register-description"]', "From the lab")
         page.select_option('.jp-Dialog [data-testid="submarine-register-framework"]', "sklearn")
+        page.fill('.jp-Dialog [data-testid="submarine-register-model"]', MODEL)
+        page.wait_for_selector(
+            '.jp-Dialog [data-testid="submarine-register-kind"]:has-text("A new model")'
+        )
+        page.screenshot(path=str(IMAGES / "submarine-register.png"))
         register_in_dialog(page, MODEL)
         page.wait_for_selector(".jp-Dialog", state="detached")
 
