@@ -135,3 +135,50 @@ def test_jupytext_pairing_versions_both_files(alice: Hub) -> None:
             hub, "alice", "GET", f"files/versions?space=user:alice&path={path}"
         ).json()["items"]
         assert len(history) == 1, path
+
+
+def test_files_shared_with_you_are_in_the_shared_folder(alice: Hub) -> None:
+    hub = alice
+    put_notebook(hub, "alice", "for-bob.ipynb", nb(1)).raise_for_status()
+    put_notebook(hub, "alice", "with-bob.ipynb", nb(2)).raise_for_status()
+    for path, mode in [("for-bob.ipynb", "r"), ("with-bob.ipynb", "rw")]:
+        r = via_session(
+            hub, "alice", "POST", f"files/shares?space=user:alice&path={path}",
+            json={"with": "bob", "mode": mode},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    hub.spawn("bob", {"team": "data-science"})
+    assert "shared" in [c["name"] for c in contents(hub, "bob", "GET", "").json()["content"]]
+    assert "users" in [c["name"] for c in contents(hub, "bob", "GET", "shared").json()["content"]]
+    listing = contents(hub, "bob", "GET", "shared/users/alice").json()["content"]
+    seen = {c["name"]: (c["type"], c["writable"]) for c in listing}
+    assert seen == {"for-bob.ipynb": ("notebook", False), "with-bob.ipynb": ("notebook", True)}
+
+    read = contents(hub, "bob", "GET", "shared/users/alice/for-bob.ipynb").json()
+    assert read["content"]["cells"][0]["source"] == "value = 1" and read["writable"] is False
+    r = put_notebook(hub, "bob", "shared/users/alice/for-bob.ipynb", nb(9))
+    assert r.status_code == 403 and "read-only" in r.json()["message"]
+    # a writable share: bob's save is a version in alice's history
+    put_notebook(hub, "bob", "shared/users/alice/with-bob.ipynb", nb(5)).raise_for_status()
+    history = via_session(
+        hub, "alice", "GET", "files/versions?space=user:alice&path=with-bob.ipynb"
+    ).json()["items"]
+    assert history[0]["author"] == "bob" and len(history) == 2
+    # ... and JupyterLab's checkpoints of the shared file are that history
+    checkpoints = contents(hub, "bob", "GET", "shared/users/alice/with-bob.ipynb/checkpoints")
+    assert len(checkpoints.json()) == 2, checkpoints.text
+
+    # nothing else: no new file, no delete, no rename, nothing not shared
+    for method, path, kw in [
+        ("PUT", "shared/users/alice/new.ipynb", {"json": {"type": "notebook", "content": nb(0)}}),
+        ("DELETE", "shared/users/alice/with-bob.ipynb", {}),
+        ("PATCH", "shared/users/alice/with-bob.ipynb", {"json": {"path": "mine.ipynb"}}),
+    ]:
+        r = contents(hub, "bob", method, path, **kw)
+        assert r.status_code == 403, (method, path, r.text)
+    hub.spawn("carol")
+    assert contents(hub, "carol", "GET", "shared/users/alice").status_code == 404
+    r = contents(hub, "carol", "GET", "shared/users/alice/for-bob.ipynb")
+    assert r.status_code == 404, r.text
+    r = put_notebook(hub, "carol", "shared/users/alice/with-bob.ipynb", nb(6))
+    assert r.status_code == 403
