@@ -109,6 +109,7 @@ class PlatformFiles:
         *,
         base: int | None = None,
         message: str = "",
+        moved_from: str | None = None,
     ) -> httpx.Response:
         """POST a version, sending only the parts the platform does not have yet (all of
         them if it says some are missing). The platform's answer, whatever it is."""
@@ -121,6 +122,8 @@ class PlatformFiles:
         }
         if message:
             body["message"] = message
+        if moved_from:
+            body["moved_from"] = moved_from
         fresh = {k: v for k, v in parts.items() if k not in self._known}
         for attempt in range(2):
             body["parts"] = {k: base64.b64encode(v).decode() for k, v in fresh.items()}
@@ -711,22 +714,44 @@ class SubmarineContentsManager(AsyncLargeFileManager):
                 403, f"Files in {SHARED}/ are renamed by their owner; copy one to keep it."
             )
         await super().rename_file(old_path, new_path)
-        if self.platform and await super().file_exists(new_path):
-            model = await super().get(new_path, content=False)
-            data = await run_sync(Path(self._get_os_path(new_path)).read_bytes)
-            if model["type"] == "notebook":
-                fmt = "notebook"
-            else:
-                try:
-                    data.decode("utf-8")
-                    fmt = "text"
-                except UnicodeDecodeError:
-                    fmt = "base64"
-            if len(data) <= self.max_versioned_size:
-                space, rel = self.platform.locate(new_path)
-                await self._journal_record(self._header("save", space, rel, fmt), data)
-            space, rel = self.platform.locate(old_path)
-            await self._journal_record(self._header("delete", space, rel, None))
+        if not self.platform:
+            return
+        if await super().dir_exists(new_path):
+            root = Path(self._get_os_path(new_path))
+            found = await run_sync(lambda: sorted(p for p in root.rglob("*") if p.is_file()))
+            moves = [
+                (f"{old_path.strip('/')}/{rel}", f"{new_path.strip('/')}/{rel}")
+                for rel in (p.relative_to(root).as_posix() for p in found)
+            ]
+        else:
+            moves = [(old_path, new_path)]
+        for old, new in moves:
+            if await super().is_hidden(new):
+                continue
+            await self._journal_move(old, new)
+
+    async def _journal_move(self, old_path: str, new_path: str) -> None:
+        """Journal a renamed file: its content at the new path, taking the old path's
+        history (``moved_from``), then the old path's deletion."""
+        assert self.platform is not None
+        model = await super().get(new_path, content=False)
+        data = await run_sync(Path(self._get_os_path(new_path)).read_bytes)
+        if model["type"] == "notebook":
+            fmt = "notebook"
+        else:
+            try:
+                data.decode("utf-8")
+                fmt = "text"
+            except UnicodeDecodeError:
+                fmt = "base64"
+        old_space, old_rel = self.platform.locate(old_path)
+        if len(data) <= self.max_versioned_size:
+            space, rel = self.platform.locate(new_path)
+            header = self._header("save", space, rel, fmt)
+            if space == old_space:
+                header["moved_from"] = old_rel
+            await self._journal_record(header, data)
+        await self._journal_record(self._header("delete", old_space, old_rel, None))
 
     async def file_exists(self, path: str = "") -> bool:
         parts = self._team_path(path)
