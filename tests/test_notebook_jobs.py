@@ -315,6 +315,52 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
         await db.dispose()
 
 
+async def test_the_jobs_of_one_notebook_are_listed_for_its_team(
+    db_url: str, tmp_path: Path
+) -> None:
+    db = await _setup(db_url)
+    uploads = UploadStore(tmp_path / "uploads")
+    try:
+        async with db.session() as s:
+            single, _ = await nj.submit(
+                s, ALICE, {"notebook": "nbs/train.ipynb", "parameters": {"alpha": 2}},
+                uploads=uploads,
+            )  # fmt: skip
+            parent, children = await nj.submit(
+                s, ALICE, {"notebook": "nbs/train.ipynb", "grid": {"alpha": [0.1, 0.2]}},
+                uploads=uploads,
+            )  # fmt: skip
+            other, _ = await nj.submit(
+                s, ALICE, {"content": notebook(), "name": "cell-job"}, uploads=uploads
+            )
+            runs.finish(children[0], "succeeded")
+            await s.flush()
+            items = await nj.list_for_notebook(s, ALICE, "nbs/train.ipynb")
+            assert [i["id"] for i in items] == [parent.id, single.id]
+            assert items[0]["children"] == {
+                "total": 2,
+                "by_status": {"succeeded": 1, "pending": 1},
+            }
+            assert items[1]["parameters"] == {"alpha": 2.0}
+            assert items[1]["output"]["lab_path"] == (
+                f"teams/data-science/jobs/train/{single.id}.ipynb"
+            )
+            assert "children" not in items[1]
+            assert [
+                i["id"] for i in await nj.list_for_notebook(s, ALICE, "nbs/train.ipynb", limit=1)
+            ] == [parent.id]
+            inline = await nj.list_for_notebook(
+                s, ALICE, "teams/data-science/jobs/cell-job/cell-job.ipynb"
+            )
+            assert [i["id"] for i in inline] == [other.id]
+            # another team sees none of them, also naming alice's space
+            assert await nj.list_for_notebook(s, CAROL, "nbs/train.ipynb", "user:alice") == []
+            with pytest.raises(InvalidInput):
+                await nj.list_for_notebook(s, ALICE, "")
+    finally:
+        await db.dispose()
+
+
 def _executed(error: bool) -> dict[str, Any]:
     nb = notebook()
     nb["cells"].insert(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -553,10 +554,18 @@ async def test_server_process_auth_routing_live_update_and_stop(
         os.kill(state.pid, signal.SIGKILL)  # type: ignore[arg-type]
         await _until(backend, lambda s: not s.alive and s.state == "gone")
         port = state.port
-        await backend.apply(1, _config(store, fake_hub, 5, [_route(1, 100)]))
+        # ... and with the endpoint's resources as its limits this time
+        limited = dict(
+            _config(store, fake_hub, 5, [_route(1, 100)]), resources={"memory": "3G", "cpu": 1}
+        )
+        await backend.apply(1, limited)
         state = await _until(backend, lambda s: s.alive and s.generation == 5)
         assert state.port == port  # the same port: the hub's route stays right
         assert predict("alice-token").json()["version"] == 1
+        limits = await asyncio.to_thread(Path(f"/proc/{state.pid}/limits").read_text)
+        assert re.search(rf"Max address space\s+{3 * 10**9}\s", limits), limits
+        if len(os.sched_getaffinity(0)) > 1:
+            assert len(os.sched_getaffinity(state.pid)) == 1  # type: ignore[arg-type]
     finally:
         await backend.stop(1)
         await backend.close()

@@ -135,3 +135,92 @@ def test_jupytext_pairing_versions_both_files(alice: Hub) -> None:
             hub, "alice", "GET", f"files/versions?space=user:alice&path={path}"
         ).json()["items"]
         assert len(history) == 1, path
+
+
+def test_files_shared_with_you_are_in_the_shared_folder(alice: Hub) -> None:
+    hub = alice
+    put_notebook(hub, "alice", "for-bob.ipynb", nb(1)).raise_for_status()
+    put_notebook(hub, "alice", "with-bob.ipynb", nb(2)).raise_for_status()
+    for path, mode in [("for-bob.ipynb", "r"), ("with-bob.ipynb", "rw")]:
+        r = via_session(
+            hub, "alice", "POST", f"files/shares?space=user:alice&path={path}",
+            json={"with": "bob", "mode": mode},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    hub.spawn("bob", {"team": "data-science"})
+    assert "shared" in [c["name"] for c in contents(hub, "bob", "GET", "").json()["content"]]
+    assert "users" in [c["name"] for c in contents(hub, "bob", "GET", "shared").json()["content"]]
+    listing = contents(hub, "bob", "GET", "shared/users/alice").json()["content"]
+    seen = {c["name"]: (c["type"], c["writable"]) for c in listing}
+    assert seen == {"for-bob.ipynb": ("notebook", False), "with-bob.ipynb": ("notebook", True)}
+
+    read = contents(hub, "bob", "GET", "shared/users/alice/for-bob.ipynb").json()
+    assert read["content"]["cells"][0]["source"] == "value = 1" and read["writable"] is False
+    r = put_notebook(hub, "bob", "shared/users/alice/for-bob.ipynb", nb(9))
+    assert r.status_code == 403 and "read-only" in r.json()["message"]
+    # a writable share: bob's save is a version in alice's history
+    put_notebook(hub, "bob", "shared/users/alice/with-bob.ipynb", nb(5)).raise_for_status()
+    history = via_session(
+        hub, "alice", "GET", "files/versions?space=user:alice&path=with-bob.ipynb"
+    ).json()["items"]
+    assert history[0]["author"] == "bob" and len(history) == 2
+    # ... and JupyterLab's checkpoints of the shared file are that history
+    checkpoints = contents(hub, "bob", "GET", "shared/users/alice/with-bob.ipynb/checkpoints")
+    assert len(checkpoints.json()) == 2, checkpoints.text
+
+    # nothing else: no new file, no delete, no rename, nothing not shared
+    for method, path, kw in [
+        ("PUT", "shared/users/alice/new.ipynb", {"json": {"type": "notebook", "content": nb(0)}}),
+        ("DELETE", "shared/users/alice/with-bob.ipynb", {}),
+        ("PATCH", "shared/users/alice/with-bob.ipynb", {"json": {"path": "mine.ipynb"}}),
+    ]:
+        r = contents(hub, "bob", method, path, **kw)
+        assert r.status_code == 403, (method, path, r.text)
+    hub.spawn("carol")
+    assert contents(hub, "carol", "GET", "shared/users/alice").status_code == 404
+    r = contents(hub, "carol", "GET", "shared/users/alice/for-bob.ipynb")
+    assert r.status_code == 404, r.text
+    r = put_notebook(hub, "carol", "shared/users/alice/with-bob.ipynb", nb(6))
+    assert r.status_code == 403
+
+
+def test_history_follows_a_renamed_file_or_folder(alice: Hub) -> None:
+    hub = alice
+    for i in range(3):
+        put_notebook(hub, "alice", "Untitled-r.ipynb", nb(i)).raise_for_status()
+    r = contents(hub, "alice", "PATCH", "Untitled-r.ipynb", json={"path": "analysis-r.ipynb"})
+    assert r.status_code == 200, r.text
+
+    def history(path: str) -> list[dict]:
+        r = via_session(hub, "alice", "GET", f"files/versions?space=user:alice&path={path}")
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    moved = history("analysis-r.ipynb")
+    assert [v["number"] for v in moved] == [4, 3, 2, 1]
+    assert moved[0]["message"] == "Renamed from Untitled-r.ipynb."
+    assert history("Untitled-r.ipynb")[0]["action"] == "delete"  # and recoverable there
+    checkpoints = contents(hub, "alice", "GET", "analysis-r.ipynb/checkpoints").json()
+    assert len(checkpoints) == 4
+    old = via_session(
+        hub, "alice", "GET", "files/content?space=user:alice&path=analysis-r.ipynb&version=1"
+    ).json()
+    assert old["content"]["cells"][0]["source"] == "value = 0"
+
+    # a folder: each file inside takes its history along
+    contents(hub, "alice", "PUT", "proj-r", json={"type": "directory"}).raise_for_status()
+    for i in range(2):
+        put_notebook(hub, "alice", "proj-r/a.ipynb", nb(i)).raise_for_status()
+    r = contents(hub, "alice", "PATCH", "proj-r", json={"path": "proj-r2"})
+    assert r.status_code == 200, r.text
+    assert [v["number"] for v in history("proj-r2/a.ipynb")] == [3, 2, 1]
+
+    # a bad 'moved_from' is refused; another user cannot take alice's history
+    body = {"space": "user:alice", "path": "x.txt", "format": "text", "content": "x"}
+    r = hub.api("POST", "files/versions", user="alice", json={**body, "moved_from": 7})
+    assert r.status_code == 400 and "moved_from" in r.json()["message"]
+    r = hub.api(
+        "POST", "files/versions", user="carol",
+        json={**body, "space": "user:carol", "moved_from": "../alice/analysis-r.ipynb"},
+    )  # fmt: skip
+    assert r.status_code == 400, r.text

@@ -121,6 +121,28 @@ async def test_restore_is_a_new_version_and_deleted_files_are_recoverable(db: Da
     assert [v.action for v in history] == ["restore", "delete", "restore", "save", "save", "save"]
 
 
+async def test_a_renamed_file_takes_its_history(db: Database) -> None:
+    for i in range(3):
+        await save(db, ANN, notebook(edit=i), path="old.ipynb", message=f"save {i}")
+    moved = await save(db, ANN, notebook(edit=2), path="new.ipynb", moved_from="old.ipynb")
+    assert moved.number == 4 and moved.message == "Renamed from old.ipynb."
+    async with db.session() as s:
+        history = await versions.history(s, ANN, "user:ann", "new.ipynb")
+        assert [(v.number, v.message) for v in history[1:]] == [
+            (3, "save 2"), (2, "save 1"), (1, "save 0")
+        ]  # fmt: skip
+        _, first = await versions.get(s, ANN, "user:ann", "new.ipynb", 1)
+        assert first["cells"][0]["source"] == "x = 0  # edit 0"
+        # the old path keeps its own history
+        assert len(await versions.history(s, ANN, "user:ann", "old.ipynb")) == 3
+    # over a path with history, a rename only adds a version
+    again = await save(db, ANN, notebook(edit=5), path="new.ipynb", moved_from="old.ipynb")
+    assert again.number == 5
+    # nobody takes the history of a file they cannot read
+    with pytest.raises(Forbidden):
+        await save(db, BEN, notebook(), space="user:ann", path="b.ipynb", moved_from="old.ipynb")
+
+
 async def test_other_teams_and_users_are_refused(db: Database) -> None:
     await save(db, ANN, notebook(), space="team:red", path="shared/a.ipynb")
     await save(db, ANN, notebook(), space="user:ann", path="mine.ipynb")

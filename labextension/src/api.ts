@@ -294,6 +294,100 @@ export interface ILineage {
   edges: { from: string; to: string }[];
 }
 
+/** A parameter of a notebook's cell tagged `parameters` (`GET notebook-jobs/parameters`). */
+export interface INotebookParameter {
+  name: string;
+  /** int, float, str, bool, list, dict or any */
+  type: string;
+  /** The default as JSON (null when it is not a literal). */
+  default: unknown;
+  /** The default as written in the notebook. */
+  source: string;
+  help?: string;
+  nullable?: boolean;
+}
+
+export interface INotebookParameters {
+  notebook: { space: string; path: string; version: number };
+  parameters: INotebookParameter[];
+  has_parameters_cell: boolean;
+}
+
+/** Where a notebook job's executed notebook is kept. */
+export interface INotebookJobOutput {
+  space: string;
+  path: string;
+  /** Its path in JupyterLab (`teams/<team>/jobs/...`). */
+  lab_path?: string | null;
+  /** Its version (null until the run ended and it was kept). */
+  version?: number | null;
+}
+
+/** A notebook job: a run of kind `notebook` (`GET notebook-jobs/{id}`, or an item of the list). */
+export interface INotebookJob extends IExperiment {
+  notebook?: { space: string; path: string; version: number } | null;
+  output?: INotebookJobOutput;
+  /** A fan-out: its children (`GET notebook-jobs/{id}`), or their count (the list). */
+  children?: INotebookJobChild[] | { total: number; by_status: Record<string, number> };
+  summary?: INotebookJobSummary;
+  error?: { index: number; execution_count?: number | null; ename: string; evalue: string } | null;
+}
+
+export interface INotebookJobChild {
+  id: number;
+  name: string;
+  status: string;
+  reason?: string | null;
+  parameters?: Record<string, unknown>;
+  metrics?: Record<string, number>;
+}
+
+export interface INotebookJobSummary {
+  total: number;
+  by_status: Record<string, number>;
+  metrics: Record<
+    string,
+    { min: number; min_run: number; max: number; max_run: number; mean: number; count: number }
+  >;
+}
+
+/** `POST notebook-jobs` (and a schedule's `job`). */
+export interface INotebookJobRequest {
+  notebook: string;
+  space?: string;
+  version?: number;
+  parameters?: Record<string, unknown>;
+  grid?: Record<string, unknown[]>;
+  parameter_sets?: Record<string, unknown>[];
+  name?: string;
+  team?: string;
+  tags?: string[];
+  environment?: { profile: string };
+}
+
+/** A notebook schedule (`GET notebook-schedules`). */
+export interface INotebookSchedule {
+  id: number;
+  name: string;
+  team: string;
+  owner: string;
+  /** `space/path` of its notebook, e.g. `user:alice/train.ipynb`. */
+  notebook: string;
+  cron: string;
+  timezone: string;
+  catchup: string;
+  paused: boolean;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  job: Record<string, unknown>;
+  created_at: string;
+}
+
+/** One firing of a schedule: the run it started, or why none. */
+export interface IScheduleFiring {
+  [key: string]: unknown;
+}
+
 /**
  * Error thrown when the server answers with a non-2xx status.
  *
@@ -705,6 +799,59 @@ export class SubmarineAPI {
 
   lineage(query: { dataset?: string; model?: string; version?: number }): Promise<ILineage> {
     return this._get(withQuery('lineage', { ...query }));
+  }
+
+  // --- notebook jobs ----------------------------------------------------------------
+  /** The parameters of a notebook (a path of the file browser). */
+  notebookParameters(notebook: string, version?: number): Promise<INotebookParameters> {
+    return this._get(withQuery('notebook-jobs/parameters', { notebook, version }));
+  }
+
+  /** The jobs of one notebook, newest first (single runs and fan-out parents). */
+  async listNotebookJobs(notebook: string, limit = 50): Promise<INotebookJob[]> {
+    return (await this._get<{ items: INotebookJob[] }>(withQuery('notebook-jobs', { notebook, limit })))
+      .items;
+  }
+
+  /** Run a notebook now: one run, or a fan-out (`grid` / `parameter_sets`). */
+  runNotebook(body: INotebookJobRequest): Promise<INotebookJob> {
+    return this._send('POST', 'notebook-jobs', body);
+  }
+
+  getNotebookJob(id: number): Promise<INotebookJob> {
+    return this._get(`notebook-jobs/${id}`);
+  }
+
+  async listNotebookSchedules(team?: string): Promise<INotebookSchedule[]> {
+    return (await this._get<{ items: INotebookSchedule[] }>(withQuery('notebook-schedules', { team })))
+      .items;
+  }
+
+  createNotebookSchedule(body: {
+    job: INotebookJobRequest;
+    cron: string;
+    timezone?: string;
+    name?: string;
+    paused?: boolean;
+  }): Promise<INotebookSchedule> {
+    return this._send('POST', 'notebook-schedules', body);
+  }
+
+  /** Pause (true) or resume (false) a schedule. */
+  pauseNotebookSchedule(id: number, paused: boolean): Promise<INotebookSchedule> {
+    return this._send('PATCH', `notebook-schedules/${id}`, { paused });
+  }
+
+  async deleteNotebookSchedule(id: number): Promise<void> {
+    await this._send('DELETE', `notebook-schedules/${id}`);
+  }
+
+  async scheduleFirings(id: number, limit = 20): Promise<IScheduleFiring[]> {
+    return (
+      await this._get<{ items: IScheduleFiring[] }>(
+        withQuery(`notebook-schedules/${id}/runs`, { limit })
+      )
+    ).items;
   }
 
   private _me: Promise<IMe> | null = null;

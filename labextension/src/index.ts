@@ -16,6 +16,7 @@ import { Config } from './config';
 import { EnvironmentsSection, profileRef } from './environments';
 import { ExperimentsSection, RunWatcher } from './experiments';
 import { HistorySection } from './history';
+import { JobsSection, isNotebook } from './jobs';
 import { submarineIcon } from './icons';
 import { addModelsAndDatasets } from './modelsplugin';
 import { type ISection, SubmarinePanel } from './panel';
@@ -36,6 +37,7 @@ export namespace CommandIDs {
   export const showHistory = 'submarine:show-history';
   export const showEnvironments = 'submarine:show-environments';
   export const refresh = 'submarine:refresh';
+  export const runAsJob = 'submarine:run-as-job';
 }
 
 /**
@@ -51,6 +53,8 @@ export interface ISubmarine {
   showSection(id: string): void;
   /** Watch a run: a notification comes when it ends. */
   watchRun(run: IExperiment): void;
+  /** Open the panel on a run's page (Experiments tab). */
+  showRun(id: number): void;
 }
 
 export const ISubmarine = new Token<ISubmarine>(
@@ -189,6 +193,33 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       rank: 30,
       refresh: () => environments.refresh()
     });
+    const showRun = (id: number) => {
+      showSection('experiments');
+      void experiments.showRun(id);
+    };
+    const jobs = new JobsSection({
+      api,
+      config,
+      currentPath: () => documentPath(app, app.shell.currentWidget),
+      saveIfDirty: async path => {
+        await Promise.all(
+          openDocuments(path)
+            .filter(w => w.context.model.dirty)
+            .map(w => w.context.save())
+        );
+      },
+      openFile: path => app.commands.execute('docmanager:open', { path }),
+      showRun,
+      watchRun: run => watcher.watch(run),
+      confirm
+    });
+    panel.addSection({
+      id: 'jobs',
+      label: 'Jobs',
+      widget: jobs,
+      rank: 25,
+      refresh: () => jobs.refresh()
+    });
     // Models and Datasets tabs, "Register as model…" (see modelsplugin.ts)
     const models = addModelsAndDatasets({
       app,
@@ -217,6 +248,9 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       }
       if (history.isVisible) {
         history.follow(path);
+      }
+      if (jobs.isVisible) {
+        jobs.follow(path);
       }
       const context = (widget as unknown as IDocumentWidget).context;
       if (!followed.has(context)) {
@@ -288,6 +322,20 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       caption: 'The environment profiles you can use',
       execute: () => showSection('environments')
     });
+    commands.addCommand(CommandIDs.runAsJob, {
+      label: 'Run as Job…',
+      caption: 'Run a notebook as a job: now, on a schedule or over a grid of parameters',
+      icon: args => (args.fromBrowser ? undefined : submarineIcon),
+      execute: async args => {
+        const path =
+          (args.path as string | undefined) ??
+          (args.fromBrowser ? selectedPath() : documentPath(app, app.shell.currentWidget));
+        showSection('jobs');
+        if (isNotebook(path)) {
+          await jobs.setNotebook(path);
+        }
+      }
+    });
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Submarine Panel',
       execute: () => panel.refresh()
@@ -299,6 +347,7 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
         CommandIDs.submitExperiment,
         CommandIDs.showHistory,
         CommandIDs.showEnvironments,
+        CommandIDs.runAsJob,
         CommandIDs.refresh
       ]) {
         palette.addItem({ command, category: 'Submarine' });
@@ -319,6 +368,13 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       });
     }
 
+    app.contextMenu.addItem({
+      command: CommandIDs.runAsJob,
+      args: { fromBrowser: true },
+      selector: '.jp-DirListing-item[data-file-type="notebook"]',
+      rank: 62
+    });
+
     if (settingRegistry) {
       settingRegistry
         .load(PLUGIN_ID)
@@ -337,7 +393,8 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       panel,
       addSection: section => panel.addSection(section),
       showSection,
-      watchRun: run => watcher.watch(run)
+      watchRun: run => watcher.watch(run),
+      showRun
     };
   }
 };

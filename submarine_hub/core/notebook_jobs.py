@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Experiment
@@ -710,6 +711,82 @@ async def view(session: AsyncSession, identity: Identity, run_id: int) -> dict[s
             for k in kids
         ]
         out["summary"] = summarize(out["children"])
+    return out
+
+
+async def list_for_notebook(
+    session: AsyncSession,
+    identity: Identity,
+    notebook: Any,
+    space: Any = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The jobs of one notebook the caller may see, newest first: its single runs and its
+    fan-outs (the parent run, with its children's count by status). Runs of every origin
+    count (the lab, the CLI, the magics, schedules): each records its notebook in
+    ``task.source``."""
+    if not isinstance(notebook, str) or not notebook.strip("/"):
+        raise InvalidInput("Give ?notebook=PATH (and optionally space).")
+    if space is not None and not isinstance(space, str):
+        raise InvalidInput("'space' must be 'user:NAME' or 'team:NAME'.")
+    if not 1 <= limit <= runs.MAX_PAGE:
+        raise InvalidInput(f"'limit' must be between 1 and {runs.MAX_PAGE}.")
+    where, path = locate(identity, notebook, space)
+    source = Experiment.spec["task"]["source"]
+    q = select(Experiment).where(
+        Experiment.kind == "notebook",
+        source["space"].as_string() == where,
+        source["path"].as_string() == path,
+    )
+    if not identity.admin:
+        q = q.where(Experiment.team.in_(sorted(identity.teams)))
+    singles = list(
+        (
+            await session.scalars(
+                q.where(Experiment.parent_id.is_(None)).order_by(Experiment.id.desc()).limit(limit)
+            )
+        ).all()
+    )
+    fanout_q = (
+        q.where(Experiment.parent_id.is_not(None))
+        .with_only_columns(Experiment.parent_id)
+        .distinct()
+        .order_by(Experiment.parent_id.desc())
+        .limit(limit)
+    )
+    parent_ids = set((await session.scalars(fanout_q)).all())
+    parents = []
+    if parent_ids:
+        parents = list(
+            (await session.scalars(select(Experiment).where(Experiment.id.in_(parent_ids)))).all()
+        )
+    rows = sorted(singles + parents, key=lambda r: r.id, reverse=True)[:limit]
+    counts: dict[int, dict[str, int]] = {}
+    fanouts = [r.id for r in rows if r.id in parent_ids]
+    if fanouts:
+        kids = await session.execute(
+            select(Experiment.parent_id, Experiment.status).where(Experiment.parent_id.in_(fanouts))
+        )
+        for parent_id, status in kids.all():
+            by = counts.setdefault(parent_id, {})
+            by[status] = by.get(status, 0) + 1
+    metrics = await runs.metrics_summary(session, [r.id for r in rows])
+    out = []
+    for row in rows:
+        item = runs.to_json(row, full=False)
+        item["parameters"] = row.parameters
+        item["metrics"] = metrics.get(row.id, {})
+        item["notebook"] = source_of(row)
+        where_out = output_location(row)
+        if where_out:
+            item["output"] = {
+                "space": where_out[0],
+                "path": where_out[1],
+                "lab_path": lab_path(*where_out),
+            }
+        if row.id in counts:
+            item["children"] = {"total": sum(counts[row.id].values()), "by_status": counts[row.id]}
+        out.append(item)
     return out
 
 

@@ -241,15 +241,23 @@ async def save(
     message: str = "",
     base_version: int | None = None,
     size: int | None = None,
+    moved_from: str | None = None,
 ) -> VersionInfo:
     """Record a version from ``content`` (split here) or a ``manifest`` with new ``parts``.
 
     ``base_version`` is the version the writer started from: when another version came
     since, the save is refused with 409 instead of silently overwriting it.
+    ``moved_from``: the file was renamed from that path of the same space; a file new
+    here takes that path's history first (the version rows, not the content, are copied),
+    so the history follows a rename. The old path's own history stays (deleting it is
+    a separate record).
     """
     path = normalize_path(path)
     parse_space(space)
     await check_write(session, identity, space, path)
+    if moved_from is not None:
+        moved_from = normalize_path(moved_from)
+        await access(session, identity, space, moved_from)
     if not isinstance(message, str) or len(message) > MAX_MESSAGE:
         raise InvalidInput(f"'message' must be a string of at most {MAX_MESSAGE} characters.")
     if content is not None:
@@ -283,6 +291,10 @@ async def save(
             f"{path} changed{who} since version {base_version} (now version {f.latest}); "
             "reload it, then save again."
         )
+    if moved_from is not None and moved_from != path:
+        if f.latest == 0:
+            await _take_history(session, space, moved_from, f)
+        message = message or f"Renamed from {moved_from}."
     f.format = manifest["format"]
     return await _add_version(
         session,
@@ -293,6 +305,33 @@ async def save(
         size=size,
         message=message,
     )
+
+
+async def _take_history(session: AsyncSession, space: str, source: str, f: VersionedFile) -> None:
+    """Give ``f`` (no versions yet) the history of ``source``: same numbers, authors,
+    times and parts."""
+    old = await _file(session, space, source)
+    if old is None:
+        return
+    rows = await session.scalars(
+        select(FileVersion).where(FileVersion.file_id == old.id).order_by(FileVersion.number)
+    )
+    for v in rows:
+        session.add(
+            FileVersion(
+                file_id=f.id,
+                number=v.number,
+                parent=v.parent,
+                action=v.action,
+                author=v.author,
+                message=v.message,
+                size=v.size,
+                manifest=v.manifest,
+                created_at=v.created_at,
+            )
+        )
+        f.latest = v.number
+    await session.flush()
 
 
 async def history(

@@ -14,6 +14,9 @@
   to it): members read and write, everyone else is refused, and ``last_modified`` is the
   newest version's, so JupyterLab's "File Changed" dialog catches a save based on a
   stale version;
+- ``shared/users/<owner>/`` and ``shared/teams/<team>/`` hold the files others shared
+  with you, read-only or writable as the share says (their saves are versions in the
+  owner's space);
 - checkpoints are the platform's versions: JupyterLab's "Revert to checkpoint" lists
   them, and restoring one writes it back (as a new version).
 
@@ -51,6 +54,9 @@ from ..core import contentaddr
 from .journal import JournalError, JournalFolder, JournalPusher, Slot
 
 TEAMS = "teams"
+#: ``shared/users/<owner>/...`` and ``shared/teams/<team>/...``: files shared with you
+SHARED = "shared"
+_SHARED_KINDS = {"users": "user", "teams": "team"}
 KNOWN_PARTS = 50_000
 
 
@@ -82,6 +88,8 @@ class PlatformFiles:
         parts = path.strip("/").split("/")
         if parts[0] == TEAMS and len(parts) > 2:
             return f"team:{parts[1]}", "/".join(parts[2:])
+        if parts[0] == SHARED and len(parts) > 3 and parts[1] in _SHARED_KINDS:
+            return f"{_SHARED_KINDS[parts[1]]}:{parts[2]}", "/".join(parts[3:])
         return f"user:{self.user}", path.strip("/")
 
     def remember(self, keys: Iterable[str]) -> None:
@@ -101,6 +109,7 @@ class PlatformFiles:
         *,
         base: int | None = None,
         message: str = "",
+        moved_from: str | None = None,
     ) -> httpx.Response:
         """POST a version, sending only the parts the platform does not have yet (all of
         them if it says some are missing). The platform's answer, whatever it is."""
@@ -113,6 +122,8 @@ class PlatformFiles:
         }
         if message:
             body["message"] = message
+        if moved_from:
+            body["moved_from"] = moved_from
         fresh = {k: v for k, v in parts.items() if k not in self._known}
         for attempt in range(2):
             body["parts"] = {k: base64.b64encode(v).decode() for k, v in fresh.items()}
@@ -412,24 +423,27 @@ class SubmarineContentsManager(AsyncLargeFileManager):
                 if len(rel) > 1:
                     children.setdefault(rel[0], {**model, "name": rel[0], "path": child})
                 else:
-                    children[rel[0]] = self._team_file_model(parts[1], f, None)
+                    children[rel[0]] = self._space_file_model(f"{TEAMS}/{parts[1]}", f, None)
             model["format"] = "json"
             model["content"] = [c for n, c in sorted(children.items()) if n != ".keep"]
         return model
 
     @staticmethod
-    def _team_file_model(team: str, f: dict[str, Any], content: Any) -> dict[str, Any]:
+    def _space_file_model(
+        root: str, f: dict[str, Any], content: Any, writable: bool = True
+    ) -> dict[str, Any]:
+        """The contents model of a file of a platform space shown under ``root``."""
         fmt = f["format"]
         name = posixpath.basename(f["path"])
         when = _when(f.get("updated_at") or f["created_at"])
         model = {
             "name": name,
-            "path": f"{TEAMS}/{team}/{f['path']}",
+            "path": f"{root}/{f['path']}",
             "type": "notebook" if fmt == "notebook" else "file",
             "format": None,
             "mimetype": None,
             "content": None,
-            "writable": True,
+            "writable": writable,
             "created": when,
             "last_modified": when,
             "size": f.get("size"),
@@ -459,27 +473,44 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             raise web.HTTPError(403, f"You are not a member of team {parts[1]!r}.")
         if len(parts) <= 2 or type == "directory":
             return await self._team_dir(parts, content)
-        space, rel = f"team:{parts[1]}", "/".join(parts[2:])
+        model = await self._space_file(
+            f"team:{parts[1]}", f"{TEAMS}/{parts[1]}", "/".join(parts[2:]), content, format,
+            require_hash,
+        )  # fmt: skip
+        if model is None:
+            return await self._team_dir(parts, content)  # a folder, or nothing
+        return model
+
+    async def _space_file(
+        self,
+        space: str,
+        root: str,
+        rel: str,
+        content: bool,
+        format: str | None,
+        require_hash: bool,
+        writable: bool = True,
+    ) -> dict[str, Any] | None:
+        """A file of a platform space (shown under ``root``), or None if it has none."""
+        assert self.platform is not None
         resp = await self.platform.client.send(
             "GET", "files/content", params={"space": space, "path": rel}
         )
         if resp.status_code == 404:
-            return await self._team_dir(parts, content)  # a folder, or nothing
+            return None
         if not resp.is_success:
             raise web.HTTPError(resp.status_code, resp.json().get("message"))
         found = resp.json()
         data = found["content"]
         if found["format"] == "notebook" and content:
-            import nbformat
-
             nb = nbformat.from_dict(data)
-            self.mark_trusted_cells(nb, "/".join(parts))
+            self.mark_trusted_cells(nb, f"{root}/{rel}")
             data = nb
         if found["format"] == "text" and format == "base64":
             data = base64.b64encode(data.encode()).decode()
             found["format"] = "base64"
-        model = self._team_file_model(
-            parts[1], {**found, "updated_at": found["created_at"]}, data if content else None
+        model = self._space_file_model(
+            root, {**found, "updated_at": found["created_at"]}, data if content else None, writable
         )
         if require_hash:
             raw = found["content"]
@@ -490,6 +521,13 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             self.validate_notebook_model(model)
         return model
 
+    @staticmethod
+    def _version_of(model: dict[str, Any]) -> tuple[Any, str]:
+        """A saved contents model's content and platform format."""
+        if model["type"] == "notebook":
+            return model["content"], "notebook"
+        return model["content"], model.get("format") or "text"
+
     async def _team_save(self, model: dict[str, Any], parts: list[str]) -> dict[str, Any]:
         assert self.platform is not None
         if len(parts) < 3:
@@ -498,15 +536,108 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             raise web.HTTPError(400, "Upload large files to your own folder, not a team folder.")
         if model["type"] == "directory":
             content, fmt, rel = "", "text", "/".join([*parts[2:], ".keep"])
-        elif model["type"] == "notebook":
-            content, fmt, rel = model["content"], "notebook", "/".join(parts[2:])
         else:
-            fmt = model.get("format") or "text"
-            content, rel = model["content"], "/".join(parts[2:])
+            (content, fmt), rel = self._version_of(model), "/".join(parts[2:])
         await self.platform.record(rel, content, fmt, space=f"team:{parts[1]}")
         if model["type"] == "directory":
             return await self._team_dir(parts, False)
         return await self._team_get(parts, False, None, None)
+
+    # --- files shared with you ----------------------------------------------------------
+    @staticmethod
+    def _shared_path(path: str) -> list[str] | None:
+        parts = [p for p in path.strip("/").split("/") if p]
+        return parts if parts and parts[0] == SHARED else None
+
+    async def _shared_files(self) -> dict[str, tuple[str, str, str]]:
+        """API path -> (space, path in it, "r" or "rw") of each file shared with you."""
+        assert self.platform is not None
+        found: dict[str, tuple[str, str, str]] = {}
+        for share in (await self.platform.call("GET", "files/shared-with-me"))["items"]:
+            kind, _, owner = share["space"].partition(":")
+            folder = next(f for f, k in _SHARED_KINDS.items() if k == kind)
+            key = f"{SHARED}/{folder}/{owner}/{share['path']}"
+            before = found.get(key, ("", "", "r"))[2]
+            mode = "rw" if "rw" in (share["mode"], before) else "r"  # a user and a team grant
+            found[key] = (share["space"], share["path"], mode)
+        return found
+
+    async def _shared_get(
+        self,
+        parts: list[str],
+        content: bool,
+        type: str | None,
+        format: str | None,
+        require_hash: bool = False,
+    ) -> dict[str, Any]:
+        shared = await self._shared_files()
+        path = "/".join(parts)
+        if path in shared and type != "directory":
+            space, rel, mode = shared[path]
+            model = await self._space_file(
+                space, "/".join(parts[:3]), rel, content, format, require_hash, mode == "rw"
+            )
+            if model is None:
+                raise web.HTTPError(404, f"{path} was deleted by its owner.")
+            return model
+        prefix = f"{path}/"
+        below = {p: v for p, v in shared.items() if p.startswith(prefix)}
+        if not below and len(parts) > 1:
+            raise web.HTTPError(404, f"No such directory: {path}")
+        model = self._folder_model(path)
+        if content:
+            children: dict[str, dict[str, Any]] = {}
+            for p in below:
+                rest = p[len(prefix) :].split("/")
+                child = f"{path}/{rest[0]}"
+                if len(rest) > 1:
+                    children.setdefault(rest[0], self._folder_model(child))
+                else:  # what the listing says without fetching each file
+                    children[rest[0]] = {
+                        **self._folder_model(child),
+                        "type": "notebook" if child.endswith(".ipynb") else "file",
+                        "writable": below[p][2] == "rw",
+                    }
+            model["format"] = "json"
+            model["content"] = [c for _, c in sorted(children.items())]
+        return model
+
+    @staticmethod
+    def _folder_model(path: str) -> dict[str, Any]:
+        now = datetime.now().astimezone()
+        return {
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "type": "directory",
+            "format": None,
+            "mimetype": None,
+            "content": None,
+            "writable": False,
+            "created": now,
+            "last_modified": now,
+            "size": None,
+            "hash": None,
+            "hash_algorithm": None,
+        }
+
+    async def _shared_save(self, model: dict[str, Any], parts: list[str]) -> dict[str, Any]:
+        assert self.platform is not None
+        path = "/".join(parts)
+        found = (await self._shared_files()).get(path)
+        if found is None or model["type"] == "directory":
+            raise web.HTTPError(
+                403,
+                f"Only files shared with you are saved in {SHARED}/; save yours in your folder.",
+            )
+        if found[2] != "rw":
+            raise web.HTTPError(
+                403, f"{path} is shared with you read-only; save a copy in your folder."
+            )
+        if model.get("chunk") is not None:
+            raise web.HTTPError(400, "Upload large files to your own folder.")
+        content, fmt = self._version_of(model)
+        await self.platform.record(found[1], content, fmt, space=found[0])
+        return await self._shared_get(parts, False, None, None)
 
     # --- the contents API -------------------------------------------------------------
     async def get(
@@ -520,18 +651,27 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         parts = self._team_path(path)
         if parts and self.platform:
             return await self._team_get(parts, content, type, format, require_hash)
+        parts = self._shared_path(path)
+        if parts and self.platform:
+            return await self._shared_get(parts, content, type, format, require_hash)
         model = await super().get(
             path, content=content, type=type, format=format, require_hash=require_hash
         )
         if self.platform and path.strip("/") == "" and model.get("content") is not None:
-            if not any(c["name"] == TEAMS for c in model["content"]):
+            names = {c["name"] for c in model["content"]}
+            if TEAMS not in names:
                 model["content"].append(await self._team_dir([TEAMS], False))
+            if SHARED not in names:
+                model["content"].append(self._folder_model(SHARED))
         return model
 
     async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
         parts = self._team_path(path)
         if parts and self.platform:
             return await self._team_save(model, parts)
+        parts = self._shared_path(path)
+        if parts and self.platform:
+            return await self._shared_save(model, parts)
         if (
             self.platform
             and model.get("chunk") is None
@@ -556,6 +696,8 @@ class SubmarineContentsManager(AsyncLargeFileManager):
                 params={"space": f"team:{parts[1]}", "path": "/".join(parts[2:])},
             )
             return
+        if self._shared_path(path) and self.platform:
+            raise web.HTTPError(403, "A file shared with you is deleted by its owner.")
         was_file = await super().file_exists(path)
         await super().delete_file(path)
         if self.platform and was_file:
@@ -567,23 +709,49 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             raise web.HTTPError(
                 400, "Renaming in or out of team folders is not supported yet; copy, then delete."
             )
+        if (self._shared_path(old_path) or self._shared_path(new_path)) and self.platform:
+            raise web.HTTPError(
+                403, f"Files in {SHARED}/ are renamed by their owner; copy one to keep it."
+            )
         await super().rename_file(old_path, new_path)
-        if self.platform and await super().file_exists(new_path):
-            model = await super().get(new_path, content=False)
-            data = await run_sync(Path(self._get_os_path(new_path)).read_bytes)
-            if model["type"] == "notebook":
-                fmt = "notebook"
-            else:
-                try:
-                    data.decode("utf-8")
-                    fmt = "text"
-                except UnicodeDecodeError:
-                    fmt = "base64"
-            if len(data) <= self.max_versioned_size:
-                space, rel = self.platform.locate(new_path)
-                await self._journal_record(self._header("save", space, rel, fmt), data)
-            space, rel = self.platform.locate(old_path)
-            await self._journal_record(self._header("delete", space, rel, None))
+        if not self.platform:
+            return
+        if await super().dir_exists(new_path):
+            root = Path(self._get_os_path(new_path))
+            found = await run_sync(lambda: sorted(p for p in root.rglob("*") if p.is_file()))
+            moves = [
+                (f"{old_path.strip('/')}/{rel}", f"{new_path.strip('/')}/{rel}")
+                for rel in (p.relative_to(root).as_posix() for p in found)
+            ]
+        else:
+            moves = [(old_path, new_path)]
+        for old, new in moves:
+            if await super().is_hidden(new):
+                continue
+            await self._journal_move(old, new)
+
+    async def _journal_move(self, old_path: str, new_path: str) -> None:
+        """Journal a renamed file: its content at the new path, taking the old path's
+        history (``moved_from``), then the old path's deletion."""
+        assert self.platform is not None
+        model = await super().get(new_path, content=False)
+        data = await run_sync(Path(self._get_os_path(new_path)).read_bytes)
+        if model["type"] == "notebook":
+            fmt = "notebook"
+        else:
+            try:
+                data.decode("utf-8")
+                fmt = "text"
+            except UnicodeDecodeError:
+                fmt = "base64"
+        old_space, old_rel = self.platform.locate(old_path)
+        if len(data) <= self.max_versioned_size:
+            space, rel = self.platform.locate(new_path)
+            header = self._header("save", space, rel, fmt)
+            if space == old_space:
+                header["moved_from"] = old_rel
+            await self._journal_record(header, data)
+        await self._journal_record(self._header("delete", old_space, old_rel, None))
 
     async def file_exists(self, path: str = "") -> bool:
         parts = self._team_path(path)
@@ -593,6 +761,8 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             except web.HTTPError:
                 return False
             return model["type"] != "directory"
+        if self._shared_path(path) and self.platform:
+            return path.strip("/") in await self._shared_files()
         return await super().file_exists(path)
 
     async def dir_exists(self, path: str) -> bool:
@@ -604,12 +774,16 @@ class SubmarineContentsManager(AsyncLargeFileManager):
                 return (await self._team_dir(parts, False))["type"] == "directory"
             except web.HTTPError:
                 return False
+        parts = self._shared_path(path)
+        if parts and self.platform:
+            prefix = "/".join(parts) + "/"
+            return len(parts) == 1 or any(p.startswith(prefix) for p in await self._shared_files())
         return await super().dir_exists(path)
 
     def exists(self, path: str) -> Any:
         """Like the file manager's, plus team folders (answered as an awaitable, which
         jupyter-server and jupytext both accept)."""
-        if self._team_path(path) and self.platform:
+        if (self._team_path(path) or self._shared_path(path)) and self.platform:
             return self._team_exists(path)
         return super().exists(path)
 
@@ -617,7 +791,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         return await self.file_exists(path) or await self.dir_exists(path)
 
     async def is_hidden(self, path: str) -> bool:
-        if self._team_path(path) and self.platform:
+        if (self._team_path(path) or self._shared_path(path)) and self.platform:
             return False
         return await super().is_hidden(path)
 
@@ -732,6 +906,9 @@ def _with_jupytext(base: type[SubmarineContentsManager]) -> type[SubmarineConten
             if parts and self.platform and len(parts) >= 2:
                 if parts[1] not in await self._my_teams():
                     raise web.HTTPError(403, f"You are not a member of team {parts[1]!r}.")
+            shared = self._shared_path(path)
+            if shared and self.platform:  # no pairing: its owner's session pairs it
+                return await self._shared_save(model, shared)
             return await super().save(model, path)
 
     return SessionContentsManager

@@ -26,10 +26,18 @@ class ForwardHandler(APIHandler):
         return cls._client
 
     async def _saves_recorded(self, path: str) -> bool:
-        """Before a request about versioned files: this session's queued saves (of the
-        file in question, or all of them) are with the platform, so history is complete."""
+        """Before a request about versioned files or a notebook job: this session's queued
+        saves (of the file in question, or all of them) are with the platform, so history
+        is complete and a job runs what was just saved."""
         flush = getattr(self.contents_manager, "flush_saves", None)
-        if flush is None or not path.startswith("files"):
+        if flush is None:
+            return True
+        if path.startswith(("notebook-jobs", "notebook-schedules")):
+            # a job (or a notebook's parameters) reads a notebook's newest version:
+            # the one just saved in this session
+            reads_notebook = self.request.method != "GET" or self.get_query_argument("notebook", "")
+            return await flush() if reads_notebook else True
+        if not path.startswith("files"):
             return True
         space, rel = self.get_query_argument("space", ""), self.get_query_argument("path", "")
         return await flush(space, rel) if space and rel else await flush()

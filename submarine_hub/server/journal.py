@@ -709,8 +709,11 @@ class JournalPusher:
             return await self._done(entry, None)
         known = self.latest.get(entry.key)
         base = known["number"] if known else None
+        moved_from = entry.header.get("moved_from")
         try:
-            resp = await self.platform.post(space, path, manifest, parts, len(data), base=base)
+            resp = await self.platform.post(
+                space, path, manifest, parts, len(data), base=base, moved_from=moved_from
+            )
         except SubmarineAPIError as e:
             self._maybe_sent(entry, e)
             raise _Transient(e.message) from None
@@ -731,7 +734,7 @@ class JournalPusher:
             )
             try:
                 resp = await self.platform.post(
-                    space, path, manifest, parts, len(data), message=message
+                    space, path, manifest, parts, len(data), message=message, moved_from=moved_from
                 )
             except SubmarineAPIError as e:
                 self._maybe_sent(entry, e)

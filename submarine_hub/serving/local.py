@@ -21,6 +21,7 @@ import asyncio
 import fcntl
 import json
 import logging
+import math
 import os
 import shutil
 import signal
@@ -33,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from ..core.resources import parse_cpu, parse_memory
 from .server import write_json
 
 log = logging.getLogger("submarine_hub.serving.local")
@@ -150,6 +152,7 @@ class LocalEndpointBackend:
         write_json(folder / "launch.json", {"at": time.time()})
         env = {k: v for k, v in os.environ.items() if k in PASS_ENV or k.startswith("AWS_")}
         env["PATH"] = f"{Path(self.python).parent}:{env.get('PATH', os.defpath)}"
+        limits = self._limits(_read(folder / "config.json").get("resources") or {})
         out = os.open(folder / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             # Popen, not asyncio's subprocess: the server must not be tied to the service's
@@ -162,10 +165,31 @@ class LocalEndpointBackend:
                 cwd=folder,
                 env=env,
                 start_new_session=True,  # outlives the service, and its signals
+                preexec_fn=limits,
             )
         finally:
             os.close(out)
         self._children.append(proc)
+
+    def _limits(self, resources: dict[str, Any]) -> Any:
+        """The endpoint's resources as process limits, like a local run's: memory as the
+        address-space limit, CPU as that many cores (rounded up) of this machine."""
+        memory = parse_memory(resources["memory"]) if resources.get("memory") else None
+        cores = sorted(os.sched_getaffinity(0))
+        cpu = parse_cpu(resources["cpu"]) if resources.get("cpu") else None
+        pinned = cores[: math.ceil(cpu)] if cpu and math.ceil(cpu) < len(cores) else None
+        if memory is None and pinned is None:
+            return None
+
+        def apply() -> None:
+            import resource
+
+            if memory:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            if pinned:
+                os.sched_setaffinity(0, pinned)
+
+        return apply
 
     def _reap(self) -> None:
         """Collect children that exited (no zombies)."""

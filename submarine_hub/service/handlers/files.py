@@ -74,6 +74,9 @@ class VersionsHandler(FilesBase):
         manifest = body.get("manifest")
         if manifest is not None and not isinstance(manifest, dict):
             raise InvalidInput("'manifest' must be an object.")
+        moved_from = body.get("moved_from")
+        if moved_from is not None and not isinstance(moved_from, str):
+            raise InvalidInput("'moved_from' must be the path the file was renamed from.")
         async with self.core.db.session() as s:
             info = await versions.save(
                 s,
@@ -87,6 +90,7 @@ class VersionsHandler(FilesBase):
                 size=body.get("size"),
                 message=body.get("message", ""),
                 base_version=base_version,
+                moved_from=moved_from,
             )
         self.write_json(info.to_json(), status=201)
 

@@ -47,6 +47,19 @@ class NotebookParametersHandler(NotebookJobsBase):
 class NotebookJobsHandler(NotebookJobsBase):
     path = "/notebook-jobs"
 
+    async def get(self) -> None:
+        """The jobs of one notebook, newest first: ``?notebook=PATH[&space=][&limit=]``."""
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            items = await notebook_jobs.list_for_notebook(
+                s,
+                identity,
+                self.get_query_argument("notebook", None),
+                self.get_query_argument("space", None),
+                self.int_arg("limit") or 50,
+            )
+        self.write_json({"items": items})
+
     async def post(self) -> None:
         """Run a notebook: ``{notebook, version, parameters | parameter_sets | grid, ...}``."""
         identity = await self.identity()
