@@ -58,7 +58,7 @@ export class DatasetsSection extends Widget {
       el(
         'p',
         'jp-SubmarineEnvironments-intro',
-        "Your teams' datasets and the ones shared with every team. Add one with: submarine dataset create NAME URI --team TEAM"
+        "Your teams' datasets and the ones shared with every team. Add one with: submarine dataset add NAME URI --team TEAM"
       )
     );
     this._error = el('div', '');
@@ -129,7 +129,7 @@ export class DatasetsSection extends Widget {
         el(
           'li',
           'jp-SubmarinePanel-empty',
-          'No dataset yet. Register one in a terminal: submarine dataset create NAME URI --team TEAM',
+          'No dataset yet. Register one in a terminal: submarine dataset add NAME URI --team TEAM',
           'submarine-no-datasets'
         )
       );

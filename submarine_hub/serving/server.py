@@ -749,6 +749,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # imported with the store
     if os.environ.get(CONFIG_ENV):
         folder = Path(argv[0] if argv else os.environ.get(DIR_ENV, "/tmp/submarine-endpoint"))
         folder.mkdir(parents=True, exist_ok=True)
