@@ -115,6 +115,16 @@ def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hu
         page.press(tid("submarine-alias-input-1"), "Enter")
         page.wait_for_selector(tid("submarine-alias-production"))
         assert page.inner_text(tid("submarine-model-said")) == "production now points at version 1."
+        # tags: a malformed list is refused in place, a good one saved
+        page.fill(tid("submarine-tags-input-1"), "=oops")
+        page.click(tid("submarine-tags-save-1"))
+        assert "no tag name" in page.inner_text(tid("submarine-models-error"))
+        page.fill(tid("submarine-tags-input-1"), "stage=candidate, reviewed")
+        page.click(tid("submarine-tags-save-1"))
+        page.wait_for_selector(
+            f"{tid('submarine-model-said')}:text-is('Saved the tags of version 1.')"
+        )
+        assert page.input_value(tid("submarine-tags-input-1")) == "stage=candidate, reviewed"
         page.screenshot(path=str(IMAGES / "submarine-models.png"))
 
         # deploy it; the endpoint's page follows it to ready
@@ -152,6 +162,7 @@ def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hu
         hub.api("DELETE", f"endpoints/data-science/{ENDPOINT}?purge=1", user="alice")
     model = hub.api("GET", f"models/data-science/{MODEL}", user="alice").json()
     assert model["aliases"] == {"production": 1}
+    assert model["versions"][0]["tags"] == {"stage": "candidate", "reviewed": ""}
     assert model["versions"][0]["description"] == "From the lab"
     assert model["versions"][0]["framework"] == "sklearn"
 

@@ -691,6 +691,16 @@ export class SubmarineAPI {
     return this._send('POST', `models/${modelPath(team, name)}/versions`, body);
   }
 
+  /** Change a version's `description`, `tags` or `archived`. */
+  updateVersion(
+    team: string,
+    name: string,
+    version: number,
+    body: { description?: string; tags?: Record<string, string>; archived?: boolean }
+  ): Promise<IModelVersion> {
+    return this._send('PATCH', `models/${modelPath(team, name)}/versions/${version}`, body);
+  }
+
   deleteVersion(team: string, name: string, version: number): Promise<void> {
     return this._send('DELETE', `models/${modelPath(team, name)}/versions/${version}`);
   }

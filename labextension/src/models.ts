@@ -28,6 +28,27 @@ export function tagsText(tags: Record<string, string> | undefined): string {
     .join(', ');
 }
 
+/**
+ * Tags from what a person types: `stage=candidate, reviewed` -> `{stage: "candidate",
+ * reviewed: ""}`; an error message for a malformed list.
+ */
+export function parseTags(text: string): Record<string, string> | string {
+  const tags: Record<string, string> = {};
+  for (const item of text.split(',')) {
+    const bit = item.trim();
+    if (!bit) {
+      continue;
+    }
+    const at = bit.indexOf('=');
+    const name = (at < 0 ? bit : bit.slice(0, at)).trim();
+    if (!name) {
+      return `"${bit}" has no tag name: write name=value or just name, separated by commas.`;
+    }
+    tags[name] = at < 0 ? '' : bit.slice(at + 1).trim();
+  }
+  return tags;
+}
+
 /** What the API accepts as an alias (checked before asking it). */
 export const ALIAS_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 
@@ -306,6 +327,29 @@ export class ModelDetail extends Widget {
     await this.refresh();
   }
 
+  /** Replace the tags of `version` with those of `text` (`a=1, b`). */
+  async setTags(version: number, text: string): Promise<boolean> {
+    const m = this._model;
+    if (!m) {
+      return false;
+    }
+    clear(this._message);
+    const tags = parseTags(text);
+    if (typeof tags === 'string') {
+      this._message.appendChild(errorBox(tags, 'submarine-models-error'));
+      return false;
+    }
+    try {
+      await this.api.updateVersion(m.team, m.name, version, { tags });
+    } catch (err) {
+      this._message.appendChild(errorBox(err, 'submarine-models-error'));
+      return false;
+    }
+    this._say(`Saved the tags of version ${version}.`);
+    await this.refresh();
+    return true;
+  }
+
   /** Serve `version` at endpoint `name`; opens the endpoint's page when asked. */
   async deploy(version: number, name: string): Promise<IEndpoint | null> {
     const m = this._model;
@@ -441,7 +485,35 @@ export class ModelDetail extends Widget {
     if (v.status === 'ready') {
       li.appendChild(this._versionActions(m, n));
     }
+    if (v.status === 'ready' || v.status === 'archived') {
+      li.appendChild(this._tagsForm(n, v.tags));
+    }
     return li;
+  }
+
+  private _tagsForm(n: number, tags: Record<string, string> | undefined): HTMLElement {
+    const row = el('form', 'jp-SubmarinePanel-toolbar');
+    row.noValidate = true;
+    const input = el('input', 'jp-SubmarinePanel-input', undefined, `submarine-tags-input-${n}`);
+    input.type = 'text';
+    input.value = tagsText(tags);
+    input.placeholder = 'tags, e.g. stage=candidate, reviewed';
+    input.setAttribute('aria-label', `Tags of version ${n}: name=value or name, comma-separated`);
+    const save = el(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-reject jp-SubmarinePanel-button',
+      'Save tags',
+      `submarine-tags-save-${n}`
+    );
+    save.type = 'submit';
+    save.title = `Replace the tags of version ${n}`;
+    row.addEventListener('submit', e => {
+      e.preventDefault();
+      void this.setTags(n, input.value);
+    });
+    row.appendChild(input);
+    row.appendChild(save);
+    return row;
   }
 
   private _versionActions(m: IModel, n: number): HTMLElement {

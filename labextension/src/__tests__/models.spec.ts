@@ -25,7 +25,7 @@ import { Widget } from '@lumino/widgets';
 
 import { type IEndpoint, type IModel, type IModelVersion, SubmarineAPI } from '../api';
 import { Config } from '../config';
-import { ModelsSection, aliasesText, tagsText } from '../models';
+import { ModelsSection, aliasesText, parseTags, tagsText } from '../models';
 import {
   RegisterModelForm,
   baseName,
@@ -147,6 +147,10 @@ describe('helpers', () => {
   it('word aliases, tags and routes', () => {
     expect(aliasesText({ staging: 2, production: 1 })).toBe('production → v1, staging → v2');
     expect(tagsText({ task: 'cls', gold: '' })).toBe('task=cls, gold');
+    expect(parseTags(' task = cls ,gold,, url=a=b ')).toEqual({ task: 'cls', gold: '', url: 'a=b' });
+    expect(parseTags(tagsText({ task: 'cls', gold: '' }))).toEqual({ task: 'cls', gold: '' });
+    expect(parseTags('')).toEqual({});
+    expect(parseTags('a, =b')).toContain('no tag name');
     expect(
       routesText(
         endpoint({
@@ -434,6 +438,26 @@ describe('ModelsSection', () => {
     );
     await section.detail.removeAlias('production');
     expect(calls.some(c => c.method === 'DELETE')).toBe(true);
+  });
+
+  it('edits the tags of a version; a malformed list is refused before any call', async () => {
+    const calls = serve({
+      'GET models/data-science/iris': [200, { ...model(), versions: [version()] }],
+      'PATCH models/data-science/iris/versions/1': [200, version({ tags: { stage: 'candidate' } })]
+    });
+    make();
+    await section.showModel('data-science', 'iris');
+    await expect(section.detail.setTags(1, '=oops')).resolves.toBe(false);
+    expect(byTestId(section.node, 'submarine-models-error')!.textContent).toContain('no tag name');
+    expect(calls.some(c => c.method === 'PATCH')).toBe(false);
+    await expect(section.detail.setTags(1, 'stage = candidate, reviewed')).resolves.toBe(true);
+    const patch = calls.find(c => c.method === 'PATCH')!;
+    expect(JSON.parse(patch.init.body as string)).toEqual({
+      tags: { stage: 'candidate', reviewed: '' }
+    });
+    expect(byTestId(section.node, 'submarine-model-said')!.textContent).toBe(
+      'Saved the tags of version 1.'
+    );
   });
 
   it('deploys a version: a new endpoint, or a rolling update of a running one', async () => {
