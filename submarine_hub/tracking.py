@@ -205,11 +205,20 @@ def log_params(params: dict[str, Any]) -> None:
 
 
 def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> Path | None:
-    """Copy a file into the run's artifacts folder; returns where it went."""
+    """Keep a file as an artifact of the run, as ``name`` (default: its file name).
+
+    Inside a run it is copied into the run's artifacts folder (returned). In a notebook
+    session it is uploaded to the notebook's interactive run (started if need be), where
+    "Register as model…" and ``from_run`` find it; returns the name it has there."""
     target_dir = os.environ.get("SUBMARINE_ARTIFACTS_DIR")
     if not target_dir:
-        log.warning("submarine: no artifacts folder (not inside a run); %s not kept", path)
-        return None
+        t = _current()
+        if t is None:
+            log.warning("submarine: no run to keep %s in", path)
+            return None
+        rel = name or Path(path).name
+        t.client.upload_run_artifact(t.run_id, path, rel)
+        return Path(rel)
     target = Path(target_dir, name or Path(path).name)
     if Path(path).resolve() != target.resolve():
         target.parent.mkdir(parents=True, exist_ok=True)

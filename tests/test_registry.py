@@ -261,6 +261,63 @@ def test_interactive_tracking_and_compare(hub: Hub) -> None:
     assert r.status_code == 400 and "not an interactive run" in r.json()["message"]
 
 
+def test_a_notebook_keeps_a_file_in_its_interactive_run_and_registers_it(
+    hub: Hub, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "SUBMARINE_API_URL": hub.api_url().rstrip("/"),
+        "SUBMARINE_TOKEN": hub.token_for("alice"),
+        "JPY_SESSION_NAME": "/home/alice/keep.ipynb",
+    }
+    env.pop("SUBMARINE_RUN_ID", None)
+    env.pop("SUBMARINE_ARTIFACTS_DIR", None)
+    model_file = tmp_path / "clf.joblib"
+    model_file.write_bytes(b"not really a model, but bytes" * 1000)
+    code = (
+        "import submarine_hub as s\n"
+        "s.log_metric('acc', 0.9)\n"
+        f"print(s.log_artifact({str(model_file)!r}, 'model.joblib'))\n"
+        "print(s.tracking._interactive)\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    name, run_id = p.stdout.split()
+    assert name == "model.joblib"
+    listed = api(hub, "GET", f"experiments/{run_id}/artifacts", "alice").json()["items"]
+    assert listed == [{"path": "model.joblib", "size": model_file.stat().st_size}]
+    api(hub, "POST", "models", "alice", json={"name": "kept", "team": "data-science"})
+    r = api(
+        hub, "POST", "models/data-science/kept/versions", "alice",
+        json={"from_run": {"run_id": int(run_id), "paths": ["model.joblib"]}},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["source_run_id"] == int(run_id) and r.json()["metrics"] == {"acc": 0.9}
+    # the run has ended: its artifacts no longer change
+    r = api(hub, "PUT", f"experiments/{run_id}/artifacts?path=late.txt", "alice", data=b"x")
+    assert r.status_code == 409 and "has ended" in r.json()["message"]
+
+    # a live run: bad paths, a damaged upload, other people
+    live = api(hub, "POST", "tracking/runs", "alice", json={"name": "live"}).json()["id"]
+    url = f"experiments/{live}/artifacts"
+    for bad in ("../escape.txt", "/abs.txt", ""):
+        r = api(hub, "PUT", f"{url}?path={bad}", "alice", data=b"x")
+        assert r.status_code == 400, (bad, r.text)
+    r = api(
+        hub, "PUT", f"{url}?path=damaged.bin", "alice", data=b"abc",
+        headers={"X-Content-SHA256": "0" * 64},
+    )  # fmt: skip
+    assert r.status_code == 400 and "SHA-256" in r.json()["message"]
+    assert api(hub, "GET", url, "alice").json()["items"] == []  # nothing half-kept
+    assert api(hub, "PUT", f"{url}?path=b.txt", "bob", data=b"x").status_code == 403
+    assert api(hub, "PUT", f"{url}?path=c.txt", "carol", data=b"x").status_code == 404
+    r = api(hub, "PUT", f"{url}?path=sub/ok.txt", "alice", data=b"fine")
+    assert r.status_code == 201 and r.json()["size"] == 4
+    api(hub, "POST", f"tracking/runs/{live}/end", "alice", json={"status": "succeeded"})
+
+
 def test_tracking_never_breaks_the_training_loop_when_the_service_is_down() -> None:
     env = {
         **os.environ,

@@ -653,6 +653,16 @@ class SubmarineClient(_Base):
     def upload_model_file(
         self, ref: str, version: int, source: str | os.PathLike[str], path: str
     ) -> dict[str, Any]:
+        return self._put_file(f"models/{ref}/versions/{version}/files", source, path)
+
+    def upload_run_artifact(
+        self, run_id: int, source: str | os.PathLike[str], path: str | None = None
+    ) -> dict[str, Any]:
+        """Add a file to a live run's artifacts (as ``path``, default its name)."""
+        return self._put_file(f"experiments/{run_id}/artifacts", source, path or Path(source).name)
+
+    def _put_file(self, url: str, source: str | os.PathLike[str], path: str) -> dict[str, Any]:
+        """PUT a file's bytes streamed, with its SHA-256 for the service to check."""
         digest = hashlib.sha256()
         with open(source, "rb") as f:
             while chunk := f.read(1024 * 1024):
@@ -665,7 +675,7 @@ class SubmarineClient(_Base):
 
         return self.request(
             "PUT",
-            f"models/{ref}/versions/{version}/files",
+            url,
             params={"path": path},
             content=chunks(),
             headers={"X-Content-SHA256": digest.hexdigest()},

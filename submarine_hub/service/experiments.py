@@ -325,6 +325,11 @@ class ExperimentManager:
             plan = dataclasses.replace(plan, code={"upload": str(self.uploads.path(upload))})
         return plan
 
+    def local_artifacts(self, run_id: int) -> Path | None:
+        """The run's artifacts folder when this service holds it (the local backend)."""
+        where = getattr(self.backend, "artifacts_dir", None)
+        return Path(where(run_id)) if callable(where) else None
+
     def artifacts_location(self, run_id: int) -> str:
         """Where a run's artifacts are, as its processes see them."""
         where = getattr(self.backend, "artifacts_dir", "/submarine/artifacts")

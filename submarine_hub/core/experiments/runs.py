@@ -25,7 +25,7 @@ from ...store.models import (
     Param,
 )
 from .. import datasets, environments
-from ..errors import Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
 from ..resources import Resources, format_memory
@@ -418,6 +418,13 @@ def _check_write(identity: Identity, row: Experiment) -> None:
         raise Forbidden(f"A run's token logs to its own run ({identity.run_id}), not to {row.id}.")
     if not (identity.admin or row.owner == identity.name):
         raise Forbidden(f"Only {row.owner} logs to run {row.id}.")
+
+
+def check_artifact_write(identity: Identity, row: Experiment) -> None:
+    """Who adds a file to a run's artifacts: its owner (or its token), while it lives."""
+    _check_write(identity, row)
+    if row.status in FINAL_STATES:
+        raise Conflict(f"Run {row.id} has ended ({row.status}): its artifacts no longer change.")
 
 
 async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data: Any) -> int:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ...core.errors import InvalidInput, NotFound
+from ...core.errors import InvalidInput, NotFound, SubmarineError
 from ...core.experiments import pipelines, runs, templates
 from ...core.experiments.backend import FINAL_STATES
 from ...core.experiments.spec import SPEC_SCHEMA
+from ...core.models import check_file_path
 from .base import BaseHandler
+from .streaming import StreamedUpload
 
 LOG_CHUNK = 256 * 1024
 FOLLOW_POLL_S = 0.3
@@ -170,8 +174,45 @@ class ExperimentLogsHandler(ExperimentsBase):
         self.finish()
 
 
-class ExperimentArtifactsHandler(ExperimentsBase):
+class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
+    """``GET``: a run's artifacts (``?path=P``: one, streamed). ``PUT ?path=P``: add one
+    while the run lives (its owner or its token; streamed, hashed, replaced atomically):
+    how a notebook's interactive run keeps a file with ``log_artifact``."""
+
     path = "/experiments/{run_id}/artifacts"
+    _target: tuple[Path, Path, str] | None = None
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.request.method != "PUT" or self._deferred_error is not None:
+            return
+        try:
+            identity = await self.identity()
+            rid = _id(self.path_kwargs["run_id"])
+            rel = check_file_path(self.get_query_argument("path", None))
+            async with self.core.db.session() as s:
+                runs.check_artifact_write(identity, await runs.get(s, identity, rid))
+            root = self.manager.local_artifacts(rid)
+            if root is None:
+                raise InvalidInput(
+                    "Runs on this platform keep their artifacts in their own storage: call "
+                    "log_artifact inside the run, or upload the file as a model version."
+                )
+            tmp = root / f".upload-{uuid.uuid4().hex}"
+            await self.open_upload(lambda: _open_new(tmp))
+            self._target = (tmp, root / rel, rel)
+        except SubmarineError as e:
+            self._deferred_error = e
+
+    async def put(self, run_id: str) -> None:
+        assert self._target is not None
+        tmp, target, rel = self._target
+        try:
+            size, sha256 = await self.close_upload(rel)
+            await asyncio.to_thread(_move_into, tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.write_json({"path": rel, "size": size, "sha256": sha256}, status=201)
 
     async def get(self, run_id: str) -> None:
         identity = await self.identity()
@@ -184,7 +225,7 @@ class ExperimentArtifactsHandler(ExperimentsBase):
             files = [
                 {"path": str(p.relative_to(root)), "size": p.stat().st_size}
                 for p in sorted(root.rglob("*"))
-                if p.is_file()
+                if p.is_file() and not p.name.startswith(".upload-")  # not one arriving
             ] if root.exists() else []  # fmt: skip
             self.write_json({"items": files})
             return
@@ -205,6 +246,16 @@ class ExperimentArtifactsHandler(ExperimentsBase):
 
     def _root(self, run_id: int) -> Path:
         return Path(self.manager.artifacts_location(run_id))
+
+
+def _open_new(path: Path) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("wb")
+
+
+def _move_into(tmp: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target)
 
 
 class ExperimentMetricsHandler(ExperimentsBase):

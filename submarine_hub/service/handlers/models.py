@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,9 @@ from ...core import models
 from ...core.errors import InvalidInput, NotFound, SubmarineError
 from ...core.experiments import runs
 from .base import BaseHandler
+from .streaming import StreamedUpload
 
 CHUNK = 1024 * 1024
-_pending: set[asyncio.Future[Any]] = set()  # abandoned uploads being closed
 
 
 class ModelsBase(BaseHandler):
@@ -181,14 +180,11 @@ class VersionReadyHandler(ModelsBase):
 
 
 @web.stream_request_body
-class VersionFilesHandler(ModelsBase):
+class VersionFilesHandler(StreamedUpload, ModelsBase):
     """``PUT ...?path=P``: stream a file in (any size, bounded memory, hashed; send
     ``X-Content-SHA256`` to have it checked). ``GET ...?path=P``: stream it out."""
 
     path = "/models/{team}/{name}/versions/{version}/files"
-    _writer: Any = None
-    _digest: Any = None
-    _size = 0
     _target: tuple[Any, Any, str] | None = None
 
     async def prepare(self) -> None:
@@ -208,45 +204,23 @@ class VersionFilesHandler(ModelsBase):
                         "create a new version."
                     )
             key = f"{models.storage_prefix(model, row.version)}/{rel}"
-            self._writer = await asyncio.to_thread(self.core.artifacts.open_write, key)
-            self._digest = hashlib.sha256()
+            await self.open_upload(lambda: self.core.artifacts.open_write(key))
             self._target = (model.id, row.id, rel)
         except SubmarineError as e:
             self._deferred_error = e
 
-    async def data_received(self, chunk: bytes) -> None:
-        if self._writer is None:
-            return  # refused in prepare: drain the body, answer after
-        self._digest.update(chunk)
-        self._size += len(chunk)
-        await asyncio.to_thread(self._writer.write, chunk)
-
-    def on_connection_close(self) -> None:
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            task = asyncio.ensure_future(asyncio.to_thread(_discard, writer))
-            _pending.add(task)
-            task.add_done_callback(_pending.discard)
-
     async def put(self, team: str, name: str, version: str) -> None:
-        writer, self._writer = self._writer, None
-        assert writer is not None and self._target is not None
-        await asyncio.to_thread(writer.close)
-        sha256 = self._digest.hexdigest()
-        expected = self.request.headers.get("X-Content-SHA256")
+        assert self._target is not None
         _, version_id, rel = self._target
-        if expected and expected.lower() != sha256:
-            raise InvalidInput(
-                f"{rel}: the SHA-256 of what arrived ({sha256}) is not {expected}; send it again."
-            )
+        size, sha256 = await self.close_upload(rel)
         async with self.core.db.session() as s:
             identity = await self.identity()
             model = await models.get_model(s, identity, team, name)
             row = await models.get_version(s, model, version)
             if row.id != version_id or row.status != models.UPLOADING:
                 raise InvalidInput(f"Version {version} changed while the file was sent.")
-            models.add_file(row, rel, self._size, sha256)
-        self.write_json({"path": rel, "size": self._size, "sha256": sha256}, status=201)
+            models.add_file(row, rel, size, sha256)
+        self.write_json({"path": rel, "size": size, "sha256": sha256}, status=201)
 
     async def get(self, team: str, name: str, version: str) -> None:
         identity = await self.identity()
@@ -269,13 +243,6 @@ class VersionFilesHandler(ModelsBase):
         finally:
             await asyncio.to_thread(reader.close)
         self.finish()
-
-
-def _discard(writer: Any) -> None:
-    try:
-        writer.close()
-    except Exception:  # the upload is abandoned either way
-        pass
 
 
 class AliasHandler(ModelsBase):
