@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from .hub import Hub
-from .test_cli import submarine
+from .test_cli import SUBMARINE, submarine
 
 pytestmark = pytest.mark.hub
 FINAL = ("succeeded", "failed", "killed")
@@ -351,3 +353,61 @@ def test_runs_and_schedules_survive_a_service_kill_9(hub: Hub, saved: None) -> N
 
     wait_for(fired_after_restart, 60, "the schedule to fire after the restart")
     assert hub.api("DELETE", f"notebook-schedules/{sched['id']}", user="alice").status_code == 204
+
+
+def test_files_beside_the_notebook_go_with_it(hub: Hub, tmp_path: Path) -> None:
+    book = train_notebook()
+    book["cells"][2]["source"] = (
+        "import helper\nprint('read', open('data.csv').read().strip(), helper.VALUE, alpha)"
+    )
+    book["cells"] = book["cells"][:3]
+    folder = tmp_path / "withfiles"
+    folder.mkdir()
+    (folder / "reader.ipynb").write_text(json.dumps(book))
+    (folder / "data.csv").write_text("x,y\n")
+    (folder / "helper.py").write_text("VALUE = 42\n")
+    r = hub.api(
+        "POST", "files/versions", user="alice",
+        json={"space": "user:alice", "path": "withfiles/reader.ipynb", "content": book,
+              "format": "notebook"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    alice = {**os.environ, **as_user(hub, "alice")}
+    p = subprocess.run(
+        [SUBMARINE, "notebook", "run", "withfiles/reader.ipynb", "--with-files", "--wait"],
+        cwd=tmp_path, env=alice, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    log = hub.api("GET", f"experiments/{run_id_of(p.stdout)}/logs", user="alice").text
+    assert "read x,y 42 0.5" in log
+    # a notebook that is not on this machine: said, nothing sent
+    p = subprocess.run(
+        [SUBMARINE, "notebook", "run", "nowhere/x.ipynb", "--with-files"],
+        cwd=tmp_path, env=alice, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert p.returncode == 1 and "not a file here" in p.stderr
+    # bad 'files': not an upload id; someone else's upload
+    body = {"notebook": "withfiles/reader.ipynb"}
+    r = hub.api("POST", "notebook-jobs", user="alice", json={**body, "files": "../../x"})
+    assert r.status_code == 400 and "files" in r.json()["message"]
+    theirs = hub.api(
+        "POST",
+        "uploads",
+        user="carol",
+        data=tarball(),
+        headers={"Content-Type": "application/gzip"},
+    ).json()["id"]
+    r = hub.api("POST", "notebook-jobs", user="alice", json={**body, "files": theirs})
+    assert r.status_code == 404 and "No upload" in r.json()["message"]
+
+
+def tarball() -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("a.txt")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"a"))
+    return buf.getvalue()

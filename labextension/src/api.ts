@@ -363,6 +363,8 @@ export interface INotebookJobRequest {
   team?: string;
   tags?: string[];
   environment?: { profile: string };
+  /** An upload of the notebook's folder (`uploadFolder`): files beside it when it runs. */
+  files?: string;
 }
 
 /** A notebook schedule (`GET notebook-schedules`). */

@@ -194,7 +194,7 @@ export class JobsSection extends Widget {
       return null;
     }
     return this._submit(this._runButton, async () => {
-      const run = await this._options.api.runNotebook(body);
+      const run = await this._options.api.runNotebook(await this._withFolder(body));
       this._options.watchRun?.(run);
       this._note(
         `Submitted run #${run.id} (${run.name}, team ${run.team}).` +
@@ -221,7 +221,11 @@ export class JobsSection extends Widget {
     return this._submit(
       this._scheduleButton,
       async () => {
-        const s = await this._options.api.createNotebookSchedule({ job, cron, timezone });
+        const s = await this._options.api.createNotebookSchedule({
+          job: await this._withFolder(job),
+          cron,
+          timezone
+        });
         this._note(
           `Schedule ${s.id} created: '${s.cron}' ${s.timezone}` +
             (s.next_run_at ? `; next run ${new Date(s.next_run_at).toLocaleString()}.` : '.'),
@@ -259,7 +263,7 @@ export class JobsSection extends Widget {
     return this._submit(
       this._gridButton,
       async () => {
-        const run = await this._options.api.runNotebook({ ...base, grid });
+        const run = await this._options.api.runNotebook(await this._withFolder({ ...base, grid }));
         this._options.watchRun?.(run);
         this._fanout = run;
         this._note(
@@ -320,6 +324,15 @@ export class JobsSection extends Widget {
       body.environment = { profile: this._env.value };
     }
     return body;
+  }
+
+  /** The job with the notebook's folder uploaded (`files`), when the box is ticked. */
+  private async _withFolder(body: INotebookJobRequest): Promise<INotebookJobRequest> {
+    if (!this._withFiles.checked) {
+      return body;
+    }
+    const folder = body.notebook.includes('/') ? body.notebook.replace(/\/[^/]*$/, '') : '';
+    return { ...body, files: await this._options.api.uploadFolder(folder) };
   }
 
   /** Save the notebook if it has unsaved changes, then `send`; errors shown in `box`. */
@@ -514,6 +527,18 @@ export class JobsSection extends Widget {
     if (Array.from(this._env.options).some(o => o.value === previousEnv)) {
       this._env.value = previousEnv;
     }
+    const sendFiles = this._withFiles.checked;
+    this._withFiles = el('input', '', undefined, 'submarine-job-with-files');
+    this._withFiles.type = 'checkbox';
+    this._withFiles.checked = sendFiles;
+    this._form.appendChild(
+      this._row(
+        'Files beside it',
+        this._withFiles,
+        'with-files',
+        'Send the files of the notebook’s folder with it (data, modules); they are beside it when it runs.'
+      )
+    );
   }
 
   private _renderEnvironments(): void {
@@ -1018,6 +1043,7 @@ export class JobsSection extends Widget {
   private _fanoutBox = el('div', '');
   private _team = el('select', '');
   private _env = el('select', '');
+  private _withFiles = el('input', '');
   private _cron = el('input', '');
   private _tz = el('input', '');
   private _runButton = el('button', '');

@@ -25,6 +25,8 @@ def _call(fn: Any, *args: Any) -> Any:
         return fn(*args)
     except SubmarineAPIError as e:
         raise click.ClickException(e.message) from None
+    except ValueError as e:  # the SDK's refusal of what was asked (a folder too big...)
+        raise click.ClickException(str(e)) from None
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:

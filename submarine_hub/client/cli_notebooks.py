@@ -166,6 +166,11 @@ def nb_params(notebook: str, version: int | None, space: str | None, as_json: bo
 @click.option("-v", "--version", "version", type=int, help="Pin this version (default: newest).")
 @click.option("--space", help="user:NAME or team:NAME (default: from NOTEBOOK).")
 @click.option("--local", is_flag=True, help="Send the local file NOTEBOOK (not a stored one).")
+@click.option(
+    "--with-files",
+    is_flag=True,
+    help="Send the files of NOTEBOOK's folder with it (they are beside it when it runs).",
+)
 @click.option("--grid", multiple=True, metavar="KEY=V1,V2", help="Fan out over these values.")
 @click.option("--sets", "sets_file", help="Fan out over a YAML/JSON list of parameter sets.")
 @_with_job_options
@@ -187,6 +192,7 @@ def nb_run(
     version: int | None,
     space: str | None,
     local: bool,
+    with_files: bool,
     grid: tuple[str, ...],
     sets_file: str | None,
     cron: str | None,
@@ -207,6 +213,7 @@ def nb_run(
     Cron: 5 fields (minute hour day month weekday), or 6 with seconds first.
       submarine notebook run train.ipynb -p alpha=0.5 --wait
       submarine notebook run train.ipynb --grid alpha=0.1,0.5,0.9
+      submarine notebook run train.ipynb --with-files   # data.csv beside it goes too
       submarine notebook run report.ipynb --schedule '0 6 * * 1-5' --timezone Europe/Paris
     """
     job = _job_fields(**options)
@@ -224,6 +231,8 @@ def nb_run(
         )
     values = _params(params) if params else None
     with _client() as client:
+        if with_files:
+            job["with_files"] = True
         if cron:
             sched = _call(
                 lambda: client.schedule_notebook(

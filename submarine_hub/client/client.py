@@ -53,7 +53,12 @@ def _decode(resp: httpx.Response) -> Any:
 
 
 FINAL_STATES = ("succeeded", "failed", "killed")
-SKIP_IN_UPLOADS = {".git", "__pycache__", ".ipynb_checkpoints", ".venv", "node_modules"}
+#: Never packed into a code upload: version control, caches, environments, tool state
+#: (a session's home holds .local, .cache, .ipython... and .submarine, its save journal).
+SKIP_IN_UPLOADS = {
+    ".git", "__pycache__", ".ipynb_checkpoints", ".venv", "node_modules",
+    ".submarine", ".cache", ".local", ".ipython", ".jupyter", ".npm", ".config",
+}  # fmt: skip
 
 
 def template_path(ref: str) -> str:
@@ -80,6 +85,21 @@ def pack_folder(folder: Path, limit: int = 16 * 1024 * 1024) -> bytes:
             "use code from git for large folders."
         )
     return buf.getvalue()
+
+
+def _folder_of(notebook: str | None) -> Path:
+    """The folder of a notebook on this machine: ``notebook`` as given, else below the
+    home folder (a session's paths are relative to it; a kernel's cwd may be elsewhere);
+    no notebook (a cell run as a job): the current folder."""
+    if notebook is None:
+        return Path.cwd()
+    for candidate in (Path(notebook or ""), Path.home() / (notebook or "")):
+        if notebook and candidate.is_file():
+            return candidate.resolve().parent
+    raise ValueError(
+        f"with_files sends the folder of a notebook on this machine; {notebook!r} is not "
+        "a file here (relative to the current folder or your home)."
+    )
 
 
 def env_path(ref: str) -> str:
@@ -500,6 +520,10 @@ class SubmarineClient(_Base):
         job: dict[str, Any],
     ) -> dict[str, Any]:
         body = {k: v for k, v in job.items() if v is not None}
+        with_files = body.pop("with_files", None)
+        if with_files:
+            folder = with_files if not isinstance(with_files, bool) else _folder_of(notebook)
+            body["files"] = self.upload_code(folder)
         if content is not None:
             body["content"] = content
         elif notebook:
@@ -532,7 +556,9 @@ class SubmarineClient(_Base):
         ``job`` may set ``name``, ``team``, ``tags``, ``environment``, ``resources``,
         ``timeout``, ``env``, ``credentials``, and for a fan-out ``parameter_sets`` (a
         list) or ``grid`` (``{name: [values]}``). ``content``: a notebook to run instead
-        of a stored one (it is kept in the team's jobs folder)."""
+        of a stored one (it is kept in the team's jobs folder). ``with_files=True`` sends
+        the files of the notebook's folder on this machine (or give a folder) to be
+        beside it when it runs."""
         body = self._job_body(
             notebook, parameters, version=version, space=space, content=content, job=job
         )

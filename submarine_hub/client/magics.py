@@ -90,6 +90,9 @@ def _job_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float)
     parser.add_argument("--tag", action="append", default=[])
     parser.add_argument("--wait", action="store_true", help="wait for the run, show its log")
+    parser.add_argument(
+        "--with-files", action="store_true", help="send the files of the notebook's folder"
+    )
 
 
 def _job_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -107,6 +110,8 @@ def _job_fields(args: argparse.Namespace) -> dict[str, Any]:
         job["resources"] = resources
     if args.timeout:
         job["timeout"] = args.timeout
+    if getattr(args, "with_files", False):
+        job["with_files"] = True
     return job
 
 
@@ -421,7 +426,7 @@ def load_ipython_extension(ipython: Any) -> None:
         def call(*args: Any) -> Any:
             try:
                 return fn(*args)
-            except (MagicError, SubmarineAPIError) as e:  # a message, not a traceback
+            except (MagicError, SubmarineAPIError, ValueError) as e:  # a message, no traceback
                 raise UsageError(getattr(e, "message", None) or str(e)) from None
 
         return call

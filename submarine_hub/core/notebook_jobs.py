@@ -372,6 +372,13 @@ JOB_SCHEMA: dict[str, Any] = {
             "jobs/<name>/<name>.ipynb in the team's space (a new version each time), then run.",
         },
         "parameters": {"type": "object", "description": "name: value"},
+        "files": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{32}$",
+            "description": "An upload (POST /uploads: a .tar.gz of the notebook's folder) "
+            "whose files are beside the notebook when it runs; the notebook itself is the "
+            "stored version. A schedule keeps this snapshot.",
+        },
         "parameter_sets": {
             "type": "array",
             "items": {"type": "object"},
@@ -464,11 +471,20 @@ def for_execution(content: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
-def pack(filename: str, nb: dict[str, Any]) -> bytes:
-    """A .tar.gz holding the notebook: the run's code (``code: {upload: ID}``)."""
+def pack(filename: str, nb: dict[str, Any], files: Path | None = None) -> bytes:
+    """A .tar.gz holding the notebook: the run's code (``code: {upload: ID}``); with
+    ``files`` (an uploaded .tar.gz of its folder), their members beside it."""
     data = json.dumps(nb, indent=1).encode()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        if files is not None:
+            with tarfile.open(files, mode="r:gz") as folder:
+                for member in folder:
+                    name = member.name.removeprefix("./")
+                    if name == filename or ".ipynb_checkpoints" in name.split("/"):
+                        continue  # the stored version runs, not the folder's copy
+                    extracted = folder.extractfile(member) if member.isfile() else None
+                    tar.addfile(member, extracted)
         info = tarfile.TarInfo(filename)
         info.size = len(data)
         info.mtime = int(time.time())
@@ -552,7 +568,12 @@ async def submit(
     p = await prepare(session, identity, data)
     name = job_name(p.data, p.info.path)
     nb = for_execution(p.content)
-    upload = uploads.save(identity, pack(f"{stem_of(p.info.path)}.ipynb", nb))["id"]
+    files = None
+    if "files" in p.data:
+        uploads.check(identity, p.data["files"])
+        files = uploads.path(p.data["files"])
+    code = await asyncio.to_thread(pack, f"{stem_of(p.info.path)}.ipynb", nb, files)
+    upload = (await asyncio.to_thread(uploads.save, identity, code))["id"]
     if p.sets is None:
         sub = await runs.prepare(session, identity, _spec(p, name, p.values, upload))
         sub.parameters = p.values

@@ -21,6 +21,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..client.client import SKIP_IN_UPLOADS
+from .contents import SHARED, TEAMS
 
 #: The platform keeps uploads up to this size (``POST /uploads``).
 MAX_ARCHIVE = 16 * 1024 * 1024
@@ -47,6 +48,7 @@ async def pack(contents_manager: Any, folder: str, limit: int = MAX_ARCHIVE) -> 
     """A .tar.gz of ``folder``'s files (paths relative to it), read through the manager."""
     buf = io.BytesIO()
     read = 0
+    platform = getattr(contents_manager, "platform", None)
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         pending = [folder]
         while pending:
@@ -55,6 +57,8 @@ async def pack(contents_manager: Any, folder: str, limit: int = MAX_ARCHIVE) -> 
             for child in sorted(listing["content"] or [], key=lambda c: c["name"]):
                 if child["name"] in SKIP_IN_UPLOADS:
                     continue
+                if not current and child["name"] in (TEAMS, SHARED) and platform:
+                    continue  # the platform's folders, not files of this session
                 if child["type"] == "directory":
                     pending.append(child["path"])
                     continue

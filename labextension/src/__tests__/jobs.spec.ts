@@ -149,6 +149,12 @@ function fakeServer() {
     const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
     calls.push({ method, path, body });
     const route = `${method} ${path.split('?')[0]}`;
+    if (url.startsWith('http://localhost:8888/submarine/code-archive')) {
+      return { ok: true, status: 200, arrayBuffer: async () => new ArrayBuffer(3) } as unknown as Response;
+    }
+    if (route === 'POST uploads') {
+      return reply(201, { id: 'f'.repeat(32) });
+    }
     if (route === 'GET me') {
       return reply(200, { name: 'alice', admin: false, teams: [{ name: 'data-science' }] });
     }
@@ -309,6 +315,18 @@ describe('JobsSection', () => {
     await flush();
     expect(opened).toEqual(['teams/data-science/jobs/train/40.ipynb']);
     expect(shown).toEqual([40]);
+  });
+
+  it("sends the notebook's folder with it when asked", async () => {
+    const { calls } = await open('proj/train.ipynb');
+    const box = byTestId(section.node, 'submarine-job-with-files');
+    expect([box.type, box.checked]).toEqual(['checkbox', false]);
+    box.checked = true;
+    await section.runNow();
+    const archive = calls.find(c => c.path.includes('code-archive'))!;
+    expect(archive.path).toBe('http://localhost:8888/submarine/code-archive?path=proj');
+    const post = calls.find(c => c.method === 'POST' && c.path === 'notebook-jobs')!;
+    expect(post.body).toMatchObject({ notebook: 'proj/train.ipynb', files: 'f'.repeat(32) });
   });
 
   it('refuses a bad value next to its field and sends nothing', async () => {
