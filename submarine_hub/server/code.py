@@ -103,8 +103,7 @@ class CodeArchiveHandler(APIHandler):
             return self._error(413, str(e))
         except web.HTTPError as e:
             return self._error(e.status_code, e.log_message or e.reason or "Cannot read it.")
-        self.set_header("Content-Type", "application/gzip")
-        self.finish(data)
+        self.finish(data, set_content_type="application/gzip")
 
     def _error(self, status: int, message: str) -> None:
         self.set_status(status)

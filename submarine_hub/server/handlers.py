@@ -63,8 +63,8 @@ class ForwardHandler(APIHandler):
         except SubmarineAPIError as e:
             return self._error(e.status, e.message)
         self.set_status(resp.status_code)
-        self.set_header("Content-Type", resp.headers.get("Content-Type", "application/json"))
-        self.finish(resp.content)
+        kind = resp.headers.get("Content-Type", "application/json")
+        self.finish(resp.content, set_content_type=kind)
 
     def _error(self, status: int, message: str) -> None:
         self.set_status(status)
@@ -118,8 +118,8 @@ class PredictHandler(APIHandler):
         except SubmarineAPIError as e:
             return self._error(e.status, e.message)
         self.set_status(resp.status_code)
-        self.set_header("Content-Type", resp.headers.get("Content-Type", "application/json"))
-        self.finish(resp.content)
+        kind = resp.headers.get("Content-Type", "application/json")
+        self.finish(resp.content, set_content_type=kind)
 
     def _error(self, status: int, message: str) -> None:
         self.set_status(status)
