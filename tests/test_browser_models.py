@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .hub import Hub
 from .test_browser import IMAGES, browser  # noqa: F401  (fixture)
-from .test_browser_experiments import open_lab, open_panel, tid, widen_sidebar
+from .test_browser_experiments import open_lab, open_panel, set_theme, tid, widen_sidebar
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
@@ -152,6 +152,21 @@ def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hu
         page.click(tid("submarine-predict-send"))
         page.wait_for_selector(tid("submarine-predict-reply"))
         page.screenshot(path=str(IMAGES / "submarine-endpoint.png"))
+
+        # the dark theme: the page follows JupyterLab's theme variables
+        def colors() -> tuple[str, str]:
+            return page.eval_on_selector(
+                tid("submarine-predict-reply"),
+                "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]",
+            )
+
+        light = colors()
+        set_theme(page, "JupyterLab Dark")
+        try:
+            assert colors() != light
+            page.screenshot(path=str(IMAGES / "submarine-endpoint-dark.png"))
+        finally:
+            set_theme(page, "JupyterLab Light")
 
         # the list shows both
         page.click(tid("submarine-endpoint-back"))
