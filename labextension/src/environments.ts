@@ -24,6 +24,34 @@ export function resourcesText(resources: Record<string, unknown> | undefined): s
   return bits.join(' · ');
 }
 
+/**
+ * Fill a `<select>` with the profiles a run of `team` may use: "Default" (none), the
+ * global ones and the team's; the chosen one stays chosen if it still fits.
+ */
+export function fillProfileOptions(
+  select: HTMLSelectElement,
+  environments: IEnvironment[],
+  team: string
+): void {
+  const previous = select.value;
+  clear(select);
+  const none = el('option', '', 'Default');
+  none.value = '';
+  select.appendChild(none);
+  for (const env of environments) {
+    if (env.team && env.team !== team) {
+      continue;
+    }
+    const ref = profileRef(env);
+    const option = el('option', '', env.team ? ref : `${ref} (global)`);
+    option.value = ref;
+    select.appendChild(option);
+  }
+  if (Array.from(select.options).some(o => o.value === previous)) {
+    select.value = previous;
+  }
+}
+
 /** The ref a run names a profile by: `team/name`, or `name` for a global one. */
 export function profileRef(env: IEnvironment): string {
   return env.team ? env.ref || `${env.team}/${env.name}` : env.name;

@@ -25,7 +25,7 @@ import {
 } from './api';
 import { formatNumber } from './chart';
 import type { Config } from './config';
-import { profileRef } from './environments';
+import { fillProfileOptions } from './environments';
 import { statusBadge } from './experiments';
 import {
   MAX_FANOUT,
@@ -542,24 +542,7 @@ export class JobsSection extends Widget {
   }
 
   private _renderEnvironments(): void {
-    const team = this._team.value;
-    const previous = this._env.value;
-    clear(this._env);
-    const none = el('option', '', 'Default');
-    none.value = '';
-    this._env.appendChild(none);
-    for (const env of this._environments) {
-      if (env.team && env.team !== team) {
-        continue;
-      }
-      const ref = profileRef(env);
-      const option = el('option', '', env.team ? ref : `${ref} (global)`);
-      option.value = ref;
-      this._env.appendChild(option);
-    }
-    if (Array.from(this._env.options).some(o => o.value === previous)) {
-      this._env.value = previous;
-    }
+    fillProfileOptions(this._env, this._environments, this._team.value);
   }
 
   private _scheduleSection(): HTMLElement {

@@ -6,7 +6,7 @@
 import { Widget } from '@lumino/widgets';
 
 import type { IEnvironment, IExperiment, IMe, ITemplate, SubmarineAPI } from './api';
-import { profileRef } from './environments';
+import { fillProfileOptions } from './environments';
 import {
   type IField,
   type RawValue,
@@ -555,24 +555,7 @@ export class SubmitForm extends Widget {
   }
 
   private _renderEnvironments(): void {
-    const team = this._teamSelect.value;
-    const previous = this._envSelect.value;
-    clear(this._envSelect);
-    const none = el('option', '', 'Default');
-    none.value = '';
-    this._envSelect.appendChild(none);
-    for (const env of this._environments) {
-      if (env.team && env.team !== team) {
-        continue;
-      }
-      const ref = profileRef(env);
-      const option = el('option', '', env.team ? ref : `${ref} (global)`);
-      option.value = ref;
-      this._envSelect.appendChild(option);
-    }
-    if (Array.from(this._envSelect.options).some(o => o.value === previous)) {
-      this._envSelect.value = previous;
-    }
+    fillProfileOptions(this._envSelect, this._environments, this._teamSelect.value);
   }
 
   private _rawValues(): Record<string, RawValue> {
