@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
+import httpx
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
@@ -14,16 +16,38 @@ from ..client.config import NotConfigured
 _RELAYED_HEADERS = ("Content-Type", "X-Content-SHA256")
 
 
-class ForwardHandler(APIHandler):
-    """Relay ``submarine/api/v1/<path>`` to the platform service as the session's user."""
+class _Relay(APIHandler):
+    """What the relays share: the session's platform client (one per server), and
+    answering with what the other side said, or a JSON error a person can act on."""
 
     _client: AsyncSubmarineClient | None = None
 
     @classmethod
     def client(cls) -> AsyncSubmarineClient:
-        if cls._client is None:
-            cls._client = AsyncSubmarineClient()
-        return cls._client
+        if _Relay._client is None:
+            _Relay._client = AsyncSubmarineClient()
+        return _Relay._client
+
+    async def _answer(
+        self, call: Callable[[AsyncSubmarineClient], Awaitable[httpx.Response]]
+    ) -> None:
+        try:
+            resp = await call(self.client())
+        except NotConfigured as e:
+            return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
+        except SubmarineAPIError as e:
+            return self._error(e.status, e.message)
+        self.set_status(resp.status_code)
+        kind = resp.headers.get("Content-Type", "application/json")
+        self.finish(resp.content, set_content_type=kind)
+
+    def _error(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.finish(json.dumps({"status": status, "message": message}))
+
+
+class ForwardHandler(_Relay):
+    """Relay ``submarine/api/v1/<path>`` to the platform service as the session's user."""
 
     async def _saves_recorded(self, path: str) -> bool:
         """Before a request about versioned files or a notebook job: this session's queued
@@ -49,26 +73,15 @@ class ForwardHandler(APIHandler):
                 "Your latest saves are safe in this session's journal, but the platform "
                 "cannot record them right now; try again once it is back.",
             )
-        try:
-            client = self.client()
-            resp = await client.send(
+        await self._answer(
+            lambda client: client.send(
                 self.request.method or "GET",
                 path,
                 params={k: self.get_arguments(k) for k in self.request.query_arguments},
                 content=self.request.body or None,
                 headers={k: v for k in _RELAYED_HEADERS if (v := self.request.headers.get(k))},
             )
-        except NotConfigured as e:
-            return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
-        except SubmarineAPIError as e:
-            return self._error(e.status, e.message)
-        self.set_status(resp.status_code)
-        kind = resp.headers.get("Content-Type", "application/json")
-        self.finish(resp.content, set_content_type=kind)
-
-    def _error(self, status: int, message: str) -> None:
-        self.set_status(status)
-        self.finish(json.dumps({"status": status, "message": message}))
+        )
 
     @web.authenticated
     async def get(self, path: str) -> None:
@@ -91,36 +104,24 @@ class ForwardHandler(APIHandler):
         await self._relay(path)
 
 
-class PredictHandler(APIHandler):
+class PredictHandler(_Relay):
     """``POST submarine/predict/TEAM/NAME``: the body to the endpoint's predict URL, sent
     with the session's token (the browser has no token the endpoint would take), and the
     endpoint's answer back unchanged: the lab's *test request* box."""
 
     @web.authenticated
     async def post(self, team: str, name: str) -> None:
-        client = ForwardHandler.client()
-        try:
-            endpoint = await client.request("GET", f"endpoints/{team}/{name}")
-            url = endpoint["url"]
-            if "://" not in url:  # a path of the hub: from the service's address
-                base = client.api_url
-                url = (base[: base.index("/services/")] if "/services/" in base else base) + url
-            resp = await client.send(
-                "POST",
-                url.rstrip("/") + "/predict",
-                content=self.request.body,
-                headers={
-                    "Content-Type": self.request.headers.get("Content-Type", "application/json")
-                },
-            )
-        except NotConfigured as e:
-            return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
-        except SubmarineAPIError as e:
-            return self._error(e.status, e.message)
-        self.set_status(resp.status_code)
-        kind = resp.headers.get("Content-Type", "application/json")
-        self.finish(resp.content, set_content_type=kind)
+        await self._answer(lambda client: self._predict(client, team, name))
 
-    def _error(self, status: int, message: str) -> None:
-        self.set_status(status)
-        self.finish(json.dumps({"status": status, "message": message}))
+    async def _predict(self, client: AsyncSubmarineClient, team: str, name: str) -> httpx.Response:
+        endpoint = await client.request("GET", f"endpoints/{team}/{name}")
+        url = endpoint["url"]
+        if "://" not in url:  # a path of the hub: from the service's address
+            base = client.api_url
+            url = (base[: base.index("/services/")] if "/services/" in base else base) + url
+        return await client.send(
+            "POST",
+            url.rstrip("/") + "/predict",
+            content=self.request.body,
+            headers={"Content-Type": self.request.headers.get("Content-Type", "application/json")},
+        )
