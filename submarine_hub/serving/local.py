@@ -18,7 +18,6 @@ finish), then ``SIGKILL`` after a grace period.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import logging
 import math
@@ -34,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from ..backends.local.supervisor import lock_held, process_limits
 from ..core.resources import parse_cpu, parse_memory
 from .server import write_json
 
@@ -178,18 +178,7 @@ class LocalEndpointBackend:
         cores = sorted(os.sched_getaffinity(0))
         cpu = parse_cpu(resources["cpu"]) if resources.get("cpu") else None
         pinned = cores[: math.ceil(cpu)] if cpu and math.ceil(cpu) < len(cores) else None
-        if memory is None and pinned is None:
-            return None
-
-        def apply() -> None:
-            import resource
-
-            if memory:
-                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-            if pinned:
-                os.sched_setaffinity(0, pinned)
-
-        return apply
+        return None if memory is None and pinned is None else process_limits(memory, pinned)
 
     def _reap(self) -> None:
         """Collect children that exited (no zombies)."""
@@ -263,14 +252,4 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _lock_held(folder: Path) -> bool:
-    try:
-        fd = os.open(folder / "server.lock", os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return lock_held(folder / "server.lock")

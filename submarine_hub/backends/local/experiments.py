@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import fcntl
 import json
 import logging
 import math
@@ -37,6 +36,7 @@ from ...core.experiments.backend import (
     RunState,
 )
 from .executor import code_version, socket_path, state_dir
+from .supervisor import lock_held
 
 log = logging.getLogger("submarine_hub.backends.local")
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
@@ -306,18 +306,7 @@ class LocalExperimentBackend:
 
 
 def _lock_held(run_dir: Path) -> bool:
-    path = run_dir / "supervisor.lock"
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return lock_held(run_dir / "supervisor.lock")
 
 
 class ExecutorClient:

@@ -29,6 +29,40 @@ from typing import Any
 GRACE_SECONDS = 10.0
 
 
+def process_limits(
+    memory: int | None, cores: list[int] | None, cpu_seconds: int | None = None
+) -> Any:
+    """A ``preexec_fn`` giving a process its limits: ``memory`` bytes of address space,
+    these ``cores`` only, ``cpu_seconds`` of CPU time (the local backends' resources)."""
+
+    def apply() -> None:
+        import resource
+
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if cpu_seconds:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+        if cores:
+            os.sched_setaffinity(0, cores)
+
+    return apply
+
+
+def lock_held(path: Path) -> bool:
+    """Whether a live process holds the lock file ``path`` (a supervisor's, a server's)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def write_json(path: Path, data: dict[str, Any], *, durable: bool) -> None:
     """Replace ``path`` atomically; ``durable`` also fsyncs it (final states)."""
     tmp = path.with_name(path.name + ".tmp")
@@ -96,21 +130,9 @@ class Supervisor:
     # -- replicas -----------------------------------------------------------------------
 
     def limits(self, replica: dict[str, Any]) -> Any:
-        memory = replica.get("memory")
-        cpu_seconds = replica.get("cpu_seconds")
-        cores = replica.get("cores")
-
-        def apply() -> None:
-            import resource
-
-            if memory:
-                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-            if cpu_seconds:
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-            if cores:
-                os.sched_setaffinity(0, cores)
-
-        return apply
+        return process_limits(
+            replica.get("memory"), replica.get("cores"), replica.get("cpu_seconds")
+        )
 
     def start_replicas(self) -> None:
         workdir = self.plan["workdir"]
