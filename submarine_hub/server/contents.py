@@ -384,21 +384,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
     async def _team_dir(self, parts: list[str], content: bool) -> dict[str, Any]:
         assert self.platform is not None
         path = "/".join(parts)
-        now = datetime.now().astimezone()
-        model = {
-            "name": parts[-1],
-            "path": path,
-            "type": "directory",
-            "format": None,
-            "mimetype": None,
-            "content": None,
-            "writable": True,
-            "created": now,
-            "last_modified": now,
-            "size": None,
-            "hash": None,
-            "hash_algorithm": None,
-        }
+        model = self._folder_model(path, writable=True)
         if len(parts) == 1:
             teams = await self._my_teams()
             if content:
@@ -603,7 +589,8 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         return model
 
     @staticmethod
-    def _folder_model(path: str) -> dict[str, Any]:
+    def _folder_model(path: str, writable: bool = False) -> dict[str, Any]:
+        """The contents model of a virtual folder (``teams/...``, ``shared/...``)."""
         now = datetime.now().astimezone()
         return {
             "name": path.rsplit("/", 1)[-1],
@@ -612,7 +599,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             "format": None,
             "mimetype": None,
             "content": None,
-            "writable": False,
+            "writable": writable,
             "created": now,
             "last_modified": now,
             "size": None,
