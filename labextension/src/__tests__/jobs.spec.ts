@@ -1,17 +1,7 @@
-const makeRequest = jest.fn();
+jest.mock('@jupyterlab/services', () => jest.requireActual('./fakejupyter').services);
+jest.mock('@jupyterlab/coreutils', () => jest.requireActual('./fakejupyter').coreutils);
 
-jest.mock('@jupyterlab/services', () => ({
-  ServerConnection: {
-    makeSettings: () => ({ baseUrl: 'http://localhost:8888/' }),
-    makeRequest: (...args: unknown[]) => makeRequest(...args)
-  }
-}));
-jest.mock('@jupyterlab/coreutils', () => ({
-  URLExt: {
-    join: (...parts: string[]) =>
-      parts.map((p, i) => (i === 0 ? p.replace(/\/+$/, '') : p.replace(/^\/+/, ''))).join('/')
-  }
-}));
+import { makeRequest } from './fakejupyter';
 
 import { Widget } from '@lumino/widgets';
 

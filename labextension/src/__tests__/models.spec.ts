@@ -2,24 +2,10 @@
  * The Models tab, "Register as model…" and serving, on the real SubmarineAPI
  * with a fake fetch (ServerConnection.makeRequest) standing in for the server.
  */
-const makeRequest = jest.fn();
+jest.mock('@jupyterlab/services', () => jest.requireActual('./fakejupyter').services);
+jest.mock('@jupyterlab/coreutils', () => jest.requireActual('./fakejupyter').coreutils);
 
-jest.mock('@jupyterlab/services', () => ({
-  ServerConnection: {
-    makeSettings: () => ({ baseUrl: 'http://localhost:8888/' }),
-    makeRequest: (...args: unknown[]) => makeRequest(...args)
-  }
-}));
-
-jest.mock('@jupyterlab/coreutils', () => ({
-  URLExt: {
-    join: (...parts: string[]) =>
-      parts
-        .filter(part => part.length > 0)
-        .map((part, i) => (i === 0 ? part.replace(/\/+$/, '') : part.replace(/^\/+|\/+$/g, '')))
-        .join('/')
-  }
-}));
+import { makeRequest } from './fakejupyter';
 
 import { Widget } from '@lumino/widgets';
 
