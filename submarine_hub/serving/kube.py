@@ -367,18 +367,10 @@ class ClusterApi:
 
     @staticmethod
     async def _json(request: Any) -> Any:
-        from kubernetes_asyncio.client.exceptions import ApiException
+        from ..backends.kube.cluster import read_body
 
-        response = await request
-        try:
-            body = await response.read()
-            if response.status >= 400:
-                e = ApiException(status=response.status, reason=response.reason)
-                e.body = body.decode("utf-8", errors="replace")
-                raise e
-            return json.loads(body) if body else {}
-        finally:
-            response.release()
+        body = await read_body(request)
+        return json.loads(body) if body else {}
 
     async def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         from kubernetes_asyncio.client.exceptions import ApiException

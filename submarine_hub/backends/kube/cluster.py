@@ -19,3 +19,20 @@ async def api_client(kubeconfig: str = "") -> Any:
         except config.ConfigException:
             await config.load_kube_config(client_configuration=configuration)
     return client.ApiClient(configuration)
+
+
+async def read_body(request: Any) -> bytes:
+    """The body of a ``_preload_content=False`` call (the API's own JSON, unparsed into
+    models); ``ApiException`` with the server's answer on an error status."""
+    from kubernetes_asyncio.client.exceptions import ApiException
+
+    response = await request
+    try:
+        body: bytes = await response.read()
+        if response.status >= 400:
+            e = ApiException(status=response.status, reason=response.reason)
+            e.body = body.decode("utf-8", errors="replace")
+            raise e
+        return body
+    finally:
+        response.release()

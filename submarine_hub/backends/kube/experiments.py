@@ -89,6 +89,7 @@ from ...core.experiments.backend import (
 )
 from ...core.experiments.distributed import Slot, replica_env, slots
 from ...core.resources import Resources
+from .cluster import read_body
 
 log = logging.getLogger(__name__)
 
@@ -1286,22 +1287,8 @@ class ClusterApi:
 
         return cls(await api_client(kubeconfig))
 
-    @staticmethod
-    async def _raw(request: Any) -> bytes:
-        """The body of a ``_preload_content=False`` call; ApiException on an error status."""
-        response = await request
-        try:
-            body = await response.read()
-            if response.status >= 400:
-                e = ApiException(status=response.status, reason=response.reason)
-                e.body = body.decode("utf-8", errors="replace")
-                raise e
-            return body
-        finally:
-            response.release()
-
     async def _json(self, request: Any, kind: str) -> dict[str, Any]:
-        data = json.loads(await self._raw(request) or b"{}")
+        data = json.loads(await read_body(request) or b"{}")
         data.setdefault("kind", kind)
         return data
 
@@ -1346,7 +1333,7 @@ class ClusterApi:
 
     async def delete(self, kind: str, namespace: str, name: str, propagation: str) -> None:
         try:
-            await self._raw(
+            await read_body(
                 self._call("delete", kind, namespace, name, propagation_policy=propagation)
             )
         except ApiException as e:
@@ -1409,7 +1396,7 @@ class ClusterApi:
             pod, namespace, container=container, limit_bytes=limit_bytes, _preload_content=False
         )
         try:
-            return await self._raw(request)
+            return await read_body(request)
         except ApiException as e:
             if e.status in (400, 404):  # gone, or not started yet
                 return b""
