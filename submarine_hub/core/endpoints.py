@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Endpoint, ModelVersion, RegisteredModel
 from . import models as registry
+from . import scopes
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .resources import Resources, format_memory
@@ -256,12 +257,7 @@ async def list_endpoints(
     session: AsyncSession, identity: Identity, team: str | None = None, stopped: bool = False
 ) -> list[Endpoint]:
     q = select(Endpoint).order_by(Endpoint.team, Endpoint.name)
-    if team:
-        if not (identity.admin or identity.is_member(team)):
-            raise Forbidden(f"You are not a member of team {team!r}.")
-        q = q.where(Endpoint.team == team)
-    elif not identity.admin:
-        q = q.where(Endpoint.team.in_(sorted(identity.teams)))
+    q = scopes.of_teams(q, Endpoint.team, identity, team or None)
     if not stopped:
         q = q.where(Endpoint.status != STOPPED)
     return list((await session.scalars(q)).all())

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Endpoint, Experiment, ModelAlias, ModelVersion, RegisteredModel
+from . import scopes
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .validation import reject_unknown
@@ -30,11 +31,6 @@ VERSION_FIELDS = {
     "source_notebook", "from_run",
 }  # fmt: skip
 FRAMEWORKS = ("", "sklearn", "onnx", "pytorch", "tensorflow", "xgboost", "lightgbm", "custom")
-
-
-def _check_member(identity: Identity, team: str) -> None:
-    if not (identity.admin or identity.is_member(team)):
-        raise Forbidden(f"You are not a member of team {team!r}.")
 
 
 def _tags(value: Any, what: str = "tags") -> dict[str, str]:
@@ -98,11 +94,7 @@ async def list_models(
     session: AsyncSession, identity: Identity, team: str | None = None, archived: bool = False
 ) -> list[RegisteredModel]:
     q = select(RegisteredModel).order_by(RegisteredModel.team, RegisteredModel.name)
-    if team:
-        _check_member(identity, team)
-        q = q.where(RegisteredModel.team == team)
-    elif not identity.admin:
-        q = q.where(RegisteredModel.team.in_(sorted(identity.teams)))
+    q = scopes.of_teams(q, RegisteredModel.team, identity, team or None)
     if not archived:
         q = q.where(RegisteredModel.archived.is_(False))
     return list((await session.scalars(q)).all())

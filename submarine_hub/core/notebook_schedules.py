@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Experiment, NotebookSchedule, NotebookScheduleRun
-from . import notebook_jobs
+from . import notebook_jobs, scopes
 from .errors import Forbidden, InvalidInput, NotFound, SubmarineError
 from .experiments.spec import NAME_PATTERN
 from .identity import Identity
@@ -256,12 +256,7 @@ async def list_visible(
     session: AsyncSession, identity: Identity, team: str | None = None
 ) -> list[NotebookSchedule]:
     q = select(NotebookSchedule)
-    if team is not None:
-        if not (identity.admin or identity.is_member(team)):
-            raise Forbidden(f"You are not a member of team {team!r}.")
-        q = q.where(NotebookSchedule.team == team)
-    elif not identity.admin:
-        q = q.where(NotebookSchedule.team.in_(sorted(identity.teams)))
+    q = scopes.of_teams(q, NotebookSchedule.team, identity, team)
     return list((await session.scalars(q.order_by(NotebookSchedule.id))).all())
 
 

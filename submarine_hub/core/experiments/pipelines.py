@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.models import Experiment, Pipeline
+from .. import scopes
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..sessions import choose_team
@@ -237,12 +238,7 @@ async def list_visible(
     session: AsyncSession, identity: Identity, team: str | None, limit: int = 50
 ) -> list[Pipeline]:
     q = select(Pipeline).order_by(Pipeline.id.desc()).limit(limit)
-    if team:
-        if not (identity.admin or identity.is_member(team)):
-            raise Forbidden(f"You are not a member of team {team!r}.")
-        q = q.where(Pipeline.team == team)
-    elif not identity.admin:
-        q = q.where(Pipeline.team.in_(sorted(identity.teams)))
+    q = scopes.of_teams(q, Pipeline.team, identity, team or None)
     return list((await session.scalars(q)).all())
 
 

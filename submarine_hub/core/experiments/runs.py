@@ -24,7 +24,7 @@ from ...store.models import (
     Metric,
     Param,
 )
-from .. import datasets, environments
+from .. import datasets, environments, scopes
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
@@ -332,12 +332,7 @@ async def search(
     if not 1 <= f.limit <= MAX_PAGE:
         raise InvalidInput(f"'limit' must be between 1 and {MAX_PAGE}.")
     q = select(Experiment)
-    if f.team is not None:
-        if not (identity.admin or identity.is_member(f.team)):
-            raise Forbidden(f"You are not a member of team {f.team!r}.")
-        q = q.where(Experiment.team == f.team)
-    elif not identity.admin:
-        q = q.where(Experiment.team.in_(sorted(identity.teams)))
+    q = scopes.of_teams(q, Experiment.team, identity, f.team)
     if f.owner:
         q = q.where(Experiment.owner == f.owner)
     if f.status:
