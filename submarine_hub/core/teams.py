@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Team
+from . import scopes
 from .errors import Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .quotas import Quota, Usage, effective_quota, parse_quota_changes
@@ -48,8 +49,7 @@ def check_can_read(identity: Identity, team: str, hub_groups: dict[str, list[str
     """Raise unless ``identity`` may see ``team``; ``hub_groups`` maps group name to members."""
     if team not in hub_groups:
         raise NotFound(f"No team named {team!r}.")
-    if not (identity.admin or identity.is_member(team)):
-        raise Forbidden(f"You are not a member of team {team!r}.")
+    scopes.check_member(identity, team)
 
 
 async def list_teams(
