@@ -11,7 +11,6 @@ import io
 import json
 import re
 import time
-from typing import Any
 
 import joblib
 import pytest
@@ -22,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from .hub import Hub
 from .test_browser import IMAGES, browser  # noqa: F401  (fixture)
 from .test_browser_experiments import open_lab, open_panel, set_theme, tid, widen_sidebar
+from .test_serving_api import wait_serving
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
@@ -54,18 +54,6 @@ def trained_model() -> bytes:
     buf = io.BytesIO()
     joblib.dump(LogisticRegression(max_iter=500).fit(X, Y), buf)
     return buf.getvalue()
-
-
-def wait_serving(hub: Hub, ref: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        ep = hub.api("GET", f"endpoints/{ref}", user="alice").json()
-        serving = (ep.get("serving") or {}).get("generation")
-        if ep.get("status") == "ready" and serving == ep["generation"] and not ep["reason"]:
-            return ep
-        assert ep.get("status") != "failed", ep
-        assert time.monotonic() < deadline, f"endpoint not serving: {ep}"
-        time.sleep(0.5)
 
 
 def register_in_dialog(page, name: str) -> None:  # type: ignore[no-untyped-def]
