@@ -752,6 +752,12 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             return path.strip("/") in await self._shared_files()
         return await super().file_exists(path)
 
+    @staticmethod
+    def _shared_dir_in(parts: list[str], shared: dict[str, Any]) -> bool:
+        """Whether ``parts`` (under ``shared/``) is a folder of the files shared with you."""
+        prefix = "/".join(parts) + "/"
+        return len(parts) == 1 or any(p.startswith(prefix) for p in shared)
+
     async def dir_exists(self, path: str) -> bool:
         parts = self._team_path(path)
         if parts and self.platform:
@@ -763,18 +769,21 @@ class SubmarineContentsManager(AsyncLargeFileManager):
                 return False
         parts = self._shared_path(path)
         if parts and self.platform:
-            prefix = "/".join(parts) + "/"
-            return len(parts) == 1 or any(p.startswith(prefix) for p in await self._shared_files())
+            return self._shared_dir_in(parts, await self._shared_files())
         return await super().dir_exists(path)
 
     def exists(self, path: str) -> Any:
         """Like the file manager's, plus team folders (answered as an awaitable, which
         jupyter-server and jupytext both accept)."""
         if (self._team_path(path) or self._shared_path(path)) and self.platform:
-            return self._team_exists(path)
+            return self._virtual_exists(path)
         return super().exists(path)
 
-    async def _team_exists(self, path: str) -> bool:
+    async def _virtual_exists(self, path: str) -> bool:
+        parts = self._shared_path(path)
+        if parts:  # one look at what is shared answers both questions
+            shared = await self._shared_files()
+            return "/".join(parts) in shared or self._shared_dir_in(parts, shared)
         return await self.file_exists(path) or await self.dir_exists(path)
 
     async def is_hidden(self, path: str) -> bool:
