@@ -236,9 +236,15 @@ class Hub:
 
 
 def _execute(
-    ws_url: str, headers: dict[str, str], code: str, timeout: float, rich: bool = False
+    ws_url: str,
+    headers: dict[str, str],
+    code: str,
+    timeout: float,
+    rich: bool = False,
+    errors: list[str] | None = None,
 ) -> str:
-    """Send one execute_request over the kernel websocket and gather its output."""
+    """Send one execute_request over the kernel websocket and gather its output (with
+    ``errors``, each error's traceback is also appended there)."""
     import json
     import uuid
 
@@ -285,6 +291,8 @@ def _execute(
                 out.append(msg["content"]["text"])
             elif kind == "error":
                 out.append("\n".join(msg["content"]["traceback"]))
+                if errors is not None:
+                    errors.append(out[-1])
             elif rich and kind in ("display_data", "update_display_data", "execute_result"):
                 data = msg["content"]["data"]
                 out.append(
