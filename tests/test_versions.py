@@ -251,3 +251,26 @@ async def test_a_manifest_save_sends_only_new_parts(db: Database) -> None:
                 parts={new_cell: b"tampered"},
                 size=10,
             )
+
+
+async def test_a_new_file_where_a_deleted_one_lived_has_its_own_history(db: Database) -> None:
+    for i in range(2):
+        await save(db, ANN, notebook(edit=i), path="old.ipynb")
+    async with db.session() as s:
+        await versions.delete(s, ANN, "user:ann", "old.ipynb")
+    async with db.session() as s:  # the deleted file keeps its history under its path
+        deleted = await versions.history(s, ANN, "user:ann", "old.ipynb")
+        assert [v.action for v in deleted] == ["delete", "save", "save"]
+    fresh = await save(db, ANN, notebook(edit=9), path="old.ipynb", message="unrelated")
+    async with db.session() as s:
+        history = await versions.history(s, ANN, "user:ann", "old.ipynb")
+        assert [(v.number, v.message) for v in history] == [(fresh.number, "unrelated")]
+        everything = await versions.history(s, ANN, "user:ann", "old.ipynb", earlier_files=True)
+        assert [v.action for v in everything] == ["save", "delete", "save", "save"]
+        _, first = await versions.get(s, ANN, "user:ann", "old.ipynb", 1)  # still recoverable
+        assert first == notebook(edit=0)
+    # a rename takes only the file's own versions, not those of files deleted before it
+    moved = await save(db, ANN, notebook(edit=9), path="moved.ipynb", moved_from="old.ipynb")
+    async with db.session() as s:
+        history = await versions.history(s, ANN, "user:ann", "moved.ipynb")
+    assert [v.number for v in history] == [moved.number, fresh.number]

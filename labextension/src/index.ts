@@ -238,7 +238,7 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       restorer.add(panel, 'submarine-hub-panel');
     }
 
-    // the history follows the document in the main area, and its saves
+    // the history follows the document in the main area, its saves and its renames
     const followed = new WeakSet<object>();
     const follow = () => {
       const widget = app.shell.currentWidget;
@@ -258,6 +258,12 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
         context.saveState.connect((_: unknown, state: string) => {
           if (state === 'completed' && history.isVisible && history.path === documentPath(app, widget)) {
             void history.refresh();
+          }
+        });
+        // a rename (or Save As) moves the document: its history follows it
+        context.pathChanged.connect(() => {
+          if (app.shell.currentWidget === widget) {
+            follow();
           }
         });
       }

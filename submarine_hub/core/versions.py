@@ -308,15 +308,15 @@ async def save(
 
 
 async def _take_history(session: AsyncSession, space: str, source: str, f: VersionedFile) -> None:
-    """Give ``f`` (no versions yet) the history of ``source``: same numbers, authors,
-    times and parts."""
+    """Give ``f`` (no versions yet) the history of the file at ``source``: same numbers,
+    authors, times and parts (not those of files deleted there before it)."""
     old = await _file(session, space, source)
     if old is None:
         return
     rows = await session.scalars(
-        select(FileVersion).where(FileVersion.file_id == old.id).order_by(FileVersion.number)
+        select(FileVersion).where(FileVersion.file_id == old.id).order_by(FileVersion.number.desc())
     )
-    for v in rows:
+    for v in reversed(current_life(list(rows))):
         session.add(
             FileVersion(
                 file_id=f.id,
@@ -334,9 +334,31 @@ async def _take_history(session: AsyncSession, space: str, source: str, f: Versi
     await session.flush()
 
 
+def current_life(rows: list[FileVersion]) -> list[FileVersion]:
+    """The versions of the file that lives at a path now, from ``rows`` (newest first).
+
+    A path can hold several files over time: one is deleted (its last version is the
+    deletion), later another is *saved* there (a restore after a deletion recovers the
+    same file instead). The file there now owns the versions after the last deletion
+    that a save followed; while the path is deleted, the deleted file owns its versions.
+    """
+    for i in range(1, len(rows)):
+        if rows[i].action == "delete" and rows[i - 1].action == "save":
+            return rows[:i]
+    return rows
+
+
 async def history(
-    session: AsyncSession, identity: Identity, space: str, path: str
+    session: AsyncSession,
+    identity: Identity,
+    space: str,
+    path: str,
+    *,
+    earlier_files: bool = False,
 ) -> list[VersionInfo]:
+    """The versions of the file at ``path``, newest first. A file created where another
+    was deleted starts its own history; ``earlier_files`` adds those deleted files'
+    versions (still restorable by number)."""
     path = normalize_path(path)
     await access(session, identity, space, path)
     f = await _file(session, space, path)
@@ -349,6 +371,8 @@ async def history(
             .order_by(FileVersion.number.desc())
         )
     ).all()
+    if not earlier_files:
+        rows = current_life(list(rows))
     return [_info(f, v) for v in rows]
 
 

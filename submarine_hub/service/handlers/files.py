@@ -52,7 +52,9 @@ class VersionsHandler(FilesBase):
         identity = await self.identity()
         space, path = self.space_path()
         async with self.core.db.session() as s:
-            found = await versions.history(s, identity, space, path)
+            found = await versions.history(
+                s, identity, space, path, earlier_files=self.flag("earlier_files")
+            )
         self.write_json({"items": [v.to_json() for v in found]})
 
     async def post(self) -> None:
