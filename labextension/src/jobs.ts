@@ -20,8 +20,10 @@ import {
   type INotebookParameter,
   type INotebookSchedule,
   type SubmarineAPI,
+  type ISessionInfo,
   isFinal,
-  locate
+  locate,
+  sessionDefaults
 } from './api';
 import { formatNumber } from './chart';
 import type { Config } from './config';
@@ -160,11 +162,13 @@ export class JobsSection extends Widget {
     this._loading = true;
     this._render();
     try {
-      const [me, envs] = await Promise.all([
+      const [me, envs, session] = await Promise.all([
         this._options.api.me(),
-        this._options.api.listEnvironments().catch(() => [] as IEnvironment[])
+        this._options.api.listEnvironments().catch(() => [] as IEnvironment[]),
+        sessionDefaults(this._options.api)
       ]);
       this._me = me;
+      this._session = session;
       this._environments = envs;
       try {
         const reply = await this._options.api.notebookParameters(path);
@@ -510,7 +514,8 @@ export class JobsSection extends Widget {
       option.value = t.name;
       this._team.appendChild(option);
     }
-    const wanted = previousTeam || (this._path ? teamOf(this._path) : null);
+    // what was chosen, the team of the notebook's folder, else the session's
+    const wanted = previousTeam || (this._path ? teamOf(this._path) : null) || this._session.team;
     if (wanted && teams.some(t => t.name === wanted)) {
       this._team.value = wanted;
     }
@@ -524,8 +529,11 @@ export class JobsSection extends Widget {
       this._row('Environment', this._env, 'environment', 'An environment profile; default: the hub’s.')
     );
     this._renderEnvironments();
-    if (Array.from(this._env.options).some(o => o.value === previousEnv)) {
-      this._env.value = previousEnv;
+    // what was chosen, else the session's environment when the run is for its team
+    const env =
+      previousEnv || (this._team.value === this._session.team ? this._session.environment : '');
+    if (env && Array.from(this._env.options).some(o => o.value === env)) {
+      this._env.value = env;
     }
     const sendFiles = this._withFiles.checked;
     this._withFiles = el('input', '', undefined, 'submarine-job-with-files');
@@ -998,6 +1006,7 @@ export class JobsSection extends Widget {
   private _path: string | null = null;
   private _followed: string | null = null;
   private _me: IMe | null = null;
+  private _session: ISessionInfo = { team: null, environment: null };
   private _environments: IEnvironment[] = [];
   private _params: INotebookParameter[] = [];
   private _hasCell = true;
