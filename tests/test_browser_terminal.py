@@ -11,6 +11,7 @@ import time
 import pytest
 import requests
 
+from .helpers.sessions import ensure_session
 from .hub import Hub
 from .test_browser import browser, login  # noqa: F401  (fixture)
 
@@ -23,8 +24,7 @@ def terminal_text(page) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_the_lab_terminal_runs_the_cli_for_the_sessions_team(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    hub.stop_server("bob")  # whatever an earlier test started it for
-    hub.spawn("bob", {"team": "ml-platform"})
+    ensure_session(hub, "bob", "ml-platform")
     headers = {"Authorization": f"token {hub.token_for('bob')}"}
     # xterm draws on a canvas; its screen-reader mode keeps the rows as text too
     r = requests.put(

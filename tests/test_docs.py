@@ -21,6 +21,7 @@ import requests
 import websocket
 
 from .helpers.docs import PAGES, RUNNER, Block, blocks, console_script, file_script
+from .helpers.sessions import ensure_session
 from .hub import Hub, _execute
 
 pytestmark = pytest.mark.hub
@@ -113,8 +114,7 @@ class Session:
 def reader(hub: Hub) -> Iterator[Session]:
     teams = hub.api("GET", "me", user=READER).json()["teams"]
     assert sorted(t if isinstance(t, str) else t["name"] for t in teams) == sorted(TEAMS)
-    hub.stop_server(READER)  # whatever another test started it for
-    hub.spawn(READER, options={"team": TEAMS[0]})
+    ensure_session(hub, READER, TEAMS[0])
     session = Session(hub)
     yield session
     session.close()
