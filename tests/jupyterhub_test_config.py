@@ -24,3 +24,6 @@ c.JupyterHub.load_roles.append(
         "services": ["test-admin"],
     }
 )
+# a loaded 2-core machine (parallel suites, a browser) can take more than the default 30 s
+# for a server to answer after its process started
+c.Spawner.http_timeout = 120
