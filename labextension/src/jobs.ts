@@ -482,20 +482,26 @@ export class JobsSection extends Widget {
     }
     for (const p of this._params) {
       let control: HTMLInputElement;
+      // what was typed for this notebook survives a switch to another tab and back
+      const typed = this._typedValues().get(p.name);
       if (p.type === 'bool') {
         control = el('input', 'jp-SubmarineJobs-check', undefined, `submarine-job-param-${p.name}`);
         control.type = 'checkbox';
-        control.checked = p.default === true;
+        control.checked = typeof typed === 'boolean' ? typed : p.default === true;
       } else {
         control = el('input', 'jp-SubmarinePanel-input', undefined, `submarine-job-param-${p.name}`);
         control.type = 'text';
-        control.value = initialText(p);
+        control.value = typeof typed === 'string' ? typed : initialText(p);
         control.placeholder = p.default === null ? p.source : '';
         if (p.type === 'int' || p.type === 'float') {
           control.inputMode = p.type === 'int' ? 'numeric' : 'decimal';
         }
       }
       control.setAttribute('data-param', p.name);
+      const keep = () =>
+        this._typedValues().set(p.name, control.type === 'checkbox' ? control.checked : control.value);
+      control.addEventListener('input', keep);
+      control.addEventListener('change', keep);
       const label = el('span', '');
       label.appendChild(el('span', 'jp-SubmarineJobs-name', p.name));
       label.appendChild(el('span', 'jp-SubmarineJobs-type', ` ${p.type}${p.nullable ? ' or None' : ''}`));
@@ -503,6 +509,17 @@ export class JobsSection extends Widget {
       box.appendChild(this._row(label, control, `param-${p.name}`, hint, `${typeWords(p.type)}`));
     }
     this._form.appendChild(box);
+  }
+
+  /** The values typed into the parameter fields of the shown notebook. */
+  private _typedValues(): Map<string, string | boolean> {
+    const path = this._path ?? '';
+    let values = this._typed.get(path);
+    if (!values) {
+      values = new Map();
+      this._typed.set(path, values);
+    }
+    return values;
   }
 
   private _renderChoices(): void {
@@ -1006,6 +1023,7 @@ export class JobsSection extends Widget {
   private _path: string | null = null;
   private _followed: string | null = null;
   private _me: IMe | null = null;
+  private _typed = new Map<string, Map<string, string | boolean>>();
   private _session: ISessionInfo = { team: null, environment: null };
   private _environments: IEnvironment[] = [];
   private _params: INotebookParameter[] = [];

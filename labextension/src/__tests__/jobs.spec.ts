@@ -279,6 +279,23 @@ describe('JobsSection', () => {
     ]);
   });
 
+  it('keeps what was typed when another notebook is shown and this one comes back', async () => {
+    await open();
+    const epochs = byTestId(section.node, 'submarine-job-param-epochs');
+    epochs.value = '9';
+    epochs.dispatchEvent(new Event('input'));
+    const fast = byTestId(section.node, 'submarine-job-param-fast');
+    fast.checked = true;
+    fast.dispatchEvent(new Event('change'));
+    await section.setNotebook('other.ipynb');
+    await flush();
+    await section.setNotebook('train.ipynb');
+    await flush();
+    expect(byTestId(section.node, 'submarine-job-param-epochs').value).toBe('9');
+    expect(byTestId(section.node, 'submarine-job-param-fast').checked).toBe(true);
+    expect(byTestId(section.node, 'submarine-job-param-alpha').value).toBe('0.5');
+  });
+
   it('runs now with the changed values, by path, after saving the notebook', async () => {
     const { calls, state } = await open();
     byTestId(section.node, 'submarine-job-param-epochs').value = '9';
