@@ -819,6 +819,27 @@ export class JobsSection extends Widget {
       }
       box.appendChild(table);
     }
+    // each child: its parameters, status and metrics
+    if (Array.isArray(job.children) && job.children.length) {
+      const table = el('table', 'jp-SubmarineJobs-table', undefined, 'submarine-job-grid-children-table');
+      const head = el('tr', '');
+      for (const h of ['run', 'parameters', 'status', 'metrics']) {
+        head.appendChild(el('th', '', h));
+      }
+      table.appendChild(head);
+      for (const child of job.children) {
+        const row = el('tr', '', undefined, `submarine-job-grid-child-${child.id}`);
+        row.appendChild(el('td', '', `#${child.id}`));
+        row.appendChild(el('td', '', parametersText(child.parameters)));
+        row.appendChild(el('td', '', child.status));
+        const metrics = Object.entries(child.metrics ?? {})
+          .map(([k, v]) => `${k}=${formatNumber(v)}`)
+          .join(', ');
+        row.appendChild(el('td', '', metrics));
+        table.appendChild(row);
+      }
+      box.appendChild(table);
+    }
     const actions = el('div', 'jp-SubmarineJobs-actions');
     actions.appendChild(
       button('Show run', () => this._options.showRun(job.id), {

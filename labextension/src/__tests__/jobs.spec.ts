@@ -178,7 +178,7 @@ function fakeServer() {
         output: { space: 'team:data-science', path: `jobs/train/${id}.ipynb`, lab_path: `teams/data-science/jobs/train/${id}.ipynb` }
       };
       if (body.grid) {
-        run.children = [{ id: id + 1, name: 'train-1', status: 'pending' }];
+        run.children = [{ id: id + 1, name: 'train-1', status: 'pending', parameters: { alpha: 0.1, dataset: 'iris' }, metrics: { acc: 0.5 } }];
       }
       state.jobs = [run, ...state.jobs];
       return reply(201, run);
@@ -415,6 +415,14 @@ describe('JobsSection', () => {
     expect(post.body.parameters).toEqual({ epochs: 2 });
     await flush();
     expect(byTestId(section.node, 'submarine-job-grid-children').textContent).toBe('1 run: 1 pending');
+    // each child with its parameters
+    const child = byTestId(section.node, 'submarine-job-grid-child-41');
+    expect(Array.from(child.querySelectorAll('td')).map(td => td.textContent)).toEqual([
+      '#41',
+      'alpha=0.1, dataset=iris',
+      'pending',
+      'acc=0.5'
+    ]);
   });
 
   it('refuses a bad grid value and sends nothing', async () => {
