@@ -173,7 +173,7 @@ def test_registry_bad_input(hub: Hub) -> None:
     r = api(hub, "POST", f"{base}/ready", "alice")
     assert r.status_code == 400 and "no files" in r.json()["message"]
     r = api(hub, "PUT", f"{base}/files?path=../escape", "alice", data=b"x")
-    assert r.status_code == 400 and "relative file path" in r.json()["message"]
+    assert r.status_code == 400 and "plain relative path" in r.json()["message"]
     r = api(hub, "PUT", f"{base}/files?path=a.bin", "alice", data=b"abc",
             headers={"X-Content-SHA256": "0" * 64})  # fmt: skip
     assert r.status_code == 400 and "SHA-256" in r.json()["message"]
@@ -182,7 +182,7 @@ def test_registry_bad_input(hub: Hub) -> None:
     assert api(hub, "PUT", f"{base}/files?path=a.bin", "alice", data=b"abc").status_code == 201
     assert api(hub, "POST", f"{base}/ready", "alice").status_code == 200
     r = api(hub, "PUT", f"{base}/files?path=b.bin", "alice", data=b"late")
-    assert r.status_code == 400 and "cannot change" in r.json()["message"]
+    assert r.status_code == 409 and "cannot change" in r.json()["message"]
     r = hub.api("PUT", f"{base}/files?path=a.bin", data=b"x")
     assert r.status_code == 401
 

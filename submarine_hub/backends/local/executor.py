@@ -55,7 +55,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from .supervisor import Supervisor, write_json
+from .supervisor import Supervisor, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.executor")
 
@@ -414,6 +414,7 @@ class NotebookRun:
             finished_at=time.time(),
             durable=True,
         )
+        scrub_secrets(self.dir)
         self.over.set()
 
     def log(self, text: str) -> None:
