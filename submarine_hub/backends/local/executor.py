@@ -405,6 +405,7 @@ class NotebookRun:
         write_json(self.dir / "status.json", self.status, durable=durable)
 
     def finish(self, status: str, reason: str, exit_code: int | None) -> None:
+        scrub_secrets(self.dir)  # first: once the state is final, no secret is left
         for r in self.status.get("replicas", []):
             r.update(status="succeeded" if status == "succeeded" else "failed", exit_code=exit_code)
         self.save(
@@ -414,7 +415,6 @@ class NotebookRun:
             finished_at=time.time(),
             durable=True,
         )
-        scrub_secrets(self.dir)
         self.over.set()
 
     def log(self, text: str) -> None:

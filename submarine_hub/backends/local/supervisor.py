@@ -98,10 +98,10 @@ class Supervisor:
         write_json(self.dir / "status.json", self.status, durable=durable)
 
     def finish(self, status: str, reason: str, exit_code: int | None) -> None:
+        scrub_secrets(self.dir)  # first: once the state is final, no secret is left
         self.save(
             status=status, reason=reason, exit_code=exit_code, finished_at=time.time(), durable=True
         )
-        scrub_secrets(self.dir)
 
     # -- code ---------------------------------------------------------------------------
 
@@ -274,13 +274,13 @@ def scrub_secrets(run_dir: Path) -> None:
     plan_path = run_dir / "run.json"
     try:
         plan = json.loads(plan_path.read_text())
+        if not plan.get("scrubbed"):
+            for replica in plan.get("replicas", []):
+                replica["env"] = {name: "" for name in replica.get("env", {})}
+            plan["scrubbed"] = True
+            write_json(plan_path, plan, durable=True, mode=0o600)
     except (OSError, ValueError):
-        plan = None
-    if plan is not None and not plan.get("scrubbed"):
-        for replica in plan.get("replicas", []):
-            replica["env"] = {name: "" for name in replica.get("env", {})}
-        plan["scrubbed"] = True
-        write_json(plan_path, plan, durable=False, mode=0o600)
+        pass  # no plan (or no room to rewrite it): the run's end is recorded all the same
     shutil.rmtree(run_dir / "credentials", ignore_errors=True)
 
 
