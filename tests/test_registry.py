@@ -387,8 +387,13 @@ def test_artifact_store_on_s3(s3: dict[str, str], tmp_path: Path) -> None:
     assert b"".join(store.read_chunks("m/1/model.bin")) == data
     local = store.local_copy("m/1", tmp_path / "cache")
     assert (local / "model.bin").read_bytes() == data
-    with pytest.raises(ValueError, match="inside the store"):
-        store.open_write("../outside")
+    for outside in ("../outside", "m/1/a\n/../../../../x", "m/./1", "/x"):
+        with pytest.raises(ValueError, match="plain relative path"):
+            store.open_write(outside)  # an S3 key never leaves its prefix either
+    store.write_stream(".partial/up", iter([b"late"]))
+    store.move(".partial/up", "m/1/late.bin")
+    assert b"".join(store.read_chunks("m/1/late.bin")) == b"late"
+    assert not store.exists(".partial/up")
     store.delete_prefix("m")
     assert not store.exists("m/1/model.bin")
 
