@@ -7,12 +7,17 @@ alice is in team data-science, carol in ml-platform (jupyterhub_config.DEMO_TEAM
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import stat
+import tarfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
+import requests
 
 from .hub import Hub
 from .test_experiments_api import command, submit, wait
@@ -174,3 +179,51 @@ def test_a_runs_plan_is_private_and_forgets_its_secrets_when_it_ends(hub: Hub) -
     assert kept["scrubbed"] is True and secret not in plan.read_text()
     assert kept["replicas"][0]["env"]["MY_SECRET"] == ""
     assert kept["replicas"][0]["env"]["SUBMARINE_TOKEN"] == ""
+
+
+def test_a_file_still_arriving_when_its_version_becomes_ready_changes_nothing(
+    hub: Hub,
+) -> None:
+    name = f"racing-{uuid.uuid4().hex[:6]}"
+    version = _ready_model(hub, "alice", "data-science", name, {"model.joblib": b"v1"})
+    go_on = threading.Event()
+
+    def body() -> Iterator[bytes]:
+        yield b"replaced, first half; "
+        go_on.wait(60)
+        yield b"second half"
+
+    answer: dict[str, requests.Response] = {}
+    sender = threading.Thread(
+        target=lambda: answer.update(
+            put=hub.api("PUT", f"{version}/files?path=model.joblib", user="alice", data=body())
+        )
+    )
+    sender.start()
+    time.sleep(1.0)  # the upload is accepted and streaming
+    assert hub.api("POST", f"{version}/ready", user="alice").status_code == 200
+    go_on.set()
+    sender.join(60)
+    assert answer["put"].status_code == 409, answer["put"].text
+    assert _file(hub, "alice", version, "model.joblib") == b"v1"
+
+
+def _tar(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_an_upload_with_an_unsafe_member_name_is_refused(hub: Hub) -> None:
+    ok = hub.api("POST", "uploads", user="alice", data=_tar({"./train.py": b"print(1)"}))
+    assert ok.status_code == 201, ok.text
+    for bad in ("a\n/../../x.py", "../x.py", "/etc/x.py", "a\\..\\x.py", "a//b.py"):
+        r = hub.api("POST", "uploads", user="alice", data=_tar({bad: b"x"}))
+        assert r.status_code == 400, (bad, r.text)
+    # an upload id is exactly 32 hex digits: with a newline it names no upload
+    spec = command("up", "true", code={"upload": ok.json()["id"] + "\n"})
+    assert hub.api("POST", "experiments", user="alice", json=spec).status_code in (400, 404)
