@@ -19,11 +19,11 @@ from ..store.models import Endpoint, Experiment, ModelAlias, ModelVersion, Regis
 from . import scopes
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
+from .paths import safe_relpath
 from .validation import reject_unknown
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-FILE_PATH = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[^\x00]{1,512}$")
 UPLOADING, READY, ARCHIVED = "uploading", "ready", "archived"
 EDITABLE = {"description", "tags", "archived"}
 VERSION_FIELDS = {
@@ -202,9 +202,18 @@ async def create_version(
 
 
 def check_file_path(path: Any) -> str:
-    if not isinstance(path, str) or not FILE_PATH.match(path) or path.endswith("/"):
-        raise InvalidInput(f"{path!r} is not a relative file path (no '..', no leading '/').")
-    return path
+    """A version file's path, checked by the one containment rule (``core.paths``)."""
+    return safe_relpath(path)
+
+
+def check_uploading(version: ModelVersion) -> None:
+    """Refuse (409) any change to the files of a version that is not ``uploading``: once
+    ready (or archived), a version's files are what was registered, for good."""
+    if version.status != UPLOADING:
+        raise Conflict(
+            f"Version {version.version} is {version.status}: its files cannot change any "
+            "more; create a new version for new files."
+        )
 
 
 def add_file(version: ModelVersion, path: str, size: int, sha256: str) -> None:
@@ -215,8 +224,7 @@ def add_file(version: ModelVersion, path: str, size: int, sha256: str) -> None:
 
 
 def finalize(version: ModelVersion) -> None:
-    if version.status != UPLOADING:
-        raise InvalidInput(f"Version {version.version} is {version.status}, not uploading.")
+    check_uploading(version)
     if not version.files:
         raise InvalidInput(f"Version {version.version} has no files yet; upload at least one.")
     version.status = READY

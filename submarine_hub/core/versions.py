@@ -7,7 +7,6 @@ delete adds a version, history is never rewritten.
 
 from __future__ import annotations
 
-import posixpath
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -18,10 +17,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..store.models import Blob, FileVersion, Share, VersionedFile
+from ..store.models import Blob, BlobSpace, FileVersion, Share, VersionedFile
 from . import contentaddr
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
+from .paths import safe_relpath
 
 MAX_MESSAGE = 1000
 
@@ -45,12 +45,11 @@ def parse_space(space: Any) -> tuple[str, str]:
 
 
 def normalize_path(path: Any) -> str:
+    """A path in a space: rooted at the space (one leading or trailing '/' is dropped:
+    the contents API's spelling), otherwise checked by the one containment rule."""
     if not isinstance(path, str) or not path.strip("/"):
         raise InvalidInput("'path' must name a file, like 'analysis/report.ipynb'.")
-    norm = posixpath.normpath("/" + path).lstrip("/")
-    if norm != path.strip("/") or "\0" in path:
-        raise InvalidInput(f"'path' {path!r} must be a plain relative path (no '..').")
-    return norm
+    return safe_relpath(path.removeprefix("/").removesuffix("/"))
 
 
 def owns(identity: Identity, space: str) -> bool:
@@ -92,29 +91,42 @@ async def check_write(session: AsyncSession, identity: Identity, space: str, pat
 
 
 # --- blobs ----------------------------------------------------------------------------
-async def missing_parts(session: AsyncSession, keys: set[str]) -> set[str]:
-    if not keys:
-        return set()
-    have = set((await session.scalars(select(Blob.hash).where(Blob.hash.in_(keys)))).all())
-    return keys - have
+# Parts are stored once (``blobs``, by hash), but a save may leave out only parts that a
+# save into the same space sent (``blob_spaces``): whether a part exists elsewhere is
+# never revealed, and a manifest naming another space's part is answered exactly as one
+# naming a part nobody stored.
+async def missing_parts(session: AsyncSession, keys: set[str], space: str | None) -> set[str]:
+    """The parts of ``keys`` a save into ``space`` must send; ``space`` None (a writer
+    who does not own the space): all of them."""
+    if not keys or space is None:
+        return set(keys)
+    have = await session.scalars(
+        select(BlobSpace.hash).where(BlobSpace.space == space, BlobSpace.hash.in_(keys))
+    )
+    return keys - set(have.all())
 
 
-async def store_parts(session: AsyncSession, parts: dict[str, bytes]) -> None:
-    """Store parts the database does not have yet (concurrent writers may race: fine)."""
-    new = await missing_parts(session, set(parts))
-    if not new:
+async def store_parts(session: AsyncSession, space: str, parts: dict[str, bytes]) -> None:
+    """Store parts the database does not have yet, and let ``space`` name them from now
+    on (concurrent writers may race: fine)."""
+    if not parts:
         return
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    have = set((await session.scalars(select(Blob.hash).where(Blob.hash.in_(set(parts))))).all())
+    now = datetime.now().astimezone()
     rows = [
-        {
-            "hash": k,
-            "size": len(parts[k]),
-            "data": zlib.compress(parts[k], 6),
-            "created_at": datetime.now().astimezone(),
-        }
-        for k in sorted(new)
+        {"hash": k, "size": len(parts[k]), "data": zlib.compress(parts[k], 6), "created_at": now}
+        for k in sorted(set(parts) - have)
     ]
-    await session.execute(insert(Blob).values(rows).on_conflict_do_nothing(index_elements=["hash"]))
+    if rows:
+        await session.execute(
+            insert(Blob).values(rows).on_conflict_do_nothing(index_elements=["hash"])
+        )
+    await session.execute(
+        insert(BlobSpace)
+        .values([{"space": space, "hash": k} for k in sorted(parts)])
+        .on_conflict_do_nothing(index_elements=["space", "hash"])
+    )
 
 
 async def load_parts(session: AsyncSession, manifest: dict[str, Any]) -> dict[str, bytes]:
@@ -268,10 +280,11 @@ async def save(
     for key, data in parts.items():
         if contentaddr.digest(data) != key:
             raise InvalidInput(f"Part {key[:12]}… does not match its hash.")
-    missing = await missing_parts(session, contentaddr.referenced(manifest, parts) - set(parts))
+    needed = contentaddr.referenced(manifest, parts) - set(parts)
+    missing = await missing_parts(session, needed, space if owns(identity, space) else None)
     if missing:
         raise MissingParts(missing)
-    await store_parts(session, parts)
+    await store_parts(session, space, parts)
     if content is not None:
         size = contentaddr.size_of(content, manifest["format"])
     if not isinstance(size, int) or size < 0:

@@ -127,6 +127,17 @@ class Blob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class BlobSpace(Base):
+    """A part a space may name without sending it: one whose bytes a save into that
+    space sent. Deduplication looks only here, so a save never learns what another
+    space stored."""
+
+    __tablename__ = "blob_spaces"
+
+    space: Mapped[str] = mapped_column(String(300), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class VersionedFile(Base):
     """A file with history: in a user's space (``user:NAME``) or a team's (``team:NAME``)."""
 

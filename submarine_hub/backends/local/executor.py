@@ -55,7 +55,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from .supervisor import Supervisor, write_json
+from .supervisor import Supervisor, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.executor")
 
@@ -405,6 +405,7 @@ class NotebookRun:
         write_json(self.dir / "status.json", self.status, durable=durable)
 
     def finish(self, status: str, reason: str, exit_code: int | None) -> None:
+        scrub_secrets(self.dir)  # first: once the state is final, no secret is left
         for r in self.status.get("replicas", []):
             r.update(status="succeeded" if status == "succeeded" else "failed", exit_code=exit_code)
         self.save(

@@ -2,7 +2,8 @@
 
 Layout of a run's folder (``<runs_dir>/<id>/``)::
 
-    run.json          what to start (written here, read by the supervisor)
+    run.json          what to start (written here, 0600, read by the supervisor; its
+                      environment values are blanked once the run ends)
     status.json       the run's state (written by the supervisor)
     supervisor.lock   held by the supervisor while it lives
     kill              present once a kill was asked for
@@ -36,7 +37,7 @@ from ...core.experiments.backend import (
     RunState,
 )
 from .executor import code_version, socket_path, state_dir
-from .supervisor import lock_held
+from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
@@ -157,9 +158,9 @@ class LocalExperimentBackend:
             "notebook": plan.notebook,
             "python_prefix": plan.python_prefix,
         }
-        tmp = run_dir / "run.json.tmp"
-        tmp.write_text(json.dumps(body))
-        os.replace(tmp, run_dir / "run.json")
+        # it holds credential values and the run's token: its owner's only (0600),
+        # and scrubbed once the run ends (supervisor.scrub_secrets)
+        write_json(run_dir / "run.json", body, durable=False, mode=0o600)
 
     async def launch(self, plan: LaunchPlan) -> None:
         run_dir = self.run_dir(plan.run_id)
@@ -225,6 +226,7 @@ class LocalExperimentBackend:
                 elif status is None and not self._start_overdue(run_dir):
                     return RunState(PENDING, reason="starting")
                 else:
+                    scrub_secrets(run_dir)  # nobody will finish it
                     return RunState(
                         FAILED,
                         reason="the run's supervisor is gone (was the machine restarted?)",

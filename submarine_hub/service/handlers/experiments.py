@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
+from ...core import paths
 from ...core.errors import InvalidInput, NotFound, SubmarineError
 from ...core.experiments import pipelines, runs, templates
 from ...core.experiments.backend import FINAL_STATES
 from ...core.experiments.spec import SPEC_SCHEMA
-from ...core.models import check_file_path
 from .base import BaseHandler
 from .streaming import StreamedUpload
 
@@ -189,7 +189,7 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
         try:
             identity = await self.identity()
             rid = _id(self.path_kwargs["run_id"])
-            rel = check_file_path(self.get_query_argument("path", None))
+            rel = paths.safe_relpath(self.get_query_argument("path", None))
             async with self.core.db.session() as s:
                 runs.check_artifact_write(identity, await runs.get(s, identity, rid))
             root = self.manager.local_artifacts(rid)
@@ -198,18 +198,19 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
                     "Runs on this platform keep their artifacts in their own storage: call "
                     "log_artifact inside the run, or upload the file as a model version."
                 )
+            paths.contained(root, rel)  # refused before the body comes
             tmp = root / f".upload-{uuid.uuid4().hex}"
-            await self.open_upload(lambda: _open_new(tmp))
-            self._target = (tmp, root / rel, rel)
+            await self.open_upload(lambda: _open_new(tmp), lambda: tmp.unlink(missing_ok=True))
+            self._target = (tmp, root, rel)
         except SubmarineError as e:
             self._deferred_error = e
 
     async def put(self, run_id: str) -> None:
         assert self._target is not None
-        tmp, target, rel = self._target
+        tmp, root, rel = self._target
         try:
             size, sha256 = await self.close_upload(rel)
-            await asyncio.to_thread(_move_into, tmp, target)
+            await asyncio.to_thread(_move_into, tmp, root, rel)
         finally:
             tmp.unlink(missing_ok=True)
         self.write_json({"path": rel, "size": size, "sha256": sha256}, status=201)
@@ -229,8 +230,8 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             ] if root.exists() else []  # fmt: skip
             self.write_json({"items": files})
             return
-        target = (root / wanted).resolve()
-        if not target.is_relative_to(root.resolve()) or not target.is_file():
+        target = paths.contained(root, wanted)
+        if not target.is_file():
             raise NotFound(f"Run {rid} has no artifact {wanted!r}.")
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         self.set_header("Content-Type", kind)
@@ -253,9 +254,11 @@ def _open_new(path: Path) -> Any:
     return path.open("wb")
 
 
-def _move_into(tmp: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)
+def _move_into(tmp: Path, root: Path, rel: str) -> None:
+    """Put the upload at ``rel`` under ``root``: contained when checked again now that its
+    folders exist (the run may have put a symbolic link on the way since)."""
+    paths.contained(root, rel).parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, paths.contained(root, rel))
 
 
 class ExperimentMetricsHandler(ExperimentsBase):
