@@ -514,7 +514,7 @@ async def prepare(session: AsyncSession, identity: Identity, data: Any) -> Prepa
         where, _ = locate(identity, data["notebook"], data.get("space"))
         if where.startswith("team:") and identity.is_member(where[5:]):
             wanted = where[5:]  # a team's notebook runs in that team by default
-    team = choose_team(identity.name, sorted(identity.teams), wanted)
+    team = choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
     if "content" in data:
         content = _check_notebook(data["content"], "'content'")
         # kept beside its executed versions: jobs/<name>/<name>.ipynb

@@ -121,7 +121,7 @@ async def prepare(
         template_row = await templates.get(session, identity, spec["task"]["template"])
         if wanted is None and template_row.scope != "_global":
             wanted = template_row.scope  # a team's template runs in that team by default
-    team = choose_team(identity.name, sorted(identity.teams), wanted)
+    team = choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
     spec["meta"]["team"] = team
     template_ref = None
     values = None
@@ -265,7 +265,9 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     if data.get("team"):
         meta["team"] = data["team"]
     spec = specs.normalize({"meta": meta, "task": {"command": ["(interactive)"]}})
-    team = choose_team(identity.name, sorted(identity.teams), meta.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), meta.get("team"), identity.default_team
+    )
     spec["meta"]["team"] = team
     if isinstance(data.get("source"), dict):
         spec["meta"]["description"] = f"tracked from {data['source'].get('path', 'a notebook')}"
