@@ -108,6 +108,20 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
                 )
 
 
+def _default_environment(spec: dict[str, Any], identity: Identity, team: str) -> None:
+    """A spec naming no environment (profile or image) runs in the caller's default one
+    (the session's profile), when that belongs to the run's team or is global."""
+    wanted = identity.default_environment
+    if not wanted or spec["environment"].get("profile") or spec["environment"].get("image"):
+        return
+    try:
+        scope, _ = environments.parse_ref(wanted)
+    except InvalidInput:
+        return
+    if scope in (team, "_global"):
+        spec["environment"]["profile"] = wanted
+
+
 async def prepare(
     session: AsyncSession, identity: Identity, data: Any, *, uploads: Any = None
 ) -> Submission:
@@ -131,6 +145,7 @@ async def prepare(
         template_ref = row.name if row.scope == "_global" else f"{row.scope}/{row.name}"
         spec = specs.normalize(_overlay(body, data))
         spec["meta"]["team"] = team
+    _default_environment(spec, identity, team)
     if spec["environment"].get("profile"):
         scope, name = environments.parse_ref(spec["environment"]["profile"])
         env = await environments.get(session, identity, scope, name)
