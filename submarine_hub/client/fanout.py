@@ -4,7 +4,8 @@ The platform created the child runs (one per parameter set) with this run as the
 parent; this process waits for them, prints their progress, writes ``summary.json``
 (each child's parameters, status and metrics; min/max/mean of every metric) to the
 run's artifacts, prints each child's parameters and metrics, logs
-``children_succeeded`` and ``children_failed``, and fails unless every child succeeded. Killing it kills the children still running.
+``children_succeeded`` and ``children_failed``, and fails unless every child succeeded.
+Killing it kills the children still running.
 """
 
 from __future__ import annotations
