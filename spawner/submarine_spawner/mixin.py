@@ -328,7 +328,10 @@ def landing_url(handler: Any) -> str | None:
     """Where a user lands after logging in (``c.JupyterHub.default_url``): their session,
     unless they are in no team yet (a session needs one) — then an admin goes to the
     platform's admin page and anyone else to the hub's home page, which says why."""
-    user = getattr(handler, "current_user", None)
+    try:
+        user = handler.current_user
+    except (AttributeError, RuntimeError):  # not authenticated yet
+        return None
     if user is None or list(getattr(user, "groups", None) or ()):
         return None  # JupyterHub's default: the user's own server
     if getattr(user, "admin", False):
