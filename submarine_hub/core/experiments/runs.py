@@ -108,6 +108,20 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
                 )
 
 
+def _default_environment(spec: dict[str, Any], identity: Identity, team: str) -> None:
+    """A spec naming no environment (profile or image) runs in the caller's default one
+    (the session's profile), when that belongs to the run's team or is global."""
+    wanted = identity.default_environment
+    if not wanted or spec["environment"].get("profile") or spec["environment"].get("image"):
+        return
+    try:
+        scope, _ = environments.parse_ref(wanted)
+    except InvalidInput:
+        return
+    if scope in (team, "_global"):
+        spec["environment"]["profile"] = wanted
+
+
 async def prepare(
     session: AsyncSession, identity: Identity, data: Any, *, uploads: Any = None
 ) -> Submission:
@@ -121,7 +135,7 @@ async def prepare(
         template_row = await templates.get(session, identity, spec["task"]["template"])
         if wanted is None and template_row.scope != "_global":
             wanted = template_row.scope  # a team's template runs in that team by default
-    team = choose_team(identity.name, sorted(identity.teams), wanted)
+    team = choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
     spec["meta"]["team"] = team
     template_ref = None
     values = None
@@ -131,6 +145,7 @@ async def prepare(
         template_ref = row.name if row.scope == "_global" else f"{row.scope}/{row.name}"
         spec = specs.normalize(_overlay(body, data))
         spec["meta"]["team"] = team
+    _default_environment(spec, identity, team)
     if spec["environment"].get("profile"):
         scope, name = environments.parse_ref(spec["environment"]["profile"])
         env = await environments.get(session, identity, scope, name)
@@ -240,7 +255,9 @@ async def request_kill(session: AsyncSession, identity: Identity, run_id: int) -
     if row.status in FINAL_STATES:
         raise InvalidInput(f"Run {run_id} has already ended ({row.status}).")
     row.kill_requested = True
-    if (row.status == PENDING and row.launched_at is None) or row.kind == INTERACTIVE:
+    if row.kind == INTERACTIVE:  # no process of the platform's: ended here
+        finish(row, KILLED, reason=f"killed by {identity.name}")
+    elif row.status == PENDING and row.launched_at is None:
         finish(row, KILLED, reason=f"killed by {identity.name} before it started")
     await session.flush()
     return row
@@ -265,7 +282,9 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     if data.get("team"):
         meta["team"] = data["team"]
     spec = specs.normalize({"meta": meta, "task": {"command": ["(interactive)"]}})
-    team = choose_team(identity.name, sorted(identity.teams), meta.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), meta.get("team"), identity.default_team
+    )
     spec["meta"]["team"] = team
     if isinstance(data.get("source"), dict):
         spec["meta"]["description"] = f"tracked from {data['source'].get('path', 'a notebook')}"
@@ -273,8 +292,56 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     now = datetime.now(timezone.utc)
     row.status, row.reason, row.backend = RUNNING, "", SESSION_BACKEND
     row.launched_at = row.started_at = now
+    row.placement = {"heartbeat_at": now.isoformat()}
     await session.flush()
     return row
+
+
+async def heartbeat(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
+    """The process tracking interactive run ``run_id`` is alive (its owner says so)."""
+    row = await get(session, identity, run_id)
+    if row.kind != INTERACTIVE:
+        raise InvalidInput(f"Run {run_id} is not an interactive run.")
+    if not (identity.admin or row.owner == identity.name):
+        raise Forbidden(f"Only {row.owner} reports on run {run_id}.")
+    if row.status not in FINAL_STATES:
+        row.placement = {**(row.placement or {}), "heartbeat_at": _now_iso()}
+        await session.flush()
+    return row
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+async def reap_interactive(session: AsyncSession, timeout: float) -> list[Experiment]:
+    """End the interactive runs whose process stopped reporting ``timeout`` seconds ago
+    (its kernel died, its session or server stopped): failed, saying so."""
+    rows = (
+        await session.scalars(
+            select(Experiment).where(Experiment.status == RUNNING, Experiment.kind == INTERACTIVE)
+        )
+    ).all()
+    now = datetime.now(timezone.utc)
+    ended = []
+    for row in rows:
+        last = (row.placement or {}).get("heartbeat_at")
+        seen = datetime.fromisoformat(last) if last else row.started_at or row.created_at
+        if seen.tzinfo is None:
+            seen = seen.replace(tzinfo=timezone.utc)
+        if (now - seen).total_seconds() > timeout:
+            finish(
+                row,
+                "failed",
+                reason=(
+                    f"the notebook stopped reporting at {seen.isoformat(timespec='seconds')}: "
+                    "its kernel or session ended without ending the run"
+                ),
+            )
+            ended.append(row)
+    if ended:
+        await session.flush()
+    return ended
 
 
 async def end_interactive(
