@@ -29,7 +29,7 @@ TEAM = "data-science"
 SPACE = f"team:{TEAM}"
 #: generated cases per operation and phase: enough to reach every branch of input
 #: checking, few enough to finish in minutes on two cores
-MAX_EXAMPLES = int(os.environ.get("SUBMARINE_ST_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("SUBMARINE_ST_MAX_EXAMPLES", "15"))
 CHECKS = "not_a_server_error,response_schema_conformance"
 EXCLUDED = "buildEnvironment"  # POST .../build installs packages
 
