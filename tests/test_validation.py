@@ -139,3 +139,59 @@ def test_a_notebook_whose_cell_part_is_not_a_cell_is_refused_not_a_crash() -> No
             contentaddr.check_parts(manifest, {**parts, cell: broken})
         with pytest.raises(InvalidInput, match="cell part"):
             contentaddr.join(manifest, {**parts, cell: broken})
+
+
+async def test_a_stored_inconsistent_manifest_breaks_only_its_own_version(db_url: str) -> None:
+    """A version stored before manifests were checked (its cell part is not a cell) is
+    refused with a message; the file's history, other versions and later saves work."""
+    from submarine_hub.core import versions
+    from submarine_hub.core.identity import Identity
+    from submarine_hub.store import Database, upgrade
+    from submarine_hub.store.models import FileVersion
+
+    ann = Identity(name="ann", teams=frozenset({"red"}))
+    upgrade(db_url)
+    db = Database(db_url)
+    try:
+        async with db.session() as s:
+            await versions.save(s, ann, "user:ann", "a.ipynb", content="v1", format="text")
+        async with db.session() as s:
+            await versions.store_parts(
+                s, {contentaddr.digest(b"[1]"): b"[1]", contentaddr.digest(b"{}"): b"{}"}
+            )
+            f = await versions._file(s, "user:ann", "a.ipynb")
+            assert f is not None
+            s.add(
+                FileVersion(
+                    file_id=f.id,
+                    number=2,
+                    parent=1,
+                    action="save",
+                    author="ann",
+                    message="",
+                    size=3,
+                    manifest={
+                        "format": "notebook",
+                        "nbformat": 4,
+                        "nbformat_minor": 5,
+                        "metadata": contentaddr.digest(b"{}"),
+                        "cells": [contentaddr.digest(b"[1]")],
+                    },
+                )
+            )
+            f.latest, f.format = 2, "notebook"
+        async with db.session() as s:
+            for number in (2, None):
+                with pytest.raises(InvalidInput, match=r"Version 2 of a\.ipynb cannot be read"):
+                    await versions.get(s, ann, "user:ann", "a.ipynb", number)
+            info, content = await versions.get(s, ann, "user:ann", "a.ipynb", 1)
+            assert (info.format, content) == ("text", "v1")
+            history = await versions.history(s, ann, "user:ann", "a.ipynb")
+            assert [(v.number, v.format) for v in history] == [(2, "notebook"), (1, "text")]
+        async with db.session() as s:
+            await versions.restore(s, ann, "user:ann", "a.ipynb", 1)
+        async with db.session() as s:
+            info, content = await versions.get(s, ann, "user:ann", "a.ipynb")
+            assert (info.number, info.format, content) == (3, "text", "v1")
+    finally:
+        await db.dispose()

@@ -385,7 +385,7 @@ async def get(
         manifest = contentaddr.check_manifest(v.manifest)
         content = contentaddr.join(manifest, await load_parts(session, manifest))
     except InvalidInput as e:  # stored before manifests and parts were checked
-        raise Conflict(
+        raise InvalidInput(
             f"Version {v.number} of {path} cannot be read ({e.message}); "
             "open or restore another version."
         ) from None
