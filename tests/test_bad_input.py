@@ -1,7 +1,7 @@
 """Bad input answers a 4xx JSON error with a message, never a 5xx: ids and numbers out of
 range or in Unicode digits, deeply nested bodies, NaN and Infinity, malformed notebooks
-and manifests, impossible schedules, versions of another format. Each case was a 500 (or
-an answer that is not JSON) before."""
+and manifests, impossible schedules, versions of another format. Nearly every case was a
+500 (or an answer that is not JSON) before; the rest guard the same parsers."""
 
 from __future__ import annotations
 
