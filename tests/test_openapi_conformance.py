@@ -9,7 +9,6 @@ printed: ``pytest -s tests/test_openapi_conformance.py``.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ TEAM = "data-science"
 SPACE = f"team:{TEAM}"
 #: generated cases per operation and phase: enough to reach every branch of input
 #: checking, few enough to finish in minutes on two cores
-MAX_EXAMPLES = int(os.environ.get("SUBMARINE_ST_MAX_EXAMPLES", "15"))
+MAX_EXAMPLES = int(os.environ.get("SUBMARINE_ST_MAX_EXAMPLES", "10"))
 CHECKS = "not_a_server_error,response_schema_conformance"
 EXCLUDED = "buildEnvironment"  # POST .../build installs packages
 
@@ -138,7 +137,7 @@ def seed(hub: Hub, user: str = "bob") -> dict[str, Any]:
             "datasets": {"team": TEAM, "name": "st-data"},
             "environments": {"scope": TEAM, "name": "st-env"},
             "credentials": {"owner_kind": "user", "owner": user, "name": "ST_TOKEN"},
-            "templates": {"scope": "_global", "name": "train-classifier"},
+            "templates": {"scope": "_global", "name": "sklearn-classifier"},
             "spawn-options": {"user": user},
         },
         "query": {
@@ -177,6 +176,8 @@ def run_schemathesis(
         "examples,coverage,fuzzing",
         "--exclude-operation-id",
         EXCLUDED,
+        "--suppress-health-check",
+        "too_slow,filter_too_much",  # a loaded machine generates slowly; not a failure
         "--seed",
         "20261203",
         "--workers",
@@ -202,6 +203,7 @@ def run_schemathesis(
     return report
 
 
+@pytest.mark.timeout(1800)
 def test_every_operation_answers_as_the_openapi_document_says(hub: Hub, tmp_path: Path) -> None:
     seed_file = tmp_path / "seed.json"
     seed_file.write_text(json.dumps(seed(hub)))
@@ -233,7 +235,3 @@ def test_every_operation_answers_as_the_openapi_document_says(hub: Hub, tmp_path
     assert reports[0]["operations"]["tested"] >= 90, reports[0]["operations"]
     assert not failures, "\n\n".join(r["output"][-20000:] for r in reports)
     assert not [e for r in reports for e in r["errors"] if "Serialization" not in e["title"]]
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

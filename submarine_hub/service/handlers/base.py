@@ -17,7 +17,7 @@ from ...core.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, Subm
 from ...core.experiments.runs import TOKEN_PREFIX as RUN_TOKEN_PREFIX
 from ...core.experiments.runs import identity_for_token as identity_for_run_token
 from ...core.identity import Identity
-from ...core.validation import dump_json, parse_id, parse_int, parse_json
+from ...core.validation import INT64_MAX, dump_json, parse_id, parse_int, parse_json
 from ..metrics import observe_request
 
 log = logging.getLogger("submarine_hub.service")
@@ -178,7 +178,7 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         default: int | None = None,
         *,
         minimum: int = 1,
-        maximum: int = 2**63 - 1,
+        maximum: int = INT64_MAX,
     ) -> int | None:
         """The query argument ``name`` as a whole number in ``[minimum, maximum]``
         (``default`` when absent or empty); else a 400."""
