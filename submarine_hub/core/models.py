@@ -20,7 +20,7 @@ from . import scopes
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .paths import safe_relpath
-from .validation import reject_unknown
+from .validation import parse_id, reject_unknown
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -237,8 +237,8 @@ async def get_version(
 ) -> ModelVersion:
     """A version by number (``3``) or alias (``production``)."""
     number: int | None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        number = int(ref)
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
+        number = parse_id(ref, "version")
     else:
         number = await session.scalar(
             select(ModelAlias.version).where(
@@ -314,7 +314,7 @@ async def aliases_of(session: AsyncSession, model: RegisteredModel) -> dict[str,
 async def set_alias(
     session: AsyncSession, model: RegisteredModel, alias: str, version_ref: Any
 ) -> int:
-    if not ALIAS.match(alias) or alias.isdigit():
+    if not ALIAS.fullmatch(alias) or alias.isdigit():
         raise InvalidInput("An alias is 1-64 lowercase letters, digits, '_' or '-', not a number.")
     if isinstance(version_ref, bool) or not isinstance(version_ref, int | str):
         raise InvalidInput("'version' must be a version number.")

@@ -148,14 +148,14 @@ def parameters_of(nb: dict[str, Any]) -> list[NotebookParameter]:
     lines = text.splitlines()
     try:
         body = ast.parse(text).body
-    except SyntaxError:  # magics or the like: read what can be read line by line
+    except (SyntaxError, ValueError):  # magics or the like: read what can, line by line
         body = []
         for number, line in enumerate(lines, 1):
             try:
                 for node in ast.parse(line).body:
                     ast.increment_lineno(node, number - 1)
                     body.append(node)
-            except SyntaxError:
+            except (SyntaxError, ValueError):  # ValueError: a NUL character
                 continue
     out: dict[str, NotebookParameter] = {}
     for node in body:
@@ -301,10 +301,30 @@ def locate(identity: Identity, notebook: str, space: str | None = None) -> tuple
 def _check_notebook(content: Any, where: str) -> dict[str, Any]:
     if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
         raise InvalidInput(f"{where} is not a Jupyter notebook.")
-    spec = (content.get("metadata") or {}).get("kernelspec") or {}
-    language = spec.get("language") or (content.get("metadata") or {}).get("language_info", {}).get(
-        "name", "python"
-    )
+    metadata = content.get("metadata") or {}
+    spec = metadata.get("kernelspec") or {} if isinstance(metadata, dict) else None
+    info = metadata.get("language_info") or {} if isinstance(metadata, dict) else None
+    if not isinstance(spec, dict) or not isinstance(info, dict):
+        raise InvalidInput(
+            f"{where} is not a Jupyter notebook: its metadata, kernelspec and language_info "
+            "must be objects."
+        )
+    for i, cell in enumerate(content["cells"]):
+        source = cell.get("source", "") if isinstance(cell, dict) else None
+        cell_meta = cell.get("metadata") or {} if isinstance(cell, dict) else None
+        if (
+            not isinstance(cell_meta, dict)
+            or not isinstance(cell_meta.get("tags") or [], list)
+            or not (
+                isinstance(source, str)
+                or (isinstance(source, list) and all(isinstance(s, str) for s in source))
+            )
+        ):
+            raise InvalidInput(
+                f"{where} is not a Jupyter notebook: cell {i} must be an object whose "
+                "'source' is text and whose 'metadata' is an object."
+            )
+    language = spec.get("language") or info.get("name", "python")
     if language != "python":
         raise InvalidInput(
             f"{where} runs on a {language!r} kernel; notebook jobs run Python notebooks."

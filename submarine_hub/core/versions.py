@@ -167,6 +167,12 @@ class VersionInfo:
         return _as_json(self)
 
 
+def _format_of(manifest: Any) -> str | None:
+    """The format of one version (a file may change format between versions)."""
+    fmt = manifest.get("format") if isinstance(manifest, dict) else None
+    return fmt if fmt in contentaddr.FORMATS else None
+
+
 def _info(f: VersionedFile, v: FileVersion) -> VersionInfo:
     return VersionInfo(
         f.space,
@@ -177,7 +183,7 @@ def _info(f: VersionedFile, v: FileVersion) -> VersionInfo:
         v.author,
         v.message,
         v.size,
-        f.format,
+        _format_of(v.manifest) or f.format,
         v.created_at,
     )
 
@@ -276,12 +282,14 @@ async def save(
         raise InvalidInput(f"'message' must be a string of at most {MAX_MESSAGE} characters.")
     if content is not None:
         manifest, parts = contentaddr.split(content, format or "")
-    if manifest is None or manifest.get("format") not in contentaddr.FORMATS:
+    if manifest is None:
         raise InvalidInput("Give the file's 'content' and 'format'.")
+    contentaddr.check_manifest(manifest)
     parts = parts or {}
     for key, data in parts.items():
         if contentaddr.digest(data) != key:
             raise InvalidInput(f"Part {key[:12]}… does not match its hash.")
+    contentaddr.check_parts(manifest, parts)
     needed = contentaddr.referenced(manifest, parts) - set(parts)
     missing = await missing_parts(session, needed, space if owns(identity, space) else None)
     if missing:
@@ -414,7 +422,15 @@ async def get(
         raise NotFound(f"{path} has no version {number}.")
     if v.manifest is None:
         raise InvalidInput(f"Version {v.number} of {path} is its deletion; it has no content.")
-    return _info(f, v), contentaddr.join(v.manifest, await load_parts(session, v.manifest))
+    try:
+        manifest = contentaddr.check_manifest(v.manifest)
+        content = contentaddr.join(manifest, await load_parts(session, manifest))
+    except InvalidInput as e:  # stored before manifests and parts were checked
+        raise InvalidInput(
+            f"Version {v.number} of {path} cannot be read ({e.message}); "
+            "open or restore another version."
+        ) from None
+    return _info(f, v), content
 
 
 async def restore(
@@ -433,6 +449,7 @@ async def restore(
         raise NotFound(f"{path} has no version {number}.")
     if v.manifest is None:
         raise InvalidInput(f"Version {number} of {path} is its deletion; choose another one.")
+    f.format = _format_of(v.manifest) or f.format
     return await _add_version(
         session,
         f,

@@ -872,7 +872,7 @@ class SubmarineCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
     async def restore_checkpoint(self, contents_mgr: Any, checkpoint_id: str, path: str) -> None:
         platform = self._platform(contents_mgr)
         space, rel = platform.locate(path)
-        if not checkpoint_id.isdigit():
+        if not (checkpoint_id.isascii() and checkpoint_id.isdigit()):
             raise web.HTTPError(404, f"No checkpoint {checkpoint_id!r}.")
         found = await platform.call(
             "GET", "files/content", params={"space": space, "path": rel, "version": checkpoint_id}

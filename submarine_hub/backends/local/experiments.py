@@ -291,6 +291,8 @@ class LocalExperimentBackend:
         path = self.run_dir(run_id) / "logs" / f"{name}.log"
         try:
             with open(path, "rb") as f:
+                if offset >= os.fstat(f.fileno()).st_size:
+                    return b""  # past the end (seeking there may fail: EINVAL)
                 f.seek(offset)
                 return f.read(limit)
         except FileNotFoundError:

@@ -30,7 +30,7 @@ from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
 from ..resources import Resources, format_memory
 from ..sessions import choose_team
-from ..validation import reject_unknown
+from ..validation import INT64_MAX, is_finite_number, reject_unknown
 from . import spec as specs
 from . import templates
 from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
@@ -373,9 +373,9 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise InvalidInput(f"'{name}' must be an ISO 8601 time, like 2026-11-25T10:00Z.") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -507,22 +507,23 @@ async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data
         if not isinstance(p, dict) or not isinstance(p.get("key"), str) or not p["key"]:
             raise InvalidInput(f"metrics[{i}] needs a 'key' (a name) and a 'value'.")
         value = p.get("value")
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not is_finite_number(value):
             raise InvalidInput(f"metrics[{i}] ({p['key']}): 'value' must be a finite number.")
         step = p.get("step", 0)
-        if isinstance(step, bool) or not isinstance(step, int):
+        if isinstance(step, bool) or not isinstance(step, int) or abs(step) > INT64_MAX:
             raise InvalidInput(f"metrics[{i}] ({p['key']}): 'step' must be a whole number.")
+        when = p.get("timestamp")
+        if when is not None and not is_finite_number(when):
+            raise InvalidInput(
+                f"metrics[{i}] ({p['key']}): 'timestamp' must be seconds since the epoch."
+            )
         rows.append(
             {
                 "experiment_id": run_id,
                 "key": p["key"][:255],
                 "value": float(value),
                 "step": step,
-                "timestamp": float(p.get("timestamp") or now),
+                "timestamp": float(when or now),
             }
         )
     if rows:

@@ -48,8 +48,11 @@ _RESOURCES = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "cpu": {"type": ["number", "string"], "description": "Cores, like 0.5 or 2."},
-        "memory": {"type": ["integer", "string"], "description": "Bytes, or 512M, 2G, 1Gi."},
+        "cpu": {"type": ["number", "string", "null"], "description": "Cores, like 0.5 or 2."},
+        "memory": {
+            "type": ["integer", "string", "null"],
+            "description": "Bytes, or 512M, 2G, 1Gi (null: no limit).",
+        },
         "gpus": {"type": "integer", "minimum": 0},
     },
 }
@@ -183,7 +186,12 @@ SPEC_SCHEMA: dict[str, Any] = {
             "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
             "additionalProperties": {"type": ["string", "number", "boolean"]},
         },
-        "credentials": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        "credentials": {
+            "type": ["array", "null"],
+            "items": {"type": "string"},
+            "uniqueItems": True,
+            "description": "Credentials the run gets, by name; null: all it may use.",
+        },
         "inputs": {
             "type": "array",
             "items": {

@@ -9,13 +9,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ...core import paths
 from ...core.errors import InvalidInput, NotFound, SubmarineError
 from ...core.experiments import pipelines, runs, templates
 from ...core.experiments.backend import FINAL_STATES
 from ...core.experiments.spec import SPEC_SCHEMA
+from ...core.validation import parse_yaml
 from .base import BaseHandler
 from .streaming import StreamedUpload
 
@@ -28,22 +27,13 @@ class ExperimentsBase(BaseHandler):
         """A JSON body, or YAML with ``Content-Type: application/yaml``."""
         if "yaml" in self.request.headers.get("Content-Type", ""):
             try:
-                data = yaml.safe_load(self.body.decode("utf-8"))
-            except (yaml.YAMLError, UnicodeDecodeError) as e:
+                data = parse_yaml(self.body.decode("utf-8"))
+            except UnicodeDecodeError as e:
                 raise InvalidInput(f"The request body is not valid YAML: {e}") from None
             if not isinstance(data, dict):
                 raise InvalidInput("The request body must be a mapping (an experiment spec).")
             return data
         return self.get_json_body()
-
-    def int_arg(self, name: str) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise InvalidInput(f"'{name}' must be a whole number.") from None
 
     @property
     def manager(self) -> Any:
@@ -80,12 +70,12 @@ class ExperimentsHandler(ExperimentsBase):
             parent=self.int_arg("parent"),
             pipeline=self.int_arg("pipeline"),
             before=self.int_arg("before"),
-            limit=50 if (limit := self.int_arg("limit")) is None else limit,
+            limit=self.int_arg("limit", 50, maximum=500),
         )
         async with self.core.db.session() as s:
             rows, cursor = await runs.search(s, identity, f)
             items = [runs.to_json(r, full=False) for r in rows]
-            if self.get_query_argument("metrics", "") in ("1", "true"):
+            if self.flag_arg("metrics"):
                 summary = await runs.metrics_summary(s, [r.id for r in rows])
                 for item in items:
                     item["metrics"] = summary.get(item["id"], {})
@@ -105,20 +95,20 @@ class ExperimentsHandler(ExperimentsBase):
 class ExperimentHandler(ExperimentsBase):
     path = "/experiments/{run_id}"
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await runs.get(s, identity, _id(run_id))
+            row = await runs.get(s, identity, run_id)
         self.write_json(await self.run_json(row))
 
 
 class ExperimentKillHandler(ExperimentsBase):
     path = "/experiments/{run_id}/kill"
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await runs.request_kill(s, identity, _id(run_id))
+            row = await runs.request_kill(s, identity, run_id)
         self.manager.wake()
         self.write_json(runs.to_json(row), status=202)
 
@@ -126,10 +116,10 @@ class ExperimentKillHandler(ExperimentsBase):
 class ExperimentRerunHandler(ExperimentsBase):
     path = "/experiments/{run_id}/rerun"
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await runs.rerun(s, identity, _id(run_id))
+            row = await runs.rerun(s, identity, run_id)
         self.manager.wake()
         self.write_json(runs.to_json(row), status=201)
 
@@ -137,9 +127,9 @@ class ExperimentRerunHandler(ExperimentsBase):
 class ExperimentLogsHandler(ExperimentsBase):
     path = "/experiments/{run_id}/logs"
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
-        rid = _id(run_id)
+        rid = run_id
         async with self.core.db.session() as s:
             row = await runs.get(s, identity, rid)
         backend = self.manager.backend
@@ -147,8 +137,8 @@ class ExperimentLogsHandler(ExperimentsBase):
         name = self.get_query_argument("name", None) or (names[0] if names else "main-0")
         if names and name not in names:
             raise NotFound(f"Run {rid} has no log {name!r}; its logs: {', '.join(names)}.")
-        offset = self.int_arg("offset") or 0
-        follow = self.get_query_argument("follow", "") in ("1", "true")
+        offset = self.int_arg("offset", 0, minimum=0)
+        follow = self.flag_arg("follow")
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.set_header("X-Accel-Buffering", "no")
         while True:
@@ -188,7 +178,7 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             return
         try:
             identity = await self.identity()
-            rid = _id(self.path_kwargs["run_id"])
+            rid = self.path_kwargs["run_id"]
             rel = paths.safe_relpath(self.get_query_argument("path", None))
             async with self.core.db.session() as s:
                 runs.check_artifact_write(identity, await runs.get(s, identity, rid))
@@ -205,7 +195,7 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
         except SubmarineError as e:
             self._deferred_error = e
 
-    async def put(self, run_id: str) -> None:
+    async def put(self, run_id: int) -> None:
         assert self._target is not None
         tmp, root, rel = self._target
         try:
@@ -215,9 +205,9 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             tmp.unlink(missing_ok=True)
         self.write_json({"path": rel, "size": size, "sha256": sha256}, status=201)
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
-        rid = _id(run_id)
+        rid = run_id
         async with self.core.db.session() as s:
             await runs.get(s, identity, rid)
         root = self._root(rid)
@@ -264,11 +254,11 @@ def _move_into(tmp: Path, root: Path, rel: str) -> None:
 class ExperimentMetricsHandler(ExperimentsBase):
     path = "/experiments/{run_id}/metrics"
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
-        rid = _id(run_id)
+        rid = run_id
         key = self.get_query_argument("key", None)
-        max_points = self.int_arg("max_points") or 1000
+        max_points = self.int_arg("max_points", 1000, maximum=100_000)
         async with self.core.db.session() as s:
             await runs.get(s, identity, rid)
             if key:
@@ -278,11 +268,11 @@ class ExperimentMetricsHandler(ExperimentsBase):
             summary = (await runs.metrics_summary(s, [rid])).get(rid, {})
         self.write_json({"metrics": summary})
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
         body = self.get_json_body()
         async with self.core.db.session() as s:
-            n = await runs.log_batch(s, identity, _id(run_id), body)
+            n = await runs.log_batch(s, identity, run_id, body)
         self.write_json({"stored": n}, status=201)
 
 
@@ -396,10 +386,10 @@ class PipelinesHandler(ExperimentsBase):
 class PipelineHandler(ExperimentsBase):
     path = "/pipelines/{pipeline_id}"
 
-    async def get(self, pipeline_id: str) -> None:
+    async def get(self, pipeline_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await pipelines.get(s, identity, _id(pipeline_id))
+            row = await pipelines.get(s, identity, pipeline_id)
             out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
         self.write_json(out)
 
@@ -407,10 +397,10 @@ class PipelineHandler(ExperimentsBase):
 class PipelineTerminateHandler(ExperimentsBase):
     path = "/pipelines/{pipeline_id}/terminate"
 
-    async def post(self, pipeline_id: str) -> None:
+    async def post(self, pipeline_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await pipelines.terminate(s, identity, _id(pipeline_id))
+            row = await pipelines.terminate(s, identity, pipeline_id)
             out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
         self.manager.wake()
         self.write_json(out, status=202)
@@ -419,20 +409,13 @@ class PipelineTerminateHandler(ExperimentsBase):
 class PipelineRetryHandler(ExperimentsBase):
     path = "/pipelines/{pipeline_id}/retry"
 
-    async def post(self, pipeline_id: str) -> None:
+    async def post(self, pipeline_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await pipelines.retry(s, identity, _id(pipeline_id))
+            row = await pipelines.retry(s, identity, pipeline_id)
             out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
         self.manager.wake()
         self.write_json(out, status=202)
-
-
-def _id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise NotFound(f"No object with id {value!r}: ids are numbers.") from None
 
 
 EXPERIMENT_HANDLERS: list[type[BaseHandler]] = [

@@ -36,7 +36,7 @@ class ModelsHandler(ModelsBase):
     async def get(self) -> None:
         identity = await self.identity()
         team = self.get_query_argument("team", None)
-        archived = self.get_query_argument("archived", "") in ("1", "true")
+        archived = self.flag_arg("archived")
         async with self.core.db.session() as s:
             rows = await models.list_models(s, identity, team, archived)
             items = [models.model_json(r, await models.aliases_of(s, r)) for r in rows]
