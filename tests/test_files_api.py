@@ -101,7 +101,9 @@ def test_export_as_text(five_versions: str, hub: Hub) -> None:
     assert "# %%" in out["text"] and "alpha = 3" in out["text"]
     assert out["extension"] == ".py"
     assert_json_error(
-        hub.api("GET", f"files/export?{q(format='docx')}", user="alice"), 400, "Unknown export"
+        hub.api("GET", f"files/export?{q(format='docx')}", user="alice"),
+        400,
+        "must be one of py:percent",
     )
 
 
