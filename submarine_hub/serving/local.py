@@ -33,12 +33,15 @@ from typing import Any
 
 import httpx
 
+from ..backends.local.isolation import scrubbed_env
 from ..backends.local.supervisor import lock_held, process_limits
 from ..core.resources import parse_cpu, parse_memory
 from .server import write_json
 
 log = logging.getLogger("submarine_hub.serving.local")
-PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "PYTHONPATH")
+#: What an endpoint's server keeps of the service's environment beyond the scrubbed base:
+#: where the platform's code is, and the cloud credentials of the artifact store.
+PASS_ENV = ("PYTHONPATH", "AWS_*")
 #: A process started this long ago that still holds no lock died starting.
 START_GRACE_S = 60.0
 STOP_GRACE_S = 15.0
@@ -150,8 +153,7 @@ class LocalEndpointBackend:
     def _launch(self, folder: Path) -> None:
         (folder / "status.json").unlink(missing_ok=True)
         write_json(folder / "launch.json", {"at": time.time()})
-        env = {k: v for k, v in os.environ.items() if k in PASS_ENV or k.startswith("AWS_")}
-        env["PATH"] = f"{Path(self.python).parent}:{env.get('PATH', os.defpath)}"
+        env = scrubbed_env(keep=PASS_ENV, path_prefix=[str(Path(self.python).parent)])
         limits = self._limits(_read(folder / "config.json").get("resources") or {})
         out = os.open(folder / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:

@@ -53,6 +53,7 @@ import yaml
 
 from ...core.envspec import check_requirement as _check_requirement
 from ...core.envspec import parse_conda as _parse_conda
+from .isolation import BUILD_ENV, scrubbed_env
 
 log = logging.getLogger(__name__)
 
@@ -817,15 +818,18 @@ class _Runner:
 
 
 def _build_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PIP_NO_INPUT="1",
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PYTHONUNBUFFERED="1",
-        CONDA_ALWAYS_YES="true",
-        MAMBA_ALWAYS_YES="true",
+    """What a build's commands see: the scrubbed environment plus installers' settings
+    (indexes, proxies, certificates), never the service's secrets."""
+    return scrubbed_env(
+        dict(
+            PIP_NO_INPUT="1",
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+            PYTHONUNBUFFERED="1",
+            CONDA_ALWAYS_YES="true",
+            MAMBA_ALWAYS_YES="true",
+        ),
+        keep=BUILD_ENV,
     )
-    return env
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:

@@ -36,6 +36,7 @@ from ...core.experiments.backend import (
     RunState,
 )
 from .executor import code_version, socket_path, state_dir
+from .isolation import scrubbed_env
 from .supervisor import lock_held
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -43,10 +44,8 @@ SUPERVISOR = Path(__file__).with_name("supervisor.py")
 EXECUTOR_MODULE = "submarine_hub.backends.local.executor"
 EXECUTOR_START_TIMEOUT_S = 60.0
 EXECUTOR_RESPAWN_S = 5.0
-# What a run's processes inherit from the service's environment; the rest is the plan's.
 # A launched run whose supervisor has not taken its lock after this long died starting.
 START_GRACE_S = 120.0
-PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
 
 
 class LocalExperimentBackend:
@@ -94,15 +93,16 @@ class LocalExperimentBackend:
     def _replica_env(
         self, plan: LaunchPlan, env: dict[str, str], gpus: list[int]
     ) -> dict[str, str]:
-        out = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
+        # a profile's environment, else the platform's own Python (and its packages) first
+        bindir = (
+            f"{plan.python_prefix}/bin" if plan.python_prefix else str(Path(sys.executable).parent)
+        )
+        out = scrubbed_env(
+            {**plan.env, **env, "CUDA_VISIBLE_DEVICES": ",".join(map(str, gpus))},
+            path_prefix=[bindir],
+        )
         if plan.python_prefix:
-            out["PATH"] = f"{plan.python_prefix}/bin:{out.get('PATH', os.defpath)}"
             out["VIRTUAL_ENV"] = plan.python_prefix
-        else:  # the platform's own Python (and its packages) first
-            out["PATH"] = f"{Path(sys.executable).parent}:{out.get('PATH', os.defpath)}"
-        out.update(plan.env)
-        out.update(env)
-        out["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
         return out
 
     def _cores_for(self, plan: LaunchPlan, cpu: float | None, offset: int) -> list[int] | None:
@@ -184,6 +184,7 @@ class LocalExperimentBackend:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
+                env=scrubbed_env(),  # never the service's token, keys or database URLs
                 start_new_session=True,  # outlives the service, and its signals
             )
         finally:
@@ -384,6 +385,7 @@ class ExecutorClient:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
+                env=scrubbed_env(keep=("PYTHONPATH",)),
                 cwd=str(state),
                 start_new_session=True,  # outlives the service, like supervisors
             )
