@@ -25,6 +25,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         yield h
     finally:
         h.stop()
+        h.cleanup()
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,17 @@ never sees the hub's or service's secrets, and (as root) runs as its owner's sys
 
 from __future__ import annotations
 
+import json
+import os
+import pwd
+import stat
+from pathlib import Path
+
 import pytest
 
-from .hub import Hub
+from submarine_hub.backends.local.isolation import system_name
+
+from .hub import Hub, python_is_shared
 from .test_experiments_api import command, submit, wait
 
 pytestmark = pytest.mark.hub
@@ -39,3 +47,68 @@ def test_a_run_and_its_supervisor_hold_none_of_the_services_secrets(hub: Hub) ->
     for name in SECRET_VARS:
         assert name not in own, own
         assert name not in parent, parent
+
+
+def service_pid(hub: Hub) -> int:
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "submarine_hub.service" in cmd and str(hub.data_dir) in cmd:
+            return int(pid)
+    raise AssertionError("the submarine service is not running")
+
+
+def secret_files(hub: Hub) -> list[str]:
+    """What no user's code may read: the hub's and service's databases, keys, tokens."""
+    assert hub.proc is not None
+    names = ("jupyterhub.sqlite", "submarine.sqlite", "jupyterhub_cookie_secret")
+    return [
+        *(str(hub.data_dir / n) for n in (*names, "submarine_crypt_key")),
+        f"/proc/{hub.proc.pid}/environ",
+        f"/proc/{service_pid(hub)}/environ",
+    ]
+
+
+PROBE = """
+import json, os
+out = {}
+for path in json.loads(globals().get("PATHS") or os.environ["PROBE_PATHS"]):
+    try:
+        with open(path, "rb") as f:
+            out[path] = "read %d bytes" % len(f.read())
+    except OSError as e:
+        out[path] = type(e).__name__
+print("PROBE " + json.dumps(out))
+"""
+
+
+def probe_result(text: str) -> dict[str, str]:
+    line = next(x for x in text.splitlines() if x.startswith("PROBE "))
+    return json.loads(line[len("PROBE ") :])
+
+
+def uid_of(hub: Hub, user: str) -> int:
+    return pwd.getpwnam(system_name(hub.user_prefix, user)).pw_uid
+
+
+isolated = pytest.mark.skipif(
+    os.geteuid() != 0 or not python_is_shared(),
+    reason="users are isolated only as root, with a Python other users can run",
+)
+
+
+@isolated
+def test_a_session_runs_as_its_users_account_and_cannot_read_the_hubs_state(hub: Hub) -> None:
+    hub.spawn("alice")
+    state = hub.hub_api("GET", "users/alice").json()["servers"][""]["state"]
+    status = Path(f"/proc/{state['pid']}/status").read_text()
+    uid = uid_of(hub, "alice")
+    assert f"Uid:\t{uid}\t{uid}\t{uid}\t{uid}" in status, status
+    home = hub.home("alice").stat()
+    assert (home.st_uid, stat.S_IMODE(home.st_mode)) == (uid, 0o700)
+    paths = secret_files(hub)
+    out = hub.run_in_kernel("alice", f"PATHS = {json.dumps(json.dumps(paths))}\n{PROBE}")
+    result = probe_result(out)
+    assert result == {p: "PermissionError" for p in paths}, result

@@ -253,6 +253,18 @@ class SubmarineService(Application):
         PyTorchJob/TFJob; configure ``KubeExperimentBackend``, see docs/kubernetes.md).""",
     ).tag(config=True)
 
+    run_as_owner = Bool(
+        help="""Run each run, notebook job and endpoint of the local backends as its owner's
+        own system account (``jupyter-<name>``, created on demand, with the team's system
+        group), from a scrubbed environment, so that it cannot read the service's state or
+        another user's files; see docs/sessions.md, "Isolation". Needs root. Default: True
+        when the service runs as root. The warm notebook kernels are not used then.""",
+    ).tag(config=True)
+
+    @default("run_as_owner")
+    def _default_run_as_owner(self) -> bool:
+        return os.geteuid() == 0
+
     notebook_pool_size = Integer(
         2,
         help="""Warm kernels the local backend keeps per environment for notebook jobs: a

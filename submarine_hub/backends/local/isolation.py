@@ -20,6 +20,7 @@ Only the standard library is imported: the supervisor imports this module.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import grp
 import hashlib
@@ -222,7 +223,7 @@ class SystemAccounts:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """One creator at a time, across the hub and the service."""
-        self.homes_root.mkdir(parents=True, exist_ok=True)
+        _passable_dir(self.homes_root)
         with self._lock, open(self.homes_root / ".submarine-accounts.lock", "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             yield
@@ -295,12 +296,19 @@ def _run(cmd: list[str]) -> None:
         raise AccountError(f"{' '.join(cmd)} failed: {(out.stderr or out.stdout).strip()}")
 
 
+def _passable_dir(path: Path, mode: int = 0o711) -> None:
+    """Make ``path`` (and missing parents) with ``mode`` whatever the umask."""
+    if not path.exists():
+        _passable_dir(path.parent, mode)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path)
+            os.chmod(path, mode)
+
+
 def _private_dir(path: Path, uid: int, gid: int, mode: int, *, parents: int) -> None:
     """``path`` as a folder of ``uid:gid`` with ``mode``; missing parents made ``parents``
     (traversable, not listable). Never follows a symbolic link at ``path``."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=parents, exist_ok=True)
-        os.chmod(path.parent, parents)
+    _passable_dir(path.parent, parents)
     try:
         os.mkdir(path, mode)
     except FileExistsError:
