@@ -73,6 +73,25 @@ class Hub:
             return self.base / "home" / system_name(self.user_prefix, user)
         return self.data_dir / "home" / user
 
+    def scratch(self, name: str) -> Path:
+        """A new folder every user can read (pytest's own tmp folders are root's alone),
+        for files a run fetches itself, such as a git repository."""
+        root = self.base if self.base is not None else self.data_dir
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+        folder.chmod(0o755)
+        return folder
+
+    def give_to(self, user: str, path: Path) -> None:
+        """Make ``path`` (recursively) ``user``'s own, as files they made would be (git, for
+        one, refuses a repository of another user); nothing when users are not isolated."""
+        if not self.isolated:
+            return
+        from submarine_hub.backends.local.isolation import SystemAccounts
+
+        env = self.accounts_env()
+        account = SystemAccounts.from_env(env).account(user)
+        subprocess.run(["chown", "-R", f"{account.uid}:{account.gid}", str(path)], check=True)
+
     def accounts_env(self) -> dict[str, str]:
         if not self.isolated:
             return {"SUBMARINE_ISOLATE_USERS": "0"}

@@ -27,6 +27,7 @@ from traitlets.config import Application
 
 from .. import __version__
 from ..backends.local.experiments import LocalExperimentBackend
+from ..backends.local.isolation import SystemAccounts
 from ..builtin import builtin_templates
 from ..core.crypto import KEY_ENV, Crypt
 from ..core.experiments import templates
@@ -340,6 +341,10 @@ class SubmarineService(Application):
             xsrf_cookies=False,  # HubOAuth checks xsrf for cookie-authenticated requests
         )
 
+    def system_accounts(self) -> SystemAccounts | None:
+        """The users' system accounts runs and endpoints run as (None: as this process)."""
+        return SystemAccounts.from_env() if self.run_as_owner else None
+
     def make_experiment_backend(self) -> Any:
         if self.experiment_backend == "local":
             return LocalExperimentBackend(
@@ -347,6 +352,7 @@ class SubmarineService(Application):
                 max_parallel=self.max_parallel_runs or None,
                 notebook_pool_size=self.notebook_pool_size,
                 notebook_pool_preload=list(self.notebook_pool_preload),
+                accounts=self.system_accounts(),
             )
         if self.experiment_backend in ("kubernetes", "kube"):
             from ..backends.kube import KubeExperimentBackend

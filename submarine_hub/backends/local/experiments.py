@@ -36,7 +36,7 @@ from ...core.experiments.backend import (
     RunState,
 )
 from .executor import code_version, socket_path, state_dir
-from .isolation import scrubbed_env
+from .isolation import Account, SystemAccounts, owned_by, scrubbed_env
 from .supervisor import lock_held
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -60,9 +60,19 @@ class LocalExperimentBackend:
         max_parallel: int | None = None,
         notebook_pool_size: int = 0,
         notebook_pool_preload: list[str] | None = None,
+        accounts: SystemAccounts | None = None,
     ) -> None:
         self.runs_dir = runs_dir
         self.runs_dir.mkdir(parents=True, exist_ok=True)
+        # With ``accounts`` each run's processes run as its owner's system account, with
+        # its team's group; run folders are passable (0711) but their control files are
+        # root's. The warm kernels (one pool of one user) are not used then.
+        self.accounts = accounts
+        if accounts is not None:
+            self.runs_dir.chmod(0o711)
+            if notebook_pool_size > 0:
+                log.info("runs run as their owners: notebook runs start their own kernels")
+                notebook_pool_size = 0
         self.max_parallel = max_parallel
         self._children: set[asyncio.subprocess.Process] = set()
         self.on_change: Callable[[], None] | None = None
@@ -91,7 +101,7 @@ class LocalExperimentBackend:
     # -- launching ------------------------------------------------------------------------
 
     def _replica_env(
-        self, plan: LaunchPlan, env: dict[str, str], gpus: list[int]
+        self, plan: LaunchPlan, env: dict[str, str], gpus: list[int], account: Account | None
     ) -> dict[str, str]:
         # a profile's environment, else the platform's own Python (and its packages) first
         bindir = (
@@ -100,6 +110,7 @@ class LocalExperimentBackend:
         out = scrubbed_env(
             {**plan.env, **env, "CUDA_VISIBLE_DEVICES": ",".join(map(str, gpus))},
             path_prefix=[bindir],
+            account=account,
         )
         if plan.python_prefix:
             out["VIRTUAL_ENV"] = plan.python_prefix
@@ -112,25 +123,33 @@ class LocalExperimentBackend:
         start = (plan.run_id + offset) % len(self._cores)
         return [self._cores[(start + i) % len(self._cores)] for i in range(n)]
 
-    def _write_plan(self, plan: LaunchPlan, run_dir: Path) -> None:
+    def _write_plan(self, plan: LaunchPlan, run_dir: Path, account: Account | None) -> None:
+        if account is not None:
+            run_dir.chmod(0o711)  # its owner reaches code/, artifacts/ and credentials/ only
         for sub in ("code", "artifacts", "logs"):
             (run_dir / sub).mkdir(exist_ok=True)
+            if account is not None and sub != "logs":
+                owned_by(run_dir / sub, account, 0o700)
         env = dict(plan.env)
         env["SUBMARINE_ARTIFACTS_DIR"] = str(run_dir / "artifacts")
+        if account is not None and self.accounts is not None:
+            env["SUBMARINE_TEAM_DIR"] = str(self.accounts.team_dir(plan.team))
         if plan.credential_files:
             creds = run_dir / "credentials"
             creds.mkdir(mode=0o700, exist_ok=True)
+            owned_by(creds, account, 0o700)
             for item in plan.credential_files:
                 target = creds / Path(item["path"]).name
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as f:
                     f.write(base64.b64decode(item["content_base64"]))
+                owned_by(target, account, 0o600)
             env["SUBMARINE_CREDENTIALS_DIR"] = str(creds)
         replicas = []
         gpu_pool = list(plan.gpu_ids)
         for offset, r in enumerate(plan.replicas):
             gpus, gpu_pool = gpu_pool[: r.resources.gpus], gpu_pool[r.resources.gpus :]
-            full = self._replica_env(plan, {**env, **r.env}, gpus)
+            full = self._replica_env(plan, {**env, **r.env}, gpus, account)
             replicas.append(
                 {
                     "name": r.name,
@@ -157,8 +176,15 @@ class LocalExperimentBackend:
             "notebook": plan.notebook,
             "python_prefix": plan.python_prefix,
         }
+        if account is not None:
+            # how the supervisor starts the run's processes (and fetches its code)
+            body["as_user"] = account.popen_kwargs()
+            body["prepare_env"] = scrubbed_env(account=account)
+        # it holds the run's token and credentials: root's (or the service user's) alone
         tmp = run_dir / "run.json.tmp"
-        tmp.write_text(json.dumps(body))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(body))
         os.replace(tmp, run_dir / "run.json")
 
     async def launch(self, plan: LaunchPlan) -> None:
@@ -166,7 +192,10 @@ class LocalExperimentBackend:
         run_dir.mkdir(parents=True, exist_ok=True)
         if (run_dir / "status.json").exists() or _lock_held(run_dir):
             return  # launched before (the service restarted in between)
-        await asyncio.to_thread(self._write_plan, plan, run_dir)
+        account = None
+        if self.accounts is not None:
+            account = await asyncio.to_thread(self.accounts.account, plan.owner, plan.team)
+        await asyncio.to_thread(self._write_plan, plan, run_dir, account)
         if (
             plan.notebook is not None
             and self.executor is not None

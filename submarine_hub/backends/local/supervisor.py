@@ -27,6 +27,12 @@ from pathlib import Path
 from typing import Any
 
 GRACE_SECONDS = 10.0
+# Unpacks an uploaded code archive (standard input) into a folder, as the run's owner.
+UNTAR = (
+    "import sys, tarfile\n"
+    "with tarfile.open(fileobj=sys.stdin.buffer, mode='r|*') as t:\n"
+    "    t.extractall(sys.argv[1], filter='data')\n"
+)
 
 
 def process_limits(
@@ -100,22 +106,36 @@ class Supervisor:
 
     # -- code ---------------------------------------------------------------------------
 
+    @property
+    def as_user(self) -> dict[str, Any]:
+        """``Popen`` arguments making a process the run owner's (none: this process's)."""
+        return self.plan.get("as_user") or {}
+
     def prepare_code(self) -> str | None:
-        """Fetch the run's code into its work dir; a message if that failed."""
+        """Fetch the run's code into its work dir (as the run's owner); a message if that
+        failed."""
         code = self.plan.get("code") or {}
         workdir = Path(self.plan["workdir"])
         workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.dir / "logs" / "prepare.log", "ab")
+        env = self.plan.get("prepare_env")
+        out: dict[str, Any] = dict(stdout=log, stderr=subprocess.STDOUT, env=env, **self.as_user)
         try:
             if "git" in code:
                 url, ref = code["git"]["url"], code["git"].get("ref")
                 cmd = ["git", "clone", "--quiet", url, str(workdir)]
-                if subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT) != 0:
+                if subprocess.call(cmd, **out) != 0:
                     return f"git clone of {url} failed (see the 'prepare' log)"
                 if ref:
                     cmd = ["git", "-C", str(workdir), "checkout", "--quiet", ref]
-                    if subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT) != 0:
+                    if subprocess.call(cmd, **out) != 0:
                         return f"git checkout of {ref!r} failed (see the 'prepare' log)"
+            elif "tar" in code and self.as_user:
+                # the supervisor opens the archive; its owner's process unpacks it
+                with open(code["tar"], "rb") as tar:
+                    cmd = [sys.executable, "-I", "-S", "-c", UNTAR, str(workdir)]
+                    if subprocess.call(cmd, stdin=tar, **out) != 0:
+                        return "unpacking the uploaded code failed (see the 'prepare' log)"
             elif "tar" in code:
                 import tarfile
 
@@ -147,7 +167,8 @@ class Supervisor:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # its own process group: killed as a whole
-                    preexec_fn=self.limits(replica),
+                    preexec_fn=self.limits(replica),  # (after the switch to the run's owner)
+                    **self.as_user,
                 )
             except OSError as e:
                 log.write(f"cannot start {replica['argv'][0]!r}: {e}\n".encode())
