@@ -24,3 +24,5 @@ c.JupyterHub.load_roles.append(
         "services": ["test-admin"],
     }
 )
+# a loaded test machine can take more than the default 30 s to bring a session up
+c.Spawner.http_timeout = 120

@@ -56,9 +56,11 @@ def process_limits(
 
 def lock_held(path: Path) -> bool:
     """Whether a live process holds the lock file ``path`` (a supervisor's, a server's)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    try:  # never through a link, never waiting on a FIFO (a server's folder is its owner's)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
+        return False
+    except OSError:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
