@@ -105,7 +105,7 @@ class Hub:
         }
 
     # --- lifecycle --------------------------------------------------------------------
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 180) -> None:
         ports = [free_port() for _ in range(4)]
         self.url = f"http://127.0.0.1:{ports[0]}"
         self.service_url = f"http://127.0.0.1:{ports[3]}"
