@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
-from submarine_hub.backends.local.isolation import system_name
+from submarine_hub.backends.local.isolation import Account, scrubbed_env, system_name
 
 from .hub import Hub, python_is_shared
 from .test_experiments_api import command, submit, wait
@@ -172,3 +173,48 @@ def test_alices_run_cannot_read_bobs_home_and_only_teammates_share_the_team_fold
         team="ml-platform",
     )
     assert log.splitlines() == ["team: denied", "list: denied"], log
+
+
+def test_system_names_are_safe_short_and_never_shared_by_two_hub_names() -> None:
+    names = ["alice", "Alice", "al.ice", "al_ice", "al ice", "x" * 60, "x" * 61, "ünï", "-lead"]
+    mapped = {n: system_name("jupyter-", n) for n in names}
+    assert mapped["alice"] == "jupyter-alice"
+    assert len(set(mapped.values())) == len(names), mapped
+    for name in mapped.values():
+        assert len(name) <= 32 and re.fullmatch(r"[a-z_][a-z0-9_-]*", name), name
+    with pytest.raises(ValueError):
+        system_name("p" * 30, "alice-with-a-long-name")
+
+
+def test_the_scrubbed_environment_keeps_what_is_asked_and_never_the_secrets() -> None:
+    source = {
+        "PATH": "/usr/bin",
+        "LC_ALL": "C.UTF-8",
+        "HOME": "/root",
+        "JUPYTERHUB_API_TOKEN": "hub-secret",
+        "SUBMARINE_CRYPT_KEY": "key",
+        "PIP_INDEX_URL": "https://index",
+        "AWS_SECRET_ACCESS_KEY": "aws",
+    }
+    env = scrubbed_env(
+        {"SUBMARINE_TOKEN": "run"},
+        keep=("PIP_*", "JUPYTERHUB_*", "SUBMARINE_*"),
+        path_prefix=["/venv/bin"],
+        source=source,
+    )
+    assert env == {
+        "PATH": "/venv/bin:/usr/bin",
+        "LC_ALL": "C.UTF-8",
+        "HOME": "/root",
+        "PIP_INDEX_URL": "https://index",
+        "SUBMARINE_TOKEN": "run",
+    }
+    account = Account("jupyter-alice", 1234, 1234, "/home/jupyter-alice", (999,))
+    env = scrubbed_env(account=account, source=source)
+    assert (env["HOME"], env["USER"]) == ("/home/jupyter-alice", "jupyter-alice")
+    assert account.popen_kwargs() == {
+        "user": 1234,
+        "group": 1234,
+        "extra_groups": [999],
+        "umask": 0o007,
+    }
