@@ -122,6 +122,8 @@ class Hub:
             SUBMARINE_TEST_ADMIN_TOKEN=self.admin_token,
             SUBMARINE_SPAWNER_TOKEN=self.spawner_token,
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            # interactive runs beat every 3 s (ended after 12 s of silence), not every 30
+            SUBMARINE_TRACKING_HEARTBEAT=os.environ.get("SUBMARINE_TRACKING_HEARTBEAT", "3"),
         )
         for var in ("SUBMARINE_API_URL", "SUBMARINE_TOKEN", "JUPYTERHUB_API_TOKEN"):
             env.pop(var, None)
@@ -146,9 +148,9 @@ class Hub:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"JupyterHub exited early:\n{self.log_tail()}")
             try:
-                if requests.get(self.api_url("health"), timeout=2).status_code == 200:
+                if requests.get(self.api_url("health"), timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # up, but busy
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"JupyterHub did not come up in {timeout} s:\n{self.log_tail()}")
@@ -317,9 +319,15 @@ class Hub:
 
 
 def _execute(
-    ws_url: str, headers: dict[str, str], code: str, timeout: float, rich: bool = False
+    ws_url: str,
+    headers: dict[str, str],
+    code: str,
+    timeout: float,
+    rich: bool = False,
+    errors: list[str] | None = None,
 ) -> str:
-    """Send one execute_request over the kernel websocket and gather its output."""
+    """Send one execute_request over the kernel websocket and gather its output (with
+    ``errors``, each error's traceback is also appended there)."""
     import json
     import uuid
 
@@ -366,6 +374,8 @@ def _execute(
                 out.append(msg["content"]["text"])
             elif kind == "error":
                 out.append("\n".join(msg["content"]["traceback"]))
+                if errors is not None:
+                    errors.append(out[-1])
             elif rich and kind in ("display_data", "update_display_data", "execute_result"):
                 data = msg["content"]["data"]
                 out.append(

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 import requests
 
+from .helpers.sessions import ensure_session
 from .hub import Hub
 from .test_browser import IMAGES, browser, login  # noqa: F401  (fixture)
 
@@ -28,7 +29,7 @@ def tid(name: str) -> str:
 
 def open_lab(chromium, hub: Hub, user: str, path: str = ""):  # type: ignore[no-untyped-def]
     """Log in as ``user`` and open the lab (on ``path``) from a fresh workspace."""
-    hub.spawn(user)
+    ensure_session(hub, user)
     # JupyterLab's own "get notified about Jupyter news?" toast would cover the screenshots
     requests.put(
         hub.user_url(user, "lab/api/settings/@jupyterlab/apputils-extension:notification"),
@@ -78,7 +79,7 @@ def test_submit_a_template_run_from_the_panel_and_watch_it_succeed(browser, hub:
     r = hub.api(
         "POST",
         "environments",
-        user="alice",
+        user="bob",
         json={
             "name": "sklearn-base",
             "team": "data-science",
@@ -86,7 +87,7 @@ def test_submit_a_template_run_from_the_panel_and_watch_it_succeed(browser, hub:
         },
     )
     assert r.status_code in (201, 409), r.text
-    context, page = open_lab(browser, hub, "alice")
+    context, page = open_lab(browser, hub, "bob")
     try:
         # the Environments tab: choose a profile for a run
         open_panel(page, "environments")
@@ -154,11 +155,11 @@ def test_submit_a_template_run_from_the_panel_and_watch_it_succeed(browser, hub:
         set_theme(page, "JupyterLab Light")
     finally:
         context.close()
-    run = hub.api("GET", f"experiments/{run_id}", user="alice").json()
+    run = hub.api("GET", f"experiments/{run_id}", user="bob").json()
     assert (run["status"], run["template"], run["owner"]) == (
         "succeeded",
         "sklearn-classifier",
-        "alice",
+        "bob",
     )
     assert run["parameters"]["n_estimators"] == 20
     assert run["tags"] == ["browser-test"]
@@ -175,16 +176,16 @@ def set_theme(page, theme: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_user_of_another_team_sees_none_of_those_runs(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    alice_runs = hub.api("GET", "experiments?team=data-science", user="alice").json()["items"]
-    if not alice_runs:  # run alone: give alice's team a run
+    bob_runs = hub.api("GET", "experiments?team=data-science", user="bob").json()["items"]
+    if not bob_runs:  # run alone: give bob's team a run
         r = hub.api(
             "POST",
             "templates/_global/sklearn-classifier/runs",
-            user="alice",
+            user="bob",
             json={"parameters": {"n_estimators": 5}},
         )
         assert r.status_code == 201, r.text
-        alice_runs = [r.json()]
+        bob_runs = [r.json()]
     context, page = open_lab(browser, hub, "carol")
     try:
         open_panel(page, "experiments")
@@ -195,11 +196,11 @@ def test_a_user_of_another_team_sees_none_of_those_runs(browser, hub: Hub) -> No
         shown = page.locator(f"{tid('submarine-runs')} li").evaluate_all(
             "items => items.map(i => i.dataset.runId)"
         )
-        assert not {str(r["id"]) for r in alice_runs} & set(shown)
+        assert not {str(r["id"]) for r in bob_runs} & set(shown)
         assert "data-science" not in page.inner_text(tid("submarine-runs"))
         # nor can she open one by its id
         r = requests.get(
-            hub.user_url("carol", f"submarine/api/v1/experiments/{alice_runs[0]['id']}"),
+            hub.user_url("carol", f"submarine/api/v1/experiments/{bob_runs[0]['id']}"),
             headers={"Authorization": f"token {hub.token_for('carol')}"},
             timeout=30,
         )
@@ -218,8 +219,8 @@ def save(hub: Hub, cells: list[tuple[str, str]]) -> None:
         "language": "python",
     }
     r = requests.put(
-        hub.user_url("alice", f"api/contents/{NOTEBOOK}"),
-        headers={"Authorization": f"token {hub.token_for('alice')}"},
+        hub.user_url("bob", f"api/contents/{NOTEBOOK}"),
+        headers={"Authorization": f"token {hub.token_for('bob')}"},
         json={"type": "notebook", "format": "json", "content": nb},
         timeout=60,
     )
@@ -227,20 +228,20 @@ def save(hub: Hub, cells: list[tuple[str, str]]) -> None:
 
 
 def test_notebook_history_diff_and_restore(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    hub.spawn("alice")
+    ensure_session(hub, "bob")
     save(hub, [("v", "value = 1"), ("p", "print(value)")])
     save(hub, [("v", "value = 2"), ("p", "print(value)")])
     save(hub, [("v", "value = 3"), ("t", "total = value * 2"), ("p", "print(value)")])
     # through the session, which sends its queued saves to the platform first
     versions = requests.get(
-        hub.user_url("alice", "submarine/api/v1/files/versions"),
-        params={"space": "user:alice", "path": NOTEBOOK},
-        headers={"Authorization": f"token {hub.token_for('alice')}"},
+        hub.user_url("bob", "submarine/api/v1/files/versions"),
+        params={"space": "user:bob", "path": NOTEBOOK},
+        headers={"Authorization": f"token {hub.token_for('bob')}"},
         timeout=60,
     ).json()["items"]
     first, newest = versions[-1]["number"], versions[0]["number"]
     assert newest - first >= 2
-    context, page = open_lab(browser, hub, "alice", NOTEBOOK)
+    context, page = open_lab(browser, hub, "bob", NOTEBOOK)
     try:
         page.wait_for_selector(f"{VISIBLE_CELL} .cm-content:has-text('value = 3')")
         dismiss_dialogs(page)
@@ -277,16 +278,16 @@ def test_notebook_history_diff_and_restore(browser, hub: Hub) -> None:  # type: 
         context.close()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        items = hub.api(
-            "GET", f"files/versions?space=user:alice&path={NOTEBOOK}", user="alice"
-        ).json()["items"]
+        items = hub.api("GET", f"files/versions?space=user:bob&path={NOTEBOOK}", user="bob").json()[
+            "items"
+        ]
         if items[0]["number"] == newest + 1:
             break
         time.sleep(0.5)
     assert items[0]["number"] == newest + 1
-    content = hub.api(
-        "GET", f"files/content?space=user:alice&path={NOTEBOOK}", user="alice"
-    ).json()["content"]
+    content = hub.api("GET", f"files/content?space=user:bob&path={NOTEBOOK}", user="bob").json()[
+        "content"
+    ]
     assert ["".join(c["source"]) for c in content["cells"]] == ["value = 1", "print(value)"]
 
 
@@ -306,16 +307,16 @@ for step in range(args.steps):
 
 
 def test_submit_a_script_from_the_file_browser(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    hub.spawn("alice")
-    headers = {"Authorization": f"token {hub.token_for('alice')}"}
+    ensure_session(hub, "bob")
+    headers = {"Authorization": f"token {hub.token_for('bob')}"}
     for path, body in (
         ("demo", {"type": "directory"}),
         ("demo/train_demo.py", {"type": "file", "format": "text", "content": SCRIPT}),
         ("demo/data.txt", {"type": "file", "format": "text", "content": "uploaded too\n"}),
     ):
-        r = requests.put(hub.user_url("alice", f"api/contents/{path}"), headers=headers, json=body)
+        r = requests.put(hub.user_url("bob", f"api/contents/{path}"), headers=headers, json=body)
         r.raise_for_status()
-    context, page = open_lab(browser, hub, "alice", "demo/train_demo.py")
+    context, page = open_lab(browser, hub, "bob", "demo/train_demo.py")
     try:
         item = page.locator(".jp-DirListing-item:has-text('train_demo.py')")
         item.click(button="right")
@@ -344,6 +345,6 @@ def test_submit_a_script_from_the_file_browser(browser, hub: Hub) -> None:  # ty
     finally:
         context.close()
     # the folder was the run's code
-    artifacts = hub.api("GET", f"experiments/{run_id}", user="alice").json()
+    artifacts = hub.api("GET", f"experiments/{run_id}", user="bob").json()
     assert artifacts["spec"]["task"] == {"script": "train_demo.py", "args": ["--steps", "12"]}
     assert "upload" in artifacts["spec"]["code"]

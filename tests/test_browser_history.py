@@ -8,6 +8,7 @@ import nbformat
 import pytest
 import requests
 
+from .helpers.sessions import ensure_session
 from .hub import Hub
 from .test_browser import IMAGES, browser, login  # noqa: F401  (fixture)
 
@@ -26,8 +27,8 @@ def save(hub: Hub, i: int) -> None:
         "language": "python",
     }
     r = requests.put(
-        hub.user_url("alice", f"api/contents/{PATH}"),
-        headers={"Authorization": f"token {hub.token_for('alice')}"},
+        hub.user_url("bob", f"api/contents/{PATH}"),
+        headers={"Authorization": f"token {hub.token_for('bob')}"},
         json={"type": "notebook", "format": "json", "content": nb},
         timeout=60,
     )
@@ -35,15 +36,15 @@ def save(hub: Hub, i: int) -> None:
 
 
 def test_revert_dialog_lists_every_version_and_restores_one(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    hub.spawn("alice")
+    ensure_session(hub, "bob")
     for i in range(1, 6):
         save(hub, i)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(90_000)
     try:
-        login(page, hub, "alice")
-        page.wait_for_url(re.compile(r".*/(hub/spawn|user/alice/lab).*"))
-        page.goto(hub.user_url("alice", f"lab/tree/{PATH}") + "?reset")
+        login(page, hub, "bob")
+        page.wait_for_url(re.compile(r".*/(hub/spawn|user/bob/lab).*"))
+        page.goto(hub.user_url("bob", f"lab/tree/{PATH}") + "?reset")
         page.wait_for_selector(f"{VISIBLE_CELL} .cm-content:has-text('value = 5')")
         if page.locator(".jp-Dialog").count():  # e.g. a kernel choice: not what we test
             page.keyboard.press("Escape")
@@ -61,8 +62,8 @@ def test_revert_dialog_lists_every_version_and_restores_one(browser, hub: Hub) -
         page.close()
     # through the session, which waits for its journal of saves first
     history = requests.get(
-        hub.user_url("alice", f"submarine/api/v1/files/versions?space=user:alice&path={PATH}"),
-        headers={"Authorization": f"token {hub.token_for('alice')}"},
+        hub.user_url("bob", f"submarine/api/v1/files/versions?space=user:bob&path={PATH}"),
+        headers={"Authorization": f"token {hub.token_for('bob')}"},
         timeout=60,
     )
     assert [v["number"] for v in history.json()["items"]][:1] == [6]  # the restore is a version
@@ -101,7 +102,7 @@ def edit_and_save(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_stale_save_in_a_team_folder_gets_the_file_changed_dialog(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     hub.spawn("alice")
-    hub.spawn("bob", {"team": "data-science"})
+    ensure_session(hub, "bob", "data-science")
     path = "teams/data-science/conflict.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("shared = 1", id="c1")]

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 import requests
 
+from .helpers.sessions import ensure_session
 from .hub import Hub
 from .test_browser import IMAGES, browser  # noqa: F401  (fixture)
 from .test_browser_experiments import (
@@ -72,9 +73,9 @@ def session_api(hub: Hub, user: str, path: str, **params: Any) -> Any:
 
 
 def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    hub.spawn("alice")
-    save_notebook(hub, "alice")
-    context, page = open_lab(browser, hub, "alice", NOTEBOOK)
+    ensure_session(hub, "bob")
+    save_notebook(hub, "bob")
+    context, page = open_lab(browser, hub, "bob", NOTEBOOK)
     try:
         page.wait_for_selector(f"{VISIBLE} .jp-Cell .cm-content:has-text('epochs: int = 3')")
         dismiss_dialogs(page)
@@ -92,7 +93,7 @@ def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -
         page.click(tid("submarine-job-run"))
         error = page.wait_for_selector(tid("submarine-job-field-error-param-epochs"))
         assert error.inner_text() == 'epochs must be a whole number (int), not "ten".'
-        assert session_api(hub, "alice", "notebook-jobs", notebook=NOTEBOOK)["items"] == []
+        assert session_api(hub, "bob", "notebook-jobs", notebook=NOTEBOOK)["items"] == []
 
         # run now with changed values; the run is listed and followed live
         page.fill(tid("submarine-job-param-epochs"), "4")
@@ -117,8 +118,8 @@ def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -
         page.wait_for_selector(tid("submarine-job-scheduled"))
         mine = [
             s
-            for s in session_api(hub, "alice", "notebook-schedules")["items"]
-            if s["notebook"] == f"user:alice/{NOTEBOOK}"
+            for s in session_api(hub, "bob", "notebook-schedules")["items"]
+            if s["notebook"] == f"user:bob/{NOTEBOOK}"
         ]
         assert len(mine) == 1 and mine[0]["cron"] == "0 6 * * 1-5"
         assert mine[0]["timezone"] == "Europe/Paris"
@@ -127,11 +128,11 @@ def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -
         page.wait_for_selector(f"{tid(f'submarine-job-schedule-state-{sid}')}:text-is('active')")
         page.click(tid(f"submarine-job-schedule-pause-{sid}"))
         page.wait_for_selector(f"{tid(f'submarine-job-schedule-state-{sid}')}:text-is('paused')")
-        assert hub.api("GET", f"notebook-schedules/{sid}", user="alice").json()["paused"] is True
+        assert hub.api("GET", f"notebook-schedules/{sid}", user="bob").json()["paused"] is True
         page.click(tid(f"submarine-job-schedule-delete-{sid}"))
         page.click(".jp-Dialog button:has-text('Delete')")
         page.wait_for_selector(tid("submarine-job-no-schedules"))
-        assert hub.api("GET", f"notebook-schedules/{sid}", user="alice").status_code == 404
+        assert hub.api("GET", f"notebook-schedules/{sid}", user="bob").status_code == 404
 
         # a small grid: one parent run, one child per value, its summary
         page.click(f"{tid('submarine-job-schedule-section')} > summary")  # fold it again
@@ -164,24 +165,24 @@ def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -
         page.wait_for_selector(f"{tid('submarine-jobs-path')}:text-is('{lab}')")
     finally:
         context.close()
-    job = hub.api("GET", f"notebook-jobs/{run_id}", user="alice").json()
+    job = hub.api("GET", f"notebook-jobs/{run_id}", user="bob").json()
     assert job["status"] == "succeeded" and job["parameters"] == {"alpha": 0.25, "epochs": 4}
-    assert job["notebook"]["space"] == "user:alice" and job["notebook"]["path"] == NOTEBOOK
+    assert job["notebook"]["space"] == "user:bob" and job["notebook"]["path"] == NOTEBOOK
     assert job["output"]["lab_path"] == lab and job["output"]["version"]
 
 
 def test_another_team_sees_none_of_those_job_runs_or_schedules(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    hub.spawn("alice")
-    save_notebook(hub, "alice")
+    ensure_session(hub, "bob")
+    save_notebook(hub, "bob")
     body = {"notebook": NOTEBOOK, "parameters": {"epochs": 1}}
-    r = hub.api("POST", "notebook-jobs", user="alice", json=body)
+    r = hub.api("POST", "notebook-jobs", user="bob", json=body)
     assert r.status_code == 201, r.text
-    alice_run = r.json()["id"]
+    bob_run = r.json()["id"]
     sched = {"job": body, "cron": "0 6 * * *", "timezone": "UTC", "paused": True}
-    r = hub.api("POST", "notebook-schedules", user="alice", json=sched)
+    r = hub.api("POST", "notebook-schedules", user="bob", json=sched)
     assert r.status_code == 201, r.text
-    alice_schedule = r.json()["id"]
-    hub.spawn("carol")
+    bob_schedule = r.json()["id"]
+    ensure_session(hub, "carol")
     save_notebook(hub, "carol")  # the same path, in carol's own space
     context, page = open_lab(browser, hub, "carol", "jobs-demo")
     try:
@@ -192,18 +193,18 @@ def test_another_team_sees_none_of_those_job_runs_or_schedules(browser, hub: Hub
         page.wait_for_selector(tid("submarine-job-no-runs"))
         page.click(f"{tid('submarine-job-schedule-section')} > summary")
         page.wait_for_selector(tid("submarine-job-no-schedules"))
-        assert page.locator(tid(f"submarine-job-run-{alice_run}")).count() == 0
-        assert page.locator(tid(f"submarine-job-schedule-{alice_schedule}")).count() == 0
+        assert page.locator(tid(f"submarine-job-run-{bob_run}")).count() == 0
+        assert page.locator(tid(f"submarine-job-schedule-{bob_schedule}")).count() == 0
         assert "data-science" not in page.inner_text(PANEL + " .jp-SubmarineJobs")
     finally:
         context.close()
-    # nor through the API her session relays, naming alice's space
-    items = session_api(hub, "carol", "notebook-jobs", notebook=NOTEBOOK, space="user:alice")
+    # nor through the API her session relays, naming bob's space
+    items = session_api(hub, "carol", "notebook-jobs", notebook=NOTEBOOK, space="user:bob")
     assert items["items"] == []
     schedules = session_api(hub, "carol", "notebook-schedules")["items"]
-    assert alice_schedule not in {s["id"] for s in schedules}
+    assert bob_schedule not in {s["id"] for s in schedules}
     r = requests.get(
-        hub.user_url("carol", f"submarine/api/v1/notebook-jobs/{alice_run}"),
+        hub.user_url("carol", f"submarine/api/v1/notebook-jobs/{bob_run}"),
         headers={"Authorization": f"token {hub.token_for('carol')}"},
         timeout=30,
     )

@@ -1,5 +1,5 @@
 """The Submarine panel's Models and Datasets tabs in Debian's chromium, driven by
-Playwright, against the real hub: a file of alice's session registered from the file
+Playwright, against the real hub: a file of bob's session registered from the file
 browser (a bad name refused in the dialog first), an alias set, the version deployed to
 an endpoint and asked for a prediction; a run's output registered from its page; a
 dataset used for a run; and carol, of another team, seeing none of it."""
@@ -18,6 +18,7 @@ import requests
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from .helpers.sessions import ensure_session
 from .hub import Hub
 from .test_browser import IMAGES, browser  # noqa: F401  (fixture)
 from .test_browser_experiments import open_lab, open_panel, set_theme, tid, widen_sidebar
@@ -63,11 +64,11 @@ def register_in_dialog(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    hub.spawn("alice")
-    put_file(hub, "alice", "models-demo/iris.joblib", trained_model())
-    hub.api("DELETE", f"endpoints/data-science/{ENDPOINT}?purge=1", user="alice")
-    hub.api("DELETE", f"models/data-science/{MODEL}", user="alice")
-    context, page = open_lab(browser, hub, "alice", "models-demo")
+    ensure_session(hub, "bob")
+    put_file(hub, "bob", "models-demo/iris.joblib", trained_model())
+    hub.api("DELETE", f"endpoints/data-science/{ENDPOINT}?purge=1", user="bob")
+    hub.api("DELETE", f"models/data-science/{MODEL}", user="bob")
+    context, page = open_lab(browser, hub, "bob", "models-demo")
     try:
         # the file browser's context menu: Register as model…
         page.click(".jp-DirListing-item:has-text('iris.joblib')", button="right")
@@ -162,8 +163,8 @@ def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hu
         page.wait_for_selector(tid(f"submarine-endpoint-data-science/{ENDPOINT}"))
     finally:
         context.close()
-        hub.api("DELETE", f"endpoints/data-science/{ENDPOINT}?purge=1", user="alice")
-    model = hub.api("GET", f"models/data-science/{MODEL}", user="alice").json()
+        hub.api("DELETE", f"endpoints/data-science/{ENDPOINT}?purge=1", user="bob")
+    model = hub.api("GET", f"models/data-science/{MODEL}", user="bob").json()
     assert model["aliases"] == {"production": 1}
     assert model["versions"][0]["tags"] == {"stage": "candidate", "reviewed": ""}
     assert model["versions"][0]["description"] == "From the lab"
@@ -174,13 +175,13 @@ def test_register_a_runs_output_from_its_page(browser, hub: Hub) -> None:  # typ
     r = hub.api(
         "POST",
         "templates/_global/sklearn-classifier/runs",
-        user="alice",
+        user="bob",
         json={"parameters": {"n_estimators": 5, "dataset": "wine"}},
     )
     assert r.status_code == 201, r.text
     run_id = r.json()["id"]
     deadline = time.monotonic() + 180
-    while (run := hub.api("GET", f"experiments/{run_id}", user="alice").json())["status"] not in (
+    while (run := hub.api("GET", f"experiments/{run_id}", user="bob").json())["status"] not in (
         "succeeded",
         "failed",
         "killed",
@@ -188,8 +189,8 @@ def test_register_a_runs_output_from_its_page(browser, hub: Hub) -> None:  # typ
         assert time.monotonic() < deadline, run
         time.sleep(1)
     assert run["status"] == "succeeded", run
-    hub.api("DELETE", "models/data-science/wine-from-run", user="alice")
-    context, page = open_lab(browser, hub, "alice")
+    hub.api("DELETE", "models/data-science/wine-from-run", user="bob")
+    context, page = open_lab(browser, hub, "bob")
     try:
         open_panel(page, "experiments")
         page.click(tid(f"submarine-run-{run_id}"))
@@ -206,7 +207,7 @@ def test_register_a_runs_output_from_its_page(browser, hub: Hub) -> None:  # typ
         assert page.inner_text(tid("submarine-version-run-1")) == f"#{run_id}"
     finally:
         context.close()
-    version = hub.api("GET", "models/data-science/wine-from-run/versions/1", user="alice").json()
+    version = hub.api("GET", "models/data-science/wine-from-run/versions/1", user="bob").json()
     assert version["source_run_id"] == run_id
     assert [f["path"] for f in version["files"]] == ["model.joblib"]
 
@@ -215,7 +216,7 @@ def test_datasets_tab_and_use_for_a_run(browser, hub: Hub) -> None:  # type: ign
     r = hub.api(
         "POST",
         "datasets",
-        user="alice",
+        user="bob",
         json={
             "name": DATASET,
             "team": "data-science",
@@ -229,7 +230,7 @@ def test_datasets_tab_and_use_for_a_run(browser, hub: Hub) -> None:  # type: ign
     )
     assert r.status_code in (201, 409), r.text
     ref = f"data-science/{DATASET}"
-    context, page = open_lab(browser, hub, "alice")
+    context, page = open_lab(browser, hub, "bob")
     try:
         open_panel(page, "datasets")
         widen_sidebar(page)
@@ -253,24 +254,24 @@ def test_datasets_tab_and_use_for_a_run(browser, hub: Hub) -> None:  # type: ign
         run_id = int(re.match(r"#(\d+) ", title).group(1))  # type: ignore[union-attr]
     finally:
         context.close()
-    run = hub.api("GET", f"experiments/{run_id}", user="alice").json()
+    run = hub.api("GET", f"experiments/{run_id}", user="bob").json()
     assert [i["name"] for i in run["spec"]["inputs"]] == ["iris_lab_train"]
     assert run["spec"]["inputs"][0]["dataset"] == ref
-    hub.api("POST", f"experiments/{run_id}/kill", user="alice")  # not needed further
+    hub.api("POST", f"experiments/{run_id}/kill", user="bob")  # not needed further
     # the run is in the dataset's lineage
-    graph = hub.api("GET", f"lineage?dataset={ref}", user="alice").json()
+    graph = hub.api("GET", f"lineage?dataset={ref}", user="bob").json()
     assert f"run:{run_id}" in [n["id"] for n in graph["nodes"]]
 
 
-def test_carol_sees_none_of_alices_models_or_datasets(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    # alice's team has a model and a dataset, whichever tests ran before
-    r = hub.api("POST", "models", user="alice", json={"name": "alice-only", "team": "data-science"})
+def test_carol_sees_none_of_bobs_models_or_datasets(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    # bob's team has a model and a dataset, whichever tests ran before
+    r = hub.api("POST", "models", user="bob", json={"name": "bob-only", "team": "data-science"})
     assert r.status_code in (201, 409), r.text
     r = hub.api(
         "POST",
         "datasets",
-        user="alice",
-        json={"name": "alice-only-data", "team": "data-science", "uri": "s3://b/alice.csv"},
+        user="bob",
+        json={"name": "bob-only-data", "team": "data-science", "uri": "s3://b/bob.csv"},
     )
     assert r.status_code in (201, 409), r.text
     context, page = open_lab(browser, hub, "carol")
@@ -292,7 +293,7 @@ def test_carol_sees_none_of_alices_models_or_datasets(browser, hub: Hub) -> None
     finally:
         context.close()
     # nor can she reach them through her session
-    for path in ("models/data-science/alice-only", "datasets/data-science/alice-only-data"):
+    for path in ("models/data-science/bob-only", "datasets/data-science/bob-only-data"):
         r = requests.get(
             hub.user_url("carol", f"submarine/api/v1/{path}"),
             headers={"Authorization": f"token {hub.token_for('carol')}"},

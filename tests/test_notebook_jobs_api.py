@@ -210,8 +210,16 @@ def test_a_failing_run_shows_its_error_cell(hub: Hub, saved: None) -> None:
         f"files/content?space=team:data-science&path={job['output']['path']}",
         user="bob",  # a teammate reads it too
     ).json()["content"]
-    failing = content["cells"][job["error"]["index"]]
+    failing = content["cells"][job["error"]["executed_index"]]
     assert failing["metadata"]["papermill"]["exception"] is True
+    # the notebook's own cell number: papermill's banners and parameters not counted
+    own = [
+        c
+        for c in content["cells"]
+        if not {"papermill-error-cell-tag", "injected-parameters"}
+        & set(c["metadata"].get("tags", []))
+    ]
+    assert own[job["error"]["index"]] is failing
     assert "An Exception was encountered" in json.dumps(content)  # papermill's banner
     p = submarine("notebook", "job", str(job["id"]), env=as_user(hub, "alice"))
     assert "AssertionError: alpha too big" in p.stdout and "error:" in p.stdout
@@ -311,6 +319,11 @@ def test_a_fan_out_runs_children_and_summarizes_them(hub: Hub, saved: None) -> N
     ]  # fmt: skip
     children = hub.api("GET", f"experiments?parent={parent['id']}", user="alice").json()["items"]
     assert len(children) == 3
+    # the summary says which parameters reached the best and the worst score
+    assert summary["metrics"]["score"]["max_parameters"] == {"alpha": 3.0}
+    assert summary["metrics"]["score"]["min_parameters"] == {"alpha": 0.2}
+    log = hub.api("GET", f"experiments/{parent['id']}/logs", user="alice").text
+    assert "alpha=0.4 -> score=4" in log and "(run " in log and "alpha=0.2)" in log, log
     arts = hub.api("GET", f"experiments/{parent['id']}/artifacts", user="alice").json()["items"]
     assert "summary.json" in [a["path"] for a in arts]
     assert hub.api("GET", f"notebook-jobs/{parent['id']}", user="carol").status_code == 404

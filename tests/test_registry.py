@@ -173,7 +173,7 @@ def test_registry_bad_input(hub: Hub) -> None:
     r = api(hub, "POST", f"{base}/ready", "alice")
     assert r.status_code == 400 and "no files" in r.json()["message"]
     r = api(hub, "PUT", f"{base}/files?path=../escape", "alice", data=b"x")
-    assert r.status_code == 400 and "relative file path" in r.json()["message"]
+    assert r.status_code == 400 and "plain relative path" in r.json()["message"]
     r = api(hub, "PUT", f"{base}/files?path=a.bin", "alice", data=b"abc",
             headers={"X-Content-SHA256": "0" * 64})  # fmt: skip
     assert r.status_code == 400 and "SHA-256" in r.json()["message"]
@@ -182,7 +182,7 @@ def test_registry_bad_input(hub: Hub) -> None:
     assert api(hub, "PUT", f"{base}/files?path=a.bin", "alice", data=b"abc").status_code == 201
     assert api(hub, "POST", f"{base}/ready", "alice").status_code == 200
     r = api(hub, "PUT", f"{base}/files?path=b.bin", "alice", data=b"late")
-    assert r.status_code == 400 and "cannot change" in r.json()["message"]
+    assert r.status_code == 409 and "cannot change" in r.json()["message"]
     r = hub.api("PUT", f"{base}/files?path=a.bin", data=b"x")
     assert r.status_code == 401
 
@@ -387,8 +387,13 @@ def test_artifact_store_on_s3(s3: dict[str, str], tmp_path: Path) -> None:
     assert b"".join(store.read_chunks("m/1/model.bin")) == data
     local = store.local_copy("m/1", tmp_path / "cache")
     assert (local / "model.bin").read_bytes() == data
-    with pytest.raises(ValueError, match="inside the store"):
-        store.open_write("../outside")
+    for outside in ("../outside", "m/1/a\n/../../../../x", "m/./1", "/x"):
+        with pytest.raises(ValueError, match="plain relative path"):
+            store.open_write(outside)  # an S3 key never leaves its prefix either
+    store.write_stream(".partial/up", iter([b"late"]))
+    store.move(".partial/up", "m/1/late.bin")
+    assert b"".join(store.read_chunks("m/1/late.bin")) == b"late"
+    assert not store.exists(".partial/up")
     store.delete_prefix("m")
     assert not store.exists("m/1/model.bin")
 

@@ -6,6 +6,7 @@ import base64
 import time
 
 import pytest
+import requests
 
 from .hub import Hub
 
@@ -76,6 +77,22 @@ def test_session_gets_the_team_environment_and_credentials(bob_in_ml_platform: s
     assert "six 1.16.0" in out  # the profile's package, over the hub's six
     assert "keytab b'\\x05\\x02ml'" in out
     assert "files ['krb/ml.keytab']" in out  # data-science's file is not there
+
+
+def test_the_session_tells_the_lab_its_team_and_environment(
+    bob_in_ml_platform: str, hub: Hub
+) -> None:
+    """The lab's status bar shows it and its forms default to it (bob is in two teams)."""
+    url = hub.user_url("bob", "submarine/session")
+    r = requests.get(url, headers={"Authorization": f"token {hub.token_for('bob')}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"team": "ml-platform", "environment": "ml-platform/six-old"}
+    carol = {"Authorization": f"token {hub.token_for('carol')}"}
+    assert requests.get(url, headers=carol, timeout=30, allow_redirects=False).status_code in (
+        302,
+        403,
+        404,
+    )
 
 
 def test_the_session_kernel_is_the_environments(bob_in_ml_platform: str, hub: Hub) -> None:

@@ -251,3 +251,74 @@ async def test_a_manifest_save_sends_only_new_parts(db: Database) -> None:
                 parts={new_cell: b"tampered"},
                 size=10,
             )
+
+
+async def test_a_new_file_where_a_deleted_one_lived_has_its_own_history(db: Database) -> None:
+    for i in range(2):
+        await save(db, ANN, notebook(edit=i), path="old.ipynb")
+    async with db.session() as s:
+        await versions.delete(s, ANN, "user:ann", "old.ipynb")
+    async with db.session() as s:  # the deleted file keeps its history under its path
+        deleted = await versions.history(s, ANN, "user:ann", "old.ipynb")
+        assert [v.action for v in deleted] == ["delete", "save", "save"]
+    fresh = await save(db, ANN, notebook(edit=9), path="old.ipynb", message="unrelated")
+    async with db.session() as s:
+        history = await versions.history(s, ANN, "user:ann", "old.ipynb")
+        assert [(v.number, v.message) for v in history] == [(fresh.number, "unrelated")]
+        everything = await versions.history(s, ANN, "user:ann", "old.ipynb", earlier_files=True)
+        assert [v.action for v in everything] == ["save", "delete", "save", "save"]
+        _, first = await versions.get(s, ANN, "user:ann", "old.ipynb", 1)  # still recoverable
+        assert first == notebook(edit=0)
+    # a rename takes only the file's own versions, not those of files deleted before it
+    moved = await save(db, ANN, notebook(edit=9), path="moved.ipynb", moved_from="old.ipynb")
+    async with db.session() as s:
+        history = await versions.history(s, ANN, "user:ann", "moved.ipynb")
+    assert [v.number for v in history] == [moved.number, fresh.number]
+
+
+def _text_manifest(data: bytes) -> tuple[dict, str]:
+    key = contentaddr.digest(data)
+    return {"format": "text", "content": key}, key
+
+
+async def test_a_manifest_cannot_tell_whether_another_space_stored_a_part(db: Database) -> None:
+    await save(db, ANN, "the red team's secret", space="team:red", path="s.txt", fmt="text")
+    answers = []
+    for guess in (b"the red team's secret", b"a wrong guess"):
+        manifest, key = _text_manifest(guess)
+        async with db.session() as s:
+            with pytest.raises(versions.MissingParts) as refused:
+                await versions.save(
+                    s, BEN, "user:ben", "g.txt", manifest=manifest, parts={}, size=len(guess)
+                )
+        assert refused.value.missing == [key]
+        answers.append((type(refused.value), refused.value.status, refused.value.message))
+    assert answers[0] == answers[1]
+    async with db.session() as s:
+        with pytest.raises(NotFound):
+            await versions.get(s, BEN, "user:ben", "g.txt")
+    # the same space deduplicates: another file of team red names the part without it
+    manifest, _ = _text_manifest(b"the red team's secret")
+    async with db.session() as s:
+        await versions.save(s, ANN, "team:red", "copy.txt", manifest=manifest, parts={}, size=21)
+
+
+async def test_a_writer_through_a_share_sends_every_part(db: Database) -> None:
+    await save(db, ANN, "shared text", space="user:ann", path="doc.txt", fmt="text")
+    await save(db, ANN, "ann's other file", space="user:ann", path="private.txt", fmt="text")
+    async with db.session() as s:
+        await versions.share(
+            s, ANN, "user:ann", "doc.txt", {"with": "ben", "mode": "rw"}, GROUPS, USERS
+        )
+    # ben writes doc.txt but cannot probe what else ann's space holds
+    manifest, key = _text_manifest(b"ann's other file")
+    async with db.session() as s:
+        with pytest.raises(versions.MissingParts) as refused:
+            await versions.save(s, BEN, "user:ann", "doc.txt", manifest=manifest, parts={}, size=16)
+    assert refused.value.missing == [key]
+    async with db.session() as s:
+        info = await versions.save(
+            s, BEN, "user:ann", "doc.txt", manifest=manifest,
+            parts={key: b"ann's other file"}, size=16,
+        )  # fmt: skip
+    assert info.number == 2

@@ -504,6 +504,27 @@ export async function requestBytes(
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/** What this session runs for: the team and environment profile it was started with. */
+export interface ISessionInfo {
+  team: string | null;
+  environment: string | null;
+}
+
+const NO_SESSION: ISessionInfo = { team: null, environment: null };
+
+/**
+ * The session's team and environment (`submarine/session` of the server
+ * extension): the default team and environment of the panel's forms. Nothing
+ * (nulls) when the server does not say.
+ */
+export async function sessionDefaults(api: SubmarineAPI): Promise<ISessionInfo> {
+  try {
+    return (await api.session?.()) ?? NO_SESSION;
+  } catch {
+    return NO_SESSION;
+  }
+}
+
 /**
  * Fetch who the current user is and the teams they belong to.
  */
@@ -571,6 +592,18 @@ export class SubmarineAPI {
       });
     }
     return this._me;
+  }
+
+  /** The session's team and environment (fetched once). */
+  session(): Promise<ISessionInfo> {
+    if (!this._session) {
+      const url = URLExt.join(this.settings.baseUrl, 'submarine', 'session');
+      this._session = ServerConnection.makeRequest(url, { method: 'GET' }, this.settings).then(
+        async response => (response.ok ? ((await response.json()) as ISessionInfo) : NO_SESSION),
+        () => NO_SESSION
+      );
+    }
+    return this._session;
   }
 
   // --- experiments ------------------------------------------------------------------
@@ -867,4 +900,5 @@ export class SubmarineAPI {
   }
 
   private _me: Promise<IMe> | null = null;
+  private _session: Promise<ISessionInfo> | null = null;
 }

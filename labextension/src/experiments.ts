@@ -6,11 +6,14 @@ import type { Message } from '@lumino/messaging';
 import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
 import {
+  API_NAMESPACE,
   type IExperiment,
+  type IFileEntry,
   type IMetricPoint,
   RUN_STATUSES,
   type SubmarineAPI,
-  isFinal
+  isFinal,
+  withQuery
 } from './api';
 import { renderChart, formatNumber } from './chart';
 import type { Config } from './config';
@@ -25,7 +28,8 @@ import {
   el,
   errorBox,
   errorText,
-  keepFocus
+  keepFocus,
+  size
 } from './util';
 
 /** A status badge: text plus a class per status (colours from the theme). */
@@ -445,6 +449,7 @@ export class RunDetail extends Widget {
     this._params = el('div', 'jp-SubmarineRun-params');
     this._metrics = el('div', 'jp-SubmarineRun-metrics', undefined, 'submarine-run-metrics');
     this._chart = el('div', 'jp-SubmarineRun-chart', undefined, 'submarine-run-chart');
+    this._artifacts = el('div', 'jp-SubmarineRun-artifacts', undefined, 'submarine-run-artifacts');
     const logHead = el('div', 'jp-SubmarineRun-logHead');
     logHead.appendChild(el('h3', 'jp-SubmarinePanel-label', 'Log'));
     this._logSelect = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-log-name');
@@ -469,6 +474,7 @@ export class RunDetail extends Widget {
       this._params,
       this._metrics,
       this._chart,
+      this._artifacts,
       logHead,
       this._logPre
     ]) {
@@ -498,7 +504,7 @@ export class RunDetail extends Widget {
     this._run = run;
     this.watcher.seen(run);
     keepFocus(this.node, () => this._renderRun(run));
-    await Promise.all([this._readLog(run), this._loadChart(run)]);
+    await Promise.all([this._readLog(run), this._loadChart(run), this._loadArtifacts(run)]);
     // once more after it ended (the last lines and points), then nothing changes
     if (isFinal(run.status) && this._sawFinal) {
       this._finalDone = true;
@@ -558,6 +564,7 @@ export class RunDetail extends Widget {
     fact('Created', run.created_at ? new Date(run.created_at).toLocaleString() : '');
     fact('Duration', duration(run.duration));
     fact('Exit code', run.exit_code === null || run.exit_code === undefined ? '' : String(run.exit_code));
+    fact('Tags', (run.tags ?? []).join(', '));
     fact('Rerun of', run.rerun_of ? `#${run.rerun_of}` : '');
     fact('Parent', run.parent_id ? `#${run.parent_id}` : '');
 
@@ -632,6 +639,43 @@ export class RunDetail extends Widget {
       : run.status === 'pending'
         ? 'waiting to start…'
         : 'following…';
+  }
+
+  /** The files the run kept in its artifacts folder, each a download link. */
+  private async _loadArtifacts(run: IExperiment): Promise<void> {
+    let files: IFileEntry[];
+    try {
+      files = await this.api.listArtifacts(run.id);
+    } catch {
+      return; // e.g. a run of a backend without a local folder: nothing to list
+    }
+    if (run.id !== this._id) {
+      return;
+    }
+    clear(this._artifacts);
+    this._artifacts.appendChild(el('h3', 'jp-SubmarinePanel-label', 'Artifacts'));
+    if (!files.length) {
+      this._artifacts.appendChild(
+        el(
+          'p',
+          'jp-SubmarinePanel-empty',
+          isFinal(run.status) ? 'This run kept no artifacts.' : 'No artifacts yet.'
+        )
+      );
+      return;
+    }
+    const list = el('ul', 'jp-SubmarineRun-artifactList');
+    const base = `${this.api.settings.baseUrl.replace(/\/+$/, '')}/${API_NAMESPACE}`;
+    for (const f of files) {
+      const li = el('li', '');
+      const a = el('a', 'jp-SubmarineRun-artifact', f.path, `submarine-artifact-${f.path}`);
+      a.href = withQuery(`${base}/experiments/${run.id}/artifacts`, { path: f.path });
+      a.download = f.path.split('/').pop() ?? f.path;
+      li.appendChild(a);
+      li.appendChild(el('span', 'jp-SubmarineRun-artifactSize', ` ${size(f.size)}`));
+      list.appendChild(li);
+    }
+    this._artifacts.appendChild(list);
   }
 
   private _renderWatch(): void {
@@ -764,6 +808,7 @@ export class RunDetail extends Widget {
   private _params = el('div', '');
   private _metrics = el('div', '');
   private _chart = el('div', '');
+  private _artifacts = el('div', '');
   private _logSelect = el('select', '');
   private _logState = el('span', '');
   private _logPre = el('pre', '');

@@ -8,10 +8,11 @@ import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/a
 import type { IDocumentWidget } from '@jupyterlab/docregistry';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
 import { Token } from '@lumino/coreutils';
 import type { Widget } from '@lumino/widgets';
 
-import { type IExperiment, SubmarineAPI } from './api';
+import { type IExperiment, SubmarineAPI, sessionDefaults } from './api';
 import { Config } from './config';
 import { EnvironmentsSection, profileRef } from './environments';
 import { ExperimentsSection, RunWatcher } from './experiments';
@@ -20,6 +21,7 @@ import { JobsSection, isNotebook } from './jobs';
 import { submarineIcon } from './icons';
 import { addModelsAndDatasets } from './modelsplugin';
 import { type ISection, SubmarinePanel } from './panel';
+import { SessionStatus } from './statusitem';
 import { kindOfPath } from './submit';
 
 export { SubmarineAPI } from './api';
@@ -80,14 +82,22 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
   description: 'Submarine Hub side panel: experiments, notebook history and environments.',
   autoStart: true,
   provides: ISubmarine,
-  optional: [ICommandPalette, ISettingRegistry, IFileBrowserFactory, ILabShell, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    IFileBrowserFactory,
+    ILabShell,
+    ILayoutRestorer,
+    IStatusBar
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     browserFactory: IFileBrowserFactory | null,
     labShell: ILabShell | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    statusBar: IStatusBar | null
   ): ISubmarine => {
     const api = new SubmarineAPI(app.serviceManager.serverSettings);
     const config = new Config();
@@ -238,7 +248,7 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       restorer.add(panel, 'submarine-hub-panel');
     }
 
-    // the history follows the document in the main area, and its saves
+    // the history follows the document in the main area, its saves and its renames
     const followed = new WeakSet<object>();
     const follow = () => {
       const widget = app.shell.currentWidget;
@@ -258,6 +268,12 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
         context.saveState.connect((_: unknown, state: string) => {
           if (state === 'completed' && history.isVisible && history.path === documentPath(app, widget)) {
             void history.refresh();
+          }
+        });
+        // a rename (or Save As) moves the document: its history follows it
+        context.pathChanged.connect(() => {
+          if (app.shell.currentWidget === widget) {
+            follow();
           }
         });
       }
@@ -386,6 +402,20 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
         .catch(reason => {
           console.warn('Submarine: could not load the settings; using the defaults.', reason);
         });
+    }
+
+    // which team and environment this session runs for
+    if (statusBar) {
+      void sessionDefaults(api).then(info => {
+        if (info.team === null) {
+          return;
+        }
+        statusBar.registerStatusItem('submarine-hub:session', {
+          item: new SessionStatus(info, () => app.shell.activateById(panel.id)),
+          align: 'left',
+          rank: 50
+        });
+      });
     }
 
     return {

@@ -20,8 +20,10 @@ import {
   type INotebookParameter,
   type INotebookSchedule,
   type SubmarineAPI,
+  type ISessionInfo,
   isFinal,
-  locate
+  locate,
+  sessionDefaults
 } from './api';
 import { formatNumber } from './chart';
 import type { Config } from './config';
@@ -160,11 +162,13 @@ export class JobsSection extends Widget {
     this._loading = true;
     this._render();
     try {
-      const [me, envs] = await Promise.all([
+      const [me, envs, session] = await Promise.all([
         this._options.api.me(),
-        this._options.api.listEnvironments().catch(() => [] as IEnvironment[])
+        this._options.api.listEnvironments().catch(() => [] as IEnvironment[]),
+        sessionDefaults(this._options.api)
       ]);
       this._me = me;
+      this._session = session;
       this._environments = envs;
       try {
         const reply = await this._options.api.notebookParameters(path);
@@ -478,20 +482,26 @@ export class JobsSection extends Widget {
     }
     for (const p of this._params) {
       let control: HTMLInputElement;
+      // what was typed for this notebook survives a switch to another tab and back
+      const typed = this._typedValues().get(p.name);
       if (p.type === 'bool') {
         control = el('input', 'jp-SubmarineJobs-check', undefined, `submarine-job-param-${p.name}`);
         control.type = 'checkbox';
-        control.checked = p.default === true;
+        control.checked = typeof typed === 'boolean' ? typed : p.default === true;
       } else {
         control = el('input', 'jp-SubmarinePanel-input', undefined, `submarine-job-param-${p.name}`);
         control.type = 'text';
-        control.value = initialText(p);
+        control.value = typeof typed === 'string' ? typed : initialText(p);
         control.placeholder = p.default === null ? p.source : '';
         if (p.type === 'int' || p.type === 'float') {
           control.inputMode = p.type === 'int' ? 'numeric' : 'decimal';
         }
       }
       control.setAttribute('data-param', p.name);
+      const keep = () =>
+        this._typedValues().set(p.name, control.type === 'checkbox' ? control.checked : control.value);
+      control.addEventListener('input', keep);
+      control.addEventListener('change', keep);
       const label = el('span', '');
       label.appendChild(el('span', 'jp-SubmarineJobs-name', p.name));
       label.appendChild(el('span', 'jp-SubmarineJobs-type', ` ${p.type}${p.nullable ? ' or None' : ''}`));
@@ -499,6 +509,17 @@ export class JobsSection extends Widget {
       box.appendChild(this._row(label, control, `param-${p.name}`, hint, `${typeWords(p.type)}`));
     }
     this._form.appendChild(box);
+  }
+
+  /** The values typed into the parameter fields of the shown notebook. */
+  private _typedValues(): Map<string, string | boolean> {
+    const path = this._path ?? '';
+    let values = this._typed.get(path);
+    if (!values) {
+      values = new Map();
+      this._typed.set(path, values);
+    }
+    return values;
   }
 
   private _renderChoices(): void {
@@ -510,7 +531,8 @@ export class JobsSection extends Widget {
       option.value = t.name;
       this._team.appendChild(option);
     }
-    const wanted = previousTeam || (this._path ? teamOf(this._path) : null);
+    // what was chosen, the team of the notebook's folder, else the session's
+    const wanted = previousTeam || (this._path ? teamOf(this._path) : null) || this._session.team;
     if (wanted && teams.some(t => t.name === wanted)) {
       this._team.value = wanted;
     }
@@ -524,8 +546,11 @@ export class JobsSection extends Widget {
       this._row('Environment', this._env, 'environment', 'An environment profile; default: the hub’s.')
     );
     this._renderEnvironments();
-    if (Array.from(this._env.options).some(o => o.value === previousEnv)) {
-      this._env.value = previousEnv;
+    // what was chosen, else the session's environment when the run is for its team
+    const env =
+      previousEnv || (this._team.value === this._session.team ? this._session.environment : '');
+    if (env && Array.from(this._env.options).some(o => o.value === env)) {
+      this._env.value = env;
     }
     const sendFiles = this._withFiles.checked;
     this._withFiles = el('input', '', undefined, 'submarine-job-with-files');
@@ -794,6 +819,27 @@ export class JobsSection extends Widget {
       }
       box.appendChild(table);
     }
+    // each child: its parameters, status and metrics
+    if (Array.isArray(job.children) && job.children.length) {
+      const table = el('table', 'jp-SubmarineJobs-table', undefined, 'submarine-job-grid-children-table');
+      const head = el('tr', '');
+      for (const h of ['run', 'parameters', 'status', 'metrics']) {
+        head.appendChild(el('th', '', h));
+      }
+      table.appendChild(head);
+      for (const child of job.children) {
+        const row = el('tr', '', undefined, `submarine-job-grid-child-${child.id}`);
+        row.appendChild(el('td', '', `#${child.id}`));
+        row.appendChild(el('td', '', parametersText(child.parameters)));
+        row.appendChild(el('td', '', child.status));
+        const metrics = Object.entries(child.metrics ?? {})
+          .map(([k, v]) => `${k}=${formatNumber(v)}`)
+          .join(', ');
+        row.appendChild(el('td', '', metrics));
+        table.appendChild(row);
+      }
+      box.appendChild(table);
+    }
     const actions = el('div', 'jp-SubmarineJobs-actions');
     actions.appendChild(
       button('Show run', () => this._options.showRun(job.id), {
@@ -998,6 +1044,8 @@ export class JobsSection extends Widget {
   private _path: string | null = null;
   private _followed: string | null = null;
   private _me: IMe | null = null;
+  private _typed = new Map<string, Map<string, string | boolean>>();
+  private _session: ISessionInfo = { team: null, environment: null };
   private _environments: IEnvironment[] = [];
   private _params: INotebookParameter[] = [];
   private _hasCell = true;

@@ -5,7 +5,15 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import type { IEnvironment, IExperiment, IMe, ITemplate, SubmarineAPI } from './api';
+import {
+  type IEnvironment,
+  type IExperiment,
+  type IMe,
+  type ISessionInfo,
+  type ITemplate,
+  type SubmarineAPI,
+  sessionDefaults
+} from './api';
 import { fillProfileOptions } from './environments';
 import {
   type IField,
@@ -143,12 +151,14 @@ export class SubmitForm extends Widget {
     clear(this.node);
     this.node.appendChild(el('p', 'jp-SubmarinePanel-loading', 'Loading…'));
     try {
-      const [me, templates, environments] = await Promise.all([
+      const [me, templates, environments, session] = await Promise.all([
         this._api.me(),
         this._api.listTemplates(),
-        this._api.listEnvironments()
+        this._api.listEnvironments(),
+        sessionDefaults(this._api)
       ]);
       this._me = me;
+      this._session = session;
       this._templates = templates;
       this._environments = environments;
     } catch (err) {
@@ -359,8 +369,11 @@ export class SubmitForm extends Widget {
       option.value = t.name;
       this._teamSelect.appendChild(option);
     }
+    // the prefilled team, the team of the file's folder, else the session's
     const team =
-      this._prefill.team ?? (this._prefill.path ? teamOfPath(this._prefill.path) : null);
+      this._prefill.team ??
+      (this._prefill.path ? teamOfPath(this._prefill.path) : null) ??
+      this._session.team;
     if (team && teams.some(t => t.name === team)) {
       this._teamSelect.value = team;
     }
@@ -409,8 +422,12 @@ export class SubmitForm extends Widget {
 
     this._renderKind();
     this._renderEnvironments();
-    if (this._prefill.environment) {
-      this._envSelect.value = this._prefill.environment;
+    // the prefilled environment, else the session's when the run is for its team
+    const environment =
+      this._prefill.environment ??
+      (this._teamSelect.value === this._session.team ? this._session.environment : null);
+    if (environment && Array.from(this._envSelect.options).some(o => o.value === environment)) {
+      this._envSelect.value = environment;
     }
   }
 
@@ -619,6 +636,7 @@ export class SubmitForm extends Widget {
   private _prefill: ISubmitPrefill = {};
   private _kind: SubmitKind = 'template';
   private _me: IMe | null = null;
+  private _session: ISessionInfo = { team: null, environment: null };
   private _templates: ITemplate[] = [];
   private _environments: IEnvironment[] = [];
   private _fields: IField[] = [];

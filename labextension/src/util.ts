@@ -75,13 +75,16 @@ export function button(
 /**
  * The person-readable text shown for an error.
  *
+ * A string is the panel's own message (a value it refused before sending).
  * A reply with an HTTP status (see `SubmarineAPIError`) means the service
- * answered but refused: its message says what to do. Anything else means it
- * could not be reached.
+ * answered but refused: its message says what to do. Any other error means
+ * it could not be reached.
  */
 export function errorText(err: unknown): string {
-  const message =
-    err instanceof Error ? err.message : typeof err === 'string' ? err : 'unknown error';
+  if (typeof err === 'string') {
+    return err; // the panel's own words (a value it checked before sending)
+  }
+  const message = err instanceof Error ? err.message : 'unknown error';
   const status = (err as { status?: unknown } | null)?.status;
   if (typeof status === 'number') {
     if (status === 401) {

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from tornado import web
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, List, Unicode, default
 from traitlets.config import Configurable
 
 from .grant import SessionGrant
@@ -33,6 +34,27 @@ class SpawnRefused(web.HTTPError):
 
     def __str__(self) -> str:
         return self.jupyterhub_message
+
+
+#: The spawn form offers the chosen team's environments and the global ones only.
+TEAM_FILTER_SCRIPT = """<script>
+(function () {
+  var team = document.getElementById("submarine-team");
+  var env = document.getElementById("submarine-environment");
+  if (!team || !env) { return; }
+  function offer() {
+    env.querySelectorAll("optgroup[data-team]").forEach(function (group) {
+      var mine = group.dataset.team === team.value || group.dataset.team === "";
+      group.hidden = !mine;
+      group.disabled = !mine;
+    });
+    var chosen = env.options[env.selectedIndex];
+    if (chosen && chosen.parentNode.disabled) { env.value = ""; }
+  }
+  team.addEventListener("change", offer);
+  offer();
+})();
+</script>"""
 
 
 class SubmarineSpawnerMixin(Configurable):
@@ -65,6 +87,16 @@ class SubmarineSpawnerMixin(Configurable):
         True,
         help="""Give sessions Submarine's contents manager: every save versioned by the
         platform, and a teams/ folder per team.""",
+    ).tag(config=True)
+
+    terminal_shell_command = List(
+        Unicode(),
+        ["/bin/sh", "-c", "if command -v bash >/dev/null; then exec bash -i; else exec sh -i; fi"],
+        help="""The shell of a JupyterLab terminal in a session (``ServerApp.terminado_settings``
+        ``shell_command``). An interactive, non-login shell: it keeps the session's
+        environment, its PATH first (the environment profile's ``bin``, ``submarine``,
+        the session's ``python``); a login shell would reset PATH from /etc/profile.
+        Empty: jupyter-server's default (a login shell).""",
     ).tag(config=True)
 
     environment_build_timeout = Float(
@@ -127,11 +159,12 @@ class SubmarineSpawnerMixin(Configurable):
             groups: dict[str, list[str]] = {}
             for e in envs:
                 label = e["name"] + (f" — {e['description']}" if e["description"] else "")
-                groups.setdefault(e["team"] or "Global", []).append(
+                groups.setdefault(e["team"] or "", []).append(
                     f'<option value="{html.escape(e["ref"])}">{html.escape(label)}</option>'
                 )
             body = "".join(
-                f'<optgroup label="{html.escape(g)}">{"".join(o)}</optgroup>'
+                f'<optgroup label="{html.escape(g or "Global")}" data-team="{html.escape(g)}">'
+                f"{''.join(o)}</optgroup>"
                 for g, o in groups.items()
             )
             parts.append(
@@ -141,6 +174,8 @@ class SubmarineSpawnerMixin(Configurable):
                 'name="environment"><option value="">The hub\'s default Python</option>'
                 f"{body}</select></div>"
             )
+            if len(teams) > 1:
+                parts.append(TEAM_FILTER_SCRIPT)
         return "\n".join(parts)
 
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
@@ -261,6 +296,9 @@ class SubmarineSpawnerMixin(Configurable):
 
     def get_args(self) -> list[str]:
         args = super().get_args()  # type: ignore[misc]
+        if self.terminal_shell_command and not any("terminado_settings" in a for a in args):
+            settings = json.dumps({"shell_command": list(self.terminal_shell_command)})
+            args.append(f"--ServerApp.terminado_settings={settings}")
         if self.versioned_contents and self.submarine_api_url:
             args.append(
                 "--ServerApp.contents_manager_class="
@@ -289,3 +327,18 @@ class SubmarineSpawnerMixin(Configurable):
     def clear_state(self) -> None:
         super().clear_state()  # type: ignore[misc]
         self._submarine_session_id = ""
+
+
+def landing_url(handler: Any) -> str | None:
+    """Where a user lands after logging in (``c.JupyterHub.default_url``): their session,
+    unless they are in no team yet (a session needs one) — then an admin goes to the
+    platform's admin page and anyone else to the hub's home page, which says why."""
+    try:
+        user = handler.current_user
+    except (AttributeError, RuntimeError):  # not authenticated yet
+        return None
+    if user is None or list(getattr(user, "groups", None) or ()):
+        return None  # JupyterHub's default: the user's own server
+    if getattr(user, "admin", False):
+        return f"{handler.base_url}services/submarine/admin/"
+    return f"{handler.hub.base_url}home"

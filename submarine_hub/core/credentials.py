@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import posixpath
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ from ..store.models import Credential
 from .crypto import Crypt
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
+from .paths import safe_relpath
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -75,12 +75,7 @@ def _parse(data: Any) -> dict[str, Any]:
         if target.upper().startswith(RESERVED_ENV):
             raise InvalidInput(f"'target' {target!r} uses a name reserved by the platform.")
     else:
-        norm = posixpath.normpath(target)
-        if norm.startswith(("/", "..")) or norm == "." or "\0" in target:
-            raise InvalidInput(
-                f"'target' {target!r} must be a relative file path inside the credentials folder."
-            )
-        target = norm
+        target = safe_relpath(target, what="target")  # inside the credentials folder
     if ("value" in data) == ("value_base64" in data):
         raise InvalidInput("Give exactly one of 'value' (text) or 'value_base64' (bytes).")
     if "value" in data:

@@ -27,7 +27,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .resources import Resources, format_memory
 from .sessions import choose_team
-from .validation import reject_unknown
+from .validation import is_finite_number, reject_unknown
 
 #: An endpoint's name is a DNS label: it becomes part of URLs and Kubernetes names.
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -63,8 +63,8 @@ def _int_or_ref(value: Any, where: str) -> str:
 
 
 def _weight(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise InvalidInput(f"{where}: 'weight' must be a number, 0 or more.")
+    if not is_finite_number(value) or value < 0:
+        raise InvalidInput(f"{where}: 'weight' must be a finite number, 0 or more.")
     return float(value)
 
 
@@ -299,7 +299,9 @@ async def create(
         )
     if identity.kind != "user":
         raise Forbidden("Endpoints are created by users, not services.")
-    team = choose_team(identity.name, sorted(identity.teams), data.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), data.get("team"), identity.default_team
+    )
     routes = parse_routes(data)
     options = _loader_options(data)
     resolved = await resolve(session, team, routes, options)

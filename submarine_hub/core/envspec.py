@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
 from .errors import InvalidInput
+from .validation import parse_yaml
 
 _REQUIREMENT_HINT = "only requirement lines such as 'six==1.16.0' or 'requests>=2' are accepted"
 _CONDA_EXAMPLE = "e.g.\ndependencies:\n  - python=3.11\n  - numpy"
@@ -51,10 +51,7 @@ def check_requirement(line: str, where: str = "package line") -> str:
 
 def parse_conda(text: str) -> dict[str, Any]:
     """Parse and check the text of a conda ``environment.yml``; raise :class:`InvalidInput`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise InvalidInput(f"The conda environment is not valid YAML: {e}") from e
+    data = parse_yaml(text, "The conda environment")
     if not isinstance(data, dict):
         raise InvalidInput(
             "The conda environment must be a YAML mapping with a 'dependencies' list, "

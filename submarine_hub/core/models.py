@@ -19,11 +19,11 @@ from ..store.models import Endpoint, Experiment, ModelAlias, ModelVersion, Regis
 from . import scopes
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
-from .validation import reject_unknown
+from .paths import safe_relpath
+from .validation import parse_id, reject_unknown
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-FILE_PATH = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[^\x00]{1,512}$")
 UPLOADING, READY, ARCHIVED = "uploading", "ready", "archived"
 EDITABLE = {"description", "tags", "archived"}
 VERSION_FIELDS = {
@@ -76,7 +76,7 @@ async def create_model(session: AsyncSession, identity: Identity, data: Any) -> 
 def _team(identity: Identity, wanted: Any) -> str:
     from .sessions import choose_team
 
-    return choose_team(identity.name, sorted(identity.teams), wanted)
+    return choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
 
 
 async def get_model(
@@ -131,12 +131,14 @@ async def delete_model(session: AsyncSession, identity: Identity, team: str, nam
     return f"models/{team}/{name}"
 
 
-async def _refuse_if_served(session: AsyncSession, model_id: int, version_id: int | None) -> None:
+async def _refuse_if_served(
+    session: AsyncSession, model_id: int, version_id: int | None, what: str = "this model"
+) -> None:
     for ep in (await session.scalars(select(Endpoint).where(Endpoint.status != "stopped"))).all():
         for route in ep.resolved or []:
             if route.get("model_id") == model_id and version_id in (None, route.get("version_id")):
                 raise Conflict(
-                    f"Endpoint {ep.team}/{ep.name} serves this model; stop or update it first."
+                    f"Endpoint {ep.team}/{ep.name} serves {what}; stop or update it first."
                 )
 
 
@@ -202,9 +204,18 @@ async def create_version(
 
 
 def check_file_path(path: Any) -> str:
-    if not isinstance(path, str) or not FILE_PATH.match(path) or path.endswith("/"):
-        raise InvalidInput(f"{path!r} is not a relative file path (no '..', no leading '/').")
-    return path
+    """A version file's path, checked by the one containment rule (``core.paths``)."""
+    return safe_relpath(path)
+
+
+def check_uploading(version: ModelVersion) -> None:
+    """Refuse (409) any change to the files of a version that is not ``uploading``: once
+    ready (or archived), a version's files are what was registered, for good."""
+    if version.status != UPLOADING:
+        raise Conflict(
+            f"Version {version.version} is {version.status}: its files cannot change any "
+            "more; create a new version for new files."
+        )
 
 
 def add_file(version: ModelVersion, path: str, size: int, sha256: str) -> None:
@@ -215,8 +226,7 @@ def add_file(version: ModelVersion, path: str, size: int, sha256: str) -> None:
 
 
 def finalize(version: ModelVersion) -> None:
-    if version.status != UPLOADING:
-        raise InvalidInput(f"Version {version.version} is {version.status}, not uploading.")
+    check_uploading(version)
     if not version.files:
         raise InvalidInput(f"Version {version.version} has no files yet; upload at least one.")
     version.status = READY
@@ -227,8 +237,8 @@ async def get_version(
 ) -> ModelVersion:
     """A version by number (``3``) or alias (``production``)."""
     number: int | None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        number = int(ref)
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
+        number = parse_id(ref, "version")
     else:
         number = await session.scalar(
             select(ModelAlias.version).where(
@@ -256,7 +266,11 @@ async def list_versions(session: AsyncSession, model: RegisteredModel) -> list[M
     return list((await session.scalars(q)).all())
 
 
-async def update_version(version: ModelVersion, data: Any) -> ModelVersion:
+async def update_version(
+    session: AsyncSession, model: RegisteredModel, version: ModelVersion, data: Any
+) -> ModelVersion:
+    """Change a version's description, tags, or archive it: a version an endpoint serves
+    is not archived (update or stop the endpoint first)."""
     reject_unknown(data, EDITABLE, "model version")
     if "description" in data:
         version.description = _text(data, "description")
@@ -264,6 +278,7 @@ async def update_version(version: ModelVersion, data: Any) -> ModelVersion:
         version.tags = _tags(data["tags"])
     if "archived" in data:
         if data["archived"] is True and version.status == READY:
+            await _refuse_if_served(session, model.id, version.id, f"version {version.version}")
             version.status = ARCHIVED
         elif data["archived"] is False and version.status == ARCHIVED:
             version.status = READY
@@ -299,7 +314,7 @@ async def aliases_of(session: AsyncSession, model: RegisteredModel) -> dict[str,
 async def set_alias(
     session: AsyncSession, model: RegisteredModel, alias: str, version_ref: Any
 ) -> int:
-    if not ALIAS.match(alias) or alias.isdigit():
+    if not ALIAS.fullmatch(alias) or alias.isdigit():
         raise InvalidInput("An alias is 1-64 lowercase letters, digits, '_' or '-', not a number.")
     if isinstance(version_ref, bool) or not isinstance(version_ref, int | str):
         raise InvalidInput("'version' must be a version number.")

@@ -148,14 +148,14 @@ def parameters_of(nb: dict[str, Any]) -> list[NotebookParameter]:
     lines = text.splitlines()
     try:
         body = ast.parse(text).body
-    except SyntaxError:  # magics or the like: read what can be read line by line
+    except (SyntaxError, ValueError):  # magics or the like: read what can, line by line
         body = []
         for number, line in enumerate(lines, 1):
             try:
                 for node in ast.parse(line).body:
                     ast.increment_lineno(node, number - 1)
                     body.append(node)
-            except SyntaxError:
+            except (SyntaxError, ValueError):  # ValueError: a NUL character
                 continue
     out: dict[str, NotebookParameter] = {}
     for node in body:
@@ -301,10 +301,30 @@ def locate(identity: Identity, notebook: str, space: str | None = None) -> tuple
 def _check_notebook(content: Any, where: str) -> dict[str, Any]:
     if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
         raise InvalidInput(f"{where} is not a Jupyter notebook.")
-    spec = (content.get("metadata") or {}).get("kernelspec") or {}
-    language = spec.get("language") or (content.get("metadata") or {}).get("language_info", {}).get(
-        "name", "python"
-    )
+    metadata = content.get("metadata") or {}
+    spec = metadata.get("kernelspec") or {} if isinstance(metadata, dict) else None
+    info = metadata.get("language_info") or {} if isinstance(metadata, dict) else None
+    if not isinstance(spec, dict) or not isinstance(info, dict):
+        raise InvalidInput(
+            f"{where} is not a Jupyter notebook: its metadata, kernelspec and language_info "
+            "must be objects."
+        )
+    for i, cell in enumerate(content["cells"]):
+        source = cell.get("source", "") if isinstance(cell, dict) else None
+        cell_meta = cell.get("metadata") or {} if isinstance(cell, dict) else None
+        if (
+            not isinstance(cell_meta, dict)
+            or not isinstance(cell_meta.get("tags") or [], list)
+            or not (
+                isinstance(source, str)
+                or (isinstance(source, list) and all(isinstance(s, str) for s in source))
+            )
+        ):
+            raise InvalidInput(
+                f"{where} is not a Jupyter notebook: cell {i} must be an object whose "
+                "'source' is text and whose 'metadata' is an object."
+            )
+    language = spec.get("language") or info.get("name", "python")
     if language != "python":
         raise InvalidInput(
             f"{where} runs on a {language!r} kernel; notebook jobs run Python notebooks."
@@ -514,7 +534,7 @@ async def prepare(session: AsyncSession, identity: Identity, data: Any) -> Prepa
         where, _ = locate(identity, data["notebook"], data.get("space"))
         if where.startswith("team:") and identity.is_member(where[5:]):
             wanted = where[5:]  # a team's notebook runs in that team by default
-    team = choose_team(identity.name, sorted(identity.teams), wanted)
+    team = choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
     if "content" in data:
         content = _check_notebook(data["content"], "'content'")
         # kept beside its executed versions: jobs/<name>/<name>.ipynb
@@ -627,9 +647,19 @@ def output_location(row: Experiment) -> tuple[str, str] | None:
     return f"team:{row.team}", f"{JOBS_FOLDER}/{stem_of(source['path'])}/{row.id}.ipynb"
 
 
+#: Cells papermill adds to an executed notebook: not the user's, not counted.
+ADDED_CELL_TAGS = frozenset({"papermill-error-cell-tag", "injected-parameters"})
+
+
 def error_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
-    """The cell that raised, as papermill marked it: index, execution count, error."""
-    for i, cell in enumerate(nb.get("cells") or []):
+    """The cell that raised, as papermill marked it: its index among the user's own
+    cells (papermill's error banners and injected parameters are not counted), its
+    execution count in the executed notebook, the error."""
+    i = -1
+    for executed_index, cell in enumerate(nb.get("cells") or []):
+        if ADDED_CELL_TAGS & set((cell.get("metadata") or {}).get("tags") or ()):
+            continue
+        i += 1
         if cell.get("cell_type") != "code":
             continue
         errors = [o for o in cell.get("outputs") or [] if o.get("output_type") == "error"]
@@ -638,6 +668,7 @@ def error_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
             first = errors[0] if errors else {}
             return {
                 "index": i,
+                "executed_index": executed_index,
                 "execution_count": cell.get("execution_count"),
                 "ename": first.get("ename", ""),
                 "evalue": first.get("evalue", ""),
@@ -812,10 +843,12 @@ async def list_for_notebook(
 
 
 def summarize(children: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by status, and min/max/mean of every metric the children logged."""
+    """Counts by status, min/max/mean of every metric the children logged with the run
+    (and its parameters) that reached the min and the max, and each child's parameters."""
     counts: dict[str, int] = {}
     for c in children:
         counts[c["status"]] = counts.get(c["status"], 0) + 1
+    params_of = {c["id"]: c.get("parameters") or {} for c in children}
     stats: dict[str, dict[str, Any]] = {}
     for c in children:
         for key, value in (c.get("metrics") or {}).items():
@@ -828,9 +861,14 @@ def summarize(children: list[dict[str, Any]]) -> dict[str, Any]:
         metrics[key] = {
             "min": low[0],
             "min_run": low[1],
+            "min_parameters": params_of[low[1]],
             "max": high[0],
             "max_run": high[1],
+            "max_parameters": params_of[high[1]],
             "mean": sum(v for v, _ in vals) / len(vals),
             "count": len(vals),
         }
-    return {"total": len(children), "by_status": counts, "metrics": metrics}
+    runs_ = [
+        {"id": c["id"], "status": c["status"], "parameters": params_of[c["id"]]} for c in children
+    ]
+    return {"total": len(children), "by_status": counts, "metrics": metrics, "runs": runs_}

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,17 +59,21 @@ def check_cron(expr: Any) -> str:
             "day-of-month month day-of-week, e.g. '*/15 * * * *'), or 6 with seconds first "
             "(e.g. '*/30 * * * * *')."
         )
+    try:  # valid fields may name no date at all: the 30th of February
+        croniter(expr, utcnow(), second_at_beginning=fields == 6).get_next(datetime)
+    except (CroniterError, ValueError, OverflowError):
+        raise InvalidInput(f"'cron' {expr!r} never fires: no date matches it.") from None
     return expr
 
 
 def check_timezone(name: Any) -> str:
     if name in (None, ""):
         return "UTC"
-    if not isinstance(name, str):
+    if not isinstance(name, str) or len(name) > 64:
         raise InvalidInput("'timezone' must be an IANA time zone, like 'Europe/Paris'.")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidInput(
             f"'timezone' {name!r} is not a known time zone; use an IANA name like "
             "'UTC' or 'America/New_York'."
@@ -224,6 +228,8 @@ async def update(
     if "catchup" in data:
         row.catchup = _check_catchup(data["catchup"])
     if "job" in data or "parameters" in data:
+        if "job" in data and not isinstance(data["job"], dict):
+            raise InvalidInput("'job' must be an object: the notebook job to run.")
         job = dict(data["job"]) if "job" in data else dict(row.job)
         if "parameters" in data:
             job["parameters"] = data["parameters"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from .errors import Forbidden, InvalidInput
 from .resources import Resources, format_memory, parse_cpu, parse_memory
+from .validation import INT64_MAX
 
 UNLIMITED = None
 
@@ -66,7 +67,7 @@ def parse_quota_changes(changes: Any) -> dict[str, Any]:
             parsed[key] = parse_cpu(value, key)
         elif key.startswith("max_memory"):
             parsed[key] = parse_memory(value, key)
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
             raise InvalidInput(f"'{key}' must be a whole number, 0 or more (or null).")
         else:
             parsed[key] = value

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidInput
+from .validation import INT64_MAX
 
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]i?)?B?\s*$", re.IGNORECASE)
+#: more GPUs than any one session or team has (and than a 32-bit column holds)
+MAX_GPUS = 2**31 - 1
 _UNITS = {"": 1, "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "P": 1000**5}
 _UNITS.update({f"{k}I": 1024 ** (i + 1) for i, k in enumerate("KMGTP")})
 
 
 def parse_memory(value: Any, field: str = "memory") -> int:
-    """``"2G"``, ``"512Mi"``, ``"1.5GB"`` or a number of bytes -> bytes."""
+    """``"2G"``, ``"512Mi"``, ``"1.5GB"`` or a number of bytes -> bytes (0 .. 2**63-1)."""
     if isinstance(value, bool):
         raise InvalidInput(f"'{field}' must be a size like 512M, 2G or 1Gi, not {value!r}.")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise InvalidInput(f"'{field}' must be a finite size, like 512M, 2G or 1Gi.")
         if value < 0:
             raise InvalidInput(f"'{field}' must not be negative.")
-        return int(value)
-    m = _MEMORY.match(str(value))
-    if not m:
-        raise InvalidInput(f"'{field}' must be a size like 512M, 2G or 1Gi, not {value!r}.")
-    return int(float(m.group(1)) * _UNITS[(m.group(2) or "").upper()])
+        size = int(value)
+    else:
+        m = _MEMORY.fullmatch(str(value))
+        if not m:
+            raise InvalidInput(f"'{field}' must be a size like 512M, 2G or 1Gi, not {value!r}.")
+        size = int(float(m.group(1)) * _UNITS[(m.group(2) or "").upper()])
+    if size > INT64_MAX:
+        raise InvalidInput(f"'{field}' is larger than any machine's memory.")
+    return size
 
 
 def parse_cpu(value: Any, field: str = "cpu") -> float:
@@ -32,14 +42,14 @@ def parse_cpu(value: Any, field: str = "cpu") -> float:
         cpu = float(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"'{field}' must be a number of cores, like 0.5 or 2.") from None
-    if isinstance(value, bool) or cpu <= 0:
+    if isinstance(value, bool) or not math.isfinite(cpu) or cpu <= 0:
         raise InvalidInput(f"'{field}' must be a positive number of cores, like 0.5 or 2.")
     return cpu
 
 
 def parse_gpus(value: Any, field: str = "gpus") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"'{field}' must be a whole number of GPUs, 0 or more.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GPUS:
+        raise InvalidInput(f"'{field}' must be a whole number of GPUs, 0 to {MAX_GPUS}.")
     return value
 
 

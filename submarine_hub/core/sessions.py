@@ -80,13 +80,21 @@ async def team_quota(session: AsyncSession, team: str, defaults: dict[str, Any])
     return effective_quota(defaults, row.quota if row else None)
 
 
-def choose_team(user: str, teams: list[str], wanted: Any) -> str:
+def choose_team(user: str, teams: list[str], wanted: Any, default: str | None = None) -> str:
+    """The team a request of ``user`` works in: ``wanted`` if named (a member's), else
+    their only team, else ``default`` (the caller's session or setting) if a member's."""
     if wanted in (None, ""):
         if len(teams) == 1:
             return teams[0]
         if not teams:
             raise Forbidden(f"{user} is in no team yet; ask a hub admin to add you to one.")
-        raise InvalidInput(f"{user} is in several teams ({', '.join(teams)}); choose one.")
+        if default in teams:
+            return default
+        raise InvalidInput(
+            f"{user} is in several teams ({', '.join(teams)}); say which one: "
+            f"--team {teams[0]} on the command line ('team' in the API), or set a default "
+            f"once with: submarine config set team {teams[0]}"
+        )
     if not isinstance(wanted, str):
         raise InvalidInput("'team' must be a team name.")
     if wanted not in teams:
@@ -105,6 +113,11 @@ async def admit(
     check_spawner(caller)
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")
+    if data.get("team") in (None, "") and len(user.teams) > 1:  # the form always asks
+        raise InvalidInput(
+            f"{user.name} is in several teams ({', '.join(sorted(user.teams))}); choose one "
+            "on the spawn form (or give 'team' in the server's options)."
+        )
     team = choose_team(user.name, sorted(user.teams), data.get("team"))
     env = None
     if data.get("environment"):
@@ -114,8 +127,8 @@ async def admit(
         env = await environments.get(session, user, scope, name)
         if env.scope not in (team, environments.GLOBAL_SCOPE):
             raise Forbidden(
-                f"Environment {env.scope}/{env.name} belongs to team {env.scope!r}, "
-                f"not to {team!r}; choose one of {team!r}'s or a global environment."
+                f"Environment {env.scope}/{env.name} belongs to team {env.scope}, not to "
+                f"{team}; choose an environment of team {team}, or a global one."
             )
     want = Resources.parse(env.resources if env else None)
     if data.get("resources") is not None:

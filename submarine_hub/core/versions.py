@@ -7,7 +7,6 @@ delete adds a version, history is never rewritten.
 
 from __future__ import annotations
 
-import posixpath
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -18,10 +17,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..store.models import Blob, FileVersion, Share, VersionedFile
+from ..store.models import Blob, BlobSpace, FileVersion, Share, VersionedFile
 from . import contentaddr
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .identity import Identity
+from .paths import safe_relpath
 
 MAX_MESSAGE = 1000
 
@@ -45,12 +45,11 @@ def parse_space(space: Any) -> tuple[str, str]:
 
 
 def normalize_path(path: Any) -> str:
+    """A path in a space: rooted at the space (one leading or trailing '/' is dropped:
+    the contents API's spelling), otherwise checked by the one containment rule."""
     if not isinstance(path, str) or not path.strip("/"):
         raise InvalidInput("'path' must name a file, like 'analysis/report.ipynb'.")
-    norm = posixpath.normpath("/" + path).lstrip("/")
-    if norm != path.strip("/") or "\0" in path:
-        raise InvalidInput(f"'path' {path!r} must be a plain relative path (no '..').")
-    return norm
+    return safe_relpath(path.removeprefix("/").removesuffix("/"))
 
 
 def owns(identity: Identity, space: str) -> bool:
@@ -92,29 +91,42 @@ async def check_write(session: AsyncSession, identity: Identity, space: str, pat
 
 
 # --- blobs ----------------------------------------------------------------------------
-async def missing_parts(session: AsyncSession, keys: set[str]) -> set[str]:
-    if not keys:
-        return set()
-    have = set((await session.scalars(select(Blob.hash).where(Blob.hash.in_(keys)))).all())
-    return keys - have
+# Parts are stored once (``blobs``, by hash), but a save may leave out only parts that a
+# save into the same space sent (``blob_spaces``): whether a part exists elsewhere is
+# never revealed, and a manifest naming another space's part is answered exactly as one
+# naming a part nobody stored.
+async def missing_parts(session: AsyncSession, keys: set[str], space: str | None) -> set[str]:
+    """The parts of ``keys`` a save into ``space`` must send; ``space`` None (a writer
+    who does not own the space): all of them."""
+    if not keys or space is None:
+        return set(keys)
+    have = await session.scalars(
+        select(BlobSpace.hash).where(BlobSpace.space == space, BlobSpace.hash.in_(keys))
+    )
+    return keys - set(have.all())
 
 
-async def store_parts(session: AsyncSession, parts: dict[str, bytes]) -> None:
-    """Store parts the database does not have yet (concurrent writers may race: fine)."""
-    new = await missing_parts(session, set(parts))
-    if not new:
+async def store_parts(session: AsyncSession, space: str, parts: dict[str, bytes]) -> None:
+    """Store parts the database does not have yet, and let ``space`` name them from now
+    on (concurrent writers may race: fine)."""
+    if not parts:
         return
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    have = set((await session.scalars(select(Blob.hash).where(Blob.hash.in_(set(parts))))).all())
+    now = datetime.now().astimezone()
     rows = [
-        {
-            "hash": k,
-            "size": len(parts[k]),
-            "data": zlib.compress(parts[k], 6),
-            "created_at": datetime.now().astimezone(),
-        }
-        for k in sorted(new)
+        {"hash": k, "size": len(parts[k]), "data": zlib.compress(parts[k], 6), "created_at": now}
+        for k in sorted(set(parts) - have)
     ]
-    await session.execute(insert(Blob).values(rows).on_conflict_do_nothing(index_elements=["hash"]))
+    if rows:
+        await session.execute(
+            insert(Blob).values(rows).on_conflict_do_nothing(index_elements=["hash"])
+        )
+    await session.execute(
+        insert(BlobSpace)
+        .values([{"space": space, "hash": k} for k in sorted(parts)])
+        .on_conflict_do_nothing(index_elements=["space", "hash"])
+    )
 
 
 async def load_parts(session: AsyncSession, manifest: dict[str, Any]) -> dict[str, bytes]:
@@ -155,6 +167,12 @@ class VersionInfo:
         return _as_json(self)
 
 
+def _format_of(manifest: Any) -> str | None:
+    """The format of one version (a file may change format between versions)."""
+    fmt = manifest.get("format") if isinstance(manifest, dict) else None
+    return fmt if fmt in contentaddr.FORMATS else None
+
+
 def _info(f: VersionedFile, v: FileVersion) -> VersionInfo:
     return VersionInfo(
         f.space,
@@ -165,7 +183,7 @@ def _info(f: VersionedFile, v: FileVersion) -> VersionInfo:
         v.author,
         v.message,
         v.size,
-        f.format,
+        _format_of(v.manifest) or f.format,
         v.created_at,
     )
 
@@ -242,6 +260,7 @@ async def save(
     base_version: int | None = None,
     size: int | None = None,
     moved_from: str | None = None,
+    restored_from: int | None = None,
 ) -> VersionInfo:
     """Record a version from ``content`` (split here) or a ``manifest`` with new ``parts``.
 
@@ -250,7 +269,8 @@ async def save(
     ``moved_from``: the file was renamed from that path of the same space; a file new
     here takes that path's history first (the version rows, not the content, are copied),
     so the history follows a rename. The old path's own history stays (deleting it is
-    a separate record).
+    a separate record). ``restored_from``: the content is that earlier version written
+    back (a session's checkpoint restore): recorded as a ``restore``.
     """
     path = normalize_path(path)
     parse_space(space)
@@ -262,16 +282,19 @@ async def save(
         raise InvalidInput(f"'message' must be a string of at most {MAX_MESSAGE} characters.")
     if content is not None:
         manifest, parts = contentaddr.split(content, format or "")
-    if manifest is None or manifest.get("format") not in contentaddr.FORMATS:
+    if manifest is None:
         raise InvalidInput("Give the file's 'content' and 'format'.")
+    contentaddr.check_manifest(manifest)
     parts = parts or {}
     for key, data in parts.items():
         if contentaddr.digest(data) != key:
             raise InvalidInput(f"Part {key[:12]}… does not match its hash.")
-    missing = await missing_parts(session, contentaddr.referenced(manifest, parts) - set(parts))
+    contentaddr.check_parts(manifest, parts)
+    needed = contentaddr.referenced(manifest, parts) - set(parts)
+    missing = await missing_parts(session, needed, space if owns(identity, space) else None)
     if missing:
         raise MissingParts(missing)
-    await store_parts(session, parts)
+    await store_parts(session, space, parts)
     if content is not None:
         size = contentaddr.size_of(content, manifest["format"])
     if not isinstance(size, int) or size < 0:
@@ -295,12 +318,14 @@ async def save(
         if f.latest == 0:
             await _take_history(session, space, moved_from, f)
         message = message or f"Renamed from {moved_from}."
+    if restored_from is not None:  # a session wrote an earlier version back
+        message = message or f"restored version {restored_from}"
     f.format = manifest["format"]
     return await _add_version(
         session,
         f,
         author=identity.name,
-        action="save",
+        action="save" if restored_from is None else "restore",
         manifest=manifest,
         size=size,
         message=message,
@@ -308,15 +333,15 @@ async def save(
 
 
 async def _take_history(session: AsyncSession, space: str, source: str, f: VersionedFile) -> None:
-    """Give ``f`` (no versions yet) the history of ``source``: same numbers, authors,
-    times and parts."""
+    """Give ``f`` (no versions yet) the history of the file at ``source``: same numbers,
+    authors, times and parts (not those of files deleted there before it)."""
     old = await _file(session, space, source)
     if old is None:
         return
     rows = await session.scalars(
-        select(FileVersion).where(FileVersion.file_id == old.id).order_by(FileVersion.number)
+        select(FileVersion).where(FileVersion.file_id == old.id).order_by(FileVersion.number.desc())
     )
-    for v in rows:
+    for v in reversed(current_life(list(rows))):
         session.add(
             FileVersion(
                 file_id=f.id,
@@ -334,9 +359,31 @@ async def _take_history(session: AsyncSession, space: str, source: str, f: Versi
     await session.flush()
 
 
+def current_life(rows: list[FileVersion]) -> list[FileVersion]:
+    """The versions of the file that lives at a path now, from ``rows`` (newest first).
+
+    A path can hold several files over time: one is deleted (its last version is the
+    deletion), later another is *saved* there (a restore after a deletion recovers the
+    same file instead). The file there now owns the versions after the last deletion
+    that a save followed; while the path is deleted, the deleted file owns its versions.
+    """
+    for i in range(1, len(rows)):
+        if rows[i].action == "delete" and rows[i - 1].action == "save":
+            return rows[:i]
+    return rows
+
+
 async def history(
-    session: AsyncSession, identity: Identity, space: str, path: str
+    session: AsyncSession,
+    identity: Identity,
+    space: str,
+    path: str,
+    *,
+    earlier_files: bool = False,
 ) -> list[VersionInfo]:
+    """The versions of the file at ``path``, newest first. A file created where another
+    was deleted starts its own history; ``earlier_files`` adds those deleted files'
+    versions (still restorable by number)."""
     path = normalize_path(path)
     await access(session, identity, space, path)
     f = await _file(session, space, path)
@@ -349,6 +396,8 @@ async def history(
             .order_by(FileVersion.number.desc())
         )
     ).all()
+    if not earlier_files:
+        rows = current_life(list(rows))
     return [_info(f, v) for v in rows]
 
 
@@ -373,7 +422,15 @@ async def get(
         raise NotFound(f"{path} has no version {number}.")
     if v.manifest is None:
         raise InvalidInput(f"Version {v.number} of {path} is its deletion; it has no content.")
-    return _info(f, v), contentaddr.join(v.manifest, await load_parts(session, v.manifest))
+    try:
+        manifest = contentaddr.check_manifest(v.manifest)
+        content = contentaddr.join(manifest, await load_parts(session, manifest))
+    except InvalidInput as e:  # stored before manifests and parts were checked
+        raise InvalidInput(
+            f"Version {v.number} of {path} cannot be read ({e.message}); "
+            "open or restore another version."
+        ) from None
+    return _info(f, v), content
 
 
 async def restore(
@@ -392,6 +449,7 @@ async def restore(
         raise NotFound(f"{path} has no version {number}.")
     if v.manifest is None:
         raise InvalidInput(f"Version {number} of {path} is its deletion; choose another one.")
+    f.format = _format_of(v.manifest) or f.format
     return await _add_version(
         session,
         f,

@@ -19,13 +19,24 @@ from jupyter_server.utils import url_path_join
 from .code import CodeArchiveHandler
 from .extension import SubmarineServerExtension
 from .handlers import ForwardHandler, PredictHandler
+from .session_info import SessionInfoHandler
 
 
 def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
     extension = SubmarineServerExtension(parent=serverapp)
-    # the lab's submit form packs a folder of the session with it (both modes)
-    archive = url_path_join(serverapp.web_app.settings["base_url"], "submarine", "code-archive")
-    serverapp.web_app.add_handlers(".*$", [(archive, CodeArchiveHandler)])
+    # both modes: the lab's submit form packs a folder of the session with the code
+    # archive; the session's team and environment are its forms' defaults
+    base = serverapp.web_app.settings["base_url"]
+    archive = url_path_join(base, "submarine", "code-archive")
+    session = url_path_join(base, "submarine", "session")
+    team = extension.team if extension.standalone else ""
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [
+            (archive, CodeArchiveHandler),
+            (session, SessionInfoHandler, {"standalone_team": team}),
+        ],
+    )
     if extension.standalone:
         from .standalone import load_standalone  # the whole service: only when needed
 

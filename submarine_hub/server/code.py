@@ -21,6 +21,8 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..client.client import SKIP_IN_UPLOADS
+from ..core.errors import InvalidInput
+from ..core.paths import safe_relpath
 from .contents import SHARED, TEAMS
 
 #: The platform keeps uploads up to this size (``POST /uploads``).
@@ -69,6 +71,7 @@ async def pack(contents_manager: Any, folder: str, limit: int = MAX_ARCHIVE) -> 
                 data = _file_bytes(model)
                 read += len(data)
                 rel = child["path"][len(folder) :].lstrip("/") if folder else child["path"]
+                safe_relpath(rel)  # what the platform will accept of the archive
                 info = tarfile.TarInfo(rel)
                 info.size = len(data)
                 info.mtime = int(time.time())
@@ -96,11 +99,15 @@ class CodeArchiveHandler(APIHandler):
         folder = self.get_query_argument("path", "").strip("/")
         cm = self.contents_manager
         try:
+            if folder:
+                safe_relpath(folder)
             if not await ensure_async(cm.dir_exists(folder)):
                 return self._error(404, f"There is no folder {folder or '/'!r} in this session.")
             data = await pack(cm, folder)
         except TooBig as e:
             return self._error(413, str(e))
+        except InvalidInput as e:
+            return self._error(400, e.message)
         except web.HTTPError as e:
             return self._error(e.status_code, e.log_message or e.reason or "Cannot read it.")
         self.finish(data, set_content_type="application/gzip")

@@ -26,7 +26,36 @@ def _load() -> dict[str, Any]:
 
     job = {k: v for k, v in JOB_SCHEMA.items() if k != "$schema"}
     spec["components"]["schemas"]["NotebookJob"] = job
+    _document_errors(spec)
     return spec
+
+
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def _document_errors(spec: dict[str, Any]) -> None:
+    """Add the error answers every operation of a kind can give, once, by rule: 401, 403
+    (no access to the service) and 503 (the hub did not answer) when it needs a caller;
+    400 when it takes parameters or a body; 404 when its path names an object; 413 when
+    it takes a body. Answers the document already states are kept."""
+    error = {"$ref": "#/components/responses/Error"}
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            codes = set()
+            if op.get("security", spec.get("security")):
+                codes |= {"401", "403", "503"}
+            if op.get("parameters") or item.get("parameters") or op.get("requestBody"):
+                codes.add("400")
+            if "{" in path:
+                codes.add("404")
+            if op.get("requestBody"):
+                codes.add("413")
+            responses = op.setdefault("responses", {})
+            for code in sorted(codes - set(responses)):
+                responses[code] = error
 
 
 def openapi_document(service_prefix: str = "/services/submarine/") -> dict[str, Any]:

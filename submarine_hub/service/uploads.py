@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tarfile
 import uuid
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import Any
 
 from ..core.errors import InvalidInput, NotFound
 from ..core.identity import Identity
+from ..core.paths import safe_relpath
+
+UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class UploadStore:
@@ -20,17 +24,29 @@ class UploadStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, upload_id: str) -> Path:
+        if not isinstance(upload_id, str) or not UPLOAD_ID.fullmatch(upload_id):
+            raise NotFound(f"No upload {upload_id!r}; upload the code folder again.")
         return self.root / f"{upload_id}.tar.gz"
 
     def save(self, identity: Identity, data: bytes) -> dict[str, Any]:
-        """Keep a gzip'd tar of a code folder; refuse anything else or unsafe members."""
+        """Keep a gzip'd tar of a code folder; refuse anything else or unsafe members:
+        each name is checked by the one containment rule (``core.paths``), and the
+        standard library's ``data`` filter (what extraction uses) refuses links out of
+        the folder and devices."""
         try:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
                 members = tar.getmembers()
                 for m in members:
-                    tarfile.data_filter(m, "/nonexistent")  # raises on absolute/.. paths, devices
+                    name = m.name.removeprefix("./")
+                    if name not in ("", "."):
+                        safe_relpath(name, what=f"member {m.name!r}")
+                    tarfile.data_filter(m, "/nonexistent")  # links out, devices
         except (tarfile.TarError, OSError, EOFError) as e:
             raise InvalidInput(f"The upload is not a safe .tar.gz of a folder: {e}.") from None
+        except InvalidInput as e:
+            raise InvalidInput(
+                f"The upload is not a safe .tar.gz of a folder: {e.message}"
+            ) from None
         upload_id = uuid.uuid4().hex
         tmp = self.root / f".{upload_id}.tmp"
         tmp.write_bytes(data)
@@ -40,6 +56,6 @@ class UploadStore:
         return {"id": upload_id, **meta}
 
     def check(self, identity: Identity, upload_id: str) -> None:
-        meta_path = self.root / f"{upload_id}.json"
+        meta_path = self.path(upload_id).with_name(f"{upload_id}.json")
         if not meta_path.exists() or json.loads(meta_path.read_text())["owner"] != identity.name:
             raise NotFound(f"No upload {upload_id} of yours; upload the code folder again.")

@@ -26,6 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import InvalidInput
+from ..core.paths import contained
+
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 PREFERRED = ("model.joblib", "model.pkl", "model.pickle", "model.onnx")
 SKLEARN_FRAMEWORKS = ("", "sklearn", "xgboost", "lightgbm")
@@ -165,7 +168,10 @@ class ScriptModel(Model):
     kind = "script"
 
     def __init__(self, folder: Path, script: str, module_name: str) -> None:
-        path = folder / script
+        try:
+            path = contained(folder, script, what="script")
+        except InvalidInput as e:
+            raise LoadError(e.message) from None
         if not path.is_file():
             raise LoadError(f"the serving script {script!r} is not among the version's files")
         spec = importlib.util.spec_from_file_location(module_name, path)

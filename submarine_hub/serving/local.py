@@ -317,6 +317,8 @@ class LocalEndpointBackend:
     def _read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
         try:
             with open(self.log_path(endpoint_id), "rb") as f:
+                if offset >= os.fstat(f.fileno()).st_size:
+                    return b""  # past the end (seeking there may fail: EINVAL)
                 f.seek(offset)
                 return f.read(limit)
         except FileNotFoundError:

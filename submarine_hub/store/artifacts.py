@@ -8,6 +8,7 @@ every write is hashed (SHA-256) on the way in.
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import fsspec
+
+from ..core.paths import contained, safe_relpath
 
 CHUNK = 1024 * 1024
 
@@ -48,10 +51,12 @@ class ArtifactStore:
         return f"{self.base_url}/{key}"
 
     def _path(self, key: str) -> str:
-        clean = posixpath.normpath(key)
-        if clean.startswith(("/", "..")) or "/../" in f"/{clean}/":
-            raise ValueError(f"{key!r} is not a path inside the store.")
-        return f"{self.root.rstrip('/')}/{clean}"
+        """Where ``key`` is: checked by the one containment rule (``core.paths``), never
+        normalised, so no key reaches outside the store (nor, on a local folder, out
+        through a symbolic link). :class:`InvalidInput` (a ``ValueError``) otherwise."""
+        if self.protocol == "file":
+            return str(contained(self.root, key, what="key"))
+        return f"{self.root.rstrip('/')}/{safe_relpath(key, what='key')}"
 
     def open_write(self, key: str) -> Any:
         path = self._path(key)
@@ -89,6 +94,23 @@ class ArtifactStore:
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._path(key)))
+
+    def move(self, source: str, key: str) -> None:
+        """Put the file at ``source`` (a key) at ``key``, replacing what is there."""
+        src, dst = self._path(source), self._path(key)
+        if self.protocol == "file":
+            self.fs.makedirs(posixpath.dirname(dst), exist_ok=True)
+            os.replace(src, dst)
+        else:
+            self.fs.mv(src, dst)
+
+    def delete(self, key: str) -> None:
+        """Remove the file at ``key`` if it is there."""
+        path = self._path(key)
+        try:
+            self.fs.rm_file(path)
+        except FileNotFoundError:
+            pass
 
     def delete_prefix(self, prefix: str) -> None:
         path = self._path(prefix)

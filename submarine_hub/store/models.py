@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -39,9 +40,38 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, always read back with its zone (UTC).
+
+    PostgreSQL keeps the zone; SQLite keeps none and hands back naive values. Both now
+    store UTC and return aware UTC datetimes, so every time the API returns carries its
+    zone (naive values bound here are taken as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return (
+            value.replace(tzinfo=timezone.utc)
+            if value.tzinfo is None
+            else (value.astimezone(timezone.utc))
+        )
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return (
+            value.replace(tzinfo=timezone.utc)
+            if value.tzinfo is None
+            else (value.astimezone(timezone.utc))
+        )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map = {datetime: UTCDateTime()}
 
 
 class Team(Base):
@@ -125,6 +155,17 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(BigInteger)  # uncompressed
     data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlobSpace(Base):
+    """A part a space may name without sending it: one whose bytes a save into that
+    space sent. Deduplication looks only here, so a save never learns what another
+    space stored."""
+
+    __tablename__ = "blob_spaces"
+
+    space: Mapped[str] = mapped_column(String(300), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class VersionedFile(Base):

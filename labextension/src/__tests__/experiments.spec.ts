@@ -182,6 +182,24 @@ describe('ExperimentsSection', () => {
     expect(api.metricHistory).toHaveBeenLastCalledWith(7, 'f1_macro');
   });
 
+  it("shows a run's tags and its artifacts as download links", async () => {
+    const api = fakeApi({
+      getExperiment: jest.fn(async () => run({ status: 'succeeded', tags: ['wine', 'baseline'] })),
+      listArtifacts: jest.fn(async () => [{ path: 'out/model.joblib', size: 2048 }]),
+      settings: { baseUrl: 'http://localhost:8888/user/bob/' }
+    } as Partial<Record<keyof SubmarineAPI, unknown>>);
+    make(api);
+    await section.showRun(7);
+    await settle();
+    expect(byTestId(section.node, 'submarine-run-facts')?.textContent).toContain('Tagswine, baseline');
+    const link = byTestId(section.node, 'submarine-artifact-out/model.joblib') as HTMLAnchorElement;
+    expect(link.getAttribute('href')).toBe(
+      'http://localhost:8888/user/bob/submarine/api/v1/experiments/7/artifacts?path=out%2Fmodel.joblib'
+    );
+    expect(link.download).toBe('model.joblib');
+    expect(byTestId(section.node, 'submarine-run-artifacts')?.textContent).toContain('out/model.joblib 2.05 kB');
+  });
+
   it('kills, reruns (and watches the rerun), shows refusals', async () => {
     const api = fakeApi({
       killExperiment: jest.fn(async () => {

@@ -178,7 +178,7 @@ function fakeServer() {
         output: { space: 'team:data-science', path: `jobs/train/${id}.ipynb`, lab_path: `teams/data-science/jobs/train/${id}.ipynb` }
       };
       if (body.grid) {
-        run.children = [{ id: id + 1, name: 'train-1', status: 'pending' }];
+        run.children = [{ id: id + 1, name: 'train-1', status: 'pending', parameters: { alpha: 0.1, dataset: 'iris' }, metrics: { acc: 0.5 } }];
       }
       state.jobs = [run, ...state.jobs];
       return reply(201, run);
@@ -277,6 +277,23 @@ describe('JobsSection', () => {
       '',
       'base'
     ]);
+  });
+
+  it('keeps what was typed when another notebook is shown and this one comes back', async () => {
+    await open();
+    const epochs = byTestId(section.node, 'submarine-job-param-epochs');
+    epochs.value = '9';
+    epochs.dispatchEvent(new Event('input'));
+    const fast = byTestId(section.node, 'submarine-job-param-fast');
+    fast.checked = true;
+    fast.dispatchEvent(new Event('change'));
+    await section.setNotebook('other.ipynb');
+    await flush();
+    await section.setNotebook('train.ipynb');
+    await flush();
+    expect(byTestId(section.node, 'submarine-job-param-epochs').value).toBe('9');
+    expect(byTestId(section.node, 'submarine-job-param-fast').checked).toBe(true);
+    expect(byTestId(section.node, 'submarine-job-param-alpha').value).toBe('0.5');
   });
 
   it('runs now with the changed values, by path, after saving the notebook', async () => {
@@ -398,6 +415,14 @@ describe('JobsSection', () => {
     expect(post.body.parameters).toEqual({ epochs: 2 });
     await flush();
     expect(byTestId(section.node, 'submarine-job-grid-children').textContent).toBe('1 run: 1 pending');
+    // each child with its parameters
+    const child = byTestId(section.node, 'submarine-job-grid-child-41');
+    expect(Array.from(child.querySelectorAll('td')).map(td => td.textContent)).toEqual([
+      '#41',
+      'alpha=0.1, dataset=iris',
+      'pending',
+      'acc=0.5'
+    ]);
   });
 
   it('refuses a bad grid value and sends nothing', async () => {

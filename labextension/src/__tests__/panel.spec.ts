@@ -102,10 +102,13 @@ describe('renderError', () => {
     );
   });
 
-  it('copes with non-Error values', () => {
-    expect(errorText('boom')).toBe(
-      'Could not reach the Submarine service: boom. Check your connection and try again.'
+  it("shows the panel's own refusals as they are, never as a network error", () => {
+    expect(errorText('"Prod!" is no alias: use 1-64 lowercase letters.')).toBe(
+      '"Prod!" is no alias: use 1-64 lowercase letters.'
     );
+  });
+
+  it('copes with non-Error values', () => {
     expect(errorText(undefined)).toBe(
       'Could not reach the Submarine service: unknown error. Check your connection and try again.'
     );

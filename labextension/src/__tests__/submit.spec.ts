@@ -100,6 +100,18 @@ describe('SubmitForm', () => {
     return form;
   }
 
+  it("defaults to the session's team and environment for a user of two teams", async () => {
+    const session = jest.fn(async () => ({ team: 'ml-platform', environment: 'ml-platform/torch' }));
+    await open(fakeApi({ session }));
+    expect(byTestId(form.node, 'submarine-run-team').value).toBe('ml-platform');
+    expect(byTestId(form.node, 'submarine-environment').value).toBe('ml-platform/torch');
+    // a file in another team's folder still goes to that team, in the hub's environment
+    form.dispose();
+    await open(fakeApi({ session }), { path: 'teams/data-science/train.py' });
+    expect(byTestId(form.node, 'submarine-run-team').value).toBe('data-science');
+    expect(byTestId(form.node, 'submarine-environment').value).toBe('');
+  });
+
   it("generates the template's parameter inputs from its JSON Schema", async () => {
     await open(fakeApi());
     expect(byTestId(form.node, 'submarine-template').value).toBe('sklearn-classifier');

@@ -61,7 +61,6 @@ import contextlib
 import json
 import logging
 import math
-import posixpath
 import re
 import shlex
 import time
@@ -88,6 +87,8 @@ from ...core.experiments.backend import (
     RunState,
 )
 from ...core.experiments.distributed import Slot, replica_env, slots
+from ...core.experiments.spec import check_git
+from ...core.paths import safe_relpath
 from ...core.resources import Resources
 from .cluster import read_body
 
@@ -432,18 +433,7 @@ def _env_list(env: Mapping[str, str]) -> list[dict[str, Any]]:
 
 
 def _check_credential_path(path: Any) -> str:
-    if (
-        not isinstance(path, str)
-        or not path
-        or path.startswith("/")
-        or _CONTROL.search(path)
-        or any(part in ("", ".", "..") for part in path.split("/"))
-    ):
-        raise InvalidInput(
-            f"Credential file path {path!r} must be relative, without '.', '..' or empty "
-            "parts or control characters."
-        )
-    return posixpath.normpath(path)
+    return safe_relpath(path, what="credential file path")
 
 
 def _credential_content(item: Mapping[str, Any]) -> bytes:
@@ -507,16 +497,7 @@ def git_source(code: Mapping[str, Any] | None) -> tuple[str, str] | None:
     if not code:
         return None
     if "git" in code:
-        git = code["git"] or {}
-        url, ref = git.get("url"), git.get("ref") or ""
-        if not isinstance(url, str) or not url.strip():
-            raise InvalidInput("code.git.url is missing.")
-        for what, value in (("url", url), ("ref", ref)):
-            if not isinstance(value, str) or value.startswith("-") or _CONTROL.search(value):
-                raise InvalidInput(
-                    f"code.git.{what} {value!r} must not start with '-' or hold control characters."
-                )
-        return url, ref
+        return check_git(code["git"] or {})
     if "upload" in code:
         raise InvalidInput(
             "Uploaded code cannot run on Kubernetes yet: give the code as "

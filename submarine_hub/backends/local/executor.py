@@ -56,7 +56,7 @@ from queue import Empty
 from typing import Any
 
 from .isolation import scrubbed_env
-from .supervisor import Supervisor, write_json
+from .supervisor import Supervisor, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.executor")
 
@@ -401,6 +401,7 @@ class NotebookRun:
         write_json(self.dir / "status.json", self.status, durable=durable)
 
     def finish(self, status: str, reason: str, exit_code: int | None) -> None:
+        scrub_secrets(self.dir)  # first: once the state is final, no secret is left
         for r in self.status.get("replicas", []):
             r.update(status="succeeded" if status == "succeeded" else "failed", exit_code=exit_code)
         self.save(

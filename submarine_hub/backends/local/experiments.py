@@ -2,7 +2,8 @@
 
 Layout of a run's folder (``<runs_dir>/<id>/``)::
 
-    run.json          what to start (written here, read by the supervisor)
+    run.json          what to start (written here, 0600, read by the supervisor; its
+                      environment values are blanked once the run ends)
     status.json       the run's state (written by the supervisor)
     supervisor.lock   held by the supervisor while it lives
     kill              present once a kill was asked for
@@ -37,7 +38,7 @@ from ...core.experiments.backend import (
 )
 from .executor import code_version, socket_path, state_dir
 from .isolation import Account, SystemAccounts, owned_by, scrubbed_env
-from .supervisor import lock_held
+from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
@@ -180,12 +181,9 @@ class LocalExperimentBackend:
             # how the supervisor starts the run's processes (and fetches its code)
             body["as_user"] = account.popen_kwargs()
             body["prepare_env"] = scrubbed_env(account=account)
-        # it holds the run's token and credentials: root's (or the service user's) alone
-        tmp = run_dir / "run.json.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(body))
-        os.replace(tmp, run_dir / "run.json")
+        # it holds credential values and the run's token: its owner's only (0600),
+        # and scrubbed once the run ends (supervisor.scrub_secrets)
+        write_json(run_dir / "run.json", body, durable=False, mode=0o600)
 
     async def launch(self, plan: LaunchPlan) -> None:
         run_dir = self.run_dir(plan.run_id)
@@ -255,6 +253,7 @@ class LocalExperimentBackend:
                 elif status is None and not self._start_overdue(run_dir):
                     return RunState(PENDING, reason="starting")
                 else:
+                    scrub_secrets(run_dir)  # nobody will finish it
                     return RunState(
                         FAILED,
                         reason="the run's supervisor is gone (was the machine restarted?)",
@@ -319,6 +318,8 @@ class LocalExperimentBackend:
         path = self.run_dir(run_id) / "logs" / f"{name}.log"
         try:
             with open(path, "rb") as f:
+                if offset >= os.fstat(f.fileno()).st_size:
+                    return b""  # past the end (seeking there may fail: EINVAL)
                 f.seek(offset)
                 return f.read(limit)
         except FileNotFoundError:

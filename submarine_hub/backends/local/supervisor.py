@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,10 +72,13 @@ def lock_held(path: Path) -> bool:
     return False
 
 
-def write_json(path: Path, data: dict[str, Any], *, durable: bool) -> None:
-    """Replace ``path`` atomically; ``durable`` also fsyncs it (final states)."""
+def write_json(path: Path, data: dict[str, Any], *, durable: bool, mode: int = 0o644) -> None:
+    """Replace ``path`` atomically, with ``mode``; ``durable`` also fsyncs it (final
+    states)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(fd, mode)
+    with open(fd, "w") as f:
         json.dump(data, f)
         if durable:
             f.flush()
@@ -102,6 +106,7 @@ class Supervisor:
         write_json(self.dir / "status.json", self.status, durable=durable)
 
     def finish(self, status: str, reason: str, exit_code: int | None) -> None:
+        scrub_secrets(self.dir)  # first: once the state is final, no secret is left
         self.save(
             status=status, reason=reason, exit_code=exit_code, finished_at=time.time(), durable=True
         )
@@ -125,12 +130,14 @@ class Supervisor:
         try:
             if "git" in code:
                 url, ref = code["git"]["url"], code["git"].get("ref")
-                cmd = ["git", "clone", "--quiet", url, str(workdir)]
+                # '--' and --end-of-options: neither the URL nor the ref is ever an option
+                cmd = ["git", "clone", "--quiet", "--", url, str(workdir)]
                 if subprocess.call(cmd, **out) != 0:
                     return f"git clone of {url} failed (see the 'prepare' log)"
                 if ref:
-                    cmd = ["git", "-C", str(workdir), "checkout", "--quiet", ref]
-                    if subprocess.call(cmd, **out) != 0:
+                    commit = _git_commit(workdir, ref, log, self.as_user, env)
+                    cmd = ["git", "-C", str(workdir), "checkout", "--quiet", commit or "", "--"]
+                    if not commit or subprocess.call(cmd, **out):
                         return f"git checkout of {ref!r} failed (see the 'prepare' log)"
             elif "tar" in code and self.as_user:
                 # the supervisor opens the archive; its owner's process unpacks it
@@ -268,6 +275,43 @@ class Supervisor:
         if not self.procs:
             return self.finish("failed", self.killing or "no replica started", None)
         self.wait()
+
+
+def _git_commit(
+    workdir: Path,
+    ref: str,
+    log: Any,
+    as_user: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> str | None:
+    """The commit ``ref`` names in the clone (a branch of the remote too), or None; git
+    runs ``as_user`` (the clone is the run owner's)."""
+    for name in (ref, f"refs/remotes/origin/{ref}"):
+        found = subprocess.run(
+            ["git", "-C", str(workdir), "rev-parse", "--verify", "--quiet", "--end-of-options",
+             f"{name}^{{commit}}"],
+            stdout=subprocess.PIPE, stderr=log, text=True, env=env, **(as_user or {}),
+        )  # fmt: skip
+        if found.returncode == 0 and found.stdout.strip():
+            return found.stdout.strip()
+    log.write(f"no commit {ref!r} in the repository\n".encode())
+    return None
+
+
+def scrub_secrets(run_dir: Path) -> None:
+    """Once a run has ended: its plan keeps no environment values (credentials, the run
+    token) and its credential files are gone. Safe to call again."""
+    plan_path = run_dir / "run.json"
+    try:
+        plan = json.loads(plan_path.read_text())
+        if not plan.get("scrubbed"):
+            for replica in plan.get("replicas", []):
+                replica["env"] = {name: "" for name in replica.get("env", {})}
+            plan["scrubbed"] = True
+            write_json(plan_path, plan, durable=True, mode=0o600)
+    except (OSError, ValueError):
+        pass  # no plan (or no room to rewrite it): the run's end is recorded all the same
+    shutil.rmtree(run_dir / "credentials", ignore_errors=True)
 
 
 def _code(codes: list[int | None]) -> int | None:

@@ -51,6 +51,13 @@ def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
             raise InvalidInput(f"Step {name!r}: 'depends_on' must be a list of step names.")
         if ("spec" in step) == ("template" in step):
             raise InvalidInput(f"Step {name!r} needs exactly one of 'spec' or 'template'.")
+        spec = step.get("spec", {})
+        if not isinstance(spec, dict) or not isinstance(spec.get("meta", {}), dict):
+            raise InvalidInput(f"Step {name!r}: 'spec' must be an experiment spec (an object).")
+        if not isinstance(step.get("template", ""), str):
+            raise InvalidInput(f"Step {name!r}: 'template' must be a template's name.")
+        if not isinstance(step.get("parameters", {}), dict):
+            raise InvalidInput(f"Step {name!r}: 'parameters' must be an object.")
     for step in steps:
         missing = [d for d in step.get("depends_on", []) if d not in names]
         if missing:
@@ -83,7 +90,12 @@ async def create(session: AsyncSession, identity: Identity, data: Any) -> Pipeli
     name = data.get("name")
     if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", name):
         raise InvalidInput("'name' must be 1-100 letters, digits, '_', '.' or '-'.")
-    team = choose_team(identity.name, sorted(identity.teams), data.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), data.get("team"), identity.default_team
+    )
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise InvalidInput("'tags' must be a list of strings.")
     steps = _steps(data)
     graph = {s["name"]: set(s.get("depends_on", [])) for s in steps}
     resolved = []
@@ -94,7 +106,7 @@ async def create(session: AsyncSession, identity: Identity, data: Any) -> Pipeli
         meta = body.setdefault("meta", {})
         meta.setdefault("name", f"{name}-{step['name']}"[:100])
         meta["team"] = team
-        meta.setdefault("tags", list(data.get("tags", [])))
+        meta.setdefault("tags", list(tags))
         try:
             sub = await runs.prepare(session, identity, body)
         except InvalidInput as e:
@@ -127,7 +139,7 @@ async def create(session: AsyncSession, identity: Identity, data: Any) -> Pipeli
         )
     row = Pipeline(
         name=name, team=team, owner=identity.name, status=RUNNING,
-        spec={"steps": resolved, "tags": data.get("tags", [])},
+        spec={"steps": resolved, "tags": tags},
     )  # fmt: skip
     session.add(row)
     await session.flush()

@@ -30,7 +30,7 @@ from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
 from ..resources import Resources, format_memory
 from ..sessions import choose_team
-from ..validation import reject_unknown
+from ..validation import INT64_MAX, is_finite_number, reject_unknown
 from . import spec as specs
 from . import templates
 from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
@@ -108,6 +108,20 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
                 )
 
 
+def _default_environment(spec: dict[str, Any], identity: Identity, team: str) -> None:
+    """A spec naming no environment (profile or image) runs in the caller's default one
+    (the session's profile), when that belongs to the run's team or is global."""
+    wanted = identity.default_environment
+    if not wanted or spec["environment"].get("profile") or spec["environment"].get("image"):
+        return
+    try:
+        scope, _ = environments.parse_ref(wanted)
+    except InvalidInput:
+        return
+    if scope in (team, "_global"):
+        spec["environment"]["profile"] = wanted
+
+
 async def prepare(
     session: AsyncSession, identity: Identity, data: Any, *, uploads: Any = None
 ) -> Submission:
@@ -121,7 +135,7 @@ async def prepare(
         template_row = await templates.get(session, identity, spec["task"]["template"])
         if wanted is None and template_row.scope != "_global":
             wanted = template_row.scope  # a team's template runs in that team by default
-    team = choose_team(identity.name, sorted(identity.teams), wanted)
+    team = choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
     spec["meta"]["team"] = team
     template_ref = None
     values = None
@@ -131,6 +145,7 @@ async def prepare(
         template_ref = row.name if row.scope == "_global" else f"{row.scope}/{row.name}"
         spec = specs.normalize(_overlay(body, data))
         spec["meta"]["team"] = team
+    _default_environment(spec, identity, team)
     if spec["environment"].get("profile"):
         scope, name = environments.parse_ref(spec["environment"]["profile"])
         env = await environments.get(session, identity, scope, name)
@@ -240,7 +255,9 @@ async def request_kill(session: AsyncSession, identity: Identity, run_id: int) -
     if row.status in FINAL_STATES:
         raise InvalidInput(f"Run {run_id} has already ended ({row.status}).")
     row.kill_requested = True
-    if (row.status == PENDING and row.launched_at is None) or row.kind == INTERACTIVE:
+    if row.kind == INTERACTIVE:  # no process of the platform's: ended here
+        finish(row, KILLED, reason=f"killed by {identity.name}")
+    elif row.status == PENDING and row.launched_at is None:
         finish(row, KILLED, reason=f"killed by {identity.name} before it started")
     await session.flush()
     return row
@@ -265,7 +282,9 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     if data.get("team"):
         meta["team"] = data["team"]
     spec = specs.normalize({"meta": meta, "task": {"command": ["(interactive)"]}})
-    team = choose_team(identity.name, sorted(identity.teams), meta.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), meta.get("team"), identity.default_team
+    )
     spec["meta"]["team"] = team
     if isinstance(data.get("source"), dict):
         spec["meta"]["description"] = f"tracked from {data['source'].get('path', 'a notebook')}"
@@ -273,8 +292,56 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     now = datetime.now(timezone.utc)
     row.status, row.reason, row.backend = RUNNING, "", SESSION_BACKEND
     row.launched_at = row.started_at = now
+    row.placement = {"heartbeat_at": now.isoformat()}
     await session.flush()
     return row
+
+
+async def heartbeat(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
+    """The process tracking interactive run ``run_id`` is alive (its owner says so)."""
+    row = await get(session, identity, run_id)
+    if row.kind != INTERACTIVE:
+        raise InvalidInput(f"Run {run_id} is not an interactive run.")
+    if not (identity.admin or row.owner == identity.name):
+        raise Forbidden(f"Only {row.owner} reports on run {run_id}.")
+    if row.status not in FINAL_STATES:
+        row.placement = {**(row.placement or {}), "heartbeat_at": _now_iso()}
+        await session.flush()
+    return row
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+async def reap_interactive(session: AsyncSession, timeout: float) -> list[Experiment]:
+    """End the interactive runs whose process stopped reporting ``timeout`` seconds ago
+    (its kernel died, its session or server stopped): failed, saying so."""
+    rows = (
+        await session.scalars(
+            select(Experiment).where(Experiment.status == RUNNING, Experiment.kind == INTERACTIVE)
+        )
+    ).all()
+    now = datetime.now(timezone.utc)
+    ended = []
+    for row in rows:
+        last = (row.placement or {}).get("heartbeat_at")
+        seen = datetime.fromisoformat(last) if last else row.started_at or row.created_at
+        if seen.tzinfo is None:
+            seen = seen.replace(tzinfo=timezone.utc)
+        if (now - seen).total_seconds() > timeout:
+            finish(
+                row,
+                "failed",
+                reason=(
+                    f"the notebook stopped reporting at {seen.isoformat(timespec='seconds')}: "
+                    "its kernel or session ended without ending the run"
+                ),
+            )
+            ended.append(row)
+    if ended:
+        await session.flush()
+    return ended
 
 
 async def end_interactive(
@@ -306,9 +373,9 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise InvalidInput(f"'{name}' must be an ISO 8601 time, like 2026-11-25T10:00Z.") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -440,22 +507,23 @@ async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data
         if not isinstance(p, dict) or not isinstance(p.get("key"), str) or not p["key"]:
             raise InvalidInput(f"metrics[{i}] needs a 'key' (a name) and a 'value'.")
         value = p.get("value")
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not is_finite_number(value):
             raise InvalidInput(f"metrics[{i}] ({p['key']}): 'value' must be a finite number.")
         step = p.get("step", 0)
-        if isinstance(step, bool) or not isinstance(step, int):
+        if isinstance(step, bool) or not isinstance(step, int) or abs(step) > INT64_MAX:
             raise InvalidInput(f"metrics[{i}] ({p['key']}): 'step' must be a whole number.")
+        when = p.get("timestamp")
+        if when is not None and not is_finite_number(when):
+            raise InvalidInput(
+                f"metrics[{i}] ({p['key']}): 'timestamp' must be seconds since the epoch."
+            )
         rows.append(
             {
                 "experiment_id": run_id,
                 "key": p["key"][:255],
                 "value": float(value),
                 "step": step,
-                "timestamp": float(p.get("timestamp") or now),
+                "timestamp": float(when or now),
             }
         )
     if rows:

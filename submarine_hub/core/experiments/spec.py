@@ -23,16 +23,20 @@ canonical form every backend reads.
 from __future__ import annotations
 
 import copy
+import re
+import unicodedata
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from ..errors import InvalidInput
+from ..paths import safe_relpath
 from ..resources import Resources
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 ROLE_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
 FRAMEWORKS = ("none", "pytorch", "tensorflow")
+_REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
 # Roles each framework knows, in the order their ranks are given.
 FRAMEWORK_ROLES = {
     "pytorch": ("master", "worker"),
@@ -44,8 +48,11 @@ _RESOURCES = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "cpu": {"type": ["number", "string"], "description": "Cores, like 0.5 or 2."},
-        "memory": {"type": ["integer", "string"], "description": "Bytes, or 512M, 2G, 1Gi."},
+        "cpu": {"type": ["number", "string", "null"], "description": "Cores, like 0.5 or 2."},
+        "memory": {
+            "type": ["integer", "string", "null"],
+            "description": "Bytes, or 512M, 2G, 1Gi (null: no limit).",
+        },
         "gpus": {"type": "integer", "minimum": 0},
     },
 }
@@ -179,7 +186,12 @@ SPEC_SCHEMA: dict[str, Any] = {
             "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
             "additionalProperties": {"type": ["string", "number", "boolean"]},
         },
-        "credentials": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        "credentials": {
+            "type": ["array", "null"],
+            "items": {"type": "string"},
+            "uniqueItems": True,
+            "description": "Credentials the run gets, by name; null: all it may use.",
+        },
         "inputs": {
             "type": "array",
             "items": {
@@ -283,6 +295,10 @@ def normalize(data: Any) -> dict[str, Any]:
             raise InvalidInput("Invalid experiment spec: a TensorFlow run has at most one chief.")
         roles = {r: roles[r] for r in known if r in roles}  # rank order
     spec["spec"] = roles
+    if "git" in (spec.get("code") or {}):
+        check_git(spec["code"]["git"])
+    for i, item in enumerate(spec.get("outputs") or []):
+        safe_relpath(item["path"], what=f"outputs[{i}].path")
     if "command" in spec["task"]:
         spec["task"]["command"] = command_argv(spec["task"]["command"])
     spec["env"] = {k: _env_value(v) for k, v in (spec.get("env") or {}).items()}
@@ -301,6 +317,31 @@ def normalize(data: Any) -> dict[str, Any]:
                 "'dataset', 'uri' or 'from'."
             )
     return spec
+
+
+def check_git(git: dict[str, Any]) -> tuple[str, str]:
+    """``(url, ref)`` of ``code.git`` unless one could be read as a git option or holds
+    control characters (or the URL names a remote helper, ``ext::...``): what every
+    backend passes to git."""
+    url, ref = git.get("url"), git.get("ref") or ""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidInput("Invalid experiment spec: code.git.url is missing.")
+    for what, value in (("url", url), ("ref", ref)):
+        if not isinstance(value, str) or value.startswith("-") or _control(value):
+            raise InvalidInput(
+                f"Invalid experiment spec: code.git.{what} {value!r} must not start with '-' "
+                "or hold control characters."
+            )
+    if _REMOTE_HELPER.match(url):
+        raise InvalidInput(
+            f"Invalid experiment spec: code.git.url {url!r} names a git remote helper; "
+            "give an https://, ssh://, git:// or file:// URL (or user@host:path)."
+        )
+    return url, ref
+
+
+def _control(value: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
 
 
 def command_argv(command: str | list[str]) -> list[str]:

@@ -13,10 +13,12 @@ from typing import Any, ClassVar, Protocol
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
 from tornado import web
 
+from ...client.config import DEFAULT_ENVIRONMENT_HEADER, DEFAULT_TEAM_HEADER
 from ...core.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, SubmarineError
 from ...core.experiments.runs import TOKEN_PREFIX as RUN_TOKEN_PREFIX
 from ...core.experiments.runs import identity_for_token as identity_for_run_token
 from ...core.identity import Identity
+from ...core.validation import INT64_MAX, dump_json, parse_id, parse_int, parse_json
 from ..metrics import observe_request
 
 log = logging.getLogger("submarine_hub.service")
@@ -41,6 +43,15 @@ class IdentityProvider(Protocol):
         """The caller as JupyterHub models users (``name``, ``kind``, ``admin``, ``groups``,
         ``scopes``), or None for an anonymous caller; raise a 4xx to refuse the request."""
         ...
+
+
+def allowed_methods(cls: type[web.RequestHandler]) -> list[str]:
+    """The HTTP methods ``cls`` answers (the ``Allow`` header of its 405s)."""
+    return [
+        m
+        for m in cls.SUPPORTED_METHODS
+        if getattr(cls, m.lower(), None) is not getattr(web.RequestHandler, m.lower(), None)
+    ]
 
 
 def route_pattern(path: str) -> str:
@@ -70,6 +81,8 @@ class JSONErrorsMixin:
         body: dict[str, Any] = {"status": status_code, "message": message}
         if exc_info and getattr(exc_info[1], "missing", None):
             body["missing"] = exc_info[1].missing  # parts a save must send
+        if status_code == 405:
+            handler.set_header("Allow", ", ".join(allowed_methods(type(handler))))
         handler.clear_header("Content-Type")
         handler.set_header("Content-Type", "application/json; charset=UTF-8")
         handler.finish(json.dumps(body))
@@ -142,6 +155,7 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
             self._body_overflow = True
         try:
             await self._authenticate()
+            self._parse_path_ids()
         except Exception as e:
             if not self._expects_body():
                 raise
@@ -151,6 +165,46 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
     def _expects_body(self) -> bool:
         headers = self.request.headers
         return headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
+
+    def _parse_path_ids(self) -> None:
+        """Every ``..._id`` parameter of the route becomes an int (1 .. 2**63-1), or the
+        request answers 404: the one place ids in URLs are parsed."""
+        for name, value in self.path_kwargs.items():
+            if name.endswith("_id"):
+                self.path_kwargs[name] = parse_id(value, name[: -len("_id")])
+
+    def int_arg(
+        self,
+        name: str,
+        default: int | None = None,
+        *,
+        minimum: int = 1,
+        maximum: int = INT64_MAX,
+    ) -> int | None:
+        """The query argument ``name`` as a whole number in ``[minimum, maximum]``
+        (``default`` when absent or empty); else a 400."""
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return default
+        return parse_int(value, name, minimum=minimum, maximum=maximum)
+
+    def flag_arg(self, name: str) -> bool:
+        """A yes/no query argument: ``1``/``true`` or ``0``/``false`` (absent: no)."""
+        value = self.get_query_argument(name, "")
+        if value in ("1", "true"):
+            return True
+        if value in ("", "0", "false"):
+            return False
+        raise InvalidInput(f"'{name}' must be 1, true, 0 or false.")
+
+    def enum_arg(self, name: str, choices: tuple[str, ...], default: str | None = None) -> Any:
+        """The query argument ``name`` if it is one of ``choices``; else a 400."""
+        value = self.get_query_argument(name, None)
+        if value is None:
+            return default
+        if value not in choices:
+            raise InvalidInput(f"'{name}' must be one of {', '.join(choices)}.")
+        return value
 
     async def _authenticate(self) -> None:
         self._run_identity = await self._run_token_identity()
@@ -197,29 +251,43 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return getattr(self, "_hub_auth_user_cache", None)
 
     async def identity(self) -> Identity:
-        """The caller with teams and admin flag as the hub knows them now."""
+        """The caller with teams and admin flag as the hub knows them now, and the
+        defaults its client sent (``X-Submarine-Team``, ``X-Submarine-Environment``)."""
         if getattr(self, "_run_identity", None) is not None:
-            return self._run_identity
-        model = self.get_current_user()
-        if model is None:
-            raise NotAuthenticated("Authentication required.")
-        return await self.core.identity_for(model)
+            identity = self._run_identity
+        else:
+            model = self.get_current_user()
+            if model is None:
+                raise NotAuthenticated("Authentication required.")
+            identity = await self.core.identity_for(model)
+        headers = self.request.headers
+        return identity.with_defaults(
+            headers.get(DEFAULT_TEAM_HEADER, "").strip(),
+            headers.get(DEFAULT_ENVIRONMENT_HEADER, "").strip(),
+        )
 
     def get_json_body(self) -> dict[str, Any]:
+        """The body as a JSON object (strict: finite numbers, bounded depth); else a 400."""
         raw = self.body
         if not raw:
             raise InvalidInput("A JSON object is required in the request body.")
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise InvalidInput(f"The request body is not valid JSON: {e}.") from None
+        body = parse_json(raw)
         if not isinstance(body, dict):
             raise InvalidInput("The request body must be a JSON object.")
         return body
 
+    def finish(self, chunk: Any = None) -> Any:
+        body = getattr(self.request, "_body_future", None)  # set for streamed bodies
+        if not self._headers_written and body is not None and not body.done():
+            # tornado closes a connection answered before its body arrived (a 405 for an
+            # unknown method, say): tell the client, or a proxy reuses the socket and
+            # hands the next request a 503
+            self.set_header("Connection", "close")
+        return super().finish(chunk)
+
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(data, default=str))
+        self.finish(dump_json(data))
 
     def on_finish(self) -> None:
         observe_request(

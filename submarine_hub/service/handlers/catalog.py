@@ -7,6 +7,7 @@ from typing import Any
 from ...core import datasets
 from ...core.errors import InvalidInput
 from ...core.experiments import runs
+from ...core.validation import parse_int
 from .base import BaseHandler
 
 
@@ -61,12 +62,9 @@ class LineageHandler(BaseHandler):
     async def get(self) -> None:
         identity = await self.identity()
         arg = self.get_query_argument
-        run = arg("run", None)
-        if run is not None and not run.isdigit():
-            raise InvalidInput("'run' must be a run id.")
         wanted: dict[str, Any] = {
             "dataset": arg("dataset", None),
-            "run": int(run) if run else None,
+            "run": self.int_arg("run"),
             "model": arg("model", None),
             "version": arg("version", None),
             "endpoint": arg("endpoint", None),
@@ -87,8 +85,8 @@ class CompareHandler(BaseHandler):
         identity = await self.identity()
         raw = self.get_query_argument("ids", "")
         try:
-            ids = [int(x) for x in raw.split(",") if x.strip()]
-        except ValueError:
+            ids = [parse_int(x.strip(), "ids", minimum=1) for x in raw.split(",") if x.strip()]
+        except InvalidInput:
             raise InvalidInput("'ids' must be run ids separated by commas, like 3,5,8.") from None
         if not 1 <= len(ids) <= 50:
             raise InvalidInput("Compare between 1 and 50 runs ('ids=3,5,8').")
@@ -121,21 +119,36 @@ class TrackingRunsHandler(BaseHandler):
         async with self.core.db.session() as s:
             row = await runs.start_interactive(s, identity, body)
             out = runs.to_json(row)
+        # how often the tracking process says it is alive (it ends after 4 missed beats)
+        out["heartbeat_interval"] = self.core.experiments.heartbeat_interval
         self.write_json(out, status=201)
+
+
+class TrackingRunHeartbeatHandler(BaseHandler):
+    """``POST /tracking/runs/{id}/heartbeat``: the tracking process is alive. An
+    interactive run that stops beating is ended by the service (see
+    ``SubmarineService.tracking_heartbeat``)."""
+
+    path = "/tracking/runs/{run_id}/heartbeat"
+
+    async def post(self, run_id: str) -> None:
+        identity = await self.identity()
+        if not run_id.isdigit():
+            raise InvalidInput("A run id is a number.")
+        async with self.core.db.session() as s:
+            row = await runs.heartbeat(s, identity, int(run_id))
+            out = {"id": row.id, "status": row.status, "reason": row.reason}
+        self.write_json(out)
 
 
 class TrackingRunEndHandler(BaseHandler):
     path = "/tracking/runs/{run_id}/end"
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
         body = self.get_json_body() if self.request.body else {}
-        try:
-            rid = int(run_id)
-        except ValueError:
-            raise InvalidInput("A run id is a number.") from None
         async with self.core.db.session() as s:
-            row = await runs.end_interactive(s, identity, rid, body.get("status", "succeeded"))
+            row = await runs.end_interactive(s, identity, run_id, body.get("status", "succeeded"))
             out = runs.to_json(row)
         self.write_json(out)
 
@@ -145,6 +158,7 @@ CATALOG_HANDLERS: list[type[BaseHandler]] = [
     DatasetHandler,
     LineageHandler,
     TrackingRunsHandler,
+    TrackingRunHeartbeatHandler,
     TrackingRunEndHandler,
 ]
 # must come before /experiments/{run_id}

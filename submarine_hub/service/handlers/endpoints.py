@@ -28,9 +28,6 @@ class EndpointsBase(BaseHandler):
     def endpoint_json(self, row: Any) -> dict[str, Any]:
         return endpoints.to_json(row, self.manager.public_url)
 
-    def flag(self, name: str) -> bool:
-        return self.get_query_argument(name, "") in ("1", "true", "yes")
-
 
 class EndpointsHandler(EndpointsBase):
     path = "/endpoints"
@@ -40,7 +37,7 @@ class EndpointsHandler(EndpointsBase):
         manager = self.manager
         async with self.core.db.session() as s:
             rows = await endpoints.list_endpoints(
-                s, identity, self.get_query_argument("team", None), stopped=self.flag("stopped")
+                s, identity, self.get_query_argument("team", None), stopped=self.flag_arg("stopped")
             )
         self.write_json({"items": [endpoints.to_json(r, manager.public_url) for r in rows]})
 
@@ -89,7 +86,7 @@ class EndpointHandler(EndpointsBase):
         """Stop the endpoint (its record and logs stay); ``?purge=1`` also deletes them."""
         identity = await self.identity()
         manager = self.manager
-        purge = self.flag("purge")
+        purge = self.flag_arg("purge")
         async with self.core.db.session() as s:
             row = await endpoints.get(s, identity, team, name)
             was_running = row.status != endpoints.STOPPED
@@ -119,7 +116,7 @@ class EndpointLogsHandler(EndpointsBase):
         async with self.core.db.session() as s:
             row = await endpoints.get(s, identity, team, name)
         offset = self._offset()
-        follow = self.flag("follow")
+        follow = self.flag_arg("follow")
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.set_header("X-Accel-Buffering", "no")
         while True:
@@ -140,10 +137,7 @@ class EndpointLogsHandler(EndpointsBase):
         self.finish()
 
     def _offset(self) -> int:
-        value = self.get_query_argument("offset", "0") or "0"
-        if not value.isdigit():
-            raise InvalidInput("'offset' must be a whole number of bytes.")
-        return int(value)
+        return self.int_arg("offset", 0, minimum=0) or 0
 
 
 ENDPOINT_HANDLERS: list[type[BaseHandler]] = [

@@ -9,13 +9,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ...core import paths
 from ...core.errors import InvalidInput, NotFound, SubmarineError
 from ...core.experiments import pipelines, runs, templates
 from ...core.experiments.backend import FINAL_STATES
 from ...core.experiments.spec import SPEC_SCHEMA
-from ...core.models import check_file_path
+from ...core.validation import parse_yaml
 from .base import BaseHandler
 from .streaming import StreamedUpload
 
@@ -28,22 +27,13 @@ class ExperimentsBase(BaseHandler):
         """A JSON body, or YAML with ``Content-Type: application/yaml``."""
         if "yaml" in self.request.headers.get("Content-Type", ""):
             try:
-                data = yaml.safe_load(self.body.decode("utf-8"))
-            except (yaml.YAMLError, UnicodeDecodeError) as e:
+                data = parse_yaml(self.body.decode("utf-8"))
+            except UnicodeDecodeError as e:
                 raise InvalidInput(f"The request body is not valid YAML: {e}") from None
             if not isinstance(data, dict):
                 raise InvalidInput("The request body must be a mapping (an experiment spec).")
             return data
         return self.get_json_body()
-
-    def int_arg(self, name: str) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise InvalidInput(f"'{name}' must be a whole number.") from None
 
     @property
     def manager(self) -> Any:
@@ -80,12 +70,12 @@ class ExperimentsHandler(ExperimentsBase):
             parent=self.int_arg("parent"),
             pipeline=self.int_arg("pipeline"),
             before=self.int_arg("before"),
-            limit=50 if (limit := self.int_arg("limit")) is None else limit,
+            limit=self.int_arg("limit", 50, maximum=500),
         )
         async with self.core.db.session() as s:
             rows, cursor = await runs.search(s, identity, f)
             items = [runs.to_json(r, full=False) for r in rows]
-            if self.get_query_argument("metrics", "") in ("1", "true"):
+            if self.flag_arg("metrics"):
                 summary = await runs.metrics_summary(s, [r.id for r in rows])
                 for item in items:
                     item["metrics"] = summary.get(item["id"], {})
@@ -105,20 +95,20 @@ class ExperimentsHandler(ExperimentsBase):
 class ExperimentHandler(ExperimentsBase):
     path = "/experiments/{run_id}"
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await runs.get(s, identity, _id(run_id))
+            row = await runs.get(s, identity, run_id)
         self.write_json(await self.run_json(row))
 
 
 class ExperimentKillHandler(ExperimentsBase):
     path = "/experiments/{run_id}/kill"
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await runs.request_kill(s, identity, _id(run_id))
+            row = await runs.request_kill(s, identity, run_id)
         self.manager.wake()
         self.write_json(runs.to_json(row), status=202)
 
@@ -126,10 +116,10 @@ class ExperimentKillHandler(ExperimentsBase):
 class ExperimentRerunHandler(ExperimentsBase):
     path = "/experiments/{run_id}/rerun"
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await runs.rerun(s, identity, _id(run_id))
+            row = await runs.rerun(s, identity, run_id)
         self.manager.wake()
         self.write_json(runs.to_json(row), status=201)
 
@@ -137,9 +127,9 @@ class ExperimentRerunHandler(ExperimentsBase):
 class ExperimentLogsHandler(ExperimentsBase):
     path = "/experiments/{run_id}/logs"
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
-        rid = _id(run_id)
+        rid = run_id
         async with self.core.db.session() as s:
             row = await runs.get(s, identity, rid)
         backend = self.manager.backend
@@ -147,8 +137,8 @@ class ExperimentLogsHandler(ExperimentsBase):
         name = self.get_query_argument("name", None) or (names[0] if names else "main-0")
         if names and name not in names:
             raise NotFound(f"Run {rid} has no log {name!r}; its logs: {', '.join(names)}.")
-        offset = self.int_arg("offset") or 0
-        follow = self.get_query_argument("follow", "") in ("1", "true")
+        offset = self.int_arg("offset", 0, minimum=0)
+        follow = self.flag_arg("follow")
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.set_header("X-Accel-Buffering", "no")
         while True:
@@ -188,8 +178,8 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             return
         try:
             identity = await self.identity()
-            rid = _id(self.path_kwargs["run_id"])
-            rel = check_file_path(self.get_query_argument("path", None))
+            rid = self.path_kwargs["run_id"]
+            rel = paths.safe_relpath(self.get_query_argument("path", None))
             async with self.core.db.session() as s:
                 runs.check_artifact_write(identity, await runs.get(s, identity, rid))
             root = self.manager.local_artifacts(rid)
@@ -198,25 +188,26 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
                     "Runs on this platform keep their artifacts in their own storage: call "
                     "log_artifact inside the run, or upload the file as a model version."
                 )
+            paths.contained(root, rel)  # refused before the body comes
             tmp = root / f".upload-{uuid.uuid4().hex}"
-            await self.open_upload(lambda: _open_new(tmp))
-            self._target = (tmp, root / rel, rel)
+            await self.open_upload(lambda: _open_new(tmp), lambda: tmp.unlink(missing_ok=True))
+            self._target = (tmp, root, rel)
         except SubmarineError as e:
             self._deferred_error = e
 
-    async def put(self, run_id: str) -> None:
+    async def put(self, run_id: int) -> None:
         assert self._target is not None
-        tmp, target, rel = self._target
+        tmp, root, rel = self._target
         try:
             size, sha256 = await self.close_upload(rel)
-            await asyncio.to_thread(_move_into, tmp, target)
+            await asyncio.to_thread(_move_into, tmp, root, rel)
         finally:
             tmp.unlink(missing_ok=True)
         self.write_json({"path": rel, "size": size, "sha256": sha256}, status=201)
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
-        rid = _id(run_id)
+        rid = run_id
         async with self.core.db.session() as s:
             await runs.get(s, identity, rid)
         root = self._root(rid)
@@ -229,8 +220,8 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             ] if root.exists() else []  # fmt: skip
             self.write_json({"items": files})
             return
-        target = (root / wanted).resolve()
-        if not target.is_relative_to(root.resolve()) or not target.is_file():
+        target = paths.contained(root, wanted)
+        if not target.is_file():
             raise NotFound(f"Run {rid} has no artifact {wanted!r}.")
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         self.set_header("Content-Type", kind)
@@ -253,19 +244,21 @@ def _open_new(path: Path) -> Any:
     return path.open("wb")
 
 
-def _move_into(tmp: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)
+def _move_into(tmp: Path, root: Path, rel: str) -> None:
+    """Put the upload at ``rel`` under ``root``: contained when checked again now that its
+    folders exist (the run may have put a symbolic link on the way since)."""
+    paths.contained(root, rel).parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, paths.contained(root, rel))
 
 
 class ExperimentMetricsHandler(ExperimentsBase):
     path = "/experiments/{run_id}/metrics"
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
-        rid = _id(run_id)
+        rid = run_id
         key = self.get_query_argument("key", None)
-        max_points = self.int_arg("max_points") or 1000
+        max_points = self.int_arg("max_points", 1000, maximum=100_000)
         async with self.core.db.session() as s:
             await runs.get(s, identity, rid)
             if key:
@@ -275,11 +268,11 @@ class ExperimentMetricsHandler(ExperimentsBase):
             summary = (await runs.metrics_summary(s, [rid])).get(rid, {})
         self.write_json({"metrics": summary})
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
         body = self.get_json_body()
         async with self.core.db.session() as s:
-            n = await runs.log_batch(s, identity, _id(run_id), body)
+            n = await runs.log_batch(s, identity, run_id, body)
         self.write_json({"stored": n}, status=201)
 
 
@@ -393,10 +386,10 @@ class PipelinesHandler(ExperimentsBase):
 class PipelineHandler(ExperimentsBase):
     path = "/pipelines/{pipeline_id}"
 
-    async def get(self, pipeline_id: str) -> None:
+    async def get(self, pipeline_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await pipelines.get(s, identity, _id(pipeline_id))
+            row = await pipelines.get(s, identity, pipeline_id)
             out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
         self.write_json(out)
 
@@ -404,10 +397,10 @@ class PipelineHandler(ExperimentsBase):
 class PipelineTerminateHandler(ExperimentsBase):
     path = "/pipelines/{pipeline_id}/terminate"
 
-    async def post(self, pipeline_id: str) -> None:
+    async def post(self, pipeline_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await pipelines.terminate(s, identity, _id(pipeline_id))
+            row = await pipelines.terminate(s, identity, pipeline_id)
             out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
         self.manager.wake()
         self.write_json(out, status=202)
@@ -416,20 +409,13 @@ class PipelineTerminateHandler(ExperimentsBase):
 class PipelineRetryHandler(ExperimentsBase):
     path = "/pipelines/{pipeline_id}/retry"
 
-    async def post(self, pipeline_id: str) -> None:
+    async def post(self, pipeline_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await pipelines.retry(s, identity, _id(pipeline_id))
+            row = await pipelines.retry(s, identity, pipeline_id)
             out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
         self.manager.wake()
         self.write_json(out, status=202)
-
-
-def _id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise NotFound(f"No object with id {value!r}: ids are numbers.") from None
 
 
 EXPERIMENT_HANDLERS: list[type[BaseHandler]] = [

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 
 from ...core import versions
 from ...core.errors import InvalidInput
 from .base import BaseHandler
+
+#: what the notebook libraries raise on a notebook they cannot read
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError)
 
 
 class FilesBase(BaseHandler):
@@ -19,17 +23,6 @@ class FilesBase(BaseHandler):
             path = versions.normalize_path(path)
         return space, path
 
-    def int_arg(self, name: str, default: int | None = None) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value is None:
-            return default
-        if not value.isdigit():
-            raise InvalidInput(f"'{name}' must be a version number.")
-        return int(value)
-
-    def flag(self, name: str) -> bool:
-        return self.get_query_argument(name, "") in ("1", "true", "yes")
-
 
 class FilesHandler(FilesBase):
     path = "/files"
@@ -40,7 +33,7 @@ class FilesHandler(FilesBase):
         prefix = self.get_query_argument("prefix", "")
         async with self.core.db.session() as s:
             found = await versions.list_files(
-                s, identity, space, prefix, deleted=self.flag("deleted")
+                s, identity, space, prefix, deleted=self.flag_arg("deleted")
             )
         self.write_json({"items": [f.to_json() for f in found]})
 
@@ -52,7 +45,9 @@ class VersionsHandler(FilesBase):
         identity = await self.identity()
         space, path = self.space_path()
         async with self.core.db.session() as s:
-            found = await versions.history(s, identity, space, path)
+            found = await versions.history(
+                s, identity, space, path, earlier_files=self.flag_arg("earlier_files")
+            )
         self.write_json({"items": [v.to_json() for v in found]})
 
     async def post(self) -> None:
@@ -77,6 +72,11 @@ class VersionsHandler(FilesBase):
         moved_from = body.get("moved_from")
         if moved_from is not None and not isinstance(moved_from, str):
             raise InvalidInput("'moved_from' must be the path the file was renamed from.")
+        restored_from = body.get("restored_from")
+        if restored_from is not None and (
+            isinstance(restored_from, bool) or not isinstance(restored_from, int)
+        ):
+            raise InvalidInput("'restored_from' must be the version number written back.")
         async with self.core.db.session() as s:
             info = await versions.save(
                 s,
@@ -91,6 +91,7 @@ class VersionsHandler(FilesBase):
                 message=body.get("message", ""),
                 base_version=base_version,
                 moved_from=moved_from,
+                restored_from=restored_from,
             )
         self.write_json(info.to_json(), status=201)
 
@@ -143,17 +144,25 @@ class DiffHandler(FilesBase):
         async with self.core.db.session() as s:
             va, ca = await versions.get(s, identity, space, path, a)
             vb, cb = await versions.get(s, identity, space, path, b)
-        if va.format == "notebook" and vb.format == "notebook":
-            out = notebook_forms.diff_notebooks(
-                ca,
-                cb,
-                ignore_outputs=self.flag("ignore_outputs"),
-                ignore_metadata=self.flag("ignore_metadata"),
-            )
-        elif va.format == "text" and vb.format == "text":
-            out = notebook_forms.diff_text(ca, cb)
-        else:
-            raise InvalidInput("Only notebooks and text files can be compared.")
+        # nbdime and difflib take their time on big notebooks: off the event loop
+        try:
+            if va.format == "notebook" and vb.format == "notebook":
+                out = await asyncio.to_thread(
+                    notebook_forms.diff_notebooks,
+                    ca,
+                    cb,
+                    ignore_outputs=self.flag_arg("ignore_outputs"),
+                    ignore_metadata=self.flag_arg("ignore_metadata"),
+                )
+            elif va.format == "text" and vb.format == "text":
+                out = await asyncio.to_thread(notebook_forms.diff_text, ca, cb)
+            else:
+                raise InvalidInput(
+                    f"Version {a} is {va.format} and version {b} {vb.format}: only two "
+                    "notebooks or two text files can be compared."
+                )
+        except MALFORMED as e:  # a notebook's version nbdime cannot read
+            raise InvalidInput(f"Versions {a} and {b} cannot be compared: {e}") from None
         self.write_json({"a": va.to_json(), "b": vb.to_json(), **out})
 
 
@@ -165,15 +174,15 @@ class ExportHandler(FilesBase):
 
         identity = await self.identity()
         space, path = self.space_path()
-        fmt = self.get_query_argument("format", "py:percent")
+        fmt = self.enum_arg("format", tuple(notebook_forms.EXPORT_FORMATS), "py:percent")
         async with self.core.db.session() as s:
             info, content = await versions.get(s, identity, space, path, self.int_arg("version"))
         if info.format != "notebook":
             raise InvalidInput(f"{path} is not a notebook; only notebooks are exported.")
         try:
-            text, extension = notebook_forms.export_notebook(content, fmt)
-        except ValueError as e:
-            raise InvalidInput(str(e)) from None
+            text, extension = await asyncio.to_thread(notebook_forms.export_notebook, content, fmt)
+        except MALFORMED as e:
+            raise InvalidInput(f"Version {info.number} of {path} cannot be exported: {e}") from None
         self.write_json(
             {**info.to_json(), "export_format": fmt, "extension": extension, "text": text}
         )
@@ -204,7 +213,7 @@ class SharesHandler(FilesBase):
     async def delete(self) -> None:
         identity = await self.identity()
         space, path = self.space_path()
-        kind = self.get_query_argument("kind", "user")
+        kind = self.enum_arg("kind", ("user", "team"), "user")
         grantee = self.get_query_argument("with", "")
         async with self.core.db.session() as s:
             await versions.unshare(s, identity, space, path, kind, grantee)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
-from pathlib import Path
+import uuid
 from typing import Any
 
 from tornado import web
 
-from ...core import models
-from ...core.errors import InvalidInput, NotFound, SubmarineError
+from ...core import models, paths
+from ...core.errors import Conflict, InvalidInput, NotFound, SubmarineError
 from ...core.experiments import runs
 from .base import BaseHandler
 from .streaming import StreamedUpload
 
 CHUNK = 1024 * 1024
+#: Where a model file's body waits in the artifact store until it is complete.
+PARTIAL = ".partial"
 
 
 class ModelsBase(BaseHandler):
@@ -34,7 +36,7 @@ class ModelsHandler(ModelsBase):
     async def get(self) -> None:
         identity = await self.identity()
         team = self.get_query_argument("team", None)
-        archived = self.get_query_argument("archived", "") in ("1", "true")
+        archived = self.flag_arg("archived")
         async with self.core.db.session() as s:
             rows = await models.list_models(s, identity, team, archived)
             items = [models.model_json(r, await models.aliases_of(s, r)) for r in rows]
@@ -98,7 +100,7 @@ class VersionsHandler(ModelsBase):
         async with self.core.db.session() as s:
             model = await models.get_model(s, identity, team, name)
             if from_run is not None:
-                run_id, paths = _from_run(from_run)
+                run_id, files = _from_run(from_run)
                 run = await runs.get(s, identity, run_id)
                 body.setdefault("source_run_id", run.id)
                 snapshot = (await runs.metrics_summary(s, [run.id])).get(run.id, {})
@@ -109,9 +111,10 @@ class VersionsHandler(ModelsBase):
             if from_run is not None:
                 root = self.core.experiments.artifacts_location(run.id)
                 prefix = models.storage_prefix(model, version.version)
-                for rel in paths:
+                for rel in files:
+                    key = paths.join_key(prefix, rel)
                     written = await asyncio.to_thread(
-                        _copy_output, self.core.artifacts, root, rel, f"{prefix}/{rel}", run.id
+                        _copy_output, self.core.artifacts, root, rel, key, run.id
                     )
                     models.add_file(version, rel, written.size, written.sha256)
                 models.finalize(version)
@@ -120,8 +123,8 @@ class VersionsHandler(ModelsBase):
 
 
 def _copy_output(store: Any, root: str, rel: str, key: str, run_id: int) -> Any:
-    source = (Path(root) / rel).resolve()
-    if not source.is_relative_to(Path(root).resolve()) or not source.is_file():
+    source = paths.contained(root, rel)
+    if not source.is_file():
         raise NotFound(f"Run {run_id} has no output {rel!r}.")
     return store.copy_in(source, key)
 
@@ -151,7 +154,9 @@ class VersionHandler(ModelsBase):
         body = self.get_json_body()
         async with self.core.db.session() as s:
             model = await models.get_model(s, identity, team, name)
-            row = await models.update_version(await models.get_version(s, model, version), body)
+            row = await models.update_version(
+                s, model, await models.get_version(s, model, version), body
+            )
             out = await self.version_json(s, model, row)
         self.write_json(out)
 
@@ -174,6 +179,7 @@ class VersionReadyHandler(ModelsBase):
         async with self.core.db.session() as s:
             model = await models.get_model(s, identity, team, name)
             row = await models.get_version(s, model, version)
+            await s.refresh(row, with_for_update=True)  # after a file being recorded
             models.finalize(row)
             out = await self.version_json(s, model, row)
         self.write_json(out)
@@ -185,7 +191,7 @@ class VersionFilesHandler(StreamedUpload, ModelsBase):
     ``X-Content-SHA256`` to have it checked). ``GET ...?path=P``: stream it out."""
 
     path = "/models/{team}/{name}/versions/{version}/files"
-    _target: tuple[Any, Any, str] | None = None
+    _target: tuple[int, str, str, str] | None = None
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -198,28 +204,35 @@ class VersionFilesHandler(StreamedUpload, ModelsBase):
             async with self.core.db.session() as s:
                 model = await models.get_model(s, identity, kwargs["team"], kwargs["name"])
                 row = await models.get_version(s, model, kwargs["version"])
-                if row.status != models.UPLOADING:
-                    raise InvalidInput(
-                        f"Version {row.version} is {row.status}: its files cannot change; "
-                        "create a new version."
-                    )
-            key = f"{models.storage_prefix(model, row.version)}/{rel}"
-            await self.open_upload(lambda: self.core.artifacts.open_write(key))
-            self._target = (model.id, row.id, rel)
+                models.check_uploading(row)
+            key = paths.join_key(models.storage_prefix(model, row.version), rel)
+            # the body goes aside first: the version's file changes only once it is
+            # complete, and only while the version is still uploading (see put)
+            store = self.core.artifacts
+            partial = f"{PARTIAL}/{uuid.uuid4().hex}"
+            await self.open_upload(lambda: store.open_write(partial), lambda: store.delete(partial))
+            self._target = (row.id, rel, key, partial)
         except SubmarineError as e:
             self._deferred_error = e
 
     async def put(self, team: str, name: str, version: str) -> None:
         assert self._target is not None
-        _, version_id, rel = self._target
-        size, sha256 = await self.close_upload(rel)
-        async with self.core.db.session() as s:
-            identity = await self.identity()
-            model = await models.get_model(s, identity, team, name)
-            row = await models.get_version(s, model, version)
-            if row.id != version_id or row.status != models.UPLOADING:
-                raise InvalidInput(f"Version {version} changed while the file was sent.")
-            models.add_file(row, rel, size, sha256)
+        version_id, rel, key, partial = self._target
+        store = self.core.artifacts
+        try:
+            size, sha256 = await self.close_upload(rel)
+            async with self.core.db.session() as s:
+                identity = await self.identity()
+                model = await models.get_model(s, identity, team, name)
+                row = await models.get_version(s, model, version)
+                await s.refresh(row, with_for_update=True)  # a concurrent "ready" waits
+                if row.id != version_id:
+                    raise Conflict(f"Version {version} changed while the file was sent.")
+                models.check_uploading(row)
+                await asyncio.to_thread(store.move, partial, key)
+                models.add_file(row, rel, size, sha256)
+        finally:
+            await asyncio.to_thread(store.delete, partial)
         self.write_json({"path": rel, "size": size, "sha256": sha256}, status=201)
 
     async def get(self, team: str, name: str, version: str) -> None:
@@ -231,7 +244,7 @@ class VersionFilesHandler(StreamedUpload, ModelsBase):
         entry = next((f for f in row.files if f["path"] == rel), None)
         if entry is None:
             raise NotFound(f"Version {row.version} of {team}/{name} has no file {rel!r}.")
-        key = f"{models.storage_prefix(model, row.version)}/{rel}"
+        key = paths.join_key(models.storage_prefix(model, row.version), rel)
         reader = await asyncio.to_thread(self.core.artifacts.open_read, key)
         self.set_header("Content-Type", mimetypes.guess_type(rel)[0] or "application/octet-stream")
         self.set_header("Content-Length", str(entry["size"]))

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from ...core import notebook_jobs, notebook_schedules
-from ...core.errors import InvalidInput, NotFound
+from ...core.errors import InvalidInput
 from ...core.experiments import runs
 from .base import BaseHandler
 
 
 class NotebookJobsBase(BaseHandler):
-    def int_arg(self, name: str) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise InvalidInput(f"'{name}' must be a whole number.") from None
-
     def wake(self) -> None:
         self.core.experiments.wake()
         if self.core.notebook_jobs is not None:
@@ -56,7 +47,7 @@ class NotebookJobsHandler(NotebookJobsBase):
                 identity,
                 self.get_query_argument("notebook", None),
                 self.get_query_argument("space", None),
-                self.int_arg("limit") or 50,
+                self.int_arg("limit", 50, maximum=500),
             )
         self.write_json({"items": items})
 
@@ -82,10 +73,10 @@ class NotebookJobsHandler(NotebookJobsBase):
 class NotebookJobHandler(NotebookJobsBase):
     path = "/notebook-jobs/{run_id}"
 
-    async def get(self, run_id: str) -> None:
+    async def get(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            out = await notebook_jobs.view(s, identity, _id(run_id))
+            out = await notebook_jobs.view(s, identity, run_id)
         self.write_json(out)
 
 
@@ -114,28 +105,28 @@ class NotebookSchedulesHandler(NotebookJobsBase):
 class NotebookScheduleHandler(NotebookJobsBase):
     path = "/notebook-schedules/{schedule_id}"
 
-    async def get(self, schedule_id: str) -> None:
+    async def get(self, schedule_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await notebook_schedules.get(s, identity, _id(schedule_id))
+            row = await notebook_schedules.get(s, identity, schedule_id)
             out = notebook_schedules.to_json(row)
             out["history"] = await notebook_schedules.history(s, identity, row.id, limit=10)
         self.write_json(out)
 
-    async def patch(self, schedule_id: str) -> None:
+    async def patch(self, schedule_id: int) -> None:
         """Change it; ``{"paused": true}`` pauses, ``{"paused": false}`` resumes."""
         identity = await self.identity()
         body = self.get_json_body()
         async with self.core.db.session() as s:
-            row = await notebook_schedules.update(s, identity, _id(schedule_id), body)
+            row = await notebook_schedules.update(s, identity, schedule_id, body)
             out = notebook_schedules.to_json(row)
         self.wake()
         self.write_json(out)
 
-    async def delete(self, schedule_id: str) -> None:
+    async def delete(self, schedule_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            await notebook_schedules.delete(s, identity, _id(schedule_id))
+            await notebook_schedules.delete(s, identity, schedule_id)
         self.set_status(204)
         self.finish()
 
@@ -143,20 +134,13 @@ class NotebookScheduleHandler(NotebookJobsBase):
 class NotebookScheduleRunsHandler(NotebookJobsBase):
     path = "/notebook-schedules/{schedule_id}/runs"
 
-    async def get(self, schedule_id: str) -> None:
+    async def get(self, schedule_id: int) -> None:
         """The schedule's firings, newest first: the run each started, or why none."""
         identity = await self.identity()
-        limit = self.int_arg("limit") or 50
+        limit = self.int_arg("limit", 50, maximum=500)
         async with self.core.db.session() as s:
-            items = await notebook_schedules.history(s, identity, _id(schedule_id), limit)
+            items = await notebook_schedules.history(s, identity, schedule_id, limit)
         self.write_json({"items": items})
-
-
-def _id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise NotFound(f"No object with id {value!r}: ids are numbers.") from None
 
 
 NOTEBOOK_JOB_HANDLERS: list[type[BaseHandler]] = [

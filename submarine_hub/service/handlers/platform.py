@@ -69,7 +69,7 @@ class EnvironmentBuildHandler(BaseHandler):
         async with self.core.db.session() as s:
             env = await environments.get(s, identity, scope, name)
         out = self.core.builds.status(env)
-        if self.get_query_argument("log", "") in ("1", "true"):
+        if self.flag_arg("log"):
             out["log"] = self.core.builds.log_text(env)
         self.write_json(out)
 
@@ -149,17 +149,17 @@ class SessionsHandler(BaseHandler):
 class SessionHandler(BaseHandler):
     path = "/sessions/{session_id}"
 
-    async def get(self, session_id: str) -> None:
+    async def get(self, session_id: int) -> None:
         caller = await self.identity()
         sessions.check_spawner(caller)
         async with self.core.db.session() as s:
-            row, env = await sessions.get_with_environment(s, int_id(session_id))
+            row, env = await sessions.get_with_environment(s, session_id)
         self.write_json(await grant_json(self, row, env))
 
-    async def delete(self, session_id: str) -> None:
+    async def delete(self, session_id: int) -> None:
         caller = await self.identity()
         async with self.core.db.session() as s:
-            await sessions.stop(s, caller, int_id(session_id))
+            await sessions.stop(s, caller, session_id)
         self.set_status(204)
         self.finish()
 
@@ -177,14 +177,6 @@ class SpawnOptionsHandler(BaseHandler):
         self.write_json({"user": user, "teams": sorted(identity.teams), "environments": items})
 
 
-def int_id(value: str) -> int:
-    from ...core.errors import NotFound
-
-    if not value.isdigit():
-        raise NotFound(f"No session {value!r}.")
-    return int(value)
-
-
 PLATFORM_HANDLERS: list[type[BaseHandler]] = [
     EnvironmentsHandler,
     EnvironmentBuildHandler,
@@ -200,11 +192,11 @@ PLATFORM_HANDLERS: list[type[BaseHandler]] = [
 class SessionStopHandler(BaseHandler):
     path = "/sessions/{session_id}/stop"
 
-    async def post(self, session_id: str) -> None:
+    async def post(self, session_id: int) -> None:
         """Stop the session's server through the hub; its spawner then releases the quota."""
         caller = await self.identity()
         async with self.core.db.session() as s:
-            row = await sessions.get_for_stop(s, caller, int_id(session_id))
+            row = await sessions.get_for_stop(s, caller, session_id)
         await self.core.hub.stop_server(row.user, row.server_name)
         self.write_json({"id": row.id, "state": "stopping"}, status=202)
 

@@ -23,10 +23,16 @@ class StreamedUpload:
     _writer: Any = None
     _digest: Any = None
     _size = 0
+    _cleanup: Callable[[], Any] | None = None
 
-    async def open_upload(self, open_writer: Callable[[], Any]) -> None:
+    async def open_upload(
+        self, open_writer: Callable[[], Any], cleanup: Callable[[], Any] | None = None
+    ) -> None:
+        """Start writing the body; ``cleanup`` (in a thread) removes what an abandoned
+        upload (the client went away) wrote."""
         self._writer = await asyncio.to_thread(open_writer)
         self._digest = hashlib.sha256()
+        self._cleanup = cleanup
 
     async def data_received(self, chunk: bytes) -> None:
         if self._writer is None:
@@ -38,7 +44,7 @@ class StreamedUpload:
     def on_connection_close(self) -> None:
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            task = asyncio.ensure_future(asyncio.to_thread(_discard, writer))
+            task = asyncio.ensure_future(asyncio.to_thread(_discard, writer, self._cleanup))
             _pending.add(task)
             task.add_done_callback(_pending.discard)
 
@@ -57,8 +63,10 @@ class StreamedUpload:
         return self._size, sha256
 
 
-def _discard(writer: Any) -> None:
-    try:
-        writer.close()
-    except Exception:  # the upload is abandoned either way
-        pass
+def _discard(writer: Any, cleanup: Callable[[], Any] | None) -> None:
+    for step in (writer.close, cleanup):
+        try:
+            if step is not None:
+                step()
+        except Exception:  # the upload is abandoned either way
+            pass
