@@ -19,8 +19,16 @@ import submarine_hub as _submarine_hub
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 
 env = os.environ.get
+# As root, every user's sessions, runs and endpoints run as their own system account
+# (docs/sessions.md, "Isolation"); the hub's and service's state is then private to root.
+ISOLATE_USERS = env("SUBMARINE_ISOLATE_USERS", "1" if os.geteuid() == 0 else "0") == "1"
+if ISOLATE_USERS:
+    os.umask(0o077)  # what the hub and the service write is theirs alone
 DATA_DIR = Path(env("SUBMARINE_DATA_DIR", ".submarine")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+if ISOLATE_USERS:
+    # users pass through to their runs' folders but cannot list it; its secrets are 0600
+    DATA_DIR.chmod(0o711)
 
 BIND_URL = env("SUBMARINE_BIND_URL", "http://127.0.0.1:8000")
 HUB_BIND_URL = env("SUBMARINE_HUB_BIND_URL", "http://127.0.0.1:8081")
@@ -76,6 +84,7 @@ c.Spawner.submarine_api_url = SERVICE_API_URL
 SPAWNER_TOKEN = env("SUBMARINE_SPAWNER_TOKEN") or secrets.token_hex(32)
 c.Spawner.submarine_token = SPAWNER_TOKEN
 c.SubmarineLocalSpawner.home_dir_template = str(DATA_DIR / "home" / "{username}")
+c.SubmarineLocalSpawner.isolate_users = ISOLATE_USERS
 if not c.JupyterHub.spawner_class.startswith("submarine-"):
     # another spawner (e.g. JupyterHub's "simple", as bench/ compares): same homes and flags
     c.SimpleLocalProcessSpawner.home_dir_template = str(DATA_DIR / "home" / "{username}")
@@ -102,6 +111,7 @@ c.JupyterHub.services = [
             f"--SubmarineService.db_url={DB_URL}",
             f"--SubmarineService.data_dir={DATA_DIR}",
             f"--SubmarineService.log_style={env('SUBMARINE_LOG_STYLE', 'json')}",
+            f"--SubmarineService.run_as_owner={ISOLATE_USERS}",
             # endpoints' URLs as users reach them, through the proxy
             f"--EndpointManager.public_url={env('SUBMARINE_PUBLIC_URL', BIND_URL)}",
         ],

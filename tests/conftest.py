@@ -20,11 +20,12 @@ PG_URL = os.environ.get("SUBMARINE_TEST_DB_URL")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """One real JupyterHub for the whole test session, on free ports."""
     h = Hub(data_dir=tmp_path_factory.mktemp("hub"))
-    h.start()
     try:
+        h.start()
         yield h
-    finally:
+    finally:  # also when it did not come up: its proxy, service and accounts go
         h.stop()
+        h.cleanup()
 
 
 @pytest.fixture(autouse=True)

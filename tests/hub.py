@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def python_is_shared() -> bool:
+    """Whether other users can run this Python (every folder above it passable by others:
+    a Python under /root needs ``chmod o+x /root``); users are isolated only then."""
+    path = Path(os.path.realpath(sys.executable))
+    return all(p.stat().st_mode & 0o001 for p in path.parents) and bool(path.stat().st_mode & 1)
+
+
 @dataclass
 class Hub:
     data_dir: Path
@@ -39,6 +47,62 @@ class Hub:
     extra_env: dict[str, str] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
     _spawned: set[str] = field(default_factory=set)
+    #: As root the hub isolates users: it then lives in a folder of its own that users can
+    #: pass through (pytest's are 0700, and reset so by every pytest start), its users and
+    #: teams are system accounts with a prefix of its own, removed when it stops.
+    isolated: bool = field(default_factory=lambda: os.geteuid() == 0 and python_is_shared())
+    base: Path | None = None
+    user_prefix: str = field(default_factory=lambda: f"su{secrets.token_hex(3)}-")
+
+    def __post_init__(self) -> None:
+        if self.isolated:
+            self.base = Path(tempfile.mkdtemp(prefix="submarine-hub-"))
+            self.base.chmod(0o711)
+            self.data_dir = self.base / "data"
+
+    @property
+    def team_prefix(self) -> str:
+        return "sg" + self.user_prefix[2:]
+
+    def home(self, user: str) -> Path:
+        """``user``'s home folder (their session's working folder)."""
+        if self.isolated:
+            from submarine_hub.backends.local.isolation import system_name
+
+            assert self.base is not None
+            return self.base / "home" / system_name(self.user_prefix, user)
+        return self.data_dir / "home" / user
+
+    def scratch(self, name: str) -> Path:
+        """A new folder every user can read (pytest's own tmp folders are root's alone),
+        for files a run fetches itself, such as a git repository."""
+        root = self.base if self.base is not None else self.data_dir
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+        folder.chmod(0o755)
+        return folder
+
+    def give_to(self, user: str, path: Path) -> None:
+        """Make ``path`` (recursively) ``user``'s own, as files they made would be (git, for
+        one, refuses a repository of another user); nothing when users are not isolated."""
+        if not self.isolated:
+            return
+        from submarine_hub.backends.local.isolation import SystemAccounts
+
+        env = self.accounts_env()
+        account = SystemAccounts.from_env(env).account(user)
+        subprocess.run(["chown", "-R", f"{account.uid}:{account.gid}", str(path)], check=True)
+
+    def accounts_env(self) -> dict[str, str]:
+        if not self.isolated:
+            return {"SUBMARINE_ISOLATE_USERS": "0"}
+        assert self.base is not None
+        return {
+            "SUBMARINE_ISOLATE_USERS": "1",
+            "SUBMARINE_USER_PREFIX": self.user_prefix,
+            "SUBMARINE_TEAM_GROUP_PREFIX": self.team_prefix,
+            "SUBMARINE_HOMES_DIR": str(self.base / "home"),
+            "SUBMARINE_TEAMS_DIR": str(self.base / "teams"),
+        }
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self, timeout: float = 180) -> None:
@@ -63,9 +127,11 @@ class Hub:
         )
         for var in ("SUBMARINE_API_URL", "SUBMARINE_TOKEN", "JUPYTERHUB_API_TOKEN"):
             env.pop(var, None)
+        env.update(self.accounts_env())
         env.update(self.extra_env)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / "hub.log"
+        self.log_path.touch(mode=0o600)
         jupyterhub = shutil.which("jupyterhub", path=env["PATH"])
         assert jupyterhub, "jupyterhub is not installed"
         with open(self.log_path, "wb") as log:
@@ -97,6 +163,21 @@ class Hub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+    def cleanup(self) -> None:
+        """Remove what an isolated hub made outside its data folder: its system users and
+        groups, and its folder (after :meth:`stop`; runs' and endpoints' processes, which
+        outlive the hub, are ended first)."""
+        if not self.isolated or self.base is None:
+            return
+        from submarine_hub.backends.local.isolation import SystemAccounts
+
+        accounts = SystemAccounts(user_prefix=self.user_prefix, team_prefix=self.team_prefix)
+        for entry in __import__("pwd").getpwall():
+            if entry.pw_name.startswith(self.user_prefix):
+                subprocess.run(["pkill", "-KILL", "-u", str(entry.pw_uid)], check=False)
+        accounts.remove_all()
+        shutil.rmtree(self.base, ignore_errors=True)
 
     def log_tail(self, lines: int = 60) -> str:
         if not self.log_path or not self.log_path.exists():

@@ -207,13 +207,13 @@ def test_yaml_specs_and_search(hub: Hub) -> None:
 def test_code_from_git_and_from_an_upload(hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 
-    repo = tmp_path / "repo"
-    repo.mkdir()
+    repo = hub.scratch("repo")  # the run's owner clones it
     (repo / "train.py").write_text("print('trained from git')\n")
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@x"]
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    hub.give_to("alice", repo)
     spec = {
         "meta": {"name": "from-git", "team": "data-science"},
         "task": {"script": "train.py"},

@@ -274,6 +274,13 @@ def test_a_schedule_every_two_seconds_runs_twice_then_pauses(hub: Hub, saved: No
     assert after["paused"] is True
     runs_now = hub.api("GET", f"notebook-schedules/{schedule_id}/runs", user="alice").json()
     assert len(runs_now["items"]) == fired  # nothing fired while paused
+    # the firings' runs end (each starts its own kernel when runs run as their owners)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and any(
+        h["run"] and h["run"]["status"] in ("pending", "running") for h in runs_now["items"]
+    ):
+        time.sleep(1)
+        runs_now = hub.api("GET", f"notebook-schedules/{schedule_id}/runs", user="alice").json()
     p = submarine("notebook", "schedule", "show", str(schedule_id), env=alice)
     assert "Europe/Paris" in p.stdout and "succeeded" in p.stdout
     run = hub.api("GET", f"notebook-jobs/{done[0]['run']['id']}", user="alice").json()

@@ -423,3 +423,4 @@ def test_registry_through_a_hub_on_s3(s3: dict[str, str], tmp_path: Path) -> Non
         assert any(k.endswith("on-s3/1/m.joblib") for k in keys)
     finally:
         hub.stop()
+        hub.cleanup()

@@ -152,7 +152,7 @@ def via_session(hub: Hub, user: str, path: str) -> requests.Response:
 
 
 def home_journal(hub: Hub, user: str) -> Path:
-    return hub.data_dir / "home" / user / ".submarine" / "journal" / "default"
+    return hub.home(user) / ".submarine" / "journal" / "default"
 
 
 def values_in_history(hub: Hub, user: str, space: str, path: str) -> list[int]:

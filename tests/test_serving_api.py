@@ -156,6 +156,27 @@ def test_production_alias_is_served_through_the_hub_with_a_token(
     assert requests.get(endpoint["url"] + "health").json()["status"] == "ready"
 
 
+def test_the_endpoint_server_runs_as_its_owner_without_the_stores_credentials(
+    hub: Hub, endpoint: dict[str, Any]
+) -> None:
+    if not hub.isolated:
+        pytest.skip("users are not isolated on this machine")
+    import pwd
+
+    from submarine_hub.backends.local.isolation import system_name
+
+    folder = hub.data_dir / "endpoints" / str(endpoint["id"])
+    pid = json.loads((folder / "status.json").read_text())["pid"]
+    uid = pwd.getpwnam(system_name(hub.user_prefix, "alice")).pw_uid
+    status = Path(f"/proc/{pid}/status").read_text()
+    assert f"Uid:\t{uid}\t{uid}\t{uid}\t{uid}" in status, status
+    assert folder.stat().st_uid == uid
+    config = json.loads((folder / "config.json").read_text())
+    assert config["store"]["options"] == {} and str(folder.parent) in config["store"]["url"]
+    environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    assert "JUPYTERHUB_API_TOKEN" not in environ and "SUBMARINE_SPAWNER_TOKEN" not in environ
+
+
 def test_a_served_version_is_not_archived_while_served(hub: Hub, endpoint: dict[str, Any]) -> None:
     served = endpoint["routes"][0]["version"]
     url = f"models/data-science/{MODEL}/versions/{served}"

@@ -304,7 +304,7 @@ def test_standalone_is_off_in_hub_sessions(hub: Hub) -> None:
     me = r.json()
     assert (me["name"], me["admin"]) == ("alice", False)
     assert [t["name"] for t in me["teams"]] == ["data-science"]
-    assert not (hub.data_dir / "home" / "alice" / ".submarine" / "submarine.sqlite").exists()
+    assert not (hub.home("alice") / ".submarine" / "submarine.sqlite").exists()
 
 
 def test_an_experiment_runs_and_reports_back_to_the_standalone_api(server: Server) -> None:

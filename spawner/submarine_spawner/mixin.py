@@ -256,11 +256,16 @@ class SubmarineSpawnerMixin(Configurable):
     async def start(self) -> Any:
         self.grant = await self.admit()
         try:
+            await self.prepare_session(self.grant)
             self.apply_grant(self.grant)
             return await super().start()  # type: ignore[misc]
         except BaseException:
             await self._release()
             raise
+
+    async def prepare_session(self, grant: SessionGrant) -> None:
+        """Make ready what the session needs before it starts (its system account, its
+        files); nothing here. A failure refuses the spawn and gives the quota back."""
 
     def apply_grant(self, grant: SessionGrant) -> None:
         """Turn the grant's resources into the spawner's limits; subclasses add the rest."""

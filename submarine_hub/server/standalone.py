@@ -192,6 +192,7 @@ def load_standalone(serverapp: ServerApp, extension: SubmarineServerExtension) -
         db_url=extension.db_url,
         service_prefix=url_path_join(base_url, "submarine/"),
         build_environments=False,  # no sessions to use them in
+        run_as_owner=False,  # runs are the person's who started the server
     )
     revision = upgrade(service.db_url)
     directory = StandaloneDirectory(extension.user, extension.team)

@@ -27,6 +27,7 @@ from traitlets.config import Application
 
 from .. import __version__
 from ..backends.local.experiments import LocalExperimentBackend
+from ..backends.local.isolation import SystemAccounts
 from ..builtin import builtin_templates
 from ..core.crypto import KEY_ENV, Crypt
 from ..core.experiments import templates
@@ -264,6 +265,18 @@ class SubmarineService(Application):
         PyTorchJob/TFJob; configure ``KubeExperimentBackend``, see docs/kubernetes.md).""",
     ).tag(config=True)
 
+    run_as_owner = Bool(
+        help="""Run each run, notebook job and endpoint of the local backends as its owner's
+        own system account (``jupyter-<name>``, created on demand, with the team's system
+        group), from a scrubbed environment, so that it cannot read the service's state or
+        another user's files; see docs/sessions.md, "Isolation". Needs root. Default: True
+        when the service runs as root. The warm notebook kernels are not used then.""",
+    ).tag(config=True)
+
+    @default("run_as_owner")
+    def _default_run_as_owner(self) -> bool:
+        return os.geteuid() == 0
+
     notebook_pool_size = Integer(
         2,
         help="""Warm kernels the local backend keeps per environment for notebook jobs: a
@@ -339,6 +352,10 @@ class SubmarineService(Application):
             xsrf_cookies=False,  # HubOAuth checks xsrf for cookie-authenticated requests
         )
 
+    def system_accounts(self) -> SystemAccounts | None:
+        """The users' system accounts runs and endpoints run as (None: as this process)."""
+        return SystemAccounts.from_env() if self.run_as_owner else None
+
     def make_experiment_backend(self) -> Any:
         if self.experiment_backend == "local":
             return LocalExperimentBackend(
@@ -346,6 +363,7 @@ class SubmarineService(Application):
                 max_parallel=self.max_parallel_runs or None,
                 notebook_pool_size=self.notebook_pool_size,
                 notebook_pool_preload=list(self.notebook_pool_preload),
+                accounts=self.system_accounts(),
             )
         if self.experiment_backend in ("kubernetes", "kube"):
             from ..backends.kube import KubeExperimentBackend

@@ -140,11 +140,13 @@ class _Snapshot:
     generation: int
     config: dict[str, Any]
     resolved: list[dict[str, Any]]
+    owner: str = ""
 
     @classmethod
     def of(cls, row: Endpoint) -> _Snapshot:
         return cls(
             id=row.id,
+            owner=row.owner,
             team=row.team,
             name=row.name,
             status=row.status,
@@ -300,7 +302,7 @@ class EndpointManager(LoggingConfigurable):
         if manager.backend_name == "local":
             from .local import LocalEndpointBackend
 
-            manager.backend = LocalEndpointBackend(folder)
+            manager.backend = LocalEndpointBackend(folder, accounts=service.system_accounts())
         elif manager.backend_name in ("kubernetes", "kube"):
             from .kube import KubeEndpointBackend
 
@@ -389,6 +391,7 @@ class EndpointManager(LoggingConfigurable):
             "id": ep.id,
             "endpoint": f"{ep.team}/{ep.name}",
             "team": ep.team,
+            "owner": ep.owner,
             "service": ep.service,
             "prefix": f"/services/{ep.service}/",
             "generation": ep.generation,

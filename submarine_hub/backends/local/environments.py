@@ -40,6 +40,7 @@ import secrets
 import shutil
 import signal
 import site
+import stat
 import subprocess
 import sys
 import time
@@ -53,6 +54,7 @@ import yaml
 
 from ...core.envspec import check_requirement as _check_requirement
 from ...core.envspec import parse_conda as _parse_conda
+from .isolation import BUILD_ENV, scrubbed_env
 
 log = logging.getLogger(__name__)
 
@@ -413,6 +415,7 @@ class EnvironmentBuilder:
         if self._is_intact(status):
             return status
         self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o755)  # sessions and runs of every user use the environments
         listeners = self._listeners.setdefault(spec_hash, [])
         if on_progress is not None:
             listeners.append(on_progress)
@@ -561,6 +564,7 @@ class EnvironmentBuilder:
                     await run.check([*install, *spec.packages], "Installing the packages failed")
                 begin(len(steps) - 1)
                 await self._register_kernel(spec, spec_hash, env_python, display_name, pip, run)
+                await asyncio.to_thread(_readable_by_all, prefix)
             except BaseException as e:
                 if isinstance(e, _StepFailed):
                     message = str(e)
@@ -817,15 +821,30 @@ class _Runner:
 
 
 def _build_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PIP_NO_INPUT="1",
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PYTHONUNBUFFERED="1",
-        CONDA_ALWAYS_YES="true",
-        MAMBA_ALWAYS_YES="true",
+    """What a build's commands see: the scrubbed environment plus installers' settings
+    (indexes, proxies, certificates), never the service's secrets."""
+    return scrubbed_env(
+        dict(
+            PIP_NO_INPUT="1",
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+            PYTHONUNBUFFERED="1",
+            CONDA_ALWAYS_YES="true",
+            MAMBA_ALWAYS_YES="true",
+        ),
+        keep=BUILD_ENV,
     )
-    return env
+
+
+def _readable_by_all(prefix: Path) -> None:
+    """Let every user read (and run what the owner may run of) a built environment, which
+    the service may have written with a private umask (users isolated: docs/sessions.md)."""
+    for folder, _dirs, files in os.walk(prefix):
+        os.chmod(folder, os.stat(folder).st_mode | 0o555)
+        for name in files:
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            if not stat.S_ISLNK(st.st_mode):
+                os.chmod(path, st.st_mode | 0o444 | (0o111 if st.st_mode & 0o100 else 0))
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:

@@ -55,6 +55,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from .isolation import scrubbed_env
 from .supervisor import Supervisor, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.executor")
@@ -284,12 +285,7 @@ class KernelPool:
         self.maintain()
 
     def base_env(self, python: str) -> dict[str, str]:
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
-        env = {k: os.environ[k] for k in keep if k in os.environ}
-        env["PYTHONUNBUFFERED"] = "1"
-        bindir = str(Path(python).parent)
-        env["PATH"] = f"{bindir}:{env.get('PATH', os.defpath)}"
-        return env
+        return scrubbed_env({"PYTHONUNBUFFERED": "1"}, path_prefix=[str(Path(python).parent)])
 
     def take(self, python: str) -> tuple[WarmKernel, bool]:
         """A kernel for ``python``: a ready one (warm), or one started now (cold)."""

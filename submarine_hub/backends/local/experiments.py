@@ -37,6 +37,7 @@ from ...core.experiments.backend import (
     RunState,
 )
 from .executor import code_version, socket_path, state_dir
+from .isolation import Account, SystemAccounts, owned_by, scrubbed_env
 from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -44,10 +45,8 @@ SUPERVISOR = Path(__file__).with_name("supervisor.py")
 EXECUTOR_MODULE = "submarine_hub.backends.local.executor"
 EXECUTOR_START_TIMEOUT_S = 60.0
 EXECUTOR_RESPAWN_S = 5.0
-# What a run's processes inherit from the service's environment; the rest is the plan's.
 # A launched run whose supervisor has not taken its lock after this long died starting.
 START_GRACE_S = 120.0
-PASS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
 
 
 class LocalExperimentBackend:
@@ -62,9 +61,19 @@ class LocalExperimentBackend:
         max_parallel: int | None = None,
         notebook_pool_size: int = 0,
         notebook_pool_preload: list[str] | None = None,
+        accounts: SystemAccounts | None = None,
     ) -> None:
         self.runs_dir = runs_dir
         self.runs_dir.mkdir(parents=True, exist_ok=True)
+        # With ``accounts`` each run's processes run as its owner's system account, with
+        # its team's group; run folders are passable (0711) but their control files are
+        # root's. The warm kernels (one pool of one user) are not used then.
+        self.accounts = accounts
+        if accounts is not None:
+            self.runs_dir.chmod(0o711)
+            if notebook_pool_size > 0:
+                log.info("runs run as their owners: notebook runs start their own kernels")
+                notebook_pool_size = 0
         self.max_parallel = max_parallel
         self._children: set[asyncio.subprocess.Process] = set()
         self.on_change: Callable[[], None] | None = None
@@ -93,17 +102,19 @@ class LocalExperimentBackend:
     # -- launching ------------------------------------------------------------------------
 
     def _replica_env(
-        self, plan: LaunchPlan, env: dict[str, str], gpus: list[int]
+        self, plan: LaunchPlan, env: dict[str, str], gpus: list[int], account: Account | None
     ) -> dict[str, str]:
-        out = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
+        # a profile's environment, else the platform's own Python (and its packages) first
+        bindir = (
+            f"{plan.python_prefix}/bin" if plan.python_prefix else str(Path(sys.executable).parent)
+        )
+        out = scrubbed_env(
+            {**plan.env, **env, "CUDA_VISIBLE_DEVICES": ",".join(map(str, gpus))},
+            path_prefix=[bindir],
+            account=account,
+        )
         if plan.python_prefix:
-            out["PATH"] = f"{plan.python_prefix}/bin:{out.get('PATH', os.defpath)}"
             out["VIRTUAL_ENV"] = plan.python_prefix
-        else:  # the platform's own Python (and its packages) first
-            out["PATH"] = f"{Path(sys.executable).parent}:{out.get('PATH', os.defpath)}"
-        out.update(plan.env)
-        out.update(env)
-        out["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
         return out
 
     def _cores_for(self, plan: LaunchPlan, cpu: float | None, offset: int) -> list[int] | None:
@@ -113,25 +124,33 @@ class LocalExperimentBackend:
         start = (plan.run_id + offset) % len(self._cores)
         return [self._cores[(start + i) % len(self._cores)] for i in range(n)]
 
-    def _write_plan(self, plan: LaunchPlan, run_dir: Path) -> None:
+    def _write_plan(self, plan: LaunchPlan, run_dir: Path, account: Account | None) -> None:
+        if account is not None:
+            run_dir.chmod(0o711)  # its owner reaches code/, artifacts/ and credentials/ only
         for sub in ("code", "artifacts", "logs"):
             (run_dir / sub).mkdir(exist_ok=True)
+            if account is not None and sub != "logs":
+                owned_by(run_dir / sub, account, 0o700)
         env = dict(plan.env)
         env["SUBMARINE_ARTIFACTS_DIR"] = str(run_dir / "artifacts")
+        if account is not None and self.accounts is not None:
+            env["SUBMARINE_TEAM_DIR"] = str(self.accounts.team_dir(plan.team))
         if plan.credential_files:
             creds = run_dir / "credentials"
             creds.mkdir(mode=0o700, exist_ok=True)
+            owned_by(creds, account, 0o700)
             for item in plan.credential_files:
                 target = creds / Path(item["path"]).name
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as f:
                     f.write(base64.b64decode(item["content_base64"]))
+                owned_by(target, account, 0o600)
             env["SUBMARINE_CREDENTIALS_DIR"] = str(creds)
         replicas = []
         gpu_pool = list(plan.gpu_ids)
         for offset, r in enumerate(plan.replicas):
             gpus, gpu_pool = gpu_pool[: r.resources.gpus], gpu_pool[r.resources.gpus :]
-            full = self._replica_env(plan, {**env, **r.env}, gpus)
+            full = self._replica_env(plan, {**env, **r.env}, gpus, account)
             replicas.append(
                 {
                     "name": r.name,
@@ -158,6 +177,10 @@ class LocalExperimentBackend:
             "notebook": plan.notebook,
             "python_prefix": plan.python_prefix,
         }
+        if account is not None:
+            # how the supervisor starts the run's processes (and fetches its code)
+            body["as_user"] = account.popen_kwargs()
+            body["prepare_env"] = scrubbed_env(account=account)
         # it holds credential values and the run's token: its owner's only (0600),
         # and scrubbed once the run ends (supervisor.scrub_secrets)
         write_json(run_dir / "run.json", body, durable=False, mode=0o600)
@@ -167,7 +190,10 @@ class LocalExperimentBackend:
         run_dir.mkdir(parents=True, exist_ok=True)
         if (run_dir / "status.json").exists() or _lock_held(run_dir):
             return  # launched before (the service restarted in between)
-        await asyncio.to_thread(self._write_plan, plan, run_dir)
+        account = None
+        if self.accounts is not None:
+            account = await asyncio.to_thread(self.accounts.account, plan.owner, plan.team)
+        await asyncio.to_thread(self._write_plan, plan, run_dir, account)
         if (
             plan.notebook is not None
             and self.executor is not None
@@ -185,6 +211,7 @@ class LocalExperimentBackend:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
+                env=scrubbed_env(),  # never the service's token, keys or database URLs
                 start_new_session=True,  # outlives the service, and its signals
             )
         finally:
@@ -388,6 +415,7 @@ class ExecutorClient:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
+                env=scrubbed_env(keep=("PYTHONPATH",)),
                 cwd=str(state),
                 start_new_session=True,  # outlives the service, like supervisors
             )

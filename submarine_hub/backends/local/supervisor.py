@@ -28,6 +28,12 @@ from pathlib import Path
 from typing import Any
 
 GRACE_SECONDS = 10.0
+# Unpacks an uploaded code archive (standard input) into a folder, as the run's owner.
+UNTAR = (
+    "import sys, tarfile\n"
+    "with tarfile.open(fileobj=sys.stdin.buffer, mode='r|*') as t:\n"
+    "    t.extractall(sys.argv[1], filter='data')\n"
+)
 
 
 def process_limits(
@@ -51,9 +57,11 @@ def process_limits(
 
 def lock_held(path: Path) -> bool:
     """Whether a live process holds the lock file ``path`` (a supervisor's, a server's)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    try:  # never through a link, never waiting on a FIFO (a server's folder is its owner's)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
+        return False
+    except OSError:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -105,24 +113,38 @@ class Supervisor:
 
     # -- code ---------------------------------------------------------------------------
 
+    @property
+    def as_user(self) -> dict[str, Any]:
+        """``Popen`` arguments making a process the run owner's (none: this process's)."""
+        return self.plan.get("as_user") or {}
+
     def prepare_code(self) -> str | None:
-        """Fetch the run's code into its work dir; a message if that failed."""
+        """Fetch the run's code into its work dir (as the run's owner); a message if that
+        failed."""
         code = self.plan.get("code") or {}
         workdir = Path(self.plan["workdir"])
         workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.dir / "logs" / "prepare.log", "ab")
+        env = self.plan.get("prepare_env")
+        out: dict[str, Any] = dict(stdout=log, stderr=subprocess.STDOUT, env=env, **self.as_user)
         try:
             if "git" in code:
                 url, ref = code["git"]["url"], code["git"].get("ref")
                 # '--' and --end-of-options: neither the URL nor the ref is ever an option
                 cmd = ["git", "clone", "--quiet", "--", url, str(workdir)]
-                if subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT) != 0:
+                if subprocess.call(cmd, **out) != 0:
                     return f"git clone of {url} failed (see the 'prepare' log)"
                 if ref:
-                    commit = _git_commit(workdir, ref, log)
+                    commit = _git_commit(workdir, ref, log, self.as_user, env)
                     cmd = ["git", "-C", str(workdir), "checkout", "--quiet", commit or "", "--"]
-                    if not commit or subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT):
+                    if not commit or subprocess.call(cmd, **out):
                         return f"git checkout of {ref!r} failed (see the 'prepare' log)"
+            elif "tar" in code and self.as_user:
+                # the supervisor opens the archive; its owner's process unpacks it
+                with open(code["tar"], "rb") as tar:
+                    cmd = [sys.executable, "-I", "-S", "-c", UNTAR, str(workdir)]
+                    if subprocess.call(cmd, stdin=tar, **out) != 0:
+                        return "unpacking the uploaded code failed (see the 'prepare' log)"
             elif "tar" in code:
                 import tarfile
 
@@ -154,7 +176,8 @@ class Supervisor:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # its own process group: killed as a whole
-                    preexec_fn=self.limits(replica),
+                    preexec_fn=self.limits(replica),  # (after the switch to the run's owner)
+                    **self.as_user,
                 )
             except OSError as e:
                 log.write(f"cannot start {replica['argv'][0]!r}: {e}\n".encode())
@@ -254,13 +277,20 @@ class Supervisor:
         self.wait()
 
 
-def _git_commit(workdir: Path, ref: str, log: Any) -> str | None:
-    """The commit ``ref`` names in the clone (a branch of the remote too), or None."""
+def _git_commit(
+    workdir: Path,
+    ref: str,
+    log: Any,
+    as_user: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> str | None:
+    """The commit ``ref`` names in the clone (a branch of the remote too), or None; git
+    runs ``as_user`` (the clone is the run owner's)."""
     for name in (ref, f"refs/remotes/origin/{ref}"):
         found = subprocess.run(
             ["git", "-C", str(workdir), "rev-parse", "--verify", "--quiet", "--end-of-options",
              f"{name}^{{commit}}"],
-            stdout=subprocess.PIPE, stderr=log, text=True,
+            stdout=subprocess.PIPE, stderr=log, text=True, env=env, **(as_user or {}),
         )  # fmt: skip
         if found.returncode == 0 and found.stdout.strip():
             return found.stdout.strip()
