@@ -19,6 +19,7 @@ import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,24 @@ def test_records_survive_a_reopen_and_done_ones_do_not(tmp_path: Path) -> None:
     assert len(list(again.folder.glob("*.log"))) == 1
     assert journal_mod.queued(again.folder) == []
     again.close()
+
+
+def test_a_time_without_an_offset_is_utc_whatever_the_sessions_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a session east of UTC read SQLite's offset-less created_at as Tokyo time, 9 h early,
+    # so a replayed save was not found in history and was recorded twice
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        when = journal_mod._aware("2026-05-01T12:00:00.5")
+        assert when == datetime(2026, 5, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)
+        assert journal_mod._aware("2026-05-01T21:00:00+09:00") == datetime(
+            2026, 5, 1, 12, tzinfo=timezone.utc
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_a_large_file_saved_again_is_stored_as_its_change(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -493,9 +493,10 @@ class _Transient(Exception):
 
 
 def _aware(iso: str) -> datetime:
-    """A time from its ISO form; without an offset, the local time (SQLite keeps none)."""
+    """A time from its ISO form; without an offset, UTC (the platform's times are UTC, and
+    an older service on SQLite returned them without one), never the session's zone."""
     when = datetime.fromisoformat(iso)
-    return when if when.tzinfo is not None else when.astimezone()
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def _decode(data: bytes, fmt: str) -> Any:
