@@ -35,14 +35,21 @@ class SubmarineAPIError(Exception):
         self.message = message
 
 
+def error_message(resp: httpx.Response) -> str:
+    """Why a request failed: the service's JSON ``message``, else the start of the body
+    (a proxy's HTML page while the service restarts), else the status's phrase."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200] or resp.reason_phrase
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or resp.reason_phrase)
+
+
 def _raise_for_status(resp: httpx.Response) -> None:
     if resp.is_success:
         return
-    try:
-        message = resp.json().get("message") or resp.reason_phrase
-    except ValueError:
-        message = resp.text[:200] or resp.reason_phrase
-    raise SubmarineAPIError(resp.status_code, message)
+    raise SubmarineAPIError(resp.status_code, error_message(resp))
 
 
 def _decode(resp: httpx.Response) -> Any:

@@ -175,7 +175,12 @@ class FileVersion(Base):
     """One immutable version; ``manifest`` names its parts (see ``core.contentaddr``)."""
 
     __tablename__ = "file_versions"
-    __table_args__ = (UniqueConstraint("file_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("file_id", "number"),
+        # a writer's id for the save (a journal record's): a repeated save is answered
+        # with the version it made, so a replay or retry never records it twice
+        Index("ix_file_versions_idempotency_key", "file_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
@@ -186,6 +191,7 @@ class FileVersion(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(BigInteger)
     manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # None: deleted
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

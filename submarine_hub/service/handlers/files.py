@@ -91,6 +91,7 @@ class VersionsHandler(FilesBase):
                 message=body.get("message", ""),
                 base_version=base_version,
                 moved_from=moved_from,
+                idempotency_key=self.request.headers.get("Idempotency-Key"),
             )
         self.write_json(info.to_json(), status=201)
 
