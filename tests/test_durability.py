@@ -32,7 +32,11 @@ def book(i: int) -> dict:
 def service_pid(hub: Hub) -> int:
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info["cmdline"] or ())
-        if "submarine_hub.service" in cmd and str(hub.data_dir) in cmd:
+        if (
+            "submarine_hub.service" in cmd
+            and "supervisor" not in cmd  # the process that restarts it
+            and str(hub.data_dir) in cmd
+        ):
             return proc.pid
     raise AssertionError("the submarine service is not running")
 
@@ -118,3 +122,48 @@ def test_kill_9_while_saving_loses_no_acknowledged_save(hub: Hub) -> None:
     ).json()["content"]
     nbformat.validate(nbformat.from_dict(on_disk))  # the file is whole
     assert len(acked) >= 15
+
+
+def test_a_killed_service_is_started_again_at_once_by_its_supervisor(hub: Hub) -> None:
+    """kill -9 of the service: its supervisor starts it again at once; the hub would only
+    have noticed at its next 30 s poll."""
+    old = service_pid(hub)
+    supervisor = psutil.Process(old).parent()
+    assert supervisor is not None and "submarine_hub.service.supervisor" in " ".join(
+        supervisor.cmdline()
+    )
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: service_up(hub), 60, "the service to come back")
+    new = service_pid(hub)
+    assert new != old and psutil.Process(new).parent().pid == supervisor.pid
+    assert "exited with status -9; starting it again in 0.0 s" in hub.log_tail(400)
+
+
+def test_a_bad_database_url_is_one_clear_line_and_leaves_no_proxy(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data = tmp_path_factory.mktemp("bad-db")
+    bad = Hub(data_dir=data, extra_env={"SUBMARINE_DB_URL": "postgresql://nobody@127.0.0.1:1/x"})
+    with pytest.raises(RuntimeError, match="exited early"):
+        bad.start(timeout=120)
+    try:
+        assert bad.proc is not None and bad.proc.wait(30) != 0
+        text = bad.log_path.read_text() if bad.log_path else ""
+        service_lines = [line for line in text.splitlines() if "SubmarineService" in line]
+        fatal = [line for line in service_lines if "cannot start" in line]
+        assert len(fatal) == 1 and "metastore postgresql://nobody@127.0.0.1:1/x" in fatal[0]
+        assert "Connection refused" in fatal[0] or "connection failed" in fatal[0]
+        assert (
+            "Traceback"
+            not in text.split("Starting managed service submarine")[-1].split(
+                "Service submarine exited"
+            )[0]
+        ), "the service printed a traceback"
+        assert "not restarting it" in text  # the supervisor does not try again
+        # the hub's proxy went with it
+        assert not (data / "proxy.pid").exists()
+        for proc in psutil.process_iter(["cmdline"]):
+            cmd = " ".join(proc.info["cmdline"] or ())
+            assert not ("configurable-http-proxy" in cmd and bad.url.split(":")[-1] in cmd), cmd
+    finally:
+        bad.stop()
