@@ -6,6 +6,13 @@ go to that run. In a notebook session (or anywhere the SDK finds the platform) t
 buffered and sent in batches by a background thread, flushed at exit; a service that
 cannot be reached means a warning and buffered points, never a stalled or crashed
 training loop. With no platform at all, the helpers warn once and do nothing.
+
+Points still unsent when the process exits (after trying for ``EXIT_FLUSH_S``: the
+service is down or restarting) are not dropped: they are written to a spool file
+(``client/spool.py``), in the run's folder inside a platform run (the service takes them
+in when it sees the run end), else in ``~/.submarine/spool`` (the next tracked process
+sends them, and the interactive run's end with them). A batch sent again after a failure
+is marked ``replay``, so the service never stores a point twice.
 """
 
 from __future__ import annotations
@@ -19,19 +26,28 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .client import spool
+
 log = logging.getLogger("submarine_hub.tracking")
 
 BATCH = 1000  # points that wake the sender
 SEND_MAX = 10_000  # points per request (the service's limit)
 INTERVAL_S = 1.0
 MAX_BUFFER = 1_000_000
-EXIT_FLUSH_S = 10.0
+# how long the exit tries to send before spooling ($SUBMARINE_EXIT_FLUSH_S)
+EXIT_FLUSH_S = float(os.environ.get("SUBMARINE_EXIT_FLUSH_S") or 10.0)
 
 
 class Tracker:
-    def __init__(self, run_id: int, client: Any) -> None:
+    def __init__(self, run_id: int, client: Any, spool_dir: Path | None = None) -> None:
         self.run_id = run_id
         self.client = client
+        # where unsent points go at exit: the run's folder, or the user's spool
+        run_dir = os.environ.get("SUBMARINE_RUN_DIR")
+        self.spool_dir = spool_dir or (
+            spool.folder_for_run(run_dir) if run_dir else spool.user_folder()
+        )
+        self._replay = False  # a send failed: the next ones may repeat points it stored
         self._points: list[dict[str, Any]] = []
         self._params: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -79,14 +95,16 @@ class Tracker:
             if not points and not params:
                 return True
             try:
-                self.client.log_metrics(self.run_id, points, params)
+                self.client.log_metrics(self.run_id, points, params, replay=self._replay)
             except Exception as e:
                 self._give_back(points, params)
+                self._replay = True
                 if not self._warned:
                     log.warning("submarine: metrics kept in memory, service unreachable: %s", e)
                     self._warned = True
                 return False
             self._warned = False
+            self._replay = False
 
     def _loop(self) -> None:
         while not self._stopped:
@@ -95,11 +113,67 @@ class Tracker:
             if not self.flush():
                 time.sleep(INTERVAL_S)
 
-    def close(self) -> None:
+    def close(self, end: str | None = None) -> None:
+        """Send what is buffered (trying for ``EXIT_FLUSH_S``), then end the run if ``end``
+        is a status; what could not be sent is spooled, never dropped."""
         self._stopped = True
         deadline = time.monotonic() + EXIT_FLUSH_S
-        while time.monotonic() < deadline and not self.flush():
+        sent = self.flush()
+        while not sent and time.monotonic() < deadline:
             time.sleep(0.5)
+            sent = self.flush()
+        if sent and end:
+            try:
+                self.client.request(
+                    "POST", f"tracking/runs/{self.run_id}/end", json={"status": end}
+                )
+                end = None
+            except Exception as e:
+                log.warning("submarine: could not end run %s: %s", self.run_id, e)
+        if sent and not end:
+            return
+        with self._send_lock, self._lock:
+            points, self._points = self._points, []
+            params, self._params = self._params, {}
+        try:
+            where = spool.write(self.spool_dir, self.run_id, points, params, end)
+        except OSError as e:
+            log.error(
+                "submarine: %d metric point(s) of run %s lost: %s", len(points), self.run_id, e
+            )
+            return
+        log.warning(
+            "submarine: the service could not be reached; %d metric point(s) of run %s "
+            "kept in %s, to be delivered later",
+            len(points),
+            self.run_id,
+            where,
+        )
+
+    def deliver_spooled(self) -> None:
+        """Send what earlier processes of this user spooled (interactive runs), in the
+        background; a file is removed once the service has it."""
+        threading.Thread(target=self._deliver, name="submarine-spool", daemon=True).start()
+
+    def _deliver(self) -> None:
+        for path, body in spool.pending(spool.user_folder()):
+            run_id, points = body["run_id"], body.get("points") or []
+            try:
+                for i in range(0, max(len(points), 1), SEND_MAX):
+                    self.client.log_metrics(
+                        run_id,
+                        points[i : i + SEND_MAX],
+                        body.get("params") or {} if i == 0 else {},
+                        replay=True,
+                    )
+                if body.get("end"):
+                    self.client.request(
+                        "POST", f"tracking/runs/{run_id}/end", json={"status": body["end"]}
+                    )
+            except Exception as e:
+                log.info("submarine: spooled metrics of run %s not delivered yet: %s", run_id, e)
+                continue
+            spool.done(path)
 
 
 _tracker: Tracker | None = None
@@ -131,7 +205,8 @@ def start_run(
             body["source"] = {"path": notebook}
         run = client.request("POST", "tracking/runs", json=body)
         _interactive = run["id"]
-        _tracker = Tracker(run["id"], client)
+        _tracker = Tracker(run["id"], client, spool.user_folder())
+        _tracker.deliver_spooled()
         atexit.register(end_run)
         return run["id"]
 
@@ -141,13 +216,9 @@ def end_run(status: str = "succeeded") -> None:
     global _tracker, _interactive
     if _tracker is None or _interactive is None:
         return
-    tracker, run_id = _tracker, _interactive
+    tracker = _tracker
     _tracker, _interactive = None, None
-    tracker.close()
-    try:
-        tracker.client.request("POST", f"tracking/runs/{run_id}/end", json={"status": status})
-    except Exception as e:
-        log.warning("submarine: could not end run %s: %s", run_id, e)
+    tracker.close(end=status)  # spooled with its points if the service is away
 
 
 def _run_name(notebook: str) -> str:

@@ -20,7 +20,7 @@ PG_URL = os.environ.get("SUBMARINE_TEST_DB_URL")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """One real JupyterHub for the whole test session, on free ports."""
     h = Hub(data_dir=tmp_path_factory.mktemp("hub"))
-    h.start()
+    h.start(timeout=180)  # a loaded, shared machine
     try:
         yield h
     finally:

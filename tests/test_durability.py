@@ -17,7 +17,7 @@ import psutil
 import pytest
 import requests
 
-from .hub import Hub
+from .hub import REPO, Hub
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 PATH = "durable.ipynb"
@@ -167,3 +167,73 @@ def test_a_bad_database_url_is_one_clear_line_and_leaves_no_proxy(
             assert not ("configurable-http-proxy" in cmd and bad.url.split(":")[-1] in cmd), cmd
     finally:
         bad.stop()
+
+
+def test_the_service_logs_an_access_line_per_request_by_default(hub: Hub) -> None:
+    marker = "/services/submarine/api/v1/me"
+    assert hub.api("GET", "me", user="alice").status_code == 200
+
+    def logged() -> bool:
+        return any(
+            "submarine_hub.access" in line and f"GET {marker} 200" in line
+            for line in hub.log_tail(2000).splitlines()
+        )
+
+    wait_for(logged, 10, "the access line of GET /me")
+
+
+def test_metrics_a_run_logs_while_the_service_is_down_reach_it_once_it_is_back(
+    hub: Hub,
+) -> None:
+    """The run logs 5 points, the service goes down (killed, and kept down longer than the
+    run's exit flush), the run logs 5 more and ends: they are spooled beside the run and
+    taken in when the service is back; every point is there, once."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r})  # the SDK under test\n"
+        "import os, time, pathlib, submarine_hub as s\n"
+        "for i in range(5): s.log_metric('loss', 1.0 / (i + 1), step=i)\n"
+        "s.flush()\n"
+        "go = pathlib.Path(os.environ['SUBMARINE_ARTIFACTS_DIR'], 'go')\n"
+        "while not go.exists(): time.sleep(0.1)\n"
+        "for i in range(5, 10): s.log_metric('loss', 1.0 / (i + 1), step=i)\n"
+        "s.log_param('late', 'yes')\n"
+    )
+    spec = {
+        "meta": {"name": "spooled", "team": "data-science"},
+        "task": {"command": ["python", "-c", code]},
+        "env": {"SUBMARINE_EXIT_FLUSH_S": "2"},
+    }
+    r = hub.api("POST", "experiments", user="alice", json=spec)
+    assert r.status_code == 201, r.text
+    run_id = r.json()["id"]
+
+    def steps() -> list[int]:
+        r = hub.api("GET", f"experiments/{run_id}/metrics?key=loss", user="alice")
+        return [p["step"] for p in r.json()["points"]] if r.ok else []
+
+    wait_for(lambda: steps() == [0, 1, 2, 3, 4], 120, "the first 5 points")
+    run_dir = hub.data_dir / "runs" / str(run_id)
+    pid = service_pid(hub)
+    supervisor = psutil.Process(pid).parent()
+    assert supervisor is not None
+    supervisor.suspend()  # a longer outage: nothing restarts the service for now
+    try:
+        os.kill(pid, signal.SIGKILL)
+        (run_dir / "artifacts" / "go").touch()
+        spooled = run_dir / "metrics-spool"
+        wait_for(lambda: any(spooled.glob("run-*.json")), 60, "the run to spool its points")
+        status = run_dir / "status.json"
+        wait_for(lambda: '"succeeded"' in status.read_text(), 60, "the run to end")
+    finally:
+        supervisor.resume()
+    wait_for(lambda: service_up(hub), 60, "the service to come back")
+
+    def ended() -> bool:
+        r = hub.api("GET", f"experiments/{run_id}", user="alice")
+        return r.ok and r.json()["status"] == "succeeded"
+
+    wait_for(ended, 60, "the run to be recorded as ended")
+    assert steps() == list(range(10))
+    run = hub.api("GET", f"experiments/{run_id}", user="alice").json()
+    assert run["params"] == {"late": "yes"} and run["metrics"] == {"loss": 0.1}
+    assert not any(spooled.glob("run-*.json"))  # taken in, then removed

@@ -427,8 +427,14 @@ class SubmarineClient(_Base):
         run_id: int,
         metrics: list[dict[str, Any]] | None = None,
         params: dict[str, Any] | None = None,
+        *,
+        replay: bool = False,
     ) -> dict[str, Any]:
-        body = {"metrics": metrics or [], "params": params or {}}
+        """Store points; ``replay``: the batch may have been stored before (its answer was
+        lost), the service skips the points the run has."""
+        body: dict[str, Any] = {"metrics": metrics or [], "params": params or {}}
+        if replay:
+            body["replay"] = True
         return self.request("POST", f"experiments/{run_id}/metrics", json=body)
 
     def metrics(self, run_id: int, key: str | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Layout of a run's folder (``<runs_dir>/<id>/``)::
     kill              present once a kill was asked for
     code/             the working folder (git clone or uploaded code)
     artifacts/        the run's outputs ($SUBMARINE_ARTIFACTS_DIR)
+    metrics-spool/    metric points the run's processes could not send (client/spool.py)
     credentials/      credential files (0600)
     logs/<replica>.log, logs/prepare.log
 """
@@ -117,6 +118,7 @@ class LocalExperimentBackend:
             (run_dir / sub).mkdir(exist_ok=True)
         env = dict(plan.env)
         env["SUBMARINE_ARTIFACTS_DIR"] = str(run_dir / "artifacts")
+        env["SUBMARINE_RUN_DIR"] = str(run_dir)  # metrics not sent by exit are spooled here
         if plan.credential_files:
             creds = run_dir / "credentials"
             creds.mkdir(mode=0o700, exist_ok=True)
