@@ -196,7 +196,7 @@ def start_run(
     with _tracker_lock:
         if _tracker is not None:
             return _tracker.run_id
-        client = SubmarineClient()
+        client = SubmarineClient(retry_for=0)  # it retries, then spools, itself
         notebook = os.environ.get("JPY_SESSION_NAME", "")
         body: dict[str, Any] = {"name": name or _run_name(notebook), "tags": tags or []}
         if team:
@@ -246,7 +246,7 @@ def _current() -> Tracker | None:
         if _tracker is None:
             from .client.client import SubmarineClient
 
-            _tracker = Tracker(int(run_id), SubmarineClient())
+            _tracker = Tracker(int(run_id), SubmarineClient(retry_for=0))
     return _tracker
 
 

@@ -20,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import tenacity
 
 from .config import Endpoint, resolve
 
 DEFAULT_TIMEOUT = 30.0
+RETRY_FOR_S = 20.0  # how long a request is retried through a restart of the service
+RETRY_STATUSES = (502, 503, 504)
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class SubmarineAPIError(Exception):
@@ -137,16 +141,68 @@ class _Base:
         return self.endpoint.api_url
 
 
-class SubmarineClient(_Base):
-    """Synchronous client (SDK, CLI, magics)."""
+class _Unavailable(Exception):
+    """502/503/504: the service is restarting (the proxy answers for it meanwhile)."""
 
-    def __init__(self, api_url: str | None = None, token: str | None = None, **kw: Any) -> None:
+    def __init__(self, resp: httpx.Response) -> None:
+        self.resp = resp
+
+
+def _can_repeat(method: str, kw: dict[str, Any]) -> bool:
+    """Whether sending the request again is safe: an idempotent method, or a POST that
+    carries an ``Idempotency-Key``; and a body that can be sent again (not a stream)."""
+    content = kw.get("content")
+    if "files" in kw or not (content is None or isinstance(content, bytes | str)):
+        return False
+    headers = {k.lower() for k in (kw.get("headers") or {})}
+    return method.upper() in IDEMPOTENT or "idempotency-key" in headers
+
+
+class SubmarineClient(_Base):
+    """Synchronous client (SDK, CLI, magics).
+
+    Through a restart of the service (connection refused, or the proxy's 502/503 for it)
+    a request is tried again with a bounded backoff for up to ``retry_for`` seconds
+    (default 20; 0: never), when that is safe: a GET, PUT, DELETE (or a POST with an
+    ``Idempotency-Key``); any request whose connection was refused (it was never sent).
+    """
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        token: str | None = None,
+        *,
+        retry_for: float = RETRY_FOR_S,
+        **kw: Any,
+    ) -> None:
         super().__init__(api_url, token, **kw)
         self._http = httpx.Client(**self._kwargs)
+        self.retry_for = retry_for
 
     def request(self, method: str, path: str, **kw: Any) -> Any:
-        try:
+        repeatable = _can_repeat(method, kw)
+
+        def retry(e: BaseException) -> bool:
+            if isinstance(e, httpx.ConnectError):  # never reached the service
+                return "files" not in kw and isinstance(kw.get("content"), bytes | str | None)
+            return repeatable and isinstance(e, _Unavailable | httpx.TransportError)
+
+        def send() -> httpx.Response:
             resp = self._http.request(method, path.lstrip("/"), **kw)
+            if resp.status_code in RETRY_STATUSES:
+                raise _Unavailable(resp)
+            return resp
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_delay(self.retry_for),
+            wait=tenacity.wait_random_exponential(multiplier=0.25, max=4.0),
+            retry=tenacity.retry_if_exception(retry),
+            reraise=True,
+        )
+        try:
+            resp = retrying(send)
+        except _Unavailable as e:
+            resp = e.resp
         except httpx.HTTPError as e:
             raise SubmarineAPIError(
                 503, f"Could not reach the Submarine service at {self.api_url}: {e}"
