@@ -17,6 +17,7 @@ from ...core.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, Subm
 from ...core.experiments.runs import TOKEN_PREFIX as RUN_TOKEN_PREFIX
 from ...core.experiments.runs import identity_for_token as identity_for_run_token
 from ...core.identity import Identity
+from ...store import db
 from ..metrics import observe_request
 
 log = logging.getLogger("submarine_hub.service")
@@ -136,6 +137,7 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return bytes(self._body)
 
     async def prepare(self) -> None:
+        db.reading(self.request.method in ("GET", "HEAD"))  # SQLite: deferred transactions
         self._body = bytearray()
         length = self.request.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > self.max_body_size:
