@@ -118,3 +118,24 @@ def test_the_spawner_retries_what_is_safe_through_a_restart(
     with pytest.raises(SpawnRefused) as e:
         asyncio.run(spawner(handler)._platform("POST", "sessions", json={}))
     assert e.value.status_code == 503 and len(seen) == 1
+
+
+def test_the_services_hub_cache_forgets_what_is_not_asked_again() -> None:
+    """Each request naming another user added an entry to the cache of hub answers that
+    was never dropped: the service's memory grew without a plateau."""
+    from submarine_hub.service import hub as hub_mod
+
+    async def main() -> None:
+        hub = hub_mod.HubClient("http://hub/api", "t", cache_seconds=0.2)
+        await hub._http.aclose()
+        hub._http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+        try:
+            for i in range(50):
+                assert await hub.user(f"nobody-{i}") is None
+            await asyncio.sleep(0.3)
+            await hub.user("someone")
+            assert list(hub._cache) == ["/users/someone"]
+        finally:
+            await hub._http.aclose()
+
+    asyncio.run(main())
