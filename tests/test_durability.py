@@ -17,6 +17,8 @@ import psutil
 import pytest
 import requests
 
+from submarine_hub.client.client import SubmarineClient
+
 from .hub import REPO, Hub
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
@@ -237,3 +239,12 @@ def test_metrics_a_run_logs_while_the_service_is_down_reach_it_once_it_is_back(
     run = hub.api("GET", f"experiments/{run_id}", user="alice").json()
     assert run["params"] == {"late": "yes"} and run["metrics"] == {"loss": 0.1}
     assert not any(spooled.glob("run-*.json"))  # taken in, then removed
+
+
+def test_the_sdk_gets_through_a_restart_of_the_service(hub: Hub) -> None:
+    client = SubmarineClient(hub.api_url("").rstrip("/"), hub.token_for("alice"), retry_for=120)
+    assert client.me()["name"] == "alice"
+    os.kill(service_pid(hub), signal.SIGKILL)
+    # at once: the proxy's 503 page, or refused connections, until the service is back
+    assert client.me()["name"] == "alice"
+    assert client.request("GET", "teams")["items"]
