@@ -24,3 +24,10 @@ c.JupyterHub.load_roles.append(
         "services": ["test-admin"],
     }
 )
+# a loaded 2-core machine (parallel suites, a browser) can take more than the default 30 s
+# for a server to answer after its process started
+c.Spawner.http_timeout = 120
+# and the managed service's first start (imports, migrations) more than 30 s
+for _service in c.JupyterHub.services:
+    if _service["name"] == "submarine":
+        _service["timeout"] = 120
