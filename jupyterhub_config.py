@@ -7,8 +7,11 @@ variables (see "Configuration" in the README); put further settings in
 ``jupyterhub_config.local.py`` beside this file, or write your own config.
 """
 
+import atexit
+import contextlib
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -50,6 +53,24 @@ c.ConfigurableHTTPProxy.pid_file = str(DATA_DIR / "proxy.pid")
 c.JupyterHub.db_url = HUB_DB_URL
 c.JupyterHub.cookie_secret_file = str(DATA_DIR / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(DATA_DIR / "jupyterhub.pid")
+
+
+def _stop_left_proxy(pid_file: Path = DATA_DIR / "proxy.pid") -> None:
+    """JupyterHub exits without stopping the proxy it started when a managed service
+    cannot start (a bad database URL, say): stop it on the way out. (A hub that stopped
+    normally removed the file already.)"""
+    if c.JupyterHub.get("cleanup_proxy", True) is False:
+        return
+    try:
+        pid = int(pid_file.read_text())
+    except (OSError, ValueError):
+        return
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+    pid_file.unlink(missing_ok=True)
+
+
+atexit.register(_stop_left_proxy)
 
 # --- who can log in ---------------------------------------------------------------------
 DEMO_ADMIN = "admin"
@@ -104,10 +125,12 @@ c.JupyterHub.services = [
         "url": SERVICE_URL,
         "display": True,
         "oauth_no_confirm": True,
+        # the supervisor restarts the service at once if it dies (the hub would only
+        # notice on its next 30 s poll), and passes the hub's stop on to it
         "command": [
             sys.executable,
             "-m",
-            "submarine_hub.service",
+            "submarine_hub.service.supervisor",
             f"--SubmarineService.db_url={DB_URL}",
             f"--SubmarineService.data_dir={DATA_DIR}",
             f"--SubmarineService.log_style={env('SUBMARINE_LOG_STYLE', 'json')}",

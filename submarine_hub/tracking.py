@@ -9,6 +9,13 @@ stalled or crashed training loop. A run that cannot be started (the service refu
 is said loudly once, and the points stay buffered until one can be (``start_run(team=...)``);
 :func:`flush` then raises :class:`TrackingError`. With no platform at all, the helpers
 warn once and do nothing.
+
+Points still unsent when the process exits (after trying for ``EXIT_FLUSH_S``: the
+service is down or restarting) are not dropped: they are written to a spool file
+(``client/spool.py``), in the run's folder inside a platform run (the service takes them
+in when it sees the run end), else in ``~/.submarine/spool`` (the next tracked process
+sends them, and the interactive run's end with them). A batch sent again after a failure
+is marked ``replay``, so the service never stores a point twice.
 """
 
 from __future__ import annotations
@@ -22,13 +29,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .client import spool
+
 log = logging.getLogger("submarine_hub.tracking")
 
 BATCH = 1000  # points that wake the sender
 SEND_MAX = 10_000  # points per request (the service's limit)
 INTERVAL_S = 1.0
 MAX_BUFFER = 1_000_000
-EXIT_FLUSH_S = 10.0
+# how long the exit tries to send before spooling ($SUBMARINE_EXIT_FLUSH_S)
+EXIT_FLUSH_S = float(os.environ.get("SUBMARINE_EXIT_FLUSH_S") or 10.0)
 RESTART_S = 15.0  # how often the background thread tries again to start a refused run
 
 
@@ -40,9 +50,21 @@ class Tracker:
     """Buffers points for a run and sends them; ``run_id`` None: the run is still to be
     started by ``starter`` (tried on every flush, and by the background thread)."""
 
-    def __init__(self, run_id: int | None, client: Any, starter: Any = None) -> None:
+    def __init__(
+        self,
+        run_id: int | None,
+        client: Any,
+        starter: Any = None,
+        spool_dir: Path | None = None,
+    ) -> None:
         self.run_id = run_id
         self.client = client
+        # where unsent points go at exit: the run's folder, or the user's spool
+        run_dir = os.environ.get("SUBMARINE_RUN_DIR")
+        self.spool_dir = spool_dir or (
+            spool.folder_for_run(run_dir) if run_dir else spool.user_folder()
+        )
+        self._replay = False  # a send failed: the next ones may repeat points it stored
         self.starter = starter
         self.start_error: Exception | None = None
         self._next_start = 0.0
@@ -140,14 +162,16 @@ class Tracker:
             if not points and not params:
                 return True
             try:
-                self.client.log_metrics(self.run_id, points, params)
+                self.client.log_metrics(self.run_id, points, params, replay=self._replay)
             except Exception as e:
                 self._give_back(points, params)
+                self._replay = True
                 if not self._warned:
                     log.warning("submarine: metrics kept in memory, service unreachable: %s", e)
                     self._warned = True
                 return False
             self._warned = False
+            self._replay = False
 
     def _loop(self) -> None:
         while not self._stopped:
@@ -157,19 +181,78 @@ class Tracker:
             if not self.flush(now=False):
                 time.sleep(INTERVAL_S)
 
-    def close(self) -> None:
+    def close(self, end: str | None = None) -> None:
+        """Send what is buffered (trying for ``EXIT_FLUSH_S``), then end the run if ``end``
+        is a status; what could not be sent is spooled, never dropped (points of a run
+        that was never started are said lost, loudly)."""
         self._stopped = True
         deadline = time.monotonic() + EXIT_FLUSH_S
-        while time.monotonic() < deadline and not self.flush():
+        sent = self.flush()
+        while not sent and time.monotonic() < deadline:
             if self.run_id is None:  # refused: waiting will not change the answer
                 break
             time.sleep(0.5)
-        if self.pending():
-            log.warning(
-                "submarine: %d tracked points and params were never sent: %s",
-                self.pending(),
-                getattr(self.start_error, "message", None) or self.start_error or "unreachable",
+            sent = self.flush()
+        if self.run_id is None:
+            if self.pending():
+                log.warning(
+                    "submarine: %d tracked points and params were never sent: %s",
+                    self.pending(),
+                    getattr(self.start_error, "message", None) or self.start_error,
+                )
+            return
+        if sent and end:
+            try:
+                self.client.request(
+                    "POST", f"tracking/runs/{self.run_id}/end", json={"status": end}
+                )
+                end = None
+            except Exception as e:
+                log.warning("submarine: could not end run %s: %s", self.run_id, e)
+        if sent and not end:
+            return
+        with self._send_lock, self._lock:
+            points, self._points = self._points, []
+            params, self._params = self._params, {}
+        try:
+            where = spool.write(self.spool_dir, self.run_id, points, params, end)
+        except OSError as e:
+            log.error(
+                "submarine: %d metric point(s) of run %s lost: %s", len(points), self.run_id, e
             )
+            return
+        log.warning(
+            "submarine: the service could not be reached; %d metric point(s) of run %s "
+            "kept in %s, to be delivered later",
+            len(points),
+            self.run_id,
+            where,
+        )
+
+    def deliver_spooled(self) -> None:
+        """Send what earlier processes of this user spooled (interactive runs), in the
+        background; a file is removed once the service has it."""
+        threading.Thread(target=self._deliver, name="submarine-spool", daemon=True).start()
+
+    def _deliver(self) -> None:
+        for path, body in spool.pending(spool.user_folder()):
+            run_id, points = body["run_id"], body.get("points") or []
+            try:
+                for i in range(0, max(len(points), 1), SEND_MAX):
+                    self.client.log_metrics(
+                        run_id,
+                        points[i : i + SEND_MAX],
+                        body.get("params") or {} if i == 0 else {},
+                        replay=True,
+                    )
+                if body.get("end"):
+                    self.client.request(
+                        "POST", f"tracking/runs/{run_id}/end", json={"status": body["end"]}
+                    )
+            except Exception as e:
+                log.info("submarine: spooled metrics of run %s not delivered yet: %s", run_id, e)
+                continue
+            spool.done(path)
 
 
 _tracker: Tracker | None = None
@@ -195,7 +278,10 @@ def start_run(
             return _tracker.run_id
         tracker = _tracker
         if tracker is None:
-            tracker = _tracker = Tracker(None, SubmarineClient())
+            # it retries, then spools, itself
+            tracker = Tracker(None, SubmarineClient(retry_for=0), spool_dir=spool.user_folder())
+            _tracker = tracker
+            tracker.deliver_spooled()
             atexit.register(end_run)
         tracker.starter = _starter(tracker.client, name, team, tags)
     if not tracker.flush():
@@ -229,14 +315,9 @@ def end_run(status: str = "succeeded") -> None:
     global _tracker, _interactive
     if _tracker is None or _interactive is None:
         return
-    tracker, run_id = _tracker, _interactive
+    tracker = _tracker
     _tracker, _interactive = None, None
-    tracker._stopped = True
-    tracker.close()
-    try:
-        tracker.client.request("POST", f"tracking/runs/{run_id}/end", json={"status": status})
-    except Exception as e:
-        log.warning("submarine: could not end run %s: %s", run_id, e)
+    tracker.close(end=status)  # spooled with its points if the service is away
 
 
 def _run_name(notebook: str) -> str:
@@ -259,7 +340,7 @@ def _current() -> Tracker | None:
         if _tracker is not None:
             return _tracker
         try:
-            client = SubmarineClient()
+            client = SubmarineClient(retry_for=0)  # it retries, then spools, itself
         except Exception as e:  # no platform at all
             if not _warned_outside:
                 log.warning("submarine: not tracking (no platform to send to): %s", e)
@@ -268,7 +349,10 @@ def _current() -> Tracker | None:
         if run_id:
             _tracker = Tracker(int(run_id), client)
             return _tracker
-        _tracker = Tracker(None, client, _starter(client, None, None, None))
+        _tracker = Tracker(
+            None, client, _starter(client, None, None, None), spool_dir=spool.user_folder()
+        )
+        _tracker.deliver_spooled()
         atexit.register(end_run)
     _tracker.flush()  # start the run now: a refusal is said at once
     return _tracker

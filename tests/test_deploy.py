@@ -247,7 +247,7 @@ def test_services_roles_and_scopes_fit_together() -> None:
     assert {"submarine", "submarine-spawner"} <= set(services)
     submarine = services["submarine"]
     assert submarine["url"].endswith(":10101")
-    assert submarine["command"][:3] == ["python3", "-m", "submarine_hub.service"]
+    assert submarine["command"][:3] == ["python3", "-m", "submarine_hub.service.supervisor"]
     assert {"name": "submarine", "port": 10101, "targetPort": 10101} in hub["service"]["extraPorts"]
     custom = {"custom:submarine:sessions"}
     for name, role in hub["loadRoles"].items():

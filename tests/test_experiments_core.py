@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from submarine_hub.backends.local.experiments import LocalExperimentBackend
+from submarine_hub.client import spool
 from submarine_hub.core.errors import Forbidden, InvalidInput, NotFound
 from submarine_hub.core.experiments import pipelines, runs, spec, templates
 from submarine_hub.core.experiments.backend import LaunchPlan, ReplicaPlan
@@ -168,6 +169,42 @@ async def test_metrics_are_downsampled_and_summarized(db_url: str) -> None:
                 1 / 5000
             )
             assert await runs.params_of(s, row.id) == {"a": "1"}
+    finally:
+        await db.dispose()
+
+
+async def test_replayed_and_spooled_points_are_stored_once(db_url: str, tmp_path: Path) -> None:
+    upgrade(db_url)
+    db = Database(db_url)
+    t0 = 1_790_000_000.0
+    points = [
+        {"key": "loss", "value": 1 / (i + 1), "step": i, "timestamp": t0 + i} for i in range(6)
+    ]
+    try:
+        async with db.session() as s:
+            row = await runs.create(s, ALICE, await runs.prepare(s, ALICE, simple()))
+            other = await runs.create(s, ALICE, await runs.prepare(s, ALICE, simple("other")))
+            assert await runs.log_batch(s, ALICE, row.id, {"metrics": points[:3]}) == 3
+            # the same batch again (its answer was lost): replay stores nothing twice
+            again = {"metrics": points[:4], "replay": True}
+            assert await runs.log_batch(s, ALICE, row.id, again) == 1
+            with pytest.raises(InvalidInput, match="'replay' must be true or false"):
+                await runs.log_batch(s, ALICE, row.id, {"metrics": [], "replay": "yes"})
+        # what the run's process spooled at exit: all six points (some already stored),
+        # a file of another run planted in its folder, and a torn temporary file
+        folder = spool.folder_for_run(tmp_path / str(row.id))
+        mine = spool.write(folder, row.id, points, {"lr": "0.1"})
+        planted = spool.write(folder, other.id, points, {})
+        (folder / ".run-x.tmp").write_text("{")
+        async with db.session() as s:
+            assert await runs.take_spool(s, row, folder) == 2
+            assert mine.exists()  # removed only once stored for good
+        assert not mine.exists() and planted.exists()
+        async with db.session() as s:
+            history = await runs.metric_history(s, row.id, "loss", max_points=100)
+            assert [p["step"] for p in history] == list(range(6))
+            assert await runs.params_of(s, row.id) == {"lr": "0.1"}
+            assert await runs.metric_history(s, other.id, "loss", max_points=100) == []
     finally:
         await db.dispose()
 

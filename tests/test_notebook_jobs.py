@@ -156,6 +156,22 @@ def test_missed_times_follow_the_catchup_policy() -> None:
     assert once.fire_at == t(2026, 1, 1, 12) and once.missed == 3
 
 
+def test_every_time_late_by_less_than_the_grace_runs_after_a_short_outage() -> None:
+    # a schedule every 10 s; the service was down 45 s (a fake clock): the 5 times of the
+    # outage are each at most 60 s late, so all of them run and none is skipped
+    due = t(2026, 1, 1, 10, 0, 0)
+    now = due + timedelta(seconds=45)
+    for catchup in ns.CATCHUP:
+        f = ns.plan("*/10 * * * * *", "UTC", catchup, due, now, 60)
+        assert f.fire == [due + timedelta(seconds=s) for s in (0, 10, 20, 30, 40)]
+        assert f.missed == 0 and f.missed_first is None
+        assert f.next_run_at == due + timedelta(seconds=50)
+    # down 95 s: the times more than 60 s late were missed, the rest run
+    f = ns.plan("*/10 * * * * *", "UTC", "skip", due, due + timedelta(seconds=95), 60)
+    assert f.fire == [due + timedelta(seconds=s) for s in (40, 50, 60, 70, 80, 90)]
+    assert f.missed == 4 and f.missed_last == due + timedelta(seconds=30)
+
+
 # --- the domain ------------------------------------------------------------------------------
 
 
@@ -558,6 +574,32 @@ async def test_schedules_fire_once_per_time_survive_restarts_and_catch_up(
         async with db.session() as s:
             await ns.delete(s, ALICE, schedule_id)
         assert await _firings(db, schedule_id) == []
+    finally:
+        await db.dispose()
+
+
+async def test_a_short_outage_delays_scheduled_runs_and_skips_none(
+    db_url: str, tmp_path: Path
+) -> None:
+    db = await _setup(db_url)
+    context = FakeContext(db, tmp_path)
+    try:
+        async with db.session() as s:
+            row = await ns.create(
+                s, ALICE, {"cron": "*/10 * * * * *", "job": {"notebook": "nbs/train.ipynb"}}
+            )
+            schedule_id, first = row.id, ns.aware(row.next_run_at)
+        # the service comes back 35 s after a time (a fake clock): the 4 times of the
+        # outage are each within the 60 s grace, so each starts its run, and only once
+        back = first + timedelta(seconds=35)
+        await NotebookJobs(context, misfire_grace=60).tick(back)
+        await NotebookJobs(context, misfire_grace=60).tick(back)
+        firings = await _firings(db, schedule_id)
+        assert [ns.aware(f.scheduled_for) for f in firings] == [
+            first + timedelta(seconds=s) for s in (0, 10, 20, 30)
+        ]
+        assert all(f.experiment_id and f.error == "" for f in firings)
+        assert len({f.experiment_id for f in firings}) == 4
     finally:
         await db.dispose()
 

@@ -19,6 +19,7 @@ import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,24 @@ def test_records_survive_a_reopen_and_done_ones_do_not(tmp_path: Path) -> None:
     assert len(list(again.folder.glob("*.log"))) == 1
     assert journal_mod.queued(again.folder) == []
     again.close()
+
+
+def test_a_time_without_an_offset_is_utc_whatever_the_sessions_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a session east of UTC read SQLite's offset-less created_at as Tokyo time, 9 h early,
+    # so a replayed save was not found in history and was recorded twice
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        when = journal_mod._aware("2026-05-01T12:00:00.5")
+        assert when == datetime(2026, 5, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)
+        assert journal_mod._aware("2026-05-01T21:00:00+09:00") == datetime(
+            2026, 5, 1, 12, tzinfo=timezone.utc
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_a_large_file_saved_again_is_stored_as_its_change(tmp_path: Path) -> None:
@@ -370,7 +389,10 @@ async def test_a_record_the_platform_has_already_is_not_recorded_twice(
         await gate.open()
         data = (home / path).read_bytes()
         manifest, parts = contentaddr.split(nbformat.reads(data, as_version=4), "notebook")
-        stored = await first.platform.post("user:alice", path, manifest, parts, len(data))
+        key = first.journal.pending[0].header["id"]
+        stored = await first.platform.post(
+            "user:alice", path, manifest, parts, len(data), idempotency_key=key
+        )
         assert stored.status_code == 201, stored.text
     finally:
         await close(first)
@@ -381,6 +403,47 @@ async def test_a_record_the_platform_has_already_is_not_recorded_twice(
         assert await second.flush_saves()
         await save(second, path, 3)
         assert await second.flush_saves()
+        assert values_in_history(hub, "alice", "user:alice", path) == [1, 2, 3]
+    finally:
+        await close(second)
+
+
+@pytest.mark.hub
+async def test_a_replay_sends_each_record_again_by_its_key_without_reading_history(
+    hub: Hub, gate: Gate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, path = tmp_path / "home", f"keyed-{uuid.uuid4().hex[:8]}.ipynb"
+    first = manager(hub, gate, home, monkeypatch)  # the platform is down
+    try:
+        for i in (1, 2, 3):
+            await save(first, path, i)
+        assert first.platform is not None and first.journal is not None
+        entries = list(first.journal.pending)
+        await gate.open()
+        # the platform gets the first two, the server dies before it marks them done
+        for entry in entries[:2]:
+            data = first.journal.disk.data(entry.seq)
+            manifest, parts = contentaddr.split(nbformat.reads(data, as_version=4), "notebook")
+            stored = await first.platform.post(
+                "user:alice", path, manifest, parts, len(data), idempotency_key=entry.header["id"]
+            )
+            assert stored.status_code == 201, stored.text
+    finally:
+        await close(first)
+
+    # the replay costs one request per record: no history, no content read back
+    looked: list[int] = []
+
+    async def in_history(self: Any, entry: Any, *args: Any) -> bool:
+        looked.append(entry.seq)
+        return False
+
+    monkeypatch.setattr(journal_mod.JournalPusher, "_in_history", in_history)
+    second = manager(hub, gate, home, monkeypatch)
+    try:
+        await second.start_journal()
+        assert await second.flush_saves()
+        assert looked == []
         assert values_in_history(hub, "alice", "user:alice", path) == [1, 2, 3]
     finally:
         await close(second)
@@ -492,3 +555,81 @@ async def test_a_user_of_another_team_is_still_refused(
             await close(alice)
     finally:
         await close(carol)
+
+
+class ProxyPage:
+    """What the hub's proxy answers for the platform while the service is down: an HTML
+    503 page, for every request."""
+
+    PAGE = b"<html><body><h1>503: Service Unavailable</h1></body></html>"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/services/submarine/api/v1"
+
+    async def __aenter__(self) -> ProxyPage:
+        self.server = await asyncio.start_server(self._answer, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                (int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                 if line.lower().startswith(b"content-length:")), 0,
+            )  # fmt: skip
+            await reader.readexactly(length)
+            writer.write(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(self.PAGE), self.PAGE)
+            )
+            await writer.drain()
+        writer.close()
+
+
+@pytest.mark.hub
+async def test_a_team_folder_save_while_the_platform_is_down_answers_503_with_a_message(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f"teams/data-science/down-{uuid.uuid4().hex[:8]}.ipynb"
+    async with ProxyPage() as proxy:
+        gate = Gate(hub.service_url)
+        gate.port = proxy.port  # the manager reaches the proxy's page, not the service
+        alice = manager(hub, gate, tmp_path / "alice", monkeypatch, "alice", SessionContentsManager)
+        try:
+            with pytest.raises(web.HTTPError) as refused:
+                await save(alice, path, 1)
+            assert refused.value.status_code == 503
+            assert "not available" in (refused.value.log_message or "")
+            # the platform went down after the session learnt its teams: the save itself
+            # is refused with 503 (it was a 500: the proxy's page is not JSON, and
+            # jupytext turns every error of a save into a 500)
+
+            async def teams() -> list[str]:
+                return ["data-science"]
+
+            monkeypatch.setattr(alice, "_my_teams", teams)
+            with pytest.raises(web.HTTPError) as refused:
+                await save(alice, path, 1)
+            assert refused.value.status_code == 503
+            assert "not available" in (refused.value.log_message or "")
+        finally:
+            await close(alice)
+    # and with nothing listening at all (connection refused): 503 too
+    gate = Gate(hub.service_url)
+    alice = manager(hub, gate, tmp_path / "alice2", monkeypatch, "alice", SessionContentsManager)
+    try:
+        with pytest.raises(web.HTTPError) as refused:
+            await save(alice, path, 1)
+        assert refused.value.status_code == 503
+    finally:
+        await close(alice)

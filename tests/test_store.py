@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import multiprocessing
+import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from submarine_hub.core import teams
 from submarine_hub.core.errors import Forbidden, InvalidInput, NotFound
 from submarine_hub.core.identity import Identity
 from submarine_hub.store import Database, database_urls, upgrade
-from submarine_hub.store.db import configure_engine
+from submarine_hub.store.db import configure_engine, reading
 from submarine_hub.store.migrate import current_revision, head_revision
-from submarine_hub.store.models import Base
+from submarine_hub.store.models import Base, Team
 
 
 def test_upgrade_creates_the_schema_once(db_url: str) -> None:
@@ -115,4 +119,65 @@ async def test_a_failed_transaction_leaves_nothing(db_url: str) -> None:
         async with db.session() as s:
             assert (await teams.get_team(s, ADMIN, "data-science", GROUPS)).description == ""
     finally:
+        await db.dispose()
+
+
+async def test_times_are_read_back_aware_and_in_utc(db_url: str) -> None:
+    """SQLite keeps no zone: a time written east of UTC (or naive, meaning UTC) reads back
+    as the same instant, aware, in UTC, as on PostgreSQL."""
+    upgrade(db_url)
+    db = Database(db_url)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    written = datetime(2026, 3, 1, 18, 30, 5, 123456, tzinfo=tokyo)
+    try:
+        async with db.session() as s:
+            s.add_all([Team(name="east", created_at=written, updated_at=written)])
+            s.add(Team(name="naive", created_at=datetime(2026, 3, 1, 9, 30, 5)))
+        async with db.session() as s:
+            east = await s.get(Team, "east")
+            naive = await s.get(Team, "naive")
+            assert east is not None and naive is not None
+            assert east.created_at == written
+            assert east.created_at.utcoffset() == timedelta(0)
+            assert east.created_at.isoformat() == "2026-03-01T09:30:05.123456+00:00"
+            assert naive.created_at == datetime(2026, 3, 1, 9, 30, 5, tzinfo=timezone.utc)
+            # comparisons in queries use the same instants
+            found = await s.scalars(
+                select(Team.name).where(Team.created_at >= written - timedelta(seconds=1))
+            )
+            assert sorted(found) == ["east", "naive"]
+    finally:
+        await db.dispose()
+
+
+async def test_a_read_on_sqlite_does_not_queue_behind_a_writer(tmp_path: Path) -> None:
+    """Reads (a GET's transactions) begin deferred: while another connection holds the
+    write lock they read the last committed state at once, instead of waiting for the
+    lock (busy_timeout, 30 s) as BEGIN IMMEDIATE did; writes still take turns."""
+    path = tmp_path / "meta.sqlite"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    db = Database(url)
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO teams (name, description, quota, created_at, updated_at) "
+                       "VALUES ('w', '', '{}', '2026-01-01', '2026-01-01')")  # fmt: skip
+
+        async def count() -> int:
+            async with db.session() as s:
+                return int(await s.scalar(select(func.count()).select_from(Team)) or 0)
+
+        reading(True)
+        try:
+            assert await asyncio.wait_for(count(), 10) == 0  # the committed state
+        finally:
+            reading(False)
+        waiting = asyncio.ensure_future(count())  # a writer's transaction waits its turn
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        writer.execute("COMMIT")
+        assert await asyncio.wait_for(waiting, 30) == 1
+    finally:
+        writer.close()
         await db.dispose()

@@ -322,3 +322,34 @@ async def test_a_writer_through_a_share_sends_every_part(db: Database) -> None:
             parts={key: b"ann's other file"}, size=16,
         )  # fmt: skip
     assert info.number == 2
+
+
+async def test_a_save_repeating_its_idempotency_key_returns_the_version_it_made(
+    db: Database,
+) -> None:
+    first = await save(db, ANN, notebook(edit=1), idempotency_key="rec-1")
+    # the same save again (a replay, or a retry whose answer was lost), even after another
+    # version came in and against a stale base: the same version, nothing recorded
+    await save(db, ANN, notebook(edit=2))
+    again = await save(db, ANN, notebook(edit=1), idempotency_key="rec-1", base_version=0)
+    assert again == first and again.number == 1
+    # concurrent repeats of a new key record one version
+    infos = await asyncio.gather(
+        *(save(db, ANN, notebook(edit=3), idempotency_key="rec-3") for _ in range(4))
+    )
+    assert {i.number for i in infos} == {3}
+    # a key is per file: another file's save with it is its own version
+    other = await save(db, ANN, notebook(edit=1), path="b.ipynb", idempotency_key="rec-1")
+    assert (other.path, other.number) == ("b.ipynb", 1)
+    async with db.session() as s:
+        history = await versions.history(s, ANN, "user:ann", "a.ipynb")
+        assert [v.number for v in history] == [3, 2, 1]
+        # another team's user repeating the key is refused, not answered with the version
+        with pytest.raises(Forbidden):
+            await versions.save(
+                s, BEN, "user:ann", "a.ipynb", content=notebook(), format="notebook",
+                idempotency_key="rec-1",
+            )  # fmt: skip
+    for bad in ("", "x" * 65, "a b", "ключ", 5):
+        with pytest.raises(InvalidInput, match="idempotency key"):
+            await save(db, ANN, notebook(), idempotency_key=bad)

@@ -18,11 +18,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import tenacity
 from tornado import web
 from traitlets import Bool, Float, List, Unicode, default
 from traitlets.config import Configurable
 
 from .grant import SessionGrant
+
+
+class _Unavailable(Exception):
+    """502/503/504 from the platform: the service is restarting."""
+
+    def __init__(self, resp: httpx.Response) -> None:
+        self.resp = resp
 
 
 class SpawnRefused(web.HTTPError):
@@ -103,6 +111,12 @@ class SubmarineSpawnerMixin(Configurable):
         1800, help="Seconds to wait for a session's environment to be built."
     ).tag(config=True)
 
+    submarine_retry_for = Float(
+        20,
+        help="""Seconds a request to the platform is tried again while the service restarts
+        (connection refused, or the proxy's 502/503 for it); 0: never.""",
+    ).tag(config=True)
+
     grant: SessionGrant | None = None
     _submarine_session_id: str = ""
     _events: list[dict[str, Any]]
@@ -116,11 +130,33 @@ class SubmarineSpawnerMixin(Configurable):
                 503,
             )
         headers = {"Authorization": f"token {self.submarine_token}"}
+        # through a restart of the service: again, with a bounded backoff, what is safe to
+        # send again (GET, PUT, DELETE; anything whose connection was refused)
+        repeatable = method.upper() in ("GET", "PUT", "DELETE")
+
+        def retry(e: BaseException) -> bool:
+            if isinstance(e, httpx.ConnectError):
+                return True
+            return repeatable and isinstance(e, _Unavailable | httpx.TransportError)
+
+        async def send(http: httpx.AsyncClient) -> httpx.Response:
+            resp = await http.request(
+                method, f"{self.submarine_api_url.rstrip('/')}/{path}", headers=headers, **kw
+            )
+            if resp.status_code in (502, 503, 504):
+                raise _Unavailable(resp)
+            return resp
+
         try:
             async with httpx.AsyncClient(timeout=30) as http:
-                resp = await http.request(
-                    method, f"{self.submarine_api_url.rstrip('/')}/{path}", headers=headers, **kw
-                )
+                resp = await tenacity.AsyncRetrying(
+                    stop=tenacity.stop_after_delay(self.submarine_retry_for),
+                    wait=tenacity.wait_random_exponential(multiplier=0.25, max=4.0),
+                    retry=tenacity.retry_if_exception(retry),
+                    reraise=True,
+                )(send, http)
+        except _Unavailable as e:
+            resp = e.resp
         except httpx.HTTPError as e:
             raise SpawnRefused(f"The Submarine platform service cannot be reached: {e}", 503) from e
         if resp.status_code >= 400:

@@ -20,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import tenacity
 
 from .config import Endpoint, default, default_headers, resolve
 
 DEFAULT_TIMEOUT = 30.0
+RETRY_FOR_S = 20.0  # how long a request is retried through a restart of the service
+RETRY_STATUSES = (502, 503, 504)
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class SubmarineAPIError(Exception):
@@ -35,14 +39,21 @@ class SubmarineAPIError(Exception):
         self.message = message
 
 
+def error_message(resp: httpx.Response) -> str:
+    """Why a request failed: the service's JSON ``message``, else the start of the body
+    (a proxy's HTML page while the service restarts), else the status's phrase."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200] or resp.reason_phrase
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or resp.reason_phrase)
+
+
 def _raise_for_status(resp: httpx.Response) -> None:
     if resp.is_success:
         return
-    try:
-        message = resp.json().get("message") or resp.reason_phrase
-    except ValueError:
-        message = resp.text[:200] or resp.reason_phrase
-    raise SubmarineAPIError(resp.status_code, message)
+    raise SubmarineAPIError(resp.status_code, error_message(resp))
 
 
 def _decode(resp: httpx.Response) -> Any:
@@ -143,16 +154,68 @@ class _Base:
         return self.endpoint.api_url
 
 
-class SubmarineClient(_Base):
-    """Synchronous client (SDK, CLI, magics)."""
+class _Unavailable(Exception):
+    """502/503/504: the service is restarting (the proxy answers for it meanwhile)."""
 
-    def __init__(self, api_url: str | None = None, token: str | None = None, **kw: Any) -> None:
+    def __init__(self, resp: httpx.Response) -> None:
+        self.resp = resp
+
+
+def _can_repeat(method: str, kw: dict[str, Any]) -> bool:
+    """Whether sending the request again is safe: an idempotent method, or a POST that
+    carries an ``Idempotency-Key``; and a body that can be sent again (not a stream)."""
+    content = kw.get("content")
+    if "files" in kw or not (content is None or isinstance(content, bytes | str)):
+        return False
+    headers = {k.lower() for k in (kw.get("headers") or {})}
+    return method.upper() in IDEMPOTENT or "idempotency-key" in headers
+
+
+class SubmarineClient(_Base):
+    """Synchronous client (SDK, CLI, magics).
+
+    Through a restart of the service (connection refused, or the proxy's 502/503 for it)
+    a request is tried again with a bounded backoff for up to ``retry_for`` seconds
+    (default 20; 0: never), when that is safe: a GET, PUT, DELETE (or a POST with an
+    ``Idempotency-Key``); any request whose connection was refused (it was never sent).
+    """
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        token: str | None = None,
+        *,
+        retry_for: float = RETRY_FOR_S,
+        **kw: Any,
+    ) -> None:
         super().__init__(api_url, token, **kw)
         self._http = httpx.Client(**self._kwargs)
+        self.retry_for = retry_for
 
     def request(self, method: str, path: str, **kw: Any) -> Any:
-        try:
+        repeatable = _can_repeat(method, kw)
+
+        def retry(e: BaseException) -> bool:
+            if isinstance(e, httpx.ConnectError):  # never reached the service
+                return "files" not in kw and isinstance(kw.get("content"), bytes | str | None)
+            return repeatable and isinstance(e, _Unavailable | httpx.TransportError)
+
+        def send() -> httpx.Response:
             resp = self._http.request(method, path.lstrip("/"), **kw)
+            if resp.status_code in RETRY_STATUSES:
+                raise _Unavailable(resp)
+            return resp
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_delay(self.retry_for),
+            wait=tenacity.wait_random_exponential(multiplier=0.25, max=4.0),
+            retry=tenacity.retry_if_exception(retry),
+            reraise=True,
+        )
+        try:
+            resp = retrying(send)
+        except _Unavailable as e:
+            resp = e.resp
         except httpx.HTTPError as e:
             raise SubmarineAPIError(
                 503, f"Could not reach the Submarine service at {self.api_url}: {e}"
@@ -433,8 +496,14 @@ class SubmarineClient(_Base):
         run_id: int,
         metrics: list[dict[str, Any]] | None = None,
         params: dict[str, Any] | None = None,
+        *,
+        replay: bool = False,
     ) -> dict[str, Any]:
-        body = {"metrics": metrics or [], "params": params or {}}
+        """Store points; ``replay``: the batch may have been stored before (its answer was
+        lost), the service skips the points the run has."""
+        body: dict[str, Any] = {"metrics": metrics or [], "params": params or {}}
+        if replay:
+            body["replay"] = True
         return self.request("POST", f"experiments/{run_id}/metrics", json=body)
 
     def metrics(self, run_id: int, key: str | None = None) -> dict[str, Any]:

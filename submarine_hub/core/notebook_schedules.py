@@ -5,9 +5,10 @@
 - Each firing is recorded (``NotebookScheduleRun``, unique per schedule and time): the
   run it started, or why none was started. The firing, its run and the schedule's next
   time commit together, so a restart or a second service replica never fires twice.
-- Firings missed while the service was down (more than the grace period late) follow
+- Every time at most the grace period late runs, also several after a short outage.
+  Firings missed while the service was down (more than the grace period late) follow
   ``catchup``: ``skip`` records them as skipped and waits for the next time;
-  ``run_once`` starts one run for the latest of them.
+  ``run_once`` starts one run for the latest of them when none is on time.
 - The notebook runs at its newest version at each firing, unless the job pins one.
 """
 
@@ -97,33 +98,37 @@ def next_time(cron: str, tz: str, after: datetime) -> datetime:
 class Firing:
     """What to do for a due schedule at ``now``."""
 
-    fire_at: datetime | None  # the time a run is started for (None: none)
+    fire: list[datetime]  # the times a run is started for, oldest first (may be none)
     missed: int  # times more than the grace period late (the service was not running)
     missed_first: datetime | None
     missed_last: datetime | None
     next_run_at: datetime
 
+    @property
+    def fire_at(self) -> datetime | None:
+        """The latest time a run is started for (None: none)."""
+        return self.fire[-1] if self.fire else None
+
 
 def plan(cron: str, tz: str, catchup: str, due: datetime, now: datetime, grace: float) -> Firing:
-    """The latest time not later than ``now`` runs if it is at most ``grace`` seconds
-    late; older ones were missed, and ``catchup`` decides (``run_once``: one run for the
-    latest missed time when none is on time)."""
+    """Every time not later than ``now`` and at most ``grace`` seconds late runs (a short
+    outage delays them, it does not skip them); older ones were missed, and ``catchup``
+    decides (``run_once``: one run for the latest missed time when none is on time)."""
     due, now = aware(due), aware(now)
     times = [due]
     for t in times_after(cron, tz, due):
         if t > now or len(times) >= MAX_SCAN:
             break
         times.append(t)
-    latest = times[-1]
-    on_time = (now - latest).total_seconds() <= grace
-    missed = times[:-1] if on_time else times
-    fire = latest if on_time else (latest if catchup == "run_once" else None)
+    on_time = [t for t in times if (now - t).total_seconds() <= grace]
+    missed = [t for t in times if (now - t).total_seconds() > grace]
+    fire = on_time or (missed[-1:] if catchup == "run_once" else [])
     return Firing(
-        fire_at=fire,
+        fire=fire,
         missed=len(missed),
         missed_first=missed[0] if missed else None,
         missed_last=missed[-1] if missed else None,
-        next_run_at=next_time(cron, tz, max(now, latest)),
+        next_run_at=next_time(cron, tz, max(now, times[-1])),
     )
 
 
@@ -355,7 +360,7 @@ async def fire(
         return []
     f = plan(row.cron, row.timezone, row.catchup, row.next_run_at, now, grace)
     records = []
-    if f.missed and (row.catchup == "skip" or f.fire_at is None):
+    if f.missed and (row.catchup == "skip" or not f.fire):
         span = (
             f"at {f.missed_last.isoformat()}"
             if f.missed == 1 or f.missed_first is None
@@ -369,24 +374,35 @@ async def fire(
                 f"(catchup: {row.catchup})",
             )
         )
-    if f.fire_at is not None:
-        record = NotebookScheduleRun(schedule_id=row.id, scheduled_for=f.fire_at, error="")
-        if isinstance(owner, SubmarineError):
-            record.error = f"not started: {owner.message}"
-        else:
-            job = dict(row.job)
-            tags = [t for t in job.get("tags") or [] if t != f"schedule-{row.id}"]
-            job["tags"] = [*tags, f"schedule-{row.id}"][-32:]
-            try:
-                async with session.begin_nested():
-                    run, _ = await notebook_jobs.submit(session, owner, job, uploads=uploads)
-                record.experiment_id = run.id
-            except SubmarineError as e:
-                record.error = f"not started: {e.message}"
-        records.append(record)
+    for when in f.fire:
+        records.append(await _start(session, row, owner, when, uploads))
     for r in records:
         session.add(r)
     row.last_run_at = now
     row.next_run_at = f.next_run_at
     await session.flush()
     return records
+
+
+async def _start(
+    session: AsyncSession,
+    row: NotebookSchedule,
+    owner: Identity | SubmarineError,
+    when: datetime,
+    uploads: Any,
+) -> NotebookScheduleRun:
+    """The firing of ``row`` for ``when``: the run it started, or why none was."""
+    record = NotebookScheduleRun(schedule_id=row.id, scheduled_for=when, error="")
+    if isinstance(owner, SubmarineError):
+        record.error = f"not started: {owner.message}"
+        return record
+    job = dict(row.job)
+    tags = [t for t in job.get("tags") or [] if t != f"schedule-{row.id}"]
+    job["tags"] = [*tags, f"schedule-{row.id}"][-32:]
+    try:
+        async with session.begin_nested():
+            run, _ = await notebook_jobs.submit(session, owner, job, uploads=uploads)
+        record.experiment_id = run.id
+    except SubmarineError as e:
+        record.error = f"not started: {e.message}"
+    return record

@@ -7,6 +7,7 @@ delete adds a version, history is never rewritten.
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -228,6 +229,7 @@ async def _add_version(
     manifest: dict[str, Any] | None,
     size: int,
     message: str = "",
+    idempotency_key: str | None = None,
 ) -> VersionInfo:
     v = FileVersion(
         file_id=f.id,
@@ -238,6 +240,7 @@ async def _add_version(
         message=message,
         size=size,
         manifest=manifest,
+        idempotency_key=idempotency_key,
     )
     f.latest = v.number
     f.deleted = manifest is None
@@ -261,6 +264,7 @@ async def save(
     size: int | None = None,
     moved_from: str | None = None,
     restored_from: int | None = None,
+    idempotency_key: str | None = None,
 ) -> VersionInfo:
     """Record a version from ``content`` (split here) or a ``manifest`` with new ``parts``.
 
@@ -271,6 +275,10 @@ async def save(
     so the history follows a rename. The old path's own history stays (deleting it is
     a separate record). ``restored_from``: the content is that earlier version written
     back (a session's checkpoint restore): recorded as a ``restore``.
+    ``idempotency_key``: the writer's id for this save, unique per file. A save repeating
+    a key the file already has records nothing and returns the version that key made
+    (whatever came since), so a writer replays or retries a save without looking for it
+    in history first.
     """
     path = normalize_path(path)
     parse_space(space)
@@ -300,7 +308,16 @@ async def save(
     if not isinstance(size, int) or size < 0:
         raise InvalidInput("'size' must be the file's size in bytes.")
 
+    check_idempotency_key(idempotency_key)
     f = await _file(session, space, path, lock=True)
+    if f is not None and idempotency_key is not None:
+        done = await session.scalar(
+            select(FileVersion).where(
+                FileVersion.file_id == f.id, FileVersion.idempotency_key == idempotency_key
+            )
+        )
+        if done is not None:
+            return _info(f, done)
     if f is None:
         if base_version:
             raise Conflict(f"{path} has no version {base_version}: it does not exist (any more).")
@@ -329,7 +346,17 @@ async def save(
         manifest=manifest,
         size=size,
         message=message,
+        idempotency_key=idempotency_key,
     )
+
+
+def check_idempotency_key(key: Any) -> None:
+    if key is not None and not (
+        isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", key)
+    ):
+        raise InvalidInput(
+            "The idempotency key must be 1 to 64 letters, digits or '._:-' (a UUID, say)."
+        )
 
 
 async def _take_history(session: AsyncSession, space: str, source: str, f: VersionedFile) -> None:

@@ -30,6 +30,7 @@ import base64
 import hashlib
 import os
 import posixpath
+import uuid
 from base64 import decodebytes
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -51,7 +52,7 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 from traitlets import Bool, Float, Integer, Unicode, default
 
-from ..client.client import AsyncSubmarineClient, SubmarineAPIError
+from ..client.client import AsyncSubmarineClient, SubmarineAPIError, error_message
 from ..client.config import NotConfigured
 from ..core import contentaddr
 from .journal import JournalError, JournalFolder, JournalPusher, Slot
@@ -80,6 +81,17 @@ _RESTORING: ContextVar[int | None] = ContextVar("submarine_restoring", default=N
 
 def _when(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
+
+
+def platform_error(resp: httpx.Response, what: str) -> web.HTTPError:
+    """The error to answer for a platform's failed answer: its 4xx as it is; a 5xx (the
+    proxy's page while the service is down or restarting, say) as 503, with a message."""
+    if resp.status_code < 500:
+        return web.HTTPError(resp.status_code, f"{what}: {error_message(resp)}")
+    return web.HTTPError(
+        503,
+        f"{what}: the platform is not available (HTTP {resp.status_code}); try again in a moment.",
+    )
 
 
 class PlatformFiles:
@@ -117,9 +129,11 @@ class PlatformFiles:
         message: str = "",
         moved_from: str | None = None,
         restored_from: int | None = None,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
         """POST a version, sending only the parts the platform does not have yet (all of
-        them if it says some are missing). The platform's answer, whatever it is."""
+        them if it says some are missing). The platform's answer, whatever it is. With an
+        ``idempotency_key``, a repeat is answered with the version the first one made."""
         body: dict[str, Any] = {
             "space": space,
             "path": path,
@@ -136,7 +150,8 @@ class PlatformFiles:
         fresh = {k: v for k, v in parts.items() if k not in self._known}
         for attempt in range(2):
             body["parts"] = {k: base64.b64encode(v).decode() for k, v in fresh.items()}
-            resp = await self.client.send("POST", "files/versions", json=body)
+            headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+            resp = await self.client.send("POST", "files/versions", json=body, headers=headers)
             if resp.status_code == 409 and "missing" in resp.json() and attempt == 0:
                 fresh = parts  # our cache was wrong: send everything
                 continue
@@ -165,16 +180,18 @@ class PlatformFiles:
         except SubmarineAPIError as e:
             raise web.HTTPError(e.status, e.message) from None
         if not resp.is_success:
-            raise web.HTTPError(
-                resp.status_code if resp.status_code < 500 else 503,
-                f"The platform did not keep this version: {resp.json().get('message')}",
-            )
+            raise platform_error(resp, "The platform could not keep this version")
         return resp.json()
 
     async def call(self, method: str, path: str, **kw: Any) -> Any:
         try:
             return await self.client.request(method, path, **kw)
         except SubmarineAPIError as e:
+            if e.status >= 500:
+                raise web.HTTPError(
+                    503,
+                    f"The platform is not available ({e.message[:100]}); try again in a moment.",
+                ) from None
             raise web.HTTPError(e.status, e.message) from None
 
 
@@ -306,6 +323,9 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             "format": fmt,
             "saved_at": datetime.now().astimezone().isoformat(),
             "author": self.user,
+            # the record's idempotency key: the platform answers a repeat with the version
+            # it made, so a replay just sends the record again
+            "id": uuid.uuid4().hex,
         }
 
     async def _write_versioned(
@@ -490,13 +510,16 @@ class SubmarineContentsManager(AsyncLargeFileManager):
     ) -> dict[str, Any] | None:
         """A file of a platform space (shown under ``root``), or None if it has none."""
         assert self.platform is not None
-        resp = await self.platform.client.send(
-            "GET", "files/content", params={"space": space, "path": rel}
-        )
+        try:
+            resp = await self.platform.client.send(
+                "GET", "files/content", params={"space": space, "path": rel}
+            )
+        except SubmarineAPIError as e:
+            raise web.HTTPError(e.status, e.message) from None
         if resp.status_code == 404:
             return None
         if not resp.is_success:
-            raise web.HTTPError(resp.status_code, resp.json().get("message"))
+            raise platform_error(resp, f"Could not read {rel}")
         found = resp.json()
         data = found["content"]
         if found["format"] == "notebook" and content:
@@ -846,7 +869,7 @@ class SubmarineCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
         if resp.status_code == 404:
             return []
         if not resp.is_success:
-            raise web.HTTPError(resp.status_code, resp.json().get("message"))
+            raise platform_error(resp, f"Could not read the history of {rel}")
         items = [self._model(v) for v in resp.json()["items"] if v["action"] != "delete"]
         return items[::-1]
 
@@ -944,7 +967,15 @@ def _with_jupytext(base: type[SubmarineContentsManager]) -> type[SubmarineConten
             shared = self._shared_path(path)
             if shared and self.platform:  # no pairing: its owner's session pairs it
                 return await self._shared_save(model, shared)
-            return await super().save(model, path)
+            try:
+                return await super().save(model, path)
+            except web.HTTPError as e:
+                # jupytext answers 500 for any error of a save: give ours (503 while the
+                # platform is down, 409 on a conflict...) as we raised it
+                inner = e.__context__
+                if e.status_code == 500 and isinstance(inner, web.HTTPError):
+                    raise inner from None
+                raise
 
     return SessionContentsManager
 

@@ -16,9 +16,11 @@ addressing) then. While the platform cannot be reached, saves go on being acknow
 and the push retries with backoff; records left when the server stops are replayed when
 it starts again.
 
-Delivery is at least once, made exactly once where it matters: a record that may have
-reached the platform already (replayed after a crash, or whose answer was lost) is first
-looked for in the file's history, so a retry never adds the same version twice. A record
+Delivery is at least once, made exactly once where it matters: each record carries an
+id, sent as the save's idempotency key, and the platform answers a key it has with the
+version that key made, so a record that may have reached the platform already (replayed
+after a crash, or whose answer was lost) is simply sent again: a replay costs one request
+per record. (Records journaled before ids existed are looked for in the file's history.) A record
 the platform refuses as a conflict (another version came in while it was queued: a
 restore from the CLI, another server) is recorded on top, with a message saying so,
 never dropped. One the platform refuses for good (4xx) is copied to ``failed/`` in the
@@ -45,14 +47,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from tornado import web
 
-from ..client.client import SubmarineAPIError
+from ..client.client import SubmarineAPIError, error_message
 from ..core import contentaddr
 from ..core.errors import InvalidInput
 
@@ -493,9 +495,10 @@ class _Transient(Exception):
 
 
 def _aware(iso: str) -> datetime:
-    """A time from its ISO form; without an offset, the local time (SQLite keeps none)."""
+    """A time from its ISO form; without an offset, UTC (the platform's times are UTC, and
+    an older service on SQLite returned them without one), never the session's zone."""
     when = datetime.fromisoformat(iso)
-    return when if when.tzinfo is not None else when.astimezone()
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def _decode(data: bytes, fmt: str) -> Any:
@@ -705,7 +708,10 @@ class JournalPusher:
             data, (manifest, parts) = await asyncio.to_thread(self._read_split, entry.seq, fmt)
         except (ValueError, InvalidInput) as e:
             return await self._refused(entry, f"its content is not a valid {fmt}: {e}")
-        if entry.maybe_sent and await self._in_history(entry, manifest, len(data)):
+        # a record with an id is sent again as it is: the platform knows it by its key
+        key = entry.header.get("id")
+        look = entry.maybe_sent and not key  # older records: looked for in history
+        if look and await self._in_history(entry, manifest, len(data)):
             return await self._done(entry, None)
         known = self.latest.get(entry.key)
         base = known["number"] if known else None
@@ -720,13 +726,14 @@ class JournalPusher:
                 base=base,
                 moved_from=moved_from,
                 restored_from=entry.header.get("restored_from"),
+                idempotency_key=key,
             )
         except SubmarineAPIError as e:
             self._maybe_sent(entry, e)
             raise _Transient(e.message) from None
         if resp.status_code == 409 and "missing" not in resp.json():
             # another version came in while this one was queued
-            if entry.maybe_sent and await self._in_history(entry, manifest, len(data)):
+            if look and await self._in_history(entry, manifest, len(data)):
                 return await self._done(entry, None)
             self.log.warning(
                 "%s in %s changed on the platform while a save was queued (%s); recording "
@@ -741,7 +748,14 @@ class JournalPusher:
             )
             try:
                 resp = await self.platform.post(
-                    space, path, manifest, parts, len(data), message=message, moved_from=moved_from
+                    space,
+                    path,
+                    manifest,
+                    parts,
+                    len(data),
+                    message=message,
+                    moved_from=moved_from,
+                    idempotency_key=key,
                 )
             except SubmarineAPIError as e:
                 self._maybe_sent(entry, e)
@@ -757,10 +771,7 @@ class JournalPusher:
     async def _answered(self, entry: Entry, resp: httpx.Response) -> None:
         if resp.is_success:
             return await self._done(entry, resp.json())
-        try:
-            message = resp.json().get("message") or resp.reason_phrase
-        except ValueError:
-            message = resp.text[:200] or resp.reason_phrase
+        message = error_message(resp)
         if resp.status_code >= 500 or resp.status_code in TRANSIENT:
             if resp.status_code >= 500:
                 entry.maybe_sent = True

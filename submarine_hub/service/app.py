@@ -47,6 +47,10 @@ from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
 from .uploads import UploadStore
 
+# The exit status when the service cannot run (a bad database URL, an unreachable
+# database...): EX_CONFIG, which the supervisor does not restart.
+EXIT_CANNOT_RUN = 78
+
 # Connection-level cap. Handlers enforce ``max_body_size`` themselves with a 413;
 # endpoints that stream uploads (artifacts) may accept up to this.
 MAX_STREAMED_BODY = 64 * 1024**3
@@ -322,6 +326,12 @@ class SubmarineService(Application):
         the upgrade step of docs/operations.md (back the database up first).""",
     ).tag(config=True)
 
+    _listening = False
+
+    @default("log_level")
+    def _default_log_level(self) -> int:
+        return logging.INFO  # the access log's line per request is INFO
+
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
         if self.config_file and Path(self.config_file).exists():
@@ -430,6 +440,7 @@ class SubmarineService(Application):
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
         server.listen(parsed.port or 80, parsed.hostname or "127.0.0.1")
         self.log.info("listening", extra={"url": self.url, "prefix": self.service_prefix})
+        self._listening = True
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -443,11 +454,35 @@ class SubmarineService(Application):
         await self.stop_platform(context)
 
     def start(self) -> None:
-        if self.upgrade_db:
-            revision = upgrade(self.db_url)
-            print(f"metastore {_redact(self.db_url)} is at revision {revision}")
-            return
-        asyncio.run(self.start_async())
+        try:
+            if self.upgrade_db:
+                revision = upgrade(self.db_url)
+                print(f"metastore {_redact(self.db_url)} is at revision {revision}")
+                return
+            asyncio.run(self.start_async())
+        except Exception as e:  # one clear line, not a traceback of the driver's internals
+            self.log.debug("the service stopped on an error", exc_info=True)
+            if self._listening:  # it ran: a restart may help
+                self.log.critical("the service stopped: %s", _why(e, self.db_url))
+                self.exit(1)
+            self.log.critical("the service cannot start: %s", _why(e, self.db_url))
+            self.exit(EXIT_CANNOT_RUN)
+
+
+def _why(e: Exception, db_url: str) -> str:
+    """One line saying what is wrong, naming the metastore when it is the database."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+    if isinstance(e, (DBAPIError, ArgumentError, SQLAlchemyError)) or "database" in str(e):
+        orig = getattr(e, "orig", None) or e
+        lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+        try:
+            where = _redact(db_url)
+        except Exception:
+            where = "(unparsable URL)"
+        return f"metastore {where}: {lines[0] if lines else type(e).__name__}"
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return f"{type(e).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
 def _redact(url: str) -> str:

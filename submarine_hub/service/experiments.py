@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..client import spool
 from ..core import credentials
 from ..core.crypto import Crypt
 from ..core.experiments import pipelines, plans, runs
@@ -75,6 +76,8 @@ class ExperimentManager:
         # Called as ``await hook(session, row)`` when a run is recorded as ended, in the
         # transaction that records it (notebook jobs keep their executed notebook).
         self.on_final: list[Callable[[Any, Experiment], Awaitable[None]]] = []
+        if hasattr(backend, "run_dir"):  # metrics its processes could not send in time
+            self.on_final.append(self._take_spool)
         # Started and stopped with the scheduler (the notebook-job schedules).
         self.companions: list[Any] = []
 
@@ -177,6 +180,10 @@ class ExperimentManager:
                     await hook(s, row)
             except Exception:
                 log.exception("after run %s ended: %s failed", row.id, hook)
+
+    async def _take_spool(self, s: Any, row: Experiment) -> None:
+        folder = spool.folder_for_run(self.backend.run_dir(row.id))
+        await runs.take_spool(s, row, folder)
 
     def _apply(self, row: Experiment, state: RunState) -> None:
         if state.status == RUNNING and row.status == PENDING:

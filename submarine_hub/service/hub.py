@@ -40,7 +40,10 @@ class HubClient:
         self.api_url = api_url.rstrip("/")
         self.cache_seconds = cache_seconds
         self._http = httpx.AsyncClient(headers={"Authorization": f"token {token}"}, timeout=timeout)
+        # answers by path, for cache_seconds; expired ones are dropped as time goes (a
+        # request naming users that do not exist must not grow it for ever)
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._purged = time.monotonic()
 
     async def _get(self, path: str, headers: dict[str, str] | None = None) -> Any:
         now = time.monotonic()
@@ -61,6 +64,9 @@ class HubClient:
                 "check the role granted to the submarine service."
             )
         self._cache[path] = (now, value)
+        if now - self._purged >= self.cache_seconds:  # keys not asked again go too
+            self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.cache_seconds}
+            self._purged = now
         return value
 
     async def user(self, name: str) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -52,11 +53,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Set (``reading(True)``) while serving a request that only reads (a GET): its
+#: transactions on SQLite then begin deferred, and never queue for the write lock.
+_READING: ContextVar[bool] = ContextVar("submarine_db_reading", default=False)
+
+
+def reading(flag: bool) -> None:
+    """Mark what this context (a request's task) does next as reading only, or not."""
+    _READING.set(flag)
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # Take the write lock when the transaction starts: a WAL transaction that read first
-    # cannot always upgrade to a writer when another one wrote meanwhile ("database is
-    # locked"); with BEGIN IMMEDIATE it waits its turn (busy_timeout) instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock when its transaction starts: a WAL transaction that
+    # read first cannot always upgrade to a writer when another one wrote meanwhile
+    # ("database is locked"); with BEGIN IMMEDIATE it waits its turn (busy_timeout)
+    # instead. A reader begins deferred: WAL readers never wait for the writer, so reads
+    # no longer queue one by one behind every write (and each other) for the lock.
+    conn.exec_driver_sql("BEGIN" if _READING.get() else "BEGIN IMMEDIATE")
 
 
 def configure_engine(engine: Engine) -> Engine:

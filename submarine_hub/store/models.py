@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -41,32 +42,29 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A point in time, always read back with its zone (UTC).
+    """A point in time, always read back aware and in UTC, whatever the database.
 
-    PostgreSQL keeps the zone; SQLite keeps none and hands back naive values. Both now
-    store UTC and return aware UTC datetimes, so every time the API returns carries its
-    zone (naive values bound here are taken as UTC)."""
+    PostgreSQL keeps the zone (``timestamptz``); SQLite keeps none, so times are written
+    there as naive UTC and read back with UTC attached. A naive time given to it is UTC.
+    Every time the API returns therefore carries its zone."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return (
-            value.replace(tzinfo=timezone.utc)
-            if value.tzinfo is None
-            else (value.astimezone(timezone.utc))
-        )
+        value = value.astimezone(timezone.utc) if value.tzinfo else value
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value.replace(tzinfo=timezone.utc)
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return (
-            value.replace(tzinfo=timezone.utc)
-            if value.tzinfo is None
-            else (value.astimezone(timezone.utc))
-        )
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -188,7 +186,12 @@ class FileVersion(Base):
     """One immutable version; ``manifest`` names its parts (see ``core.contentaddr``)."""
 
     __tablename__ = "file_versions"
-    __table_args__ = (UniqueConstraint("file_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("file_id", "number"),
+        # a writer's id for the save (a journal record's): a repeated save is answered
+        # with the version it made, so a replay or retry never records it twice
+        Index("ix_file_versions_idempotency_key", "file_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
@@ -199,6 +202,7 @@ class FileVersion(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(BigInteger)
     manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # None: deleted
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

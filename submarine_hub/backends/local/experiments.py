@@ -9,6 +9,7 @@ Layout of a run's folder (``<runs_dir>/<id>/``)::
     kill              present once a kill was asked for
     code/             the working folder (git clone or uploaded code)
     artifacts/        the run's outputs ($SUBMARINE_ARTIFACTS_DIR)
+    metrics-spool/    metric points the run's processes could not send (client/spool.py)
     credentials/      credential files (0600)
     logs/<replica>.log, logs/prepare.log
 """
@@ -133,6 +134,7 @@ class LocalExperimentBackend:
                 owned_by(run_dir / sub, account, 0o700)
         env = dict(plan.env)
         env["SUBMARINE_ARTIFACTS_DIR"] = str(run_dir / "artifacts")
+        env["SUBMARINE_RUN_DIR"] = str(run_dir)  # metrics not sent by exit are spooled here
         if account is not None and self.accounts is not None:
             env["SUBMARINE_TEAM_DIR"] = str(self.accounts.team_dir(plan.team))
         if plan.credential_files:

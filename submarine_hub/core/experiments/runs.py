@@ -8,13 +8,15 @@ to its processes as ``SUBMARINE_TOKEN``) that only reaches the run's own team.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.models import (
@@ -34,6 +36,8 @@ from ..validation import INT64_MAX, is_finite_number, reject_unknown
 from . import spec as specs
 from . import templates
 from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
+
+log = logging.getLogger("submarine_hub.runs")
 
 TOKEN_PREFIX = "smr_"
 MAX_PAGE = 500
@@ -489,10 +493,8 @@ def check_artifact_write(identity: Identity, row: Experiment) -> None:
         raise Conflict(f"Run {row.id} has ended ({row.status}): its artifacts no longer change.")
 
 
-async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data: Any) -> int:
-    """Store ``{"metrics": [{key, value, step?, timestamp?}], "params": {k: v}}``."""
-    row = await get(session, identity, run_id)
-    _check_write(identity, row)
+def _batch(run_id: int, data: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The metric rows and params of a batch, checked."""
     if not isinstance(data, dict):
         raise InvalidInput('The body must be {"metrics": [...], "params": {...}}.')
     points = data.get("metrics") or []
@@ -526,11 +528,89 @@ async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data
                 "timestamp": float(when or now),
             }
         )
+    return rows, params
+
+
+async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data: Any) -> int:
+    """Store ``{"metrics": [{key, value, step?, timestamp?}], "params": {k: v}}``.
+
+    With ``"replay": true`` (a batch sent again: its answer was lost, or it comes from a
+    spool) points the run already has (same key, step and timestamp) are skipped, so a
+    retry never stores a point twice. Returns the points stored."""
+    row = await get(session, identity, run_id)
+    _check_write(identity, row)
+    rows, params = _batch(run_id, data)
+    replay = data.get("replay", False)
+    if not isinstance(replay, bool):
+        raise InvalidInput("'replay' must be true or false.")
+    return await _store_points(session, run_id, rows, params, replay=replay)
+
+
+async def _store_points(
+    session: AsyncSession,
+    run_id: int,
+    rows: list[dict[str, Any]],
+    params: dict[str, Any],
+    *,
+    replay: bool,
+) -> int:
+    if rows and replay:
+        have = {
+            (k, st, ts)
+            for k, st, ts in await session.execute(
+                select(Metric.key, Metric.step, Metric.timestamp).where(
+                    Metric.experiment_id == run_id,
+                    Metric.timestamp >= min(r["timestamp"] for r in rows),
+                    Metric.timestamp <= max(r["timestamp"] for r in rows),
+                )
+            )
+        }
+        fresh = []
+        for r in rows:
+            point = (r["key"], r["step"], r["timestamp"])
+            if point not in have:
+                have.add(point)
+                fresh.append(r)
+        rows = fresh
     if rows:
         await session.execute(Metric.__table__.insert(), rows)
     for key, value in params.items():
         await session.merge(Param(experiment_id=run_id, key=str(key)[:255], value=str(value)))
     return len(rows)
+
+
+async def take_spool(session: AsyncSession, row: Experiment, folder: Path) -> int:
+    """Store the points a run's processes spooled in its ``folder`` (they could not reach
+    the service before they exited; see ``client/spool.py``), skipping those it has, and
+    remove the files. Only files naming this run count. Returns the points stored."""
+    from ...client import spool
+
+    stored, taken = 0, []
+    for path, body in list(spool.pending(folder)):
+        if body["run_id"] != row.id:
+            continue
+        points, params = body.get("points") or [], body.get("params") or {}
+        n = MAX_POINTS_PER_REQUEST
+        try:
+            async with session.begin_nested():
+                for i in range(0, max(len(points), 1), n):
+                    rows, some = _batch(
+                        row.id, {"metrics": points[i : i + n], "params": params if i == 0 else {}}
+                    )
+                    stored += await _store_points(session, row.id, rows, some, replay=True)
+        except (InvalidInput, TypeError, ValueError) as e:
+            log.warning("run %s: spooled metrics in %s refused: %s", row.id, path, e)
+            continue
+        taken.append(path)
+    if taken:  # removed once they are stored for good (a rollback leaves them for later)
+
+        def remove(_session: Any) -> None:
+            for path in taken:
+                spool.done(path)
+
+        event.listen(session.sync_session, "after_commit", remove, once=True)
+        log.info("run %s: %d spooled metric point(s) taken in", row.id, stored)
+    return stored
 
 
 async def metrics_summary(session: AsyncSession, run_ids: list[int]) -> dict[int, dict[str, float]]:

@@ -19,6 +19,7 @@ from ...core.experiments.runs import TOKEN_PREFIX as RUN_TOKEN_PREFIX
 from ...core.experiments.runs import identity_for_token as identity_for_run_token
 from ...core.identity import Identity
 from ...core.validation import INT64_MAX, dump_json, parse_id, parse_int, parse_json
+from ...store import db
 from ..metrics import observe_request
 
 log = logging.getLogger("submarine_hub.service")
@@ -149,6 +150,7 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return bytes(self._body)
 
     async def prepare(self) -> None:
+        db.reading(self.request.method in ("GET", "HEAD"))  # SQLite: deferred transactions
         self._body = bytearray()
         length = self.request.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > self.max_body_size:

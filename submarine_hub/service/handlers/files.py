@@ -92,6 +92,7 @@ class VersionsHandler(FilesBase):
                 base_version=base_version,
                 moved_from=moved_from,
                 restored_from=restored_from,
+                idempotency_key=self.request.headers.get("Idempotency-Key"),
             )
         self.write_json(info.to_json(), status=201)
 
