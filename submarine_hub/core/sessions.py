@@ -155,10 +155,19 @@ async def admit(
 
 
 async def stop(session: AsyncSession, caller: Identity, session_id: int) -> Session:
+    """Release a session's admission (its place in the team's quota): the spawner does when
+    the server stops, an admin may; the session's user is refused (the server would keep
+    running outside the quota)."""
     row = await session.get(Session, session_id)
     if row is None:
         raise NotFound(f"No session {session_id}.")
-    if not (caller.admin or SESSIONS_SCOPE in caller.scopes or caller.name == row.user):
+    if not (caller.admin or SESSIONS_SCOPE in caller.scopes):
+        if caller.is_user(row.user):
+            raise Forbidden(
+                f"Only JupyterHub's spawner or a hub admin releases session {session_id}'s "
+                "place in the quota; stop the server instead (from the hub's home page, or "
+                f"POST /sessions/{session_id}/stop) and the spawner releases it."
+            )
         raise NotFound(f"No session {session_id}.")
     if row.state == ACTIVE:
         row.state = STOPPED
@@ -170,7 +179,7 @@ async def stop(session: AsyncSession, caller: Identity, session_id: int) -> Sess
 async def get_for_stop(session: AsyncSession, caller: Identity, session_id: int) -> Session:
     """The active session ``caller`` (its user or an admin) may stop."""
     row = await session.get(Session, session_id)
-    if row is None or not (caller.admin or caller.name == row.user):
+    if row is None or not (caller.admin or caller.is_user(row.user)):
         raise NotFound(f"No session {session_id}.")
     if row.state != ACTIVE:
         raise InvalidInput(f"Session {session_id} is not running.")
@@ -191,6 +200,8 @@ async def list_active(session: AsyncSession, identity: Identity) -> list[Session
     query = select(Session).where(Session.state == ACTIVE).order_by(Session.created_at)
     if not (identity.admin or SESSIONS_SCOPE in identity.scopes):
         query = query.where(Session.user == identity.name)
+        if identity.confined:  # a run's token: its owner's sessions in the run's team only
+            query = query.where(Session.team.in_(sorted(identity.teams)))
     return list((await session.scalars(query)).all())
 
 
