@@ -42,6 +42,11 @@ class IdentityProvider(Protocol):
         ``scopes``), or None for an anonymous caller; raise a 4xx to refuse the request."""
         ...
 
+    async def check_request(self, handler: BaseHandler) -> None:
+        """Checks of the request itself (its Host, its Origin) that every caller passes,
+        a run's token included; raise a 4xx to refuse it."""
+        ...
+
 
 def route_pattern(path: str) -> str:
     """Turn an OpenAPI path (``/teams/{team}``) into a tornado pattern."""
@@ -153,11 +158,13 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
 
     async def _authenticate(self) -> None:
+        provider: IdentityProvider | None = self.settings.get("submarine_identity_provider")
+        if provider is not None:
+            await provider.check_request(self)  # run tokens too: no way around Host/Origin
         self._run_identity = await self._run_token_identity()
         if self._run_identity is not None:
             self._hub_auth_user_cache = {"name": self._run_identity.name, "kind": "user"}
             return
-        provider: IdentityProvider | None = self.settings.get("submarine_identity_provider")
         if provider is None:
             self._hub_auth_user_cache = await self.hub_user_model()
             hint = HUB_LOGIN_HINT
