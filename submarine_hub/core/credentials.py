@@ -26,11 +26,11 @@ MAX_SIZE = 1024 * 1024
 #: changes which programs and libraries a session or run loads, where it installs from,
 #: or whom it trusts. A credential is a secret handed to code, never a way to change it.
 DENIED_ENV: tuple[tuple[str, str], ...] = (
-    ("JUPYTERHUB_*", "the hub sets it"),
-    ("JPY_*", "the hub sets it"),
+    ("JUPYTERHUB_*", "the name is reserved: the hub sets it"),
+    ("JPY_*", "the name is reserved: the hub sets it"),
     ("JUPYTER*", "it changes how Jupyter starts and where it reads its configuration"),
     ("IPYTHON*", "it changes where IPython reads its startup files"),
-    ("SUBMARINE_*", "the platform sets it"),
+    ("SUBMARINE_*", "the name is reserved: the platform sets it"),
     ("PATH", "it decides which programs run"),
     ("LD_*", "it makes the dynamic loader load or search other libraries"),
     ("DYLD_*", "it makes the dynamic loader load or search other libraries"),
