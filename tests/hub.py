@@ -82,7 +82,7 @@ class Hub:
             try:
                 if requests.get(self.api_url("health"), timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"JupyterHub did not come up in {timeout} s:\n{self.log_tail()}")

@@ -24,3 +24,5 @@ c.JupyterHub.load_roles.append(
         "services": ["test-admin"],
     }
 )
+# a loaded test machine may need more than JupyterHub's 30 s for a session to answer
+c.Spawner.http_timeout = 120

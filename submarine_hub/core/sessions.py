@@ -176,6 +176,27 @@ async def stop(session: AsyncSession, caller: Identity, session_id: int) -> Sess
     return row
 
 
+async def release_missing(
+    session: AsyncSession, running: set[tuple[str, str]], admitted_before: datetime
+) -> list[Session]:
+    """Release the active admissions whose server is not in ``running`` (``(user,
+    server_name)`` pairs the hub runs or is starting), admitted before ``admitted_before``
+    (younger ones may belong to a spawn the hub does not list yet). What a spawner could
+    not release (the service was down, or the hub stopped it before its servers) is
+    released this way."""
+    rows = (
+        await session.scalars(
+            select(Session).where(Session.state == ACTIVE, Session.created_at < admitted_before)
+        )
+    ).all()
+    now = datetime.now(timezone.utc)
+    gone = [r for r in rows if (r.user, r.server_name) not in running]
+    for row in gone:
+        row.state, row.stopped_at = STOPPED, now
+    await session.flush()
+    return gone
+
+
 async def get_for_stop(session: AsyncSession, caller: Identity, session_id: int) -> Session:
     """The active session ``caller`` (its user or an admin) may stop."""
     row = await session.get(Session, session_id)
