@@ -41,7 +41,7 @@ class Hub:
     _spawned: set[str] = field(default_factory=set)
 
     # --- lifecycle --------------------------------------------------------------------
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 180) -> None:  # a loaded machine starts slowly
         ports = [free_port() for _ in range(4)]
         self.url = f"http://127.0.0.1:{ports[0]}"
         self.service_url = f"http://127.0.0.1:{ports[3]}"

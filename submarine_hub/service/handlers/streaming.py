@@ -29,8 +29,9 @@ class StreamedUpload:
         self._digest = hashlib.sha256()
 
     async def data_received(self, chunk: bytes) -> None:
-        if self._writer is None:
-            return  # refused in prepare: drain the body, answer after
+        if self._writer is None:  # refused in prepare: drain the body (bounded), answer after
+            super().data_received(chunk)  # type: ignore[misc]
+            return
         self._digest.update(chunk)
         self._size += len(chunk)
         await asyncio.to_thread(self._writer.write, chunk)
