@@ -26,3 +26,7 @@ c.JupyterHub.load_roles.append(
 )
 # a loaded test machine may need more than JupyterHub's 30 s for a session to answer
 c.Spawner.http_timeout = 120
+# ... and more than 30 s for the submarine service to answer when the hub starts
+for _service in c.JupyterHub.services:
+    if _service["name"] == "submarine":
+        _service.setdefault("timeout", 120)
