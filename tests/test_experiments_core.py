@@ -125,7 +125,7 @@ async def test_search_pages_and_filters(db_url: str) -> None:
                     ALICE,
                     simple(f"r{i}", meta={"name": f"r{i}", "tags": ["even"] if i % 2 == 0 else []}),
                 )
-                row = await runs.create(s, ALICE, sub)
+                row = await runs.create(s, ALICE, sub, quota_defaults={})
                 if i < 3:
                     runs.finish(row, "failed", reason="x", exit_code=1)
         async with db.session() as s:
@@ -153,7 +153,8 @@ async def test_metrics_are_downsampled_and_summarized(db_url: str) -> None:
     db = Database(db_url)
     try:
         async with db.session() as s:
-            row = await runs.create(s, ALICE, await runs.prepare(s, ALICE, simple()))
+            sub = await runs.prepare(s, ALICE, simple())
+            row = await runs.create(s, ALICE, sub, quota_defaults={})
             points = [{"key": "loss", "value": 1 / (i + 1), "step": i} for i in range(5000)]
             assert (
                 await runs.log_batch(s, ALICE, row.id, {"metrics": points, "params": {"a": 1}})
@@ -227,15 +228,18 @@ async def test_pipeline_dag_checks(db_url: str) -> None:
                     s,
                     ALICE,
                     {"name": "p", "steps": [step("a", "c"), step("b", "a"), step("c", "b")]},
+                    {},
                 )
             row = await pipelines.create(
-                s, ALICE, {"name": "p", "steps": [step("a"), step("b", "a")]}
+                s, ALICE, {"name": "p", "steps": [step("a"), step("b", "a")]}, {}
             )
-            started = await pipelines.advance(s, row)
+            started = await pipelines.advance(s, row, quota_defaults={})
             assert [r.pipeline_step for r in started] == ["a"]
             runs.finish(started[0], "succeeded")
             await s.flush()
-            assert [r.pipeline_step for r in await pipelines.advance(s, row)] == ["b"]
+            assert [
+                r.pipeline_step for r in await pipelines.advance(s, row, quota_defaults={})
+            ] == ["b"]
     finally:
         await db.dispose()
 

@@ -201,7 +201,7 @@ async def test_a_notebook_job_runs_a_pinned_version_with_checked_parameters(
     try:
         async with db.session() as s:
             body = {"notebook": "nbs/train.ipynb", "version": 1, "parameters": {"alpha": "0.1"}}
-            row, children = await nj.submit(s, ALICE, body, uploads=uploads)
+            row, children = await nj.submit(s, ALICE, body, uploads=uploads, quota_defaults={})
             assert children == [] and row.kind == "notebook" and row.team == "data-science"
             assert row.name == "train" and row.parameters == {"alpha": 0.1}
             task = row.spec["task"]
@@ -219,6 +219,7 @@ async def test_a_notebook_job_runs_a_pinned_version_with_checked_parameters(
                 ALICE,
                 {"notebook": "nbs/train.ipynb", "parameters": {"epochs": 3}},
                 uploads=uploads,
+                quota_defaults={},
             )
             assert newest.spec["task"]["source"]["version"] == 2
             with pytest.raises(InvalidInput, match="'epochs' must be an int"):
@@ -227,6 +228,7 @@ async def test_a_notebook_job_runs_a_pinned_version_with_checked_parameters(
                     ALICE,
                     {"notebook": "nbs/train.ipynb", "parameters": {"epochs": "many"}},
                     uploads=uploads,
+                    quota_defaults={},
                 )
             with pytest.raises(InvalidInput, match="unknown parameter 'epochs'"):
                 await nj.submit(
@@ -234,23 +236,34 @@ async def test_a_notebook_job_runs_a_pinned_version_with_checked_parameters(
                     ALICE,
                     {"notebook": "nbs/train.ipynb", "version": 1, "parameters": {"epochs": 3}},
                     uploads=uploads,
+                    quota_defaults={},
                 )
             with pytest.raises(NotFound, match="no history"):
-                await nj.submit(s, ALICE, {"notebook": "nope.ipynb"}, uploads=uploads)
+                await nj.submit(
+                    s, ALICE, {"notebook": "nope.ipynb"}, uploads=uploads, quota_defaults={}
+                )
             with pytest.raises(InvalidInput, match="not a notebook"):
-                await nj.submit(s, ALICE, {"notebook": "nbs/train.py"}, uploads=uploads)
+                await nj.submit(
+                    s, ALICE, {"notebook": "nbs/train.py"}, uploads=uploads, quota_defaults={}
+                )
             with pytest.raises(InvalidInput, match=r"Unknown|Additional properties"):
-                await nj.submit(s, ALICE, {"notebook": "x.ipynb", "bogus": 1}, uploads=uploads)
+                await nj.submit(
+                    s,
+                    ALICE,
+                    {"notebook": "x.ipynb", "bogus": 1},
+                    uploads=uploads,
+                    quota_defaults={},
+                )
             with pytest.raises(InvalidInput, match="either 'notebook'"):
-                await nj.submit(s, ALICE, {"name": "x"}, uploads=uploads)
+                await nj.submit(s, ALICE, {"name": "x"}, uploads=uploads, quota_defaults={})
             # another team cannot run (or read) alice's notebook, nor run in her team
             with pytest.raises(Forbidden):
                 await nj.submit(s, CAROL, {"notebook": "nbs/train.ipynb", "space": "user:alice"},
-                                uploads=uploads)  # fmt: skip
+                                uploads=uploads, quota_defaults={})  # fmt: skip
             with pytest.raises(Forbidden, match="not a member"):
                 await nj.submit(
                     s, CAROL, {"content": notebook(), "name": "x", "team": "data-science"},
-                    uploads=uploads,
+                    uploads=uploads, quota_defaults={},
                 )  # fmt: skip
             with pytest.raises(NotFound):
                 await nj.view(s, CAROL, row.id)
@@ -271,6 +284,7 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
                 ALICE,
                 {"notebook": "nbs/train.ipynb", "grid": {"alpha": [0.1, 0.2], "name": ["a", "b"]}},
                 uploads=uploads,
+                quota_defaults={},
             )
             assert len(children) == 4 and {c.parent_id for c in children} == {parent.id}
             assert [c.parameters for c in children][:2] == [
@@ -288,6 +302,7 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
                         "parameter_sets": [{"alpha": 1}, {"alpha": "x"}],
                     },
                     uploads=uploads,
+                    quota_defaults={},
                 )
             with pytest.raises(InvalidInput, match="at most 100"):
                 await nj.submit(
@@ -295,7 +310,7 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
                     ALICE,
                     {"notebook": "nbs/train.ipynb", "grid": {"alpha": list(range(11)),
                                                               "name": [str(i) for i in range(11)]}},
-                    uploads=uploads,
+                    uploads=uploads, quota_defaults={},
                 )  # fmt: skip
             for c in children[:3]:
                 runs.finish(c, "succeeded")
@@ -314,13 +329,21 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
             assert summary["metrics"]["score"]["max_run"] == children[2].id
             # a cell run as a job: kept in the team's jobs folder, versioned
             inline, _ = await nj.submit(
-                s, ALICE, {"content": notebook(), "name": "cell-job"}, uploads=uploads
+                s,
+                ALICE,
+                {"content": notebook(), "name": "cell-job"},
+                uploads=uploads,
+                quota_defaults={},
             )
             src = inline.spec["task"]["source"]
             assert src["space"] == "team:data-science"
             assert src["path"] == "jobs/cell-job/cell-job.ipynb" and src["version"] == 1
             again, _ = await nj.submit(
-                s, ALICE, {"content": notebook(), "name": "cell-job"}, uploads=uploads
+                s,
+                ALICE,
+                {"content": notebook(), "name": "cell-job"},
+                uploads=uploads,
+                quota_defaults={},
             )
             assert again.spec["task"]["source"]["version"] == 2
             assert nj.output_location(again) == (
@@ -340,14 +363,18 @@ async def test_the_jobs_of_one_notebook_are_listed_for_its_team(
         async with db.session() as s:
             single, _ = await nj.submit(
                 s, ALICE, {"notebook": "nbs/train.ipynb", "parameters": {"alpha": 2}},
-                uploads=uploads,
+                uploads=uploads, quota_defaults={},
             )  # fmt: skip
             parent, children = await nj.submit(
                 s, ALICE, {"notebook": "nbs/train.ipynb", "grid": {"alpha": [0.1, 0.2]}},
-                uploads=uploads,
+                uploads=uploads, quota_defaults={},
             )  # fmt: skip
             other, _ = await nj.submit(
-                s, ALICE, {"content": notebook(), "name": "cell-job"}, uploads=uploads
+                s,
+                ALICE,
+                {"content": notebook(), "name": "cell-job"},
+                uploads=uploads,
+                quota_defaults={},
             )
             runs.finish(children[0], "succeeded")
             await s.flush()
@@ -415,8 +442,12 @@ async def test_the_executed_notebook_is_kept_with_its_error_cell(
     uploads = UploadStore(tmp_path / "uploads")
     try:
         async with db.session() as s:
-            ok, _ = await nj.submit(s, ALICE, {"notebook": "nbs/train.ipynb"}, uploads=uploads)
-            bad, _ = await nj.submit(s, ALICE, {"notebook": "nbs/train.ipynb"}, uploads=uploads)
+            ok, _ = await nj.submit(
+                s, ALICE, {"notebook": "nbs/train.ipynb"}, uploads=uploads, quota_defaults={}
+            )
+            bad, _ = await nj.submit(
+                s, ALICE, {"notebook": "nbs/train.ipynb"}, uploads=uploads, quota_defaults={}
+            )
         for row_id, error in ((ok.id, False), (bad.id, True)):
             artifacts = tmp_path / "runs" / str(row_id)
             artifacts.mkdir(parents=True)
@@ -467,6 +498,7 @@ class FakeContext:
         self.uploads = UploadStore(tmp / "uploads")
         self.experiments = FakeManager(tmp)
         self.users = {"alice": ALICE}
+        self.quota_defaults: dict = {}
 
     async def user_identity(self, name: str) -> Identity:
         if name not in self.users:
@@ -495,6 +527,7 @@ async def test_schedules_fire_once_per_time_survive_restarts_and_catch_up(
                 ALICE,
                 {"cron": "*/10 * * * * *", "job": {"notebook": "nbs/train.ipynb",
                                                     "parameters": {"alpha": 2}}},
+                {},
             )  # fmt: skip
             schedule_id = row.id
             assert row.team == "data-science" and row.catchup == "skip" and not row.paused
@@ -518,7 +551,7 @@ async def test_schedules_fire_once_per_time_survive_restarts_and_catch_up(
                 ({"cron": "* * * * *", "timezone": "Nowhere", "job": {}}, "time zone"),
             ):
                 with pytest.raises(InvalidInput, match=match):
-                    await ns.create(s, ALICE, bad)
+                    await ns.create(s, ALICE, bad, {})
             with pytest.raises(NotFound):
                 await ns.get(s, CAROL, schedule_id)
             assert await ns.list_visible(s, CAROL) == []
@@ -544,7 +577,7 @@ async def test_schedules_fire_once_per_time_survive_restarts_and_catch_up(
         )
         # run_once: one run for the latest missed time
         async with db.session() as s:
-            await ns.update(s, ALICE, schedule_id, {"catchup": "run_once"})
+            await ns.update(s, ALICE, schedule_id, {"catchup": "run_once"}, {})
         await NotebookJobs(context, misfire_grace=5).tick(later + timedelta(minutes=1))
         firings = await _firings(db, schedule_id)
         assert len(firings) == 3 and firings[2].experiment_id and firings[2].error == ""
@@ -553,13 +586,13 @@ async def test_schedules_fire_once_per_time_survive_restarts_and_catch_up(
             with pytest.raises(Forbidden, match="Only alice"):
                 await ns.update(
                     s, Identity("bob", teams=frozenset({"data-science"})), schedule_id,
-                    {"paused": True},
+                    {"paused": True}, {},
                 )  # fmt: skip
-            await ns.update(s, ALICE, schedule_id, {"paused": True})
+            await ns.update(s, ALICE, schedule_id, {"paused": True}, {})
         await jobs.tick(later + timedelta(hours=1))
         assert len(await _firings(db, schedule_id)) == 3
         async with db.session() as s:
-            row = await ns.update(s, ALICE, schedule_id, {"paused": False})
+            row = await ns.update(s, ALICE, schedule_id, {"paused": False}, {})
             assert ns.aware(row.next_run_at) > ns.utcnow() - timedelta(seconds=1)
             history = await ns.history(s, ALICE, schedule_id)
             assert [h["run"] is not None for h in history] == [True, False, True]

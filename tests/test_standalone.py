@@ -124,6 +124,30 @@ def test_a_foreign_host_header_is_refused(server: Server) -> None:
     assert_json_error(r, 403, "allow_remote_access")
 
 
+def test_a_run_token_passes_the_host_and_origin_checks_too(server: Server) -> None:
+    spec = {"meta": {"name": "holder"}, "task": {"command": 'echo "T=$SUBMARINE_TOKEN"; sleep 300'}}
+    r = server.api("POST", "experiments", json=spec)
+    assert r.status_code == 201, r.text
+    run_id = r.json()["id"]
+    try:
+        token, deadline = "", time.monotonic() + 60
+        while not token and time.monotonic() < deadline:
+            found = re.search(r"T=(smr_\S+)", server.api("GET", f"experiments/{run_id}/logs").text)
+            token = found.group(1) if found else ""
+            time.sleep(0.3)
+        assert token, "the run did not print its token"
+        assert server.api("GET", "me", token=token).json()["name"] == USER
+        r = server.api("GET", "me", token=token, headers={"Host": "attacker.example:80"})
+        assert_json_error(r, 403, "allow_remote_access")
+        evil = {"Origin": "http://attacker.example", "Connection": "close"}
+        assert_json_error(server.api("GET", "me", token=token, headers=evil), 403, "Cross-origin")
+        r = server.api("POST", f"experiments/{run_id}/metrics", token=token, headers=evil,
+                       json={"metrics": [{"key": "x", "value": 1}]})  # fmt: skip
+        assert r.status_code == 403, r.text
+    finally:
+        server.api("POST", f"experiments/{run_id}/kill")
+
+
 def test_the_lab_login_cookie_works_with_xsrf_and_only_from_the_same_origin(
     server: Server,
 ) -> None:

@@ -25,6 +25,9 @@ from traitlets.config import Configurable
 
 from .grant import SessionGrant
 
+#: background releases in progress (kept referenced until they end)
+_RETRIES: set[asyncio.Task[None]] = set()
+
 
 class _Unavailable(Exception):
     """502/503/504 from the platform: the service is restarting."""
@@ -115,6 +118,15 @@ class SubmarineSpawnerMixin(Configurable):
         20,
         help="""Seconds a request to the platform is tried again while the service restarts
         (connection refused, or the proxy's 502/503 for it); 0: never.""",
+    ).tag(config=True)
+
+    release_retry_timeout = Float(
+        600,
+        help="""How long (seconds) the spawner keeps trying, in the background, to release
+        a stopped session's admission when the platform service cannot be reached (it is
+        restarting). After that, or if the hub stops first, the service's own
+        reconciliation with the hub's servers releases it
+        (``SubmarineService.session_reconcile_interval``).""",
     ).tag(config=True)
 
     grant: SessionGrant | None = None
@@ -285,9 +297,45 @@ class SubmarineSpawnerMixin(Configurable):
         try:
             await self._platform("DELETE", f"sessions/{session_id}")
         except SpawnRefused as e:
-            self.log.warning("Could not release Submarine session %s: %s", session_id, e)
+            if e.status_code == 503 and self.release_retry_timeout > 0:
+                self.log.warning(
+                    "Could not release Submarine session %s now (%s); retrying in the "
+                    "background for %d s",
+                    session_id,
+                    e,
+                    self.release_retry_timeout,
+                )
+                task = asyncio.create_task(self._release_later(session_id))
+                _RETRIES.add(task)
+                task.add_done_callback(_RETRIES.discard)
+            else:
+                self.log.warning("Could not release Submarine session %s: %s", session_id, e)
         if self._submarine_session_id == session_id:
             self._submarine_session_id = ""
+
+    async def _release_later(self, session_id: str) -> None:
+        """Retry a release with growing pauses (2 s up to 30 s) for ``release_retry_timeout``
+        seconds; a refusal other than "unreachable" ends it (e.g. already released)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.release_retry_timeout
+        pause = 2.0
+        while loop.time() < deadline:
+            await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
+            pause = min(pause * 2, 30.0)
+            try:
+                await self._platform("DELETE", f"sessions/{session_id}")
+            except SpawnRefused as e:
+                if e.status_code == 503:
+                    continue
+                self.log.warning("Could not release Submarine session %s: %s", session_id, e)
+                return
+            self.log.info("Released Submarine session %s after a retry", session_id)
+            return
+        self.log.warning(
+            "Gave up releasing Submarine session %s; the service releases it when it "
+            "reconciles its sessions with the hub's servers",
+            session_id,
+        )
 
     async def start(self) -> Any:
         self.grant = await self.admit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import re
 from typing import Any
 
@@ -19,7 +20,66 @@ from .paths import safe_relpath
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_SIZE = 1024 * 1024
-RESERVED_ENV = ("JUPYTERHUB_", "SUBMARINE_", "JPY_")
+
+#: Environment variable names a credential may not set (shell patterns, compared in upper
+#: case: ``http_proxy`` is ``HTTP_PROXY``), each with why: it is the platform's own, or it
+#: changes which programs and libraries a session or run loads, where it installs from,
+#: or whom it trusts. A credential is a secret handed to code, never a way to change it.
+DENIED_ENV: tuple[tuple[str, str], ...] = (
+    ("JUPYTERHUB_*", "the name is reserved: the hub sets it"),
+    ("JPY_*", "the name is reserved: the hub sets it"),
+    ("JUPYTER*", "it changes how Jupyter starts and where it reads its configuration"),
+    ("IPYTHON*", "it changes where IPython reads its startup files"),
+    ("SUBMARINE_*", "the name is reserved: the platform sets it"),
+    ("PATH", "it decides which programs run"),
+    ("LD_*", "it makes the dynamic loader load or search other libraries"),
+    ("DYLD_*", "it makes the dynamic loader load or search other libraries"),
+    ("GCONV_PATH", "it makes the C library load other modules"),
+    ("PYTHON*", "it changes how Python starts (PYTHONSTARTUP, PYTHONPATH...)"),
+    ("VIRTUAL_ENV", "it changes which Python environment is used"),
+    ("CONDA*", "it changes which Python environment is used"),
+    ("PIP_*", "it changes where pip installs packages from"),
+    ("UV_*", "it changes where uv installs packages from"),
+    ("HOME", "it moves every program's configuration"),
+    ("XDG_*", "it moves every program's configuration"),
+    ("SHELL", "it decides which shell runs commands"),
+    ("BASH_ENV", "bash runs that file at start"),
+    ("ENV", "sh runs that file at start"),
+    ("BASH_FUNC_*", "bash imports it as a function"),
+    ("PROMPT_COMMAND", "bash runs it"),
+    ("PS4", "bash evaluates it"),
+    ("IFS", "it changes how the shell splits words"),
+    ("NODE_OPTIONS", "it changes how Node.js starts"),
+    ("NODE_PATH", "it changes where Node.js loads modules from"),
+    ("PERL5*", "it changes how Perl starts and loads modules"),
+    ("PERLLIB", "it changes where Perl loads modules from"),
+    ("RUBY*", "it changes how Ruby starts and loads libraries"),
+    ("R_PROFILE*", "R runs that file at start"),
+    ("R_ENVIRON*", "R reads that file at start"),
+    ("R_LIBS*", "it changes where R loads packages from"),
+    ("JULIA_*", "it changes how Julia starts and loads packages"),
+    ("JAVA_TOOL_OPTIONS", "it changes how Java starts"),
+    ("_JAVA_OPTIONS", "it changes how Java starts"),
+    ("JDK_JAVA_OPTIONS", "it changes how Java starts"),
+    ("CLASSPATH", "it changes where Java loads classes from"),
+    ("GIT_*", "it changes what git runs and whom it trusts"),
+    ("SSL_CERT_*", "it changes which certificates are trusted"),
+    ("REQUESTS_CA_BUNDLE", "it changes which certificates are trusted"),
+    ("CURL_CA_BUNDLE", "it changes which certificates are trusted"),
+    ("NODE_EXTRA_CA_CERTS", "it changes which certificates are trusted"),
+    ("*_PROXY", "it sends network traffic through another host"),
+)
+
+
+def denied_env(target: str) -> str | None:
+    """Why a credential may not set the environment variable ``target``, or None."""
+    name = target.upper()
+    for pattern, why in DENIED_ENV:
+        if fnmatch.fnmatchcase(name, pattern):
+            return why
+    return None
+
+
 OWNER_KINDS = ("user", "team")
 
 
@@ -41,10 +101,15 @@ def to_json(c: Credential) -> dict[str, Any]:
 def _check_manage(identity: Identity, owner_kind: str, owner: str) -> None:
     if identity.admin:
         return
-    if owner_kind == "user" and owner == identity.name:
+    if owner_kind == "user" and identity.is_user(owner):
         return
     if owner_kind == "team":
         raise Forbidden("Only hub admins manage team credentials.")
+    if identity.confined:
+        raise Forbidden(
+            "A run's token cannot manage credentials: they are personal to its owner, "
+            "and a run acts in its own team only."
+        )
     raise Forbidden("You can only manage your own credentials.")
 
 
@@ -72,8 +137,12 @@ def _parse(data: Any) -> dict[str, Any]:
     if kind == "env":
         if not ENV_VAR.match(target):
             raise InvalidInput(f"'target' {target!r} is not a valid environment variable name.")
-        if target.upper().startswith(RESERVED_ENV):
-            raise InvalidInput(f"'target' {target!r} uses a name reserved by the platform.")
+        why = denied_env(target)
+        if why:
+            raise InvalidInput(
+                f"'target' {target!r} cannot be set by a credential: {why}. Give the "
+                "credential another variable name and use it from there."
+            )
     else:
         target = safe_relpath(target, what="target")  # inside the credentials folder
     if ("value" in data) == ("value_base64" in data):
@@ -140,15 +209,14 @@ async def create(
 
 
 async def list_visible(session: AsyncSession, identity: Identity) -> list[Credential]:
-    """Your own and your teams' credentials (metadata); every one for admins."""
+    """Your own and your teams' credentials (metadata); every one for admins; a run's
+    token sees its run's team's only."""
     query = select(Credential).order_by(Credential.owner_kind, Credential.owner, Credential.name)
     if not identity.admin:
-        query = query.where(
-            or_(
-                and_(Credential.owner_kind == "user", Credential.owner == identity.name),
-                and_(Credential.owner_kind == "team", Credential.owner.in_(sorted(identity.teams))),
-            )
-        )
+        mine = [and_(Credential.owner_kind == "team", Credential.owner.in_(sorted(identity.teams)))]
+        if not identity.confined:  # a run's token: its team's credentials only
+            mine.append(and_(Credential.owner_kind == "user", Credential.owner == identity.name))
+        query = query.where(or_(*mine))
     return list((await session.scalars(query)).all())
 
 
@@ -164,7 +232,7 @@ async def delete(
     )
     visible = cred is not None and (
         identity.admin
-        or (owner_kind == "user" and owner == identity.name)
+        or (owner_kind == "user" and identity.is_user(owner))
         or (owner_kind == "team" and identity.is_member(owner))
     )
     if not visible:
@@ -201,6 +269,8 @@ async def for_session(
     env: dict[str, str] = {}
     files: dict[str, dict[str, Any]] = {}
     for c in rows:
+        if c.kind == "env" and denied_env(c.target):
+            continue  # stored before the name was refused: never set it
         value = crypt.decrypt(c.ciphertext)
         if c.kind == "env":
             env[c.target] = value.decode("utf-8", errors="replace")

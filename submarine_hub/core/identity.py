@@ -49,6 +49,20 @@ class Identity:
     def is_member(self, team: str) -> bool:
         return team in self.teams
 
+    @property
+    def confined(self) -> bool:
+        """A run's token: it acts for its owner inside its run's team only, never on the
+        owner's personal things (see :meth:`is_user`)."""
+        return self.run_id is not None
+
+    def is_user(self, name: str) -> bool:
+        """Whether the caller is the person ``name`` themself, and so reaches what is
+        personal to them: their own notebook space, their own credentials, files shared
+        with them by name, their sessions and uploads. A run's token is not: it speaks
+        for its owner in its run's team only, so nothing of the owner's that belongs to
+        no team is in its reach."""
+        return not self.confined and self.name == name
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,

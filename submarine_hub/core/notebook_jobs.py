@@ -39,6 +39,7 @@ from ..store.models import Experiment
 from . import versions
 from .errors import InvalidInput, NotFound
 from .experiments import runs
+from .experiments import spec as specs
 from .experiments.plans import EXECUTED_NOTEBOOK
 from .experiments.spec import NAME_PATTERN, SPEC_SCHEMA
 from .identity import Identity
@@ -581,11 +582,24 @@ def _spec(p: Prepared, name: str, values: dict[str, Any], upload: str) -> dict[s
     return spec
 
 
+async def check_limits(session: AsyncSession, p: Prepared, quota_defaults: dict[str, Any]) -> None:
+    """Refuse a job whose resources are over its team's per-session limits (a schedule is
+    checked when it is made; every run again when it is created)."""
+    spec = specs.normalize(_spec(p, "limits-check", p.values, "0" * 32))
+    await runs.check_team_limits(session, p.team, spec, quota_defaults)
+
+
 async def submit(
-    session: AsyncSession, identity: Identity, data: Any, *, uploads: Any
+    session: AsyncSession,
+    identity: Identity,
+    data: Any,
+    *,
+    uploads: Any,
+    quota_defaults: dict[str, Any],
 ) -> tuple[Experiment, list[Experiment]]:
     """Queue a notebook job: one run, or a fan-out parent and its children."""
     p = await prepare(session, identity, data)
+    await check_limits(session, p, quota_defaults)
     name = job_name(p.data, p.info.path)
     nb = for_execution(p.content)
     files = None
@@ -597,7 +611,7 @@ async def submit(
     if p.sets is None:
         sub = await runs.prepare(session, identity, _spec(p, name, p.values, upload))
         sub.parameters = p.values
-        return await runs.create(session, identity, sub), []
+        return await runs.create(session, identity, sub, quota_defaults=quota_defaults), []
     parent_spec = {
         "meta": {
             "name": name,
@@ -610,13 +624,17 @@ async def submit(
     parent_sub = await runs.prepare(session, identity, parent_spec)
     parent_sub.kind = "notebook"
     parent_sub.parameters = {"parameter_sets": p.sets}
-    parent = await runs.create(session, identity, parent_sub)
+    parent = await runs.create(session, identity, parent_sub, quota_defaults=quota_defaults)
     children = []
     for i, values in enumerate(p.sets):
         child_name = f"{name[:94]}-{i + 1}"
         sub = await runs.prepare(session, identity, _spec(p, child_name, values, upload))
         sub.parameters = values
-        children.append(await runs.create(session, identity, sub, parent_id=parent.id))
+        children.append(
+            await runs.create(
+                session, identity, sub, quota_defaults=quota_defaults, parent_id=parent.id
+            )
+        )
     return parent, children
 
 

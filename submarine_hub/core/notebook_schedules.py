@@ -146,17 +146,27 @@ async def get(session: AsyncSession, identity: Identity, schedule_id: int) -> No
     return row
 
 
+def _check_not_run(identity: Identity) -> None:
+    if identity.confined:
+        raise Forbidden(
+            "A run's token cannot make or change schedules: a schedule outlives the run and "
+            "would go on acting for its owner; make it yourself."
+        )
+
+
 def _check_change(identity: Identity, row: NotebookSchedule) -> None:
+    _check_not_run(identity)
     if not (identity.admin or row.owner == identity.name):
         raise Forbidden(f"Only {row.owner} (who made schedule {row.id}) or a hub admin changes it.")
 
 
 async def _checked_job(
-    session: AsyncSession, identity: Identity, job: Any
+    session: AsyncSession, identity: Identity, job: Any, quota_defaults: dict[str, Any]
 ) -> tuple[dict[str, Any], notebook_jobs.Prepared]:
-    """The job as the schedule keeps it: checked now, its team fixed, an inline notebook
-    saved (and then named by path and version)."""
+    """The job as the schedule keeps it: checked now (its resources against the team's
+    quota too), its team fixed, an inline notebook saved (then named by path and version)."""
     p = await notebook_jobs.prepare(session, identity, job)
+    await notebook_jobs.check_limits(session, p, quota_defaults)
     kept = {k: v for k, v in p.data.items() if k != "content"}
     kept["team"] = p.team
     if "content" in p.data:
@@ -167,7 +177,10 @@ async def _checked_job(
     return kept, p
 
 
-async def create(session: AsyncSession, identity: Identity, data: Any) -> NotebookSchedule:
+async def create(
+    session: AsyncSession, identity: Identity, data: Any, quota_defaults: dict[str, Any]
+) -> NotebookSchedule:
+    _check_not_run(identity)
     reject_unknown(data, FIELDS, "schedule")
     if "job" not in data:
         raise InvalidInput("'job' is required: the notebook job to run, {notebook, parameters}.")
@@ -175,7 +188,7 @@ async def create(session: AsyncSession, identity: Identity, data: Any) -> Notebo
     tz = check_timezone(data.get("timezone"))
     catchup = _check_catchup(data.get("catchup", "skip"))
     paused = _check_bool(data.get("paused", False), "paused")
-    job, p = await _checked_job(session, identity, data["job"])
+    job, p = await _checked_job(session, identity, data["job"], quota_defaults)
     name = _check_name(data.get("name") or notebook_jobs.job_name(p.data, p.info.path))
     now = utcnow()
     row = NotebookSchedule(
@@ -214,7 +227,11 @@ def _check_name(value: Any) -> str:
 
 
 async def update(
-    session: AsyncSession, identity: Identity, schedule_id: int, data: Any
+    session: AsyncSession,
+    identity: Identity,
+    schedule_id: int,
+    data: Any,
+    quota_defaults: dict[str, Any],
 ) -> NotebookSchedule:
     """Change a schedule: ``name``, ``cron``, ``timezone``, ``catchup``, ``paused``, ``job``
     (or only ``job.parameters`` with ``{"parameters": {...}}``)."""
@@ -241,7 +258,7 @@ async def update(
         job.setdefault("team", row.team)
         if job["team"] != row.team:
             raise InvalidInput("A schedule stays in its team; make a new one for another team.")
-        row.job, p = await _checked_job(session, identity, job)
+        row.job, p = await _checked_job(session, identity, job, quota_defaults)
         row.notebook = f"{p.info.space}/{p.info.path}"
     if "paused" in data:
         paused = _check_bool(data["paused"], "paused")
@@ -351,6 +368,7 @@ async def fire(
     *,
     grace: float,
     uploads: Any,
+    quota_defaults: dict[str, Any],
 ) -> list[NotebookScheduleRun]:
     """Do what a due schedule asks at ``now``: start a run and/or record missed times, then
     move it to its next time. ``owner`` is its owner as the hub knows them now (or why
@@ -375,7 +393,7 @@ async def fire(
             )
         )
     for when in f.fire:
-        records.append(await _start(session, row, owner, when, uploads))
+        records.append(await _start(session, row, owner, when, uploads, quota_defaults))
     for r in records:
         session.add(r)
     row.last_run_at = now
@@ -390,6 +408,7 @@ async def _start(
     owner: Identity | SubmarineError,
     when: datetime,
     uploads: Any,
+    quota_defaults: dict[str, Any],
 ) -> NotebookScheduleRun:
     """The firing of ``row`` for ``when``: the run it started, or why none was."""
     record = NotebookScheduleRun(schedule_id=row.id, scheduled_for=when, error="")
@@ -401,7 +420,9 @@ async def _start(
     job["tags"] = [*tags, f"schedule-{row.id}"][-32:]
     try:
         async with session.begin_nested():
-            run, _ = await notebook_jobs.submit(session, owner, job, uploads=uploads)
+            run, _ = await notebook_jobs.submit(
+                session, owner, job, uploads=uploads, quota_defaults=quota_defaults
+            )
         record.experiment_id = run.id
     except SubmarineError as e:
         record.error = f"not started: {e.message}"

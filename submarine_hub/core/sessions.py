@@ -168,10 +168,19 @@ async def admit(
 
 
 async def stop(session: AsyncSession, caller: Identity, session_id: int) -> Session:
+    """Release a session's admission (its place in the team's quota): the spawner does when
+    the server stops, an admin may; the session's user is refused (the server would keep
+    running outside the quota)."""
     row = await session.get(Session, session_id)
     if row is None:
         raise NotFound(f"No session {session_id}.")
-    if not (caller.admin or SESSIONS_SCOPE in caller.scopes or caller.name == row.user):
+    if not (caller.admin or SESSIONS_SCOPE in caller.scopes):
+        if caller.is_user(row.user):
+            raise Forbidden(
+                f"Only JupyterHub's spawner or a hub admin releases session {session_id}'s "
+                "place in the quota; stop the server instead (from the hub's home page, or "
+                f"POST /sessions/{session_id}/stop) and the spawner releases it."
+            )
         raise NotFound(f"No session {session_id}.")
     if row.state == ACTIVE:
         row.state = STOPPED
@@ -180,10 +189,31 @@ async def stop(session: AsyncSession, caller: Identity, session_id: int) -> Sess
     return row
 
 
+async def release_missing(
+    session: AsyncSession, running: set[tuple[str, str]], admitted_before: datetime
+) -> list[Session]:
+    """Release the active admissions whose server is not in ``running`` (``(user,
+    server_name)`` pairs the hub runs or is starting), admitted before ``admitted_before``
+    (younger ones may belong to a spawn the hub does not list yet). What a spawner could
+    not release (the service was down, or the hub stopped it before its servers) is
+    released this way."""
+    rows = (
+        await session.scalars(
+            select(Session).where(Session.state == ACTIVE, Session.created_at < admitted_before)
+        )
+    ).all()
+    now = datetime.now(timezone.utc)
+    gone = [r for r in rows if (r.user, r.server_name) not in running]
+    for row in gone:
+        row.state, row.stopped_at = STOPPED, now
+    await session.flush()
+    return gone
+
+
 async def get_for_stop(session: AsyncSession, caller: Identity, session_id: int) -> Session:
     """The active session ``caller`` (its user or an admin) may stop."""
     row = await session.get(Session, session_id)
-    if row is None or not (caller.admin or caller.name == row.user):
+    if row is None or not (caller.admin or caller.is_user(row.user)):
         raise NotFound(f"No session {session_id}.")
     if row.state != ACTIVE:
         raise InvalidInput(f"Session {session_id} is not running.")
@@ -204,6 +234,8 @@ async def list_active(session: AsyncSession, identity: Identity) -> list[Session
     query = select(Session).where(Session.state == ACTIVE).order_by(Session.created_at)
     if not (identity.admin or SESSIONS_SCOPE in identity.scopes):
         query = query.where(Session.user == identity.name)
+        if identity.confined:  # a run's token: its owner's sessions in the run's team only
+            query = query.where(Session.team.in_(sorted(identity.teams)))
     return list((await session.scalars(query)).all())
 
 

@@ -56,8 +56,17 @@ def normalize_path(path: Any) -> str:
 def owns(identity: Identity, space: str) -> bool:
     kind, name = parse_space(space)
     if kind == "user":
-        return identity.name == name
+        return identity.is_user(name)  # never a run's token: its run's team only
     return identity.is_member(name)
+
+
+def _granted_to(identity: Identity) -> Any:
+    """Shares that reach ``identity``: made to its teams, and to the person by name
+    (not for a run's token, which reaches its run's team only)."""
+    to_teams = and_(Share.grantee_kind == "team", Share.grantee.in_(sorted(identity.teams)))
+    if identity.confined:
+        return to_teams
+    return or_(and_(Share.grantee_kind == "user", Share.grantee == identity.name), to_teams)
 
 
 async def access(session: AsyncSession, identity: Identity, space: str, path: str) -> str:
@@ -68,12 +77,7 @@ async def access(session: AsyncSession, identity: Identity, space: str, path: st
     grants = (
         await session.scalars(
             select(Share.mode).where(
-                Share.space == space,
-                Share.path == path,
-                or_(
-                    and_(Share.grantee_kind == "user", Share.grantee == identity.name),
-                    and_(Share.grantee_kind == "team", Share.grantee.in_(sorted(identity.teams))),
-                ),
+                Share.space == space, Share.path == path, _granted_to(identity)
             )
         )
     ).all()
@@ -639,16 +643,7 @@ async def shared_with(session: AsyncSession, identity: Identity) -> list[Share]:
     return list(
         (
             await session.scalars(
-                select(Share)
-                .where(
-                    or_(
-                        and_(Share.grantee_kind == "user", Share.grantee == identity.name),
-                        and_(
-                            Share.grantee_kind == "team", Share.grantee.in_(sorted(identity.teams))
-                        ),
-                    )
-                )
-                .order_by(Share.space, Share.path)
+                select(Share).where(_granted_to(identity)).order_by(Share.space, Share.path)
             )
         ).all()
     )

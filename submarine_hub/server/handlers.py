@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from jupyter_server.base.handlers import APIHandler
@@ -11,6 +13,7 @@ from tornado import web
 
 from ..client.client import AsyncSubmarineClient, SubmarineAPIError
 from ..client.config import NotConfigured
+from .relay import RelayRefused, api_target, check_below, check_segment
 
 # X-Content-SHA256: a model file is checked end to end (browser -> artifact store)
 _RELAYED_HEADERS = ("Content-Type", "X-Content-SHA256")
@@ -37,6 +40,8 @@ class _Relay(APIHandler):
             return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
         except SubmarineAPIError as e:
             return self._error(e.status, e.message)
+        except RelayRefused as e:
+            return self._error(400, f"Not a path of the platform's API: {e}.")
         self.set_status(resp.status_code)
         kind = resp.headers.get("Content-Type", "application/json")
         self.finish(resp.content, set_content_type=kind)
@@ -67,6 +72,12 @@ class ForwardHandler(_Relay):
         return await flush(space, rel) if space and rel else await flush()
 
     async def _relay(self, path: str) -> None:
+        try:
+            target = api_target(self.client().api_url, path)
+        except NotConfigured as e:
+            return self._error(503, f"This session is not connected to a Submarine Hub: {e}")
+        except RelayRefused as e:
+            return self._error(400, f"Not a path of the platform's API: {e}.")
         if not await self._saves_recorded(path):
             return self._error(
                 503,
@@ -76,7 +87,7 @@ class ForwardHandler(_Relay):
         await self._answer(
             lambda client: client.send(
                 self.request.method or "GET",
-                path,
+                target,
                 params={k: self.get_arguments(k) for k in self.request.query_arguments},
                 content=self.request.body or None,
                 headers={k: v for k in _RELAYED_HEADERS if (v := self.request.headers.get(k))},
@@ -114,14 +125,35 @@ class PredictHandler(_Relay):
         await self._answer(lambda client: self._predict(client, team, name))
 
     async def _predict(self, client: AsyncSubmarineClient, team: str, name: str) -> httpx.Response:
-        endpoint = await client.request("GET", f"endpoints/{team}/{name}")
-        url = endpoint["url"]
-        if "://" not in url:  # a path of the hub: from the service's address
-            base = client.api_url
-            url = (base[: base.index("/services/")] if "/services/" in base else base) + url
+        check_segment(team)
+        check_segment(name)
+        where = api_target(client.api_url, f"endpoints/{team}/{name}")
+        endpoint = await client.request("GET", where)
         return await client.send(
             "POST",
-            url.rstrip("/") + "/predict",
+            predict_url(client.api_url, endpoint),
             content=self.request.body,
             headers={"Content-Type": self.request.headers.get("Content-Type", "application/json")},
         )
+
+
+def predict_url(api_url: str, endpoint: dict[str, Any]) -> str:
+    """Where an endpoint the platform described answers predictions: its ``url`` (a path of
+    the hub, or the absolute URL the platform computed from its configured public URL)
+    plus ``predict``. Only a hub service's path is accepted (``.../services/NAME/``):
+    the session's token is never sent elsewhere."""
+    url = endpoint.get("url")
+    if not isinstance(url, str) or not url:
+        raise RelayRefused("the platform described the endpoint without a URL")
+    if "://" not in url:  # a path of the hub: from the service's address
+        url = (api_url[: api_url.index("/services/")] if "/services/" in api_url else api_url) + url
+    parts = urlsplit(url)
+    segments = parts.path.strip("/").split("/")
+    if parts.scheme not in ("http", "https") or "services" not in segments[:-1]:
+        raise RelayRefused(f"{url} is not a hub service's URL")
+    for segment in segments:
+        check_segment(segment)
+    base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    target = base + "/predict"
+    check_below(base, target)
+    return target

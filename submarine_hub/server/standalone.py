@@ -82,9 +82,10 @@ class JupyterServerIdentity:
     """Standalone mode's identity provider for the service's handlers.
 
     Runs jupyter-server's checks on the request, as its own ``APIHandler`` does:
-    the Host header, the user from the server's identity provider (token or login
-    cookie), XSRF for cookie-authenticated writes, the Origin, and the server's
-    authorizer. Anyone it lets in is the standalone user.
+    the Host header and the Origin (:meth:`check_request`, for every caller, a run's
+    token included), the user from the server's identity provider (token or login
+    cookie), XSRF for cookie-authenticated writes, and the server's authorizer. Anyone
+    it lets in is the standalone user.
     """
 
     login_hint = (
@@ -95,21 +96,30 @@ class JupyterServerIdentity:
     def __init__(self, directory: StandaloneDirectory) -> None:
         self.directory = directory
 
-    async def user_model(self, handler: BaseHandler) -> dict[str, Any] | None:
+    async def check_request(self, handler: BaseHandler) -> None:
+        """The Host and Origin checks, for every caller (a run's token too: only this
+        server's own token skips the Origin check, as in jupyter-server)."""
         h = cast(StandaloneAuthMixin, handler)
         if not h.check_host():
             raise Forbidden(
                 f"Requests for host {h.request.host!r} are refused by this Jupyter server "
                 "(see ServerApp.allow_remote_access)."
             )
-        got = h.identity_provider.get_user(h)
+        got = h.identity_provider.get_user(h)  # whether it is token-authenticated
         user = await got if inspect.isawaitable(got) else got
         h.current_user = h._jupyter_current_user = user
         h.set_cors_headers()
-        if h.request.method not in _SAFE_METHODS:
-            h.check_xsrf_cookie()  # no-op for token-authenticated requests
         if not h.check_origin():
             raise Forbidden("Cross-origin request refused by this Jupyter server.")
+        h._submarine_request_checked = True
+
+    async def user_model(self, handler: BaseHandler) -> dict[str, Any] | None:
+        h = cast(StandaloneAuthMixin, handler)
+        if not h._submarine_request_checked:
+            await self.check_request(handler)
+        user = h._jupyter_current_user
+        if h.request.method not in _SAFE_METHODS:
+            h.check_xsrf_cookie()  # no-op for token-authenticated requests
         if user is None:
             if not h.settings.get("allow_unauthenticated_access", True):
                 raise NotAuthenticated(self.login_hint)
@@ -139,6 +149,7 @@ class StandaloneAuthMixin:
     settings: dict[str, Any]
     current_user: Any
     _jupyter_current_user: Any
+    _submarine_request_checked = False
     identity_provider: Any
     authorizer: Any
     check_host: Any

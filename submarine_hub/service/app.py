@@ -34,6 +34,7 @@ from ..core.experiments import templates
 from ..core.quotas import parse_quota_changes
 from ..store import Database, upgrade
 from ..store.artifacts import ArtifactStore
+from .admissions import AdmissionReconciler
 from .builds import BuildManager
 from .context import ServiceContext
 from .experiments import ExperimentManager
@@ -305,6 +306,20 @@ class SubmarineService(Application):
         ``catchup`` policy (skip, or run_once) decides what happens to them.""",
     ).tag(config=True)
 
+    session_reconcile_interval = Float(
+        30.0,
+        help="""How often (seconds) the service compares the sessions it admitted with the
+        servers the hub runs, and releases the admissions of servers that are gone (their
+        spawner could not: the service was down, or the hub stopped it first at shutdown).
+        Also done when the service starts. 0 turns it off.""",
+    ).tag(config=True)
+
+    session_reconcile_grace = Float(
+        60.0,
+        help="""Admissions younger than this (seconds) are never released by the
+        reconciliation: their spawn may not be listed by the hub yet.""",
+    ).tag(config=True)
+
     gpu_ids = List(
         Integer(),
         help="""GPU device numbers the local backend hands to runs (as CUDA_VISIBLE_DEVICES);
@@ -435,6 +450,13 @@ class SubmarineService(Application):
 
         context.endpoints = EndpointManager.for_service(self, context, self.api_token)
         context.endpoints.start()
+        admissions = AdmissionReconciler(
+            context.db,
+            hub,
+            interval=self.session_reconcile_interval,
+            grace=self.session_reconcile_grace,
+        )
+        admissions.start()
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
@@ -451,6 +473,7 @@ class SubmarineService(Application):
         server.stop()
         await server.close_all_connections()
         await context.endpoints.stop()  # endpoint processes keep serving
+        await admissions.stop()
         await self.stop_platform(context)
 
     def start(self) -> None:

@@ -230,7 +230,7 @@ class ExperimentManager:
     async def _advance_pipelines(self, s: Any) -> None:
         rows = (await s.scalars(select(Pipeline).where(Pipeline.status == RUNNING))).all()
         for row in rows:
-            if await pipelines.advance(s, row):
+            if await pipelines.advance(s, row, quota_defaults=self.quota_defaults):
                 self.wake()
 
     async def _dispatch(self, s: Any) -> list[Any]:

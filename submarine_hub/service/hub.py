@@ -45,10 +45,12 @@ class HubClient:
         self._cache: dict[str, tuple[float, Any]] = {}
         self._purged = time.monotonic()
 
-    async def _get(self, path: str, headers: dict[str, str] | None = None) -> Any:
+    async def _get(
+        self, path: str, headers: dict[str, str] | None = None, *, fresh: bool = False
+    ) -> Any:
         now = time.monotonic()
         hit = self._cache.get(path)
-        if hit and now - hit[0] < self.cache_seconds:
+        if hit and now - hit[0] < self.cache_seconds and not fresh:
             return hit[1]
         try:
             resp = await self._http.get(f"{self.api_url}{path}", headers=headers)
@@ -72,11 +74,14 @@ class HubClient:
     async def user(self, name: str) -> dict[str, Any] | None:
         return await self._get(f"/users/{name}")
 
-    async def _all(self, path: str) -> list[dict[str, Any]]:
-        """Every item of a paginated hub listing."""
+    async def _all(self, path: str, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """Every item of a paginated hub listing (``path`` may carry a query)."""
         items: list[dict[str, Any]] = []
+        join = "&" if "?" in path else "?"
         while True:
-            page = await self._get(f"{path}?offset={len(items)}&limit=200", headers=_PAGINATED)
+            page = await self._get(
+                f"{path}{join}offset={len(items)}&limit=200", headers=_PAGINATED, fresh=fresh
+            )
             items += page["items"]
             if not page["_pagination"].get("next"):
                 return items
@@ -88,6 +93,18 @@ class HubClient:
     async def groups(self) -> dict[str, list[str]]:
         """All hub groups, as ``{name: [member, ...]}``."""
         return {g["name"]: list(g.get("users", [])) for g in await self._all("/groups")}
+
+    async def running_servers(self) -> set[tuple[str, str]]:
+        """``(user, server_name)`` of every server the hub runs or is starting or stopping
+        (its "active" servers), read now (the service's role needs ``list:users`` and
+        ``read:servers``, which ``servers`` includes)."""
+        users = await self._all("/users?state=active", fresh=True)
+        if any("servers" not in u for u in users):  # an active user always has one
+            raise Unavailable(
+                "JupyterHub does not show the service its users' servers; grant the "
+                "submarine service's role the scope read:servers (or servers)."
+            )
+        return {(u["name"], name) for u in users for name in u["servers"]}
 
     async def stop_server(self, user: str, server_name: str = "") -> None:
         """Ask the hub to stop a user's server (the service's role needs ``servers``)."""

@@ -107,6 +107,7 @@ class NotebookJobs:
                     now,
                     grace=self.misfire_grace,
                     uploads=self.context.uploads,
+                    quota_defaults=self.context.quota_defaults,
                 )
             for r in records:
                 if r.experiment_id:

@@ -52,10 +52,15 @@ class UploadStore:
         tmp.write_bytes(data)
         os.replace(tmp, self.path(upload_id))
         meta = {"owner": identity.name, "size": len(data), "files": len(members)}
+        if identity.confined:
+            meta["run"] = identity.run_id  # a run's token's upload is for that run's team
         (self.root / f"{upload_id}.json").write_text(json.dumps(meta))
         return {"id": upload_id, **meta}
 
     def check(self, identity: Identity, upload_id: str) -> None:
+        """Refuse an upload ``identity`` did not make: a person's own uploads are theirs,
+        a run's token has only what that token uploaded."""
         meta_path = self.path(upload_id).with_name(f"{upload_id}.json")
-        if not meta_path.exists() or json.loads(meta_path.read_text())["owner"] != identity.name:
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        if meta.get("owner") != identity.name or meta.get("run") != identity.run_id:
             raise NotFound(f"No upload {upload_id} of yours; upload the code folder again.")

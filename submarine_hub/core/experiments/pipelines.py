@@ -22,6 +22,7 @@ from ...store.models import Experiment, Pipeline
 from .. import scopes
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..identity import Identity
+from ..quotas import QuotaExceeded
 from ..sessions import choose_team
 from ..validation import reject_unknown
 from . import runs
@@ -85,7 +86,10 @@ def _ancestors(graph: dict[str, set[str]], name: str) -> set[str]:
     return seen
 
 
-async def create(session: AsyncSession, identity: Identity, data: Any) -> Pipeline:
+async def create(
+    session: AsyncSession, identity: Identity, data: Any, quota_defaults: dict[str, Any]
+) -> Pipeline:
+    """Check every step now (its spec, and its resources against the team's quota)."""
     reject_unknown(data, {"name", "team", "steps", "tags"}, "pipeline")
     name = data.get("name")
     if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", name):
@@ -111,6 +115,10 @@ async def create(session: AsyncSession, identity: Identity, data: Any) -> Pipeli
             sub = await runs.prepare(session, identity, body)
         except InvalidInput as e:
             raise InvalidInput(f"Step {step['name']!r}: {e.message}") from None
+        try:
+            await runs.check_team_limits(session, team, sub.spec, quota_defaults)
+        except QuotaExceeded as e:
+            raise QuotaExceeded(f"Step {step['name']!r}: {e.message}") from None
         for item in sub.spec["inputs"]:
             if "from" not in item:
                 continue
@@ -179,7 +187,9 @@ def step_states(row: Pipeline, latest: dict[str, Experiment]) -> dict[str, str]:
     return states
 
 
-async def advance(session: AsyncSession, row: Pipeline) -> list[Experiment]:
+async def advance(
+    session: AsyncSession, row: Pipeline, *, quota_defaults: dict[str, Any]
+) -> list[Experiment]:
     """Start the steps whose dependencies all succeeded; settle the pipeline's status."""
     latest = await latest_runs(session, row.id)
     states = step_states(row, latest)
@@ -193,7 +203,18 @@ async def advance(session: AsyncSession, row: Pipeline) -> list[Experiment]:
                 sub = runs.Submission(
                     step["spec"], row.team, step["kind"], step["template"], step["parameters"]
                 )
-                run = await runs.create(session, owner, sub, pipeline=(row.id, step["name"]))
+                try:
+                    run = await runs.create(
+                        session,
+                        owner,
+                        sub,
+                        quota_defaults=quota_defaults,
+                        pipeline=(row.id, step["name"]),
+                    )
+                except QuotaExceeded as e:  # the quota shrank since the pipeline was made
+                    row.status, row.reason = FAILED, f"step {step['name']!r}: {e.message}"
+                    row.finished_at = datetime.now(timezone.utc)
+                    return started
                 started.append(run)
                 states[step["name"]] = run.status
     if started:
@@ -223,7 +244,13 @@ async def terminate(session: AsyncSession, identity: Identity, pipeline_id: int)
     return row
 
 
-async def retry(session: AsyncSession, identity: Identity, pipeline_id: int) -> Pipeline:
+async def retry(
+    session: AsyncSession,
+    identity: Identity,
+    pipeline_id: int,
+    *,
+    quota_defaults: dict[str, Any],
+) -> Pipeline:
     row = await get(session, identity, pipeline_id)
     if not (identity.admin or identity.name == row.owner):
         raise Forbidden(f"Only {row.owner} (who submitted it) or a hub admin retries it.")
@@ -239,7 +266,9 @@ async def retry(session: AsyncSession, identity: Identity, pipeline_id: int) -> 
             sub = runs.Submission(
                 step["spec"], row.team, step["kind"], step["template"], step["parameters"]
             )
-            await runs.create(session, owner, sub, pipeline=(row.id, step["name"]))
+            await runs.create(
+                session, owner, sub, quota_defaults=quota_defaults, pipeline=(row.id, step["name"])
+            )
     row.status = RUNNING
     row.reason = ""
     row.finished_at = None

@@ -31,7 +31,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
 from ..resources import Resources, format_memory
-from ..sessions import choose_team
+from ..sessions import choose_team, team_quota
 from ..validation import INT64_MAX, is_finite_number, reject_unknown
 from . import spec as specs
 from . import templates
@@ -99,16 +99,17 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
     """Each replica must fit in what the team allows one session/replica to use."""
     for role, body in spec["spec"].items():
         want = Resources.parse(body.get("resources") or spec["resources"])
-        for label, amount, limit, fmt in (
-            ("CPU", want.cpu, quota.max_cpu_per_session, str),
-            ("memory", want.memory, quota.max_memory_per_session, format_memory),
-            ("GPUs", want.gpus, quota.max_gpus_per_session, str),
-        ):
+        for label, amount, limit, fmt, name in (
+            ("CPU", want.cpu, quota.max_cpu_per_session, "{:g}".format, "max_cpu_per_session"),
+            ("memory", want.memory, quota.max_memory_per_session, format_memory,
+             "max_memory_per_session"),
+            ("GPUs", want.gpus, quota.max_gpus_per_session, str, "max_gpus_per_session"),
+        ):  # fmt: skip
             if limit is not None and amount is not None and amount > limit:
                 raise QuotaExceeded(
-                    f"A replica of team {team!r} may use at most {fmt(limit)} {label}; role "
-                    f"{role!r} asks for {fmt(amount)}. Ask for less, or ask a hub admin to "
-                    "raise the quota."
+                    f"A replica of team {team!r} may use at most {fmt(limit)} {label} (its "
+                    f"quota's {name}); role {role!r} asks for {fmt(amount)}. Ask for less, "
+                    "or ask a hub admin to raise the quota."
                 )
 
 
@@ -124,6 +125,14 @@ def _default_environment(spec: dict[str, Any], identity: Identity, team: str) ->
         return
     if scope in (team, "_global"):
         spec["environment"]["profile"] = wanted
+
+
+async def check_team_limits(
+    session: AsyncSession, team: str, spec: dict[str, Any], quota_defaults: dict[str, Any]
+) -> None:
+    """Refuse (403, :class:`QuotaExceeded`) a normalised spec any of whose replicas asks for
+    more CPU, memory or GPUs than ``team``'s quota gives one session or replica."""
+    check_resources(team, await team_quota(session, team, quota_defaults), spec)
 
 
 async def prepare(
@@ -163,6 +172,9 @@ async def prepare(
             spec["environment"]["image"] = env.image
         if env.resources and not data.get("resources"):
             spec["resources"] = Resources.parse(env.resources).to_json()
+    own_run = await session.get(Experiment, identity.run_id) if identity.confined else None
+    if own_run is not None:
+        _confine_credentials(own_run, spec)
     if spec["credentials"]:
         known = set(
             (
@@ -191,10 +203,31 @@ async def prepare(
                 ) from None
             item["uri"] = found.uri
             item["dataset_id"] = found.id
-    if "upload" in spec.get("code", {}) and uploads is not None:
-        uploads.check(identity, spec["code"]["upload"])
+    upload = spec.get("code", {}).get("upload")
+    if upload and uploads is not None:
+        reused = own_run is not None and (own_run.spec.get("code") or {}).get("upload") == upload
+        if not reused:  # a run's token may reuse its own run's code, and what it uploaded
+            uploads.check(identity, upload)
     kind = specs.task_kind(spec)
     return Submission(spec, team, kind, template_ref, values)
+
+
+def _confine_credentials(own_run: Experiment, spec: dict[str, Any]) -> None:
+    """A run's token submits runs with at most its own run's credentials (naming none: the
+    same as its own run), never others of its owner's: those are personal, not its team's."""
+    given = own_run.spec.get("credentials")
+    if given is None:  # its own run has all of its owner's and its team's
+        return
+    if spec["credentials"] is None:
+        spec["credentials"] = list(given)
+        return
+    extra = [c for c in spec["credentials"] if c not in given]
+    if extra:
+        raise Forbidden(
+            f"Run {own_run.id}'s token may give the runs it submits only its own "
+            f"credentials ({', '.join(map(repr, given)) or 'none'}), not "
+            f"{', '.join(map(repr, extra))}."
+        )
 
 
 def _overlay(template_spec: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -213,10 +246,15 @@ async def create(
     identity: Identity,
     sub: Submission,
     *,
+    quota_defaults: dict[str, Any],
     parent_id: int | None = None,
     rerun_of: int | None = None,
     pipeline: tuple[int, str] | None = None,
 ) -> Experiment:
+    """Queue a prepared run: the one place every run (experiment, template run, rerun,
+    pipeline step, notebook job, scheduled job) is created, so the one place the team's
+    per-replica limits are checked (``quota_defaults``: the service's default quota)."""
+    await check_team_limits(session, sub.team, sub.spec, quota_defaults)
     if parent_id is not None:
         parent = await get(session, identity, parent_id)
         if parent.team != sub.team or parent.status in FINAL_STATES:
@@ -267,12 +305,16 @@ async def request_kill(session: AsyncSession, identity: Identity, run_id: int) -
     return row
 
 
-async def rerun(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
+async def rerun(
+    session: AsyncSession, identity: Identity, run_id: int, *, quota_defaults: dict[str, Any]
+) -> Experiment:
     row = await get(session, identity, run_id)
     if not identity.is_member(row.team) and not identity.admin:
         raise Forbidden(f"Only members of team {row.team!r} rerun its runs.")
     sub = Submission(row.spec, row.team, row.kind, row.template, row.parameters)
-    return await create(session, identity, sub, rerun_of=row.id, parent_id=None)
+    return await create(
+        session, identity, sub, quota_defaults=quota_defaults, rerun_of=row.id, parent_id=None
+    )
 
 
 INTERACTIVE = "interactive"
@@ -292,7 +334,8 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     spec["meta"]["team"] = team
     if isinstance(data.get("source"), dict):
         spec["meta"]["description"] = f"tracked from {data['source'].get('path', 'a notebook')}"
-    row = await create(session, identity, Submission(spec, team, INTERACTIVE))
+    # no processes, so no resources to check against a quota
+    row = await create(session, identity, Submission(spec, team, INTERACTIVE), quota_defaults={})
     now = datetime.now(timezone.utc)
     row.status, row.reason, row.backend = RUNNING, "", SESSION_BACKEND
     row.launched_at = row.started_at = now

@@ -45,6 +45,11 @@ class IdentityProvider(Protocol):
         ``scopes``), or None for an anonymous caller; raise a 4xx to refuse the request."""
         ...
 
+    async def check_request(self, handler: BaseHandler) -> None:
+        """Checks of the request itself (its Host, its Origin) that every caller passes,
+        a run's token included; raise a 4xx to refuse it."""
+        ...
+
 
 def allowed_methods(cls: type[web.RequestHandler]) -> list[str]:
     """The HTTP methods ``cls`` answers (the ``Allow`` header of its 405s)."""
@@ -79,6 +84,10 @@ class JSONErrorsMixin:
                 message = exc.log_message % exc.args if exc.args else exc.log_message
             elif isinstance(exc, web.HTTPError) and exc.reason:
                 message = exc.reason
+        if getattr(handler, "_close_connection", False):
+            # answered before the body was read: tornado closes the connection after
+            # this answer; say so, or a proxy would reuse it (and fail the next request)
+            handler.set_header("Connection", "close")
         body: dict[str, Any] = {"status": status_code, "message": message}
         if exc_info and getattr(exc_info[1], "missing", None):
             body["missing"] = exc_info[1].missing  # parts a save must send
@@ -97,13 +106,18 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
     handlers answer without authentication.
 
     Bodies are streamed and buffered up to ``max_body_size``; past it the rest is
-    drained, not kept, and reading ``body`` answers 413. (Refusing before the body
-    is read would close the connection under the proxy, which then answers 503.)
+    drained, not kept, and reading ``body`` answers 413. A request refused before its
+    body is read (anonymous, say) is answered once its body is drained, up to
+    ``max_body_size``; a larger one is answered at once with ``Connection: close``.
+    (An answer before the body is read, without that header, would have the proxy
+    reuse a connection tornado then closes: the next caller would get a 503.)
     """
 
     _body: bytearray
     _body_overflow = False
     _deferred_error: BaseException | None = None
+    _drained = 0
+    _close_connection = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -135,6 +149,9 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return self.settings["submarine_max_body_size"]
 
     def data_received(self, chunk: bytes) -> None:
+        if self._deferred_error is not None:
+            self._drain(len(chunk))
+            return
         if self._body_overflow or len(self._body) + len(chunk) > self.max_body_size:
             self._body_overflow = True
             self._body.clear()
@@ -161,8 +178,22 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         except Exception as e:
             if not self._expects_body():
                 raise
+            if self._body_overflow:  # too much to drain for a refused request
+                self._close_connection = True
+                raise
             # answer once the body is drained: an early answer under the proxy is a 503
             self._deferred_error = e
+
+    def _drain(self, size: int) -> None:
+        """Count a chunk of a refused request's body; past ``max_body_size``, answer now
+        (saying the connection closes) rather than read on."""
+        self._drained += size
+        error = self._deferred_error
+        if error is None or self._drained <= self.max_body_size or self._finished:
+            return
+        self._close_connection = True
+        status = getattr(error, "status", None) or getattr(error, "status_code", 500)
+        self.send_error(status, exc_info=(type(error), error, error.__traceback__))
 
     def _expects_body(self) -> bool:
         headers = self.request.headers
@@ -209,11 +240,13 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return value
 
     async def _authenticate(self) -> None:
+        provider: IdentityProvider | None = self.settings.get("submarine_identity_provider")
+        if provider is not None:
+            await provider.check_request(self)  # run tokens too: no way around Host/Origin
         self._run_identity = await self._run_token_identity()
         if self._run_identity is not None:
             self._hub_auth_user_cache = {"name": self._run_identity.name, "kind": "user"}
             return
-        provider: IdentityProvider | None = self.settings.get("submarine_identity_provider")
         if provider is None:
             self._hub_auth_user_cache = await self.hub_user_model()
             hint = HUB_LOGIN_HINT

@@ -87,7 +87,9 @@ class ExperimentsHandler(ExperimentsBase):
         parent = self.int_arg("parent")
         async with self.core.db.session() as s:
             sub = await runs.prepare(s, identity, data, uploads=self.core.uploads)
-            row = await runs.create(s, identity, sub, parent_id=parent)
+            row = await runs.create(
+                s, identity, sub, quota_defaults=self.core.quota_defaults, parent_id=parent
+            )
         self.manager.wake()
         self.write_json(runs.to_json(row), status=201)
 
@@ -119,7 +121,7 @@ class ExperimentRerunHandler(ExperimentsBase):
     async def post(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await runs.rerun(s, identity, run_id)
+            row = await runs.rerun(s, identity, run_id, quota_defaults=self.core.quota_defaults)
         self.manager.wake()
         self.write_json(runs.to_json(row), status=201)
 
@@ -355,7 +357,13 @@ class TemplateRunsHandler(ExperimentsBase):
         spec["task"] = {"template": f"{scope}/{name}", "parameters": body.get("parameters", {})}
         async with self.core.db.session() as s:
             sub = await runs.prepare(s, identity, spec, uploads=self.core.uploads)
-            row = await runs.create(s, identity, sub, parent_id=self.int_arg("parent"))
+            row = await runs.create(
+                s,
+                identity,
+                sub,
+                quota_defaults=self.core.quota_defaults,
+                parent_id=self.int_arg("parent"),
+            )
         self.manager.wake()
         self.write_json(runs.to_json(row), status=201)
 
@@ -377,7 +385,7 @@ class PipelinesHandler(ExperimentsBase):
         identity = await self.identity()
         body = self.spec_body()
         async with self.core.db.session() as s:
-            row = await pipelines.create(s, identity, body)
+            row = await pipelines.create(s, identity, body, self.core.quota_defaults)
             out = pipelines.to_json(row, {})
         self.manager.wake()
         self.write_json(out, status=201)
@@ -412,7 +420,9 @@ class PipelineRetryHandler(ExperimentsBase):
     async def post(self, pipeline_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            row = await pipelines.retry(s, identity, pipeline_id)
+            row = await pipelines.retry(
+                s, identity, pipeline_id, quota_defaults=self.core.quota_defaults
+            )
             out = pipelines.to_json(row, await pipelines.latest_runs(s, row.id))
         self.manager.wake()
         self.write_json(out, status=202)

@@ -56,7 +56,13 @@ class NotebookJobsHandler(NotebookJobsBase):
         identity = await self.identity()
         body = self.get_json_body()
         async with self.core.db.session() as s:
-            row, children = await notebook_jobs.submit(s, identity, body, uploads=self.core.uploads)
+            row, children = await notebook_jobs.submit(
+                s,
+                identity,
+                body,
+                uploads=self.core.uploads,
+                quota_defaults=self.core.quota_defaults,
+            )
             out = runs.to_json(row)
             out["children"] = [runs.to_json(c, full=False) for c in children]
             where = notebook_jobs.output_location(row)
@@ -96,7 +102,7 @@ class NotebookSchedulesHandler(NotebookJobsBase):
         identity = await self.identity()
         body = self.get_json_body()
         async with self.core.db.session() as s:
-            row = await notebook_schedules.create(s, identity, body)
+            row = await notebook_schedules.create(s, identity, body, self.core.quota_defaults)
             out = notebook_schedules.to_json(row)
         self.wake()
         self.write_json(out, status=201)
@@ -118,7 +124,9 @@ class NotebookScheduleHandler(NotebookJobsBase):
         identity = await self.identity()
         body = self.get_json_body()
         async with self.core.db.session() as s:
-            row = await notebook_schedules.update(s, identity, schedule_id, body)
+            row = await notebook_schedules.update(
+                s, identity, schedule_id, body, self.core.quota_defaults
+            )
             out = notebook_schedules.to_json(row)
         self.wake()
         self.write_json(out)

@@ -35,8 +35,9 @@ class StreamedUpload:
         self._cleanup = cleanup
 
     async def data_received(self, chunk: bytes) -> None:
-        if self._writer is None:
-            return  # refused in prepare: drain the body, answer after
+        if self._writer is None:  # refused in prepare: drain the body (bounded), answer after
+            super().data_received(chunk)  # type: ignore[misc]
+            return
         self._digest.update(chunk)
         self._size += len(chunk)
         await asyncio.to_thread(self._writer.write, chunk)
