@@ -135,7 +135,7 @@ CASES: list[tuple[str, str, Any, int, str]] = [
     ("GET", f"experiments/{{run}}/logs?offset={BIG}", None, 400, "'offset'"),
     ("GET", "experiments/{run}/metrics?max_points=0", None, 400, "'max_points'"),
     ("GET", "experiments?follow=maybe&metrics=yes-please", None, 400, "'metrics'"),
-    ("GET", f"files/export?space={SPACE}&path={{notebook}}&format=pdf", None, 400, "'format'"),
+    ("GET", f"files/export?space={SPACE}&path={{notebook}}&format=pdf", None, 400, "Unknown"),
     # bodies: nesting, numbers beyond 64 bits
     ("POST", "experiments", DEEP_JSON, 400, "nests deeper"),
     ("POST", "models", DEEP_JSON, 400, "nests deeper"),

@@ -170,6 +170,27 @@ def test_magics_print_their_listings_once(hub: Hub, session: Any) -> None:
     out = kernel(hub, "%load_ext submarine_hub\n%submarine params paths/params.ipynb\n", rich=True)
     assert out.count("paths_alpha") == 1, out
 
+    r = hub.api(
+        "POST",
+        "notebook-schedules",
+        user="bob",
+        json={"cron": "0 6 * * *", "paused": True, "name": "paths-once",
+              "job": {"notebook": "paths/params.ipynb", "team": TEAM}},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    try:
+        out = kernel(hub, "%load_ext submarine_hub\n%submarine schedules\n", rich=True)
+        assert out.count("paths-once") == 1, out
+    finally:
+        hub.api("DELETE", f"notebook-schedules/{r.json()['id']}", user="bob")
+
+    spec = {"meta": {"name": "paths-watch", "team": TEAM}, "task": {"command": "true"}}
+    r = hub.api("POST", "experiments", user="bob", json=spec)
+    assert r.status_code in (201, 202), r.text
+    run = r.json()
+    out = kernel(hub, f"%load_ext submarine_hub\n%submarine watch {run['id']}\n", rich=True)
+    assert "[display_data]" in out and "[execute_result]" not in out, out  # shown once, live
+
 
 def test_the_refusal_outside_a_session_says_how_to_choose_and_the_setting_is_kept(
     hub: Hub, tmp_path: Any

@@ -175,7 +175,10 @@ class ExportHandler(FilesBase):
 
         identity = await self.identity()
         space, path = self.space_path()
-        fmt = self.enum_arg("format", tuple(notebook_forms.EXPORT_FORMATS), "py:percent")
+        fmt = self.get_query_argument("format", "py:percent")
+        if fmt not in notebook_forms.EXPORT_FORMATS:
+            formats = ", ".join(notebook_forms.EXPORT_FORMATS)
+            raise InvalidInput(f"Unknown export format {fmt!r}; use one of {formats}.")
         async with self.core.db.session() as s:
             info, content = await versions.get(s, identity, space, path, self.int_arg("version"))
         if info.format != "notebook":
