@@ -2,10 +2,13 @@
 
 Inside a run (``SUBMARINE_RUN_ID`` and ``SUBMARINE_TOKEN`` set by the platform) points
 go to that run. In a notebook session (or anywhere the SDK finds the platform) the first
-``log_*`` starts an *interactive* run named after the notebook, ended at exit. Points are
-buffered and sent in batches by a background thread, flushed at exit; a service that
-cannot be reached means a warning and buffered points, never a stalled or crashed
-training loop. With no platform at all, the helpers warn once and do nothing.
+``log_*`` starts an *interactive* run named after the notebook (in the session's team),
+ended at exit. Points are buffered and sent in batches by a background thread, flushed
+at exit; a service that cannot be reached means a warning and buffered points, never a
+stalled or crashed training loop. A run that cannot be started (the service refuses it)
+is said loudly once, and the points stay buffered until one can be (``start_run(team=...)``);
+:func:`flush` then raises :class:`TrackingError`. With no platform at all, the helpers
+warn once and do nothing.
 """
 
 from __future__ import annotations
@@ -26,12 +29,23 @@ SEND_MAX = 10_000  # points per request (the service's limit)
 INTERVAL_S = 1.0
 MAX_BUFFER = 1_000_000
 EXIT_FLUSH_S = 10.0
+RESTART_S = 15.0  # how often the background thread tries again to start a refused run
+
+
+class TrackingError(RuntimeError):
+    """Points could not be delivered: no run could be started for them."""
 
 
 class Tracker:
-    def __init__(self, run_id: int, client: Any) -> None:
+    """Buffers points for a run and sends them; ``run_id`` None: the run is still to be
+    started by ``starter`` (tried on every flush, and by the background thread)."""
+
+    def __init__(self, run_id: int | None, client: Any, starter: Any = None) -> None:
         self.run_id = run_id
         self.client = client
+        self.starter = starter
+        self.start_error: Exception | None = None
+        self._next_start = 0.0
         self._points: list[dict[str, Any]] = []
         self._params: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -68,10 +82,40 @@ class Tracker:
             self._points[:0] = points
             self._params = {**params, **self._params}
 
-    def flush(self) -> bool:
-        """Send everything buffered; False if the service could not be reached."""
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._points) + len(self._params)
+
+    def flush(self, *, now: bool = True) -> bool:
+        """Send everything buffered; False if the service could not be reached or the
+        run could not be started (``start_error`` says why). ``now``: try starting the
+        run at once (else not before the back-off after a refusal)."""
         with self._send_lock:  # one sender at a time: batches arrive in order
+            if self.run_id is None and not self._start(now):
+                return False
             return self._flush()
+
+    def _start(self, now: bool) -> bool:
+        if not now and time.monotonic() < self._next_start:
+            return False
+        try:
+            self.run_id = self.starter()
+        except Exception as e:
+            self._next_start = time.monotonic() + RESTART_S
+            if self.start_error is None:
+                log.warning(
+                    "submarine: NOT TRACKED YET: no run could be started for this "
+                    "notebook's metrics: %s\nThey are kept in memory and sent once a run "
+                    "starts: call submarine_hub.start_run(team='...') (or run "
+                    "'submarine config set team ...'). submarine_hub.flush() raises until then.",
+                    getattr(e, "message", None) or e,
+                )
+            self.start_error = e
+            return False
+        if self.start_error is not None:
+            log.warning("submarine: now tracking in run %s; kept points sent.", self.run_id)
+        self.start_error = None
+        return True
 
     def _flush(self) -> bool:
         while True:
@@ -92,14 +136,22 @@ class Tracker:
         while not self._stopped:
             self._wake.wait(INTERVAL_S)
             self._wake.clear()
-            if not self.flush():
+            if not self.flush(now=False):
                 time.sleep(INTERVAL_S)
 
     def close(self) -> None:
         self._stopped = True
         deadline = time.monotonic() + EXIT_FLUSH_S
         while time.monotonic() < deadline and not self.flush():
+            if self.run_id is None:  # refused: waiting will not change the answer
+                break
             time.sleep(0.5)
+        if self.pending():
+            log.warning(
+                "submarine: %d tracked points and params were never sent: %s",
+                self.pending(),
+                getattr(self.start_error, "message", None) or self.start_error or "unreachable",
+            )
 
 
 _tracker: Tracker | None = None
@@ -113,16 +165,33 @@ def start_run(
 ) -> int:
     """Track this notebook (or script) as a run of its own; returns the run id.
 
-    Called on the first ``log_*`` outside a run, with the notebook's name; call it
-    yourself to choose the name or team. The run ends (succeeded) when the process exits,
-    or with :func:`end_run`."""
-    global _tracker, _interactive
+    Called on the first ``log_*`` outside a run, with the notebook's name, in the
+    session's team; call it yourself to choose the name or team. Points logged while no
+    run could be started are sent to this one. The run ends (succeeded) when the process
+    exits, or with :func:`end_run`. Raises when the service refuses the run."""
+    global _tracker
     from .client.client import SubmarineClient
 
     with _tracker_lock:
-        if _tracker is not None:
+        if _tracker is not None and _tracker.run_id is not None:
             return _tracker.run_id
-        client = SubmarineClient()
+        tracker = _tracker
+        if tracker is None:
+            tracker = _tracker = Tracker(None, SubmarineClient())
+            atexit.register(end_run)
+        tracker.starter = _starter(tracker.client, name, team, tags)
+    if not tracker.flush():
+        if tracker.start_error is not None:
+            raise tracker.start_error
+    assert tracker.run_id is not None
+    return tracker.run_id
+
+
+def _starter(client: Any, name: str | None, team: str | None, tags: list[str] | None) -> Any:
+    """What starts the interactive run (``POST /tracking/runs``), called by the tracker."""
+
+    def start() -> int:
+        global _interactive
         notebook = os.environ.get("JPY_SESSION_NAME", "")
         body: dict[str, Any] = {"name": name or _run_name(notebook), "tags": tags or []}
         if team:
@@ -131,9 +200,9 @@ def start_run(
             body["source"] = {"path": notebook}
         run = client.request("POST", "tracking/runs", json=body)
         _interactive = run["id"]
-        _tracker = Tracker(run["id"], client)
-        atexit.register(end_run)
-        return run["id"]
+        return int(run["id"])
+
+    return start
 
 
 def end_run(status: str = "succeeded") -> None:
@@ -143,6 +212,7 @@ def end_run(status: str = "succeeded") -> None:
         return
     tracker, run_id = _tracker, _interactive
     _tracker, _interactive = None, None
+    tracker._stopped = True
     tracker.close()
     try:
         tracker.client.request("POST", f"tracking/runs/{run_id}/end", json={"status": status})
@@ -158,24 +228,30 @@ def _run_name(notebook: str) -> str:
 
 
 def _current() -> Tracker | None:
+    """This process's tracker: its run's, or one for an interactive run (started now,
+    or later if the service refuses it now: the points wait)."""
     global _tracker, _warned_outside
     if _tracker is not None:
         return _tracker
+    from .client.client import SubmarineClient
+
     run_id = os.environ.get("SUBMARINE_RUN_ID")
-    if not run_id:
+    with _tracker_lock:
+        if _tracker is not None:
+            return _tracker
         try:
-            start_run()
-        except Exception as e:
+            client = SubmarineClient()
+        except Exception as e:  # no platform at all
             if not _warned_outside:
-                log.warning("submarine: not tracking (no run and no platform to start one): %s", e)
+                log.warning("submarine: not tracking (no platform to send to): %s", e)
                 _warned_outside = True
             return None
-        return _tracker
-    with _tracker_lock:
-        if _tracker is None:
-            from .client.client import SubmarineClient
-
-            _tracker = Tracker(int(run_id), SubmarineClient())
+        if run_id:
+            _tracker = Tracker(int(run_id), client)
+            return _tracker
+        _tracker = Tracker(None, client, _starter(client, None, None, None))
+        atexit.register(end_run)
+    _tracker.flush()  # start the run now: a refusal is said at once
     return _tracker
 
 
@@ -227,5 +303,17 @@ def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> Path 
 
 
 def flush() -> bool:
+    """Send what is buffered now; False if the service cannot be reached. Raises
+    :class:`TrackingError` if no run could be started for the points (they are kept)."""
     t = _current()
-    return True if t is None else t.flush()
+    if t is None:
+        return True
+    if t.flush():
+        return True
+    if t.run_id is None:
+        reason = getattr(t.start_error, "message", None) or t.start_error
+        raise TrackingError(
+            f"{t.pending()} tracked points and params are waiting for a run, which could "
+            f"not be started: {reason}. Start one with submarine_hub.start_run(team=...)."
+        )
+    return False

@@ -96,6 +96,23 @@ def test_output_change_is_seen_by_default() -> None:
     assert "2" in result["text"]
 
 
+def test_notebooks_as_plain_json_with_different_outputs_are_diffed() -> None:
+    # what the metastore hands over: dicts read from JSON, not nbformat's nodes
+    def with_result(value: str) -> dict:
+        nb = make_nb()
+        nb["cells"][1]["outputs"] = [
+            new_output("execute_result", data={"text/plain": value}, execution_count=1),
+            new_output("display_data", data={"text/plain": value, "image/png": value}),
+        ]
+        return json.loads(json.dumps(nb))
+
+    a, b = with_result("1"), with_result("2")
+    assert type(a["cells"][1]["outputs"][0]) is dict
+    result = diff_notebooks(a, b)
+    assert counts(result) == {**NO_CHANGE, "modified": 1}
+    assert "/cells/1/outputs/1/data/image/png" in result["text"]
+
+
 def test_ignore_outputs_makes_output_only_change_empty() -> None:
     a = make_nb()
     result = diff_notebooks(a, rerun(a), ignore_outputs=True)

@@ -379,6 +379,16 @@ def _executed(error: bool) -> dict[str, Any]:
         ]
         nb["cells"][2]["metadata"]["papermill"] = {"exception": True, "status": "failed"}
         nb["cells"][2]["execution_count"] = 3
+        # papermill's banner on top and its anchor before the failing cell
+        for at in (2, 0):
+            nb["cells"].insert(
+                at,
+                {
+                    "cell_type": "markdown",
+                    "metadata": {"tags": ["papermill-error-cell-tag"]},
+                    "source": '<span id="papermill-error-cell">An Exception was encountered</span>',
+                },
+            )
     return nb
 
 
@@ -402,8 +412,10 @@ async def test_the_executed_notebook_is_kept_with_its_error_cell(
                 assert kept["path"] == f"jobs/train/{row_id}.ipynb" and kept["number"] == 1
         async with db.session() as s:
             view = await nj.view(s, ALICE, bad.id)
-            assert view["reason"] == "cell 3 (In [3]) raised ValueError: boom"
-            assert view["error"]["index"] == 2 and view["error"]["ename"] == "ValueError"
+            # the notebook's own second cell (not counting papermill's cells)
+            assert view["reason"] == "cell 2 (In [3]) raised ValueError: boom"
+            assert view["error"]["index"] == 1 and view["error"]["ename"] == "ValueError"
+            assert view["error"]["executed_index"] == 4
             assert view["output"]["version"] == 1
             info, content = await versions.get(
                 s, ALICE, "team:data-science", f"jobs/train/{ok.id}.ipynb"

@@ -210,8 +210,16 @@ def test_a_failing_run_shows_its_error_cell(hub: Hub, saved: None) -> None:
         f"files/content?space=team:data-science&path={job['output']['path']}",
         user="bob",  # a teammate reads it too
     ).json()["content"]
-    failing = content["cells"][job["error"]["index"]]
+    failing = content["cells"][job["error"]["executed_index"]]
     assert failing["metadata"]["papermill"]["exception"] is True
+    # the notebook's own cell number: papermill's banners and parameters not counted
+    own = [
+        c
+        for c in content["cells"]
+        if not {"papermill-error-cell-tag", "injected-parameters"}
+        & set(c["metadata"].get("tags", []))
+    ]
+    assert own[job["error"]["index"]] is failing
     assert "An Exception was encountered" in json.dumps(content)  # papermill's banner
     p = submarine("notebook", "job", str(job["id"]), env=as_user(hub, "alice"))
     assert "AssertionError: alpha too big" in p.stdout and "error:" in p.stdout

@@ -47,6 +47,14 @@ class SubmarineLocalSpawner(SubmarineSpawnerMixin, SimpleLocalProcessSpawner):
         grant = self.grant
         if grant is not None and grant.files:
             env["SUBMARINE_CREDENTIALS_DIR"] = str(self.credentials_dir)
+        # the session's own python (and 'submarine' beside it) come first, even when the
+        # hub was started without its environment activated
+        python = self.cmd[0] if self.cmd else ""
+        if os.path.isabs(python):
+            here = os.path.dirname(python)
+            path = env.get("PATH", "")
+            if here not in path.split(os.pathsep):
+                env["PATH"] = os.pathsep.join(p for p in (here, path) if p)
         environment = grant.environment if grant else None
         if environment and environment.prefix:
             env["VIRTUAL_ENV"] = environment.prefix

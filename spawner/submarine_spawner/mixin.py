@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from tornado import web
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, List, Unicode, default
 from traitlets.config import Configurable
 
 from .grant import SessionGrant
@@ -65,6 +66,16 @@ class SubmarineSpawnerMixin(Configurable):
         True,
         help="""Give sessions Submarine's contents manager: every save versioned by the
         platform, and a teams/ folder per team.""",
+    ).tag(config=True)
+
+    terminal_shell_command = List(
+        Unicode(),
+        ["/bin/sh", "-c", "if command -v bash >/dev/null; then exec bash -i; else exec sh -i; fi"],
+        help="""The shell of a JupyterLab terminal in a session (``ServerApp.terminado_settings``
+        ``shell_command``). An interactive, non-login shell: it keeps the session's
+        environment, its PATH first (the environment profile's ``bin``, ``submarine``,
+        the session's ``python``); a login shell would reset PATH from /etc/profile.
+        Empty: jupyter-server's default (a login shell).""",
     ).tag(config=True)
 
     environment_build_timeout = Float(
@@ -256,6 +267,9 @@ class SubmarineSpawnerMixin(Configurable):
 
     def get_args(self) -> list[str]:
         args = super().get_args()  # type: ignore[misc]
+        if self.terminal_shell_command and not any("terminado_settings" in a for a in args):
+            settings = json.dumps({"shell_command": list(self.terminal_shell_command)})
+            args.append(f"--ServerApp.terminado_settings={settings}")
         if self.versioned_contents and self.submarine_api_url:
             args.append(
                 "--ServerApp.contents_manager_class="

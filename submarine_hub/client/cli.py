@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from . import config
 from .client import SubmarineAPIError, SubmarineClient
 from .config import NotConfigured, api_url_for_hub, config_path, save
 
@@ -20,9 +21,9 @@ def _client() -> SubmarineClient:
         raise click.ClickException(str(e)) from None
 
 
-def _call(fn: Any, *args: Any) -> Any:
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except SubmarineAPIError as e:
         raise click.ClickException(e.message) from None
     except ValueError as e:  # the SDK's refusal of what was asked (a folder too big...)
@@ -71,20 +72,92 @@ def whoami(as_json: bool) -> None:
     """Who you are, your teams and whether you are an admin."""
     with _client() as client:
         me = _call(client.me)
-    teams = ", ".join(t["name"] for t in me["teams"]) or "(none)"
+    names = [t["name"] for t in me["teams"]]
     admin = " (admin)" if me["admin"] else ""
-    _emit(me, as_json, f"{me['name']}{admin}\nteams: {teams}\nhub: {client.api_url}")
+    lines = [f"{me['name']}{admin}", f"teams: {', '.join(names) or '(none)'}"]
+    lines.append(f"default team: {_default_line('team', names)}")
+    env_default = _setting_source("environment")
+    if env_default:
+        lines.append(f"default environment: {env_default}")
+    lines.append(f"api: {client.api_url}")
+    me["default_team"] = client.default_team
+    me["default_environment"] = client.default_environment
+    _emit(me, as_json, "\n".join(lines))
+
+
+def _setting_source(setting: str) -> str:
+    """A default's value and where it comes from ('' when unset)."""
+    import os
+
+    var = config.SETTINGS[setting]
+    if os.environ.get(var):
+        where = "this session's" if os.environ.get("SUBMARINE_SESSION_ID") else f"${var}"
+        return f"{os.environ[var]} ({where})"
+    value = config.default(setting)
+    return f"{value} (submarine config set {setting})" if value else ""
+
+
+def _default_line(setting: str, teams: list[str]) -> str:
+    found = _setting_source(setting)
+    if found:
+        return found
+    if len(teams) == 1:
+        return f"{teams[0]} (your only team)"
+    if not teams:
+        return "(none)"
+    return f"(none: give --team, or set one: submarine config set team {teams[0]})"
 
 
 @main.command()
 def logout() -> None:
-    """Forget the token stored by 'submarine login'."""
+    """Forget the token stored by 'submarine login' (settings such as the default team stay)."""
     path = config_path()
-    if path.exists():
+    settings = {k: v for k, v in config.stored().items() if k in config.SETTINGS}
+    if not path.exists():
+        click.echo("Not logged in.")
+        return
+    if settings:
+        config._write(settings)
+        click.echo(f"Removed the token from {path}.")
+    else:
         path.unlink()
         click.echo(f"Removed {path}.")
-    else:
-        click.echo("Not logged in.")
+
+
+@main.group("config")
+def config_group() -> None:
+    """Settings of this client, kept in the file 'submarine login' writes.
+
+    \b
+    team         the team commands work in when you name none (users of several teams);
+                 inside a session the session's team ($SUBMARINE_TEAM) comes first
+    environment  the environment profile runs use when they name none
+    """
+
+
+@config_group.command("set")
+@click.argument("setting", type=click.Choice(sorted(config.SETTINGS)))
+@click.argument("value")
+def config_set(setting: str, value: str) -> None:
+    """Set a SETTING, e.g. 'submarine config set team data-science'."""
+    path = config.set_setting(setting, value)
+    click.echo(f"{setting} = {value} (saved in {path}).")
+
+
+@config_group.command("unset")
+@click.argument("setting", type=click.Choice(sorted(config.SETTINGS)))
+def config_unset(setting: str) -> None:
+    """Forget a SETTING."""
+    config.set_setting(setting, None)
+    click.echo(f"{setting} unset.")
+
+
+@config_group.command("get")
+@click.argument("setting", type=click.Choice(sorted(config.SETTINGS)), required=False)
+def config_get(setting: str | None) -> None:
+    """Show a SETTING (or all) and where its value comes from."""
+    for name in [setting] if setting else sorted(config.SETTINGS):
+        click.echo(f"{name}: {_setting_source(name) or '(unset)'}")
 
 
 @main.group()

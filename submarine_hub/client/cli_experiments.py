@@ -341,11 +341,15 @@ def _pipeline_text(p: dict[str, Any]) -> str:
 
 @pipeline.command("submit")
 @click.option("-f", "--file", "path", required=True, help="The pipeline (YAML or JSON).")
+@click.option("--team", help="The team to run in (overrides the file's).")
 @click.option("--wait", is_flag=True, help="Wait until it ends; exit 1 unless it succeeded.")
-def pl_submit(path: str, wait: bool) -> None:
+def pl_submit(path: str, team: str | None, wait: bool) -> None:
     """Submit a pipeline: name, team, steps with depends_on."""
+    body = _load(path)
+    if team:
+        body["team"] = team
     with _client() as client:
-        p = _call(client.submit_pipeline, _load(path))
+        p = _call(client.submit_pipeline, body)
         click.echo(f"Submitted pipeline {p['id']} ({p['name']}, team {p['team']}).")
         if wait:
             while p["status"] == "running":

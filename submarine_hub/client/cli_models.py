@@ -180,7 +180,8 @@ def dataset_add(
     path: str | None,
 ) -> None:
     """Add dataset NAME at URI to the catalog."""
-    extra = _load(path) if path else {}
+    # NAME and URI come from the command line; the file adds the other fields
+    extra = {k: v for k, v in (_load(path) if path else {}).items() if k not in ("name", "uri")}
     fields: dict[str, Any] = {"format": fmt, "description": description, "tags": list(tags)}
     fields.update(shared=shared, **extra)
     if team:

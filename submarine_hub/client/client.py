@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from .config import Endpoint, resolve
+from .config import Endpoint, default, default_headers, resolve
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -121,9 +121,22 @@ class _Base:
             "headers": {
                 "Authorization": f"token {self.endpoint.token}",
                 "User-Agent": "submarine-hub-client",
+                # what a request naming no team (environment) works in: the session's
+                **default_headers(),
             },
             "timeout": timeout,
         }
+
+    @property
+    def default_team(self) -> str | None:
+        """The team requests naming none work in (for a user of several teams): the
+        session's ($SUBMARINE_TEAM), else ``submarine config set team``'s."""
+        return default("team")
+
+    @property
+    def default_environment(self) -> str | None:
+        """The environment profile runs naming none use: the session's."""
+        return default("environment")
 
     @property
     def api_url(self) -> str:
@@ -779,13 +792,21 @@ class SubmarineClient(_Base):
     # -- serving endpoints ----------------------------------------------------------------
 
     def _endpoint_ref(self, ref: str) -> str:
-        """``team/name``; a bare ``name`` is an endpoint of your only team."""
+        """``team/name``; a bare ``name`` is an endpoint of your only team, else of your
+        default team (the session's, or ``submarine config set team``'s)."""
         if "/" in ref:
             return ref
         teams = [t["name"] if isinstance(t, dict) else t for t in self.me()["teams"]]
-        if len(teams) != 1:
-            raise SubmarineAPIError(400, f"Say which team's endpoint: TEAM/{ref}.")
-        return f"{teams[0]}/{ref}"
+        if len(teams) == 1:
+            return f"{teams[0]}/{ref}"
+        if self.default_team in teams:
+            return f"{self.default_team}/{ref}"
+        example = teams[0] if teams else "TEAM"
+        raise SubmarineAPIError(
+            400,
+            f"Say which team's endpoint: {example}/{ref}, or set a default team once: "
+            f"submarine config set team {example}",
+        )
 
     def endpoints(self, team: str | None = None, stopped: bool = False) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"team": team} if team else {}

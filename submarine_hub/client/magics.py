@@ -183,6 +183,28 @@ class RunTable(list):  # type: ignore[type-arg]
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
 
 
+class Listing(list):  # type: ignore[type-arg]
+    """Items that show themselves as text lines: returned, not printed (so a cell shows
+    them once)."""
+
+    def __init__(self, items: list[Any], lines: list[str], empty: str) -> None:
+        super().__init__(items)
+        self._text = "\n".join(lines) or empty
+
+    def __repr__(self) -> str:
+        return self._text
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self._text)
+
+
+class ShownRunTable(RunTable):
+    """A table already on screen (a live display): the cell's result shows nothing more."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 class SubmarineMagics:
     """The magics' logic, apart from IPython (testable, and the same REST calls)."""
 
@@ -281,7 +303,7 @@ class SubmarineMagics:
             if handle is not None:
                 handle.update(HTML(table._repr_html_()))
             if run["status"] in FINAL_STATES:
-                return table
+                return ShownRunTable(table, last) if handle is not None else table
             time.sleep(poll)
 
     def cmd_run(self, tokens: list[str]) -> JobRun | dict[str, Any]:
@@ -349,16 +371,15 @@ class SubmarineMagics:
             print(f"executed notebook: {lab}")
         return job
 
-    def cmd_params(self, tokens: list[str]) -> list[dict[str, Any]]:
+    def cmd_params(self, tokens: list[str]) -> Listing:
         parser = _Parser(prog="%submarine params")
         parser.add_argument("notebook")
         parser.add_argument("--version", type=int)
         parser.add_argument("--space")
         args = parser.parse_args(tokens)
         out = self.client.notebook_parameters(args.notebook, version=args.version, space=args.space)
-        for p in out["parameters"]:
-            print(f"{p['name']:<20} {p['type']:<6} = {p['source']}")
-        return out["parameters"]
+        lines = [f"{p['name']:<20} {p['type']:<6} = {p['source']}" for p in out["parameters"]]
+        return Listing(out["parameters"], lines, "No parameters (no cell tagged 'parameters').")
 
     def cmd_job(self, tokens: list[str]) -> JobRun:
         parser = _Parser(prog="%submarine job")
@@ -366,15 +387,17 @@ class SubmarineMagics:
         args = parser.parse_args(tokens)
         return JobRun(self.client.notebook_job(args.run_id))
 
-    def cmd_schedules(self, tokens: list[str]) -> list[dict[str, Any]]:
+    def cmd_schedules(self, tokens: list[str]) -> Listing:
         parser = _Parser(prog="%submarine schedules")
         parser.add_argument("--team")
         args = parser.parse_args(tokens)
         items = self.client.notebook_schedules(args.team)
-        for s in items:
-            state = "paused" if s["paused"] else f"next {s['next_run_at']}"
-            print(f"{s['id']:>4} {s['name']:<24} '{s['cron']}' {s['timezone']} {state}")
-        return items
+        lines = [
+            f"{s['id']:>4} {s['name']:<24} '{s['cron']}' {s['timezone']} "
+            + ("paused" if s["paused"] else f"next {s['next_run_at']}")
+            for s in items
+        ]
+        return Listing(items, lines, "No schedules.")
 
     # -- %%submarine_job --------------------------------------------------------------------
 

@@ -79,7 +79,9 @@ async def create(session: AsyncSession, identity: Identity, data: Any) -> Datase
         raise InvalidInput("'name' must be 1-100 letters, digits, '_', '.' or '-'.")
     if "uri" not in values:
         raise InvalidInput("'uri' is required: where the data is.")
-    team = choose_team(identity.name, sorted(identity.teams), data.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), data.get("team"), identity.default_team
+    )
     exists = await session.scalar(
         select(Dataset.id).where(Dataset.team == team, Dataset.name == name)
     )

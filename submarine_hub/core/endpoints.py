@@ -299,7 +299,9 @@ async def create(
         )
     if identity.kind != "user":
         raise Forbidden("Endpoints are created by users, not services.")
-    team = choose_team(identity.name, sorted(identity.teams), data.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), data.get("team"), identity.default_team
+    )
     routes = parse_routes(data)
     options = _loader_options(data)
     resolved = await resolve(session, team, routes, options)

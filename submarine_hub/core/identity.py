@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -14,6 +14,12 @@ class Identity:
     teams: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
     run_id: int | None = None  # set when a run's token speaks for its owner
+    #: What the caller works in when a request names no team or environment: the
+    #: session's (the SDK sends them as ``X-Submarine-Team`` / ``X-Submarine-Environment``,
+    #: from ``$SUBMARINE_TEAM`` / ``$SUBMARINE_ENVIRONMENT`` or ``submarine config``).
+    #: Only defaults: a named team or environment wins, and membership is still checked.
+    default_team: str | None = None
+    default_environment: str | None = None
 
     @classmethod
     def from_hub_model(
@@ -34,7 +40,11 @@ class Identity:
 
     def without_admin(self) -> Identity:
         """The same person seen as a plain member (what they can use, not administer)."""
-        return Identity(self.name, self.kind, False, self.teams, self.scopes, self.run_id)
+        return replace(self, admin=False)
+
+    def with_defaults(self, team: str | None, environment: str | None) -> Identity:
+        """The same caller with the defaults its client asked for (blank: none)."""
+        return replace(self, default_team=team or None, default_environment=environment or None)
 
     def is_member(self, team: str) -> bool:
         return team in self.teams

@@ -76,7 +76,7 @@ async def create_model(session: AsyncSession, identity: Identity, data: Any) -> 
 def _team(identity: Identity, wanted: Any) -> str:
     from .sessions import choose_team
 
-    return choose_team(identity.name, sorted(identity.teams), wanted)
+    return choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
 
 
 async def get_model(

@@ -179,6 +179,8 @@ def diff_notebooks(
     """
     _check_notebook(a, "a")
     _check_notebook(b, "b")
+    # nbdime reads attributes (output.output_type): it needs nbformat's nodes, not dicts
+    a, b = nbformat.from_dict(copy.deepcopy(dict(a))), nbformat.from_dict(copy.deepcopy(dict(b)))
     diff = _nbdime_diff(
         a,
         b,

@@ -514,7 +514,7 @@ async def prepare(session: AsyncSession, identity: Identity, data: Any) -> Prepa
         where, _ = locate(identity, data["notebook"], data.get("space"))
         if where.startswith("team:") and identity.is_member(where[5:]):
             wanted = where[5:]  # a team's notebook runs in that team by default
-    team = choose_team(identity.name, sorted(identity.teams), wanted)
+    team = choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
     if "content" in data:
         content = _check_notebook(data["content"], "'content'")
         # kept beside its executed versions: jobs/<name>/<name>.ipynb
@@ -627,9 +627,19 @@ def output_location(row: Experiment) -> tuple[str, str] | None:
     return f"team:{row.team}", f"{JOBS_FOLDER}/{stem_of(source['path'])}/{row.id}.ipynb"
 
 
+#: Cells papermill adds to an executed notebook: not the user's, not counted.
+ADDED_CELL_TAGS = frozenset({"papermill-error-cell-tag", "injected-parameters"})
+
+
 def error_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
-    """The cell that raised, as papermill marked it: index, execution count, error."""
-    for i, cell in enumerate(nb.get("cells") or []):
+    """The cell that raised, as papermill marked it: its index among the user's own
+    cells (papermill's error banners and injected parameters are not counted), its
+    execution count in the executed notebook, the error."""
+    i = -1
+    for executed_index, cell in enumerate(nb.get("cells") or []):
+        if ADDED_CELL_TAGS & set((cell.get("metadata") or {}).get("tags") or ()):
+            continue
+        i += 1
         if cell.get("cell_type") != "code":
             continue
         errors = [o for o in cell.get("outputs") or [] if o.get("output_type") == "error"]
@@ -638,6 +648,7 @@ def error_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
             first = errors[0] if errors else {}
             return {
                 "index": i,
+                "executed_index": executed_index,
                 "execution_count": cell.get("execution_count"),
                 "ename": first.get("ename", ""),
                 "evalue": first.get("evalue", ""),

@@ -80,13 +80,21 @@ async def team_quota(session: AsyncSession, team: str, defaults: dict[str, Any])
     return effective_quota(defaults, row.quota if row else None)
 
 
-def choose_team(user: str, teams: list[str], wanted: Any) -> str:
+def choose_team(user: str, teams: list[str], wanted: Any, default: str | None = None) -> str:
+    """The team a request of ``user`` works in: ``wanted`` if named (a member's), else
+    their only team, else ``default`` (the caller's session or setting) if a member's."""
     if wanted in (None, ""):
         if len(teams) == 1:
             return teams[0]
         if not teams:
             raise Forbidden(f"{user} is in no team yet; ask a hub admin to add you to one.")
-        raise InvalidInput(f"{user} is in several teams ({', '.join(teams)}); choose one.")
+        if default in teams:
+            return default
+        raise InvalidInput(
+            f"{user} is in several teams ({', '.join(teams)}); say which one: "
+            f"--team {teams[0]} on the command line ('team' in the API), or set a default "
+            f"once with: submarine config set team {teams[0]}"
+        )
     if not isinstance(wanted, str):
         raise InvalidInput("'team' must be a team name.")
     if wanted not in teams:

@@ -242,6 +242,7 @@ async def save(
     base_version: int | None = None,
     size: int | None = None,
     moved_from: str | None = None,
+    restored_from: int | None = None,
 ) -> VersionInfo:
     """Record a version from ``content`` (split here) or a ``manifest`` with new ``parts``.
 
@@ -250,7 +251,8 @@ async def save(
     ``moved_from``: the file was renamed from that path of the same space; a file new
     here takes that path's history first (the version rows, not the content, are copied),
     so the history follows a rename. The old path's own history stays (deleting it is
-    a separate record).
+    a separate record). ``restored_from``: the content is that earlier version written
+    back (a session's checkpoint restore): recorded as a ``restore``.
     """
     path = normalize_path(path)
     parse_space(space)
@@ -295,12 +297,14 @@ async def save(
         if f.latest == 0:
             await _take_history(session, space, moved_from, f)
         message = message or f"Renamed from {moved_from}."
+    if restored_from is not None:  # a session wrote an earlier version back
+        message = message or f"restored version {restored_from}"
     f.format = manifest["format"]
     return await _add_version(
         session,
         f,
         author=identity.name,
-        action="save",
+        action="save" if restored_from is None else "restore",
         manifest=manifest,
         size=size,
         message=message,

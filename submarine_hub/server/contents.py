@@ -42,7 +42,10 @@ from typing import Any
 import httpx
 import nbformat
 from anyio.to_thread import run_sync
-from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
+from jupyter_server.services.contents.checkpoints import (
+    AsyncCheckpoints,
+    AsyncGenericCheckpointsMixin,
+)
 from jupyter_server.services.contents.filecheckpoints import AsyncFileCheckpoints
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
@@ -67,9 +70,12 @@ class _Saving:
     path: str
     space: str
     rel: str
+    restored_from: int | None = None  # a checkpoint restore: recorded as a "restore"
 
 
 _SAVING: ContextVar[_Saving | None] = ContextVar("submarine_saving", default=None)
+#: The version a save in this task writes back (JupyterLab's "Revert to checkpoint").
+_RESTORING: ContextVar[int | None] = ContextVar("submarine_restoring", default=None)
 
 
 def _when(iso: str) -> datetime:
@@ -110,6 +116,7 @@ class PlatformFiles:
         base: int | None = None,
         message: str = "",
         moved_from: str | None = None,
+        restored_from: int | None = None,
     ) -> httpx.Response:
         """POST a version, sending only the parts the platform does not have yet (all of
         them if it says some are missing). The platform's answer, whatever it is."""
@@ -124,6 +131,8 @@ class PlatformFiles:
             body["message"] = message
         if moved_from:
             body["moved_from"] = moved_from
+        if restored_from is not None:
+            body["restored_from"] = restored_from
         fresh = {k: v for k, v in parts.items() if k not in self._known}
         for attempt in range(2):
             body["parts"] = {k: base64.b64encode(v).decode() for k, v in fresh.items()}
@@ -309,6 +318,8 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         assert journal is not None
         await journal.start()
         header = self._header("save", saving.space, saving.rel, fmt)
+        if saving.restored_from is not None:
+            header["restored_from"] = saving.restored_from
         lock = self._file_locks.setdefault((saving.space, saving.rel), asyncio.Lock())
         async with lock:  # saves of one file: journal order = order on disk
             header["seq"] = journal.reserve()
@@ -665,7 +676,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             and model.get("type") in ("notebook", "file")
         ):
             space, rel = self.platform.locate(path)
-            token = _SAVING.set(_Saving(path.strip("/"), space, rel))
+            token = _SAVING.set(_Saving(path.strip("/"), space, rel, _RESTORING.get()))
             try:  # the file is written, and journaled, by _save_notebook / _save_file
                 return await super().save(model, path)
             finally:
@@ -792,8 +803,9 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         return await super().is_hidden(path)
 
 
-class SubmarineCheckpoints(AsyncCheckpoints):
-    """Checkpoints are the platform's versions of a file."""
+class SubmarineCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
+    """Checkpoints are the platform's versions of a file. The generic interface (a
+    checkpoint's content by id) is what nbdime's "diff against checkpoint" reads."""
 
     def _platform(self, contents_mgr: Any = None) -> PlatformFiles:
         mgr = contents_mgr or self.parent
@@ -871,7 +883,34 @@ class SubmarineCheckpoints(AsyncCheckpoints):
             "format": "json" if fmt == "notebook" else fmt,
             "content": found["content"],
         }
-        await contents_mgr.save(model, path)  # a new version, and the file on disk
+        token = _RESTORING.set(int(checkpoint_id))
+        try:  # a new version (a "restore" of that one), and the file on disk
+            await contents_mgr.save(model, path)
+        finally:
+            _RESTORING.reset(token)
+
+    async def _version(self, checkpoint: Any, path: str) -> dict[str, Any]:
+        """A checkpoint's version with its content (``checkpoint``: its id, or its model
+        as :meth:`list_checkpoints` gives it, which is what nbdime passes)."""
+        checkpoint_id = str(checkpoint["id"] if isinstance(checkpoint, dict) else checkpoint)
+        if not checkpoint_id.isdigit():
+            raise web.HTTPError(404, f"No checkpoint {checkpoint_id!r}.")
+        platform = self._platform()
+        space, rel = platform.locate(path)
+        return await platform.call(
+            "GET", "files/content", params={"space": space, "path": rel, "version": checkpoint_id}
+        )
+
+    async def get_notebook_checkpoint(self, checkpoint: Any, path: str) -> dict[str, Any]:
+        found = await self._version(checkpoint, path)
+        if found["format"] != "notebook":
+            raise web.HTTPError(400, f"Version {found['number']} of {path} is not a notebook.")
+        return {"type": "notebook", "content": nbformat.from_dict(found["content"])}
+
+    async def get_file_checkpoint(self, checkpoint: Any, path: str) -> dict[str, Any]:
+        found = await self._version(checkpoint, path)
+        fmt = found["format"]
+        return {"type": "file", "content": found["content"], "format": fmt}
 
     async def rename_checkpoint(self, checkpoint_id: str, old_path: str, new_path: str) -> None:
         """History stays with the old path; the renamed file starts its own."""

@@ -712,7 +712,14 @@ class JournalPusher:
         moved_from = entry.header.get("moved_from")
         try:
             resp = await self.platform.post(
-                space, path, manifest, parts, len(data), base=base, moved_from=moved_from
+                space,
+                path,
+                manifest,
+                parts,
+                len(data),
+                base=base,
+                moved_from=moved_from,
+                restored_from=entry.header.get("restored_from"),
             )
         except SubmarineAPIError as e:
             self._maybe_sent(entry, e)
@@ -777,7 +784,7 @@ class JournalPusher:
                 break
             if (
                 version["author"] != self.platform.user
-                or version["action"] != "save"
+                or version["action"] not in ("save", "restore")
                 or version["size"] != size
             ):
                 continue

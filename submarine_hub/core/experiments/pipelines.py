@@ -83,7 +83,9 @@ async def create(session: AsyncSession, identity: Identity, data: Any) -> Pipeli
     name = data.get("name")
     if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", name):
         raise InvalidInput("'name' must be 1-100 letters, digits, '_', '.' or '-'.")
-    team = choose_team(identity.name, sorted(identity.teams), data.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), data.get("team"), identity.default_team
+    )
     steps = _steps(data)
     graph = {s["name"]: set(s.get("depends_on", [])) for s in steps}
     resolved = []

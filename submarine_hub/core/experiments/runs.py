@@ -108,6 +108,20 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
                 )
 
 
+def _default_environment(spec: dict[str, Any], identity: Identity, team: str) -> None:
+    """A spec naming no environment (profile or image) runs in the caller's default one
+    (the session's profile), when that belongs to the run's team or is global."""
+    wanted = identity.default_environment
+    if not wanted or spec["environment"].get("profile") or spec["environment"].get("image"):
+        return
+    try:
+        scope, _ = environments.parse_ref(wanted)
+    except InvalidInput:
+        return
+    if scope in (team, "_global"):
+        spec["environment"]["profile"] = wanted
+
+
 async def prepare(
     session: AsyncSession, identity: Identity, data: Any, *, uploads: Any = None
 ) -> Submission:
@@ -121,7 +135,7 @@ async def prepare(
         template_row = await templates.get(session, identity, spec["task"]["template"])
         if wanted is None and template_row.scope != "_global":
             wanted = template_row.scope  # a team's template runs in that team by default
-    team = choose_team(identity.name, sorted(identity.teams), wanted)
+    team = choose_team(identity.name, sorted(identity.teams), wanted, identity.default_team)
     spec["meta"]["team"] = team
     template_ref = None
     values = None
@@ -131,6 +145,7 @@ async def prepare(
         template_ref = row.name if row.scope == "_global" else f"{row.scope}/{row.name}"
         spec = specs.normalize(_overlay(body, data))
         spec["meta"]["team"] = team
+    _default_environment(spec, identity, team)
     if spec["environment"].get("profile"):
         scope, name = environments.parse_ref(spec["environment"]["profile"])
         env = await environments.get(session, identity, scope, name)
@@ -265,7 +280,9 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     if data.get("team"):
         meta["team"] = data["team"]
     spec = specs.normalize({"meta": meta, "task": {"command": ["(interactive)"]}})
-    team = choose_team(identity.name, sorted(identity.teams), meta.get("team"))
+    team = choose_team(
+        identity.name, sorted(identity.teams), meta.get("team"), identity.default_team
+    )
     spec["meta"]["team"] = team
     if isinstance(data.get("source"), dict):
         spec["meta"]["description"] = f"tracked from {data['source'].get('path', 'a notebook')}"

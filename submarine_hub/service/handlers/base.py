@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
 from tornado import web
 
+from ...client.config import DEFAULT_ENVIRONMENT_HEADER, DEFAULT_TEAM_HEADER
 from ...core.errors import InvalidInput, NotAuthenticated, PayloadTooLarge, SubmarineError
 from ...core.experiments.runs import TOKEN_PREFIX as RUN_TOKEN_PREFIX
 from ...core.experiments.runs import identity_for_token as identity_for_run_token
@@ -197,13 +198,20 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         return getattr(self, "_hub_auth_user_cache", None)
 
     async def identity(self) -> Identity:
-        """The caller with teams and admin flag as the hub knows them now."""
+        """The caller with teams and admin flag as the hub knows them now, and the
+        defaults its client sent (``X-Submarine-Team``, ``X-Submarine-Environment``)."""
         if getattr(self, "_run_identity", None) is not None:
-            return self._run_identity
-        model = self.get_current_user()
-        if model is None:
-            raise NotAuthenticated("Authentication required.")
-        return await self.core.identity_for(model)
+            identity = self._run_identity
+        else:
+            model = self.get_current_user()
+            if model is None:
+                raise NotAuthenticated("Authentication required.")
+            identity = await self.core.identity_for(model)
+        headers = self.request.headers
+        return identity.with_defaults(
+            headers.get(DEFAULT_TEAM_HEADER, "").strip(),
+            headers.get(DEFAULT_ENVIRONMENT_HEADER, "").strip(),
+        )
 
     def get_json_body(self) -> dict[str, Any]:
         raw = self.body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 
@@ -77,6 +78,11 @@ class VersionsHandler(FilesBase):
         moved_from = body.get("moved_from")
         if moved_from is not None and not isinstance(moved_from, str):
             raise InvalidInput("'moved_from' must be the path the file was renamed from.")
+        restored_from = body.get("restored_from")
+        if restored_from is not None and (
+            isinstance(restored_from, bool) or not isinstance(restored_from, int)
+        ):
+            raise InvalidInput("'restored_from' must be the version number written back.")
         async with self.core.db.session() as s:
             info = await versions.save(
                 s,
@@ -91,6 +97,7 @@ class VersionsHandler(FilesBase):
                 message=body.get("message", ""),
                 base_version=base_version,
                 moved_from=moved_from,
+                restored_from=restored_from,
             )
         self.write_json(info.to_json(), status=201)
 
@@ -143,15 +150,17 @@ class DiffHandler(FilesBase):
         async with self.core.db.session() as s:
             va, ca = await versions.get(s, identity, space, path, a)
             vb, cb = await versions.get(s, identity, space, path, b)
+        # nbdime and difflib take their time on big notebooks: off the event loop
         if va.format == "notebook" and vb.format == "notebook":
-            out = notebook_forms.diff_notebooks(
+            out = await asyncio.to_thread(
+                notebook_forms.diff_notebooks,
                 ca,
                 cb,
                 ignore_outputs=self.flag("ignore_outputs"),
                 ignore_metadata=self.flag("ignore_metadata"),
             )
         elif va.format == "text" and vb.format == "text":
-            out = notebook_forms.diff_text(ca, cb)
+            out = await asyncio.to_thread(notebook_forms.diff_text, ca, cb)
         else:
             raise InvalidInput("Only notebooks and text files can be compared.")
         self.write_json({"a": va.to_json(), "b": vb.to_json(), **out})
@@ -171,7 +180,7 @@ class ExportHandler(FilesBase):
         if info.format != "notebook":
             raise InvalidInput(f"{path} is not a notebook; only notebooks are exported.")
         try:
-            text, extension = notebook_forms.export_notebook(content, fmt)
+            text, extension = await asyncio.to_thread(notebook_forms.export_notebook, content, fmt)
         except ValueError as e:
             raise InvalidInput(str(e)) from None
         self.write_json(
