@@ -12,6 +12,8 @@ import secrets
 import sys
 from pathlib import Path
 
+import submarine_spawner.mixin as _submarine_spawner
+
 import submarine_hub as _submarine_hub
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
@@ -62,6 +64,9 @@ c.JupyterHub.load_groups = {team: {"users": users} for team, users in DEMO_TEAMS
 # --- sessions ---------------------------------------------------------------------------
 c.JupyterHub.spawner_class = env("SUBMARINE_SPAWNER", "submarine-local")
 c.Spawner.default_url = "/lab"
+# who is in no team yet (a session needs one) lands on a page that helps: the admin page
+# for admins, the hub's home for others
+c.JupyterHub.default_url = _submarine_spawner.landing_url
 # building a session's environment the first time happens during the spawn
 c.Spawner.start_timeout = int(env("SUBMARINE_START_TIMEOUT", "900"))
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]

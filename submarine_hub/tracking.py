@@ -46,6 +46,8 @@ class Tracker:
         self.starter = starter
         self.start_error: Exception | None = None
         self._next_start = 0.0
+        self.heartbeat_interval: float | None = None  # an interactive run's, once started
+        self._last_beat = time.monotonic()
         self._points: list[dict[str, Any]] = []
         self._params: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -99,7 +101,7 @@ class Tracker:
         if not now and time.monotonic() < self._next_start:
             return False
         try:
-            self.run_id = self.starter()
+            run = self.starter()
         except Exception as e:
             self._next_start = time.monotonic() + RESTART_S
             if self.start_error is None:
@@ -112,10 +114,25 @@ class Tracker:
                 )
             self.start_error = e
             return False
+        self.run_id = int(run["id"])
+        self.heartbeat_interval = run.get("heartbeat_interval")
+        self._last_beat = time.monotonic()
         if self.start_error is not None:
             log.warning("submarine: now tracking in run %s; kept points sent.", self.run_id)
         self.start_error = None
         return True
+
+    def _beat(self) -> None:
+        """Say the interactive run's process is alive (the service ends runs that stop)."""
+        if not self.heartbeat_interval or self.run_id is None:
+            return
+        if time.monotonic() - self._last_beat < self.heartbeat_interval:
+            return
+        self._last_beat = time.monotonic()
+        try:
+            self.client.request("POST", f"tracking/runs/{self.run_id}/heartbeat")
+        except Exception as e:  # unreachable: the next beat tries again
+            log.debug("submarine: heartbeat of run %s not sent: %s", self.run_id, e)
 
     def _flush(self) -> bool:
         while True:
@@ -136,6 +153,7 @@ class Tracker:
         while not self._stopped:
             self._wake.wait(INTERVAL_S)
             self._wake.clear()
+            self._beat()
             if not self.flush(now=False):
                 time.sleep(INTERVAL_S)
 
@@ -188,9 +206,10 @@ def start_run(
 
 
 def _starter(client: Any, name: str | None, team: str | None, tags: list[str] | None) -> Any:
-    """What starts the interactive run (``POST /tracking/runs``), called by the tracker."""
+    """What starts the interactive run (``POST /tracking/runs``; its JSON), called by the
+    tracker."""
 
-    def start() -> int:
+    def start() -> dict[str, Any]:
         global _interactive
         notebook = os.environ.get("JPY_SESSION_NAME", "")
         body: dict[str, Any] = {"name": name or _run_name(notebook), "tags": tags or []}
@@ -200,7 +219,7 @@ def _starter(client: Any, name: str | None, team: str | None, tags: list[str] | 
             body["source"] = {"path": notebook}
         run = client.request("POST", "tracking/runs", json=body)
         _interactive = run["id"]
-        return int(run["id"])
+        return run
 
     return start
 

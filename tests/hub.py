@@ -41,7 +41,7 @@ class Hub:
     _spawned: set[str] = field(default_factory=set)
 
     # --- lifecycle --------------------------------------------------------------------
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 180) -> None:
         ports = [free_port() for _ in range(4)]
         self.url = f"http://127.0.0.1:{ports[0]}"
         self.service_url = f"http://127.0.0.1:{ports[3]}"
@@ -58,6 +58,8 @@ class Hub:
             SUBMARINE_TEST_ADMIN_TOKEN=self.admin_token,
             SUBMARINE_SPAWNER_TOKEN=self.spawner_token,
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            # interactive runs beat every 3 s (ended after 12 s of silence), not every 30
+            SUBMARINE_TRACKING_HEARTBEAT=os.environ.get("SUBMARINE_TRACKING_HEARTBEAT", "3"),
         )
         for var in ("SUBMARINE_API_URL", "SUBMARINE_TOKEN", "JUPYTERHUB_API_TOKEN"):
             env.pop(var, None)

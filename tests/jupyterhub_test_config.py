@@ -24,3 +24,5 @@ c.JupyterHub.load_roles.append(
         "services": ["test-admin"],
     }
 )
+# a machine shared by several test runs starts a session's server slowly
+c.Spawner.http_timeout = 120

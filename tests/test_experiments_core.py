@@ -102,6 +102,17 @@ def test_template_parameters() -> None:
     assert "'lr' is required" in e.value.message and "'zz' is not a parameter" in e.value.message
 
 
+def test_a_string_parameter_given_a_mapping_or_a_number_takes_its_json_text() -> None:
+    # what `-p 'space={"n_estimators": [5, 200]}'` (parsed as YAML) sends: the docs' sweep
+    declared = {"space": {"type": "string"}, "name": {"type": "string"}}
+    values = templates.resolve_parameters(
+        declared, {"space": {"n_estimators": [5, 200]}, "name": 7}
+    )
+    assert values == {"space": '{"n_estimators": [5, 200]}', "name": "7"}
+    with pytest.raises(InvalidInput, match="'name' must be a string"):
+        templates.resolve_parameters(declared, {"space": "{}", "name": True})
+
+
 async def test_search_pages_and_filters(db_url: str) -> None:
     upgrade(db_url)
     db = Database(db_url)

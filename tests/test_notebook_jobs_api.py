@@ -312,6 +312,11 @@ def test_a_fan_out_runs_children_and_summarizes_them(hub: Hub, saved: None) -> N
     ]  # fmt: skip
     children = hub.api("GET", f"experiments?parent={parent['id']}", user="alice").json()["items"]
     assert len(children) == 3
+    # the summary says which parameters reached the best and the worst score
+    assert summary["metrics"]["score"]["max_parameters"] == {"alpha": 3.0}
+    assert summary["metrics"]["score"]["min_parameters"] == {"alpha": 0.2}
+    log = hub.api("GET", f"experiments/{parent['id']}/logs", user="alice").text
+    assert "alpha=0.4 -> score=4" in log and "(run " in log and "alpha=0.2)" in log, log
     arts = hub.api("GET", f"experiments/{parent['id']}/artifacts", user="alice").json()["items"]
     assert "summary.json" in [a["path"] for a in arts]
     assert hub.api("GET", f"notebook-jobs/{parent['id']}", user="carol").status_code == 404

@@ -156,6 +156,20 @@ def test_production_alias_is_served_through_the_hub_with_a_token(
     assert requests.get(endpoint["url"] + "health").json()["status"] == "ready"
 
 
+def test_a_served_version_is_not_archived_while_served(hub: Hub, endpoint: dict[str, Any]) -> None:
+    served = endpoint["routes"][0]["version"]
+    url = f"models/data-science/{MODEL}/versions/{served}"
+    r = hub.api("PATCH", url, user="alice", json={"archived": True})
+    assert r.status_code == 409, r.text
+    assert f"Endpoint {REF} serves version {served}" in r.json()["message"]
+    assert hub.api("GET", url, user="alice").json()["status"] == "ready"
+    p = submarine(
+        "model", "archive", f"data-science/{MODEL}", str(served), env=as_user(hub, "alice")
+    )
+    assert p.returncode == 1 and "stop or update it first" in p.stderr, p.stderr
+    assert requests.get(endpoint["url"] + "health").json()["status"] == "ready"
+
+
 def test_a_user_of_another_team_is_refused_everything(hub: Hub, endpoint: dict[str, Any]) -> None:
     r = requests.post(
         endpoint["predict_url"], json={"inputs": X[:1].tolist()}, headers=auth(hub, "carol")

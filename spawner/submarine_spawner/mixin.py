@@ -36,6 +36,27 @@ class SpawnRefused(web.HTTPError):
         return self.jupyterhub_message
 
 
+#: The spawn form offers the chosen team's environments and the global ones only.
+TEAM_FILTER_SCRIPT = """<script>
+(function () {
+  var team = document.getElementById("submarine-team");
+  var env = document.getElementById("submarine-environment");
+  if (!team || !env) { return; }
+  function offer() {
+    env.querySelectorAll("optgroup[data-team]").forEach(function (group) {
+      var mine = group.dataset.team === team.value || group.dataset.team === "";
+      group.hidden = !mine;
+      group.disabled = !mine;
+    });
+    var chosen = env.options[env.selectedIndex];
+    if (chosen && chosen.parentNode.disabled) { env.value = ""; }
+  }
+  team.addEventListener("change", offer);
+  offer();
+})();
+</script>"""
+
+
 class SubmarineSpawnerMixin(Configurable):
     """Connects a session to the platform: team, environment, quota and credentials."""
 
@@ -138,11 +159,12 @@ class SubmarineSpawnerMixin(Configurable):
             groups: dict[str, list[str]] = {}
             for e in envs:
                 label = e["name"] + (f" — {e['description']}" if e["description"] else "")
-                groups.setdefault(e["team"] or "Global", []).append(
+                groups.setdefault(e["team"] or "", []).append(
                     f'<option value="{html.escape(e["ref"])}">{html.escape(label)}</option>'
                 )
             body = "".join(
-                f'<optgroup label="{html.escape(g)}">{"".join(o)}</optgroup>'
+                f'<optgroup label="{html.escape(g or "Global")}" data-team="{html.escape(g)}">'
+                f"{''.join(o)}</optgroup>"
                 for g, o in groups.items()
             )
             parts.append(
@@ -152,6 +174,8 @@ class SubmarineSpawnerMixin(Configurable):
                 'name="environment"><option value="">The hub\'s default Python</option>'
                 f"{body}</select></div>"
             )
+            if len(teams) > 1:
+                parts.append(TEAM_FILTER_SCRIPT)
         return "\n".join(parts)
 
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
@@ -298,3 +322,18 @@ class SubmarineSpawnerMixin(Configurable):
     def clear_state(self) -> None:
         super().clear_state()  # type: ignore[misc]
         self._submarine_session_id = ""
+
+
+def landing_url(handler: Any) -> str | None:
+    """Where a user lands after logging in (``c.JupyterHub.default_url``): their session,
+    unless they are in no team yet (a session needs one) — then an admin goes to the
+    platform's admin page and anyone else to the hub's home page, which says why."""
+    try:
+        user = handler.current_user
+    except (AttributeError, RuntimeError):  # not authenticated yet
+        return None
+    if user is None or list(getattr(user, "groups", None) or ()):
+        return None  # JupyterHub's default: the user's own server
+    if getattr(user, "admin", False):
+        return f"{handler.base_url}services/submarine/admin/"
+    return f"{handler.hub.base_url}home"

@@ -103,12 +103,24 @@ def describe_job(job: dict[str, Any]) -> str:
         summary = job["summary"]
         counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["by_status"].items()))
         lines.append(f"children: {summary['total']} ({counts})")
+        for key, m in sorted((summary.get("metrics") or {}).items()):
+            lines.append(
+                f"  {key}: min {m['min']:g} (run {m['min_run']}, "
+                f"{_assignments(m.get('min_parameters'))}), max {m['max']:g} "
+                f"(run {m['max_run']}, {_assignments(m.get('max_parameters'))}), "
+                f"mean {m['mean']:g}"
+            )
         for c in job["children"]:
             metrics = " ".join(f"{k}={v:g}" for k, v in sorted(c["metrics"].items()))
             lines.append(
                 f"  {c['id']:>6} {_status(c['status'])} {json.dumps(c['parameters'])} {metrics}"
             )
     return "\n".join(lines)
+
+
+def _assignments(params: dict[str, Any] | None) -> str:
+    """``alpha=0.1 name='x'``: a child's parameters, in a line."""
+    return " ".join(f"{k}={json.dumps(v)}" for k, v in (params or {}).items()) or "no parameters"
 
 
 def _wait_job(

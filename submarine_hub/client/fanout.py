@@ -3,8 +3,9 @@
 The platform created the child runs (one per parameter set) with this run as their
 parent; this process waits for them, prints their progress, writes ``summary.json``
 (each child's parameters, status and metrics; min/max/mean of every metric) to the
-run's artifacts, logs ``children_succeeded`` and ``children_failed``, and fails unless
-every child succeeded. Killing it kills the children still running.
+run's artifacts, prints each child's parameters and metrics, logs
+``children_succeeded`` and ``children_failed``, and fails unless every child succeeded.
+Killing it kills the children still running.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def _stop_children(client: SubmarineClient, run_id: int) -> None:
                 client.kill(child["id"])
             except SubmarineAPIError:
                 pass
+
+
+def _assignments(params: dict[str, Any] | None) -> str:
+    return " ".join(f"{k}={json.dumps(v)}" for k, v in (params or {}).items()) or "no parameters"
 
 
 def main() -> int:
@@ -67,10 +72,19 @@ def main() -> int:
             {"key": "children_failed", "value": failed},
         ],
     )
+    for child in job["children"]:
+        metrics = " ".join(f"{k}={v:g}" for k, v in sorted(child["metrics"].items()))
+        print(
+            f"run {child['id']} {child['status']}: {_assignments(child['parameters'])}"
+            + (f" -> {metrics}" if metrics else ""),
+            flush=True,
+        )
     for key, stats in summary["metrics"].items():
         print(
-            f"{key}: min {stats['min']:g} (run {stats['min_run']}), "
-            f"max {stats['max']:g} (run {stats['max_run']}), mean {stats['mean']:g}",
+            f"{key}: min {stats['min']:g} (run {stats['min_run']}, "
+            f"{_assignments(stats.get('min_parameters'))}), max {stats['max']:g} "
+            f"(run {stats['max_run']}, {_assignments(stats.get('max_parameters'))}), "
+            f"mean {stats['mean']:g}",
             flush=True,
         )
     print(f"{ok} of {summary['total']} child runs succeeded", flush=True)

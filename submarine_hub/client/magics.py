@@ -121,7 +121,15 @@ class JobRun(dict):  # type: ignore[type-arg]
     def __repr__(self) -> str:
         out = f"<notebook job: run {self.get('id')} {self.get('name')!r} {self.get('status')}"
         lab = (self.get("output") or {}).get("lab_path")
-        return out + (f", executed notebook {lab}>" if lab else ">")
+        out += f", executed notebook {lab}>" if lab else ">"
+        if self.get("summary") and isinstance(self.get("children"), list):  # a fan-out
+            import click
+
+            from .cli_notebooks import describe_job
+
+            text = describe_job(dict(self))
+            out += "\n" + click.unstyle(text.split("\n", 2)[-1])
+        return out
 
     def _repr_html_(self) -> str:
         import html

@@ -131,12 +131,14 @@ async def delete_model(session: AsyncSession, identity: Identity, team: str, nam
     return f"models/{team}/{name}"
 
 
-async def _refuse_if_served(session: AsyncSession, model_id: int, version_id: int | None) -> None:
+async def _refuse_if_served(
+    session: AsyncSession, model_id: int, version_id: int | None, what: str = "this model"
+) -> None:
     for ep in (await session.scalars(select(Endpoint).where(Endpoint.status != "stopped"))).all():
         for route in ep.resolved or []:
             if route.get("model_id") == model_id and version_id in (None, route.get("version_id")):
                 raise Conflict(
-                    f"Endpoint {ep.team}/{ep.name} serves this model; stop or update it first."
+                    f"Endpoint {ep.team}/{ep.name} serves {what}; stop or update it first."
                 )
 
 
@@ -256,7 +258,11 @@ async def list_versions(session: AsyncSession, model: RegisteredModel) -> list[M
     return list((await session.scalars(q)).all())
 
 
-async def update_version(version: ModelVersion, data: Any) -> ModelVersion:
+async def update_version(
+    session: AsyncSession, model: RegisteredModel, version: ModelVersion, data: Any
+) -> ModelVersion:
+    """Change a version's description, tags, or archive it: a version an endpoint serves
+    is not archived (update or stop the endpoint first)."""
     reject_unknown(data, EDITABLE, "model version")
     if "description" in data:
         version.description = _text(data, "description")
@@ -264,6 +270,7 @@ async def update_version(version: ModelVersion, data: Any) -> ModelVersion:
         version.tags = _tags(data["tags"])
     if "archived" in data:
         if data["archived"] is True and version.status == READY:
+            await _refuse_if_served(session, model.id, version.id, f"version {version.version}")
             version.status = ARCHIVED
         elif data["archived"] is False and version.status == ARCHIVED:
             version.status = READY

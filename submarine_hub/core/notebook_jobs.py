@@ -823,10 +823,12 @@ async def list_for_notebook(
 
 
 def summarize(children: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by status, and min/max/mean of every metric the children logged."""
+    """Counts by status, min/max/mean of every metric the children logged with the run
+    (and its parameters) that reached the min and the max, and each child's parameters."""
     counts: dict[str, int] = {}
     for c in children:
         counts[c["status"]] = counts.get(c["status"], 0) + 1
+    params_of = {c["id"]: c.get("parameters") or {} for c in children}
     stats: dict[str, dict[str, Any]] = {}
     for c in children:
         for key, value in (c.get("metrics") or {}).items():
@@ -839,9 +841,14 @@ def summarize(children: list[dict[str, Any]]) -> dict[str, Any]:
         metrics[key] = {
             "min": low[0],
             "min_run": low[1],
+            "min_parameters": params_of[low[1]],
             "max": high[0],
             "max_run": high[1],
+            "max_parameters": params_of[high[1]],
             "mean": sum(v for v, _ in vals) / len(vals),
             "count": len(vals),
         }
-    return {"total": len(children), "by_status": counts, "metrics": metrics}
+    runs_ = [
+        {"id": c["id"], "status": c["status"], "parameters": params_of[c["id"]]} for c in children
+    ]
+    return {"total": len(children), "by_status": counts, "metrics": metrics, "runs": runs_}

@@ -122,8 +122,8 @@ async def admit(
         env = await environments.get(session, user, scope, name)
         if env.scope not in (team, environments.GLOBAL_SCOPE):
             raise Forbidden(
-                f"Environment {env.scope}/{env.name} belongs to team {env.scope!r}, "
-                f"not to {team!r}; choose one of {team!r}'s or a global environment."
+                f"Environment {env.scope}/{env.name} belongs to team {env.scope}, not to "
+                f"{team}; choose an environment of team {team}, or a global one."
             )
     want = Resources.parse(env.resources if env else None)
     if data.get("resources") is not None:

@@ -140,6 +140,17 @@ class SubmarineService(Application):
         help="How long users' groups read from the hub are cached, in seconds.",
     ).tag(config=True)
 
+    tracking_heartbeat = Float(
+        help="""Seconds between the heartbeats of a process tracking an interactive run
+        (``submarine_hub.log_metric`` in a notebook); a run that misses four in a row
+        (its kernel died, its session stopped) is ended as failed, saying so.
+        Default: $SUBMARINE_TRACKING_HEARTBEAT, else 30.""",
+    ).tag(config=True)
+
+    @default("tracking_heartbeat")
+    def _default_tracking_heartbeat(self) -> float:
+        return float(os.environ.get("SUBMARINE_TRACKING_HEARTBEAT") or 30)
+
     log_style = Unicode(
         "json", help="Log format: 'json' (one JSON object per line) or 'text'."
     ).tag(config=True)
@@ -367,6 +378,7 @@ class SubmarineService(Application):
             api_url=self.run_api_url,
             gpu_ids=list(self.gpu_ids),
             uploads=context.uploads,
+            heartbeat_interval=self.tracking_heartbeat,
         )
         context.notebook_jobs = NotebookJobs(context, misfire_grace=self.schedule_misfire_grace)
         return context

@@ -17,6 +17,7 @@ import dataclasses
 import inspect
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +54,7 @@ class ExperimentManager:
         api_url: str,
         gpu_ids: list[int] | None = None,
         uploads: Any = None,
+        heartbeat_interval: float = 30.0,
     ) -> None:
         self.db = db
         self.backend = backend
@@ -62,6 +64,9 @@ class ExperimentManager:
         self.api_url = api_url
         self.gpu_ids = list(gpu_ids or [])
         self.uploads = uploads
+        # interactive (notebook-tracked) runs beat this often; 4 missed beats end them
+        self.heartbeat_interval = heartbeat_interval
+        self._next_reap = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._killed: set[int] = set()  # kills sent in this process
@@ -126,6 +131,13 @@ class ExperimentManager:
             launched = await runs.active(s, launched=True)
             await self._reconcile(s, launched)
             await self._kill(s, await runs.kills_pending(s))
+        if time.monotonic() >= self._next_reap:
+            self._next_reap = time.monotonic() + max(1.0, self.heartbeat_interval / 2)
+            async with self.db.session() as s:
+                for row in await runs.reap_interactive(s, 4 * self.heartbeat_interval):
+                    log.warning(
+                        "interactive run ended", extra={"run": row.id, "reason": row.reason}
+                    )
         async with self.db.session() as s:
             await self._advance_pipelines(s)
         async with self.db.session() as s:

@@ -255,7 +255,9 @@ async def request_kill(session: AsyncSession, identity: Identity, run_id: int) -
     if row.status in FINAL_STATES:
         raise InvalidInput(f"Run {run_id} has already ended ({row.status}).")
     row.kill_requested = True
-    if (row.status == PENDING and row.launched_at is None) or row.kind == INTERACTIVE:
+    if row.kind == INTERACTIVE:  # no process of the platform's: ended here
+        finish(row, KILLED, reason=f"killed by {identity.name}")
+    elif row.status == PENDING and row.launched_at is None:
         finish(row, KILLED, reason=f"killed by {identity.name} before it started")
     await session.flush()
     return row
@@ -290,8 +292,56 @@ async def start_interactive(session: AsyncSession, identity: Identity, data: Any
     now = datetime.now(timezone.utc)
     row.status, row.reason, row.backend = RUNNING, "", SESSION_BACKEND
     row.launched_at = row.started_at = now
+    row.placement = {"heartbeat_at": now.isoformat()}
     await session.flush()
     return row
+
+
+async def heartbeat(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
+    """The process tracking interactive run ``run_id`` is alive (its owner says so)."""
+    row = await get(session, identity, run_id)
+    if row.kind != INTERACTIVE:
+        raise InvalidInput(f"Run {run_id} is not an interactive run.")
+    if not (identity.admin or row.owner == identity.name):
+        raise Forbidden(f"Only {row.owner} reports on run {run_id}.")
+    if row.status not in FINAL_STATES:
+        row.placement = {**(row.placement or {}), "heartbeat_at": _now_iso()}
+        await session.flush()
+    return row
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+async def reap_interactive(session: AsyncSession, timeout: float) -> list[Experiment]:
+    """End the interactive runs whose process stopped reporting ``timeout`` seconds ago
+    (its kernel died, its session or server stopped): failed, saying so."""
+    rows = (
+        await session.scalars(
+            select(Experiment).where(Experiment.status == RUNNING, Experiment.kind == INTERACTIVE)
+        )
+    ).all()
+    now = datetime.now(timezone.utc)
+    ended = []
+    for row in rows:
+        last = (row.placement or {}).get("heartbeat_at")
+        seen = datetime.fromisoformat(last) if last else row.started_at or row.created_at
+        if seen.tzinfo is None:
+            seen = seen.replace(tzinfo=timezone.utc)
+        if (now - seen).total_seconds() > timeout:
+            finish(
+                row,
+                "failed",
+                reason=(
+                    f"the notebook stopped reporting at {seen.isoformat(timespec='seconds')}: "
+                    "its kernel or session ended without ending the run"
+                ),
+            )
+            ended.append(row)
+    if ended:
+        await session.flush()
+    return ended
 
 
 async def end_interactive(

@@ -72,8 +72,16 @@ def _value_problem(decl: dict[str, Any], value: Any) -> str | None:
 
 
 def coerce(decl: dict[str, Any], value: Any) -> Any:
-    """A value given as text (CLI ``-p k=v``) turned into the parameter's type."""
-    if not isinstance(value, str) or decl["type"] == "string":
+    """A value given as text (CLI ``-p k=v``) turned into the parameter's type; a string
+    parameter given a list, a mapping or a number (what ``-p 'space={"a": [1, 2]}'``
+    reads as) takes it as its JSON text."""
+    if decl["type"] == "string":
+        if isinstance(value, dict | list) or (
+            isinstance(value, int | float) and not isinstance(value, bool)
+        ):
+            return json.dumps(value)
+        return value
+    if not isinstance(value, str):
         return value
     try:
         if decl["type"] == "integer":

@@ -1,14 +1,15 @@
-"""The platform's admin page: teams, quotas and usage, sessions, experiments, environments,
-credentials."""
+"""The platform's admin page: teams, quotas and usage, sessions, experiments, serving
+endpoints, notebook schedules, environments, credentials; it refreshes itself."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
 from tornado import web
 
-from ...core import credentials, environments, sessions, teams
+from ...core import credentials, endpoints, environments, notebook_schedules, sessions, teams
 from ...core.errors import Forbidden
 from ...core.experiments import runs
 from ...core.quotas import Quota
@@ -19,6 +20,10 @@ TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parents[1] / "templates"),
     autoescape=True,
 )
+
+
+#: How often the open page reads itself again (usage, sessions, runs, endpoints...).
+REFRESH_SECONDS = 10
 
 
 class AdminHandler(BaseHandler):
@@ -48,6 +53,11 @@ class AdminHandler(BaseHandler):
             active = await sessions.list_active(s, identity)
             run_rows = await runs.active(s, limit=200)
             creds = [credentials.to_json(c) for c in await credentials.list_visible(s, identity)]
+            serving = [endpoints.to_json(e) for e in await endpoints.list_endpoints(s, identity)]
+            schedules = [
+                notebook_schedules.to_json(r)
+                for r in await notebook_schedules.list_visible(s, identity)
+            ]
         prefix = self.settings["submarine_service_prefix"]
         page = TEMPLATES.get_template("admin.html").render(
             name=identity.name,
@@ -62,6 +72,10 @@ class AdminHandler(BaseHandler):
             env_names={e["id"]: e["ref"] for e in envs},
             environments=envs,
             credentials=creds,
+            endpoints=serving,
+            schedules=schedules,
+            refresh_seconds=REFRESH_SECONDS,
+            now=datetime.now(timezone.utc).strftime("%H:%M:%S UTC"),
             fmt_memory=format_memory,
             api=prefix + "api/v1/",
             xsrf=self.xsrf_token.decode()

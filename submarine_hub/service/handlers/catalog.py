@@ -121,7 +121,26 @@ class TrackingRunsHandler(BaseHandler):
         async with self.core.db.session() as s:
             row = await runs.start_interactive(s, identity, body)
             out = runs.to_json(row)
+        # how often the tracking process says it is alive (it ends after 4 missed beats)
+        out["heartbeat_interval"] = self.core.experiments.heartbeat_interval
         self.write_json(out, status=201)
+
+
+class TrackingRunHeartbeatHandler(BaseHandler):
+    """``POST /tracking/runs/{id}/heartbeat``: the tracking process is alive. An
+    interactive run that stops beating is ended by the service (see
+    ``SubmarineService.tracking_heartbeat``)."""
+
+    path = "/tracking/runs/{run_id}/heartbeat"
+
+    async def post(self, run_id: str) -> None:
+        identity = await self.identity()
+        if not run_id.isdigit():
+            raise InvalidInput("A run id is a number.")
+        async with self.core.db.session() as s:
+            row = await runs.heartbeat(s, identity, int(run_id))
+            out = {"id": row.id, "status": row.status, "reason": row.reason}
+        self.write_json(out)
 
 
 class TrackingRunEndHandler(BaseHandler):
@@ -145,6 +164,7 @@ CATALOG_HANDLERS: list[type[BaseHandler]] = [
     DatasetHandler,
     LineageHandler,
     TrackingRunsHandler,
+    TrackingRunHeartbeatHandler,
     TrackingRunEndHandler,
 ]
 # must come before /experiments/{run_id}

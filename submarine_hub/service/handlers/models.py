@@ -151,7 +151,9 @@ class VersionHandler(ModelsBase):
         body = self.get_json_body()
         async with self.core.db.session() as s:
             model = await models.get_model(s, identity, team, name)
-            row = await models.update_version(await models.get_version(s, model, version), body)
+            row = await models.update_version(
+                s, model, await models.get_version(s, model, version), body
+            )
             out = await self.version_json(s, model, row)
         self.write_json(out)
 
