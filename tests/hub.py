@@ -82,9 +82,9 @@ class Hub:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"JupyterHub exited early:\n{self.log_tail()}")
             try:
-                if requests.get(self.api_url("health"), timeout=2).status_code == 200:
+                if requests.get(self.api_url("health"), timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # up, but busy
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"JupyterHub did not come up in {timeout} s:\n{self.log_tail()}")

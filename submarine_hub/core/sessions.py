@@ -113,6 +113,11 @@ async def admit(
     check_spawner(caller)
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")
+    if data.get("team") in (None, "") and len(user.teams) > 1:  # the form always asks
+        raise InvalidInput(
+            f"{user.name} is in several teams ({', '.join(sorted(user.teams))}); choose one "
+            "on the spawn form (or give 'team' in the server's options)."
+        )
     team = choose_team(user.name, sorted(user.teams), data.get("team"))
     env = None
     if data.get("environment"):
