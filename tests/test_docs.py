@@ -111,6 +111,19 @@ class Session:
 
 
 @pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """A hub of the docs' own, fresh as a newcomer's: the pages create objects by the names
+    they show (an environment pandas-lab, an endpoint iris), which the hub the other tests
+    share may already hold."""
+    h = Hub(data_dir=tmp_path_factory.mktemp("docs-hub"))
+    h.start()
+    try:
+        yield h
+    finally:
+        h.stop()
+
+
+@pytest.fixture(scope="module")
 def reader(hub: Hub) -> Iterator[Session]:
     teams = hub.api("GET", "me", user=READER).json()["teams"]
     assert sorted(t if isinstance(t, str) else t["name"] for t in teams) == sorted(TEAMS)

@@ -158,3 +158,30 @@ def test_killing_the_service_mid_run_loses_nothing(hub: Hub, tmp_path: Path) -> 
     assert marker.read_text() == "started\n"  # ran once, not twice
     log = hub.api("GET", f"experiments/{first['id']}/logs", user="alice").text
     assert log == "finished\n"
+
+
+def test_quiet_commands_print_only_the_new_id_and_the_rest_on_stderr(
+    hub: Hub, tmp_path: Path
+) -> None:
+    alice = as_user(hub, "alice")
+    spec = tmp_path / "quiet.yaml"
+    spec.write_text(yaml.safe_dump({"meta": {"name": "quiet"}, "task": {"command": "echo hi-q"}}))
+    p = submarine("experiment", "submit", "-f", str(spec), "--follow", "-q", env=alice)
+    assert p.returncode == 0, p.stdout + p.stderr
+    run_id = int(p.stdout)  # the id alone: RUN=$(submarine ... -q) works
+    assert "hi-q" in p.stderr and "succeeded" in p.stderr and "Submitted" not in p.stderr
+    assert status_of(hub, run_id) == "succeeded"
+    p = submarine("experiment", "rerun", str(run_id), "-q", env=alice)
+    assert p.returncode == 0 and int(p.stdout) > run_id, p.stdout + p.stderr
+
+    steps = {"name": "quiet-pipe", "steps": [{"name": "a", "spec": {"task": {"command": "true"}}}]}
+    pipe = tmp_path / "pipe.yaml"
+    pipe.write_text(yaml.safe_dump(steps))
+    p = submarine("pipeline", "submit", "-f", str(pipe), "--wait", "-q", env=alice)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.strip().isdigit() and "succeeded" in p.stderr
+
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights")
+    p = submarine("model", "register", "data-science/quiet-model", str(model), "-q", env=alice)
+    assert p.returncode == 0 and p.stdout == "1\n", p.stdout + p.stderr

@@ -34,6 +34,20 @@ def _emit(data: Any, as_json: bool, text: str) -> None:
     click.echo(json.dumps(data, indent=2) if as_json else text)
 
 
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only the new id on stdout (for scripts: RUN=$(submarine ... -q)); "
+    "anything else goes to stderr.",
+)
+
+
+def _created(quiet: bool, ident: Any, text: str) -> None:
+    """Say what was created: ``text``, or with --quiet its id alone."""
+    click.echo(ident if quiet else text)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="submarine")
 def main() -> None:

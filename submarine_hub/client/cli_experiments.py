@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from .cli import _call, _client, _emit, main
+from .cli import _call, _client, _created, _emit, main, quiet_option
 from .client import FINAL_STATES, SubmarineClient
 
 STATUS_COLORS = {
@@ -67,25 +67,30 @@ def _table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _stream_logs(client: SubmarineClient, run_id: int, name: str | None) -> None:
+def _stream_logs(client: SubmarineClient, run_id: int, name: str | None, err: bool = False) -> None:
     try:
         for text in client.follow_logs(run_id, name):
-            click.echo(text, nl=False)
+            click.echo(text, nl=False, err=err)
     except Exception as e:
         raise click.ClickException(getattr(e, "message", str(e))) from None
 
 
-def _finish(client: SubmarineClient, run: dict[str, Any], follow: bool, wait: bool) -> None:
+def _finish(
+    client: SubmarineClient, run: dict[str, Any], follow: bool, wait: bool, quiet: bool = False
+) -> None:
+    """--follow / --wait; with --quiet the log and the outcome go to stderr."""
     if follow:
         # wait for a log to exist, then stream it to the end
         while not run.get("logs") and run["status"] not in FINAL_STATES:
             time.sleep(0.3)
             run = _call(client.experiment, run["id"])
         if run.get("logs"):
-            _stream_logs(client, run["id"], run["logs"][0])
+            _stream_logs(client, run["id"], run["logs"][0], err=quiet)
     if follow or wait:
         run = _call(client.wait, run["id"])
-        click.echo(f"run {run['id']} {_status(run['status']).strip()} {run['reason']}".rstrip())
+        click.echo(
+            f"run {run['id']} {_status(run['status']).strip()} {run['reason']}".rstrip(), err=quiet
+        )
         if run["status"] != "succeeded":
             sys.exit(1)
 
@@ -106,6 +111,7 @@ def experiment() -> None:
 @click.option("--follow", is_flag=True, help="Stream the log until the run ends.")
 @click.option("--wait", is_flag=True, help="Wait until the run ends; exit 1 unless it succeeded.")
 @click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+@quiet_option
 def exp_submit(
     spec_file: str | None,
     template: str | None,
@@ -117,6 +123,7 @@ def exp_submit(
     follow: bool,
     wait: bool,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Submit a run from a spec file, or of a template with -p parameters."""
     if bool(spec_file) == bool(template):
@@ -142,8 +149,12 @@ def exp_submit(
             if params:
                 spec.setdefault("task", {}).setdefault("parameters", {}).update(_params(params))
             run = _call(client.submit, spec)
-        _emit(run, as_json, f"Submitted run {run['id']} ({run['name']}, team {run['team']}).")
-        _finish(client, run, follow, wait)
+        text = f"Submitted run {run['id']} ({run['name']}, team {run['team']})."
+        if quiet:
+            _created(quiet, run["id"], text)
+        else:
+            _emit(run, as_json, text)
+        _finish(client, run, follow, wait, quiet)
 
 
 @experiment.command("list")
@@ -221,12 +232,13 @@ def exp_kill(run_id: int) -> None:
 @experiment.command("rerun")
 @click.argument("run_id", type=int)
 @click.option("--follow", is_flag=True, help="Stream the new run's log until it ends.")
-def exp_rerun(run_id: int, follow: bool) -> None:
+@quiet_option
+def exp_rerun(run_id: int, follow: bool, quiet: bool) -> None:
     """Submit a run's spec again."""
     with _client() as client:
         run = _call(client.rerun, run_id)
-        click.echo(f"Submitted run {run['id']} (a rerun of {run_id}).")
-        _finish(client, run, follow, False)
+        _created(quiet, run["id"], f"Submitted run {run['id']} (a rerun of {run_id}).")
+        _finish(client, run, follow, False, quiet)
 
 
 @experiment.command("artifacts")
@@ -314,15 +326,23 @@ def tpl_delete(ref: str) -> None:
 @click.option("--team")
 @click.option("--follow", is_flag=True, help="Stream the log until the run ends.")
 @click.option("--wait", is_flag=True, help="Wait until the run ends; exit 1 unless it succeeded.")
+@quiet_option
 def tpl_run(
-    ref: str, params: tuple[str, ...], name: str | None, team: str | None, follow: bool, wait: bool
+    ref: str,
+    params: tuple[str, ...],
+    name: str | None,
+    team: str | None,
+    follow: bool,
+    wait: bool,
+    quiet: bool,
 ) -> None:
     """Run a template (same as 'experiment submit --template')."""
     meta = {k: v for k, v in (("name", name), ("team", team)) if v}
     with _client() as client:
         run = _call(lambda: client.run_template(ref, _params(params), meta=meta))
-        click.echo(f"Submitted run {run['id']} ({run['name']}, team {run['team']}).")
-        _finish(client, run, follow, wait)
+        text = f"Submitted run {run['id']} ({run['name']}, team {run['team']})."
+        _created(quiet, run["id"], text)
+        _finish(client, run, follow, wait, quiet)
 
 
 @main.group("pipeline")
@@ -343,19 +363,21 @@ def _pipeline_text(p: dict[str, Any]) -> str:
 @click.option("-f", "--file", "path", required=True, help="The pipeline (YAML or JSON).")
 @click.option("--team", help="The team to run in (overrides the file's).")
 @click.option("--wait", is_flag=True, help="Wait until it ends; exit 1 unless it succeeded.")
-def pl_submit(path: str, team: str | None, wait: bool) -> None:
+@quiet_option
+def pl_submit(path: str, team: str | None, wait: bool, quiet: bool) -> None:
     """Submit a pipeline: name, team, steps with depends_on."""
     body = _load(path)
     if team:
         body["team"] = team
     with _client() as client:
         p = _call(client.submit_pipeline, body)
-        click.echo(f"Submitted pipeline {p['id']} ({p['name']}, team {p['team']}).")
+        text = f"Submitted pipeline {p['id']} ({p['name']}, team {p['team']})."
+        _created(quiet, p["id"], text)
         if wait:
             while p["status"] == "running":
                 time.sleep(1)
                 p = _call(client.pipeline, p["id"])
-            click.echo(_pipeline_text(p))
+            click.echo(_pipeline_text(p), err=quiet)
             if p["status"] != "succeeded":
                 sys.exit(1)
 

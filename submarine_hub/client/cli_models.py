@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .cli import _call, _client, _emit, main
+from .cli import _call, _client, _created, _emit, main, quiet_option
 from .cli_experiments import _load, experiment
 
 
@@ -55,6 +55,7 @@ def model_get(ref: str, as_json: bool) -> None:
 @click.option("--framework", default="", help="sklearn, onnx, pytorch, tensorflow, custom...")
 @click.option("--description", default="")
 @click.option("--alias", "aliases", multiple=True, help="Point this alias at the new version.")
+@quiet_option
 def model_register(
     ref: str,
     files: tuple[str, ...],
@@ -62,6 +63,7 @@ def model_register(
     framework: str,
     description: str,
     aliases: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Register a new version of TEAM/NAME from FILES (or folders), or --from-run ID
     with FILES naming the run's outputs."""
@@ -79,7 +81,8 @@ def model_register(
             v = _call(lambda: client.register_model(ref, list(files), **fields))
         for alias in aliases:
             _call(client.set_alias, ref, alias, v["version"])
-    click.echo(f"Registered {ref} version {v['version']} ({len(v['files'])} files, {v['size']} B).")
+    text = f"Registered {ref} version {v['version']} ({len(v['files'])} files, {v['size']} B)."
+    _created(quiet, v["version"], text)
 
 
 @model.command("alias")

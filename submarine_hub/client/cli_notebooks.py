@@ -12,7 +12,7 @@ from typing import Any
 import click
 import yaml
 
-from .cli import _call, _client, _emit, notebook_group
+from .cli import _call, _client, _created, _emit, notebook_group, quiet_option
 from .cli_experiments import _params, _status, _stream_logs
 from .client import FINAL_STATES, SubmarineClient
 
@@ -123,13 +123,15 @@ def _assignments(params: dict[str, Any] | None) -> str:
     return " ".join(f"{k}={json.dumps(v)}" for k, v in (params or {}).items()) or "no parameters"
 
 
-def _wait_job(client: SubmarineClient, run: dict[str, Any], follow: bool) -> dict[str, Any]:
+def _wait_job(
+    client: SubmarineClient, run: dict[str, Any], follow: bool, err: bool = False
+) -> dict[str, Any]:
     if follow:
         while not run.get("logs") and run["status"] not in FINAL_STATES:
             time.sleep(0.3)
             run = _call(client.experiment, run["id"])
         if run.get("logs"):
-            _stream_logs(client, run["id"], run["logs"][0])
+            _stream_logs(client, run["id"], run["logs"][0], err=err)
     _call(client.wait, run["id"])
     return _call(client.notebook_job, run["id"])
 
@@ -198,6 +200,7 @@ def nb_params(notebook: str, version: int | None, space: str | None, as_json: bo
 @click.option("--wait", is_flag=True, help="Wait until the run ends; exit 1 unless it succeeded.")
 @click.option("--follow", is_flag=True, help="Stream the log until the run ends.")
 @click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+@quiet_option
 def nb_run(
     notebook: str,
     params: tuple[str, ...],
@@ -213,6 +216,7 @@ def nb_run(
     wait: bool,
     follow: bool,
     as_json: bool,
+    quiet: bool,
     **options: Any,
 ) -> None:
     """Run NOTEBOOK as a job with -p parameters, now or on a --schedule.
@@ -259,12 +263,14 @@ def nb_run(
                     **job,
                 )
             )
-            _emit(
-                sched,
-                as_json,
+            text = (
                 f"Schedule {sched['id']} ({sched['name']}, team {sched['team']}): "
-                f"'{sched['cron']}' {sched['timezone']}; next run {sched['next_run_at']}.",
+                f"'{sched['cron']}' {sched['timezone']}; next run {sched['next_run_at']}."
             )
+            if quiet:
+                _created(quiet, sched["id"], text)
+            else:
+                _emit(sched, as_json, text)
             return
         run = _call(
             lambda: client.run_notebook(
@@ -281,13 +287,19 @@ def nb_run(
         text += f" with {len(children)} child runs." if children else "."
         if run.get("output"):
             text += f"\nThe executed notebook will be {run['output']['lab_path']}."
-        if not (wait or follow):
+        if quiet:
+            _created(quiet, run["id"], text)
+        elif not (wait or follow):
             _emit(run, as_json, text)
-            return
-        if not as_json:
+        elif not as_json:
             click.echo(text)
-        job_view = _wait_job(client, run, follow)
-    _emit(job_view, as_json, describe_job(job_view))
+        if not (wait or follow):
+            return
+        job_view = _wait_job(client, run, follow, err=quiet)
+    if quiet:
+        click.echo(describe_job(job_view), err=True)
+    else:
+        _emit(job_view, as_json, describe_job(job_view))
     if job_view["status"] != "succeeded":
         sys.exit(1)
 
