@@ -325,6 +325,9 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ("post", "/pipelines/{pipeline_id}/retry"): [(f"pipelines/{v.pipeline}/retry", None)],
         ("get", "/experiments/compare"): [(f"experiments/compare{q(ids=v.run)}", None)],
         ("post", "/tracking/runs"): [("tracking/runs", {"name": "x", "team": T})],
+        ("post", "/tracking/runs/{run_id}/heartbeat"): [
+            (f"tracking/runs/{v.live_run}/heartbeat", None)
+        ],
         ("post", "/tracking/runs/{run_id}/end"): [
             (f"tracking/runs/{v.live_run}/end", {"status": "failed"})
         ],
