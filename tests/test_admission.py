@@ -95,7 +95,7 @@ async def test_environments_of_another_team_are_refused(db: Database) -> None:
         async with db.session() as s:
             await sessions.admit(s, SPAWNER, {"environment": "blue/gpu"}, member("ann"), {})
     # ben is in both teams, but blue's environment is not for a red session
-    with pytest.raises(Forbidden, match="not to 'red'"):
+    with pytest.raises(Forbidden, match="not to red; choose an environment of team red"):
         async with db.session() as s:
             await sessions.admit(
                 s, SPAWNER, {"team": "red", "environment": "blue/gpu"}, member("ben"), {}
