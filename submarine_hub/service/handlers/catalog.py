@@ -131,12 +131,10 @@ class TrackingRunHeartbeatHandler(BaseHandler):
 
     path = "/tracking/runs/{run_id}/heartbeat"
 
-    async def post(self, run_id: str) -> None:
+    async def post(self, run_id: int) -> None:
         identity = await self.identity()
-        if not run_id.isdigit():
-            raise InvalidInput("A run id is a number.")
         async with self.core.db.session() as s:
-            row = await runs.heartbeat(s, identity, int(run_id))
+            row = await runs.heartbeat(s, identity, run_id)
             out = {"id": row.id, "status": row.status, "reason": row.reason}
         self.write_json(out)
 
