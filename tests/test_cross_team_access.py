@@ -448,7 +448,8 @@ def snapshot(hub: Hub, v: Victim) -> dict[str, Any]:
         "runs": names(f"experiments{q(team=TEAM, limit=500)}", key="id"),
         "run": {k: get(f"experiments/{v.run}")[1].get(k) for k in ("status", "spec", "metrics")},
         "artifacts": get(f"experiments/{v.live_run}/artifacts"),
-        "live": get(f"experiments/{v.live_run}")[1]["status"],
+        # killed by someone? (the service itself ends it once its process stops beating)
+        "live": get(f"experiments/{v.live_run}")[1]["status"] == "killed",
         "metrics": get(f"experiments/{v.live_run}/metrics"),
         "templates": get(f"templates/{TEAM}/{v.template}"),
         "pipelines": names(f"pipelines{q(team=TEAM)}", key="id"),
