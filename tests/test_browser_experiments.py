@@ -182,7 +182,7 @@ def test_a_user_of_another_team_sees_none_of_those_runs(browser, hub: Hub) -> No
             "POST",
             "templates/_global/sklearn-classifier/runs",
             user="bob",
-            json={"parameters": {"n_estimators": 5}},
+            json={"parameters": {"n_estimators": 5}, "meta": {"team": "data-science"}},
         )
         assert r.status_code == 201, r.text
         bob_runs = [r.json()]

@@ -174,7 +174,8 @@ def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -
 def test_another_team_sees_none_of_those_job_runs_or_schedules(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     ensure_session(hub, "bob")
     save_notebook(hub, "bob")
-    body = {"notebook": NOTEBOOK, "parameters": {"epochs": 1}}
+    # bob is in two teams: outside a session a call names its team
+    body = {"notebook": NOTEBOOK, "parameters": {"epochs": 1}, "team": "data-science"}
     r = hub.api("POST", "notebook-jobs", user="bob", json=body)
     assert r.status_code == 201, r.text
     bob_run = r.json()["id"]

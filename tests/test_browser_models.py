@@ -176,7 +176,10 @@ def test_register_a_runs_output_from_its_page(browser, hub: Hub) -> None:  # typ
         "POST",
         "templates/_global/sklearn-classifier/runs",
         user="bob",
-        json={"parameters": {"n_estimators": 5, "dataset": "wine"}},
+        json={
+            "parameters": {"n_estimators": 5, "dataset": "wine"},
+            "meta": {"team": "data-science"},  # bob is in two teams
+        },
     )
     assert r.status_code == 201, r.text
     run_id = r.json()["id"]
