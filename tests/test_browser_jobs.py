@@ -7,6 +7,7 @@ none of it."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import nbformat
@@ -174,6 +175,14 @@ def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -
 def test_another_team_sees_none_of_those_job_runs_or_schedules(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     ensure_session(hub, "bob")
     save_notebook(hub, "bob")
+    # the session's journal hands the save to the platform in the background
+    deadline = time.monotonic() + 60
+    while (
+        hub.api("GET", f"files/versions?space=user:bob&path={NOTEBOOK}", user="bob").status_code
+        != 200
+    ):
+        assert time.monotonic() < deadline, "the save never reached the platform"
+        time.sleep(0.5)
     # bob is in two teams: outside a session a call names its team
     body = {"notebook": NOTEBOOK, "parameters": {"epochs": 1}, "team": "data-science"}
     r = hub.api("POST", "notebook-jobs", user="bob", json=body)
