@@ -176,8 +176,10 @@ def wait_pipeline(hub: Hub, pid: int, timeout: float = 120) -> dict[str, Any]:
     return p
 
 
-def test_a_failed_step_stops_its_dependents_and_retry_runs_it_again(hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    flag = tmp_path / "second-try"
+def test_a_failed_step_stops_its_dependents_and_retry_runs_it_again(hub: Hub) -> None:
+    folder = hub.scratch("retry")  # the steps run as alice: a folder she can write
+    hub.give_to("alice", folder)
+    flag = folder / "second-try"
     body = pipeline(
         [
             step("first", "true"),
