@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...client import spool
 from ...core.experiments.backend import (
     FAILED,
     PENDING,
@@ -127,8 +128,9 @@ class LocalExperimentBackend:
 
     def _write_plan(self, plan: LaunchPlan, run_dir: Path, account: Account | None) -> None:
         if account is not None:
-            run_dir.chmod(0o711)  # its owner reaches code/, artifacts/ and credentials/ only
-        for sub in ("code", "artifacts", "logs"):
+            # its owner reaches code/, artifacts/, metrics-spool/ and credentials/ only
+            run_dir.chmod(0o711)
+        for sub in ("code", "artifacts", "logs", spool.RUN_FOLDER):
             (run_dir / sub).mkdir(exist_ok=True)
             if account is not None and sub != "logs":
                 owned_by(run_dir / sub, account, 0o700)
