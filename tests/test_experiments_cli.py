@@ -127,8 +127,10 @@ def test_script_template_distributed_and_pipeline_from_the_cli(hub: Hub, tmp_pat
     assert "script-run" in text and "succeeded" in text
 
 
-def test_killing_the_service_mid_run_loses_nothing(hub: Hub, tmp_path: Path) -> None:
-    marker = tmp_path / "executions.txt"
+def test_killing_the_service_mid_run_loses_nothing(hub: Hub) -> None:
+    folder = hub.scratch("survivor")  # the run runs as alice: a folder she can write
+    hub.give_to("alice", folder)
+    marker = folder / "executions.txt"
     spec = {
         "meta": {"name": "survivor", "team": "data-science"},
         "task": {"command": f"echo started >> {marker}; sleep 4; echo finished"},
