@@ -183,8 +183,12 @@ async def test_replayed_and_spooled_points_are_stored_once(db_url: str, tmp_path
     ]
     try:
         async with db.session() as s:
-            row = await runs.create(s, ALICE, await runs.prepare(s, ALICE, simple()))
-            other = await runs.create(s, ALICE, await runs.prepare(s, ALICE, simple("other")))
+            row = await runs.create(
+                s, ALICE, await runs.prepare(s, ALICE, simple()), quota_defaults={}
+            )
+            other = await runs.create(
+                s, ALICE, await runs.prepare(s, ALICE, simple("other")), quota_defaults={}
+            )
             assert await runs.log_batch(s, ALICE, row.id, {"metrics": points[:3]}) == 3
             # the same batch again (its answer was lost): replay stores nothing twice
             again = {"metrics": points[:4], "replay": True}

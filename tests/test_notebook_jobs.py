@@ -619,7 +619,7 @@ async def test_a_short_outage_delays_scheduled_runs_and_skips_none(
     try:
         async with db.session() as s:
             row = await ns.create(
-                s, ALICE, {"cron": "*/10 * * * * *", "job": {"notebook": "nbs/train.ipynb"}}
+                s, ALICE, {"cron": "*/10 * * * * *", "job": {"notebook": "nbs/train.ipynb"}}, {}
             )
             schedule_id, first = row.id, ns.aware(row.next_run_at)
         # the service comes back 35 s after a time (a fake clock): the 4 times of the
