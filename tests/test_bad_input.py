@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from .helpers.notebooks import code_cell
 from .hub import Hub
 
 pytestmark = pytest.mark.hub
@@ -25,19 +26,9 @@ DEEP_JSON = "[" * 5000 + "]" * 5000
 DEEP_OBJECT = '{"meta": ' + '{"a": ' * 100 + "1" + "}" * 100 + "}"
 
 
-def _code(source: str, **meta: Any) -> dict[str, Any]:
-    return {
-        "cell_type": "code",
-        "source": source,
-        "metadata": meta,
-        "outputs": [],
-        "execution_count": None,
-    }
-
-
 def _notebook(**metadata: Any) -> dict[str, Any]:
     return {
-        "cells": [_code("x = 1", tags=["parameters"])],
+        "cells": [code_cell("x = 1", tags=["parameters"])],
         "metadata": metadata,
         "nbformat": 4,
         "nbformat_minor": 5,

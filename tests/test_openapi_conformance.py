@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from .helpers.notebooks import code_cell
 from .hub import Hub
 
 pytestmark = pytest.mark.hub
@@ -39,17 +40,11 @@ def _ok(r: Any, *codes: int) -> dict[str, Any]:
 
 
 def _notebook() -> dict[str, Any]:
-    def code(source: str, **meta: Any) -> dict[str, Any]:
-        return {
-            "cell_type": "code",
-            "source": source,
-            "metadata": meta,
-            "outputs": [],
-            "execution_count": None,
-        }
-
     return {
-        "cells": [code("alpha = 0.5\nepochs: int = 3", tags=["parameters"]), code("print(alpha)")],
+        "cells": [
+            code_cell("alpha = 0.5\nepochs: int = 3", tags=["parameters"]),
+            code_cell("print(alpha)"),
+        ],
         "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
         "nbformat": 4,
         "nbformat_minor": 5,
