@@ -34,7 +34,7 @@ from submarine_hub.core.errors import Conflict, Forbidden, InvalidInput, NotFoun
 from submarine_hub.core.identity import Identity
 from submarine_hub.serving import loaders
 from submarine_hub.serving.local import LocalEndpointBackend
-from submarine_hub.serving.server import Router, Stats
+from submarine_hub.serving.routing import Router, Stats
 from submarine_hub.store import Database, upgrade
 from submarine_hub.store.artifacts import ArtifactStore
 
@@ -239,7 +239,7 @@ def test_onnx_loader(tmp_path: Path) -> None:
 
 def test_router_draws_by_weight_and_stats_give_percentiles() -> None:
     def route(version: int, weight: float) -> Any:
-        from submarine_hub.serving.server import Route
+        from submarine_hub.serving.routing import Route
 
         return Route(f"m:{version}", "t/m", version, weight, None, Stats())  # type: ignore[arg-type]
 
@@ -260,7 +260,7 @@ def test_router_draws_by_weight_and_stats_give_percentiles() -> None:
 async def test_batcher_joins_waiting_requests_and_isolates_errors() -> None:
     import asyncio
 
-    from submarine_hub.serving.server import Batcher
+    from submarine_hub.serving.routing import Batcher
 
     class Doubler(loaders.Model):
         batchable = True

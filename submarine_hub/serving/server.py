@@ -33,20 +33,16 @@ exits at once, and a lock nobody holds means the process is gone.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import fcntl
 import hmac
 import json
 import logging
-import math
 import os
-import random
 import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +51,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .loaders import LoadError, Model, load, to_json_ready
+from .routing import Batcher, Route, Router, Stats
 
 log = logging.getLogger("submarine_hub.serving")
 
@@ -65,8 +62,6 @@ SUMMARY_INTERVAL_S = 60.0
 DRAIN_TIMEOUT_S = 10.0
 NEGATIVE_CACHE_S = 5.0
 AUTH_HINT = "Authentication required: send 'Authorization: token <JupyterHub API token>'."
-LOG_BASE = math.log(1.1)  # latency histogram: buckets 10% wide, from 1 µs
-BUCKETS = 200
 
 
 def write_json(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
@@ -76,183 +71,6 @@ def write_json(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(data, f)
     os.replace(tmp, path)
-
-
-# --- statistics -------------------------------------------------------------------------
-
-
-@dataclass
-class Stats:
-    """Requests, errors and a latency histogram of one version (cheap to update)."""
-
-    requests: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
-
-    def observe(self, seconds: float, error: bool = False) -> None:
-        self.requests += 1
-        if error:
-            self.errors += 1
-        self.seconds += seconds
-        us = seconds * 1e6
-        i = int(math.log(us) / LOG_BASE) if us > 1 else 0
-        self.hist[min(i, BUCKETS - 1)] += 1
-
-    def quantile(self, q: float) -> float | None:
-        """Latency (seconds) under which a share ``q`` of the requests answered."""
-        if not self.requests:
-            return None
-        rank = q * self.requests
-        seen = 0
-        for i, n in enumerate(self.hist):
-            seen += n
-            if seen >= rank:
-                return math.exp((i + 0.5) * LOG_BASE) / 1e6
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        def ms(v: float | None) -> float | None:
-            return None if v is None else round(v * 1000, 3)
-
-        return {
-            "requests": self.requests,
-            "errors": self.errors,
-            "mean_ms": ms(self.seconds / self.requests) if self.requests else None,
-            "p50_ms": ms(self.quantile(0.5)),
-            "p90_ms": ms(self.quantile(0.9)),
-            "p99_ms": ms(self.quantile(0.99)),
-        }
-
-    def merge(self, other: Stats) -> None:
-        self.requests += other.requests
-        self.errors += other.errors
-        self.seconds += other.seconds
-        self.hist = [a + b for a, b in zip(self.hist, other.hist, strict=True)]
-
-
-# --- batching ---------------------------------------------------------------------------
-
-MAX_BATCH_ROWS = 1024
-SETTLE_TURNS = 2
-
-
-class Batcher:
-    """Joins the rows of requests to one row-wise model that wait at the same moment.
-
-    The first request schedules a flush on the event loop. The flush waits while more
-    requests keep joining (each turn of the loop lets requests read from other
-    connections reach this point) and for ``SETTLE_TURNS`` quiet turns, then predicts
-    once and hands each request its slice. Nothing waits on a timer: a lone request is
-    answered a few loop turns later; under load, one call serves many requests, and the
-    model's fixed cost per call (scikit-learn's input checks are most of a small model's
-    time) is paid once. A batch that fails is predicted again request by request, so an
-    error reaches only the request that caused it.
-    """
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.pending: list[tuple[Any, asyncio.Future[Any]]] = []
-        self.rows = 0
-        self.batches = 0
-        self.requests = 0
-        self._scheduled = False
-        self._seen = 0
-        self._quiet = 0
-
-    def submit(self, rows: Any) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self.pending.append((rows, future))
-        self.rows += len(rows)
-        if not self._scheduled:
-            self._scheduled = True
-            self._seen = self._quiet = 0
-            loop.call_soon(self._settle)
-        return future
-
-    def _settle(self) -> None:
-        if self.rows < MAX_BATCH_ROWS:
-            n = len(self.pending)
-            if n != self._seen or self._quiet < SETTLE_TURNS:
-                self._quiet = 0 if n != self._seen else self._quiet + 1
-                self._seen = n
-                asyncio.get_running_loop().call_soon(self._settle)
-                return
-        self._scheduled = False
-        batch, self.pending, self.rows = self.pending, [], 0
-        self.run(batch)
-
-    def run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
-        groups: dict[tuple[int, ...], list[tuple[Any, asyncio.Future[Any]]]] = {}
-        for item in batch:  # rows of one width join; another width is another call
-            groups.setdefault(item[0].shape[1:], []).append(item)
-        for group in groups.values():
-            self._run(group)
-
-    def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
-        self.batches += 1
-        self.requests += len(batch)
-        if len(batch) > 1:
-            import numpy
-
-            try:
-                joined = numpy.concatenate([rows for rows, _ in batch])
-                out = self.model.predict_rows(joined)
-            except Exception:
-                out = None
-            if out is not None and len(out) == len(joined):
-                start = 0
-                for rows, future in batch:
-                    if not future.done():
-                        future.set_result(out[start : start + len(rows)])
-                    start += len(rows)
-                return
-        for rows, future in batch:
-            if future.done():
-                continue
-            try:
-                future.set_result(self.model.predict_rows(rows))
-            except Exception as e:
-                future.set_exception(e)
-
-
-# --- routing ----------------------------------------------------------------------------
-
-
-@dataclass
-class Route:
-    key: str
-    model_ref: str
-    version: int
-    weight: float
-    model: Model
-    stats: Stats
-    batcher: Batcher | None = None
-
-
-class Router:
-    """Draws a route by weight; immutable once built (an update builds a new one)."""
-
-    def __init__(self, routes: list[Route]) -> None:
-        self.routes = routes
-        live = [r for r in routes if r.weight > 0]
-        self._live = live
-        self._cum: list[float] = []
-        total = 0.0
-        for r in live:
-            total += r.weight
-            self._cum.append(total)
-        self._total = total
-        self._by_version = {str(r.version): r for r in routes}
-
-    def pick(self, version: str | None = None) -> Route | None:
-        if version is not None:
-            return self._by_version.get(version)
-        if len(self._live) == 1:
-            return self._live[0]
-        i = bisect.bisect_right(self._cum, random.random() * self._total)
-        return self._live[min(i, len(self._live) - 1)]
 
 
 # --- the server -------------------------------------------------------------------------
