@@ -1,4 +1,5 @@
-"""Runs: submission, visibility, search, kill and rerun; metrics and params of a run.
+"""Runs: submission, visibility, search, kill and rerun (metrics and params of a run:
+:mod:`.metrics`, re-exported here).
 
 A run belongs to a team and an owner. Members of the team (and hub admins) see it;
 its owner and admins kill it. A run acts for its owner through a *run token* (given
@@ -9,33 +10,38 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.models import (
     Credential,
     Experiment,
     ExperimentTag,
-    Metric,
-    Param,
 )
 from .. import datasets, environments, scopes
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..errors import Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
 from ..resources import Resources, format_memory
 from ..sessions import choose_team, team_quota
-from ..validation import INT64_MAX, is_finite_number, reject_unknown
+from ..validation import reject_unknown
 from . import spec as specs
 from . import templates
 from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
+from .metrics import (  # noqa: F401 - the metrics API of a run, as runs.*
+    MAX_POINTS_PER_REQUEST,
+    check_artifact_write,
+    log_batch,
+    metric_history,
+    metrics_summary,
+    params_of,
+    take_spool,
+)
 
 log = logging.getLogger("submarine_hub.runs")
 
@@ -515,200 +521,6 @@ def _duration(row: Experiment) -> float | None:
     start = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=timezone.utc)
     end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
     return round((end - start).total_seconds(), 3)
-
-
-# --- metrics and params ---------------------------------------------------------------
-
-MAX_POINTS_PER_REQUEST = 10_000
-
-
-def _check_write(identity: Identity, row: Experiment) -> None:
-    if identity.run_id is not None and identity.run_id != row.id:
-        raise Forbidden(f"A run's token logs to its own run ({identity.run_id}), not to {row.id}.")
-    if not (identity.admin or row.owner == identity.name):
-        raise Forbidden(f"Only {row.owner} logs to run {row.id}.")
-
-
-def check_artifact_write(identity: Identity, row: Experiment) -> None:
-    """Who adds a file to a run's artifacts: its owner (or its token), while it lives."""
-    _check_write(identity, row)
-    if row.status in FINAL_STATES:
-        raise Conflict(f"Run {row.id} has ended ({row.status}): its artifacts no longer change.")
-
-
-def _batch(run_id: int, data: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The metric rows and params of a batch, checked."""
-    if not isinstance(data, dict):
-        raise InvalidInput('The body must be {"metrics": [...], "params": {...}}.')
-    points = data.get("metrics") or []
-    params = data.get("params") or {}
-    if not isinstance(points, list) or not isinstance(params, dict):
-        raise InvalidInput("'metrics' must be a list and 'params' an object.")
-    if len(points) > MAX_POINTS_PER_REQUEST:
-        raise InvalidInput(f"At most {MAX_POINTS_PER_REQUEST} points per request.")
-    now = datetime.now(timezone.utc).timestamp()
-    rows = []
-    for i, p in enumerate(points):
-        if not isinstance(p, dict) or not isinstance(p.get("key"), str) or not p["key"]:
-            raise InvalidInput(f"metrics[{i}] needs a 'key' (a name) and a 'value'.")
-        value = p.get("value")
-        if not is_finite_number(value):
-            raise InvalidInput(f"metrics[{i}] ({p['key']}): 'value' must be a finite number.")
-        step = p.get("step", 0)
-        if isinstance(step, bool) or not isinstance(step, int) or abs(step) > INT64_MAX:
-            raise InvalidInput(f"metrics[{i}] ({p['key']}): 'step' must be a whole number.")
-        when = p.get("timestamp")
-        if when is not None and not is_finite_number(when):
-            raise InvalidInput(
-                f"metrics[{i}] ({p['key']}): 'timestamp' must be seconds since the epoch."
-            )
-        rows.append(
-            {
-                "experiment_id": run_id,
-                "key": p["key"][:255],
-                "value": float(value),
-                "step": step,
-                "timestamp": float(when or now),
-            }
-        )
-    return rows, params
-
-
-async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data: Any) -> int:
-    """Store ``{"metrics": [{key, value, step?, timestamp?}], "params": {k: v}}``.
-
-    With ``"replay": true`` (a batch sent again: its answer was lost, or it comes from a
-    spool) points the run already has (same key, step and timestamp) are skipped, so a
-    retry never stores a point twice. Returns the points stored."""
-    row = await get(session, identity, run_id)
-    _check_write(identity, row)
-    rows, params = _batch(run_id, data)
-    replay = data.get("replay", False)
-    if not isinstance(replay, bool):
-        raise InvalidInput("'replay' must be true or false.")
-    return await _store_points(session, run_id, rows, params, replay=replay)
-
-
-async def _store_points(
-    session: AsyncSession,
-    run_id: int,
-    rows: list[dict[str, Any]],
-    params: dict[str, Any],
-    *,
-    replay: bool,
-) -> int:
-    if rows and replay:
-        have = {
-            (k, st, ts)
-            for k, st, ts in await session.execute(
-                select(Metric.key, Metric.step, Metric.timestamp).where(
-                    Metric.experiment_id == run_id,
-                    Metric.timestamp >= min(r["timestamp"] for r in rows),
-                    Metric.timestamp <= max(r["timestamp"] for r in rows),
-                )
-            )
-        }
-        fresh = []
-        for r in rows:
-            point = (r["key"], r["step"], r["timestamp"])
-            if point not in have:
-                have.add(point)
-                fresh.append(r)
-        rows = fresh
-    if rows:
-        await session.execute(Metric.__table__.insert(), rows)
-    for key, value in params.items():
-        await session.merge(Param(experiment_id=run_id, key=str(key)[:255], value=str(value)))
-    return len(rows)
-
-
-async def take_spool(session: AsyncSession, row: Experiment, folder: Path) -> int:
-    """Store the points a run's processes spooled in its ``folder`` (they could not reach
-    the service before they exited; see ``client/spool.py``), skipping those it has, and
-    remove the files. Only files naming this run count. Returns the points stored."""
-    from ...client import spool
-
-    stored, taken = 0, []
-    for path, body in list(spool.pending(folder)):
-        if body["run_id"] != row.id:
-            continue
-        points, params = body.get("points") or [], body.get("params") or {}
-        n = MAX_POINTS_PER_REQUEST
-        try:
-            async with session.begin_nested():
-                for i in range(0, max(len(points), 1), n):
-                    rows, some = _batch(
-                        row.id, {"metrics": points[i : i + n], "params": params if i == 0 else {}}
-                    )
-                    stored += await _store_points(session, row.id, rows, some, replay=True)
-        except (InvalidInput, TypeError, ValueError) as e:
-            log.warning("run %s: spooled metrics in %s refused: %s", row.id, path, e)
-            continue
-        taken.append(path)
-    if taken:  # removed once they are stored for good (a rollback leaves them for later)
-
-        def remove(_session: Any) -> None:
-            for path in taken:
-                spool.done(path)
-
-        event.listen(session.sync_session, "after_commit", remove, once=True)
-        log.info("run %s: %d spooled metric point(s) taken in", row.id, stored)
-    return stored
-
-
-async def metrics_summary(session: AsyncSession, run_ids: list[int]) -> dict[int, dict[str, float]]:
-    """The latest value of every metric of each run: the highest step, then the last
-    logged (batches may arrive out of order, so not simply the last row stored)."""
-    if not run_ids:
-        return {}
-    top = (
-        select(Metric.experiment_id, Metric.key, func.max(Metric.step).label("step"))
-        .where(Metric.experiment_id.in_(run_ids))
-        .group_by(Metric.experiment_id, Metric.key)
-        .subquery()
-    )
-    last = (
-        select(func.max(Metric.id).label("mid"))
-        .join(
-            top,
-            (Metric.experiment_id == top.c.experiment_id)
-            & (Metric.key == top.c.key)
-            & (Metric.step == top.c.step),
-        )
-        .group_by(Metric.experiment_id, Metric.key)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Metric.experiment_id, Metric.key, Metric.value).join(last, Metric.id == last.c.mid)
-    )
-    out: dict[int, dict[str, float]] = {}
-    for run_id, key, value in rows:
-        out.setdefault(run_id, {})[key] = value
-    return out
-
-
-async def metric_history(
-    session: AsyncSession, run_id: int, key: str, max_points: int = 1000
-) -> list[dict[str, Any]]:
-    rows = (
-        await session.execute(
-            select(Metric.step, Metric.value, Metric.timestamp)
-            .where(Metric.experiment_id == run_id, Metric.key == key)
-            .order_by(Metric.step, Metric.id)
-        )
-    ).all()
-    stride = max(1, math.ceil(len(rows) / max_points))
-    picked = rows[::stride]
-    if rows and picked[-1] is not rows[-1]:
-        picked.append(rows[-1])
-    return [{"step": s, "value": v, "timestamp": t} for s, v, t in picked]
-
-
-async def params_of(session: AsyncSession, run_id: int) -> dict[str, str]:
-    rows = await session.execute(
-        select(Param.key, Param.value).where(Param.experiment_id == run_id)
-    )
-    return dict(rows.all())
 
 
 # --- what the scheduler reads ---------------------------------------------------------
