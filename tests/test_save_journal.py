@@ -30,6 +30,7 @@ from tornado import web
 
 from submarine_hub.core import contentaddr
 from submarine_hub.server import journal as journal_mod
+from submarine_hub.server import journal_push
 from submarine_hub.server.contents import SessionContentsManager, SubmarineContentsManager
 from submarine_hub.server.journal import JournalFolder
 
@@ -85,9 +86,9 @@ def test_a_time_without_an_offset_is_utc_whatever_the_sessions_zone(
     monkeypatch.setenv("TZ", "Asia/Tokyo")
     time.tzset()
     try:
-        when = journal_mod._aware("2026-05-01T12:00:00.5")
+        when = journal_push._aware("2026-05-01T12:00:00.5")
         assert when == datetime(2026, 5, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)
-        assert journal_mod._aware("2026-05-01T21:00:00+09:00") == datetime(
+        assert journal_push._aware("2026-05-01T21:00:00+09:00") == datetime(
             2026, 5, 1, 12, tzinfo=timezone.utc
         )
     finally:
@@ -438,7 +439,7 @@ async def test_a_replay_sends_each_record_again_by_its_key_without_reading_histo
         looked.append(entry.seq)
         return False
 
-    monkeypatch.setattr(journal_mod.JournalPusher, "_in_history", in_history)
+    monkeypatch.setattr(journal_push.JournalPusher, "_in_history", in_history)
     second = manager(hub, gate, home, monkeypatch)
     try:
         await second.start_journal()

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from sqlalchemy import func, select
 
-from submarine_hub.core import contentaddr, versions
+from submarine_hub.core import contentaddr, shares, versions
 from submarine_hub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from submarine_hub.core.identity import Identity
 from submarine_hub.store import Database, upgrade
@@ -166,13 +166,13 @@ async def test_other_teams_and_users_are_refused(db: Database) -> None:
 async def test_sharing_read_only_and_read_write(db: Database) -> None:
     await save(db, ANN, notebook(edit=1), space="team:red", path="report.ipynb")
     async with db.session() as s:
-        await versions.share(s, ANN, "team:red", "report.ipynb", {"with": "ben"}, GROUPS, USERS)
+        await shares.share(s, ANN, "team:red", "report.ipynb", {"with": "ben"}, GROUPS, USERS)
     async with db.session() as s:
         assert (await versions.get(s, BEN, "team:red", "report.ipynb"))[1] == notebook(edit=1)
     with pytest.raises(Forbidden, match="read-only"):
         await save(db, BEN, notebook(edit=2), space="team:red", path="report.ipynb")
     async with db.session() as s:
-        await versions.share(
+        await shares.share(
             s,
             ANN,
             "team:red",
@@ -185,12 +185,10 @@ async def test_sharing_read_only_and_read_write(db: Database) -> None:
         await save(db, BEN, notebook(edit=2), space="team:red", path="report.ipynb")
     ).number == 2
     async with db.session() as s:
-        assert [r.grantee for r in await versions.shared_with(s, BEN)] == ["ben", "blue"]
+        assert [r.grantee for r in await shares.shared_with(s, BEN)] == ["ben", "blue"]
         with pytest.raises(Forbidden, match="Only the space's owner"):
-            await versions.share(
-                s, BEN, "team:red", "report.ipynb", {"with": "admin"}, GROUPS, USERS
-            )
-        await versions.unshare(s, ANN, "team:red", "report.ipynb", "team", "blue")
+            await shares.share(s, BEN, "team:red", "report.ipynb", {"with": "admin"}, GROUPS, USERS)
+        await shares.unshare(s, ANN, "team:red", "report.ipynb", "team", "blue")
     with pytest.raises(Forbidden):
         await save(db, BEN, notebook(edit=3), space="team:red", path="report.ipynb")
 
@@ -307,7 +305,7 @@ async def test_a_writer_through_a_share_sends_every_part(db: Database) -> None:
     await save(db, ANN, "shared text", space="user:ann", path="doc.txt", fmt="text")
     await save(db, ANN, "ann's other file", space="user:ann", path="private.txt", fmt="text")
     async with db.session() as s:
-        await versions.share(
+        await shares.share(
             s, ANN, "user:ann", "doc.txt", {"with": "ben", "mode": "rw"}, GROUPS, USERS
         )
     # ben writes doc.txt but cannot probe what else ann's space holds

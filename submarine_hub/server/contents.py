@@ -55,7 +55,8 @@ from traitlets import Bool, Float, Integer, Unicode, default
 from ..client.client import AsyncSubmarineClient, SubmarineAPIError, error_message
 from ..client.config import NotConfigured
 from ..core import contentaddr
-from .journal import JournalError, JournalFolder, JournalPusher, Slot
+from .journal import JournalError, JournalFolder, Slot
+from .journal_push import JournalPusher
 
 TEAMS = "teams"
 #: ``shared/users/<owner>/...`` and ``shared/teams/<team>/...``: files shared with you

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import binascii
 
-from ...core import versions
+from ...core import shares, versions
 from ...core.errors import InvalidInput
 from .base import BaseHandler
 
@@ -199,8 +199,8 @@ class SharesHandler(FilesBase):
         identity = await self.identity()
         space, path = self.space_path()
         async with self.core.db.session() as s:
-            rows = await versions.shares_of(s, identity, space, path)
-            items = [versions.share_json(r) for r in rows]
+            rows = await shares.shares_of(s, identity, space, path)
+            items = [shares.share_json(r) for r in rows]
         self.write_json({"items": items})
 
     async def post(self) -> None:
@@ -210,8 +210,8 @@ class SharesHandler(FilesBase):
         groups = await self.core.hub_groups()
         users = set(await self.core.hub_user_names())
         async with self.core.db.session() as s:
-            row = await versions.share(s, identity, space, path, body, groups, users)
-            out = versions.share_json(row)
+            row = await shares.share(s, identity, space, path, body, groups, users)
+            out = shares.share_json(row)
         self.write_json(out, status=201)
 
     async def delete(self) -> None:
@@ -220,7 +220,7 @@ class SharesHandler(FilesBase):
         kind = self.enum_arg("kind", ("user", "team"), "user")
         grantee = self.get_query_argument("with", "")
         async with self.core.db.session() as s:
-            await versions.unshare(s, identity, space, path, kind, grantee)
+            await shares.unshare(s, identity, space, path, kind, grantee)
         self.set_status(204)
         self.finish()
 
@@ -231,7 +231,7 @@ class SharedWithMeHandler(FilesBase):
     async def get(self) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            items = [versions.share_json(r) for r in await versions.shared_with(s, identity)]
+            items = [shares.share_json(r) for r in await shares.shared_with(s, identity)]
         self.write_json({"items": items})
 
 
