@@ -28,6 +28,7 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from ..backends.images import ImageEnvironmentBackend
 from ..core.errors import Forbidden, InvalidInput, NotAuthenticated
 from ..service.app import SubmarineService
 from ..service.context import ServiceContext
@@ -202,7 +203,7 @@ def load_standalone(serverapp: ServerApp, extension: SubmarineServerExtension) -
         data_dir=str(data_dir),
         db_url=extension.db_url,
         service_prefix=url_path_join(base_url, "submarine/"),
-        build_environments=False,  # no sessions to use them in
+        environment_backend_class=ImageEnvironmentBackend,  # no sessions to build for
         run_as_owner=False,  # runs are the person's who started the server
     )
     revision = upgrade(service.db_url)
