@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from jupyterhub.traitlets import EntryPointType
 from traitlets import HasTraits, Instance, TraitError, Unicode, default
 from traitlets.config import LoggingConfigurable
+from traitlets.traitlets import MetaHasTraits
 
 from ..core.experiments.backend import LaunchPlan, RunState
 from .local.isolation import SystemAccounts
@@ -53,7 +54,7 @@ ENVIRONMENT_BACKENDS = "submarine_hub.environment_backends"
 DEFAULT_ARTIFACTS_DIR = "/submarine/artifacts"
 
 
-class BackendMeta(ABCMeta, type(LoggingConfigurable)):  # type: ignore[misc]
+class BackendMeta(ABCMeta, MetaHasTraits):
     """Abstract methods on configurable classes (as jupyter_client's kernel provisioners)."""
 
 

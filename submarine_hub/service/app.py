@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth
@@ -381,7 +381,7 @@ class SubmarineService(Application):
         super().initialize(argv)
         if self.config_file and Path(self.config_file).exists():
             self.load_config_file(self.config_file)
-        configure_logging(self.log, fmt=self.log_style, level=self.log_level)
+        configure_logging(self.log, fmt=self.log_style, level=cast(int, self.log_level))
         if not self.api_token and not self.upgrade_db:
             self.log.warning("No JUPYTERHUB_API_TOKEN: the service cannot read teams from the hub.")
 

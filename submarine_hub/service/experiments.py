@@ -145,9 +145,10 @@ class ExperimentManager:
             except Exception as e:
                 log.exception("launching run %s failed", plan.run_id)
                 async with self.db.session() as s:
-                    row = await s.get(Experiment, plan.run_id)
-                    if row and row.status not in FINAL_STATES:
-                        runs.finish(row, "failed", reason=f"the backend could not start it: {e}")
+                    unstarted = await s.get(Experiment, plan.run_id)
+                    if unstarted and unstarted.status not in FINAL_STATES:
+                        reason = f"the backend could not start it: {e}"
+                        runs.finish(unstarted, "failed", reason=reason)
         return bool(launched) or bool(starts) or self._queued
 
     async def _reconcile(self, s: Any, launched: list[Experiment]) -> None:

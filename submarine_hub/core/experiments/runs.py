@@ -11,12 +11,13 @@ import hashlib
 import logging
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import Table, delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.models import (
@@ -99,12 +100,13 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
     """Each replica must fit in what the team allows one session/replica to use."""
     for role, body in spec["spec"].items():
         want = Resources.parse(body.get("resources") or spec["resources"])
-        for label, amount, limit, fmt, name in (
+        checks: list[tuple[str, Any, Any, Callable[[Any], str], str]] = [
             ("CPU", want.cpu, quota.max_cpu_per_session, "{:g}".format, "max_cpu_per_session"),
             ("memory", want.memory, quota.max_memory_per_session, format_memory,
              "max_memory_per_session"),
             ("GPUs", want.gpus, quota.max_gpus_per_session, str, "max_gpus_per_session"),
-        ):  # fmt: skip
+        ]  # fmt: skip
+        for label, amount, limit, fmt, name in checks:
             if limit is not None and amount is not None and amount > limit:
                 raise QuotaExceeded(
                     f"A replica of team {team!r} may use at most {fmt(limit)} {label} (its "
@@ -616,7 +618,7 @@ async def _store_points(
                 fresh.append(r)
         rows = fresh
     if rows:
-        await session.execute(Metric.__table__.insert(), rows)
+        await session.execute(cast(Table, Metric.__table__).insert(), rows)
     for key, value in params.items():
         await session.merge(Param(experiment_id=run_id, key=str(key)[:255], value=str(value)))
     return len(rows)
@@ -698,7 +700,7 @@ async def metric_history(
         )
     ).all()
     stride = max(1, math.ceil(len(rows) / max_points))
-    picked = rows[::stride]
+    picked = list(rows[::stride])
     if rows and picked[-1] is not rows[-1]:
         picked.append(rows[-1])
     return [{"step": s, "value": v, "timestamp": t} for s, v, t in picked]
