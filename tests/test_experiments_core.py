@@ -331,8 +331,9 @@ def test_the_service_picks_its_experiment_backend(tmp_path: Path) -> None:
     assert kube.name == "kubernetes" and kube.artifacts_location(1) == "/submarine/artifacts"
     # the setting it replaces still works
     assert backend("--SubmarineService.experiment_backend=kubernetes").name == "kubernetes"
-    with pytest.raises(SystemExit):  # a config error, logged as such
+    with pytest.raises(SystemExit) as e:  # a config error, logged as such
         backend("--SubmarineService.experiment_backend_class=yarn")
+    assert e.value.code == 78  # EX_CONFIG: the supervisor does not restart it
 
 
 async def test_gpus_are_handed_out_per_replica(tmp_path: Path) -> None:

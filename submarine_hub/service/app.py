@@ -378,9 +378,14 @@ class SubmarineService(Application):
         return logging.INFO  # the access log's line per request is INFO
 
     def initialize(self, argv: list[str] | None = None) -> None:
-        super().initialize(argv)
-        if self.config_file and Path(self.config_file).exists():
-            self.load_config_file(self.config_file)
+        try:
+            super().initialize(argv)
+            if self.config_file and Path(self.config_file).exists():
+                self.load_config_file(self.config_file)
+        except SystemExit as e:
+            if e.code == 1:  # a bad setting, which traitlets logged: restarting won't help
+                raise SystemExit(EXIT_CANNOT_RUN) from e
+            raise
         configure_logging(self.log, fmt=self.log_style, level=cast(int, self.log_level))
         if not self.api_token and not self.upgrade_db:
             self.log.warning("No JUPYTERHUB_API_TOKEN: the service cannot read teams from the hub.")
