@@ -305,6 +305,8 @@ def test_settings_that_moved_to_a_backend_still_work_with_a_warning(
 
     kube = service(tmp_path, SubmarineService={"experiment_backend": "kubernetes"})
     assert kube.make_experiment_backend().name == "kubernetes"
+    both = {"experiment_backend": "kubernetes", "experiment_backend_class": "local"}
+    assert service(tmp_path, SubmarineService=both).make_experiment_backend().name == "local"
     manager = EndpointManager(
         None,
         hub=None,

@@ -358,18 +358,26 @@ class SubmarineService(Application):
         if change.new is None:
             return
         if change.name == "experiment_backend":
-            name = "kube" if change.new == "kubernetes" else change.new
-            new = f"experiment_backend_class = {name!r}"
-            self.experiment_backend_class = name
+            new, name = (
+                "experiment_backend_class",
+                "kube" if change.new == "kubernetes" else change.new,
+            )
         else:
-            name = "local" if change.new else "kube"
-            new = f"environment_backend_class = {name!r}"
-            self.environment_backend_class = name
+            new, name = "environment_backend_class", "local" if change.new else "kube"
+        if new in self.config.SubmarineService:  # the new setting wins
+            self.log.warning(
+                "SubmarineService.%s is deprecated and ignored: SubmarineService.%s is set too",
+                change.name,
+                new,
+            )
+            return
         self.log.warning(
-            "SubmarineService.%s is deprecated: set SubmarineService.%s instead",
+            "SubmarineService.%s is deprecated: set SubmarineService.%s = %r instead",
             change.name,
             new,
+            name,
         )
+        setattr(self, new, name)
 
     _listening = False
 

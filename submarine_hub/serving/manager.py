@@ -233,6 +233,12 @@ class EndpointManager(LoggingConfigurable):
     def _backend_by_old_name(self, change: Bunch) -> None:
         if change.new is None:
             return
+        if "backend_class" in self.config.EndpointManager:  # the new setting wins
+            self.log.warning(
+                "EndpointManager.backend_name is deprecated and ignored: "
+                "EndpointManager.backend_class is set too"
+            )
+            return
         name = "kube" if change.new == "kubernetes" else change.new
         self.log.warning(
             "EndpointManager.backend_name is deprecated: set EndpointManager.backend_class = %r",
