@@ -97,7 +97,7 @@ def main() -> None:
         hub.data_dir.mkdir()
         # the service reads submarine_config.py from its working folder (the data dir)
         (hub.data_dir / "submarine_config.py").write_text(
-            f"c.SubmarineService.notebook_pool_size = {args.pool}\n"
+            f"c.LocalExperimentBackend.notebook_pool_size = {args.pool}\n"
         )
         hub.start()
         try:

@@ -46,5 +46,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "submarine-hub"}]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "submarine_hub.server"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server import _jupyter_server_extension_points as points
+
+    return points()

@@ -360,12 +360,9 @@ def test_the_hub_config_selects_the_submarine_spawner_and_service(
     assert not any(value in " ".join(submarine["command"]) for value in FAKE_SECRET_ENV.values())
     app = SubmarineService()
     app.parse_command_line(submarine["command"][3:])
-    assert (app.url, app.data_dir, app.build_environments, app.experiment_backend) == (
-        "http://0.0.0.0:10101",
-        "/srv/jupyterhub/submarine",
-        False,
-        "kubernetes",
-    )
+    assert (app.url, app.data_dir) == ("http://0.0.0.0:10101", "/srv/jupyterhub/submarine")
+    # profiles are the images sessions and runs use: nothing is built in the service
+    assert app.make_environment_backend().builds is False
     backend = app.make_experiment_backend()  # runs are Jobs in the teams' namespaces
     assert backend.name == "kubernetes" and backend.namespace_template == "submarine-{team}"
     assert app.db_url == FAKE_SECRET_ENV["SUBMARINE_DB_URL"]

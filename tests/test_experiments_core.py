@@ -319,16 +319,21 @@ async def test_local_backend_limits_timeout_and_single_start(tmp_path: Path) -> 
 def test_the_service_picks_its_experiment_backend(tmp_path: Path) -> None:
     from submarine_hub.service.app import SubmarineService
 
-    def backend(name: str):  # type: ignore[no-untyped-def]
+    def backend(*argv: str):  # type: ignore[no-untyped-def]
         app = SubmarineService()
-        app.initialize([f"--SubmarineService.experiment_backend={name}", f"--data-dir={tmp_path}"])
+        app.initialize([*argv, f"--data-dir={tmp_path}", "--SubmarineService.run_as_owner=False"])
+        SubmarineService.clear_instance()
         return app.make_experiment_backend()
 
-    assert backend("local").name == "local"
-    kube = backend("kubernetes")
-    assert kube.name == "kubernetes" and kube.artifacts_dir == "/submarine/artifacts"
-    with pytest.raises(ValueError, match="use 'local' or 'kubernetes'"):
-        backend("yarn")
+    assert backend().name == "local"
+    assert backend("--SubmarineService.experiment_backend_class=local").name == "local"
+    kube = backend("--SubmarineService.experiment_backend_class=kube")
+    assert kube.name == "kubernetes" and kube.artifacts_location(1) == "/submarine/artifacts"
+    # the setting it replaces still works
+    assert backend("--SubmarineService.experiment_backend=kubernetes").name == "kubernetes"
+    with pytest.raises(SystemExit) as e:  # a config error, logged as such
+        backend("--SubmarineService.experiment_backend_class=yarn")
+    assert e.value.code == 78  # EX_CONFIG: the supervisor does not restart it
 
 
 async def test_gpus_are_handed_out_per_replica(tmp_path: Path) -> None:

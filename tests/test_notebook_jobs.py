@@ -689,7 +689,7 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
     backend = LocalExperimentBackend(tmp_path / "runs", notebook_pool_size=1)
     ended: list[int] = []
     backend.on_change = lambda: ended.append(1)
-    backend.start()
+    await backend.start()
     executor_pid = None
     try:
         for _ in range(300):  # the executor comes up, its kernel warms

@@ -28,12 +28,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 from tornado import httpserver, ioloop, web
 
+from submarine_hub.backends.local.endpoints import LocalEndpointBackend
 from submarine_hub.core import endpoints
 from submarine_hub.core import models as registry
 from submarine_hub.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from submarine_hub.core.identity import Identity
 from submarine_hub.serving import loaders
-from submarine_hub.serving.local import LocalEndpointBackend
 from submarine_hub.serving.routing import Router, Stats
 from submarine_hub.store import Database, upgrade
 from submarine_hub.store.artifacts import ArtifactStore

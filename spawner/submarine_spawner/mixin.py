@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import tenacity
@@ -70,6 +71,13 @@ TEAM_FILTER_SCRIPT = """<script>
 
 class SubmarineSpawnerMixin(Configurable):
     """Connects a session to the platform: team, environment, quota and credentials."""
+
+    if TYPE_CHECKING:  # given by the Spawner it is mixed into
+        user: Any
+        user_options: dict[str, Any]
+        name: str
+        log: logging.Logger
+        _log_name: str
 
     submarine_api_url = Unicode(
         help="""The platform API as sessions and the hub reach it, e.g.
@@ -161,7 +169,7 @@ class SubmarineSpawnerMixin(Configurable):
 
         try:
             async with httpx.AsyncClient(timeout=30) as http:
-                resp = await tenacity.AsyncRetrying(
+                resp: httpx.Response = await tenacity.AsyncRetrying(
                     stop=tenacity.stop_after_delay(self.submarine_retry_for),
                     wait=tenacity.wait_random_exponential(multiplier=0.25, max=4.0),
                     retry=tenacity.retry_if_exception(retry),

@@ -34,7 +34,7 @@ def draw(space: dict[str, list[Any]], trials: int, seed: int) -> list[dict[str, 
     rng = random.Random(seed)
     out = []
     for _ in range(trials):
-        point = {}
+        point: dict[str, Any] = {}
         for name, values in space.items():
             numeric = len(values) == 2 and all(isinstance(v, int | float) for v in values)
             if numeric and all(isinstance(v, int) for v in values):

@@ -422,7 +422,7 @@ class SubmarineMagics:
 
 def cell_notebook(code: str, params: dict[str, Any]) -> dict[str, Any]:
     """A notebook of one cell, after a ``parameters`` cell holding ``params``."""
-    cells = []
+    cells: list[dict[str, Any]] = []
     if params:
         source = "\n".join(f"{k} = {v!r}" for k, v in params.items())
         cells.append(

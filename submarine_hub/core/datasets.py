@@ -8,6 +8,7 @@ gets the dataset's URI and the link is recorded for lineage.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -204,7 +205,7 @@ async def lineage(
 
         team, _, name = model.rpartition("/")
         m = await registry.get_model(session, identity, team, name)
-        versions = (
+        versions: Sequence[ModelVersion] = (
             [await registry.get_version(session, m, version)]
             if version
             else await registry.list_versions(session, m)
@@ -289,13 +290,13 @@ async def lineage(
         ).all():
             if not (identity.admin or identity.is_member(ep.team)):
                 continue
-            for r in ep.resolved or []:
-                if r.get("version_id") in version_ids:
-                    m = model_rows.get(r.get("model_id"))
-                    v = next((x for x in versions if x.id == r["version_id"]), None)
-                    if m and v:
+            for route in ep.resolved or []:
+                if route.get("version_id") in version_ids:
+                    served = model_rows.get(route.get("model_id"))  # type: ignore[arg-type]
+                    ver = next((x for x in versions if x.id == route["version_id"]), None)
+                    if served and ver:
                         eid = node("endpoint", f"{ep.team}/{ep.name}", status=ep.status)
-                        edges.add((f"model_version:{m.team}/{m.name}/{v.version}", eid))
+                        edges.add((f"model_version:{served.team}/{served.name}/{ver.version}", eid))
     return {
         "nodes": list(nodes.values()),
         "edges": [{"from": a, "to": b} for a, b in sorted(edges)],

@@ -838,6 +838,8 @@ async def list_for_notebook(
             select(Experiment.parent_id, Experiment.status).where(Experiment.parent_id.in_(fanouts))
         )
         for parent_id, status in kids.all():
+            if parent_id is None:
+                continue
             by = counts.setdefault(parent_id, {})
             by[status] = by.get(status, 0) + 1
     metrics = await runs.metrics_summary(session, [r.id for r in rows])

@@ -378,7 +378,7 @@ async def fire(
         return []
     f = plan(row.cron, row.timezone, row.catchup, row.next_run_at, now, grace)
     records = []
-    if f.missed and (row.catchup == "skip" or not f.fire):
+    if f.missed and f.missed_last is not None and (row.catchup == "skip" or not f.fire):
         span = (
             f"at {f.missed_last.isoformat()}"
             if f.missed == 1 or f.missed_first is None

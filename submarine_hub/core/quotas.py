@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -95,7 +96,7 @@ def check_session(team: str, quota: Quota, usage: Usage, want: Resources) -> Non
             f"is at its limit of {quota.max_sessions} concurrent sessions "
             f"({usage.sessions} running)"
         )
-    per_session = [
+    per_session: list[tuple[str, Any, Any, Callable[[Any], str]]] = [
         ("CPU", want.cpu, quota.max_cpu_per_session, str),
         ("memory", want.memory, quota.max_memory_per_session, format_memory),
         ("GPUs", want.gpus, quota.max_gpus_per_session, str),
@@ -107,7 +108,7 @@ def check_session(team: str, quota: Quota, usage: Usage, want: Resources) -> Non
                 f"this one asks for {fmt(amount)}. Choose a smaller environment, "
                 "or ask a hub admin to raise the quota."
             )
-    totals = [
+    totals: list[tuple[str, Any, Any, Any, Callable[[Any], str]]] = [
         ("CPU", usage.cpu, want.cpu, quota.max_cpu_total, str),
         ("memory", usage.memory, want.memory, quota.max_memory_total, format_memory),
         ("GPUs", usage.gpus, want.gpus, quota.max_gpus_total, str),

@@ -34,7 +34,7 @@ def check_spawner(identity: Identity) -> None:
 
 async def lock_team(session: AsyncSession, team: str) -> Team:
     """Make sure ``team`` has a row, and hold a write lock on it until the transaction ends."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
         insert(Team)
@@ -68,8 +68,8 @@ async def usage_of(session: AsyncSession, team: str) -> Usage:
     )
     return Usage(
         sessions=row[0],
-        cpu=float(row[1]),
-        memory=int(row[2]),
+        cpu=float(row[1] or 0),
+        memory=int(row[2] or 0),
         gpus=int(row[3]),
         running_experiments=int(running or 0),
     )

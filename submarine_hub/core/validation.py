@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -63,7 +63,7 @@ def parse_id(value: Any, what: str = "object") -> int:
         raise NotFound(f"No {what} with id {shown!r}: ids are positive numbers.") from None
 
 
-def is_finite_number(value: Any) -> bool:
+def is_finite_number(value: Any) -> TypeGuard[int | float]:
     """True for an int or a finite float (not a bool, NaN or an infinity)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False

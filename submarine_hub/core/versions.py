@@ -116,7 +116,7 @@ async def store_parts(session: AsyncSession, space: str, parts: dict[str, bytes]
     on (concurrent writers may race: fine)."""
     if not parts:
         return
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     have = set((await session.scalars(select(Blob.hash).where(Blob.hash.in_(set(parts))))).all())
     now = datetime.now().astimezone()
     rows = [
@@ -204,7 +204,7 @@ async def _file(
 
 async def _create_file(session: AsyncSession, space: str, path: str, fmt: str) -> VersionedFile:
     """Create the file's row, or take the one a concurrent first save just made."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = datetime.now().astimezone()
     await session.execute(
         insert(VersionedFile)

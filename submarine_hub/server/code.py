@@ -17,12 +17,13 @@ import time
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..client.client import SKIP_IN_UPLOADS
 from ..core.errors import InvalidInput
 from ..core.paths import safe_relpath
+from .base import SubmarineHandler
 from .contents import SHARED, TEAMS
 
 #: The platform keeps uploads up to this size (``POST /uploads``).
@@ -91,10 +92,11 @@ async def pack(contents_manager: Any, folder: str, limit: int = MAX_ARCHIVE) -> 
     return buf.getvalue()
 
 
-class CodeArchiveHandler(APIHandler):
+class CodeArchiveHandler(SubmarineHandler):
     """``GET ?path=FOLDER``: the folder as .tar.gz, or ``{status, message}``."""
 
     @web.authenticated
+    @authorized
     async def get(self) -> None:
         folder = self.get_query_argument("path", "").strip("/")
         cm = self.contents_manager

@@ -832,7 +832,7 @@ class SubmarineCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
     checkpoint's content by id) is what nbdime's "diff against checkpoint" reads."""
 
     def _platform(self, contents_mgr: Any = None) -> PlatformFiles:
-        mgr = contents_mgr or self.parent
+        mgr: Any = contents_mgr or self.parent
         assert mgr.platform is not None
         return mgr.platform
 
@@ -855,7 +855,8 @@ class SubmarineCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
             return [self._queued(datetime.now().astimezone().isoformat())]
         platform = self._platform()
         space, rel = platform.locate(path)
-        if not await self.parent.flush_saves(space, rel):
+        manager: Any = self.parent  # a SubmarineContentsManager
+        if not await manager.flush_saves(space, rel):
             raise web.HTTPError(
                 503,
                 f"Your latest saves of {path} are safe in this session's journal, but the "

@@ -1,6 +1,12 @@
-"""Settings of the single-user server extension (``c.SubmarineServerExtension.*``).
+"""The single-user server extension (``c.SubmarineServerExtension.*``), a jupyter-server
+:class:`~jupyter_server.extension.application.ExtensionApp` named ``submarine_hub``.
 
-Kept free of heavy imports: jupyter-server imports the extension at every start.
+Its handlers (:meth:`SubmarineServerExtension.initialize_handlers`), all below
+``<base_url>submarine/``, are authorized by the server's authorizer as actions on the
+resource ``submarine`` (:data:`AUTH_RESOURCE`): ``read`` for GET, ``write`` for the rest.
+
+Kept free of heavy imports: jupyter-server imports this module at every start; the
+handlers and standalone mode's service are imported when the extension loads.
 """
 
 from __future__ import annotations
@@ -9,23 +15,39 @@ import getpass
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, TraitError, Unicode, default, validate
-from traitlets.config import LoggingConfigurable
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
+
+    from .standalone import Standalone
 
 #: Environment variables that say this server belongs to a platform it should relay to.
 PLATFORM_ENV = ("JUPYTERHUB_API_TOKEN", "SUBMARINE_API_URL")
 
+#: What the extension's handlers ask the server's authorizer about.
+AUTH_RESOURCE = "submarine"
+
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,254}")
 
 
-class SubmarineServerExtension(LoggingConfigurable):
+class SubmarineServerExtension(ExtensionApp):
     """How the server extension serves ``<base_url>submarine/api/v1/``.
 
     In a hub session it relays to the hub's ``submarine`` service as the session's user.
     In *standalone* mode (no hub: ``jupyter lab`` on a laptop, a Binder) it runs the
     platform's REST API itself, for one user, with the metastore in ``data_dir``.
+    Either way it serves ``submarine/code-archive`` and ``submarine/session``.
     """
+
+    name = "submarine_hub"
+    description = "Submarine Hub's single-user server extension."
+    load_other_extensions = True
+
+    _standalone: Standalone | None = None
 
     standalone = Bool(
         help="""Run the platform service in this server, for one user and no hub, instead
@@ -98,3 +120,50 @@ class SubmarineServerExtension(LoggingConfigurable):
         SDK and the magics talk to the standalone API with no login. Variables already
         set are kept.""",
     ).tag(config=True)
+
+    # -- the extension -----------------------------------------------------------------
+
+    def initialize_settings(self) -> None:
+        """In standalone mode: prepare the metastore and the service the API runs on."""
+        if self.standalone:
+            from .standalone import Standalone  # the whole service: only when needed
+
+            assert self.serverapp is not None
+            self._standalone = Standalone.prepare(self.serverapp, self)
+            self.settings.update(self._standalone.settings())
+
+    def initialize_handlers(self) -> None:
+        """Both modes: the lab's submit form packs a folder of the session with the code
+        archive; the session's team and environment are its forms' defaults. Then the
+        platform's API: relayed to the hub's service, or served here (standalone)."""
+        from .code import CodeArchiveHandler
+        from .handlers import ForwardHandler, PredictHandler
+        from .session_info import SessionInfoHandler
+
+        handlers: list[tuple[Any, ...]] = [
+            ("submarine/code-archive", CodeArchiveHandler),
+            ("submarine/session", SessionInfoHandler),
+        ]
+        if self._standalone is not None:
+            handlers += self._standalone.routes()
+        else:
+            handlers += [
+                ("submarine/api/v1/(.*)", ForwardHandler),
+                ("submarine/predict/([^/]+)/([^/]+)", PredictHandler),
+            ]
+            assert self.serverapp is not None
+            self.serverapp.log.info(
+                "Submarine Hub server extension loaded at %ssubmarine/api/v1/",
+                self.serverapp.base_url,
+            )
+        self.handlers.extend(handlers)
+
+    async def _start_jupyter_server_extension(self, serverapp: ServerApp) -> None:
+        """Once the event loop runs: replay saves a previous run of the server left
+        queued; in standalone mode, start the platform (its scheduler) and point kernels
+        and terminals at the API."""
+        start = getattr(serverapp.contents_manager, "start_journal", None)
+        if start is not None:
+            await start()
+        if self._standalone is not None:
+            await self._standalone.start(serverapp)

@@ -8,18 +8,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..client.client import AsyncSubmarineClient, SubmarineAPIError
 from ..client.config import NotConfigured
+from .base import SubmarineHandler
 from .relay import RelayRefused, api_target, check_below, check_segment
 
 # X-Content-SHA256: a model file is checked end to end (browser -> artifact store)
 _RELAYED_HEADERS = ("Content-Type", "X-Content-SHA256")
 
 
-class _Relay(APIHandler):
+class _Relay(SubmarineHandler):
     """What the relays share: the session's platform client (one per server), and
     answering with what the other side said, or a JSON error a person can act on."""
 
@@ -95,22 +96,27 @@ class ForwardHandler(_Relay):
         )
 
     @web.authenticated
+    @authorized
     async def get(self, path: str) -> None:
         await self._relay(path)
 
     @web.authenticated
+    @authorized
     async def post(self, path: str) -> None:
         await self._relay(path)
 
     @web.authenticated
+    @authorized
     async def put(self, path: str) -> None:
         await self._relay(path)
 
     @web.authenticated
+    @authorized
     async def patch(self, path: str) -> None:
         await self._relay(path)
 
     @web.authenticated
+    @authorized
     async def delete(self, path: str) -> None:
         await self._relay(path)
 
@@ -121,6 +127,7 @@ class PredictHandler(_Relay):
     endpoint's answer back unchanged: the lab's *test request* box."""
 
     @web.authenticated
+    @authorized
     async def post(self, team: str, name: str) -> None:
         await self._answer(lambda client: self._predict(client, team, name))
 

@@ -186,9 +186,9 @@ class JournalFolder:
 
     def _load(self, folder: Path) -> list[dict[str, Any]]:
         found = []
-        for done in folder.glob(f"*{SEGMENT}{DONE}"):
-            if not done.with_suffix("").exists():  # its segment was deleted
-                done.unlink(missing_ok=True)
+        for done_file in folder.glob(f"*{SEGMENT}{DONE}"):
+            if not done_file.with_suffix("").exists():  # its segment was deleted
+                done_file.unlink(missing_ok=True)
         for segment in sorted(folder.glob(f"*{SEGMENT}")):
             records, done = self._parse(segment), self._done(segment)
             waiting = [h for h, _ in records if h["seq"] not in done]

@@ -144,7 +144,7 @@ class JournalPusher:
         """Wait until the records of ``key`` (a space and path; all records if None) are
         with the platform: True, or False when it could not be reached (one retry, now)
         or ``within`` seconds passed."""
-        waiting = {e.done for e in self.pending_for(key)}
+        waiting: set[asyncio.Future[Any]] = {e.done for e in self.pending_for(key)}
         if not waiting:
             return True
         self._urgent.set()

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.auth.decorator import authorized
 from tornado import web
+
+from .base import SubmarineHandler
 
 
 def session_info(standalone_team: str = "") -> dict[str, str | None]:
@@ -26,12 +28,12 @@ def session_info(standalone_team: str = "") -> dict[str, str | None]:
     }
 
 
-class SessionInfoHandler(APIHandler):
+class SessionInfoHandler(SubmarineHandler):
     """The session's team and environment, for the lab."""
 
-    def initialize(self, standalone_team: str = "") -> None:
-        self.standalone_team = standalone_team
-
     @web.authenticated
-    def get(self) -> None:
-        self.finish(json.dumps(session_info(self.standalone_team)))
+    @authorized
+    async def get(self) -> None:
+        extension = self.extension
+        team = extension.team if extension.standalone else ""
+        self.finish(json.dumps(session_info(team)))

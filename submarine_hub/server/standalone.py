@@ -20,21 +20,25 @@ from __future__ import annotations
 
 import inspect
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_server.base.handlers import APIHandler, AuthenticatedHandler, JupyterHandler
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from ..backends.images import ImageEnvironmentBackend
 from ..core.errors import Forbidden, InvalidInput, NotAuthenticated
 from ..service.app import SubmarineService
 from ..service.context import ServiceContext
 from ..service.handlers import API_ROUTES
 from ..service.handlers.base import BaseHandler, NotFoundHandler, route_pattern
 from ..store import upgrade
-from .extension import SubmarineServerExtension
+
+if TYPE_CHECKING:
+    from .extension import SubmarineServerExtension
 
 API_PATH = "submarine/api/v1"
 
@@ -119,7 +123,8 @@ class JupyterServerIdentity:
             await self.check_request(handler)
         user = h._jupyter_current_user
         if h.request.method not in _SAFE_METHODS:
-            h.check_xsrf_cookie()  # no-op for token-authenticated requests
+            # (JupyterHandler's method, borrowed by the mixin: mypy sees its self type)
+            h.check_xsrf_cookie()  # type: ignore[misc]  # no-op for token-authenticated requests
         if user is None:
             if not h.settings.get("allow_unauthenticated_access", True):
                 raise NotAuthenticated(self.login_hint)
@@ -182,62 +187,81 @@ def standalone_handler(handler: type[BaseHandler]) -> type[BaseHandler]:
     )
 
 
-def standalone_routes(base_url: str) -> list[tuple[str, type[BaseHandler]]]:
-    """Every API route under ``<base_url>submarine/api/v1``, then a JSON 404 for the rest."""
+def standalone_routes(base_url: str = "") -> list[tuple[str, type[BaseHandler]]]:
+    """Every API route under ``<base_url>submarine/api/v1``, then a JSON 404 for the rest
+    (relative to the server's base URL without ``base_url``, as an ExtensionApp's are)."""
     api = url_path_join(base_url, API_PATH)
     routes = [(api + route_pattern(h.path), standalone_handler(h)) for h in API_ROUTES]
     routes.append((api + "(?:/.*)?", standalone_handler(NotFoundHandler)))
     return routes
 
 
-def load_standalone(serverapp: ServerApp, extension: SubmarineServerExtension) -> None:
-    """Prepare the metastore and mount the platform API in ``serverapp``."""
-    web_app = serverapp.web_app
-    base_url = web_app.settings["base_url"]
-    data_dir = Path(extension.data_dir).expanduser()
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    service = SubmarineService(
-        config=serverapp.config,
-        log=serverapp.log,
-        data_dir=str(data_dir),
-        db_url=extension.db_url,
-        service_prefix=url_path_join(base_url, "submarine/"),
-        build_environments=False,  # no sessions to use them in
-        run_as_owner=False,  # runs are the person's who started the server
-    )
-    revision = upgrade(service.db_url)
-    directory = StandaloneDirectory(extension.user, extension.team)
-    context = service.make_context(directory)
-    web_app.settings.update(
-        submarine=context,
-        submarine_identity_provider=JupyterServerIdentity(directory),
-        submarine_max_body_size=service.max_body_size,
-        submarine_service_prefix=service.service_prefix,
-    )
-    web_app.add_handlers(".*$", standalone_routes(base_url))
-    serverapp.io_loop.add_callback(_start, serverapp, service, context, extension.export_api_env)
-    serverapp.log.info(
-        "Submarine Hub standalone mode: the platform API at %s as user %r of team %r, "
-        "metastore %s at revision %s",
-        url_path_join(base_url, API_PATH),
-        extension.user,
-        extension.team,
-        data_dir,
-        revision,
-    )
+@dataclass
+class Standalone:
+    """Standalone mode in a jupyter server: the platform service's context for one user,
+    made by :meth:`prepare` when the extension loads, started by :meth:`start` once the
+    server's event loop runs."""
 
+    service: SubmarineService
+    context: ServiceContext
+    directory: StandaloneDirectory
+    export_api_env: bool
 
-async def _start(
-    serverapp: ServerApp, service: SubmarineService, context: ServiceContext, export_api_env: bool
-) -> None:
-    """Once the server listens: runs call back to its URL, the scheduler starts, and
-    kernels and terminals are pointed at the API."""
-    api_url = _api_url(serverapp)
-    if api_url and context.experiments is not None:
-        context.experiments.api_url = api_url  # what runs get as SUBMARINE_API_URL
-    await service.start_platform(context)
-    if export_api_env and api_url:
-        _export_api_env(serverapp, api_url)
+    @classmethod
+    def prepare(cls, serverapp: ServerApp, extension: SubmarineServerExtension) -> Standalone:
+        """Prepare the metastore (migrated to the newest revision) and the context."""
+        base_url = serverapp.web_app.settings["base_url"]
+        data_dir = Path(extension.data_dir).expanduser()
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        service = SubmarineService(
+            config=serverapp.config,  # c.SubmarineService.*, the backends' sections
+            log=serverapp.log,
+            data_dir=str(data_dir),
+            db_url=extension.db_url,
+            service_prefix=url_path_join(base_url, "submarine/"),
+            environment_backend_class=ImageEnvironmentBackend,  # no sessions to build for
+            run_as_owner=False,  # runs are the person's who started the server
+        )
+        revision = upgrade(service.db_url)
+        directory = StandaloneDirectory(extension.user, extension.team)
+        standalone = cls(
+            service=service,
+            context=service.make_context(directory),
+            directory=directory,
+            export_api_env=extension.export_api_env,
+        )
+        serverapp.log.info(
+            "Submarine Hub standalone mode: the platform API at %s as user %r of team %r, "
+            "metastore %s at revision %s",
+            url_path_join(base_url, API_PATH),
+            extension.user,
+            extension.team,
+            data_dir,
+            revision,
+        )
+        return standalone
+
+    def settings(self) -> dict[str, Any]:
+        """What the service's handlers read from the web application's settings."""
+        return {
+            "submarine": self.context,
+            "submarine_identity_provider": JupyterServerIdentity(self.directory),
+            "submarine_max_body_size": self.service.max_body_size,
+            "submarine_service_prefix": self.service.service_prefix,
+        }
+
+    def routes(self) -> list[tuple[str, type[BaseHandler]]]:
+        return standalone_routes()
+
+    async def start(self, serverapp: ServerApp) -> None:
+        """Once the server listens: runs call back to its URL, the scheduler starts, and
+        kernels and terminals are pointed at the API."""
+        api_url = _api_url(serverapp)
+        if api_url:
+            self.context.experiments.api_url = api_url  # what runs get as SUBMARINE_API_URL
+        await self.service.start_platform(self.context)
+        if self.export_api_env and api_url:
+            _export_api_env(serverapp, api_url)
 
 
 def _api_url(serverapp: ServerApp) -> str | None:

@@ -16,17 +16,23 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
-from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
+from traitlets import Bool, Bunch, Dict, Float, Integer, List, Unicode, default, observe
 from traitlets.config import Application
 
 from .. import __version__
-from ..backends.local.experiments import LocalExperimentBackend
+from ..backends.base import (
+    ENVIRONMENT_BACKENDS,
+    EXPERIMENT_BACKENDS,
+    BackendClass,
+    EnvironmentBackend,
+    ExperimentBackend,
+)
 from ..backends.local.isolation import SystemAccounts
 from ..builtin import builtin_templates
 from ..core.crypto import KEY_ENV, Crypt
@@ -35,7 +41,7 @@ from ..core.quotas import parse_quota_changes
 from ..store import Database, upgrade
 from ..store.artifacts import ArtifactStore
 from .admissions import AdmissionReconciler
-from .builds import BuildManager
+from .config import MOVED_SETTINGS, moved_setting
 from .context import ServiceContext
 from .experiments import ExperimentManager
 from .handlers import API_ROUTES
@@ -197,32 +203,9 @@ class SubmarineService(Application):
             )
         return path.read_text().strip()
 
-    environments_dir = Unicode(
-        help="Where the local backend builds environment profiles. Default: data_dir/envs."
-    ).tag(config=True)
-
-    @default("environments_dir")
-    def _default_environments_dir(self) -> str:
-        return str(Path(self.data_dir, "envs"))
-
-    build_environments = Bool(
-        True,
-        help="""Build environment profiles as local virtual environments (local backend).
-        Turn off on Kubernetes, where a profile's image is used instead.""",
-    ).tag(config=True)
-
     migrate = Bool(
         True, help="Apply metastore migrations (under a lock) when the service starts."
     ).tag(config=True)
-
-    runs_dir = Unicode(
-        help="Where the local backend keeps each run's folder (code, logs, artifacts). "
-        "Default: data_dir/runs."
-    ).tag(config=True)
-
-    @default("runs_dir")
-    def _default_runs_dir(self) -> str:
-        return str(Path(self.data_dir, "runs"))
 
     artifact_store_url = Unicode(
         help="""Where model files (and other large artifacts) are kept: a folder, or an
@@ -253,21 +236,27 @@ class SubmarineService(Application):
     def _default_uploads_dir(self) -> str:
         return str(Path(self.data_dir, "uploads"))
 
-    max_parallel_runs = Integer(
-        help="""How many experiment runs the local backend runs at once; more wait in the
-        queue (as do runs over their team's max_running_experiments). 0: no limit.
-        Default: twice the number of CPU cores.""",
+    experiment_backend_class = BackendClass(
+        klass=ExperimentBackend,
+        default_value="submarine_hub.backends.local.experiments.LocalExperimentBackend",
+        entry_point_group=EXPERIMENT_BACKENDS,
+        help="""Where experiment runs execute: a name of the
+        ``submarine_hub.experiment_backends`` entry-point group, a class, or its import
+        path. Built in: ``local`` (processes on this machine, each under a supervisor
+        that outlives the service; ``c.LocalExperimentBackend.*``) and ``kube``
+        (Kubernetes Jobs, or Kubeflow PyTorchJob/TFJob; ``c.KubeExperimentBackend.*``,
+        see docs/kubernetes.md).""",
     ).tag(config=True)
 
-    @default("max_parallel_runs")
-    def _default_max_parallel_runs(self) -> int:
-        return 2 * (os.cpu_count() or 1)
-
-    experiment_backend = Unicode(
-        "local",
-        help="""Where experiment runs execute: ``local`` (processes on this machine, each
-        under a supervisor that outlives the service) or ``kubernetes`` (Jobs, or Kubeflow
-        PyTorchJob/TFJob; configure ``KubeExperimentBackend``, see docs/kubernetes.md).""",
+    environment_backend_class = BackendClass(
+        klass=EnvironmentBackend,
+        default_value="submarine_hub.backends.local.builds.LocalEnvironmentBackend",
+        entry_point_group=ENVIRONMENT_BACKENDS,
+        help="""How environment profiles are made usable: a name of the
+        ``submarine_hub.environment_backends`` entry-point group, a class, or its
+        import path. Built in: ``local`` (each profile built into a virtual environment
+        on this machine; ``c.LocalEnvironmentBackend.*``) and ``kube`` (a profile is the
+        container image it names; nothing is built).""",
     ).tag(config=True)
 
     run_as_owner = Bool(
@@ -281,23 +270,6 @@ class SubmarineService(Application):
     @default("run_as_owner")
     def _default_run_as_owner(self) -> bool:
         return os.geteuid() == 0
-
-    notebook_pool_size = Integer(
-        2,
-        help="""Warm kernels the local backend keeps per environment for notebook jobs: a
-        notebook run starts executing at once on a pre-started, never-used kernel (one
-        kernel per run, discarded after it; the pool refills in the background). The
-        default environment's pool is kept full; another environment's is filled after its
-        first run and dropped after 10 idle minutes. 0 turns the pool off: every notebook
-        run then starts its own process and kernel (see docs/notebook-jobs.md).""",
-    ).tag(config=True)
-
-    notebook_pool_preload = List(
-        Unicode(),
-        help="""Modules the warm kernels import before they are used (e.g. ["numpy",
-        "pandas"]), so notebook runs do not wait for those imports. Each kernel still
-        serves one run only.""",
-    ).tag(config=True)
 
     schedule_misfire_grace = Float(
         60.0,
@@ -320,12 +292,6 @@ class SubmarineService(Application):
         reconciliation: their spawn may not be listed by the hub yet.""",
     ).tag(config=True)
 
-    gpu_ids = List(
-        Integer(),
-        help="""GPU device numbers the local backend hands to runs (as CUDA_VISIBLE_DEVICES);
-        a run asking for GPUs waits until enough are free. Example: [0, 1].""",
-    ).tag(config=True)
-
     run_api_url = Unicode(
         help="""The platform API as runs reach it (``SUBMARINE_API_URL`` in their processes).
         Default: this service's own URL and prefix + ``api/v1``.""",
@@ -341,6 +307,78 @@ class SubmarineService(Application):
         the upgrade step of docs/operations.md (back the database up first).""",
     ).tag(config=True)
 
+    # -- settings that moved to the backends' own sections (kept working, with a warning)
+
+    # (None: not set; the old defaults live on in the new settings)
+    experiment_backend = Unicode(
+        None,
+        allow_none=True,
+        help="Deprecated: use ``experiment_backend_class`` (the same names: local, kube).",
+    ).tag(config=True)
+
+    build_environments = Bool(
+        None,
+        allow_none=True,
+        help="""Deprecated: use ``environment_backend_class`` (True: ``local``, False:
+        ``kube``, the profiles' images).""",
+    ).tag(config=True)
+
+    environments_dir = Unicode(
+        None, allow_none=True, help="Deprecated: use LocalEnvironmentBackend.environments_dir."
+    ).tag(config=True)
+    runs_dir = Unicode(
+        None, allow_none=True, help="Deprecated: use LocalExperimentBackend.runs_dir."
+    ).tag(config=True)
+    max_parallel_runs = Integer(
+        None, allow_none=True, help="Deprecated: use LocalExperimentBackend.max_parallel_runs."
+    ).tag(config=True)
+    notebook_pool_size = Integer(
+        None, allow_none=True, help="Deprecated: use LocalExperimentBackend.notebook_pool_size."
+    ).tag(config=True)
+    notebook_pool_preload = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        help="Deprecated: use LocalExperimentBackend.notebook_pool_preload.",
+    ).tag(config=True)
+    gpu_ids = List(
+        Integer(),
+        default_value=None,
+        allow_none=True,
+        help="Deprecated: use LocalExperimentBackend.gpu_ids.",
+    ).tag(config=True)
+
+    @observe(*MOVED_SETTINGS)
+    def _moved_setting(self, change: Bunch) -> None:
+        if change.new is not None:
+            moved_setting(self, change.name, change.new)
+
+    @observe("experiment_backend", "build_environments")
+    def _backend_by_old_name(self, change: Bunch) -> None:
+        if change.new is None:
+            return
+        if change.name == "experiment_backend":
+            new, name = (
+                "experiment_backend_class",
+                "kube" if change.new == "kubernetes" else change.new,
+            )
+        else:
+            new, name = "environment_backend_class", "local" if change.new else "kube"
+        if new in self.config.SubmarineService:  # the new setting wins
+            self.log.warning(
+                "SubmarineService.%s is deprecated and ignored: SubmarineService.%s is set too",
+                change.name,
+                new,
+            )
+            return
+        self.log.warning(
+            "SubmarineService.%s is deprecated: set SubmarineService.%s = %r instead",
+            change.name,
+            new,
+            name,
+        )
+        setattr(self, new, name)
+
     _listening = False
 
     @default("log_level")
@@ -348,10 +386,15 @@ class SubmarineService(Application):
         return logging.INFO  # the access log's line per request is INFO
 
     def initialize(self, argv: list[str] | None = None) -> None:
-        super().initialize(argv)
-        if self.config_file and Path(self.config_file).exists():
-            self.load_config_file(self.config_file)
-        configure_logging(self.log, fmt=self.log_style, level=self.log_level)
+        try:
+            super().initialize(argv)
+            if self.config_file and Path(self.config_file).exists():
+                self.load_config_file(self.config_file)
+        except SystemExit as e:
+            if e.code == 1:  # a bad setting, which traitlets logged: restarting won't help
+                raise SystemExit(EXIT_CANNOT_RUN) from e
+            raise
+        configure_logging(self.log, fmt=self.log_style, level=cast(int, self.log_level))
         if not self.api_token and not self.upgrade_db:
             self.log.warning("No JUPYTERHUB_API_TOKEN: the service cannot read teams from the hub.")
 
@@ -381,47 +424,43 @@ class SubmarineService(Application):
         """The users' system accounts runs and endpoints run as (None: as this process)."""
         return SystemAccounts.from_env() if self.run_as_owner else None
 
-    def make_experiment_backend(self) -> Any:
-        if self.experiment_backend == "local":
-            return LocalExperimentBackend(
-                Path(self.runs_dir),
-                max_parallel=self.max_parallel_runs or None,
-                notebook_pool_size=self.notebook_pool_size,
-                notebook_pool_preload=list(self.notebook_pool_preload),
-                accounts=self.system_accounts(),
-            )
-        if self.experiment_backend in ("kubernetes", "kube"):
-            from ..backends.kube import KubeExperimentBackend
+    def backend_settings(self) -> dict[str, Any]:
+        """What the service gives every backend it creates (see ``backends.base.Backend``)."""
+        return {"parent": self, "data_dir": self.data_dir, "accounts": self.system_accounts()}
 
-            return KubeExperimentBackend(parent=self)
-        raise ValueError(
-            f"SubmarineService.experiment_backend is {self.experiment_backend!r}; "
-            "use 'local' or 'kubernetes'."
-        )
+    def make_experiment_backend(self) -> ExperimentBackend:
+        return self.experiment_backend_class(**self.backend_settings())
+
+    def make_environment_backend(self) -> EnvironmentBackend:
+        return self.environment_backend_class(**self.backend_settings())
 
     def make_context(self, hub: HubDirectory) -> ServiceContext:
         """What the handlers reach through ``self.core``, with ``hub`` as the directory of
         users and teams (the single-user server's standalone mode passes its own)."""
+        db = Database(self.db_url)
+        crypt = Crypt(self.crypt_key)
+        quota_defaults = parse_quota_changes(self.default_quota)
+        environments = self.make_environment_backend()
+        uploads = UploadStore(Path(self.uploads_dir))
         context = ServiceContext(
-            db=Database(self.db_url),
+            db=db,
             hub=hub,
             openapi=openapi_document(self.service_prefix),
-            crypt=Crypt(self.crypt_key),
-            builds=BuildManager(Path(self.environments_dir), enabled=self.build_environments),
-            quota_defaults=parse_quota_changes(self.default_quota),
-        )
-        context.uploads = UploadStore(Path(self.uploads_dir))
-        context.artifacts = ArtifactStore(self.artifact_store_url, self.artifact_store_options)
-        context.experiments = ExperimentManager(
-            context.db,
-            self.make_experiment_backend(),
-            crypt=context.crypt,
-            builds=context.builds,
-            quota_defaults=context.quota_defaults,
-            api_url=self.run_api_url,
-            gpu_ids=list(self.gpu_ids),
-            uploads=context.uploads,
-            heartbeat_interval=self.tracking_heartbeat,
+            crypt=crypt,
+            builds=environments,
+            quota_defaults=quota_defaults,
+            uploads=uploads,
+            artifacts=ArtifactStore(self.artifact_store_url, self.artifact_store_options),
+            experiments=ExperimentManager(
+                db,
+                self.make_experiment_backend(),
+                crypt=crypt,
+                builds=environments,
+                quota_defaults=quota_defaults,
+                api_url=self.run_api_url,
+                uploads=uploads,
+                heartbeat_interval=self.tracking_heartbeat,
+            ),
         )
         context.notebook_jobs = NotebookJobs(context, misfire_grace=self.schedule_misfire_grace)
         return context
@@ -448,8 +487,8 @@ class SubmarineService(Application):
         await self.start_platform(context)
         from ..serving.manager import EndpointManager  # serving endpoints need the hub
 
-        context.endpoints = EndpointManager.for_service(self, context, self.api_token)
-        context.endpoints.start()
+        endpoints = context.endpoints = EndpointManager.for_service(self, context, self.api_token)
+        endpoints.start()
         admissions = AdmissionReconciler(
             context.db,
             hub,
@@ -472,7 +511,7 @@ class SubmarineService(Application):
         self.log.info("stopping")
         server.stop()
         await server.close_all_connections()
-        await context.endpoints.stop()  # endpoint processes keep serving
+        await endpoints.stop()  # endpoint processes keep serving
         await admissions.stop()
         await self.stop_platform(context)
 

@@ -1,31 +1,46 @@
-"""What every handler reaches through ``self.core``: the metastore and the hub's view of users."""
+"""What every handler reaches through ``self.core``: the metastore, the hub's view of users,
+and the platform's managers and backends."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..backends.base import EnvironmentBackend
 from ..core.crypto import Crypt
 from ..core.errors import InvalidInput, NotFound
 from ..core.identity import Identity
 from ..store import Database
-from .builds import BuildManager
+from ..store.artifacts import ArtifactStore
+from .experiments import ExperimentManager
 from .hub import HubDirectory
+from .uploads import UploadStore
+
+if TYPE_CHECKING:
+    from ..serving.manager import EndpointManager
+    from .notebook_jobs import NotebookJobs
 
 
 @dataclass
 class ServiceContext:
+    """The platform as the handlers see it; one per service (or standalone server).
+
+    ``endpoints`` is set once the service runs (standalone mode serves none) and
+    ``notebook_jobs`` right after the context is made (it needs the context).
+    """
+
     db: Database
     hub: HubDirectory
     openapi: dict[str, Any]
     crypt: Crypt
-    builds: BuildManager
+    #: how environment profiles are built (or not: images), ``environment_backend_class``
+    builds: EnvironmentBackend
     quota_defaults: dict[str, Any]
-    experiments: Any = None  # service.experiments.ExperimentManager
-    uploads: Any = None  # service.uploads.UploadStore
-    artifacts: Any = None  # store.artifacts.ArtifactStore (model files)
-    endpoints: Any = None  # the serving endpoints' manager
-    notebook_jobs: Any = None  # service.notebook_jobs.NotebookJobs
+    experiments: ExperimentManager
+    uploads: UploadStore
+    artifacts: ArtifactStore  # model files and other large artifacts
+    endpoints: EndpointManager | None = None
+    notebook_jobs: NotebookJobs | None = None
 
     async def user_identity(self, name: Any) -> Identity:
         """A hub user by name, with their current teams and admin flag."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import logging
 import socket
 import time
@@ -25,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..backends.base import EnvironmentBackend, ExperimentBackend
 from ..client import spool
 from ..core import credentials
 from ..core.crypto import Crypt
@@ -33,7 +33,7 @@ from ..core.experiments.backend import FINAL_STATES, PENDING, RUNNING, RunState
 from ..core.quotas import effective_quota
 from ..store import Database
 from ..store.models import EnvironmentProfile, Experiment, Pipeline, Team
-from .builds import BuildManager
+from .uploads import UploadStore
 
 log = logging.getLogger("submarine_hub.service.experiments")
 
@@ -47,14 +47,13 @@ class ExperimentManager:
     def __init__(
         self,
         db: Database,
-        backend: Any,
+        backend: ExperimentBackend,
         *,
         crypt: Crypt,
-        builds: BuildManager,
+        builds: EnvironmentBackend,
         quota_defaults: dict[str, Any],
         api_url: str,
-        gpu_ids: list[int] | None = None,
-        uploads: Any = None,
+        uploads: UploadStore | None = None,
         heartbeat_interval: float = 30.0,
     ) -> None:
         self.db = db
@@ -63,7 +62,7 @@ class ExperimentManager:
         self.builds = builds
         self.quota_defaults = quota_defaults
         self.api_url = api_url
-        self.gpu_ids = list(gpu_ids or [])
+        self.gpu_ids = backend.assignable_gpus()
         self.uploads = uploads
         # interactive (notebook-tracked) runs beat this often; 4 missed beats end them
         self.heartbeat_interval = heartbeat_interval
@@ -76,16 +75,14 @@ class ExperimentManager:
         # Called as ``await hook(session, row)`` when a run is recorded as ended, in the
         # transaction that records it (notebook jobs keep their executed notebook).
         self.on_final: list[Callable[[Any, Experiment], Awaitable[None]]] = []
-        if hasattr(backend, "run_dir"):  # metrics its processes could not send in time
-            self.on_final.append(self._take_spool)
+        self.on_final.append(self._take_spool)  # metrics its processes could not send
         # Started and stopped with the scheduler (the notebook-job schedules).
         self.companions: list[Any] = []
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        if hasattr(self.backend, "on_change"):
-            self.backend.on_change = self.wake
+        self.backend.on_change = self.wake
         for companion in self.companions:
             companion.start()
         self._task = asyncio.create_task(self._loop())
@@ -105,13 +102,10 @@ class ExperimentManager:
         self._wake.set()
 
     async def _loop(self) -> None:
-        if hasattr(self.backend, "start"):
-            try:
-                started = self.backend.start()
-                if inspect.isawaitable(started):
-                    await started
-            except Exception:
-                log.exception("the %s experiment backend did not start", self.backend.name)
+        try:
+            await self.backend.start()
+        except Exception:
+            log.exception("the %s experiment backend did not start", self.backend.name)
         while True:
             busy = False
             try:
@@ -151,19 +145,17 @@ class ExperimentManager:
             except Exception as e:
                 log.exception("launching run %s failed", plan.run_id)
                 async with self.db.session() as s:
-                    row = await s.get(Experiment, plan.run_id)
-                    if row and row.status not in FINAL_STATES:
-                        runs.finish(row, "failed", reason=f"the backend could not start it: {e}")
+                    unstarted = await s.get(Experiment, plan.run_id)
+                    if unstarted and unstarted.status not in FINAL_STATES:
+                        reason = f"the backend could not start it: {e}"
+                        runs.finish(unstarted, "failed", reason=reason)
         return bool(launched) or bool(starts) or self._queued
 
     async def _reconcile(self, s: Any, launched: list[Experiment]) -> None:
         if not launched:
             return
         ids = [r.id for r in launched]
-        if hasattr(self.backend, "states"):
-            states = self.backend.states(ids)
-        else:
-            states = {i: await self.backend.state(i) for i in ids}
+        states = await self.backend.states(ids)
         for row in launched:
             state = states.get(row.id)
             if state is None:
@@ -182,8 +174,9 @@ class ExperimentManager:
                 log.exception("after run %s ended: %s failed", row.id, hook)
 
     async def _take_spool(self, s: Any, row: Experiment) -> None:
-        folder = spool.folder_for_run(self.backend.run_dir(row.id))
-        await runs.take_spool(s, row, folder)
+        run_dir = self.backend.run_dir(row.id)
+        if run_dir is not None:
+            await runs.take_spool(s, row, spool.folder_for_run(run_dir))
 
     def _apply(self, row: Experiment, state: RunState) -> None:
         if state.status == RUNNING and row.status == PENDING:
@@ -291,7 +284,7 @@ class ExperimentManager:
     async def _environment_ready(self, s: Any, row: Experiment) -> str | None:
         """The built profile's prefix ('' without a profile), or None while it builds."""
         env_id = row.spec["environment"].get("profile_id")
-        if not env_id or not self.builds.enabled:
+        if not env_id or not self.builds.builds:
             return ""
         env = await s.get(EnvironmentProfile, env_id)
         if env is None:
@@ -322,7 +315,7 @@ class ExperimentManager:
             s, self.crypt, row.owner, row.team, names
         )
         upstream = await self._upstream_outputs(s, row)
-        address = _local_addresses(row) if self.backend.name == "local" else None
+        address = _local_addresses(row) if self.backend.same_machine else None
         try:
             plan = plans.build_plan(
                 row,
@@ -346,13 +339,11 @@ class ExperimentManager:
 
     def local_artifacts(self, run_id: int) -> Path | None:
         """The run's artifacts folder when this service holds it (the local backend)."""
-        where = getattr(self.backend, "artifacts_dir", None)
-        return Path(where(run_id)) if callable(where) else None
+        return self.backend.local_artifacts(run_id)
 
     def artifacts_location(self, run_id: int) -> str:
         """Where a run's artifacts are, as its processes see them."""
-        where = getattr(self.backend, "artifacts_dir", "/submarine/artifacts")
-        return str(where(run_id)) if callable(where) else str(where)
+        return self.backend.artifacts_location(run_id)
 
     async def _upstream_outputs(self, s: Any, row: Experiment) -> dict[str, str]:
         if row.pipeline_id is None:

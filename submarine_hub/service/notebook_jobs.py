@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import notebook_jobs, notebook_schedules
 from ..core.errors import NotFound, SubmarineError
 from ..core.identity import Identity
 from ..store.models import Experiment, NotebookSchedule
+
+if TYPE_CHECKING:
+    from .context import ServiceContext
 
 log = logging.getLogger("submarine_hub.service.notebook_jobs")
 
@@ -22,7 +25,7 @@ class NotebookJobs:
     """Attached to the experiment scheduler: started and stopped with it."""
 
     def __init__(
-        self, context: Any, *, misfire_grace: float = 60.0, schedule_poll: float = 5.0
+        self, context: ServiceContext, *, misfire_grace: float = 60.0, schedule_poll: float = 5.0
     ) -> None:
         self.context = context
         self.misfire_grace = misfire_grace

@@ -30,9 +30,8 @@ import re
 from typing import Any, Protocol
 
 from traitlets import Dict, Enum, Int, List, Unicode
-from traitlets.config import LoggingConfigurable
 
-from .local import ProcessState
+from ..backends.base import EndpointBackend, ProcessState
 
 log = logging.getLogger("submarine_hub.serving.kube")
 
@@ -442,9 +441,9 @@ class ClusterApi:
         await self.api_client.close()
 
 
-class KubeEndpointBackend(LoggingConfigurable):
-    """Endpoints as Deployments + Services (``c.EndpointManager.backend_name =
-    "kubernetes"``; configure as ``c.KubeEndpointBackend.*``).
+class KubeEndpointBackend(EndpointBackend):
+    """Endpoints as Deployments + Services (``c.EndpointManager.backend_class =
+    "kube"``; configure as ``c.KubeEndpointBackend.*``).
 
     Its service account needs, in ``namespace``: get/list/create/patch/delete on
     ``deployments`` (apps), ``services``, ``secrets`` and ``configmaps``; get/list on

@@ -32,17 +32,23 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Bunch, Float, Integer, Unicode, default, observe
 from traitlets.config import LoggingConfigurable
 
+from ..backends.base import ENDPOINT_BACKENDS, BackendClass, EndpointBackend
 from ..core import endpoints
 from ..core.endpoints import FAILED, READY, STARTING, STOPPED, UPDATING
 from ..core.errors import Unavailable
+from ..service.config import forward_setting
 from ..store import Database
 from ..store.models import Endpoint
+
+if TYPE_CHECKING:
+    from ..service.app import SubmarineService
+    from ..service.context import ServiceContext
 
 log = logging.getLogger("submarine_hub.serving.manager")
 
@@ -203,39 +209,79 @@ class EndpointManager(LoggingConfigurable):
         the team's endpoints.""",
     ).tag(config=True)
 
+    backend_class = BackendClass(
+        klass=EndpointBackend,
+        default_value="submarine_hub.backends.local.endpoints.LocalEndpointBackend",
+        entry_point_group=ENDPOINT_BACKENDS,
+        help="""Where endpoints run: a name of the ``submarine_hub.endpoint_backends``
+        entry-point group, a class, or its import path. Built in: ``local`` (a server
+        process per endpoint on this machine; ``c.LocalEndpointBackend.*``) and ``kube``
+        (a Deployment and a Service per endpoint; ``c.KubeEndpointBackend.*``).""",
+    ).tag(config=True)
+
     backend_name = Unicode(
-        "local",
-        help="""Where endpoints run: ``local`` (a server process per endpoint on this
-        machine) or ``kubernetes`` (a Deployment and a Service per endpoint; see
-        ``KubeEndpointBackend``).""",
+        None,
+        allow_none=True,
+        help="Deprecated: use ``backend_class`` (the same names: local, kube).",
     ).tag(config=True)
 
     endpoints_dir = Unicode(
-        help="""Folder of the local backend: one sub-folder per endpoint (config, status,
-        log, model cache). Default: ``endpoints`` in the service's data_dir.""",
+        None, allow_none=True, help="Deprecated: use LocalEndpointBackend.endpoints_dir."
     ).tag(config=True)
+
+    @observe("backend_name")
+    def _backend_by_old_name(self, change: Bunch) -> None:
+        if change.new is None:
+            return
+        if "backend_class" in self.config.EndpointManager:  # the new setting wins
+            self.log.warning(
+                "EndpointManager.backend_name is deprecated and ignored: "
+                "EndpointManager.backend_class is set too"
+            )
+            return
+        name = "kube" if change.new == "kubernetes" else change.new
+        self.log.warning(
+            "EndpointManager.backend_name is deprecated: set EndpointManager.backend_class = %r",
+            name,
+        )
+        self.backend_class = name
+
+    @observe("endpoints_dir")
+    def _endpoints_dir_moved(self, change: Bunch) -> None:
+        if change.new is not None:
+            forward_setting(
+                self, "endpoints_dir", "LocalEndpointBackend", "endpoints_dir", change.new
+            )
 
     key_file = Unicode(
         help="""A secret from which the manager derives each endpoint's control token (its
         own calls to the endpoint: statistics). Default: ``control.key`` in the local
-        backend's folder, created once.""",
+        backend's ``endpoints_dir`` (else ``endpoints`` in the service's data_dir),
+        created once.""",
     ).tag(config=True)
 
     def __init__(
         self,
         db: Database,
-        backend: Any,
+        backend: EndpointBackend | None = None,
         *,
         hub: HubServices | None,
         hub_api_url: str,
         store_url: str,
         store_options: dict[str, Any] | None = None,
         key_dir: Path | None = None,
+        backend_settings: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``backend``: where endpoints run; default: a ``backend_class`` made with
+        ``backend_settings`` (the service's ``backend_settings()``)."""
         super().__init__(**kwargs)
         self.db = db
-        self.backend = backend
+        self.backend: EndpointBackend = (
+            backend
+            if backend is not None
+            else self.backend_class(**{"parent": self, **(backend_settings or {})})
+        )
         self.hub = hub
         self.hub_api_url = hub_api_url
         self.store = {"url": store_url, "options": dict(store_options or {})}
@@ -283,35 +329,24 @@ class EndpointManager(LoggingConfigurable):
         self._wake.set()
 
     @classmethod
-    def for_service(cls, service: Any, context: Any, hub_token: str) -> EndpointManager:
+    def for_service(
+        cls, service: SubmarineService, context: ServiceContext, hub_token: str
+    ) -> EndpointManager:
         """The manager of the ``submarine`` service (``service``: its application), with
-        its traitlets config (``c.EndpointManager...``)."""
+        its traitlets config (``c.EndpointManager...``) and the backend it selects."""
         manager = cls(
             context.db,
-            None,
             hub=HubServices(
                 service.hub_api_url, hub_token, cache_seconds=service.hub_cache_seconds
             ),
             hub_api_url=service.hub_api_url,
             store_url=service.artifact_store_url,
             store_options=service.artifact_store_options,
+            backend_settings=service.backend_settings(),
             parent=service,
         )
-        folder = Path(manager.endpoints_dir or Path(service.data_dir, "endpoints"))
-        manager.key_dir = folder
-        if manager.backend_name == "local":
-            from .local import LocalEndpointBackend
-
-            manager.backend = LocalEndpointBackend(folder, accounts=service.system_accounts())
-        elif manager.backend_name in ("kubernetes", "kube"):
-            from .kube import KubeEndpointBackend
-
-            manager.backend = KubeEndpointBackend(parent=service)
-        else:
-            raise ValueError(
-                f"EndpointManager.backend_name is {manager.backend_name!r}; "
-                "use 'local' or 'kubernetes'."
-            )
+        folder = getattr(manager.backend, "endpoints_dir", "")  # the local backend's
+        manager.key_dir = Path(folder or Path(service.data_dir, "endpoints"))
         return manager
 
     async def _loop(self) -> None:

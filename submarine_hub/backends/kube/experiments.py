@@ -72,7 +72,6 @@ from typing import Any, Protocol
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubespawner.slugs import is_valid_label, safe_slug
 from traitlets import Bool, Dict, Enum, Int, List, TraitError, Unicode, Union, validate
-from traitlets.config import LoggingConfigurable
 
 from ...core.errors import Conflict, Forbidden, InvalidInput, SubmarineError, Unavailable
 from ...core.experiments.backend import (
@@ -90,6 +89,7 @@ from ...core.experiments.distributed import Slot, replica_env, slots
 from ...core.experiments.spec import check_git
 from ...core.paths import safe_relpath
 from ...core.resources import Resources
+from ..base import ExperimentBackend
 from .cluster import read_body
 
 log = logging.getLogger(__name__)
@@ -1462,7 +1462,7 @@ class _Cache:
 # --- the backend ---------------------------------------------------------------------
 
 
-class KubeExperimentBackend(LoggingConfigurable):
+class KubeExperimentBackend(ExperimentBackend):
     """Run experiments as Kubernetes Jobs, or Kubeflow ``PyTorchJob``/``TFJob``.
 
     Configure it as ``c.KubeExperimentBackend.*``. It talks to the cluster it runs in

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from traitlets import Integer, List, Unicode, default
+
 from ...client import spool
 from ...core.experiments.backend import (
     FAILED,
@@ -38,8 +40,9 @@ from ...core.experiments.backend import (
     ReplicaState,
     RunState,
 )
+from ..base import ExperimentBackend
 from .executor import code_version, socket_path, state_dir
-from .isolation import Account, SystemAccounts, owned_by, scrubbed_env
+from .isolation import Account, owned_by, scrubbed_env
 from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -51,52 +54,103 @@ EXECUTOR_RESPAWN_S = 5.0
 START_GRACE_S = 120.0
 
 
-class LocalExperimentBackend:
-    """Runs on this machine, each in its own process groups, outliving the service."""
+class LocalExperimentBackend(ExperimentBackend):
+    """Runs on this machine, each in its own process groups, outliving the service.
+
+    Configure it as ``c.LocalExperimentBackend.*``; the service's default experiment
+    backend (entry point ``local``).
+    """
 
     name = "local"
+    same_machine = True
 
-    def __init__(
-        self,
-        runs_dir: Path,
-        *,
-        max_parallel: int | None = None,
-        notebook_pool_size: int = 0,
-        notebook_pool_preload: list[str] | None = None,
-        accounts: SystemAccounts | None = None,
-    ) -> None:
-        self.runs_dir = runs_dir
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
+    runs_dir = Unicode(
+        help="""Where each run's folder is kept (code, logs, artifacts).
+        Default: ``runs`` in the service's data_dir.""",
+    ).tag(config=True)
+
+    @default("runs_dir")
+    def _default_runs_dir(self) -> str:
+        return str(Path(self.data_dir, "runs"))
+
+    max_parallel_runs = Integer(
+        help="""How many runs run at once; more wait in the queue (as do runs over their
+        team's max_running_experiments). 0: no limit. Default: twice the number of CPU
+        cores.""",
+    ).tag(config=True)
+
+    @default("max_parallel_runs")
+    def _default_max_parallel_runs(self) -> int:
+        return 2 * (os.cpu_count() or 1)
+
+    notebook_pool_size = Integer(
+        2,
+        help="""Warm kernels kept per environment for notebook jobs: a notebook run starts
+        executing at once on a pre-started, never-used kernel (one kernel per run,
+        discarded after it; the pool refills in the background). The default
+        environment's pool is kept full; another environment's is filled after its first
+        run and dropped after 10 idle minutes. 0 turns the pool off: every notebook run
+        then starts its own process and kernel (see docs/notebook-jobs.md). Not used when
+        runs run as their owners (``SubmarineService.run_as_owner``).""",
+    ).tag(config=True)
+
+    notebook_pool_preload = List(
+        Unicode(),
+        help="""Modules the warm kernels import before they are used (e.g. ["numpy",
+        "pandas"]), so notebook runs do not wait for those imports. Each kernel still
+        serves one run only.""",
+    ).tag(config=True)
+
+    gpu_ids = List(
+        Integer(),
+        help="""GPU device numbers handed to runs (as CUDA_VISIBLE_DEVICES); a run asking
+        for GPUs waits until enough are free. Example: [0, 1].""",
+    ).tag(config=True)
+
+    def __init__(self, runs_dir: Path | str | None = None, **kwargs: Any) -> None:
+        """``runs_dir`` (also a setting) may be given first, as a path."""
+        if runs_dir is not None:
+            kwargs["runs_dir"] = str(runs_dir)
+        super().__init__(**kwargs)
+        self.root = Path(self.runs_dir)
+        self.root.mkdir(parents=True, exist_ok=True)
         # With ``accounts`` each run's processes run as its owner's system account, with
         # its team's group; run folders are passable (0711) but their control files are
         # root's. The warm kernels (one pool of one user) are not used then.
-        self.accounts = accounts
-        if accounts is not None:
-            self.runs_dir.chmod(0o711)
-            if notebook_pool_size > 0:
+        pool_size = self.notebook_pool_size
+        if self.accounts is not None:
+            self.root.chmod(0o711)
+            if pool_size > 0:
                 log.info("runs run as their owners: notebook runs start their own kernels")
-                notebook_pool_size = 0
-        self.max_parallel = max_parallel
+                pool_size = 0
         self._children: set[asyncio.subprocess.Process] = set()
-        self.on_change: Callable[[], None] | None = None
         self._cores = sorted(os.sched_getaffinity(0))
         # Notebook runs on warm kernels (see executor.py); None: every run has a supervisor.
         self.executor: ExecutorClient | None = (
-            ExecutorClient(runs_dir, notebook_pool_size, list(notebook_pool_preload or []))
-            if notebook_pool_size > 0
+            ExecutorClient(self.root, pool_size, list(self.notebook_pool_preload))
+            if pool_size > 0
             else None
         )
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Start (or reach) the notebook executor now, so kernels are warm before runs come."""
         if self.executor is not None:
             self.executor.start()
 
     def capacity(self) -> int | None:
-        return self.max_parallel
+        return self.max_parallel_runs or None
+
+    def assignable_gpus(self) -> list[int]:
+        return list(self.gpu_ids)
+
+    def artifacts_location(self, run_id: int) -> str:
+        return str(self.artifacts_dir(run_id))
+
+    def local_artifacts(self, run_id: int) -> Path | None:
+        return self.artifacts_dir(run_id)
 
     def run_dir(self, run_id: int) -> Path:
-        return self.runs_dir / str(run_id)
+        return self.root / str(run_id)
 
     def artifacts_dir(self, run_id: int) -> Path:
         return self.run_dir(run_id) / "artifacts"
@@ -289,7 +343,7 @@ class LocalExperimentBackend:
     async def state(self, run_id: int) -> RunState | None:
         return self._state(run_id)
 
-    def states(self, run_ids: list[int]) -> dict[int, RunState | None]:
+    async def states(self, run_ids: list[int]) -> dict[int, RunState | None]:
         """Many states at once (file reads only; cheap enough for the event loop)."""
         return {run_id: self._state(run_id) for run_id in run_ids}
 

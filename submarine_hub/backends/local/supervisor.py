@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -314,7 +315,7 @@ def scrub_secrets(run_dir: Path) -> None:
     shutil.rmtree(run_dir / "credentials", ignore_errors=True)
 
 
-def _code(codes: list[int | None]) -> int | None:
+def _code(codes: Sequence[int | None]) -> int | None:
     nonzero = [c for c in codes if c]
     return nonzero[0] if nonzero else 0
 

@@ -1,23 +1,16 @@
-"""Where runs execute: the interface every experiment backend implements.
+"""What the service and an experiment backend exchange: plans and states.
 
 The service turns a run's spec into a :class:`LaunchPlan` (what to start, with which
 environment, resources and credentials) and hands it to a backend; it then asks the
-backend for each run's :class:`RunState` until the run ends. Backends: local
+backend for each run's :class:`RunState` until the run ends. The backend interface and
+its contract: :class:`submarine_hub.backends.base.ExperimentBackend`; backends: local
 processes (``backends.local.experiments``) and Kubernetes (``backends.kube``).
-
-Contract:
-- ``launch`` is idempotent per run id: a second call for a run that was launched
-  (for example after the service restarted between launching and recording it)
-  starts nothing.
-- ``state`` answers from the backend's own record (files of the run on the local
-  backend, the cluster on Kubernetes), so a restarted service learns the truth.
-- ``kill`` asks a run to stop; ``state`` reports ``killed`` once it has.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ..resources import Resources
 
@@ -89,24 +82,3 @@ class RunState:
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATES
-
-
-class ExperimentBackend(Protocol):
-    name: str
-
-    def capacity(self) -> int | None:
-        """How many more runs may start now (``None``: no limit of its own)."""
-
-    async def launch(self, plan: LaunchPlan) -> None: ...
-
-    async def kill(self, run_id: int) -> None: ...
-
-    async def state(self, run_id: int) -> RunState | None:
-        """The run's state, or ``None`` when the backend has no record of it."""
-
-    async def log_names(self, run_id: int) -> list[str]:
-        """Names of the run's log streams (one per replica: ``worker-0``...)."""
-
-    async def read_log(self, run_id: int, name: str, offset: int, limit: int) -> bytes: ...
-
-    async def close(self) -> None: ...

@@ -9,9 +9,9 @@ import logging
 import math
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Table, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.models import Experiment, Metric, Param
@@ -121,7 +121,7 @@ async def _store_points(
                 fresh.append(r)
         rows = fresh
     if rows:
-        await session.execute(Metric.__table__.insert(), rows)
+        await session.execute(cast(Table, Metric.__table__).insert(), rows)
     for key, value in params.items():
         await session.merge(Param(experiment_id=run_id, key=str(key)[:255], value=str(value)))
     return len(rows)
@@ -203,7 +203,7 @@ async def metric_history(
         )
     ).all()
     stride = max(1, math.ceil(len(rows) / max_points))
-    picked = rows[::stride]
+    picked = list(rows[::stride])
     if rows and picked[-1] is not rows[-1]:
         picked.append(rows[-1])
     return [{"step": s, "value": v, "timestamp": t} for s, v, t in picked]

@@ -193,7 +193,7 @@ async def advance(
     """Start the steps whose dependencies all succeeded; settle the pipeline's status."""
     latest = await latest_runs(session, row.id)
     states = step_states(row, latest)
-    started = []
+    started: list[Experiment] = []
     if row.status == RUNNING:
         owner = Identity(name=row.owner, teams=frozenset({row.team}))
         for step in row.spec["steps"]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -105,12 +106,13 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
     """Each replica must fit in what the team allows one session/replica to use."""
     for role, body in spec["spec"].items():
         want = Resources.parse(body.get("resources") or spec["resources"])
-        for label, amount, limit, fmt, name in (
+        checks: list[tuple[str, Any, Any, Callable[[Any], str], str]] = [
             ("CPU", want.cpu, quota.max_cpu_per_session, "{:g}".format, "max_cpu_per_session"),
             ("memory", want.memory, quota.max_memory_per_session, format_memory,
              "max_memory_per_session"),
             ("GPUs", want.gpus, quota.max_gpus_per_session, str, "max_gpus_per_session"),
-        ):  # fmt: skip
+        ]  # fmt: skip
+        for label, amount, limit, fmt, name in checks:
             if limit is not None and amount is not None and amount > limit:
                 raise QuotaExceeded(
                     f"A replica of team {team!r} may use at most {fmt(limit)} {label} (its "

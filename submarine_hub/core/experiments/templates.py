@@ -30,7 +30,12 @@ from . import spec as specs
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")
 PLACEHOLDER = re.compile(r"\$(\$|\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\})")
-TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+}
 TEXT_FIELDS = {"command", "args", "env"}
 PARAM_KEYS = {"type", "default", "required", "choices", "minimum", "maximum", "description"}
 

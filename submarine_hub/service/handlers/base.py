@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, overload
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated, UserNotAllowed
 from tornado import web
@@ -21,6 +21,9 @@ from ...core.identity import Identity
 from ...core.validation import INT64_MAX, dump_json, parse_id, parse_int, parse_json
 from ...store import db
 from ..metrics import observe_request
+
+if TYPE_CHECKING:
+    from ..context import ServiceContext
 
 log = logging.getLogger("submarine_hub.service")
 
@@ -118,6 +121,8 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
     _deferred_error: BaseException | None = None
     _drained = 0
     _close_connection = False
+    _run_identity: Identity | None = None
+    _hub_auth_user_cache: dict[str, Any] | None  # the caller (HubAuthenticated's cache)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -132,7 +137,7 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         self.hub_auth = self.settings["hub_auth"]
 
     @property
-    def core(self) -> Any:
+    def core(self) -> ServiceContext:
         return self.settings["submarine"]
 
     @property
@@ -148,15 +153,16 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
     def max_body_size(self) -> int:
         return self.settings["submarine_max_body_size"]
 
-    def data_received(self, chunk: bytes) -> None:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         if self._deferred_error is not None:
             self._drain(len(chunk))
-            return
+            return None
         if self._body_overflow or len(self._body) + len(chunk) > self.max_body_size:
             self._body_overflow = True
             self._body.clear()
         else:
             self._body += chunk
+        return None
 
     @property
     def body(self) -> bytes:
@@ -192,7 +198,7 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         if error is None or self._drained <= self.max_body_size or self._finished:
             return
         self._close_connection = True
-        status = getattr(error, "status", None) or getattr(error, "status_code", 500)
+        status: Any = getattr(error, "status", None) or getattr(error, "status_code", 500)
         self.send_error(status, exc_info=(type(error), error, error.__traceback__))
 
     def _expects_body(self) -> bool:
@@ -204,7 +210,18 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
         request answers 404: the one place ids in URLs are parsed."""
         for name, value in self.path_kwargs.items():
             if name.endswith("_id"):
-                self.path_kwargs[name] = parse_id(value, name[: -len("_id")])
+                ids: dict[str, Any] = self.path_kwargs  # handlers take them as ints
+                ids[name] = parse_id(value, name[: -len("_id")])
+
+    @overload
+    def int_arg(
+        self, name: str, default: int, *, minimum: int = ..., maximum: int = ...
+    ) -> int: ...
+
+    @overload
+    def int_arg(
+        self, name: str, default: None = None, *, minimum: int = ..., maximum: int = ...
+    ) -> int | None: ...
 
     def int_arg(
         self,
@@ -288,9 +305,8 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
     async def identity(self) -> Identity:
         """The caller with teams and admin flag as the hub knows them now, and the
         defaults its client sent (``X-Submarine-Team``, ``X-Submarine-Environment``)."""
-        if getattr(self, "_run_identity", None) is not None:
-            identity = self._run_identity
-        else:
+        identity: Identity | None = getattr(self, "_run_identity", None)
+        if identity is None:
             model = self.get_current_user()
             if model is None:
                 raise NotAuthenticated("Authentication required.")

@@ -180,7 +180,7 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             return
         try:
             identity = await self.identity()
-            rid = self.path_kwargs["run_id"]
+            rid = int(self.path_kwargs["run_id"])  # parsed already
             rel = paths.safe_relpath(self.get_query_argument("path", None))
             async with self.core.db.session() as s:
                 runs.check_artifact_write(identity, await runs.get(s, identity, rid))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from typing import Any
 
 from ...core import shares, versions
 from ...core.errors import InvalidInput
@@ -77,12 +78,14 @@ class VersionsHandler(FilesBase):
             isinstance(restored_from, bool) or not isinstance(restored_from, int)
         ):
             raise InvalidInput("'restored_from' must be the version number written back.")
+        space: Any = body.get("space")  # versions.save checks both
+        path: Any = body.get("path")
         async with self.core.db.session() as s:
             info = await versions.save(
                 s,
                 identity,
-                body.get("space"),
-                body.get("path"),
+                space,
+                path,
                 content=body.get("content"),
                 format=body.get("format"),
                 manifest=manifest,
@@ -124,9 +127,11 @@ class RestoreHandler(FilesBase):
         number = body.get("version")
         if isinstance(number, bool) or not isinstance(number, int):
             raise InvalidInput("'version' must be a version number.")
+        space: Any = body.get("space")  # versions.restore checks both
+        path: Any = body.get("path")
         async with self.core.db.session() as s:
             info = await versions.restore(
-                s, identity, body.get("space"), body.get("path"), number, body.get("message") or ""
+                s, identity, space, path, number, body.get("message") or ""
             )
         self.write_json(info.to_json(), status=201)
 

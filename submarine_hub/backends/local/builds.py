@@ -1,4 +1,10 @@
-"""Environment builds on the local backend, started and watched by the service."""
+"""Environment profiles built into virtual environments on this machine, in the background.
+
+The service's default environment backend (entry point ``local``, configured as
+``c.LocalEnvironmentBackend.*``): each profile is built once per spec by
+:class:`~.environments.EnvironmentBuilder` into ``environments_dir``; sessions, runs and
+notebook jobs that use it wait for the build and then run in its prefix.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..backends.local.environments import (
-    EnvironmentBuilder,
-    EnvironmentBuildError,
-    EnvironmentSpec,
-)
-from ..store.models import EnvironmentProfile
+from traitlets import Float, List, Unicode, default
+
+from ...store.models import EnvironmentProfile
+from ..base import EnvironmentBackend
+from .environments import EnvironmentBuilder, EnvironmentBuildError, EnvironmentSpec
 
 log = logging.getLogger(__name__)
 
@@ -21,26 +26,38 @@ def spec_of(env: EnvironmentProfile) -> EnvironmentSpec:
     return EnvironmentSpec(packages=tuple(env.packages or ()), conda=env.conda or "")
 
 
-class BuildManager:
+class LocalEnvironmentBackend(EnvironmentBackend):
     """Build profiles into cached virtual environments in the background, once each."""
 
-    def __init__(self, root: Path, *, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self.builder = EnvironmentBuilder(root)
+    name = "local"
+
+    environments_dir = Unicode(
+        help="Where profiles are built. Default: ``envs`` in the service's data_dir."
+    ).tag(config=True)
+
+    @default("environments_dir")
+    def _default_environments_dir(self) -> str:
+        return str(Path(self.data_dir, "envs"))
+
+    pip_args = List(
+        Unicode(),
+        help="""Arguments added to every ``pip install`` of a build, e.g.
+        ``["--index-url", "https://pypi.example.com/simple"]``.""",
+    ).tag(config=True)
+
+    build_timeout = Float(1800.0, help="How long one build may take, in seconds.").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.builder = EnvironmentBuilder(
+            Path(self.environments_dir), pip_args=tuple(self.pip_args), timeout=self.build_timeout
+        )
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     def status(self, env: EnvironmentProfile) -> dict[str, Any]:
-        if not self.enabled:
-            return {"state": "ready", "image": env.image, "kernel_name": "", "prefix": ""}
         return self.builder.status(spec_of(env)).to_json()
 
     def start(self, env: EnvironmentProfile, *, retry_failed: bool = True) -> dict[str, Any]:
-        """Start building ``env`` unless it is built or building; return its status.
-
-        A failed build is tried again only if ``retry_failed`` (an explicit request);
-        sessions and runs that need the profile see the failure and its log instead."""
-        if not self.enabled:
-            return self.status(env)
         spec = spec_of(env)
         key = spec.spec_hash()
         task = self._tasks.get(key)
