@@ -11,7 +11,8 @@
   (``kubernetes-validate``, strict: unknown fields fail); Kubeflow's ``PyTorchJob`` and
   ``TFJob``, which it does not know, against a JSON Schema of their ``kubeflow.org/v1``
   shape, and their pod templates as ``PodTemplate``.
-- :class:`FakeUser`: what KubeSpawner reads of a JupyterHub user.
+- :class:`FakeUser` and :func:`session_grant`: what KubeSpawner reads of a JupyterHub
+  user, and what the platform grants a session.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import jsonschema
 import kubernetes_validate
 from jupyterhub.objects import Server
 from kubernetes_asyncio.client.exceptions import ApiException
+from submarine_spawner.grant import CredentialFile, Environment, Resources, SessionGrant
 
 from submarine_hub.backends.kube.api import KINDS
 from submarine_hub.backends.kube.names import is_dns_label
@@ -511,7 +513,34 @@ def by_kind(manifests: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def validate_by_kind(manifests: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """:func:`validate`, then :func:`by_kind`."""
+    return by_kind(validate(manifests))
+
+
 # --- sessions ------------------------------------------------------------------------
+
+
+def session_grant(
+    team: str = "data-science",
+    *,
+    user: str = "alice",
+    session_id: str = "3f6c2a90d1e84b7f",
+    environment: Environment | None = None,
+    resources: Resources | None = None,
+    env: dict[str, str] | None = None,
+    files: tuple[CredentialFile, ...] = (),
+) -> SessionGrant:
+    """A grant as the platform answers it for a session (``POST /sessions``)."""
+    return SessionGrant(
+        session_id=session_id,
+        user=user,
+        team=team,
+        environment=environment,
+        resources=resources or Resources(),
+        env=env or {},
+        files=files,
+    )
 
 
 class FakeUser:
