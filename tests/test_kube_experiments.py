@@ -72,6 +72,7 @@ from .helpers.kube import (
     FakeCluster,
     api_exception,
     rest_app,
+    wait_for,
 )
 from .helpers.kube import validate as validate_all
 
@@ -1300,13 +1301,6 @@ async def test_operator_run_state_and_kill() -> None:
     assert ("delete", "PyTorchJob", "sub-7-train") in cluster.calls
     assert (await make_backend(cluster).state(7)) is None  # Background: nothing left
     assert (await backend.state(7)).status == KILLED  # type: ignore[union-attr]
-
-
-async def wait_for(check: Callable[[], bool], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 async def test_watch_keeps_states_current_and_resumes() -> None:

@@ -7,13 +7,10 @@ when KUBECONFIG is set."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import os
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,7 +31,7 @@ from submarine_hub.serving.kube import (
     render,
 )
 
-from .helpers.kube import FakeCluster, by_kind, rest_app, validate
+from .helpers.kube import FakeCluster, by_kind, rest_app, validate, wait_for
 
 
 def config(generation: int = 1, **extra: Any) -> dict[str, Any]:
@@ -196,13 +193,6 @@ async def test_backend_applies_updates_and_stops() -> None:
     await backend.stop(7)
     assert api.objects == {}  # the pod went with its Deployment
     assert await backend.state(7) is None
-
-
-async def wait_for(check: Callable[[], bool], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 async def test_the_watch_cache_answers_and_follows_the_cluster() -> None:

@@ -38,7 +38,7 @@ from submarine_hub.backends.kube.names import (
     safe_slug,
     team_slug,
 )
-from submarine_hub.backends.kube.settings import ClusterSettings, absolute_path
+from submarine_hub.backends.kube.settings import ClusterSettings, absolute_path, settings_of
 from submarine_hub.core.errors import InvalidInput
 
 from .grant import SessionGrant
@@ -335,21 +335,7 @@ class SubmarineKubeSpawner(SubmarineSpawnerMixin, KubeSpawner, ClusterSettings):
 
     def session_settings(self) -> SessionSettings:
         """The settings :func:`plan_session` needs, from this spawner's traits."""
-        return SessionSettings(
-            default_image=self.image,
-            namespace=self.namespace,
-            instance=self.instance,
-            namespace_per_team=self.namespace_per_team,
-            team_namespace_template=self.team_namespace_template,
-            team_volume_enabled=self.team_volume_enabled,
-            team_pvc_name_template=self.team_pvc_name_template,
-            team_volume_mount_path=self.team_volume_mount_path,
-            team_volume_size=self.team_volume_size,
-            team_volume_storage_class=self.team_volume_storage_class,
-            team_volume_access_modes=tuple(self.team_volume_access_modes),
-            credentials_mount_path=self.credentials_mount_path,
-            gpu_resource_name=self.gpu_resource_name,
-        )
+        return settings_of(SessionSettings, self, default_image=self.image)
 
     def _undo_grant(self) -> None:
         for name, (before, after) in self._granted.items():

@@ -48,7 +48,7 @@ from ..backends.kube.names import (
     selector,
 )
 from ..backends.kube.reflector import Reflector
-from ..backends.kube.settings import WorkloadSettings
+from ..backends.kube.settings import WorkloadSettings, settings_of
 from ..backends.kube.state import meta, newest, rollout
 from .local import ProcessState
 
@@ -270,13 +270,8 @@ class KubeEndpointBackend(WorkloadSettings, LoggingConfigurable):
         return self._api
 
     def settings(self) -> EndpointSettings:
-        return EndpointSettings(
-            namespace=self.effective_namespace,
-            instance=self.instance,
-            image=self.image,
-            pod=self.pod_settings(),
-            replicas=self.replicas,
-            hub_api_url=self.hub_api_url,
+        return settings_of(
+            EndpointSettings, self, namespace=self.effective_namespace, pod=self.pod_settings()
         )
 
     def _url(self, name: str) -> str:

@@ -22,7 +22,7 @@ import copy
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import jsonschema
@@ -284,6 +284,14 @@ class FakeCluster:
         for obj in list(self.objects.values()):
             if obj["metadata"].get("deletionTimestamp"):
                 self._collect(obj)
+
+
+async def wait_for(check: Callable[[], bool], timeout: float = 5) -> None:
+    """Wait until ``check()`` holds (a watch caught up...); fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
 
 
 # --- the same cluster over HTTP ------------------------------------------------------

@@ -136,7 +136,7 @@ async def read_body(request: Any) -> bytes:
         body: bytes = await response.read()
         if response.status >= 400:
             e = ApiException(status=response.status, reason=response.reason)
-            e.body = body.decode("utf-8", errors="replace")
+            e.body = body.decode("utf-8", errors="replace")  # type: ignore[assignment]
             raise e
         return body
     finally:
@@ -150,7 +150,7 @@ class ClusterApi:
         from kubernetes_asyncio import client
 
         self.api_client = client_
-        self._apis = {
+        self._apis: dict[str, Any] = {
             "core": client.CoreV1Api(client_),
             "batch": client.BatchV1Api(client_),
             "apps": client.AppsV1Api(client_),
@@ -301,7 +301,7 @@ def api_error(e: ApiException, doing: str) -> SubmarineError:
     """A refusal from the API server as the platform's error, with the server's message."""
     message = e.reason or ""
     with contextlib.suppress(TypeError, ValueError, AttributeError):
-        message = json.loads(e.body).get("message") or message
+        message = json.loads(e.body or b"{}").get("message") or message
     text = f"Kubernetes refused to {doing}: {message}".rstrip(": ")
     if e.status in (400, 422):
         return InvalidInput(text)

@@ -60,7 +60,7 @@ from .reflector import Reflector
 from .replicas import KUBEFLOW, PRIMARY_KINDS
 from .run_status import latest_pods, prepare_pod, run_state
 from .runs import GIT_CONTAINER, MAIN_CONTAINER, PREPARE_LOG, RenderSettings, render
-from .settings import WorkloadSettings, absolute_path, team_template
+from .settings import WorkloadSettings, absolute_path, settings_of, team_template
 from .state import MAIN_CONTAINERS, annotations_of, job_state, labels_of, meta
 
 __all__ = ["KubeExperimentBackend", "RenderSettings", "render", "run_state"]
@@ -200,23 +200,12 @@ class KubeExperimentBackend(WorkloadSettings, LoggingConfigurable):
             "true": frozenset(KUBEFLOW),
             "false": frozenset(),
         }.get(self._operator_mode(), self._operator)
-        return RenderSettings(
+        return settings_of(
+            RenderSettings,
+            self,
             namespace=self.effective_namespace,
-            namespace_template=self.namespace_template,
-            instance=self.instance,
-            name_prefix=self.name_prefix,
-            default_image=self.default_image,
             pod=self.pod_settings(),
-            gpu_resource_name=self.gpu_resource_name,
-            ttl_seconds_after_finished=self.ttl_seconds_after_finished,
             training_operator=operator,
-            working_dir=self.working_dir,
-            git_image=self.git_image,
-            credentials_mount_path=self.credentials_mount_path,
-            artifacts_dir=self.artifacts_dir,
-            fs_group=self.fs_group,
-            pytorch_port=self.pytorch_port,
-            tensorflow_port=self.tensorflow_port,
         )
 
     def render(self, plan: LaunchPlan) -> list[dict[str, Any]]:

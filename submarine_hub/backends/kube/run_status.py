@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...core.experiments.backend import (
@@ -64,7 +64,7 @@ def pod_slot(pod: Mapping[str, Any]) -> Slot | None:
         return None
 
 
-def latest_pods(pods: list[Mapping[str, Any]]) -> dict[Slot, Mapping[str, Any]]:
+def latest_pods(pods: Sequence[Mapping[str, Any]]) -> dict[Slot, Mapping[str, Any]]:
     """The newest pod of each replica."""
     latest: dict[Slot, Mapping[str, Any]] = {}
     for pod in sorted(pods, key=lambda p: meta(p).get("creationTimestamp") or ""):
@@ -75,7 +75,7 @@ def latest_pods(pods: list[Mapping[str, Any]]) -> dict[Slot, Mapping[str, Any]]:
 
 
 def prepare_pod(
-    pods: list[Mapping[str, Any]], replica_names: list[str]
+    pods: Sequence[Mapping[str, Any]], replica_names: list[str]
 ) -> Mapping[str, Any] | None:
     """The pod of the first replica (in rank order) that clones the run's code."""
     latest = latest_pods(pods)
@@ -125,7 +125,9 @@ def _seconds(value: Any) -> float | None:
         return epoch(value)
 
 
-def run_state(objects: list[Mapping[str, Any]], pods: list[Mapping[str, Any]]) -> RunState | None:
+def run_state(
+    objects: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[str, Any]]
+) -> RunState | None:
     """The run's state from its Jobs (or Kubeflow job) and pods; ``None`` without any Job.
 
     - ``killed``: a Job carries the kill annotation (or is being deleted) and the run

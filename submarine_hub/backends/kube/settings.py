@@ -16,7 +16,8 @@ it for sessions, runs and endpoints at once.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from traitlets import Dict, Enum, List, TraitError, Unicode
 from traitlets.config import Configurable
@@ -24,6 +25,11 @@ from traitlets.config import Configurable
 from ...core.errors import InvalidInput
 from .manifests import PodSettings
 from .names import check_template
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+S = TypeVar("S", bound="DataclassInstance")
 
 #: Where a pod finds the namespace it runs in.
 SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
@@ -52,6 +58,16 @@ def team_template(proposal: Any) -> str:
         except InvalidInput as e:
             raise TraitError(str(e)) from e
     return value
+
+
+def settings_of(cls: type[S], source: Any, **values: Any) -> S:
+    """The settings dataclass ``cls`` a pure renderer takes, from ``source``'s attributes
+    (traits) of the same names as its fields (lists as tuples), and ``values``."""
+    for f in dataclasses.fields(cls):
+        if f.name not in values and hasattr(source, f.name):
+            value = getattr(source, f.name)
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
 
 
 class ClusterSettings(Configurable):
@@ -113,10 +129,4 @@ class WorkloadSettings(ClusterSettings):
 
     def pod_settings(self) -> PodSettings:
         """The pods' placement and image pulls from these traits."""
-        return PodSettings(
-            image_pull_policy=self.image_pull_policy,
-            image_pull_secrets=tuple(self.image_pull_secrets),
-            service_account=self.service_account,
-            node_selector=dict(self.node_selector),
-            tolerations=tuple(self.tolerations),
-        )
+        return settings_of(PodSettings, self)

@@ -7,7 +7,7 @@ them), never a client's models, and never fail on a field that is missing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -169,7 +169,7 @@ def pod_state(pod: Mapping[str, Any]) -> PodState:
     return PodState(mapped, exit_code, reason)
 
 
-def newest(objects: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def newest(objects: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The object created last (``None`` without any)."""
     ordered = sorted(objects, key=lambda o: meta(o).get("creationTimestamp") or "")
     return ordered[-1] if ordered else None
