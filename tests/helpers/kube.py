@@ -68,7 +68,7 @@ def selects(label_selector: str, labels: dict[str, str]) -> bool:
                 return False
         elif "=" in part:
             key, value = part.split("=", 1)
-            if labels.get(key.rstrip("=")) != value:
+            if labels.get(key) != value.removeprefix("="):  # k=v or k==v
                 return False
         elif part.startswith("!"):
             if part[1:] in labels:
