@@ -176,3 +176,32 @@ def test_the_fake_cluster_selects_as_kubernetes_does() -> None:
     assert selects("!c", found) and selects("", found)
     assert not selects("a=2", found) and not selects("!a", found)
     assert not selects("c", found) and not selects("a!=1", found)
+
+
+async def test_shared_settings_are_set_once_for_sessions_runs_and_endpoints(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kubespawner.spawner
+    from jupyterhub.objects import Hub
+    from submarine_spawner.kube import SubmarineKubeSpawner
+    from traitlets.config import Config
+
+    from submarine_hub.backends.kube import KubeExperimentBackend
+    from submarine_hub.serving.kube import KubeEndpointBackend
+
+    from .helpers.kube import FakeUser
+
+    monkeypatch.setattr(kubespawner.spawner, "load_config", lambda **kwargs: None)
+    c = Config()
+    c.ClusterSettings.instance = "prod"
+    c.ClusterSettings.gpu_resource_name = "amd.com/gpu"
+    c.WorkloadSettings.node_selector = {"pool": "ml"}
+    c.KubeEndpointBackend.node_selector = {"pool": "serving"}  # its own section wins
+    runs = KubeExperimentBackend(config=c)
+    endpoints = KubeEndpointBackend(config=c)
+    spawner = SubmarineKubeSpawner(config=c, user=FakeUser("alice"), hub=Hub(), _mock=True)
+    for configured in (runs, endpoints, spawner):
+        assert configured.instance == "prod" and configured.gpu_resource_name == "amd.com/gpu"
+    assert runs.settings().pod.node_selector == {"pool": "ml"}
+    assert endpoints.settings().pod.node_selector == {"pool": "serving"}
+    assert spawner.session_settings().instance == "prod"
