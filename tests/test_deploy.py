@@ -34,7 +34,7 @@ from traitlets.config import Config
 
 from submarine_hub.service.app import SubmarineService
 
-from .test_kube_spawner import FakeUser, grant, validate_all
+from .helpers.kube import FakeUser, session_grant, validate_by_kind
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -152,15 +152,15 @@ def test_bindings_name_the_account_the_hub_runs_as() -> None:
 
 
 def test_the_example_team_namespace_is_what_the_spawner_names_it() -> None:
-    from submarine_spawner.kube import render_name, team_labels
+    from submarine_hub.backends.kube.names import LABEL_TEAM, labels, render_name
 
     [namespace] = by_kind("Namespace").values()
-    team = namespace["metadata"]["labels"]["submarine.apache.org/team"]
+    team = namespace["metadata"]["labels"][LABEL_TEAM]
     template = "submarine-{team}"
     assert template in values()["hub"]["extraConfig"]["10-submarine.py"]
     name = render_name(template, team=team, trait="team_namespace_template", namespace=True)
     assert namespace["metadata"]["name"] == name
-    assert team_labels(team).items() <= namespace["metadata"]["labels"].items()
+    assert labels(team=team).items() <= namespace["metadata"]["labels"].items()
     [binding] = by_kind("RoleBinding").values()
     assert binding["metadata"]["namespace"] == name
 
@@ -374,7 +374,7 @@ async def test_the_hub_config_gives_valid_team_sessions(hub_pod_env: dict[str, s
 
     c = chart_hub_config(values(), RELEASE_NAMESPACE)
     spawner = SubmarineKubeSpawner(config=c, user=FakeUser("alice"), hub=HubObject(), _mock=True)
-    manifests = validate_all(await spawner.grant_manifests(grant(team="data-science")))
+    manifests = validate_by_kind(await spawner.grant_manifests(session_grant(team="data-science")))
     assert manifests["Namespace"]["metadata"]["name"] == "submarine-data-science"
     pod = manifests["Pod"]
     assert pod["metadata"]["namespace"] == "submarine-data-science"

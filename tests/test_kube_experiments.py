@@ -22,34 +22,38 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import kubernetes_validate
 import pytest
-from kubernetes_asyncio.client.exceptions import ApiException
 from traitlets import TraitError
 from traitlets.config import Config
 
 from submarine_hub.backends.kube import KubeExperimentBackend, RenderSettings, render, run_state
-from submarine_hub.backends.kube.experiments import (
+from submarine_hub.backends.kube.manifests import PodSettings
+from submarine_hub.backends.kube.names import (
+    ANNOTATION_FRAMEWORK,
     ANNOTATION_KILLED,
-    COMPLETION_INDEX,
-    GIT_CLONE_SCRIPT,
-    KUBEFLOW_INDEX,
+    ANNOTATION_NAME,
+    ANNOTATION_ROLES,
     LABEL_INSTANCE,
     LABEL_MANAGED_BY,
     LABEL_ROLE,
     LABEL_RUN,
     LABEL_TEAM,
     LABEL_USER,
-    PRELUDE_BAD_INDEX,
     is_dns_label,
     label_value,
+    selector,
     team_slug,
 )
+from submarine_hub.backends.kube.replicas import (
+    COMPLETION_INDEX,
+    KUBEFLOW_INDEX,
+    PRELUDE_BAD_INDEX,
+)
+from submarine_hub.backends.kube.runs import GIT_CLONE_SCRIPT
 from submarine_hub.core.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from submarine_hub.core.experiments.backend import (
     FAILED,
@@ -63,7 +67,15 @@ from submarine_hub.core.experiments.backend import (
 from submarine_hub.core.experiments.distributed import replica_env, slots
 from submarine_hub.core.resources import Resources
 
-K8S_VERSION = "1.30"
+from .helpers.kube import (
+    KUBEFLOW_SCHEMAS,
+    FakeCluster,
+    api_exception,
+    rest_app,
+    wait_for,
+)
+from .helpers.kube import validate as validate_all
+
 IMAGE = "python:3.12-slim"
 NAMESPACE = "runs"
 
@@ -110,127 +122,16 @@ def make_plan(
     )
 
 
+POD_SETTINGS = set(PodSettings.__dataclass_fields__)
+
+
 def settings(**kwargs: Any) -> RenderSettings:
     kwargs.setdefault("namespace", NAMESPACE)
-    return RenderSettings(**kwargs)
+    pod = {k: kwargs.pop(k) for k in list(kwargs) if k in POD_SETTINGS}
+    return RenderSettings(pod=PodSettings(**pod), **kwargs)
 
 
-# --- validating manifests ------------------------------------------------------------
-
-_DNS_1035 = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-_REPLICA_SPEC = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["replicas", "template"],
-    "properties": {
-        "replicas": {"type": "integer", "minimum": 1},
-        "restartPolicy": {"enum": ["Always", "OnFailure", "Never", "ExitCode"]},
-        "template": {"type": "object", "required": ["spec"]},
-    },
-}
-_RUN_POLICY = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "cleanPodPolicy": {"enum": ["None", "Running", "All"]},
-        "ttlSecondsAfterFinished": {"type": "integer", "minimum": 0},
-        "activeDeadlineSeconds": {"type": "integer", "minimum": 1},
-        "backoffLimit": {"type": "integer", "minimum": 0},
-        "suspend": {"type": "boolean"},
-        "schedulingPolicy": {"type": "object"},
-    },
-}
-
-
-def kubeflow_schema(kind: str, specs_field: str, replica_types: list[str]) -> dict[str, Any]:
-    """The Kubeflow v1 job shape (kubeflow.org/v1, the CRD's required fields)."""
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {
-            "apiVersion": {"const": "kubeflow.org/v1"},
-            "kind": {"const": kind},
-            "metadata": {
-                "type": "object",
-                "required": ["name", "namespace"],
-                "properties": {
-                    # the operator's webhook: a DNS-1035 label
-                    "name": {"type": "string", "pattern": _DNS_1035, "maxLength": 63},
-                    "namespace": {"type": "string", "minLength": 1},
-                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "annotations": {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                    },
-                },
-            },
-            "spec": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": [specs_field],
-                "properties": {
-                    "runPolicy": _RUN_POLICY,
-                    specs_field: {
-                        "type": "object",
-                        "minProperties": 1,
-                        "propertyNames": {"enum": replica_types},
-                        "additionalProperties": _REPLICA_SPEC,
-                    },
-                },
-            },
-        },
-    }
-
-
-KUBEFLOW_SCHEMAS = {
-    "PyTorchJob": (
-        kubeflow_schema("PyTorchJob", "pytorchReplicaSpecs", ["Master", "Worker"]),
-        "pytorchReplicaSpecs",
-        "pytorch",
-    ),
-    "TFJob": (
-        kubeflow_schema(
-            "TFJob", "tfReplicaSpecs", ["Chief", "PS", "Worker", "Evaluator", "Master"]
-        ),
-        "tfReplicaSpecs",
-        "tensorflow",
-    ),
-}
-
-
-def validate_kubeflow(job: dict[str, Any]) -> None:
-    schema, specs_field, container_name = KUBEFLOW_SCHEMAS[job["kind"]]
-    jsonschema.validate(job, schema)
-    specs = job["spec"][specs_field]
-    for rtype, spec in specs.items():
-        template = {
-            "apiVersion": "v1",
-            "kind": "PodTemplate",
-            "metadata": {"name": f"{job['metadata']['name']}-{rtype.lower()}"},
-            "template": spec["template"],
-        }
-        kubernetes_validate.validate(template, K8S_VERSION, strict=True)
-        # what the operator's admission webhook checks
-        containers = spec["template"]["spec"]["containers"]
-        assert any(c["name"] == container_name for c in containers)
-        assert all(c.get("image") for c in containers)
-        # the operator's Service per replica is <job>-<type>-<index>: a DNS label
-        assert is_dns_label(f"{job['metadata']['name']}-{rtype.lower()}-{spec['replicas'] - 1}")
-    if job["kind"] == "PyTorchJob" and "Master" in specs:
-        assert specs["Master"]["replicas"] == 1
-    if job["kind"] == "TFJob":
-        assert sum(1 for t in specs if t in ("Chief", "Master")) <= 1
-
-
-def validate_all(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Validate every manifest strictly (a failure fails the test)."""
-    for manifest in manifests:
-        if manifest["kind"] in KUBEFLOW_SCHEMAS:
-            validate_kubeflow(manifest)
-        else:
-            kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
-    return manifests
+# --- reading manifests ------------------------------------------------------------
 
 
 def of_kind(manifests: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -801,7 +702,7 @@ def test_names_are_sanitized() -> None:
     plan = make_plan({"worker": 2}, name="My Run!! (v2) -- ÉTÉ_2024.final")
     manifests = validate_all(render(plan, settings()))
     assert manifests[-1]["metadata"]["name"] == "sub-7-my-run-v2-t-2024-final-worker"
-    assert manifests[-1]["metadata"]["annotations"]["submarine-hub/name"] == plan.name
+    assert manifests[-1]["metadata"]["annotations"][ANNOTATION_NAME] == plan.name
     only_symbols = validate_all(render(make_plan(name="___"), settings()))
     assert only_symbols[-1]["metadata"]["name"] == "sub-7"
 
@@ -883,10 +784,10 @@ def test_backend_is_configured_with_traitlets() -> None:
     c.KubeExperimentBackend.tolerations = [{"key": "gpu", "operator": "Exists"}]
     backend = KubeExperimentBackend(config=c)
     s = backend.settings()
-    assert (s.namespace, s.default_image, s.service_account) == ("ml", "python:3.12", "runner")
+    assert (s.namespace, s.default_image, s.pod.service_account) == ("ml", "python:3.12", "runner")
     assert s.gpu_resource_name == "amd.com/gpu" and s.ttl_seconds_after_finished is None
     assert s.training_operator == {"pytorch", "tensorflow"}
-    assert s.node_selector == {"pool": "gpu"}
+    assert s.pod.node_selector == {"pool": "gpu"}
     assert backend.capacity() is None
     assert backend.name == "kubernetes"
     plan = make_plan({"master": 1, "worker": 1}, framework="pytorch", image="")
@@ -937,8 +838,8 @@ def job_obj(
             "namespace": NAMESPACE,
             "labels": {LABEL_RUN: "7", LABEL_ROLE: role},
             "annotations": {
-                "submarine-hub/roles": json.dumps(roles or {role: 1}),
-                "submarine-hub/framework": framework,
+                ANNOTATION_ROLES: json.dumps(roles or {role: 1}),
+                ANNOTATION_FRAMEWORK: framework,
                 **(annotations or {}),
             },
             **meta,
@@ -1138,168 +1039,19 @@ def test_kubeflow_conditions() -> None:
 # --- the backend against a stand-in API ----------------------------------------------
 
 
-def api_exception(status: int, message: str = "") -> ApiException:
-    e = ApiException(status=status, reason=message or "refused")
-    e.body = json.dumps({"message": message}) if message else None
-    return e
+def jobs(cluster: FakeCluster) -> list[dict[str, Any]]:
+    """The run objects in the cluster: Jobs and Kubeflow jobs."""
+    return cluster.of_kind("Job", "PyTorchJob", "TFJob")
 
 
-def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
-    for key, value in patch.items():
-        if value is None:
-            target.pop(key, None)
-        elif isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = copy.deepcopy(value)
-
-
-class FakeCluster:
-    """An API server in memory: objects, label selectors, Foreground deletion, logs, watch."""
-
-    def __init__(self, kubeflow: set[str] | None = None) -> None:
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.calls: list[tuple[str, str, str]] = []
-        self.logs: dict[tuple[str, str], bytes] = {}
-        self.kubeflow = kubeflow
-        self.fail_create: dict[str, ApiException] = {}
-        self.version = 0
-        self.queues: dict[str, list[asyncio.Queue[Any]]] = {}
-        self.closed = False
-
-    # -- the KubeApi --
-
-    def _store(self, event: str, obj: dict[str, Any]) -> None:
-        self.version += 1
-        obj["metadata"]["resourceVersion"] = str(self.version)
-        key = (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
-        if event == "DELETED":
-            self.objects.pop(key, None)
-        else:
-            self.objects[key] = obj
-        for queue in self.queues.get(obj["kind"], []):
-            queue.put_nowait((event, copy.deepcopy(obj)))
-
-    async def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        kind, meta = manifest["kind"], manifest["metadata"]
-        self.calls.append(("create", kind, meta["name"]))
-        if kind in self.fail_create:
-            raise self.fail_create[kind]
-        if (kind, meta.get("namespace", ""), meta["name"]) in self.objects:
-            raise api_exception(409, "AlreadyExists")
-        obj = copy.deepcopy(manifest)
-        obj["metadata"]["uid"] = str(uuid.uuid4())
-        obj["metadata"]["creationTimestamp"] = T0
-        self._store("ADDED", obj)
-        return copy.deepcopy(obj)
-
-    async def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        obj = self.objects.get((kind, namespace, name))
-        return copy.deepcopy(obj) if obj else None
-
-    async def patch(
-        self, kind: str, namespace: str, name: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        self.calls.append(("patch", kind, name))
-        obj = self.objects.get((kind, namespace, name))
-        if obj is None:
-            raise api_exception(404, "NotFound")
-        _merge(obj, body)
-        self._store("MODIFIED", obj)
-        return copy.deepcopy(obj)
-
-    async def delete(self, kind: str, namespace: str, name: str, propagation: str) -> None:
-        self.calls.append(("delete", kind, name))
-        obj = self.objects.get((kind, namespace, name))
-        if obj is None:
-            return
-        pods = self.pods_of(obj)
-        if propagation == "Foreground" and pods:
-            obj["metadata"]["deletionTimestamp"] = T1
-            self._store("MODIFIED", obj)
-        else:
-            for pod in pods:
-                self._store("DELETED", pod)
-            self._store("DELETED", obj)
-
-    def _select(self, kind: str, namespace: str | None, label_selector: str) -> list[dict]:
-        wanted = dict(part.split("=", 1) for part in label_selector.split(",") if part)
-        return [
-            copy.deepcopy(o)
-            for (k, ns, _), o in self.objects.items()
-            if k == kind
-            and (namespace is None or ns == namespace)
-            and wanted.items() <= (o["metadata"].get("labels") or {}).items()
-        ]
-
-    async def list(
-        self, kind: str, namespace: str | None, label_selector: str
-    ) -> tuple[list[dict[str, Any]], str]:
-        self.calls.append(("list", kind, label_selector))
-        return self._select(kind, namespace, label_selector), str(self.version)
-
-    async def watch(
-        self, kind: str, namespace: str | None, label_selector: str, resource_version: str
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        self.calls.append(("watch", kind, resource_version))
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        self.queues.setdefault(kind, []).append(queue)
-        try:
-            while True:
-                item = await queue.get()
-                if item is END:
-                    return
-                if isinstance(item, Exception):
-                    raise item
-                event, obj = item
-                yield event, obj
-        finally:
-            self.queues[kind].remove(queue)
-
-    async def pod_log(self, namespace: str, pod: str, container: str, limit_bytes: int) -> bytes:
-        self.calls.append(("log", pod, container))
-        return self.logs.get((namespace, pod), b"")[:limit_bytes]
-
-    async def api_resources(self, group: str, version: str) -> set[str] | None:
-        return self.kubeflow
-
-    async def close(self) -> None:
-        self.closed = True
-
-    # -- what controllers and kubelets would do --
-
-    def jobs(self, run_id: int = 7) -> list[dict[str, Any]]:
-        return [o for o in self.objects.values() if o["kind"] in ("Job", "PyTorchJob", "TFJob")]
-
-    def pods_of(self, job: dict[str, Any]) -> list[dict[str, Any]]:
-        return [
-            o
-            for o in self.objects.values()
-            if o["kind"] == "Pod" and o["metadata"].get("owner") == job["metadata"]["name"]
-        ]
-
-    def set_status(self, job: dict[str, Any], **status: Any) -> None:
-        obj = self.objects[("Job", job["metadata"]["namespace"], job["metadata"]["name"])]
-        obj["status"] = status
-        self._store("MODIFIED", obj)
-
-    def add_pod(
-        self, job: dict[str, Any], index: int = 0, log: bytes = b"", **kwargs: Any
-    ) -> dict[str, Any]:
-        [(role, template)] = templates(job).items()
-        pod = pod_obj(role, index, **kwargs)
-        pod["metadata"]["labels"] = dict(template["metadata"]["labels"])
-        pod["metadata"]["owner"] = job["metadata"]["name"]
-        self._store("ADDED", pod)
-        self.logs[(NAMESPACE, pod["metadata"]["name"])] = log
-        return pod
-
-    def finish_deletions(self) -> None:
-        for obj in list(self.objects.values()):
-            if obj["metadata"].get("deletionTimestamp"):
-                for pod in self.pods_of(obj):
-                    self._store("DELETED", pod)
-                self._store("DELETED", obj)
+def add_pod(
+    cluster: FakeCluster, job: dict[str, Any], index: int = 0, log: bytes = b"", **kwargs: Any
+) -> dict[str, Any]:
+    """A pod of ``job``'s replica ``index``, as the Job controller would create it."""
+    [(role, template)] = templates(job).items()
+    pod = pod_obj(role, index, **kwargs)
+    pod["metadata"]["labels"] = dict(template["metadata"]["labels"])
+    return cluster.add_pod(job, pod, log)
 
 
 def make_backend(cluster: FakeCluster, **traits: Any) -> KubeExperimentBackend:
@@ -1323,7 +1075,7 @@ async def test_launch_creates_objects_once_and_dependents_follow_the_jobs() -> N
         ("Job", "sub-7-train-master"),
         ("Job", "sub-7-train-worker"),
     ]
-    uids = sorted(j["metadata"]["uid"] for j in cluster.jobs())
+    uids = sorted(j["metadata"]["uid"] for j in jobs(cluster))
     for kind, name in (("Secret", "sub-7-train-env"), ("Service", "sub-7-train")):
         owners = cluster.objects[(kind, NAMESPACE, name)]["metadata"]["ownerReferences"]
         assert sorted(o["uid"] for o in owners) == uids
@@ -1366,10 +1118,10 @@ async def test_state_and_logs_of_a_run() -> None:
     cluster = FakeCluster()
     backend = make_backend(cluster)
     await backend.launch(make_plan())
-    [job] = cluster.jobs()
+    [job] = jobs(cluster)
     state = await backend.state(7)
     assert state is not None and state.status == PENDING
-    pod = cluster.add_pod(job, log=b"hello\nworld\n")
+    pod = add_pod(cluster, job, log=b"hello\nworld\n")
     cluster.set_status(job, active=1, ready=1, startTime=T0)
     state = await backend.state(7)
     assert state is not None and state.status == RUNNING
@@ -1381,7 +1133,7 @@ async def test_state_and_logs_of_a_run() -> None:
     assert await backend.read_log(7, "nonsense", 0, 5) == b""
     pod["status"]["phase"] = "Succeeded"
     pod["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 0}}
-    cluster._store("MODIFIED", pod)
+    cluster.store("MODIFIED", pod)
     cluster.set_status(
         job,
         succeeded=1,
@@ -1394,7 +1146,7 @@ async def test_state_and_logs_of_a_run() -> None:
     # kill after the end changes nothing
     await backend.kill(7)
     assert (await backend.state(7)).status == SUCCEEDED  # type: ignore[union-attr]
-    assert cluster.jobs()
+    assert jobs(cluster)
     # Kubernetes deletes it after ttlSecondsAfterFinished: the backend remembers
     await cluster.delete("Job", NAMESPACE, job["metadata"]["name"], "Background")
     assert (await backend.state(7)).status == SUCCEEDED  # type: ignore[union-attr]
@@ -1407,15 +1159,15 @@ async def test_kill_is_remembered_after_a_restart() -> None:
     await backend.launch(
         make_plan({"worker": 2}, credential_files=[{"path": "k", "content": b"v"}])
     )
-    [job] = cluster.jobs()
-    cluster.add_pod(job, 0)
-    cluster.add_pod(job, 1)
+    [job] = jobs(cluster)
+    add_pod(cluster, job, 0)
+    add_pod(cluster, job, 1)
     cluster.set_status(job, active=2, ready=2)
     assert (await backend.state(7)).status == RUNNING  # type: ignore[union-attr]
 
     before = time.time()
     await backend.kill(7)
-    [job] = cluster.jobs()  # Foreground: still there until its pods are gone
+    [job] = jobs(cluster)  # Foreground: still there until its pods are gone
     assert job["metadata"]["deletionTimestamp"]
     killed_at = float(job["metadata"]["annotations"][ANNOTATION_KILLED])
     assert before - 0.001 <= killed_at <= time.time() + 0.001
@@ -1442,11 +1194,11 @@ async def test_a_kill_that_failed_halfway_is_finished_by_the_next() -> None:
     backend = make_backend(cluster)
     plan = make_plan()
     await backend.launch(plan)
-    [job] = cluster.jobs()
-    cluster.add_pod(job)
+    [job] = jobs(cluster)
+    add_pod(cluster, job)
     delete = cluster.delete
 
-    async def refuse(kind: str, namespace: str, name: str, propagation: str) -> None:
+    async def refuse(kind: str, namespace: str, name: str, propagation: str = "") -> None:
         raise api_exception(503, "etcd unavailable")
 
     cluster.delete = refuse  # type: ignore[method-assign]
@@ -1458,18 +1210,18 @@ async def test_a_kill_that_failed_halfway_is_finished_by_the_next() -> None:
     await restarted.launch(plan)  # a retried launch of a killed run starts nothing
     assert not [o for o in cluster.objects.values() if o.get("status", {}).get("active")]
     await restarted.kill(7)
-    assert cluster.jobs()[0]["metadata"]["deletionTimestamp"]
+    assert jobs(cluster)[0]["metadata"]["deletionTimestamp"]
     cluster.finish_deletions()
-    assert not cluster.jobs()
+    assert not jobs(cluster)
 
 
 async def test_the_code_checkout_log_is_prepare() -> None:
     cluster = FakeCluster()
     backend = make_backend(cluster)
     await backend.launch(make_plan({"worker": 2}, code={"git": {"url": "https://x/r.git"}}))
-    [job] = cluster.jobs()
+    [job] = jobs(cluster)
     assert await backend.log_names(7) == ["worker-0", "worker-1"]
-    pods = [cluster.add_pod(job, i) for i in (1, 0)]
+    pods = [add_pod(cluster, job, i) for i in (1, 0)]
     for i, pod in zip((1, 0), pods, strict=True):
         pod["spec"]["initContainers"] = [{"name": "git-clone", "image": "git"}]
         cluster.logs[(NAMESPACE, pod["metadata"]["name"])] = f"code of {i}\n".encode()
@@ -1484,8 +1236,8 @@ async def test_kill_background_deletes_at_once() -> None:
     cluster = FakeCluster()
     backend = make_backend(cluster, kill_propagation_policy="Background")
     await backend.launch(make_plan())
-    [job] = cluster.jobs()
-    cluster.add_pod(job)
+    [job] = jobs(cluster)
+    add_pod(cluster, job)
     await backend.kill(7)
     assert cluster.objects == {}
     assert (await backend.state(7)).status == KILLED  # type: ignore[union-attr]
@@ -1495,12 +1247,12 @@ async def test_the_end_of_an_indexed_tensorflow_run_stops_its_parameter_servers(
     cluster = FakeCluster()
     backend = make_backend(cluster)
     await backend.launch(make_plan({"chief": 1, "ps": 1, "worker": 1}, framework="tensorflow"))
-    jobs = {j["metadata"]["labels"][LABEL_ROLE]: j for j in cluster.jobs()}
-    for job in jobs.values():
-        cluster.add_pod(job)
+    by_role = {j["metadata"]["labels"][LABEL_ROLE]: j for j in jobs(cluster)}
+    for job in by_role.values():
+        add_pod(cluster, job)
         cluster.set_status(job, active=1, ready=1)
-    cluster.set_status(jobs["chief"], conditions=[condition("Complete")], completionTime=T1)
-    cluster.set_status(jobs["worker"], conditions=[condition("Complete")], completionTime=T1)
+    cluster.set_status(by_role["chief"], conditions=[condition("Complete")], completionTime=T1)
+    cluster.set_status(by_role["worker"], conditions=[condition("Complete")], completionTime=T1)
     state = await backend.state(7)
     assert state is not None and state.status == SUCCEEDED
     assert ("delete", "Job", "sub-7-train-ps") in cluster.calls
@@ -1527,7 +1279,7 @@ async def test_training_operator_discovery(
     await backend.launch(pytorch)
     await backend.launch(tensorflow)
     launched = [
-        next(j["kind"] for j in cluster.jobs() if j["metadata"]["labels"][LABEL_RUN] == str(r))
+        next(j["kind"] for j in jobs(cluster) if j["metadata"]["labels"][LABEL_RUN] == str(r))
         for r in (1, 2)
     ]
     assert launched == kinds
@@ -1539,11 +1291,11 @@ async def test_operator_run_state_and_kill() -> None:
     cluster = FakeCluster(kubeflow={"pytorchjobs", "tfjobs"})
     backend = make_backend(cluster)
     await backend.launch(make_plan({"master": 1, "worker": 2}, framework="pytorch"))
-    [job] = cluster.jobs()
+    [job] = jobs(cluster)
     assert job["kind"] == "PyTorchJob"
     job = cluster.objects[("PyTorchJob", NAMESPACE, "sub-7-train")]
     job["status"] = {"conditions": [condition("Created"), condition("Running")]}
-    cluster._store("MODIFIED", job)
+    cluster.store("MODIFIED", job)
     assert (await backend.state(7)).status == RUNNING  # type: ignore[union-attr]
     await backend.kill(7)
     assert ("delete", "PyTorchJob", "sub-7-train") in cluster.calls
@@ -1551,27 +1303,23 @@ async def test_operator_run_state_and_kill() -> None:
     assert (await backend.state(7)).status == KILLED  # type: ignore[union-attr]
 
 
-async def wait_for(check: Callable[[], bool], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def test_watch_keeps_states_current_and_resumes() -> None:
     cluster = FakeCluster()
     backend = make_backend(cluster, watch=True)
     await backend.launch(make_plan())
-    cache = backend._cache
+    reflectors = backend._reflectors
 
     def calls(kind: str, verb: str) -> list[tuple[str, str, str]]:
         return [c for c in cluster.calls if c[:2] == (verb, kind)]
 
-    await wait_for(lambda: {"Job", "Pod"} <= cache.synced and bool(cache.run(7)))
-    [job] = cluster.jobs()
-    cluster.add_pod(job)
+    def cached() -> list[dict[str, Any]]:
+        return backend.cached(7) or []
+
+    await wait_for(lambda: bool(cached()))
+    [job] = jobs(cluster)
+    add_pod(cluster, job)
     cluster.set_status(job, active=1, ready=1)
-    await wait_for(lambda: len(cache.run(7)) == 2 and bool(cache.run(7)[0].get("status")))
+    await wait_for(lambda: len(cached()) == 2 and bool(cached()[0].get("status")))
     lists = len([c for c in cluster.calls if c[0] == "list"])
     state = await backend.state(7)
     assert state is not None and state.status == RUNNING
@@ -1579,37 +1327,33 @@ async def test_watch_keeps_states_current_and_resumes() -> None:
 
     # the server ends the watch: it resumes from the last resourceVersion seen, no list
     lists, last = len(calls("Job", "list")), str(cluster.version)
-    for queue in cluster.queues["Job"]:
-        queue.put_nowait(END)
+    cluster.end_watches("Job")
     await wait_for(lambda: calls("Job", "watch")[-1] == ("watch", "Job", last))
     assert len(calls("Job", "list")) == lists
 
     # too old a resourceVersion (410 Gone): list again, then watch from there
-    for queue in cluster.queues["Job"]:
-        queue.put_nowait(api_exception(410, "Gone"))
+    cluster.end_watches("Job", api_exception(410, "Gone"))
     await wait_for(lambda: len(calls("Job", "list")) == lists + 1)
     await wait_for(lambda: len(cluster.queues.get("Job", [])) == 1)
 
     # an error: the cache stops answering for Jobs until the list after a pause
-    for queue in cluster.queues["Job"]:
-        queue.put_nowait(api_exception(500, "connection lost"))
-    await wait_for(lambda: "Job" not in cache.synced)
+    cluster.end_watches("Job", api_exception(500, "connection lost"))
+    await wait_for(lambda: not reflectors["Job"].synced)
+    assert backend.cached(7) is None
     state = await backend.state(7)  # read directly meanwhile
     assert state is not None and state.status == RUNNING
-    await wait_for(lambda: "Job" in cache.synced, timeout=5)
+    await wait_for(lambda: reflectors["Job"].synced, timeout=5)
 
     cluster.set_status(job, conditions=[condition("Complete")], completionTime=T1)
-    await wait_for(lambda: job_done(cache.run(7)))
+    await wait_for(lambda: job_done(cached()))
     lists = len([c for c in cluster.calls if c[0] == "list"])
     state = await backend.state(7)
     assert state is not None and state.status == SUCCEEDED
     assert len([c for c in cluster.calls if c[0] == "list"]) == lists
-    tasks = list(backend._tasks)
+    watching = list(reflectors.values())
+    assert all(r.running for r in watching)
     await backend.close()
-    assert all(t.done() for t in tasks)
-
-
-END = object()
+    assert not any(r.running for r in watching)
 
 
 def job_done(objects: list[dict[str, Any]]) -> bool:
@@ -1628,136 +1372,21 @@ async def test_team_namespaces_are_created_and_searched() -> None:
     restarted = make_backend(cluster, namespace_template="submarine-{team}")
     state = await restarted.state(7)  # across namespaces: it does not know the run's team
     assert state is not None and state.status == PENDING
-    run_selector = f"{LABEL_MANAGED_BY}=submarine-hub,{LABEL_INSTANCE}=default,{LABEL_RUN}=7"
-    assert ("list", "Job", run_selector) in cluster.calls
+    assert ("list", "Job", selector("default", run=7)) in cluster.calls
 
 
-# --- the adapter over kubernetes_asyncio, against a small HTTP API server ------------
-
-_PLURALS = {"jobs": ("batch/v1", "Job"), "secrets": ("v1", "Secret"), "services": ("v1", "Service")}
-_PLURALS["pods"] = ("v1", "Pod")
-_PLURALS["namespaces"] = ("v1", "Namespace")
-_PLURALS["pytorchjobs"] = ("kubeflow.org/v1", "PyTorchJob")
-
-
-class MiniApiServer:
-    """Enough of the Kubernetes REST API for :class:`ClusterApi`: CRUD, lists, watch, logs."""
-
-    def __init__(self, kubeflow: bool = False) -> None:
-        self.kubeflow = kubeflow
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.events: list[tuple[int, str, str, dict[str, Any]]] = []  # (rv, plural, type, obj)
-        self.version = 0
-        self.logs: dict[str, bytes] = {}
-        self.requests: list[tuple[str, str, str]] = []  # method, path, content type
-
-    def store(self, plural: str, event: str, obj: dict[str, Any]) -> None:
-        self.version += 1
-        obj["metadata"]["resourceVersion"] = str(self.version)
-        key = (plural, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
-        if event == "DELETED":
-            self.objects.pop(key, None)
-        else:
-            self.objects[key] = obj
-        self.events.append((self.version, plural, event, copy.deepcopy(obj)))
-
-    def app(self) -> Any:
-        from aiohttp import web
-
-        def selected(request: Any, plural: str, ns: str) -> list[dict[str, Any]]:
-            wanted = dict(
-                p.split("=", 1) for p in request.query.get("labelSelector", "").split(",") if p
-            )
-            return [
-                o
-                for (pl, n, _), o in self.objects.items()
-                if pl == plural
-                and ns in (None, n)
-                and wanted.items() <= o["metadata"].get("labels", {}).items()
-            ]
-
-        async def collection(request: Any) -> Any:
-            ns, plural = request.match_info.get("ns"), request.match_info["plural"]
-            self.requests.append((request.method, request.path, request.content_type))
-            api_version, kind = _PLURALS[plural]
-            if request.method == "POST":
-                body = await request.json()
-                key = (plural, ns or "", body["metadata"]["name"])
-                if key in self.objects:
-                    return web.json_response({"message": "exists"}, status=409)
-                body["metadata"].update(uid=str(uuid.uuid4()), creationTimestamp=T0)
-                self.store(plural, "ADDED", body)
-                return web.json_response(body, status=201)
-            if request.query.get("watch", "").lower() == "true":
-                since = int(request.query.get("resourceVersion") or 0)
-                response = web.StreamResponse()
-                await response.prepare(request)
-                deadline = time.monotonic() + 0.5
-                while time.monotonic() < deadline:
-                    for version, pl, event, obj in self.events:
-                        if (
-                            pl == plural
-                            and version > since
-                            and ns in (None, obj["metadata"].get("namespace"))
-                        ):
-                            line = json.dumps({"type": event, "object": obj}) + "\n"
-                            await response.write(line.encode())
-                            since = version
-                    await asyncio.sleep(0.02)
-                return response
-            items = selected(request, plural, ns)
-            return web.json_response(
-                {
-                    "apiVersion": api_version,
-                    "kind": f"{kind}List",
-                    "metadata": {"resourceVersion": str(self.version)},
-                    "items": items,
-                }
-            )
-
-        async def item(request: Any) -> Any:
-            ns, plural, name = (request.match_info[k] for k in ("ns", "plural", "name"))
-            self.requests.append((request.method, request.path, request.content_type))
-            obj = self.objects.get((plural, ns, name))
-            if obj is None:
-                return web.json_response({"message": "not found"}, status=404)
-            if request.method == "PATCH":
-                _merge(obj, await request.json())
-                self.store(plural, "MODIFIED", obj)
-            elif request.method == "DELETE":
-                self.store(plural, "DELETED", obj)
-                return web.json_response({"kind": "Status", "status": "Success"})
-            return web.json_response(obj)
-
-        async def log(request: Any) -> Any:
-            data = self.logs.get(request.match_info["name"], b"")
-            return web.Response(body=data[: int(request.query.get("limitBytes", len(data)))])
-
-        async def kubeflow(request: Any) -> Any:
-            if not self.kubeflow:
-                return web.json_response({"message": "not found"}, status=404)
-            resources = [{"name": "pytorchjobs", "namespaced": True, "kind": "PyTorchJob"}]
-            return web.json_response({"kind": "APIResourceList", "resources": resources})
-
-        app = web.Application()
-        app.router.add_get("/apis/kubeflow.org/v1", kubeflow)
-        app.router.add_get("/api/v1/namespaces/{ns}/pods/{name}/log", log)
-        app.router.add_route("*", "/api/v1/{plural:namespaces}", collection)
-        for prefix in ("/api/v1", "/apis/batch/v1", "/apis/kubeflow.org/v1"):
-            app.router.add_route("GET", prefix + "/{plural}", collection)  # every namespace
-            app.router.add_route("*", prefix + "/namespaces/{ns}/{plural}", collection)
-            app.router.add_route("*", prefix + "/namespaces/{ns}/{plural}/{name}", item)
-        return app
+# --- the adapter over kubernetes_asyncio, against the fake cluster over HTTP -----------
 
 
 async def test_cluster_api_against_an_http_api_server() -> None:
     from aiohttp.test_utils import TestServer
     from kubernetes_asyncio import client
 
-    from submarine_hub.backends.kube.experiments import ClusterApi
+    from submarine_hub.backends.kube.api import ClusterApi
 
-    server = MiniApiServer()
-    async with TestServer(server.app()) as http:
+    cluster = FakeCluster()
+    app, requests = rest_app(cluster)
+    async with TestServer(app) as http:
         configuration = client.Configuration(host=str(http.make_url("")).rstrip("/"))
         api = ClusterApi(client.ApiClient(configuration))
         c = Config()
@@ -1766,8 +1395,8 @@ async def test_cluster_api_against_an_http_api_server() -> None:
         plan = make_plan(argv=["sh", "-c", "echo hi"])
         await backend.launch(plan)
         await backend.launch(plan)  # 409s: launched already
-        job = server.objects[("jobs", NAMESPACE, "sub-7-train")]
-        secret = server.objects[("secrets", NAMESPACE, "sub-7-train-env")]
+        job = cluster.objects[("Job", NAMESPACE, "sub-7-train")]
+        secret = cluster.objects[("Secret", NAMESPACE, "sub-7-train-env")]
         assert secret["metadata"]["ownerReferences"] == [
             {
                 "apiVersion": "batch/v1",
@@ -1776,24 +1405,23 @@ async def test_cluster_api_against_an_http_api_server() -> None:
                 "uid": job["metadata"]["uid"],
             }
         ]
-        patches = {ct for method, _, ct in server.requests if method == "PATCH"}
+        patches = {ct for method, _, ct in requests if method == "PATCH"}
         assert patches == {"application/merge-patch+json"}
         assert backend.settings().training_operator == frozenset()  # discovery: 404
 
         # the Job controller and the kubelet at work
         pod = pod_obj(phase="Succeeded", exit_code=0)
         pod["metadata"]["labels"] = dict(job["spec"]["template"]["metadata"]["labels"])
-        del pod["kind"]
-        server.store("pods", "ADDED", pod)
-        server.logs[pod["metadata"]["name"]] = b"hi\n\xff binary\n"
-        job["status"] = {
-            "startTime": T0,
-            "completionTime": T1,
-            "succeeded": 1,
-            "conditions": [condition("Complete")],
-        }
-        server.store("jobs", "MODIFIED", job)
-        await wait_for(lambda: job_done(backend._cache.run(7)) and len(backend._cache.run(7)) == 2)
+        cluster.add_pod(job, pod, b"hi\n\xff binary\n")
+        cluster.set_status(
+            job,
+            startTime=T0,
+            completionTime=T1,
+            succeeded=1,
+            conditions=[condition("Complete")],
+        )
+        await wait_for(lambda: job_done(backend.cached(7) or []))
+        await wait_for(lambda: len(backend.cached(7) or []) == 2)
         state = await backend.state(7)
         assert state is not None and state.status == SUCCEEDED and state.exit_code == 0
         assert state.started_at == T1_EPOCH - 300 and state.finished_at == T1_EPOCH
@@ -1809,8 +1437,8 @@ async def test_cluster_api_against_an_http_api_server() -> None:
         # kill a second run: annotated, then deleted
         await backend.launch(make_plan(run_id=8))
         await backend.kill(8)
-        assert not [k for k in server.objects if k[2].startswith("sub-8-")]
-        deletes = [p for method, p, _ in server.requests if method == "DELETE"]
+        assert not [k for k in cluster.objects if k[2].startswith("sub-8-")]
+        deletes = [p for method, p, _ in requests if method == "DELETE"]
         assert f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs/sub-8-train" in deletes
         assert (await backend.state(8)).status == KILLED  # type: ignore[union-attr]
         await backend.close()
@@ -1820,10 +1448,10 @@ async def test_cluster_api_with_kubeflow_and_team_namespaces() -> None:
     from aiohttp.test_utils import TestServer
     from kubernetes_asyncio import client
 
-    from submarine_hub.backends.kube.experiments import ClusterApi
+    from submarine_hub.backends.kube.api import ClusterApi
 
-    server = MiniApiServer(kubeflow=True)
-    async with TestServer(server.app()) as http:
+    cluster = FakeCluster(kubeflow={"pytorchjobs"})
+    async with TestServer(rest_app(cluster)[0]) as http:
         configuration = client.Configuration(host=str(http.make_url("")).rstrip("/"))
         c = Config()
         c.KubeExperimentBackend.namespace_template = "submarine-{team}"
@@ -1831,20 +1459,19 @@ async def test_cluster_api_with_kubeflow_and_team_namespaces() -> None:
         plan = make_plan({"master": 1, "worker": 2}, framework="pytorch", team="ml")
         await backend.launch(plan)
         await backend.launch(plan)
-        assert ("namespaces", "", "submarine-ml") in server.objects
-        job = server.objects[("pytorchjobs", "submarine-ml", "sub-7-train")]
-        secret = server.objects[("secrets", "submarine-ml", "sub-7-train-env")]
+        assert ("Namespace", "", "submarine-ml") in cluster.objects
+        job = cluster.objects[("PyTorchJob", "submarine-ml", "sub-7-train")]
+        secret = cluster.objects[("Secret", "submarine-ml", "sub-7-train-env")]
         assert secret["metadata"]["ownerReferences"][0]["kind"] == "PyTorchJob"
-        job["status"] = {"conditions": [condition("Created"), condition("Running")]}
-        server.store("pytorchjobs", "MODIFIED", job)
-        await wait_for(lambda: job_done(backend._cache.run(7)))
+        cluster.set_status(job, conditions=[condition("Created"), condition("Running")])
+        await wait_for(lambda: job_done(backend.cached(7) or []))
         assert (await backend.state(7)).status == RUNNING  # type: ignore[union-attr]
         c.KubeExperimentBackend.watch = False
         restarted = KubeExperimentBackend(config=c, api=ClusterApi(client.ApiClient(configuration)))
         state = await restarted.state(7)  # listed in every namespace
         assert state is not None and state.status == RUNNING
         await restarted.kill(7)
-        assert ("pytorchjobs", "submarine-ml", "sub-7-train") not in server.objects
+        assert ("PyTorchJob", "submarine-ml", "sub-7-train") not in cluster.objects
         assert (await restarted.state(7)).status == KILLED  # type: ignore[union-attr]
         await restarted.close()
         await backend.close()

@@ -1,28 +1,37 @@
 """Endpoints on Kubernetes: the rendered Secret, ConfigMap, Deployment and Service are
 valid (kubernetes-validate, strict, 1.30) and wired together; the backend applies,
-reads state from a Deployment's status, updates access and stops, against a fake API."""
+reads state from a Deployment's status (directly or from its watch cache), updates
+access and stops, against the one fake cluster (``tests/helpers/kube.py``), and through
+``ClusterApi`` over HTTP. ``test_an_endpoint_on_a_real_cluster`` talks to a cluster
+when KUBECONFIG is set."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import uuid
 from typing import Any
 
-import kubernetes_validate
 import pytest
 
-from submarine_hub.serving.kube import (
+from submarine_hub.backends.kube.manifests import PodSettings
+from submarine_hub.backends.kube.names import (
     ANNOTATION_CONFIG_HASH,
     ANNOTATION_GENERATION,
     LABEL_ENDPOINT,
+    LABEL_TEAM,
+    label_value,
+)
+from submarine_hub.serving.kube import (
+    EndpointSettings,
     KubeEndpointBackend,
-    KubeSettings,
     deployment_state,
-    kube_name,
+    endpoint_name,
     render,
 )
 
-K8S_VERSION = "1.30"
+from .helpers.kube import FakeCluster, by_kind, rest_app, validate, wait_for
 
 
 def config(generation: int = 1, **extra: Any) -> dict[str, Any]:
@@ -54,22 +63,21 @@ def config(generation: int = 1, **extra: Any) -> dict[str, Any]:
 ACCESS = {"team": "data-science", "members": ["alice", "bob"], "admins": ["admin"]}
 
 
-def by_kind(manifests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {m["kind"]: m for m in manifests}
-
-
 def test_manifests_are_valid_and_wired() -> None:
-    settings = KubeSettings(
+    settings = EndpointSettings(
         namespace="serving",
         image="registry.example.com/submarine-hub:1.0",
-        image_pull_secrets=["regcred"],
+        pod=PodSettings(
+            image_pull_secrets=("regcred",),
+            image_pull_policy="IfNotPresent",
+            node_selector={"pool": "serving"},
+            service_account="model-reader",
+            tolerations=({"key": "dedicated", "operator": "Equal", "value": "serving"},),
+        ),
         replicas=2,
         hub_api_url="http://hub.jhub.svc:8081/hub/api",
-        tolerations=[{"key": "dedicated", "operator": "Equal", "value": "serving"}],
     )
-    manifests = render(config(), ACCESS, settings)
-    for m in manifests:
-        kubernetes_validate.validate(m, K8S_VERSION, strict=True)
+    manifests = validate(render(config(), ACCESS, settings))
     k = by_kind(manifests)
     assert set(k) == {"Secret", "ConfigMap", "Deployment", "Service"}
     name = "endpoint-data-science-iris"
@@ -100,6 +108,10 @@ def test_manifests_are_valid_and_wired() -> None:
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["access"]["configMap"]["name"] == k["ConfigMap"]["metadata"]["name"]
     assert pod["spec"]["tolerations"] and pod["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
+    assert pod["spec"]["nodeSelector"] == {"pool": "serving"}
+    assert pod["spec"]["serviceAccountName"] == "model-reader"
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    assert container["imagePullPolicy"] == "IfNotPresent"
     assert k["Service"]["spec"]["ports"][0]["targetPort"] == container["ports"][0]["name"]
     # the credentials stay in the Secret, not in the pod spec
     assert "secret" not in json.dumps(k["Deployment"]).replace("secretKeyRef", "")
@@ -115,16 +127,17 @@ def test_manifests_are_valid_and_wired() -> None:
 @pytest.mark.parametrize("team", ["Data_Science", "x" * 60, "9lives"])
 def test_long_and_odd_names_stay_valid(team: str) -> None:
     service = f"endpoint-{team.lower().replace('_', '-')}-iris"
-    manifests = render(
-        config(team=team, service=service, endpoint=f"{team}/iris"), ACCESS, KubeSettings()
+    manifests = validate(
+        render(
+            config(team=team, service=service, endpoint=f"{team}/iris"), ACCESS, EndpointSettings()
+        )
     )
-    for m in manifests:
-        kubernetes_validate.validate(m, K8S_VERSION, strict=True)
-    assert len(kube_name(service) + "-config") <= 63
+    assert len(endpoint_name(service) + "-config") <= 63
+    assert all(m["metadata"]["labels"][LABEL_TEAM] == label_value(team) for m in manifests)
 
 
 def test_state_from_a_deployment() -> None:
-    dep = render(config(3), ACCESS, KubeSettings())[2]
+    dep = render(config(3), ACCESS, EndpointSettings())[2]
     dep = copy.deepcopy(dep)
     dep["metadata"]["generation"] = 4
     url = "http://e.serving.svc.cluster.local"
@@ -146,56 +159,13 @@ def test_state_from_a_deployment() -> None:
     assert deployment_state(None, url) is None
 
 
-class FakeApi:
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.calls: list[tuple[str, str, str]] = []
-
-    async def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        return self.objects.get((kind, namespace, name))
-
-    async def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        m = manifest["metadata"]
-        self.calls.append(("create", manifest["kind"], m["name"]))
-        self.objects[(manifest["kind"], m["namespace"], m["name"])] = copy.deepcopy(manifest)
-        return manifest
-
-    async def replace(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        m = manifest["metadata"]
-        self.calls.append(("patch", manifest["kind"], m["name"]))
-        key = (manifest["kind"], m["namespace"], m["name"])
-        merged = {**self.objects.get(key, {}), **copy.deepcopy(manifest)}
-        self.objects[key] = merged
-        return merged
-
-    async def delete(self, kind: str, namespace: str, name: str) -> None:
-        self.calls.append(("delete", kind, name))
-        self.objects.pop((kind, namespace, name), None)
-
-    async def list(self, kind: str, namespace: str, label_selector: str) -> list[dict]:
-        wanted = dict(part.split("=", 1) for part in label_selector.split(","))
-        return [
-            o
-            for (k, ns, _), o in self.objects.items()
-            if k == kind
-            and ns == namespace
-            and all(o["metadata"]["labels"].get(a) == b for a, b in wanted.items())
-        ]
-
-    async def pod_log(self, namespace: str, pod: str, limit_bytes: int) -> bytes:
-        return b"listening\nserving generation 1\n"
-
-    async def close(self) -> None:
-        pass
-
-
 async def test_backend_applies_updates_and_stops() -> None:
-    api = FakeApi()
-    backend = KubeEndpointBackend(api=api, namespace="serving", image="img:1")
+    api = FakeCluster()
+    backend = KubeEndpointBackend(api=api, namespace="serving", image="img:1", watch=False)
     assert await backend.state(7) is None
     await backend.write_access(7, ACCESS)
     await backend.apply(7, config(1))
-    assert [c[:2] for c in api.calls] == [
+    assert [c[:2] for c in api.calls if c[0] == "create"] == [
         ("create", "Secret"), ("create", "ConfigMap"), ("create", "Deployment"),
         ("create", "Service"),
     ]  # fmt: skip
@@ -205,18 +175,130 @@ async def test_backend_applies_updates_and_stops() -> None:
     assert state.url == "http://endpoint-data-science-iris.serving.svc.cluster.local"
     api.calls.clear()
     await backend.apply(7, config(2))
-    assert {c[0] for c in api.calls} == {"patch"}
+    assert {c[0] for c in api.calls} == {"get", "patch"}
     dep = api.objects[("Deployment", "serving", "endpoint-data-science-iris")]
     assert dep["spec"]["template"]["metadata"]["annotations"][ANNOTATION_GENERATION] == "2"
     assert dep["metadata"]["labels"][LABEL_ENDPOINT] == "7"
     api.calls.clear()
     await backend.write_access(7, {**ACCESS, "members": ["alice"]})
-    assert api.calls == [("patch", "ConfigMap", "endpoint-data-science-iris-access")]
+    patches = [c for c in api.calls if c[0] == "patch"]
+    assert patches == [("patch", "ConfigMap", "endpoint-data-science-iris-access")]
+    access = api.objects[("ConfigMap", "serving", "endpoint-data-science-iris-access")]
+    assert json.loads(access["data"]["access.json"])["members"] == ["alice"]
     await backend.write_access(7, {**ACCESS, "members": ["alice"]})
-    assert len(api.calls) == 1  # unchanged: no call
-    pod = {"kind": "Pod", "metadata": {"name": "p1", "labels": dep["metadata"]["labels"]}}
-    api.objects[("Pod", "serving", "p1")] = pod
+    assert [c for c in api.calls if c[0] == "patch"] == patches  # unchanged: no call
+    pod = {"metadata": {"name": "p1", "labels": dep["metadata"]["labels"]}}
+    api.add_pod(dep, pod, b"listening\nserving generation 1\n")
     assert (await backend.read_log(7, 10, 100)).startswith(b"serving generation")
     await backend.stop(7)
-    assert {k for (k, _, _) in api.objects} == {"Pod"}
+    assert api.objects == {}  # the pod went with its Deployment
     assert await backend.state(7) is None
+
+
+async def test_the_watch_cache_answers_and_follows_the_cluster() -> None:
+    cluster = FakeCluster()
+    backend = KubeEndpointBackend(api=cluster, namespace="serving", image="img:1")
+    assert await backend.state(7) is None  # before the first list: read directly
+    await backend.apply(7, config(1))
+    state = await backend.state(7)  # what apply wrote is read back at once
+    assert state is not None and state.state == "loading" and state.loading == 1
+    reflector = backend._reflector
+    assert reflector is not None
+    await wait_for(lambda: reflector.synced)
+    lists = len([c for c in cluster.calls if c[0] == "list"])
+    # the Deployment controller at work: the cache follows
+    dep = cluster.objects[("Deployment", "serving", "endpoint-data-science-iris")]
+    cluster.set_status(
+        dep, observedGeneration=1, replicas=1, updatedReplicas=1, availableReplicas=1
+    )
+    await wait_for(lambda: bool(reflector.indexed("7")[0].get("status")))
+    state = await backend.state(7)
+    assert state is not None and state.state == "ready" and state.generation == 1
+    assert await backend.known() == [7]
+    assert len([c for c in cluster.calls if c[0] == "list"]) == lists  # no list: the cache
+    await backend.stop(7)
+    assert await backend.state(7) is None and await backend.known() == []
+    await backend.close()
+    assert not reflector.running and cluster.closed
+
+
+async def test_cluster_api_serves_endpoints_over_http() -> None:
+    """The one API adapter, as endpoints use it: Deployments, ConfigMaps, Secrets,
+    Services and pod logs through kubernetes_asyncio and the REST API."""
+    from aiohttp.test_utils import TestServer
+    from kubernetes_asyncio import client
+
+    from submarine_hub.backends.kube.api import ClusterApi
+
+    cluster = FakeCluster()
+    app, requests = rest_app(cluster)
+    async with TestServer(app) as http:
+        configuration = client.Configuration(host=str(http.make_url("")).rstrip("/"))
+        api = ClusterApi(client.ApiClient(configuration))
+        backend = KubeEndpointBackend(api=api, namespace="serving", image="img:1")
+        await backend.write_access(7, ACCESS)
+        await backend.apply(7, config(1))
+        name = "endpoint-data-science-iris"
+        assert {k for k in cluster.objects} == {
+            ("Secret", "serving", f"{name}-config"),
+            ("ConfigMap", "serving", f"{name}-access"),
+            ("Deployment", "serving", name),
+            ("Service", "serving", name),
+        }
+        posts = [path for method, path, _ in requests if method == "POST"]
+        assert "/apis/apps/v1/namespaces/serving/deployments" in posts
+        await backend.apply(7, config(2))  # an update: merge patches
+        patches = {(path, ct) for method, path, ct in requests if method == "PATCH"}
+        assert (
+            f"/apis/apps/v1/namespaces/serving/deployments/{name}",
+            "application/merge-patch+json",
+        ) in patches
+        dep = cluster.objects[("Deployment", "serving", name)]
+        assert dep["spec"]["template"]["metadata"]["annotations"][ANNOTATION_GENERATION] == "2"
+        assert dep["metadata"]["generation"] == 2
+        state = await backend.state(7)
+        assert state is not None and state.loading == 2
+
+        await backend.write_access(7, {**ACCESS, "members": ["alice"]})
+        access = cluster.objects[("ConfigMap", "serving", f"{name}-access")]
+        assert json.loads(access["data"]["access.json"])["members"] == ["alice"]
+
+        pod = {"metadata": {"name": f"{name}-abc", "labels": dep["metadata"]["labels"]}}
+        cluster.add_pod(dep, pod, b"listening\nserving generation 2\n")
+        assert await backend.read_log(7, 10, 7) == b"serving"
+        assert ("log", f"{name}-abc", "server") in cluster.calls
+
+        await wait_for(lambda: backend._reflector is not None and backend._reflector.synced)
+        assert await backend.known() == [7]
+        await backend.stop(7)
+        assert cluster.objects == {}
+        deletes = [path for method, path, _ in requests if method == "DELETE"]
+        assert f"/api/v1/namespaces/serving/configmaps/{name}-access" in deletes
+        assert await backend.state(7) is None
+        await backend.close()
+
+
+async def test_an_endpoint_on_a_real_cluster() -> None:
+    """Server-side dry run of an endpoint's objects, then the backend's reads."""
+    kubeconfig = os.environ.get("KUBECONFIG")
+    if not kubeconfig:
+        pytest.skip("no Kubernetes cluster: set KUBECONFIG to run this test")
+    from kubernetes_asyncio import client, utils
+    from kubernetes_asyncio import config as kube_config
+
+    namespace = os.environ.get("SUBMARINE_TEST_K8S_NAMESPACE", "default")
+    settings = EndpointSettings(namespace=namespace, instance=f"test-{uuid.uuid4().hex[:8]}")
+    manifests = validate(render(config(), ACCESS, settings))
+    configuration = client.Configuration()
+    await kube_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+    async with client.ApiClient(configuration) as api:
+        for manifest in manifests:
+            await utils.create_from_dict(api, manifest, namespace=namespace, dry_run="All")
+    backend = KubeEndpointBackend(
+        kubeconfig=kubeconfig, namespace=namespace, instance=settings.instance, watch=False
+    )
+    try:
+        assert await backend.known() == []
+        assert await backend.state(7) is None
+    finally:
+        await backend.close()
