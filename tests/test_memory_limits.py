@@ -174,7 +174,9 @@ def test_the_setting_names_the_cgroup_or_turns_them_off(tmp_path: Path) -> None:
         None,
         f"{limits.SETTING}=rlimit",
     )
-    base, why = find_base("missing", mountinfo=info, proc_cgroup="0::/\n")
+    made, _ = find_base("submarine", mountinfo=info, proc_cgroup="0::/init\n")
+    assert made == mount / "submarine" and made.is_dir()  # made, beside the service's
+    base, why = find_base("absent/runs", mountinfo=info, proc_cgroup="0::/\n")
     assert base is None and "cannot be used" in why
 
 

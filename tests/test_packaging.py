@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tomllib
 
 import submarine_hub
 
+tomllib = pytest.importorskip("tomllib")  # Python >= 3.11, as CI's
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 CLIENT_PROJECT = tomllib.loads((REPO / "client" / "pyproject.toml").read_text())

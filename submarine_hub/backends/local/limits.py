@@ -12,9 +12,10 @@ Where the cgroups go (:func:`find_base`), in order:
 
 1. ``$SUBMARINE_MEMORY_CGROUP``: ``rlimit`` (or ``off``) for the address-space limit, or a
    cgroup (its path under the cgroup2 mount, or the full path) the service may make
-   children in: it must have the memory controller and no processes of its own;
-2. the service's own cgroup, when it is the hierarchy's root (a container or machine
-   where nothing else manages cgroups): a ``submarine`` child of it;
+   children in: it must have the memory controller and no processes of its own (it is
+   made when missing, if its parent can give it the controller);
+2. the service's own cgroup, when it is the hierarchy's true root (a machine where
+   nothing else manages cgroups): a ``submarine`` child of it;
 3. the parent of the service's cgroup, when it was delegated to the service (systemd's
    ``Delegate=yes`` with ``DelegateSubgroup=``, which marks it with the
    ``trusted.delegate`` attribute): a ``submarine`` child of it.
@@ -145,7 +146,7 @@ def find_base(
     if setting:
         base = Path(setting) if Path(setting).is_relative_to(mount) else mount / setting.lstrip("/")
         try:
-            _ready(base, create=False)
+            _ready(base, create=not base.exists())
         except OSError as e:
             return None, f"{SETTING}={setting} cannot be used: {e}"
         return base, f"{SETTING}={base}"
