@@ -229,6 +229,8 @@ class Supervisor:
             except OSError as e:
                 log.write(f"cannot start {replica['argv'][0]!r}: {e}\n".encode())
                 log.close()
+                if memory is not None:
+                    memory.release()
                 self.stop(f"{replica['name']} could not start: {e.strerror or e}")
                 return
             log.close()
