@@ -40,7 +40,8 @@ def test_binder_files_are_what_repo2docker_looks_for() -> None:
         for line in (BINDER / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    assert requirements == ["."]  # the project itself, from the repository's root
+    # the project's two distributions, from the repository's root
+    assert requirements == ["./client", ".[sklearn]"]
     post_build = BINDER / "postBuild"
     assert os.access(post_build, os.X_OK), "repo2docker runs postBuild only if executable"
     assert post_build.read_text().startswith("#!/usr/bin/env bash\n")

@@ -486,6 +486,7 @@ def test_dockerfile_structure(path: Path) -> None:
     final = stages(path)[-1]
     installs = [c for c in final if c.cmd == "RUN" and "pip install" in c.value[0]]
     assert installs and all("submarine_hub-*.whl" in c.value[0] for c in installs)
+    assert all("submarine_hub_client-*.whl" in c.value[0] for c in installs)
     users = [c.value[0] for c in final if c.cmd == "USER"]
     assert users and users[-1] not in ("root", "0"), "the image must not run as root"
 
@@ -510,6 +511,9 @@ def test_the_wheel_stage_copies_what_the_build_needs(path: Path) -> None:
         *(p for p in hatch["targets"]["wheel"]["shared-data"] if not p.endswith("labextension")),
         "labextension/package.json",
         "labextension/yarn.lock",
+        "client/pyproject.toml",  # submarine-hub-client, which submarine-hub requires
+        "client/hatch_build.py",
+        "client/README.md",
     ]
     for need in needed:
         assert any(need == c or need.startswith(c + "/") for c in copied), need

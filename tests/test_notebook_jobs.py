@@ -712,7 +712,10 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
         assert state.status == "succeeded", state
         assert status["warm"] is True and "supervisor_pid" not in status
         log = (await backend.read_log(1, "main-0", 0, 10**6)).decode()
-        assert "cwd code hello 7" in log and f"as {3 * 10**9}" in log
+        # the memory limit: the kernel's cgroup v2 where there is one, else RLIMIT_AS
+        via_rlimit = status["replicas"][0]["memory_limit"] == "3G (RLIMIT_AS)"
+        assert status["replicas"][0]["memory_limit"] in ("3G (RLIMIT_AS)", "3G (cgroup v2)")
+        assert "cwd code hello 7" in log and f"as {3 * 10**9 if via_rlimit else -1}" in log
         if len(os.sched_getaffinity(0)) > 1:
             assert "cores 1" in log
         executed = json.loads((tmp_path / "runs/1/artifacts/executed.ipynb").read_text())
@@ -729,6 +732,12 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
         assert state.exit_code == 1
         executed = json.loads((tmp_path / "runs/2/artifacts/executed.ipynb").read_text())
         assert nj.error_cell(executed)["ename"] == "ValueError"
+        # more memory than its limit: out of memory, says the reason
+        await backend.launch(
+            _plan(tmp_path, 7, body="b = bytearray(8 * 10**9)", resources={"memory": "2G"})
+        )
+        state = await _final(backend, 7)
+        assert state.status == "failed" and "out of memory (limit 2G)" in state.reason, state
         # a kill, and a timeout, reach the kernel
         await backend.launch(_plan(tmp_path, 3, body="import time; time.sleep(60)"))
         for _ in range(200):

@@ -9,25 +9,28 @@
 # FROM this one, or repeat the pip install below.
 ARG BASE_IMAGE=quay.io/jupyter/scipy-notebook:2025-03-17
 
-# --- the wheel, with the JupyterLab extension built in (Node.js for the build only) ---
+# --- the wheels: submarine-hub-client (the SDK and CLI) and submarine-hub, with the
+# JupyterLab extension built in (Node.js for the build only) ---
 FROM python:3.12-bookworm AS wheel
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nodejs \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY client/ client/
 COPY jupyter-config/ jupyter-config/
 COPY labextension/ labextension/
 COPY spawner/ spawner/
 COPY submarine_hub/ submarine_hub/
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels ./client .
 
 # --- the session ---
 FROM ${BASE_IMAGE}
 # the stacks' conda environment belongs to the notebook user: install as that user, so
 # the server extension is enabled in its etc/jupyter
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    pip install --no-cache-dir "$(ls /wheels/submarine_hub-*.whl)" \
+    pip install --no-cache-dir /wheels/submarine_hub_client-*.whl \
+      "$(ls /wheels/submarine_hub-*.whl)[sklearn]" \
     && jupyter server extension list 2>&1 | grep -q "submarine_hub.*enabled" \
     && jupyter labextension list 2>&1 | grep -q "submarine-hub.*enabled"
 USER ${NB_UID}

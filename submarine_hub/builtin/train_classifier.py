@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .. import tracking
+from . import require_sklearn
 
 DATASETS = ("iris", "wine", "breast_cancer", "digits")
 MODELS = ("random_forest", "logistic_regression", "gradient_boosting")
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=os.environ.get("SUBMARINE_ARTIFACTS_DIR", "."))
     args = p.parse_args(argv)
 
+    require_sklearn()
     import joblib
     from sklearn import datasets
     from sklearn.metrics import accuracy_score, f1_score

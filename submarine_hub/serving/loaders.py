@@ -77,8 +77,14 @@ class SklearnModel(Model):
     kind = "sklearn"
 
     def __init__(self, path: Path, method: str = "predict") -> None:
-        import joblib
-        import numpy
+        try:
+            import joblib
+            import numpy
+        except ImportError as e:
+            raise LoadError(
+                f"serving a scikit-learn model needs joblib and numpy where the endpoint runs "
+                f"({e.name} is missing): pip install 'submarine-hub[sklearn]'"
+            ) from None
 
         self._np = numpy
         try:
@@ -128,7 +134,7 @@ class OnnxModel(Model):
         except ImportError:
             raise LoadError(
                 "this is an ONNX model, and onnxruntime is not installed where the endpoint "
-                "runs (pip install onnxruntime)"
+                "runs: pip install 'submarine-hub[onnx]'"
             ) from None
         import numpy
 

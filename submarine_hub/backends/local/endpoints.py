@@ -25,6 +25,7 @@ finish), then ``SIGKILL`` after a grace period.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -44,6 +45,7 @@ from traitlets import Unicode, default
 from ...core.resources import parse_cpu, parse_memory
 from ..base import EndpointBackend, ProcessState
 from .isolation import Account, owned_by, scrubbed_env
+from .limits import MemoryLimit, describe_base, find_base
 from .supervisor import lock_held, process_limits
 
 log = logging.getLogger("submarine_hub.backends.local.endpoints")
@@ -91,6 +93,9 @@ class LocalEndpointBackend(EndpointBackend):
             self.root.chmod(0o711)
         self._http = httpx.AsyncClient(timeout=2.0)
         self._children: list[subprocess.Popen[bytes]] = []
+        # where servers' memory limits go: a cgroup v2 each, or RLIMIT_AS (limits.py)
+        self.memory_cgroup, why = find_base()
+        log.info("memory limits of local endpoints: %s", describe_base(self.memory_cgroup, why))
 
     def dir(self, endpoint_id: int) -> Path:
         return self.root / str(endpoint_id)
@@ -124,12 +129,18 @@ class LocalEndpointBackend(EndpointBackend):
             started = _read(folder / "launch.json").get("at", 0)
             if not status and time.time() - started < START_GRACE_S:
                 return ProcessState(alive=False, state="starting")
+            launch = _read(folder / "launch.json")
+            reason = status.get("reason", "")
+            if launch.get("memory"):
+                memory = MemoryLimit.attach(launch["memory"], launch.get("memory_cgroup"))
+                if memory.via == "cgroup v2" and memory.out_of_memory():
+                    reason = f"the server {memory.reason()}" + (f"; {reason}" if reason else "")
             return ProcessState(
                 alive=False,
                 state="gone",
                 generation=0,
                 failed=status.get("failed", 0),
-                reason=status.get("reason", ""),
+                reason=reason,
                 port=status.get("port", 0),
             )
         return ProcessState(
@@ -216,32 +227,44 @@ class LocalEndpointBackend(EndpointBackend):
         if self.accounts is not None:
             account = self.accounts.account(config.get("owner") or "", config.get("team"))
         uid = account.uid if account is not None else os.geteuid()
-        _write(folder / "launch.json", {"at": time.time(), "uid": uid}, 0o644, None)
+        resources = config.get("resources") or {}
+        memory = self._memory_limit(folder, resources)
+        launch: dict[str, Any] = {"at": time.time(), "uid": uid}
+        if memory is not None:
+            launch.update(memory=memory.memory, memory_cgroup=str(memory.leaf or "") or None)
+        _write(folder / "launch.json", launch, 0o644, None)
         env = scrubbed_env(
             keep=("PYTHONPATH",) if account is not None else PASS_ENV,
             path_prefix=[str(Path(self.python).parent)],
             account=account,
         )
-        limits = self._limits(config.get("resources") or {})
         log_path = self.log_path(int(folder.name))
         out = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
         try:
-            # Popen, not asyncio's subprocess: the server must not be tied to the service's
-            # event loop (closing an asyncio subprocess transport kills a running child).
-            proc = subprocess.Popen(
-                [self.python, "-m", "submarine_hub.serving.server", str(folder)],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-                cwd=folder,
-                env=env,
-                start_new_session=True,  # outlives the service, and its signals
-                preexec_fn=limits,  # (after the switch to the owner's account)
-                **(account.popen_kwargs() if account is not None else {}),
-            )
+            with memory.starting() if memory else contextlib.nullcontext() as apply_memory:
+                limits = self._limits(resources, apply_memory)
+                # Popen, not asyncio's subprocess: the server must not be tied to the
+                # service's event loop (closing an asyncio subprocess transport kills a
+                # running child).
+                proc = subprocess.Popen(
+                    [self.python, "-m", "submarine_hub.serving.server", str(folder)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=out,
+                    cwd=folder,
+                    env=env,
+                    start_new_session=True,  # outlives the service, and its signals
+                    preexec_fn=limits,  # (after the switch to the owner's account)
+                    **(account.popen_kwargs() if account is not None else {}),
+                )
         finally:
             os.close(out)
         self._children.append(proc)
+        if memory is not None:
+            log.info("endpoint %s: memory limit %s", folder.name, memory.describe())
+            if memory.leaf is None or memory.via != "cgroup v2":
+                launch.update(memory_cgroup=None)
+                _write(folder / "launch.json", launch, 0o644, None)
 
     def _ours(self, folder: Path, pid: int) -> bool:
         """Whether ``pid`` (read from the server's own status file) is a process of the
@@ -253,14 +276,28 @@ class LocalEndpointBackend(EndpointBackend):
         except OSError:
             return False
 
-    def _limits(self, resources: dict[str, Any]) -> Any:
+    def _memory_limit(self, folder: Path, resources: dict[str, Any]) -> MemoryLimit | None:
+        """The server's memory limit, like a local run's: a cgroup v2 of its own, else the
+        address-space limit (see limits.py); None without ``memory``."""
+        if not resources.get("memory"):
+            return None
+        previous = _read(folder / "launch.json").get("memory_cgroup")
+        if previous:  # the last server's, which is gone: what is left of it goes too
+            MemoryLimit.attach(1, previous).release()
+        name = f"endpoint-{folder.name}-{os.stat(folder).st_ino:x}"
+        return MemoryLimit(parse_memory(resources["memory"]), self.memory_cgroup, name)
+
+    def _limits(self, resources: dict[str, Any], apply_memory: Any = None) -> Any:
         """The endpoint's resources as process limits, like a local run's: memory as the
-        address-space limit, CPU as that many cores (rounded up) of this machine."""
+        address-space limit (or ``apply_memory``, a :class:`MemoryLimit`'s), CPU as that
+        many cores (rounded up) of this machine."""
         memory = parse_memory(resources["memory"]) if resources.get("memory") else None
         cores = sorted(os.sched_getaffinity(0))
         cpu = parse_cpu(resources["cpu"]) if resources.get("cpu") else None
         pinned = cores[: math.ceil(cpu)] if cpu and math.ceil(cpu) < len(cores) else None
-        return None if memory is None and pinned is None else process_limits(memory, pinned)
+        if memory is None and pinned is None:
+            return None
+        return process_limits(memory, pinned, None, apply_memory)
 
     def _reap(self) -> None:
         """Collect children that exited (no zombies)."""
@@ -319,6 +356,9 @@ class LocalEndpointBackend(EndpointBackend):
 
     async def remove(self, endpoint_id: int) -> None:
         await self.stop(endpoint_id)
+        leaf = _read(self.dir(endpoint_id) / "launch.json").get("memory_cgroup")
+        if leaf:
+            await asyncio.to_thread(MemoryLimit.attach(1, leaf).release)
         await asyncio.to_thread(shutil.rmtree, self.dir(endpoint_id), True)
         await asyncio.to_thread(shutil.rmtree, self.root / ".models" / str(endpoint_id), True)
         if self.accounts is not None:

@@ -22,7 +22,8 @@ so the service's reconcile path is unchanged:
 A kernel serves one run and is discarded; the pool refills in the background. A
 kernel is started before its run is known, so the run's settings reach it just before
 its first cell, from a silent set-up cell: its environment variables (token, run id,
-credentials), working folder, memory limit (``RLIMIT_AS``), CPU-time limit
+credentials), working folder, memory limit (``RLIMIT_AS``, unless the executor moved
+the kernel into a cgroup v2 of the run's own: see limits.py), CPU-time limit
 (``RLIMIT_CPU``, counted from then on) and CPU affinity (every thread). See
 docs/notebook-jobs.md for what differs from a cold start.
 
@@ -56,6 +57,7 @@ from queue import Empty
 from typing import Any
 
 from .isolation import scrubbed_env
+from .limits import RLIMIT, MemoryLimit
 from .supervisor import Supervisor, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.executor")
@@ -79,7 +81,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 def code_version() -> str:
     """What a service and an executor compare: an executor of other code retires."""
     digest = hashlib.sha256()
-    for name in ("executor.py", "supervisor.py"):
+    for name in ("executor.py", "supervisor.py", "limits.py"):
         digest.update(Path(__file__).with_name(name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -388,6 +390,7 @@ class NotebookRun:
         self.plan = json.loads((run_dir / "run.json").read_text())
         self.status: dict[str, Any] = {"status": "pending", "executor_pid": os.getpid()}
         self.kernel: WarmKernel | None = None
+        self.memory: MemoryLimit | None = None  # the run's memory limit, once applied
         self.killing: str | None = None
         self.deadline: float | None = None
         self.over = threading.Event()  # the outcome is written, or the kernel is gone
@@ -411,6 +414,8 @@ class NotebookRun:
             finished_at=time.time(),
             durable=True,
         )
+        if self.memory is not None:
+            self.memory.release()  # the kernel is discarded after its run anyway
         self.over.set()
 
     def log(self, text: str) -> None:
@@ -471,6 +476,7 @@ class NotebookRun:
         )
         if self.killing:
             return self.finish("killed", "killed", None)
+        memory = self._memory_limit(kernel)
         kc = km.client()
         kc.start_channels()
         try:
@@ -479,7 +485,8 @@ class NotebookRun:
                     "env": replica["env"],
                     "drop": sorted(set(kernel.base_env) - set(replica["env"]) - KERNEL_OWN_VARS),
                     "workdir": self.plan["workdir"],
-                    "memory": replica.get("memory"),
+                    # the address-space limit, unless the kernel is in a cgroup now
+                    "memory": memory.memory if memory and memory.via == RLIMIT else None,
                     "cpu_seconds": replica.get("cpu_seconds"),
                     "cores": replica.get("cores"),
                 }
@@ -515,10 +522,14 @@ class NotebookRun:
         except PapermillExecutionError as e:
             status, code = "failed", 1
             reason = f"cell {e.exec_count} raised {e.ename}: {e.evalue}"
+            if memory is not None and e.ename == "MemoryError":
+                reason = f"{memory.reason()}: {reason}"
             log_file.write(ANSI.sub("", "\n".join(e.traceback)) + "\n")
         except Exception as e:
             status, code = "failed", 1
             reason = self.killing or f"{type(e).__name__}: {e}"
+            if not self.killing and memory is not None and memory.out_of_memory():
+                reason = f"{memory.reason()}: the kernel was killed"
             if not self.killing:
                 log_file.write(f"{reason}\n")
         finally:
@@ -529,6 +540,26 @@ class NotebookRun:
             )
         self._flush_tracking(loop, km)
         self.finish(status, reason, code)
+
+    def _memory_limit(self, kernel: WarmKernel) -> MemoryLimit | None:
+        """The run's memory limit: its kernel moved into a cgroup of the run's own (see
+        limits.py), else ``RLIMIT_AS`` from the set-up cell; recorded in its status."""
+        memory = self.replica.get("memory")
+        if not memory:
+            return None
+        tag = f"{os.stat(self.dir).st_ino:x}"
+        name = f"run-{self.plan.get('run_id', self.dir.name)}-{REPLICA}-{tag}"
+        limit = MemoryLimit(memory, self.plan.get("memory_cgroup"), name)
+        if limit.leaf is not None and kernel.pid is not None:
+            limit.place(kernel.pid)
+        elif limit.leaf is not None:
+            limit.release()
+            limit.leaf, limit.via = None, RLIMIT
+        self.memory = limit
+        for r in self.status.get("replicas", []):
+            r["memory_limit"] = limit.describe()
+        self.save()
+        return limit
 
     def _flush_tracking(self, loop: asyncio.AbstractEventLoop, km: Any) -> None:
         kc = km.client()

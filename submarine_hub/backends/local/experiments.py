@@ -43,6 +43,7 @@ from ...core.experiments.backend import (
 from ..base import ExperimentBackend
 from .executor import code_version, socket_path, state_dir
 from .isolation import Account, owned_by, scrubbed_env
+from .limits import describe_base, find_base
 from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -125,6 +126,9 @@ class LocalExperimentBackend(ExperimentBackend):
                 pool_size = 0
         self._children: set[asyncio.subprocess.Process] = set()
         self._cores = sorted(os.sched_getaffinity(0))
+        # where replicas' memory limits go: a cgroup v2 each, or RLIMIT_AS (limits.py)
+        self.memory_cgroup, why = find_base()
+        log.info("memory limits of local runs: %s", describe_base(self.memory_cgroup, why))
         # Notebook runs on warm kernels (see executor.py); None: every run has a supervisor.
         self.executor: ExecutorClient | None = (
             ExecutorClient(self.root, pool_size, list(self.notebook_pool_preload))
@@ -234,6 +238,7 @@ class LocalExperimentBackend(ExperimentBackend):
             "timeout": plan.timeout,
             "notebook": plan.notebook,
             "python_prefix": plan.python_prefix,
+            "memory_cgroup": str(self.memory_cgroup) if self.memory_cgroup else None,
         }
         if account is not None:
             # how the supervisor starts the run's processes (and fetches its code)

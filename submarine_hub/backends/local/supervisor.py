@@ -11,11 +11,16 @@ supervisor for the same run finds it taken and exits, so a run never starts twic
 and a lock nobody holds beside a status that has not ended means the supervisor
 died (the machine rebooted).
 
-Only the standard library is imported: the supervisor starts in ~20 ms.
+Only the standard library (and ``limits.py`` beside it) is imported: the supervisor
+starts in ~20 ms. A replica's memory limit is a cgroup v2 of its own where the plan
+names a base for them (``memory_cgroup``), else ``RLIMIT_AS`` (see limits.py); a
+replica that ran out of it fails with the reason "<replica> ran out of memory (limit
+200M)", and its status entry says which limit applied (``memory_limit``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -24,11 +29,26 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+if __package__:
+    from . import limits
+else:  # run as a script (python -I -S supervisor.py RUN_DIR): the module beside it
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location(
+        "submarine_local_limits", Path(__file__).with_name("limits.py")
+    )
+    assert _spec is not None and _spec.loader is not None
+    limits = importlib.util.module_from_spec(_spec)
+    sys.modules[_spec.name] = limits
+    _spec.loader.exec_module(limits)
+
 GRACE_SECONDS = 10.0
+#: How much of a replica's log end is read to tell an address-space limit's failure.
+LOG_TAIL = 16384
 # Unpacks an uploaded code archive (standard input) into a folder, as the run's owner.
 UNTAR = (
     "import sys, tarfile\n"
@@ -38,15 +58,21 @@ UNTAR = (
 
 
 def process_limits(
-    memory: int | None, cores: list[int] | None, cpu_seconds: int | None = None
+    memory: int | None,
+    cores: list[int] | None,
+    cpu_seconds: int | None = None,
+    apply_memory: Callable[[], None] | None = None,
 ) -> Any:
-    """A ``preexec_fn`` giving a process its limits: ``memory`` bytes of address space,
-    these ``cores`` only, ``cpu_seconds`` of CPU time (the local backends' resources)."""
+    """A ``preexec_fn`` giving a process its limits: ``memory`` bytes of address space
+    (or, instead, ``apply_memory``: a :class:`limits.MemoryLimit`'s part), these
+    ``cores`` only, ``cpu_seconds`` of CPU time (the local backends' resources)."""
 
     def apply() -> None:
         import resource
 
-        if memory:
+        if apply_memory is not None:
+            apply_memory()
+        elif memory:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         if cpu_seconds:
             resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
@@ -54,6 +80,11 @@ def process_limits(
             os.sched_setaffinity(0, cores)
 
     return apply
+
+
+@contextlib.contextmanager
+def _no_memory_limit() -> Any:
+    yield None
 
 
 def lock_held(path: Path) -> bool:
@@ -101,6 +132,16 @@ class Supervisor:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.killing: str | None = None  # why we are stopping the replicas
         self.codes: dict[str, int] = {}
+        self.memory: dict[str, Any] = {}  # replica -> its limits.MemoryLimit
+
+    def memory_limit(self, replica: dict[str, Any]) -> Any:
+        """The replica's :class:`limits.MemoryLimit` (None: no memory limit)."""
+        if not replica.get("memory"):
+            return None
+        # unique on the machine: run ids repeat across services (and tests)
+        tag = f"{os.stat(self.dir).st_ino:x}"
+        name = f"run-{self.plan.get('run_id', self.dir.name)}-{replica['name']}-{tag}"
+        return limits.MemoryLimit(replica["memory"], self.plan.get("memory_cgroup"), name)
 
     def save(self, *, durable: bool = False, **changes: Any) -> None:
         self.status.update(changes)
@@ -108,6 +149,8 @@ class Supervisor:
 
     def finish(self, status: str, reason: str, exit_code: int | None) -> None:
         scrub_secrets(self.dir)  # first: once the state is final, no secret is left
+        for memory in self.memory.values():
+            memory.release()  # what is left in a replica's cgroup ends with the run
         self.save(
             status=status, reason=reason, exit_code=exit_code, finished_at=time.time(), durable=True
         )
@@ -159,41 +202,55 @@ class Supervisor:
 
     # -- replicas -----------------------------------------------------------------------
 
-    def limits(self, replica: dict[str, Any]) -> Any:
+    def limits(self, replica: dict[str, Any], apply_memory: Any = None) -> Any:
         return process_limits(
-            replica.get("memory"), replica.get("cores"), replica.get("cpu_seconds")
+            replica.get("memory"), replica.get("cores"), replica.get("cpu_seconds"), apply_memory
         )
 
     def start_replicas(self) -> None:
         workdir = self.plan["workdir"]
         for replica in self.plan["replicas"]:
             log = open(self.dir / "logs" / f"{replica['name']}.log", "ab")
+            memory = self.memory_limit(replica)
             try:
-                proc = subprocess.Popen(
-                    replica["argv"],
-                    cwd=workdir,
-                    env=replica["env"],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # its own process group: killed as a whole
-                    preexec_fn=self.limits(replica),  # (after the switch to the run's owner)
-                    **self.as_user,
-                )
+                with memory.starting() if memory else _no_memory_limit() as apply_memory:
+                    proc = subprocess.Popen(
+                        replica["argv"],
+                        cwd=workdir,
+                        env=replica["env"],
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,  # its own process group: killed as a whole
+                        # (after the switch to the run's owner)
+                        preexec_fn=self.limits(replica, apply_memory),
+                        **self.as_user,
+                    )
             except OSError as e:
                 log.write(f"cannot start {replica['argv'][0]!r}: {e}\n".encode())
                 log.close()
+                if memory is not None:
+                    memory.release()
                 self.stop(f"{replica['name']} could not start: {e.strerror or e}")
                 return
             log.close()
             self.procs[replica["name"]] = proc
+            if memory is not None:
+                self.memory[replica["name"]] = memory
+                print(
+                    f"{replica['name']}: memory limit {memory.describe()}"
+                    + (f"; {memory.note}" if memory.note else ""),
+                    flush=True,
+                )
         if self.killing:  # a kill arrived while starting: reach the late ones too
             self.signal_all(signal.SIGTERM)
         self.save(
             status="running",
             started_at=time.time(),
             replicas=[
-                {"name": n, "pid": p.pid, "status": "running"} for n, p in self.procs.items()
+                {"name": n, "pid": p.pid, "status": "running"}
+                | ({"memory_limit": self.memory[n].describe()} if n in self.memory else {})
+                for n, p in self.procs.items()
             ],
         )
 
@@ -238,19 +295,31 @@ class Supervisor:
             self.replica_ended(name, code)
             if code != 0 and failed is None and self.killing is None:
                 failed = (name, code)
-                self.stop(f"{name} exited with code {code}")
+                self.stop(self.failure(name, code))
         signal.setitimer(signal.ITIMER_REAL, 0)
         codes = list(self.codes.values())
         if self.killing == "killed":
             self.finish("killed", "killed", _code(codes))
         elif failed:
-            self.finish("failed", f"{failed[0]} exited with code {failed[1]}", failed[1])
+            self.finish("failed", self.failure(*failed), failed[1])
         elif self.killing:
             self.finish("failed", self.killing, _code(codes))
         elif any(codes):
             self.finish("failed", "a replica failed", _code(codes))
         else:
             self.finish("succeeded", "", 0)
+
+    def failure(self, name: str, code: int) -> str:
+        """Why a replica that exited with ``code`` failed: out of memory, or its code."""
+        memory = self.memory.get(name)
+        if memory is not None:
+            tail = b""
+            with contextlib.suppress(OSError), open(self.dir / "logs" / f"{name}.log", "rb") as f:
+                f.seek(max(0, os.fstat(f.fileno()).st_size - LOG_TAIL))
+                tail = f.read()
+            if memory.out_of_memory(tail):
+                return memory.reason(name)
+        return f"{name} exited with code {code}"
 
     def replica_ended(self, name: str, code: int) -> None:
         for r in self.status.get("replicas", []):
