@@ -44,9 +44,3 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "submarine-hub"}]
-
-
-def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .server import _jupyter_server_extension_points as points
-
-    return points()

@@ -28,6 +28,7 @@ OWN = {"submarine_hub", "submarine_spawner"}
 NOT_INSTALLED = {"onnxruntime": "onnxruntime"}
 #: Modules that belong to an extra: they may import its packages at the top.
 EXTRA_MODULES = {
+    "submarine_hub.backends.kube.api": "kube",
     "submarine_hub.backends.kube.experiments": "kube",
     "submarine_spawner.kube": "kube",
 }
@@ -81,7 +82,9 @@ def _imports(path: Path, module: str) -> list[Imported]:
     return [
         i
         for i in found
-        if i.name not in sys.stdlib_module_names and i.name not in OWN and i.name != "__future__"
+        if i.name not in sys.stdlib_module_names
+        and i.name not in OWN
+        and i.name not in ("__future__", "_typeshed")  # _typeshed: type checkers' own
     ]
 
 
