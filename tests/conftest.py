@@ -11,7 +11,9 @@ from sqlalchemy.engine import make_url
 
 from submarine_hub.store import database_urls
 
-from .hub import Hub
+from .helpers.hub import Hub
+
+pytest_plugins = ["tests.helpers.browser"]  # the browser fixture
 
 PG_URL = os.environ.get("SUBMARINE_TEST_DB_URL")
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from .helpers.notebooks import code_cell
-from .hub import Hub
+from .helpers.hub import Hub
+from .helpers.notebooks import code_cell, notebook
 
 pytestmark = pytest.mark.hub
 
@@ -27,12 +27,7 @@ DEEP_OBJECT = '{"meta": ' + '{"a": ' * 100 + "1" + "}" * 100 + "}"
 
 
 def _notebook(**metadata: Any) -> dict[str, Any]:
-    return {
-        "cells": [code_cell("x = 1", tags=["parameters"])],
-        "metadata": metadata,
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return notebook(code_cell("x = 1", tags=["parameters"]), kernel=False, **metadata)
 
 
 def _sha(data: bytes) -> str:

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from .hub import Hub
-from .test_experiments_api import command, submit, wait
+from .helpers.api import command, submit, wait
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,8 @@ import nbformat
 import pytest
 import requests
 
-from .hub import Hub
-from .test_experiments_api import command, submit, wait
-from .test_serving_api import wait_serving
+from .helpers.api import command, submit, wait, wait_for, wait_serving
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 
@@ -82,15 +80,6 @@ def model_file() -> bytes:
     buf = io.BytesIO()
     joblib.dump(DummyClassifier(strategy="most_frequent").fit([[0], [1]], [0, 0]), buf)
     return buf.getvalue()
-
-
-def wait_until(what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if got := check():
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not happen in {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +172,7 @@ def foreign_run_token(hub: Hub, tmp_path_factory: pytest.TempPathFactory) -> Ite
         team=OTHER,
     ))  # fmt: skip
     try:
-        wait_until("bob's run to write its token", out.exists, timeout=120)
+        wait_for(out.exists, 120, "bob's run to write its token")
         token = out.read_text().strip()
         assert token.startswith("smr_"), token
         yield token

@@ -4,38 +4,13 @@ templates and pipelines, on the local backend; another team is refused everythin
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
-from .hub import Hub
+from .helpers.api import command, submit, wait
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
-FINAL = ("succeeded", "failed", "killed")
-
-
-def submit(hub: Hub, user: str, spec: dict[str, Any], **kw: Any) -> dict[str, Any]:
-    r = hub.api("POST", "experiments", user=user, json=spec, **kw)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def wait(hub: Hub, user: str, run_id: int, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = hub.api("GET", f"experiments/{run_id}", user=user).json()
-        if run["status"] in FINAL:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not end: {run}")
-
-
-def command(name: str, cmd: str, team: str = "data-science", **extra: Any) -> dict[str, Any]:
-    return {
-        "meta": {"name": name, "team": team, **extra.pop("meta", {})},
-        "task": {"command": cmd},
-        **extra,
-    }
 
 
 def test_a_command_run_succeeds_with_logs_and_artifacts(hub: Hub) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .hub import Hub
-from .test_service_api import assert_json_error
+from .helpers.api import assert_json_error
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 SUBMARINE = str(Path(sys.executable).with_name("submarine"))

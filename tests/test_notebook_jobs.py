@@ -29,34 +29,20 @@ from submarine_hub.service.uploads import UploadStore
 from submarine_hub.store import Database, upgrade
 from submarine_hub.store.models import Experiment, NotebookScheduleRun
 
+from .helpers.notebooks import code_cell
+from .helpers.notebooks import notebook as make_notebook
+
 ALICE = Identity(name="alice", teams=frozenset({"data-science"}))
 CAROL = Identity(name="carol", teams=frozenset({"ml-platform"}))
 UTC = timezone.utc
 
 
-def notebook(params: str = "alpha = 0.5\nname = 'x'", body: str = "print(alpha, name)") -> dict:
-    cells = []
-    if params is not None:
-        cells.append(
-            {
-                "cell_type": "code",
-                "metadata": {"tags": ["parameters"]},
-                "source": params,
-                "outputs": [],
-                "execution_count": None,
-            }
-        )
-    cells.append(
-        {"cell_type": "code", "metadata": {}, "source": body, "outputs": [], "execution_count": 1}
-    )
-    return {
-        "cells": cells,
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+def notebook(
+    params: str | None = "alpha = 0.5\nname = 'x'", body: str = "print(alpha, name)"
+) -> dict:
+    """A notebook whose first cell (unless ``params`` is None) is tagged ``parameters``."""
+    cells = [code_cell(params, tags=["parameters"])] if params is not None else []
+    return make_notebook(*cells, code_cell(body, execution_count=1))
 
 
 # --- parameters -----------------------------------------------------------------------------

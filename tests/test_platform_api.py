@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .hub import Hub
-from .test_service_api import assert_json_error
+from .helpers.api import assert_json_error
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

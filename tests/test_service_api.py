@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from openapi_spec_validator import validate
 
 from submarine_hub.service.handlers import API_ROUTES
 
-from .hub import Hub
+from .helpers.api import assert_json_error
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-
-
-def assert_json_error(r, status: int, pattern: str = "") -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["Content-Type"].startswith("application/json")
-    body = r.json()
-    assert body["status"] == status
-    assert body["message"]
-    assert "Traceback" not in body["message"]
-    if pattern:
-        assert re.search(pattern, body["message"]), body["message"]
 
 
 def test_health_needs_no_auth(hub: Hub) -> None:

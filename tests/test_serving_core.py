@@ -38,7 +38,7 @@ from submarine_hub.serving.server import Router, Stats
 from submarine_hub.store import Database, upgrade
 from submarine_hub.store.artifacts import ArtifactStore
 
-from .hub import free_port
+from .helpers.hub import free_port
 
 X, Y = load_iris(return_X_y=True)
 ALICE = Identity("alice", teams=frozenset({"data-science"}))

@@ -157,7 +157,9 @@ async def test_a_stored_inconsistent_manifest_breaks_only_its_own_version(db_url
             await versions.save(s, ann, "user:ann", "a.ipynb", content="v1", format="text")
         async with db.session() as s:
             await versions.store_parts(
-                s, "user:ann", {contentaddr.digest(b"[1]"): b"[1]", contentaddr.digest(b"{}"): b"{}"}
+                s,
+                "user:ann",
+                {contentaddr.digest(b"[1]"): b"[1]", contentaddr.digest(b"{}"): b"{}"},
             )
             f = await versions._file(s, "user:ann", "a.ipynb")
             assert f is not None
