@@ -249,6 +249,7 @@ async def test_pipeline_dag_checks(db_url: str) -> None:
         await db.dispose()
 
 
+@pytest.mark.local
 async def test_local_backend_limits_timeout_and_single_start(tmp_path: Path) -> None:
     backend = LocalExperimentBackend(tmp_path / "runs")
     # memory limit: allocating 1 GB under a 200 MB cap fails
@@ -317,6 +318,7 @@ def test_the_service_picks_its_experiment_backend(tmp_path: Path) -> None:
         backend("yarn")
 
 
+@pytest.mark.local
 async def test_gpus_are_handed_out_per_replica(tmp_path: Path) -> None:
     backend = LocalExperimentBackend(tmp_path / "runs")
     replicas = [

@@ -20,6 +20,8 @@ from submarine_hub.backends.local.experiments import LocalExperimentBackend
 
 from .helpers.runs import plan, wait_final
 
+pytestmark = pytest.mark.local  # runs on the local backend
+
 
 def _repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"

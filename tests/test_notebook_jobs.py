@@ -671,6 +671,7 @@ def _status(tmp: Path, run_id: int) -> dict[str, Any]:
     return json.loads((tmp / "runs" / str(run_id) / "status.json").read_text())
 
 
+@pytest.mark.local
 async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_path: Path) -> None:
     backend = LocalExperimentBackend(tmp_path / "runs", notebook_pool_size=1)
     ended: list[int] = []

@@ -425,6 +425,7 @@ def _log(backend: LocalEndpointBackend) -> str:
     return path.read_text() if path.exists() else ""
 
 
+@pytest.mark.local
 async def test_server_process_auth_routing_live_update_and_stop(
     tmp_path: Path, fake_hub: FakeHub
 ) -> None:

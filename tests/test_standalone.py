@@ -28,6 +28,8 @@ from .helpers.browser import CHROMIUM, CHROMIUM_ARGS, IMAGES
 from .helpers.hub import Hub, _execute
 from .helpers.jupyter import HUB_ENV, start_jupyter, stop_jupyter
 
+pytestmark = pytest.mark.local  # a jupyter server in a subprocess
+
 BASE_URL = "/prefix/"
 USER = "ada"
 TEAM = "analytical-engines"

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 import requests
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
@@ -63,6 +64,8 @@ DEMO_ADMIN = "admin"
 #: Header naming the case of the route test a request belongs to (see RouteRecorder).
 CASE_HEADER = "X-Test-Case"
 CASES = ("ok", "bad", "other")
+#: Where the route test leaves its one-line summary for the end of the run.
+ROUTE_SUMMARY = pytest.StashKey[str]()
 
 
 # --- who is who ------------------------------------------------------------------------
@@ -287,7 +290,7 @@ class FakeEndpointBackend:
 
 @dataclass(frozen=True)
 class Hit:
-    handler: str  # the handler class's name
+    handler: str  # the handler's API path (``/teams/{team}``), else its class's name
     method: str
     status: int
     case: str  # "" outside the route test
@@ -305,7 +308,7 @@ class RouteRecorder:
         def log_function(handler: Any) -> None:
             self.hits.append(
                 Hit(
-                    type(handler).__name__,
+                    getattr(type(handler), "path", "") or type(handler).__name__,
                     handler.request.method or "",
                     handler.get_status(),
                     handler.request.headers.get(CASE_HEADER, ""),
@@ -317,7 +320,7 @@ class RouteRecorder:
         app.settings["log_function"] = log_function
 
     def cases(self) -> dict[tuple[str, str], set[str]]:
-        """``{(handler, METHOD): {case, ...}}`` of the requests whose status fit their
+        """``{(path or handler, METHOD): {case, ...}}`` of the requests whose status fit their
         case: ``ok`` a 2xx/3xx, ``bad`` a 4xx other than 401, ``other`` a 403 or 404."""
         out: dict[tuple[str, str], set[str]] = {}
         for hit in self.hits:
