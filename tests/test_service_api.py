@@ -12,7 +12,6 @@ from .helpers.api import assert_json_error
 from .helpers.hub import Hub
 from .helpers.service import InProcessService
 
-
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
