@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from submarine_hub.store import database_urls
 
 from .helpers.hub import Hub
-from .helpers.service import ROUTE_SUMMARY, InProcessService
+from .helpers.service import ROUTE_SUMMARY, SERVER_SUMMARY, InProcessService
 
 pytest_plugins = ["tests.helpers.browser"]  # the browser fixture
 
@@ -75,9 +75,11 @@ def _no_ambient_submarine_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Say how many service routes the fast tier covered (when the route test ran)."""
-    if ROUTE_SUMMARY in config.stash:
-        terminalreporter.write_line(config.stash[ROUTE_SUMMARY])
+    """Say how many routes of the service and of the server extension the route tests
+    covered (when they ran)."""
+    for key in (ROUTE_SUMMARY, SERVER_SUMMARY):
+        if key in config.stash:
+            terminalreporter.write_line(config.stash[key])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

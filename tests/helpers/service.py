@@ -25,6 +25,7 @@ with which status, and as which case of the route test (the ``X-Test-Case`` head
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import threading
 import time
@@ -37,6 +38,7 @@ import pytest
 import requests
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
+from tornado.web import RequestHandler
 
 from submarine_hub.core.errors import Forbidden
 from submarine_hub.core.experiments.backend import (
@@ -66,6 +68,7 @@ CASE_HEADER = "X-Test-Case"
 CASES = ("ok", "bad", "other")
 #: Where the route test leaves its one-line summary for the end of the run.
 ROUTE_SUMMARY = pytest.StashKey[str]()
+SERVER_SUMMARY = pytest.StashKey[str]()  # the server extension's, likewise
 
 
 # --- who is who ------------------------------------------------------------------------
@@ -285,6 +288,22 @@ class FakeEndpointBackend:
         return None
 
 
+class FakePredictHandler(RequestHandler):
+    """An endpoint's server as the proxy reaches it: answers a prediction to a known token."""
+
+    def initialize(self, service: InProcessService) -> None:
+        self.service = service
+
+    def post(self, name: str) -> None:
+        _, _, token = self.request.headers.get("Authorization", "").partition(" ")
+        if token not in self.service.identities.tokens:
+            self.set_status(403)
+            self.finish({"status": 403, "message": "not a token of this hub"})
+            return
+        body = json.loads(self.request.body or b"{}")
+        self.finish({"endpoint": name, "predictions": [0 for _ in body.get("instances", [])]})
+
+
 # --- what was called -----------------------------------------------------------------------
 
 
@@ -438,6 +457,11 @@ class InProcessService:
         context.endpoints.started = True  # its loop would reconcile with a real hub: not here
         app = service.make_app(context)
         app.settings["submarine_identity_provider"] = self.identities
+        # where the hub's proxy would route an endpoint's predictions: a stand-in server
+        app.add_handlers(
+            ".*$",
+            [(r"/services/(endpoint-[^/]+)/predict", FakePredictHandler, {"service": self})],
+        )
         self.recorder.wrap(app)
         server = HTTPServer(app, max_body_size=MAX_STREAMED_BODY)
         server.listen(self.port, "127.0.0.1")
