@@ -56,7 +56,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServi
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tiers: a test using the ``hub`` or ``browser`` fixture is marked so; a test marked
     none of hub, browser, slow and local is ``fast`` (no hub, no browser, no processes to
-    wait for: ``pytest -m fast`` runs in well under a minute)."""
+    wait for: ``pytest -m fast`` runs in well under a minute). The route tests' coverage
+    checks (``test_every_handler_...``) run last."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         for marker in ("hub", "browser"):
@@ -64,6 +65,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(marker)
         if not any(item.get_closest_marker(m) for m in NOT_FAST):
             item.add_marker(pytest.mark.fast)
+    # the route tests' coverage checks read what the tests before them called: last
+    items.sort(key=lambda item: item.name.startswith("test_every_handler_"))
 
 
 @pytest.fixture(autouse=True)

@@ -518,6 +518,11 @@ class InProcessService:
             self._tokens[key] = self.identities.token(user, scopes=scopes)
         return self._tokens[key]
 
+    @property
+    def spawner_token(self) -> str:
+        """The token JupyterHub's spawner admits sessions with (as on the real hub)."""
+        return self.service_token("submarine-spawner", ["custom:submarine:sessions", SERVICE_SCOPE])
+
     def service_token(self, name: str, scopes: list[str]) -> str:
         """A token of a hub service (``kind: service``), such as the spawner's."""
         key = ("service", name, tuple(scopes))
