@@ -13,9 +13,7 @@ nothing here depends on what other tests left, or leaves anything they see.
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +24,7 @@ from submarine_hub.service.handlers import API_ROUTES
 from submarine_hub.service.handlers.base import allowed_methods
 
 from .helpers.api import assert_json_error, command, wait, wait_for
+from .helpers.archives import tar_gz
 from .helpers.notebooks import parameters_notebook
 from .helpers.service import ROUTE_SUMMARY, SERVICE_SCOPE, InProcessService
 
@@ -144,16 +143,6 @@ class Calls:
         r = self._call("other", method, path, user or self.w.other, kw)
         assert r.status_code in (403, 404), (method, path, r.status_code, r.text[:300])
         assert r.json()["status"] == r.status_code
-
-
-def _tar(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -564,7 +553,7 @@ def test_run_tokens_act_for_their_run_only(
 
 
 def test_upload_routes(c: Calls, world: World) -> None:
-    up = c.ok("POST", "uploads", status=201, data=_tar({"train.py": b"print(1)"}))
+    up = c.ok("POST", "uploads", status=201, data=tar_gz({"train.py": b"print(1)"}))
     assert up["id"]
     c.bad("POST", "uploads", data=b"not a tar")
 

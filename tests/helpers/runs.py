@@ -16,7 +16,7 @@ def plan(run_id: int, argv: list[str], **kw: Any) -> LaunchPlan:
     return LaunchPlan(run_id, "t", "team", "alice", "none", {"main": 1}, [replica], {}, **kw)
 
 
-async def wait_final(backend: Any, run_id: int, timeout: float = 30) -> RunState:
+async def wait_final(backend: Any, run_id: int, timeout: float = 60) -> RunState:
     """The run's state once ``backend`` says it has ended."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
