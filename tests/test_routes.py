@@ -188,14 +188,7 @@ def world(service: InProcessService) -> World:
     try:
         held = api("POST", "experiments", json=command("routes-held", "sleep 600", team=team))
         service.wake()
-        for _ in range(100):
-            fake = service.backend.runs.get(held["id"])
-            if fake:
-                break
-            import time
-
-            time.sleep(0.05)
-        assert fake, "the held run did not launch"
+        fake = wait_for(lambda: service.backend.runs.get(held["id"]), 10, "the held run")
         w.run_token = fake.plan.env["SUBMARINE_TOKEN"]
     finally:
         service.backend.hold = False
@@ -531,13 +524,8 @@ def _held_run(c: Calls, service: InProcessService, world: World) -> int:
             json=command("routes-held2", "sleep 60", team=world.team),
         )
         service.wake()
-        import time
-
-        for _ in range(200):
-            if run["id"] in service.backend.runs:
-                return run["id"]
-            time.sleep(0.05)
-        raise AssertionError("the held run did not launch")
+        wait_for(lambda: run["id"] in service.backend.runs, 10, "the held run to launch")
+        return run["id"]
     finally:
         service.backend.hold = False
 
@@ -545,11 +533,13 @@ def _held_run(c: Calls, service: InProcessService, world: World) -> int:
 def test_run_tokens_act_for_their_run_only(
     c: Calls, service: InProcessService, world: World
 ) -> None:
+    """A run's token speaks for its owner in the run's team, never on personal things."""
     token = {"Authorization": f"token {world.run_token}"}
-    me = c.ok("GET", "me", user=None, headers=token)
-    assert me["name"] == world.owner
-    r = service.api("GET", "credentials", headers=token)
-    assert r.status_code in (200, 403)
+    assert c.ok("GET", "me", token=world.run_token)["name"] == world.owner
+    r = service.api("GET", f"experiments{q(team=world.team)}", headers=token)
+    assert r.status_code == 200, r.text
+    r = service.api("GET", f"files{q(space=f'user:{world.owner}')}", headers=token)
+    assert r.status_code == 403, r.text
 
 
 def test_upload_routes(c: Calls, world: World) -> None:
@@ -621,22 +611,17 @@ def _failed_pipeline(c: Calls, service: InProcessService, world: World) -> int:
             json={"name": "routes-p4", "team": world.team, "steps": steps},
         )["id"]
         service.wake()
-        run = wait_for(
-            lambda: next(
-                (
-                    r
-                    for r in service.backend.runs.values()
-                    if r.plan.labels.get("submarine-pipeline") == str(pid)
-                    or r.plan.name.startswith("routes-p4")
-                ),
-                None,
-            ),
+        run_id = wait_for(
+            lambda: c.s.api("GET", f"pipelines/{pid}", user=world.owner).json()["steps"][0][
+                "run_id"
+            ],
             10,
-            "the pipeline's step to launch",
+            "the pipeline's step to be submitted",
         )
+        wait_for(lambda: run_id in service.backend.runs, 10, "the step's run to launch")
     finally:
         service.backend.hold = False
-    service.backend.finish(run.plan.run_id, "failed")
+    service.backend.finish(run_id, "failed")
     service.wake()
     wait_for(
         lambda: c.s.api("GET", f"pipelines/{pid}", user=world.owner).json()["status"] == "failed",

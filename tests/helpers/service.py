@@ -103,7 +103,7 @@ class FakeHubDirectory:
         self.members.get(team, set()).discard(name)
 
     def teams_of(self, name: str) -> list[str]:
-        return sorted(t for t, users in self.members.items() if name in users)
+        return sorted(t for t, users in list(self.members.items()) if name in users)
 
     def model(self, name: str) -> dict[str, Any]:
         return {
@@ -120,7 +120,7 @@ class FakeHubDirectory:
         return sorted(self.names)
 
     async def groups(self) -> dict[str, list[str]]:
-        return {team: sorted(users) for team, users in self.members.items()}
+        return {team: sorted(users) for team, users in list(self.members.items())}
 
     async def running_servers(self) -> set[tuple[str, str]]:
         return set(self.servers)
