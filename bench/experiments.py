@@ -34,7 +34,7 @@ import requests
 from sqlalchemy import create_engine, func, insert, select
 
 from submarine_hub.store.models import Experiment, ExperimentTag
-from tests.hub import Hub
+from tests.helpers.hub import Hub
 
 PARALLEL = 2 * (os.cpu_count() or 1)
 PAGE = "experiments?team=data-science&status=succeeded,failed&limit=20"

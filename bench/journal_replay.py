@@ -3,7 +3,7 @@
     .venv/bin/python bench/journal_replay.py                 # 700 saves; old way at 150
     .venv/bin/python bench/journal_replay.py --quick         # 100 saves; old way at 50
 
-Starts a real hub (``tests/hub.py``). A session's contents manager (user alice) saves a
+Starts a real hub (``tests/helpers/hub.py``). A session's contents manager (user alice) saves a
 notebook N times while the platform cannot be reached (nothing listens at its URL), so
 every save waits in the journal; the manager stops as a crashed server would. A second
 manager on the same home then replays the journal with the platform reachable, and the
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import nbformat
 
 from submarine_hub.server.contents import SubmarineContentsManager
-from tests.hub import Hub, free_port
+from tests.helpers.hub import Hub, free_port
 
 
 def book(i: int) -> Any:

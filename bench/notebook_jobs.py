@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
 
-from tests.hub import Hub
+from tests.helpers.hub import Hub
 
 NOTEBOOK = {
     "cells": [

@@ -3,7 +3,7 @@
     .venv/bin/python bench/notebooks.py            # full run (about 2-3 minutes)
     .venv/bin/python bench/notebooks.py --quick    # smoke run: 20 latency saves, 50 versions
 
-(a) Save latency. Starts a real hub (``tests/hub.py``) and times
+(a) Save latency. Starts a real hub (``tests/helpers/hub.py``) and times
 ``await manager.save(model, path)`` of ``SubmarineContentsManager`` (user alice, platform
 reached like a session does: ``SUBMARINE_API_URL`` = the service's own URL, which the
 spawner hands to sessions; ``--via-proxy`` goes through the hub's proxy instead) against
@@ -52,7 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.hub import Hub
+from tests.helpers.hub import Hub
 
 LATENCY_TARGET = 1.3
 STORAGE_TARGET = 1.5

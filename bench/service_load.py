@@ -6,7 +6,7 @@
     .venv/bin/python bench/service_load.py --seconds 600          # a soak: does RSS level off?
     .venv/bin/python bench/service_load.py --kills 3              # kill -9 under load
 
-Starts a real hub (``tests/hub.py`` of the checkout measured, its code first on the
+Starts a real hub (``tests/helpers/hub.py`` of the checkout measured, its code first on the
 path) and runs ``--clients`` threads for ``--seconds``, each looping over a mix of what a
 team does through the proxy: reads (``me``, ``teams``, ``experiments``, a file's history
 and content) and writes (a new version of a notebook, one file per client; 1 request in
@@ -144,7 +144,7 @@ def main() -> None:
     repo = Path(args.repo).resolve()
     sys.path.insert(0, str(repo))
     os.environ["PYTHONPATH"] = os.pathsep.join([str(repo), str(repo / "spawner")])
-    Hub = importlib.import_module("tests.hub").Hub
+    Hub = importlib.import_module("tests.helpers.hub").Hub
     get = requests.get
 
     def patient_get(*a: Any, **kw: Any) -> Any:  # older harnesses gave up on a slow answer

@@ -44,7 +44,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from submarine_hub.client import SubmarineClient
-from tests.hub import Hub, free_port
+from tests.helpers.hub import Hub, free_port
 
 LOADGEN = textwrap.dedent(
     """

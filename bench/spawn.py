@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.hub import Hub
+from tests.helpers.hub import Hub
 
 
 def spawn_once(hub: Hub, user: str) -> float:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
 
-from tests.hub import Hub, free_port
+from tests.helpers.hub import Hub, free_port
 
 OURS = """
 import sys, time, submarine_hub as s

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from .hub import DEMO_ADMIN_PASSWORD, Hub
-from .test_browser import IMAGES, browser, login  # noqa: F401  (fixture)
+from .helpers.browser import IMAGES, login
+from .helpers.hub import DEMO_ADMIN_PASSWORD, Hub
 
 pytestmark = pytest.mark.hub
 
@@ -79,7 +79,7 @@ def test_stopping_a_session_from_the_admin_api(hub: Hub) -> None:
 
 
 @pytest.mark.browser
-def test_admin_sets_a_quota_and_an_over_quota_spawn_shows_why(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_admin_sets_a_quota_and_an_over_quota_spawn_shows_why(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     hub.stop_server("carol")
     running = hub.api("GET", "teams/ml-platform", user="admin").json()["usage"]["sessions"]
     page = browser.new_page(viewport={"width": 1280, "height": 900})

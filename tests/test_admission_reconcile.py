@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from .hub import Hub
+from .helpers.api import wait_for
+from .helpers.hub import Hub, service_pid, service_up
 
 pytestmark = pytest.mark.hub
 
@@ -36,38 +36,10 @@ def own_hub(tmp_path: Path) -> Iterator[Hub]:
         h.stop()
 
 
-def service_pid(hub: Hub) -> int | None:
-    """The pid of this hub's submarine service (found by its own data folder), if any."""
-    mine = f"--SubmarineService.data_dir={hub.data_dir.resolve()}"
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        args = [a.decode(errors="replace") for a in argv]
-        if "submarine_hub.service" in args and mine in args:
-            return int(entry.name)
-    return None
-
-
 def active_ids(hub: Hub) -> set[int]:
     r = hub.api("GET", "sessions", user="admin")
     r.raise_for_status()
     return {s["id"] for s in r.json()["items"]}
-
-
-def wait_for(what: str, check, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{what} did not happen in {timeout} s")
 
 
 def alices_admission(hub: Hub) -> int:
@@ -79,16 +51,18 @@ def alices_admission(hub: Hub) -> int:
 def test_a_session_stopped_while_the_service_is_down_gives_its_slot_back(own_hub: Hub) -> None:
     hub = own_hub
     sid = alices_admission(hub)
-    old = service_pid(hub)
+    old = service_pid(hub, required=False)
     assert old is not None, "the hub's submarine service is not running"
     os.kill(old, signal.SIGKILL)
     hub.stop_server("alice")  # the spawner cannot reach the service to release it
-    wait_for("the service's restart", lambda: service_pid(hub) not in (None, old), timeout=120)
+    wait_for(lambda: service_pid(hub, required=False) not in (None, old), 120, "its restart")
+    wait_for(lambda: service_up(hub), 120, "the service answering")
     wait_for(
-        "the service answering",
-        lambda: requests.get(hub.api_url("health"), timeout=5).status_code == 200,
+        lambda: sid not in active_ids(hub),
+        60,
+        "the release of the stopped session",
+        tolerate=(requests.RequestException,),
     )
-    wait_for("the release of the stopped session", lambda: sid not in active_ids(hub), 60)
 
 
 def test_a_hub_restart_leaves_no_admission_behind(own_hub: Hub) -> None:
@@ -97,5 +71,10 @@ def test_a_hub_restart_leaves_no_admission_behind(own_hub: Hub) -> None:
     # JupyterHub stops its services before the user servers: no spawner can release
     hub.stop()
     hub.start(timeout=180)
-    wait_for("the release after the restart", lambda: sid not in active_ids(hub), 60)
+    wait_for(
+        lambda: sid not in active_ids(hub),
+        60,
+        "the release after the restart",
+        tolerate=(requests.RequestException,),
+    )
     assert active_ids(hub) == set()

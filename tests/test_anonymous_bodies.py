@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .hub import Hub
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .jupyter import start_jupyter, stop_jupyter
-from .test_packaging import source_tree
+from .helpers.jupyter import start_jupyter, stop_jupyter
+from .helpers.repo import source_tree
 
 REPO = Path(__file__).resolve().parents[1]
 BINDER = REPO / "binder"

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from .hub import DEMO_PASSWORD, Hub
+from .helpers.browser import IMAGES, login
+from .helpers.hub import Hub
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
-
-CHROMIUM = os.environ.get("SUBMARINE_TEST_CHROMIUM", "/usr/bin/chromium")
-IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
-# Without these Chromium keeps calling out to Google, which this network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"no chromium at {CHROMIUM} (scripts/bootstrap --test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def login(page, hub: Hub, user: str, password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    """Log in through the hub's form, as a person would."""
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", password)
-    page.click("#login_submit")
 
 
 def open_panel(browser, hub: Hub, user: str):  # type: ignore[no-untyped-def]

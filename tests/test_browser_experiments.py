@@ -7,75 +7,31 @@ from __future__ import annotations
 import re
 import time
 
-import nbformat
 import pytest
 import requests
 
+from .helpers.browser import (
+    IMAGES,
+    PANEL,
+    dismiss_dialogs,
+    open_lab,
+    open_panel,
+    save_notebook,
+    set_theme,
+    tid,
+    widen_sidebar,
+)
+from .helpers.hub import Hub
 from .helpers.sessions import ensure_session
-from .hub import Hub
-from .test_browser import IMAGES, browser, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
-PANEL = "#submarine-hub-panel"
 NOTEBOOK = "history-demo.ipynb"
 # The cell of the notebook in the current tab, not of one hidden behind it.
 VISIBLE_CELL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
 
 
-def tid(name: str) -> str:
-    return f'{PANEL} [data-testid="{name}"]'
-
-
-def open_lab(chromium, hub: Hub, user: str, path: str = ""):  # type: ignore[no-untyped-def]
-    """Log in as ``user`` and open the lab (on ``path``) from a fresh workspace."""
-    ensure_session(hub, user)
-    # JupyterLab's own "get notified about Jupyter news?" toast would cover the screenshots
-    requests.put(
-        hub.user_url(user, "lab/api/settings/@jupyterlab/apputils-extension:notification"),
-        headers={"Authorization": f"token {hub.token_for(user)}"},
-        json={"raw": '{"fetchNews": "false"}'},
-        timeout=30,
-    ).raise_for_status()
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    login(page, hub, user)
-    page.wait_for_url(re.compile(rf".*/user/{user}/lab.*"))
-    # ?reset: no tabs restored from an earlier test
-    page.goto(hub.user_url(user, f"lab/tree/{path}" if path else "lab") + "?reset")
-    page.wait_for_selector('.jp-SideBar [data-id="submarine-hub-panel"]')
-    return context, page
-
-
-def open_panel(page, tab: str) -> None:  # type: ignore[no-untyped-def]
-    if not page.locator(PANEL).is_visible():
-        page.click('.jp-SideBar [data-id="submarine-hub-panel"]')
-    page.wait_for_selector(tid("submarine-user"))
-    page.click(tid(f"submarine-tab-{tab}"))
-
-
-def widen_sidebar(page, width: int = 420) -> None:  # type: ignore[no-untyped-def]
-    """Drag the left sidebar's edge, as a person would, for roomier screenshots."""
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    box = handle.bounding_box()
-    assert box
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] / 2, y)
-    page.mouse.down()
-    page.mouse.move(width, y, steps=5)
-    page.mouse.up()
-
-
-def dismiss_dialogs(page) -> None:  # type: ignore[no-untyped-def]
-    """Kernel choices and other prompts are not what these tests are about."""
-    page.wait_for_timeout(500)
-    while page.locator(".jp-Dialog").count():
-        page.keyboard.press("Escape")
-        page.wait_for_timeout(300)
-
-
-def test_submit_a_template_run_from_the_panel_and_watch_it_succeed(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_submit_a_template_run_from_the_panel_and_watch_it_succeed(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     r = hub.api(
         "POST",
         "environments",
@@ -166,16 +122,7 @@ def test_submit_a_template_run_from_the_panel_and_watch_it_succeed(browser, hub:
     assert run["spec"]["environment"]["profile"] == "data-science/sklearn-base"
 
 
-def set_theme(page, theme: str) -> None:  # type: ignore[no-untyped-def]
-    page.click(".lm-MenuBar-itemLabel:text-is('Settings')")
-    page.click(".lm-Menu-itemLabel:text-is('Theme')")
-    page.click(f".lm-Menu-itemLabel:text-is('{theme}')")
-    light = "true" if "Light" in theme else "false"
-    page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
-    page.wait_for_timeout(500)  # the theme's CSS applied
-
-
-def test_a_user_of_another_team_sees_none_of_those_runs(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_user_of_another_team_sees_none_of_those_runs(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     bob_runs = hub.api("GET", "experiments?team=data-science", user="bob").json()["items"]
     if not bob_runs:  # run alone: give bob's team a run
         r = hub.api(
@@ -209,29 +156,16 @@ def test_a_user_of_another_team_sees_none_of_those_runs(browser, hub: Hub) -> No
         context.close()
 
 
-def save(hub: Hub, cells: list[tuple[str, str]]) -> None:
-    """Save a version of the notebook: cells as (id, source)."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src, id=cell_id) for cell_id, src in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    r = requests.put(
-        hub.user_url("bob", f"api/contents/{NOTEBOOK}"),
-        headers={"Authorization": f"token {hub.token_for('bob')}"},
-        json={"type": "notebook", "format": "json", "content": nb},
-        timeout=60,
-    )
-    r.raise_for_status()
-
-
-def test_notebook_history_diff_and_restore(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_notebook_history_diff_and_restore(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     ensure_session(hub, "bob")
-    save(hub, [("v", "value = 1"), ("p", "print(value)")])
-    save(hub, [("v", "value = 2"), ("p", "print(value)")])
-    save(hub, [("v", "value = 3"), ("t", "total = value * 2"), ("p", "print(value)")])
+    save_notebook(hub, "bob", NOTEBOOK, [("v", "value = 1"), ("p", "print(value)")])
+    save_notebook(hub, "bob", NOTEBOOK, [("v", "value = 2"), ("p", "print(value)")])
+    save_notebook(
+        hub,
+        "bob",
+        NOTEBOOK,
+        [("v", "value = 3"), ("t", "total = value * 2"), ("p", "print(value)")],
+    )
     # through the session, which sends its queued saves to the platform first
     versions = requests.get(
         hub.user_url("bob", "submarine/api/v1/files/versions"),
@@ -306,7 +240,7 @@ for step in range(args.steps):
 """
 
 
-def test_submit_a_script_from_the_file_browser(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_submit_a_script_from_the_file_browser(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     ensure_session(hub, "bob")
     headers = {"Authorization": f"token {hub.token_for('bob')}"}
     for path, body in (

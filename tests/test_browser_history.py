@@ -8,9 +8,9 @@ import nbformat
 import pytest
 import requests
 
+from .helpers.browser import IMAGES, dismiss_dialogs, login, save_notebook
+from .helpers.hub import Hub
 from .helpers.sessions import ensure_session
-from .hub import Hub
-from .test_browser import IMAGES, browser, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 PATH = "revert-me.ipynb"
@@ -18,27 +18,10 @@ PATH = "revert-me.ipynb"
 VISIBLE_CELL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
 
 
-def save(hub: Hub, i: int) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(f"value = {i}", id="c1")]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    r = requests.put(
-        hub.user_url("bob", f"api/contents/{PATH}"),
-        headers={"Authorization": f"token {hub.token_for('bob')}"},
-        json={"type": "notebook", "format": "json", "content": nb},
-        timeout=60,
-    )
-    r.raise_for_status()
-
-
-def test_revert_dialog_lists_every_version_and_restores_one(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_revert_dialog_lists_every_version_and_restores_one(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     ensure_session(hub, "bob")
     for i in range(1, 6):
-        save(hub, i)
+        save_notebook(hub, "bob", PATH, [("c1", f"value = {i}")])
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(90_000)
     try:
@@ -80,27 +63,19 @@ def open_lab_page(chromium, hub: Hub, user: str, path: str):  # type: ignore[no-
     page.goto(hub.user_url(user, f"lab/tree/{path}") + "?reset")
     page.wait_for_selector(f"{VISIBLE_CELL} .cm-content")
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-KernelStatus", state="attached")
-    dismiss_dialogs(page)
+    dismiss_dialogs(page, 1000)
     return context, page
 
 
-def dismiss_dialogs(page) -> None:  # type: ignore[no-untyped-def]
-    """Kernel choices and other prompts are not what these tests are about."""
-    page.wait_for_timeout(1000)
-    while page.locator(".jp-Dialog").count():
-        page.keyboard.press("Escape")
-        page.wait_for_timeout(300)
-
-
 def edit_and_save(page, text: str) -> None:  # type: ignore[no-untyped-def]
-    dismiss_dialogs(page)
+    dismiss_dialogs(page, 1000)
     page.click(f"{VISIBLE_CELL} .cm-content")
     page.keyboard.press("End")
     page.keyboard.type(text)
     page.keyboard.press("Control+s")
 
 
-def test_a_stale_save_in_a_team_folder_gets_the_file_changed_dialog(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_stale_save_in_a_team_folder_gets_the_file_changed_dialog(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     hub.spawn("alice")
     ensure_session(hub, "bob", "data-science")
     path = "teams/data-science/conflict.ipynb"

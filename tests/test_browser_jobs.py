@@ -14,10 +14,8 @@ import nbformat
 import pytest
 import requests
 
-from .helpers.sessions import ensure_session
-from .hub import Hub
-from .test_browser import IMAGES, browser  # noqa: F401  (fixture)
-from .test_browser_experiments import (
+from .helpers.browser import (
+    IMAGES,
     PANEL,
     dismiss_dialogs,
     open_lab,
@@ -25,6 +23,8 @@ from .test_browser_experiments import (
     tid,
     widen_sidebar,
 )
+from .helpers.hub import Hub
+from .helpers.sessions import ensure_session
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
@@ -73,7 +73,7 @@ def session_api(hub: Hub, user: str, path: str, **params: Any) -> Any:
     return r.json()
 
 
-def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     ensure_session(hub, "bob")
     save_notebook(hub, "bob")
     context, page = open_lab(browser, hub, "bob", NOTEBOOK)
@@ -172,7 +172,7 @@ def test_run_a_notebook_as_a_job_schedule_it_and_fan_it_out(browser, hub: Hub) -
     assert job["output"]["lab_path"] == lab and job["output"]["version"]
 
 
-def test_another_team_sees_none_of_those_job_runs_or_schedules(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_another_team_sees_none_of_those_job_runs_or_schedules(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     ensure_session(hub, "bob")
     save_notebook(hub, "bob")
     # the session's journal hands the save to the platform in the background

@@ -18,11 +18,10 @@ import requests
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from .helpers.api import wait_serving
+from .helpers.browser import IMAGES, open_lab, open_panel, set_theme, tid, widen_sidebar
+from .helpers.hub import Hub
 from .helpers.sessions import ensure_session
-from .hub import Hub
-from .test_browser import IMAGES, browser  # noqa: F401  (fixture)
-from .test_browser_experiments import open_lab, open_panel, set_theme, tid, widen_sidebar
-from .test_serving_api import wait_serving
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
@@ -63,7 +62,7 @@ def register_in_dialog(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.click(f"{dialog} button.jp-Dialog-button:has-text('Register')")
 
 
-def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     ensure_session(hub, "bob")
     put_file(hub, "bob", "models-demo/iris.joblib", trained_model())
     hub.api("DELETE", f"endpoints/data-science/{ENDPOINT}?purge=1", user="bob")
@@ -171,7 +170,7 @@ def test_register_a_file_set_an_alias_deploy_and_send_a_test_request(browser, hu
     assert model["versions"][0]["framework"] == "sklearn"
 
 
-def test_register_a_runs_output_from_its_page(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_register_a_runs_output_from_its_page(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     r = hub.api(
         "POST",
         "templates/_global/sklearn-classifier/runs",
@@ -215,7 +214,7 @@ def test_register_a_runs_output_from_its_page(browser, hub: Hub) -> None:  # typ
     assert [f["path"] for f in version["files"]] == ["model.joblib"]
 
 
-def test_datasets_tab_and_use_for_a_run(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_datasets_tab_and_use_for_a_run(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     r = hub.api(
         "POST",
         "datasets",
@@ -266,7 +265,7 @@ def test_datasets_tab_and_use_for_a_run(browser, hub: Hub) -> None:  # type: ign
     assert f"run:{run_id}" in [n["id"] for n in graph["nodes"]]
 
 
-def test_carol_sees_none_of_bobs_models_or_datasets(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_carol_sees_none_of_bobs_models_or_datasets(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     # bob's team has a model and a dataset, whichever tests ran before
     r = hub.api("POST", "models", user="bob", json={"name": "bob-only", "team": "data-science"})
     assert r.status_code in (201, 409), r.text

@@ -11,9 +11,9 @@ import time
 import pytest
 import requests
 
+from .helpers.browser import login
+from .helpers.hub import Hub
 from .helpers.sessions import ensure_session
-from .hub import Hub
-from .test_browser import browser, login  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
@@ -23,7 +23,7 @@ def terminal_text(page) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(page.locator(".jp-Terminal .xterm-accessibility-tree > div").all_inner_texts())
 
 
-def test_the_lab_terminal_runs_the_cli_for_the_sessions_team(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_lab_terminal_runs_the_cli_for_the_sessions_team(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
     ensure_session(hub, "bob", "ml-platform")
     headers = {"Authorization": f"token {hub.token_for('bob')}"}
     # xterm draws on a canvas; its screen-reader mode keeps the rows as text too

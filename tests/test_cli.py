@@ -5,28 +5,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from submarine_hub import __version__
 
-from .hub import Hub
-
-SUBMARINE = str(Path(sys.executable).with_name("submarine"))
-
-
-def submarine(*args: str, stdin: str = "", env: dict[str, str] | None = None):
-    return subprocess.run(
-        [SUBMARINE, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
+from .helpers.cli import submarine
+from .helpers.hub import Hub
 
 
 def test_version() -> None:

@@ -48,6 +48,7 @@ def reset() -> httpx.Response:
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.local
 def test_an_idempotent_request_is_retried_through_a_restart(method: str) -> None:
     for fail in (proxy_page, refused, reset, lambda: httpx.Response(502)):
         handler, seen = restarting(3, fail)
@@ -78,6 +79,7 @@ def test_a_post_is_sent_again_only_when_that_is_safe() -> None:
     assert len(seen) == 1
 
 
+@pytest.mark.local
 def test_retries_are_bounded() -> None:
     handler, seen = restarting(10_000, proxy_page)
     with pytest.raises(SubmarineAPIError) as e:
@@ -99,6 +101,7 @@ class Spawner(SubmarineSpawnerMixin):
     pass
 
 
+@pytest.mark.local
 def test_the_spawner_retries_what_is_safe_through_a_restart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -9,7 +9,7 @@ import tarfile
 import pytest
 import requests
 
-from .hub import Hub
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

@@ -7,10 +7,8 @@ alice is in team data-science, carol in ml-platform (jupyterhub_config.DEMO_TEAM
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import stat
-import tarfile
 import threading
 import time
 import uuid
@@ -19,8 +17,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from .hub import Hub
-from .test_experiments_api import command, submit, wait
+from .helpers.api import command, submit, wait
+from .helpers.archives import tar_gz
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 
@@ -208,21 +207,11 @@ def test_a_file_still_arriving_when_its_version_becomes_ready_changes_nothing(
     assert _file(hub, "alice", version, "model.joblib") == b"v1"
 
 
-def _tar(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 def test_an_upload_with_an_unsafe_member_name_is_refused(hub: Hub) -> None:
-    ok = hub.api("POST", "uploads", user="alice", data=_tar({"./train.py": b"print(1)"}))
+    ok = hub.api("POST", "uploads", user="alice", data=tar_gz({"./train.py": b"print(1)"}))
     assert ok.status_code == 201, ok.text
     for bad in ("a\n/../../x.py", "../x.py", "/etc/x.py", "a\\..\\x.py", "a//b.py"):
-        r = hub.api("POST", "uploads", user="alice", data=_tar({bad: b"x"}))
+        r = hub.api("POST", "uploads", user="alice", data=tar_gz({bad: b"x"}))
         assert r.status_code == 400, (bad, r.text)
     # an upload id is exactly 32 hex digits: with a newline it names no upload
     spec = command("up", "true", code={"upload": ok.json()["id"] + "\n"})

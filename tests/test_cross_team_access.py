@@ -2,6 +2,7 @@
 must not reach them: a user of another team, an anonymous caller, and a run token of
 another team's run whose owner *is* a member of the first team (a run token acts for its
 run's team only). None of those calls may read or change the first team's objects.
+Against the service in-process (fake hub directory and backends) and the real hub.
 
 The operations come from the served OpenAPI document, so a new route without an entry in
 ``CALLS`` below fails the test until someone says how to attack it.
@@ -11,9 +12,8 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,9 @@ import nbformat
 import pytest
 import requests
 
-from .hub import Hub
-from .test_experiments_api import command, submit, wait
-from .test_serving_api import wait_serving
-
-pytestmark = pytest.mark.hub
+from .helpers.api import command, submit, wait, wait_for, wait_serving
+from .helpers.hub import Hub
+from .helpers.service import InProcessService
 
 TEAM = "data-science"  # the first team: alice, bob
 OTHER = "ml-platform"  # the other team: bob, carol
@@ -84,28 +82,25 @@ def model_file() -> bytes:
     return buf.getvalue()
 
 
-def wait_until(what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if got := check():
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not happen in {timeout} s")
+@pytest.fixture(scope="module", params=["service", pytest.param("hub", marks=pytest.mark.hub)])
+def platform(request: pytest.FixtureRequest) -> Any:
+    """Where the attacks go: the service in-process (the fast tier), and the real hub."""
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture(scope="module")
-def victim(hub: Hub) -> Iterator[Victim]:
+def victim(platform: Any) -> Iterator[Victim]:
     v = Victim()
-    A = lambda method, path, **kw: hub.api(method, path, user="alice", **kw)  # noqa: E731
+    A = lambda method, path, **kw: platform.api(method, path, user="alice", **kw)  # noqa: E731
     ok(A("POST", "environments", json={"name": v.env, "team": TEAM, "description": MARK}))
     ok(A("POST", "credentials", json={
         "name": v.credential, "kind": "env", "target": "XT_SECRET", "value": MARK,
     }))  # fmt: skip
-    ok(hub.api("POST", "credentials", user="admin", json={
+    ok(platform.api("POST", "credentials", user="admin", json={
         "owner_kind": "team", "owner": TEAM, "name": v.credential, "kind": "env",
         "target": "XT_TEAM_SECRET", "value": MARK,
     }))  # fmt: skip
-    ok(hub.api("POST", "credentials", user="bob", json={
+    ok(platform.api("POST", "credentials", user="bob", json={
         "name": v.credential, "kind": "env", "target": "XT_BOB", "value": MARK,
     }))  # fmt: skip
     for space, path, user in (
@@ -120,16 +115,20 @@ def victim(hub: Hub) -> Iterator[Victim]:
             "format": "notebook",
             "content": notebook(MARK, parameters=path == v.job_notebook),
         }
-        ok(hub.api("POST", "files/versions", user=user, json=body))
+        ok(platform.api("POST", "files/versions", user=user, json=body))
         second = {**body, "content": notebook(f"{MARK}-2", parameters=path == v.job_notebook)}
-        ok(hub.api("POST", "files/versions", user=user, json={**second, "message": "second"}))
+        ok(platform.api("POST", "files/versions", user=user, json={**second, "message": "second"}))
     ok(A("POST", f"files/shares?space=team:{TEAM}&path={quote(v.team_file)}", json={
         "kind": "user", "with": "bob", "mode": "r",
     }))  # fmt: skip
     run = submit(
-        hub, "alice", command(f"{MARK}-run", f'echo {MARK} | tee "$SUBMARINE_ARTIFACTS_DIR/a.txt"')
+        platform,
+        "alice",
+        command(f"{MARK}-run", f'echo {MARK} | tee "$SUBMARINE_ARTIFACTS_DIR/a.txt"'),
     )
-    v.run = wait(hub, "alice", run["id"])["id"]
+    v.run = wait(platform, "alice", run["id"])["id"]
+    if isinstance(platform, InProcessService):  # nothing runs there: the run's file, as written
+        (platform.backend.artifacts_dir(v.run) / "a.txt").write_text(f"{MARK}\n")
     ok(A("POST", f"experiments/{v.run}/metrics", json={
         "metrics": [{"key": "loss", "value": 0.5, "step": 1}], "params": {"lr": "0.1"},
     }))  # fmt: skip
@@ -154,43 +153,62 @@ def victim(hub: Hub) -> Iterator[Victim]:
     ok(A("POST", "endpoints", json={
         "name": v.endpoint, "team": TEAM, "model": v.model, "version": "production",
     }))  # fmt: skip
-    wait_serving(hub, f"{TEAM}/{v.endpoint}")
+    if isinstance(platform, Hub):  # in-process, endpoints are records only
+        wait_serving(platform, f"{TEAM}/{v.endpoint}")
     job = {"notebook": v.job_notebook, "space": f"team:{TEAM}", "team": TEAM}
     v.job_run = ok(A("POST", "notebook-jobs", json=job))["id"]
     v.schedule = ok(A("POST", "notebook-schedules", json={
         "name": f"{MARK}-sched", "cron": "0 6 * * *", "timezone": "UTC", "paused": True,
         "job": job,
     }))["id"]  # fmt: skip
-    hub.spawn("alice")
-    sessions = ok(hub.api("GET", "sessions", user="admin"))["items"]
-    v.session = next(str(s["id"]) for s in sessions if s["user"] == "alice")
-    wait(hub, "alice", v.job_run, timeout=180)
+    if isinstance(platform, Hub):
+        platform.spawn("alice")
+        sessions = ok(platform.api("GET", "sessions", user="admin"))["items"]
+        v.session = next(str(s["id"]) for s in sessions if s["user"] == "alice")
+    else:  # admitted as the hub's spawner would
+        grant = platform.platform("POST", "sessions", platform.spawner_token, json={
+            "user": "alice", "team": TEAM, "server_name": MARK,
+        })  # fmt: skip
+        v.session = str(ok(grant)["id"])
+    wait(platform, "alice", v.job_run, timeout=180)
     yield v
     A("POST", f"tracking/runs/{v.live_run}/end", json={"status": "succeeded"})
     A("DELETE", f"endpoints/{TEAM}/{v.endpoint}?purge=1")
     A("DELETE", f"notebook-schedules/{v.schedule}")
     A("DELETE", f"credentials/user/alice/{v.credential}")
-    hub.api("DELETE", f"credentials/user/bob/{v.credential}", user="bob")
-    hub.api("DELETE", f"credentials/team/{TEAM}/{v.credential}", user="admin")
+    platform.api("DELETE", f"credentials/user/bob/{v.credential}", user="bob")
+    platform.api("DELETE", f"credentials/team/{TEAM}/{v.credential}", user="admin")
 
 
 @pytest.fixture(scope="module")
-def foreign_run_token(hub: Hub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def foreign_run_token(platform: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The run token of bob's run in the other team (bob is in both teams)."""
+    if isinstance(platform, InProcessService):  # the token the fake backend was given
+        platform.backend.hold = True
+        try:
+            run = submit(platform, "bob", command("spy", "sleep 600", team=OTHER))
+            platform.wake()
+            launched = wait_for(lambda: platform.backend.runs.get(run["id"]), 30, "bob's run")
+        finally:
+            platform.backend.hold = False
+        yield launched.plan.env["SUBMARINE_TOKEN"]
+        platform.api("POST", f"experiments/{run['id']}/kill", user="bob")
+        wait(platform, "bob", run["id"])
+        return
     out = Path("/tmp") / f"{MARK}-token"
-    run = submit(hub, "bob", command(
+    run = submit(platform, "bob", command(
         "spy", f'echo "$SUBMARINE_TOKEN" > {out}.part && mv {out}.part {out} && sleep 600',
         team=OTHER,
     ))  # fmt: skip
     try:
-        wait_until("bob's run to write its token", out.exists, timeout=120)
+        wait_for(out.exists, 120, "bob's run to write its token")
         token = out.read_text().strip()
         assert token.startswith("smr_"), token
         yield token
     finally:
-        hub.api("POST", f"experiments/{run['id']}/kill", user="bob")
+        platform.api("POST", f"experiments/{run['id']}/kill", user="bob")
         out.unlink(missing_ok=True)
-        wait(hub, "bob", run["id"])
+        wait(platform, "bob", run["id"])
 
 
 def q(**params: Any) -> str:
@@ -420,11 +438,11 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
     }
 
 
-def snapshot(hub: Hub, v: Victim) -> dict[str, Any]:
+def snapshot(platform: Any, v: Victim) -> dict[str, Any]:
     """What the first team (and bob, for his personal things) see of their objects."""
 
     def get(path: str, user: str = "alice") -> Any:
-        r = hub.api("GET", path, user=user)
+        r = platform.api("GET", path, user=user)
         return r.status_code, (r.json() if "json" in r.headers.get("Content-Type", "") else r.text)
 
     def versions(space: str, path: str, user: str = "alice") -> Any:
@@ -493,9 +511,9 @@ PUBLIC = {"/health", "/openapi.json", "/experiment-schema"}
 
 
 def test_no_operation_lets_another_team_anonymous_or_a_foreign_run_token_reach_a_team(
-    hub: Hub, victim: Victim, foreign_run_token: str, request: pytest.FixtureRequest
+    platform: Any, victim: Victim, foreign_run_token: str, request: pytest.FixtureRequest
 ) -> None:
-    document = hub.api("GET", "openapi.json").json()
+    document = platform.api("GET", "openapi.json").json()
     documented = {
         (method, path)
         for path, ops in document["paths"].items()
@@ -507,11 +525,11 @@ def test_no_operation_lets_another_team_anonymous_or_a_foreign_run_token_reach_a
     assert table.keys() - documented == set(), "attacks on undocumented operations"
 
     callers = {
-        "carol": {"Authorization": f"token {hub.token_for('carol')}"},
+        "carol": {"Authorization": f"token {platform.token_for('carol')}"},
         "anonymous": {},
         RUN: {"Authorization": f"token {foreign_run_token}"},
     }
-    before = snapshot(hub, victim)
+    before = snapshot(platform, victim)
     findings: list[str] = []
     requests_made = server_errors = 0
     for (method, template), attacks in sorted(table.items()):
@@ -524,7 +542,7 @@ def test_no_operation_lets_another_team_anonymous_or_a_foreign_run_token_reach_a
                     kw["data"] = body
                 elif body is not None:
                     kw["json"] = body
-                r = requests.request(method.upper(), hub.api_url(path), **kw)
+                r = requests.request(method.upper(), platform.api_url(path), **kw)
                 requests_made += 1
                 where = f"{who}: {method.upper()} {path} -> {r.status_code}"
                 if r.status_code >= 500:
@@ -542,7 +560,7 @@ def test_no_operation_lets_another_team_anonymous_or_a_foreign_run_token_reach_a
                     )
                 elif not (method == "get" and (template in LISTINGS or not _names_one(template))):
                     findings.append(f"{where} was not refused: {r.text[:200]}")
-    after = snapshot(hub, victim)
+    after = snapshot(platform, victim)
     changed = [k for k in before if before[k] != after[k]]
     findings += [f"changed: {k}: {before[k]!r} -> {after[k]!r}" for k in changed]
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")

@@ -21,8 +21,8 @@ import requests
 import websocket
 
 from .helpers.docs import PAGES, RUNNER, Block, blocks, console_script, file_script
+from .helpers.hub import Hub, _execute
 from .helpers.sessions import ensure_session
-from .hub import Hub, _execute
 
 pytestmark = pytest.mark.hub
 

@@ -20,7 +20,8 @@ import requests
 
 from submarine_hub.client.client import SubmarineClient
 
-from .hub import REPO, Hub
+from .helpers.api import wait_for
+from .helpers.hub import REPO, Hub, service_pid, service_up
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 PATH = "durable.ipynb"
@@ -30,34 +31,6 @@ def book(i: int) -> dict:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(f"save = {i}", id="c")]
     return nbformat.from_dict(nb)
-
-
-def service_pid(hub: Hub) -> int:
-    for proc in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(proc.info["cmdline"] or ())
-        if (
-            "submarine_hub.service" in cmd
-            and "supervisor" not in cmd  # the process that restarts it
-            and str(hub.data_dir) in cmd
-        ):
-            return proc.pid
-    raise AssertionError("the submarine service is not running")
-
-
-def service_up(hub: Hub) -> bool:
-    try:
-        return hub.api("GET", "health").status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_kill_9_while_saving_loses_no_acknowledged_save(hub: Hub) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from .hub import Hub
-from .test_experiments_api import wait
+from .helpers.api import wait
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

@@ -1,41 +1,14 @@
 """Experiments through the real hub: submit, watch, logs, artifacts, kill, rerun, search,
-templates and pipelines, on the local backend; another team is refused everything."""
+templates and pipelines, on the local backend; another team is refused everything. (A
+team quota queueing runs: in-process, on the fake backend, which holds a run as asked.)"""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import pytest
-
-from .hub import Hub
-
-pytestmark = pytest.mark.hub
-FINAL = ("succeeded", "failed", "killed")
-
-
-def submit(hub: Hub, user: str, spec: dict[str, Any], **kw: Any) -> dict[str, Any]:
-    r = hub.api("POST", "experiments", user=user, json=spec, **kw)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def wait(hub: Hub, user: str, run_id: int, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = hub.api("GET", f"experiments/{run_id}", user=user).json()
-        if run["status"] in FINAL:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not end: {run}")
-
-
-def command(name: str, cmd: str, team: str = "data-science", **extra: Any) -> dict[str, Any]:
-    return {
-        "meta": {"name": name, "team": team, **extra.pop("meta", {})},
-        "task": {"command": cmd},
-        **extra,
-    }
+from .helpers.api import command, submit, wait, wait_for
+from .helpers.hub import Hub
+from .helpers.service import InProcessService
 
 
 def test_a_command_run_succeeds_with_logs_and_artifacts(hub: Hub) -> None:
@@ -248,32 +221,33 @@ def test_code_from_git_and_from_an_upload(hub: Hub, tmp_path) -> None:  # type: 
     assert bad.status_code == 404
 
 
-def test_team_quota_queues_runs(hub: Hub) -> None:
-    hub.api(
-        "PATCH", "teams/ml-platform", user="admin", json={"quota": {"max_running_experiments": 1}}
+def test_team_quota_queues_runs(service: InProcessService) -> None:
+    team = service.new_team("quota")  # a quota and runs of its own
+    user = service.new_user("quota", [team])
+    service.api(
+        "PATCH", f"teams/{team}", user="admin", json={"quota": {"max_running_experiments": 1}}
     ).raise_for_status()
+    service.backend.hold = True  # the first run runs until the test ends it
     try:
-        first = submit(hub, "carol", command("q1", "sleep 2", team="ml-platform"))
-        second = submit(hub, "carol", command("q2", "true", team="ml-platform"))
-        deadline = time.monotonic() + 30
-        while True:
-            a = hub.api("GET", f"experiments/{first['id']}", user="carol").json()
-            b = hub.api("GET", f"experiments/{second['id']}", user="carol").json()
-            if a["status"] == "running":
-                assert b["status"] == "pending" and "quota" in b["reason"], b
-                break
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        b = wait(hub, "carol", second["id"])
-        a = wait(hub, "carol", first["id"])
-        assert b["started_at"] >= a["finished_at"]
-    finally:
-        hub.api(
-            "PATCH",
-            "teams/ml-platform",
-            user="admin",
-            json={"quota": {"max_running_experiments": None}},
+        first = submit(service, user, command("q1", "sleep 2", team=team))
+        second = submit(service, user, command("q2", "true", team=team))
+        wait_for(
+            lambda: (
+                service.api("GET", f"experiments/{first['id']}", user=user).json()["status"]
+                == "running"
+            ),
+            30,
+            "the first run to start",
         )
+        b = service.api("GET", f"experiments/{second['id']}", user=user).json()
+        assert b["status"] == "pending" and "quota" in b["reason"], b
+    finally:
+        service.backend.hold = False
+    service.backend.finish(first["id"])
+    service.wake()
+    b = wait(service, user, second["id"], 30)
+    a = wait(service, user, first["id"], 30)
+    assert b["status"] == "succeeded" and b["started_at"] >= a["finished_at"]
 
 
 def test_credentials_reach_the_run(hub: Hub) -> None:

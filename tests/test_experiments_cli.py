@@ -13,15 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .hub import Hub
-from .test_cli import submarine
-from .test_durability import service_pid, wait_for
+from .helpers.api import as_user, wait_for
+from .helpers.cli import submarine
+from .helpers.hub import Hub, service_pid
 
 pytestmark = pytest.mark.hub
-
-
-def as_user(hub: Hub, user: str) -> dict[str, str]:
-    return {"SUBMARINE_API_URL": hub.api_url().rstrip("/"), "SUBMARINE_TOKEN": hub.token_for(user)}
 
 
 DOUBLE = "echo $(( $(cat $SUBMARINE_INPUT_NUMBER) * 2 )) > $SUBMARINE_OUTPUT_RESULT"

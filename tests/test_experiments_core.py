@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,8 @@ from submarine_hub.core.experiments.distributed import replica_env, slots
 from submarine_hub.core.identity import Identity
 from submarine_hub.core.resources import Resources
 from submarine_hub.store import Database, upgrade
+
+from .helpers.runs import plan, wait_final
 
 ALICE = Identity(name="alice", teams=frozenset({"data-science"}))
 CAROL = Identity(name="carol", teams=frozenset({"ml-platform"}))
@@ -248,21 +249,7 @@ async def test_pipeline_dag_checks(db_url: str) -> None:
         await db.dispose()
 
 
-def plan(run_id: int, argv: list[str], **kw: object) -> LaunchPlan:
-    replica = ReplicaPlan("main", 0, 0, argv, Resources(**kw.pop("resources", {})))  # type: ignore[arg-type]
-    return LaunchPlan(run_id, "t", "team", "alice", "none", {"main": 1}, [replica], {}, **kw)  # type: ignore[arg-type]
-
-
-async def wait_final(backend: LocalExperimentBackend, run_id: int, timeout: float = 30):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = await backend.state(run_id)
-        if state and state.final:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not end")
-
-
+@pytest.mark.local
 async def test_local_backend_limits_timeout_and_single_start(tmp_path: Path) -> None:
     backend = LocalExperimentBackend(tmp_path / "runs")
     # memory limit: allocating 1 GB under a 200 MB cap fails
@@ -336,6 +323,7 @@ def test_the_service_picks_its_experiment_backend(tmp_path: Path) -> None:
     assert e.value.code == 78  # EX_CONFIG: the supervisor does not restart it
 
 
+@pytest.mark.local
 async def test_gpus_are_handed_out_per_replica(tmp_path: Path) -> None:
     backend = LocalExperimentBackend(tmp_path / "runs")
     replicas = [

@@ -1,21 +1,19 @@
-"""Versioned files through the real hub: the REST API and ``submarine notebook``."""
+"""Versioned files in-process: the REST API, and ``submarine notebook`` against it."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from .hub import Hub
-from .test_service_api import assert_json_error
+from .helpers.api import assert_json_error
+from .helpers.cli import SUBMARINE
+from .helpers.service import InProcessService
 
-pytestmark = pytest.mark.hub
-SUBMARINE = str(Path(sys.executable).with_name("submarine"))
 SPACE = "team:data-science"
 PATH = "history/analysis.ipynb"
 
@@ -33,9 +31,9 @@ def notebook(i: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def five_versions(hub: Hub) -> str:
+def five_versions(service: InProcessService) -> str:
     for i in range(1, 6):
-        r = hub.api(
+        r = service.api(
             "POST",
             "files/versions",
             user="alice",
@@ -58,56 +56,66 @@ def q(path: str = PATH, **extra: object) -> str:
     return urlencode({"space": SPACE, "path": path, **extra})
 
 
-def test_five_saves_five_versions_diff_restore(five_versions: str, hub: Hub) -> None:
-    items = hub.api("GET", f"files/versions?{q()}", user="bob").json()["items"]
+def test_five_saves_five_versions_diff_restore(
+    five_versions: str, service: InProcessService
+) -> None:
+    items = service.api("GET", f"files/versions?{q()}", user="bob").json()["items"]
     assert [v["number"] for v in items] == [5, 4, 3, 2, 1]
     assert items[0]["author"] == "alice" and items[0]["message"] == "alpha 5"
 
-    diff = hub.api("GET", f"files/diff?{q(a=2, b=5)}", user="bob").json()
+    diff = service.api("GET", f"files/diff?{q(a=2, b=5)}", user="bob").json()
     assert diff["summary"]["modified"] == 2  # the parameter cell and the output
     assert "alpha = 5" in diff["text"]
-    sources_only = hub.api("GET", f"files/diff?{q(a=2, b=5, ignore_outputs=1)}", user="bob")
+    sources_only = service.api("GET", f"files/diff?{q(a=2, b=5, ignore_outputs=1)}", user="bob")
     assert sources_only.json()["summary"]["modified"] == 1
 
-    r = hub.api(
+    r = service.api(
         "POST", "files/restore", user="bob", json={"space": SPACE, "path": PATH, "version": 2}
     )
     assert r.status_code == 201, r.text
     assert r.json()["number"] == 6
-    content = hub.api("GET", f"files/content?{q()}", user="alice").json()["content"]
+    content = service.api("GET", f"files/content?{q()}", user="alice").json()["content"]
     assert content == notebook(2)
 
 
-def test_delete_and_recover(five_versions: str, hub: Hub) -> None:
+def test_delete_and_recover(five_versions: str, service: InProcessService) -> None:
     path = "history/to-delete.ipynb"
-    hub.api(
+    service.api(
         "POST",
         "files/versions",
         user="alice",
         json={"space": SPACE, "path": path, "format": "notebook", "content": notebook(7)},
     )
-    assert hub.api("DELETE", f"files/content?{q(path)}", user="alice").json()["action"] == "delete"
-    assert_json_error(hub.api("GET", f"files/content?{q(path)}", user="alice"), 404, "deleted")
-    gone = hub.api("GET", f"files?space={SPACE}&deleted=1", user="alice").json()["items"]
+    assert (
+        service.api("DELETE", f"files/content?{q(path)}", user="alice").json()["action"] == "delete"
+    )
+    assert_json_error(service.api("GET", f"files/content?{q(path)}", user="alice"), 404, "deleted")
+    gone = service.api("GET", f"files?space={SPACE}&deleted=1", user="alice").json()["items"]
     assert path in [f["path"] for f in gone]
-    hub.api(
+    service.api(
         "POST", "files/restore", user="alice", json={"space": SPACE, "path": path, "version": 1}
     ).raise_for_status()
-    assert hub.api("GET", f"files/content?{q(path)}", user="alice").json()["content"] == notebook(7)
+    assert service.api("GET", f"files/content?{q(path)}", user="alice").json()[
+        "content"
+    ] == notebook(7)
 
 
-def test_export_as_text(five_versions: str, hub: Hub) -> None:
-    out = hub.api("GET", f"files/export?{q(version=3, format='py:percent')}", user="alice").json()
+def test_export_as_text(five_versions: str, service: InProcessService) -> None:
+    out = service.api(
+        "GET", f"files/export?{q(version=3, format='py:percent')}", user="alice"
+    ).json()
     assert "# %%" in out["text"] and "alpha = 3" in out["text"]
     assert out["extension"] == ".py"
     assert_json_error(
-        hub.api("GET", f"files/export?{q(format='docx')}", user="alice"),
+        service.api("GET", f"files/export?{q(format='docx')}", user="alice"),
         400,
         "Unknown export format",
     )
 
 
-def test_a_user_of_another_team_is_refused_everything(five_versions: str, hub: Hub) -> None:
+def test_a_user_of_another_team_is_refused_everything(
+    five_versions: str, service: InProcessService
+) -> None:
     for method, path, body in [
         ("GET", f"files/versions?{q()}", None),
         ("GET", f"files/content?{q()}", None),
@@ -121,29 +129,29 @@ def test_a_user_of_another_team_is_refused_everything(five_versions: str, hub: H
             {"space": SPACE, "path": PATH, "format": "text", "content": "overwrite"},
         ),
     ]:
-        assert_json_error(hub.api(method, path, user="carol", json=body), 403)
-    assert_json_error(hub.api("GET", f"files?space={SPACE}", user="carol"), 403)
+        assert_json_error(service.api(method, path, user="carol", json=body), 403)
+    assert_json_error(service.api("GET", f"files?space={SPACE}", user="carol"), 403)
 
 
-def test_sharing_with_another_team(hub: Hub) -> None:
+def test_sharing_with_another_team(service: InProcessService) -> None:
     path = "shared/report.ipynb"
-    hub.api(
+    service.api(
         "POST",
         "files/versions",
         user="alice",
         json={"space": SPACE, "path": path, "format": "notebook", "content": notebook(1)},
     )
-    assert_json_error(hub.api("GET", f"files/content?{q(path)}", user="carol"), 403)
-    r = hub.api(
+    assert_json_error(service.api("GET", f"files/content?{q(path)}", user="carol"), 403)
+    r = service.api(
         "POST",
         f"files/shares?{q(path)}",
         user="alice",
         json={"kind": "team", "with": "ml-platform", "mode": "r"},
     )
     assert r.status_code == 201, r.text
-    assert hub.api("GET", f"files/content?{q(path)}", user="carol").status_code == 200
+    assert service.api("GET", f"files/content?{q(path)}", user="carol").status_code == 200
     assert_json_error(
-        hub.api(
+        service.api(
             "POST",
             "files/versions",
             user="carol",
@@ -152,10 +160,10 @@ def test_sharing_with_another_team(hub: Hub) -> None:
         403,
         "read-only",
     )
-    mine = hub.api("GET", "files/shared-with-me", user="carol").json()["items"]
+    mine = service.api("GET", "files/shared-with-me", user="carol").json()["items"]
     assert (SPACE, path, "r") in [(s["space"], s["path"], s["mode"]) for s in mine]
     assert_json_error(
-        hub.api("POST", f"files/shares?{q(path)}", user="alice", json={"with": "nobody-xyz"}),
+        service.api("POST", f"files/shares?{q(path)}", user="alice", json={"with": "nobody-xyz"}),
         404,
         "No hub user",
     )
@@ -176,13 +184,17 @@ def test_sharing_with_another_team(hub: Hub) -> None:
         ({"space": SPACE, "path": "a", "parts": "x", "manifest": {}}, 400, "'parts'"),
     ],
 )
-def test_bad_saves_are_400(hub: Hub, body: dict, status: int, message: str) -> None:
-    assert_json_error(hub.api("POST", "files/versions", user="alice", json=body), status, message)
+def test_bad_saves_are_400(
+    service: InProcessService, body: dict, status: int, message: str
+) -> None:
+    assert_json_error(
+        service.api("POST", "files/versions", user="alice", json=body), status, message
+    )
 
 
-def test_a_stale_save_is_409(five_versions: str, hub: Hub) -> None:
-    latest = hub.api("GET", f"files/versions?{q()}", user="alice").json()["items"][0]["number"]
-    r = hub.api(
+def test_a_stale_save_is_409(five_versions: str, service: InProcessService) -> None:
+    latest = service.api("GET", f"files/versions?{q()}", user="alice").json()["items"][0]["number"]
+    r = service.api(
         "POST",
         "files/versions",
         user="alice",
@@ -197,11 +209,12 @@ def test_a_stale_save_is_409(five_versions: str, hub: Hub) -> None:
     assert_json_error(r, 409, f"since version {latest - 1}")
 
 
-def test_the_notebook_cli(five_versions: str, hub: Hub, tmp_path: Path) -> None:
+@pytest.mark.local  # the CLI in subprocesses
+def test_the_notebook_cli(five_versions: str, service: InProcessService, tmp_path: Path) -> None:
     env = {
         **os.environ,
-        "SUBMARINE_API_URL": hub.api_url(),
-        "SUBMARINE_TOKEN": hub.token_for("bob"),
+        "SUBMARINE_API_URL": service.api_url(),
+        "SUBMARINE_TOKEN": service.token_for("bob"),
     }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -226,7 +239,7 @@ def test_the_notebook_cli(five_versions: str, hub: Hub, tmp_path: Path) -> None:
     assert json.loads(p.stdout) == notebook(3)
     p = run("restore", f"teams/data-science/{PATH}", "4")
     assert p.returncode == 0 and "as version" in p.stdout
-    env["SUBMARINE_TOKEN"] = hub.token_for("carol")
+    env["SUBMARINE_TOKEN"] = service.token_for("carol")
     p = run("history", f"teams/data-science/{PATH}")
     assert p.returncode == 1
     assert "not shared with you" in p.stderr

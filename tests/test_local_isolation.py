@@ -14,8 +14,8 @@ import pytest
 
 from submarine_hub.backends.local.isolation import Account, scrubbed_env, system_name
 
-from .hub import Hub, python_is_shared
-from .test_experiments_api import command, submit, wait
+from .helpers.api import command, submit, wait
+from .helpers.hub import Hub, python_is_shared
 
 pytestmark = pytest.mark.hub
 SECRET_VARS = (

@@ -18,7 +18,9 @@ import pytest
 
 from submarine_hub.backends.local.experiments import LocalExperimentBackend
 
-from .test_experiments_core import plan, wait_final
+from .helpers.runs import plan, wait_final
+
+pytestmark = pytest.mark.local  # runs on the local backend
 
 
 def _repo(tmp_path: Path) -> Path:

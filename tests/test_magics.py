@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .hub import Hub
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

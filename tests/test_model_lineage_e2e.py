@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import requests
 
-from .hub import Hub
-from .test_experiments_api import wait
-from .test_serving_api import wait_serving
+from .helpers.api import wait, wait_serving
+from .helpers.hub import Hub
 
 REF = "data-science/wine-e2e"
 

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -29,34 +28,21 @@ from submarine_hub.service.uploads import UploadStore
 from submarine_hub.store import Database, upgrade
 from submarine_hub.store.models import Experiment, NotebookScheduleRun
 
+from .helpers.notebooks import code_cell
+from .helpers.notebooks import notebook as make_notebook
+from .helpers.runs import wait_final
+
 ALICE = Identity(name="alice", teams=frozenset({"data-science"}))
 CAROL = Identity(name="carol", teams=frozenset({"ml-platform"}))
 UTC = timezone.utc
 
 
-def notebook(params: str = "alpha = 0.5\nname = 'x'", body: str = "print(alpha, name)") -> dict:
-    cells = []
-    if params is not None:
-        cells.append(
-            {
-                "cell_type": "code",
-                "metadata": {"tags": ["parameters"]},
-                "source": params,
-                "outputs": [],
-                "execution_count": None,
-            }
-        )
-    cells.append(
-        {"cell_type": "code", "metadata": {}, "source": body, "outputs": [], "execution_count": 1}
-    )
-    return {
-        "cells": cells,
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+def notebook(
+    params: str | None = "alpha = 0.5\nname = 'x'", body: str = "print(alpha, name)"
+) -> dict:
+    """A notebook whose first cell (unless ``params`` is None) is tagged ``parameters``."""
+    cells = [code_cell(params, tags=["parameters"])] if params is not None else []
+    return make_notebook(*cells, code_cell(body, execution_count=1))
 
 
 # --- parameters -----------------------------------------------------------------------------
@@ -671,20 +657,11 @@ def _plan(
     )  # fmt: skip
 
 
-async def _final(backend: LocalExperimentBackend, run_id: int, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = await backend.state(run_id)
-        if state and state.final:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not end")
-
-
 def _status(tmp: Path, run_id: int) -> dict[str, Any]:
     return json.loads((tmp / "runs" / str(run_id) / "status.json").read_text())
 
 
+@pytest.mark.local
 async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_path: Path) -> None:
     backend = LocalExperimentBackend(tmp_path / "runs", notebook_pool_size=1)
     ended: list[int] = []
@@ -706,7 +683,7 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
         await backend.launch(
             _plan(tmp_path, 1, body=body, params={"alpha": 7}, resources={"memory": "3G", "cpu": 1})
         )
-        state = await _final(backend, 1)
+        state = await wait_final(backend, 1)
         status = _status(tmp_path, 1)
         executor_pid = status["executor_pid"]
         assert state.status == "succeeded", state
@@ -727,7 +704,7 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
         assert ended  # the executor said the run ended
         # an error: the failing cell is named, the notebook marked
         await backend.launch(_plan(tmp_path, 2, body="raise ValueError('boom')"))
-        state = await _final(backend, 2)
+        state = await wait_final(backend, 2)
         assert state.status == "failed" and "ValueError: boom" in state.reason
         assert state.exit_code == 1
         executed = json.loads((tmp_path / "runs/2/artifacts/executed.ipynb").read_text())
@@ -736,7 +713,7 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
         await backend.launch(
             _plan(tmp_path, 7, body="b = bytearray(8 * 10**9)", resources={"memory": "2G"})
         )
-        state = await _final(backend, 7)
+        state = await wait_final(backend, 7)
         assert state.status == "failed" and "out of memory (limit 2G)" in state.reason, state
         # a kill, and a timeout, reach the kernel
         await backend.launch(_plan(tmp_path, 3, body="import time; time.sleep(60)"))
@@ -745,9 +722,9 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
                 break
             await asyncio.sleep(0.05)
         await backend.kill(3)
-        assert (await _final(backend, 3, 20)).status == "killed"
+        assert (await wait_final(backend, 3, 20)).status == "killed"
         await backend.launch(_plan(tmp_path, 4, body="import time; time.sleep(60)", timeout=1))
-        state = await _final(backend, 4, 20)
+        state = await wait_final(backend, 4, 20)
         assert state.status == "failed" and "timed out after 1 s" in state.reason
         # launched again (a service restart in between): it does not run twice
         await backend.launch(_plan(tmp_path, 1, body="print('twice')"))
@@ -765,7 +742,7 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
         assert state.status == "failed" and "supervisor is gone" in state.reason
         # ... and the next run is started by a supervisor meanwhile (papermill's command)
         await backend.launch(_plan(tmp_path, 6, body="print('cold', alpha)", params={"alpha": 1}))
-        state = await _final(backend, 6, 120)
+        state = await wait_final(backend, 6, 120)
         assert state.status == "succeeded", await backend.read_log(6, "main-0", 0, 10**6)
         assert "supervisor_pid" in _status(tmp_path, 6)
     finally:

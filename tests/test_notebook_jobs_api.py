@@ -17,45 +17,26 @@ from typing import Any
 import pytest
 import requests
 
-from .hub import Hub
-from .test_cli import SUBMARINE, submarine
+from .helpers.api import as_user, wait
+from .helpers.cli import SUBMARINE, submarine
+from .helpers.hub import Hub
+from .helpers.notebooks import code_cell, markdown_cell, notebook
 
 pytestmark = pytest.mark.hub
-FINAL = ("succeeded", "failed", "killed")
 NOTEBOOK = "nbjobs/train.ipynb"
 
 
-def as_user(hub: Hub, user: str) -> dict[str, str]:
-    return {"SUBMARINE_API_URL": hub.api_url().rstrip("/"), "SUBMARINE_TOKEN": hub.token_for(user)}
-
-
 def train_notebook() -> dict[str, Any]:
-    def code(source: str, **meta: Any) -> dict[str, Any]:
-        return {
-            "cell_type": "code",
-            "metadata": meta,
-            "source": source,
-            "outputs": [],
-            "execution_count": None,
-        }
-
-    return {
-        "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": "# Train"},
-            code("alpha = 0.5  # learning rate\nname = 'iris'", tags=["parameters"]),
-            code(
-                "import submarine_hub\n"
-                "submarine_hub.log_metric('score', alpha * 10)\n"
-                "print('alpha is', alpha, 'on', name)"
-            ),
-            code("assert alpha < 1, 'alpha too big'"),
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return notebook(
+        markdown_cell("# Train"),
+        code_cell("alpha = 0.5  # learning rate\nname = 'iris'", tags=["parameters"]),
+        code_cell(
+            "import submarine_hub\n"
+            "submarine_hub.log_metric('score', alpha * 10)\n"
+            "print('alpha is', alpha, 'on', name)"
+        ),
+        code_cell("assert alpha < 1, 'alpha too big'"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +50,6 @@ def saved(hub: Hub) -> None:
               "format": "notebook"},
     )  # fmt: skip
     assert r.status_code == 201, r.text
-
-
-def wait(hub: Hub, run_id: int, user: str = "alice", timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = hub.api("GET", f"notebook-jobs/{run_id}", user=user).json()
-        if job["status"] in FINAL:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not end: {job}")
 
 
 def text(value: str | list[str]) -> str:
@@ -201,7 +172,7 @@ def test_a_failing_run_shows_its_error_cell(hub: Hub, saved: None) -> None:
         json={"notebook": NOTEBOOK, "parameters": {"alpha": 2}},
     )
     assert r.status_code == 201, r.text
-    job = wait(hub, r.json()["id"])
+    job = wait(hub, "alice", r.json()["id"], resource="notebook-jobs")
     assert job["status"] == "failed"
     assert job["reason"].endswith("raised AssertionError: alpha too big"), job["reason"]
     assert job["error"]["ename"] == "AssertionError" and "assert alpha" in job["error"]["source"]
@@ -309,7 +280,7 @@ def test_a_fan_out_runs_children_and_summarizes_them(hub: Hub, saved: None) -> N
     assert r.status_code == 201, r.text
     parent = r.json()
     assert len(parent["children"]) == 3
-    job = wait(hub, parent["id"], timeout=180)
+    job = wait(hub, "alice", parent["id"], 180, resource="notebook-jobs")
     assert job["status"] == "failed"  # one child failed
     summary = job["summary"]
     assert summary["total"] == 3 and summary["by_status"] == {"succeeded": 2, "failed": 1}
@@ -330,7 +301,8 @@ def test_a_fan_out_runs_children_and_summarizes_them(hub: Hub, saved: None) -> N
 
 
 def test_runs_and_schedules_survive_a_service_kill_9(hub: Hub, saved: None) -> None:
-    from .test_durability import service_pid, service_up, wait_for
+    from .helpers.api import wait_for
+    from .helpers.hub import service_pid, service_up
 
     slow = {
         "content": {
@@ -358,7 +330,7 @@ def test_runs_and_schedules_survive_a_service_kill_9(hub: Hub, saved: None) -> N
     os.kill(service_pid(hub), signal.SIGKILL)
     killed_at = time.time()
     wait_for(lambda: service_up(hub), 120, "the service to come back")
-    job = wait(hub, run["id"])
+    job = wait(hub, "alice", run["id"], resource="notebook-jobs")
     assert job["status"] == "succeeded" and job["output"]["version"] == 1, job
     log = hub.api("GET", f"experiments/{run['id']}/logs", user="alice").text
     assert log.count("slept") == 1  # ran once, to its end, while the service was away

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from .helpers.notebooks import code_cell
-from .hub import Hub
+from .helpers.hub import Hub
+from .helpers.notebooks import parameters_notebook
 
 pytestmark = pytest.mark.hub
 
@@ -40,15 +40,7 @@ def _ok(r: Any, *codes: int) -> dict[str, Any]:
 
 
 def _notebook() -> dict[str, Any]:
-    return {
-        "cells": [
-            code_cell("alpha = 0.5\nepochs: int = 3", tags=["parameters"]),
-            code_cell("print(alpha)"),
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return parameters_notebook("alpha = 0.5\nepochs: int = 3", "print(alpha)")
 
 
 def seed(hub: Hub, user: str = "bob") -> dict[str, Any]:

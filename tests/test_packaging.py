@@ -9,7 +9,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,6 +19,8 @@ from pathlib import Path
 import pytest
 
 import submarine_hub
+
+from .helpers.repo import source_tree
 
 tomllib = pytest.importorskip("tomllib")  # Python >= 3.11, as CI's
 REPO = Path(__file__).resolve().parents[1]
@@ -36,23 +37,6 @@ def client_shipped() -> tuple[str, ...]:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SHIPPED":
             return tuple(ast.literal_eval(node.value))
     raise AssertionError("client/hatch_build.py has no SHIPPED")
-
-
-def source_tree(dest: Path) -> Path:
-    """The files a fresh clone has (tracked or not ignored), without any build output."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
-    for name in filter(None, files):
-        src = REPO / name.decode()
-        if src.is_file():
-            target = dest / name.decode()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target)
-    return dest
 
 
 @pytest.mark.slow

@@ -115,6 +115,7 @@ _SEGMENTS = st.one_of(
 )
 
 
+@pytest.mark.local  # a long property search: seconds, not milliseconds
 @settings(max_examples=3000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(st.text(max_size=40), st.lists(_SEGMENTS, max_size=8).map("/".join)))
 def test_an_accepted_path_always_resolves_under_its_root(tmp_path: Path, user_path: str) -> None:

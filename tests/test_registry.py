@@ -18,9 +18,8 @@ import requests
 
 from submarine_hub.store.artifacts import ArtifactStore
 
-from .hub import Hub, free_port
-from .test_durability import service_pid
-from .test_experiments_api import submit, wait
+from .helpers.api import submit, wait
+from .helpers.hub import Hub, free_port, service_pid
 
 pytestmark = pytest.mark.hub
 

@@ -16,7 +16,7 @@ import pytest
 from submarine_hub.server.handlers import predict_url
 from submarine_hub.server.relay import RelayRefused, api_target
 
-from .hub import Hub, free_port
+from .helpers.hub import Hub, free_port
 
 API = "http://127.0.0.1:10101/services/submarine/api/v1"
 

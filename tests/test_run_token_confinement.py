@@ -1,7 +1,8 @@
 """A run's token acts for its owner in its run's team only (never on the owner's personal
 notebook space, credentials, shares or schedules); credentials cannot set loader or
 interpreter variables; a run over its team's per-replica limits is refused at submission;
-a user cannot release their own session's place in the quota. Through a real hub."""
+a user cannot release their own session's place in the quota. Run tokens through a real hub
+(its runs are real processes); submission limits and admissions in-process."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from .hub import Hub
-
-pytestmark = pytest.mark.hub
+from .helpers.hub import Hub
+from .helpers.service import InProcessService
 
 PERSONAL = "confined/private.ipynb"
 NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
@@ -155,69 +155,71 @@ def test_credentials_cannot_set_loader_or_interpreter_variables(hub: Hub, target
 
 
 @pytest.fixture
-def one_cpu_per_replica(hub: Hub) -> Iterator[None]:
-    hub.api(
-        "PATCH", "teams/ml-platform", user="admin",
+def one_cpu_per_replica(service: InProcessService) -> tuple[str, str]:
+    """A team of its own (and a member) whose sessions and replicas get 1 CPU and 1G."""
+    team = service.new_team("limits")
+    user = service.new_user("limits", [team])
+    service.api(
+        "PATCH", f"teams/{team}", user="admin",
         json={"quota": {"max_cpu_per_session": 1, "max_memory_per_session": "1G"}},
     ).raise_for_status()  # fmt: skip
-    try:
-        yield
-    finally:
-        hub.api(
-            "PATCH", "teams/ml-platform", user="admin",
-            json={"quota": {"max_cpu_per_session": None, "max_memory_per_session": None}},
-        ).raise_for_status()  # fmt: skip
+    return team, user
 
 
-def test_runs_over_the_per_replica_limits_are_refused(hub: Hub, one_cpu_per_replica: None) -> None:
+def test_runs_over_the_per_replica_limits_are_refused(
+    service: InProcessService, one_cpu_per_replica: tuple[str, str]
+) -> None:
+    team, carol = one_cpu_per_replica
+    hub = service
     big = {
-        "meta": {"name": "big", "team": "ml-platform"},
+        "meta": {"name": "big", "team": team},
         "task": {"command": "true"},
         "resources": {"cpu": 8},
     }
-    r = hub.api("POST", "experiments", user="carol", json=big)
+    r = hub.api("POST", "experiments", user=carol, json=big)
     assert r.status_code == 403, r.text
     assert "max_cpu_per_session" in r.json()["message"] and "at most 1 CPU" in r.json()["message"]
     r = hub.api(
-        "POST", "experiments", user="carol",
+        "POST", "experiments", user=carol,
         json={**big, "resources": {"cpu": 1, "memory": "4G"}},
     )  # fmt: skip
     assert r.status_code == 403 and "max_memory_per_session" in r.json()["message"], r.text
     # a role's own resources count too
     r = hub.api(
-        "POST", "experiments", user="carol",
-        json={"meta": {"name": "roles", "team": "ml-platform"}, "framework": "pytorch",
+        "POST", "experiments", user=carol,
+        json={"meta": {"name": "roles", "team": team}, "framework": "pytorch",
               "spec": {"Master": {"replicas": 1, "resources": {"cpu": 2},
                                   "command": "true"}}},
     )  # fmt: skip
     assert r.status_code in (400, 403), r.text
     r = hub.api(
-        "POST", "pipelines", user="carol",
-        json={"name": "big-pipe", "team": "ml-platform",
+        "POST", "pipelines", user=carol,
+        json={"name": "big-pipe", "team": team,
               "steps": [{"name": "a", "spec": {"task": {"command": "true"},
                                                "resources": {"cpu": 8}}}]},
     )  # fmt: skip
     assert r.status_code == 403 and "Step 'a'" in r.json()["message"], r.text
-    job = {"content": NOTEBOOK, "name": "big-job", "team": "ml-platform", "resources": {"cpu": 8}}
-    r = hub.api("POST", "notebook-jobs", user="carol", json=job)
+    job = {"content": NOTEBOOK, "name": "big-job", "team": team, "resources": {"cpu": 8}}
+    r = hub.api("POST", "notebook-jobs", user=carol, json=job)
     assert r.status_code == 403 and "max_cpu_per_session" in r.json()["message"], r.text
-    r = hub.api("POST", "notebook-schedules", user="carol", json={"cron": "0 * * * *", "job": job})
+    r = hub.api("POST", "notebook-schedules", user=carol, json={"cron": "0 * * * *", "job": job})
     assert r.status_code == 403 and "max_cpu_per_session" in r.json()["message"], r.text
     # within the limits: accepted
-    r = hub.api("POST", "experiments", user="carol", json={**big, "resources": {"cpu": 1}})
+    r = hub.api("POST", "experiments", user=carol, json={**big, "resources": {"cpu": 1}})
     assert r.status_code == 201, r.text
     # a rerun is checked against today's quota
     hub.api(
-        "PATCH", "teams/ml-platform", user="admin", json={"quota": {"max_cpu_per_session": 0.5}}
+        "PATCH", f"teams/{team}", user="admin", json={"quota": {"max_cpu_per_session": 0.5}}
     ).raise_for_status()
-    again = hub.api("POST", f"experiments/{r.json()['id']}/rerun", user="carol")
+    again = hub.api("POST", f"experiments/{r.json()['id']}/rerun", user=carol)
     assert again.status_code == 403, again.text
 
 
 # --- a session's admission ----------------------------------------------------------------
 
 
-def test_a_user_cannot_release_their_own_sessions_admission(hub: Hub) -> None:
+def test_a_user_cannot_release_their_own_sessions_admission(service: InProcessService) -> None:
+    hub = service  # the admission rules, in-process
     grant = hub.platform(
         "POST", "sessions", hub.spawner_token,
         json={"user": "alice", "team": "data-science", "server_name": "release-test"},

@@ -34,8 +34,8 @@ from submarine_hub.server import journal_push
 from submarine_hub.server.contents import SessionContentsManager, SubmarineContentsManager
 from submarine_hub.server.journal import JournalFolder
 
-from .hub import Hub, free_port
-from .test_durability import service_pid, service_up, wait_for
+from .helpers.api import wait_for
+from .helpers.hub import Hub, free_port, service_pid, service_up
 
 
 def book(i: int) -> dict[str, Any]:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from submarine_hub.service.app import SubmarineService
 from submarine_hub.service.logs import configure_logging
 
@@ -27,6 +29,7 @@ def test_config_file_and_flags(tmp_path: Path, monkeypatch) -> None:  # type: ig
     SubmarineService.clear_instance()
 
 
+@pytest.mark.local
 def test_help_lists_the_options() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "submarine_hub.service", "--help-all"],

@@ -27,9 +27,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from submarine_hub.client import SubmarineClient
 
-from .hub import Hub
-from .test_cli import submarine
-from .test_durability import service_pid, wait_for
+from .helpers.api import as_user, wait_for, wait_serving
+from .helpers.cli import submarine
+from .helpers.hub import Hub, service_pid
 
 pytestmark = pytest.mark.hub
 
@@ -44,23 +44,6 @@ def client(hub: Hub, user: str) -> SubmarineClient:
 
 def auth(hub: Hub, user: str) -> dict[str, str]:
     return {"Authorization": f"token {hub.token_for(user)}"}
-
-
-def as_user(hub: Hub, user: str) -> dict[str, str]:
-    return {"SUBMARINE_API_URL": hub.api_url().rstrip("/"), "SUBMARINE_TOKEN": hub.token_for(user)}
-
-
-def wait_serving(hub: Hub, ref: str = REF, timeout: float = 120) -> dict[str, Any]:
-    """Until the endpoint is ready and its server serves its current generation."""
-    deadline = time.monotonic() + timeout
-    while True:
-        ep = hub.api("GET", f"endpoints/{ref}", user="alice").json()
-        serving = (ep.get("serving") or {}).get("generation")
-        if ep.get("status") == "ready" and serving == ep["generation"] and not ep["reason"]:
-            return ep
-        assert ep.get("status") != "failed", ep
-        assert time.monotonic() < deadline, f"endpoint not serving: {ep}"
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module", autouse=True)

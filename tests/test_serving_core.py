@@ -38,7 +38,7 @@ from submarine_hub.serving.routing import Router, Stats
 from submarine_hub.store import Database, upgrade
 from submarine_hub.store.artifacts import ArtifactStore
 
-from .hub import free_port
+from .helpers.hub import free_port
 
 X, Y = load_iris(return_X_y=True)
 ALICE = Identity("alice", teams=frozenset({"data-science"}))
@@ -425,6 +425,7 @@ def _log(backend: LocalEndpointBackend) -> str:
     return path.read_text() if path.exists() else ""
 
 
+@pytest.mark.local
 async def test_server_process_auth_routing_live_update_and_stop(
     tmp_path: Path, fake_hub: FakeHub
 ) -> None:

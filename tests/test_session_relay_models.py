@@ -10,7 +10,7 @@ import hashlib
 import pytest
 import requests
 
-from .hub import Hub
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

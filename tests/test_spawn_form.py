@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 from submarine_spawner.mixin import SubmarineSpawnerMixin
 
-from .test_browser import browser  # noqa: F401  (fixture)
-
 OPTIONS = {
     "teams": ["data-science", "ml-platform"],
     "environments": [
@@ -48,7 +46,7 @@ def test_the_form_groups_environments_by_team() -> None:
 
 @pytest.mark.browser
 def test_choosing_a_team_offers_only_its_environments_and_the_global_ones(
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     page = browser.new_page()
     try:

@@ -23,9 +23,12 @@ from traitlets.config import Config
 from submarine_hub.server import extension as extension_module
 from submarine_hub.server.extension import SubmarineServerExtension
 
-from .hub import Hub, _execute
-from .jupyter import HUB_ENV, start_jupyter, stop_jupyter
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, IMAGES
+from .helpers.api import assert_json_error
+from .helpers.browser import CHROMIUM, CHROMIUM_ARGS, IMAGES
+from .helpers.hub import Hub, _execute
+from .helpers.jupyter import HUB_ENV, start_jupyter, stop_jupyter
+
+pytestmark = pytest.mark.local  # a jupyter server in a subprocess
 
 BASE_URL = "/prefix/"
 USER = "ada"
@@ -70,16 +73,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(root=root, token=token, home=home, log=home / "jupyter.log")
     finally:
         stop_jupyter(proc)
-
-
-def assert_json_error(r: requests.Response, status: int, pattern: str = "") -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["Content-Type"].startswith("application/json")
-    body = r.json()
-    assert body["status"] == status
-    assert body["message"] and "Traceback" not in body["message"]
-    if pattern:
-        assert re.search(pattern, body["message"]), body["message"]
 
 
 # --- the API with the server's token ----------------------------------------------------

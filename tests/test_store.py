@@ -42,6 +42,7 @@ def test_models_and_migrations_agree(db_url: str) -> None:
     assert diff == []
 
 
+@pytest.mark.local
 def test_concurrent_starts_migrate_once(db_url: str) -> None:
     """Four service replicas starting together: all succeed, none races another."""
     ctx = multiprocessing.get_context("spawn")

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from .hub import Hub
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

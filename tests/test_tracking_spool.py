@@ -12,6 +12,8 @@ from submarine_hub import tracking
 from submarine_hub.client import spool
 from submarine_hub.client.client import SubmarineAPIError
 
+pytestmark = pytest.mark.local  # tracking processes
+
 
 class Down:
     """The service while it is down."""

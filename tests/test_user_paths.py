@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-from .hub import DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, Hub
-from .test_cli import submarine
+from .helpers.cli import submarine
+from .helpers.hub import DEMO_ADMIN_PASSWORD, DEMO_PASSWORD, Hub
+from .helpers.notebooks import code_cell, notebook
 
 pytestmark = pytest.mark.hub
 
@@ -344,9 +345,7 @@ def notebook_with_result(value: str) -> dict[str, Any]:
         "metadata": {},
         "data": {"text/plain": value},
     }
-    cell = {"cell_type": "code", "execution_count": 1, "id": "c1", "metadata": {},
-            "outputs": [output], "source": "x"}  # fmt: skip
-    return {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return notebook(code_cell("x", id="c1", outputs=[output], execution_count=1), kernel=False)
 
 
 def test_diffs_of_versions_whose_outputs_differ_and_a_checkpoint_revert(

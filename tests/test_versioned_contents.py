@@ -8,7 +8,7 @@ import nbformat
 import pytest
 import requests
 
-from .hub import Hub
+from .helpers.hub import Hub
 
 pytestmark = pytest.mark.hub
 

@@ -55,6 +55,7 @@ from traitlets import Bool, Float, Integer, Unicode, default
 from ..client.client import AsyncSubmarineClient, SubmarineAPIError, error_message
 from ..client.config import NotConfigured
 from ..core import contentaddr
+from ..core.errors import InvalidInput
 from .journal import JournalError, JournalFolder, Slot
 from .journal_push import JournalPusher
 
@@ -173,7 +174,10 @@ class PlatformFiles:
         """Record a version now (team folders, whose only copy is the platform)."""
         if space is None:
             space, path = self.locate(path)
-        manifest, parts = contentaddr.split(content, fmt)
+        try:
+            manifest, parts = contentaddr.split(content, fmt)
+        except InvalidInput as e:  # content the platform would refuse: the client's mistake
+            raise web.HTTPError(400, e.message) from None
         try:
             resp = await self.post(
                 space, path, manifest, parts, contentaddr.size_of(content, fmt), base=base_version

@@ -45,7 +45,8 @@ class _Relay(SubmarineHandler):
             return self._error(400, f"Not a path of the platform's API: {e}.")
         self.set_status(resp.status_code)
         kind = resp.headers.get("Content-Type", "application/json")
-        self.finish(resp.content, set_content_type=kind)
+        # no body at all for a 204 or 304 (tornado refuses even an empty one)
+        self.finish(resp.content or None, set_content_type=kind)
 
     def _error(self, status: int, message: str) -> None:
         self.set_status(status)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from ..hub import Hub
+from .hub import Hub
 
 
 def ensure_session(hub: Hub, user: str, team: str | None = None, environment: str = "") -> None:

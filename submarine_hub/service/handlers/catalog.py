@@ -144,7 +144,7 @@ class TrackingRunEndHandler(BaseHandler):
 
     async def post(self, run_id: int) -> None:
         identity = await self.identity()
-        body = self.get_json_body() if self.request.body else {}
+        body = self.get_json_body() if self.body else {}  # streamed: not request.body
         async with self.core.db.session() as s:
             row = await runs.end_interactive(s, identity, run_id, body.get("status", "succeeded"))
             out = runs.to_json(row)

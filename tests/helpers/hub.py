@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "submarine-demo-test"
 DEMO_ADMIN_PASSWORD = "submarine-demo-admin-test-password-0123456789"
 
@@ -390,3 +390,29 @@ def _execute(
     if not (replied and idle):
         raise TimeoutError(f"kernel did not finish in {timeout} s; output so far: {out}")
     return "".join(out)
+
+
+def service_pid(hub: Hub, *, required: bool = True) -> int | None:
+    """The process id of ``hub``'s submarine service (not of its supervisor); when it runs
+    none, an error, or None if not ``required`` (it is restarting, say)."""
+    import psutil
+
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or ())
+        if (
+            "submarine_hub.service" in cmd
+            and "supervisor" not in cmd  # the process that restarts it
+            and str(hub.data_dir) in cmd
+        ):
+            return proc.pid
+    if not required:
+        return None
+    raise AssertionError("the submarine service is not running")
+
+
+def service_up(hub: Hub) -> bool:
+    """Whether ``hub``'s submarine service answers its health check now."""
+    try:
+        return hub.api("GET", "health").status_code == 200
+    except requests.RequestException:
+        return False
