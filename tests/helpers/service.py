@@ -40,6 +40,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
+from submarine_hub.backends.base import EndpointBackend, ExperimentBackend
 from submarine_hub.core.errors import Forbidden
 from submarine_hub.core.experiments.backend import (
     FAILED,
@@ -191,28 +192,31 @@ class FakeRun:
     logs: dict[str, bytes] = field(default_factory=dict)
 
 
-class FakeExperimentBackend:
-    """An :class:`~submarine_hub.core.experiments.backend.ExperimentBackend` that runs
-    nothing: a launched run is ``running``, then, unless :attr:`hold` is set, ``succeeded``
-    at the scheduler's next look, with one log line per replica. :meth:`finish` ends a
-    held run as a test says. Its folders (artifacts, spool) are real, under ``root``."""
+class FakeExperimentBackend(ExperimentBackend):
+    """An :class:`~submarine_hub.backends.base.ExperimentBackend` that runs nothing: a
+    launched run is ``running``, then, unless :attr:`hold` is set, ``succeeded`` at the
+    scheduler's next look, with one log line per replica. :meth:`finish` ends a held run
+    as a test says. Its folders (artifacts, spool) are real, under ``root``."""
 
     name = "fake"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.root = root
         self.runs: dict[int, FakeRun] = {}
         self.hold = False
-        self.on_change: Callable[[], None] | None = None
-
-    def capacity(self) -> int | None:
-        return None
 
     def run_dir(self, run_id: int) -> Path:
         return self.root / str(run_id)
 
     def artifacts_dir(self, run_id: int) -> Path:
         return self.run_dir(run_id) / "artifacts"
+
+    def artifacts_location(self, run_id: int) -> str:
+        return str(self.artifacts_dir(run_id))
+
+    def local_artifacts(self, run_id: int) -> Path:
+        return self.artifacts_dir(run_id)
 
     async def launch(self, plan: LaunchPlan) -> None:
         if plan.run_id in self.runs:
@@ -261,10 +265,16 @@ class FakeExperimentBackend:
         return None
 
 
-class FakeEndpointBackend:
+class FakeEndpointBackend(EndpointBackend):
     """Endpoints that never start: the metastore's records and the handlers are real."""
 
     name = "fake"
+
+    async def apply(self, endpoint_id: int, config: dict[str, Any]) -> None:
+        return None
+
+    async def write_access(self, endpoint_id: int, access: dict[str, Any]) -> None:
+        return None
 
     async def state(self, endpoint_id: int) -> None:
         return None
