@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Experiment
-from . import versions
+from . import spaces, versions
 from .errors import InvalidInput, NotFound
 from .experiments import runs
 from .experiments import spec as specs
@@ -287,16 +287,14 @@ def check_values(
 
 
 def locate(identity: Identity, notebook: str, space: str | None = None) -> tuple[str, str]:
-    """``(space, path)``: ``teams/<team>/x.ipynb`` is in the team's space, anything else in
-    the caller's own; ``space`` names one explicitly."""
+    """``(space, path)`` of a notebook path as a session shows it (the rule of
+    :mod:`.spaces`: ``teams/<team>/x.ipynb`` in the team's space, ``shared/users/<owner>/
+    x.ipynb`` in the owner's, anything else in the caller's own); ``space`` names one
+    explicitly, and ``notebook`` is then the path in it."""
     if space:
         versions.parse_space(space)
         return space, versions.normalize_path(notebook)
-    path = versions.normalize_path(notebook)
-    parts = path.split("/")
-    if len(parts) > 2 and parts[0] == "teams":
-        return f"team:{parts[1]}", "/".join(parts[2:])
-    return f"user:{identity.name}", path
+    return spaces.space_of(versions.normalize_path(notebook), identity.name)
 
 
 def _check_notebook(content: Any, where: str) -> dict[str, Any]:
@@ -733,12 +731,6 @@ async def keep_executed(
     return info.to_json()
 
 
-def lab_path(space: str, path: str) -> str | None:
-    """Where JupyterLab shows a file of a team space."""
-    kind, _, name = space.partition(":")
-    return f"teams/{name}/{path}" if kind == "team" else None
-
-
 async def view(session: AsyncSession, identity: Identity, run_id: int) -> dict[str, Any]:
     """A notebook job: its run, notebook, executed output, error cell, and a fan-out's
     children with their parameters, status and metrics."""
@@ -752,7 +744,11 @@ async def view(session: AsyncSession, identity: Identity, run_id: int) -> dict[s
     if source is not None:
         out["notebook"] = source
         space, path = output_location(row) or ("", "")
-        output: dict[str, Any] = {"space": space, "path": path, "lab_path": lab_path(space, path)}
+        output: dict[str, Any] = {
+            "space": space,
+            "path": path,
+            "lab_path": spaces.lab_path(space, path),
+        }
         try:
             info, nb = await versions.get(session, identity, space, path)
         except NotFound:
@@ -852,7 +848,7 @@ async def list_for_notebook(
             item["output"] = {
                 "space": where_out[0],
                 "path": where_out[1],
-                "lab_path": lab_path(*where_out),
+                "lab_path": spaces.lab_path(*where_out),
             }
         if row.id in counts:
             item["children"] = {"total": sum(counts[row.id].values()), "by_status": counts[row.id]}

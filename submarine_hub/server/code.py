@@ -23,7 +23,7 @@ from tornado import web
 from ..client.client import SKIP_IN_UPLOADS
 from ..core.errors import InvalidInput
 from ..core.paths import safe_relpath
-from .contents import SHARED, TEAMS
+from ..core.spaces import SHARED, TEAMS
 
 #: The platform keeps uploads up to this size (``POST /uploads``).
 MAX_ARCHIVE = 16 * 1024 * 1024
