@@ -532,18 +532,6 @@ export function getMe(settings?: ServerConnection.ISettings): Promise<IMe> {
   return requestAPI<IMe>('me', { method: 'GET' }, settings);
 }
 
-/**
- * Where a path of the file browser is kept: `teams/T/x` in team T's space,
- * anything else in the user's own (`user:NAME`).
- */
-export function locate(path: string, user: string): { space: string; path: string } {
-  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
-  if (parts.length > 2 && parts[0] === 'teams') {
-    return { space: `team:${parts[1]}`, path: parts.slice(2).join('/') };
-  }
-  return { space: `user:${user}`, path: parts.join('/') };
-}
-
 /** `team/name` for a team's template or profile, `_global/name` for a global one. */
 export function scopedPath(ref: string): string {
   return ref.includes('/') ? ref : `_global/${ref}`;

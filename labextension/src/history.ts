@@ -5,7 +5,7 @@
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { type IDiffReply, type IVersion, type SubmarineAPI, locate } from './api';
+import type { IDiffReply, IVersion, SubmarineAPI } from './api';
 import {
   type ICellChange,
   type INotebookJSON,
@@ -15,17 +15,17 @@ import {
   sourceOf,
   unifiedLines
 } from './diff';
+import { areaOf, spaceOf } from './spaces';
 import { ago, button, clear, el, errorBox, size } from './util';
 
 /**
  * How a restore is done. Files of the session's own folder are restored
  * through the session (JupyterLab's checkpoint restore: the version is
  * written back to disk and recorded as the newest); files kept only by the
- * platform (team folders) through `POST files/restore`.
+ * platform (team folders, files shared with you) through `POST files/restore`.
  */
 export function restoreRoute(path: string): 'session' | 'platform' {
-  const parts = path.replace(/^\/+/, '').split('/');
-  return parts.length > 2 && parts[0] === 'teams' ? 'platform' : 'session';
+  return areaOf(path) === 'personal' ? 'session' : 'platform';
 }
 
 /** The text of a diff's summary: `1 added, 2 modified, 3 unchanged cells`. */
@@ -175,7 +175,7 @@ export class HistorySection extends Widget {
     this._versions.appendChild(el('li', 'jp-SubmarinePanel-loading', 'Loading…'));
     try {
       const me = await this._options.api.me();
-      const where = locate(path, me.name);
+      const where = spaceOf(path, me.name);
       const items = await this._options.api.listVersions(where.space, where.path);
       if (call !== this._calls || path !== this._path) {
         return;
@@ -216,7 +216,7 @@ export class HistorySection extends Widget {
     this._diff.appendChild(el('p', 'jp-SubmarinePanel-loading', 'Loading…'));
     try {
       const me = await this._options.api.me();
-      const where = locate(path, me.name);
+      const where = spaceOf(path, me.name);
       const ignoreOutputs = this._ignoreOutputs?.checked ?? false;
       const reply: IDiffReply = await this._options.api.diff(where.space, where.path, a, b, {
         ignoreOutputs
@@ -284,7 +284,7 @@ export class HistorySection extends Widget {
         await this._options.restoreInSession(path, number);
       } else {
         const me = await this._options.api.me();
-        const where = locate(path, me.name);
+        const where = spaceOf(path, me.name);
         await this._options.api.restore(
           where.space,
           where.path,

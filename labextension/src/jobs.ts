@@ -22,7 +22,6 @@ import {
   type SubmarineAPI,
   type ISessionInfo,
   isFinal,
-  locate,
   sessionDefaults
 } from './api';
 import { formatNumber } from './chart';
@@ -42,17 +41,12 @@ import {
   timeZones,
   typeWords
 } from './jobparams';
+import { spaceOf, teamOf } from './spaces';
 import { Poller, ago, button, clear, duration, el, errorBox, errorText, keepFocus } from './util';
 
 /** Whether a path is a notebook. */
 export function isNotebook(path: string | null | undefined): path is string {
   return !!path && /\.ipynb$/i.test(path);
-}
-
-/** The team whose folder a path is in (`teams/T/...`), if any. */
-function teamOf(path: string): string | null {
-  const parts = path.replace(/^\/+/, '').split('/');
-  return parts.length > 2 && parts[0] === 'teams' ? parts[1] : null;
 }
 
 /** A fan-out's children, counted: `6 runs: 5 succeeded, 1 running`. */
@@ -401,7 +395,7 @@ export class JobsSection extends Widget {
     if (!path || !this._me) {
       return;
     }
-    const where = locate(path, this._me.name);
+    const where = spaceOf(path, this._me.name);
     try {
       const all = await this._options.api.listNotebookSchedules();
       if (path === this._path) {

@@ -26,6 +26,7 @@ import {
   runName,
   splitArgs
 } from './schemaform';
+import { teamOf } from './spaces';
 import { button, clear, el, errorBox } from './util';
 
 export type SubmitKind = 'template' | 'script' | 'notebook';
@@ -95,12 +96,6 @@ export function kindOfPath(path: string): SubmitKind | null {
     return 'script';
   }
   return null;
-}
-
-/** The team whose folder a path is in (`teams/T/...`), if any. */
-export function teamOfPath(path: string): string | null {
-  const parts = path.replace(/^\/+/, '').split('/');
-  return parts.length > 2 && parts[0] === 'teams' ? parts[1] : null;
 }
 
 /** `(1 – 2000)`, `(at least 0)`, `(at most 5)` or '' for a field's bounds. */
@@ -372,7 +367,7 @@ export class SubmitForm extends Widget {
     // the prefilled team, the team of the file's folder, else the session's
     const team =
       this._prefill.team ??
-      (this._prefill.path ? teamOfPath(this._prefill.path) : null) ??
+      (this._prefill.path ? teamOf(this._prefill.path) : null) ??
       this._session.team;
     if (team && teams.some(t => t.name === team)) {
       this._teamSelect.value = team;

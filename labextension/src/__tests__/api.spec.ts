@@ -8,7 +8,6 @@ import {
   SubmarineAPIError,
   getMe,
   isFinal,
-  locate,
   requestAPI,
   scopedPath,
   withQuery
@@ -108,21 +107,6 @@ describe('helpers', () => {
     expect(withQuery('files/versions', { space: 'user:alice', path: 'a b/c.ipynb' })).toBe(
       'files/versions?space=user%3Aalice&path=a%20b%2Fc.ipynb'
     );
-  });
-
-  it("finds a file's space", () => {
-    expect(locate('analysis.ipynb', 'alice')).toEqual({
-      space: 'user:alice',
-      path: 'analysis.ipynb'
-    });
-    expect(locate('/teams/data-science/x/report.ipynb', 'alice')).toEqual({
-      space: 'team:data-science',
-      path: 'x/report.ipynb'
-    });
-    expect(locate('teams/readme.md', 'alice')).toEqual({
-      space: 'user:alice',
-      path: 'teams/readme.md'
-    });
   });
 
   it('names scopes and final states', () => {

@@ -236,8 +236,9 @@ describe('JobsSection', () => {
   const shown: number[] = [];
   const saved: string[] = [];
 
-  async function open(path = 'train.ipynb') {
+  async function open(path = 'train.ipynb', schedules: any[] = []) {
     const server = fakeServer();
+    server.state.schedules = schedules;
     section = new JobsSection({
       api: new SubmarineAPI(),
       config: new Config({ refreshInterval: 600 }),
@@ -389,6 +390,32 @@ describe('JobsSection', () => {
     await flush();
     expect(calls.some(c => c.method === 'DELETE' && c.path === 'notebook-schedules/1')).toBe(true);
     expect(byTestId(section.node, 'submarine-job-no-schedules')).not.toBeNull();
+  });
+
+  it("lists a shared notebook's schedules from its owner's space", async () => {
+    const path = 'shared/users/bob/train.ipynb';
+    const schedule = (id: number, notebook: string) => ({
+      id,
+      name: 'train',
+      team: 'data-science',
+      owner: 'bob',
+      notebook,
+      cron: '0 6 * * *',
+      timezone: 'UTC',
+      paused: false,
+      next_run_at: null,
+      job: {}
+    });
+    const { calls } = await open(path, [
+      schedule(5, 'user:bob/train.ipynb'),
+      schedule(6, 'user:alice/shared/users/bob/train.ipynb'),
+      schedule(7, 'user:alice/train.ipynb')
+    ]);
+    expect(section.schedules.map(x => x.id)).toEqual([5]);
+    // the notebook is named by its path: the service finds its space by the same rule
+    expect(calls.map(c => c.path)).toContain(
+      `notebook-jobs/parameters?notebook=${encodeURIComponent(path)}`
+    );
   });
 
   it('needs a cron expression to schedule', async () => {

@@ -11,9 +11,9 @@ import {
   boundsText,
   kindOfPath,
   parseTags,
-  teamOfPath,
   templateRef
 } from '../submit';
+import { teamOf } from '../spaces';
 
 const byTestId = (node: HTMLElement, id: string) =>
   node.querySelector(`[data-testid="${id}"]`) as HTMLInputElement & HTMLSelectElement;
@@ -71,8 +71,8 @@ describe('helpers', () => {
     expect(kindOfPath('a/b.ipynb')).toBe('notebook');
     expect(kindOfPath('train.py')).toBe('script');
     expect(kindOfPath('data.csv')).toBeNull();
-    expect(teamOfPath('teams/ml-platform/x.py')).toBe('ml-platform');
-    expect(teamOfPath('x.py')).toBeNull();
+    expect(teamOf('teams/ml-platform/x.py')).toBe('ml-platform');
+    expect(teamOf('x.py')).toBeNull();
     expect(templateRef(SKLEARN)).toBe('sklearn-classifier');
     expect(templateRef({ name: 'echo', team: 'ds' })).toBe('ds/echo');
     expect(parseTags('a, b  c,,a')).toEqual(['a', 'b', 'c']);
