@@ -286,12 +286,14 @@ def check_values(
 # --- locating and reading notebooks --------------------------------------------------------
 
 
-def locate(identity: Identity, notebook: str, space: str | None = None) -> tuple[str, str]:
+def locate(identity: Identity, notebook: Any, space: Any = None) -> tuple[str, str]:
     """``(space, path)`` of a notebook path as a session shows it (the rule of
     :mod:`.spaces`: ``teams/<team>/x.ipynb`` in the team's space, ``shared/users/<owner>/
     x.ipynb`` in the owner's, anything else in the caller's own); ``space`` names one
     explicitly, and ``notebook`` is then the path in it."""
-    if space:
+    if not isinstance(notebook, str) or not notebook.strip("/"):
+        raise InvalidInput("'notebook' must be the path of a notebook, like 'analysis.ipynb'.")
+    if space is not None and space != "":
         versions.parse_space(space)
         return space, versions.normalize_path(notebook)
     return spaces.space_of(versions.normalize_path(notebook), identity.name)
@@ -339,10 +341,6 @@ async def load(
     version: Any = None,
 ) -> tuple[versions.VersionInfo, dict[str, Any]]:
     """A notebook version (the newest when ``version`` is None) the caller may read."""
-    if not isinstance(notebook, str) or not notebook.strip("/"):
-        raise InvalidInput("'notebook' must be the path of a notebook, like 'analysis.ipynb'.")
-    if space is not None and not isinstance(space, str):
-        raise InvalidInput("'space' must be 'user:NAME' or 'team:NAME'.")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise InvalidInput("'version' must be a version number.")
     where, path = locate(identity, notebook, space)
@@ -791,10 +789,6 @@ async def list_for_notebook(
     fan-outs (the parent run, with its children's count by status). Runs of every origin
     count (the lab, the CLI, the magics, schedules): each records its notebook in
     ``task.source``."""
-    if not isinstance(notebook, str) or not notebook.strip("/"):
-        raise InvalidInput("Give ?notebook=PATH (and optionally space).")
-    if space is not None and not isinstance(space, str):
-        raise InvalidInput("'space' must be 'user:NAME' or 'team:NAME'.")
     if not 1 <= limit <= runs.MAX_PAGE:
         raise InvalidInput(f"'limit' must be between 1 and {runs.MAX_PAGE}.")
     where, path = locate(identity, notebook, space)
