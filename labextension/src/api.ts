@@ -40,13 +40,7 @@ export interface IMe {
 }
 
 /** Statuses of a run; the last three are final. */
-export const RUN_STATUSES = [
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'killed'
-] as const;
+export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'killed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINAL_STATUSES: ReadonlyArray<string> = ['succeeded', 'failed', 'killed'];
 
@@ -637,8 +631,7 @@ export class SubmarineAPI {
   }
 
   async listEnvironments(team?: string): Promise<IEnvironment[]> {
-    return (await this._get<{ items: IEnvironment[] }>(withQuery('environments', { team })))
-      .items;
+    return (await this._get<{ items: IEnvironment[] }>(withQuery('environments', { team }))).items;
   }
 
   /**
@@ -842,8 +835,9 @@ export class SubmarineAPI {
 
   /** The jobs of one notebook, newest first (single runs and fan-out parents). */
   async listNotebookJobs(notebook: string, limit = 50): Promise<INotebookJob[]> {
-    return (await this._get<{ items: INotebookJob[] }>(withQuery('notebook-jobs', { notebook, limit })))
-      .items;
+    return (
+      await this._get<{ items: INotebookJob[] }>(withQuery('notebook-jobs', { notebook, limit }))
+    ).items;
   }
 
   /** Run a notebook now: one run, or a fan-out (`grid` / `parameter_sets`). */
@@ -856,8 +850,9 @@ export class SubmarineAPI {
   }
 
   async listNotebookSchedules(team?: string): Promise<INotebookSchedule[]> {
-    return (await this._get<{ items: INotebookSchedule[] }>(withQuery('notebook-schedules', { team })))
-      .items;
+    return (
+      await this._get<{ items: INotebookSchedule[] }>(withQuery('notebook-schedules', { team }))
+    ).items;
   }
 
   createNotebookSchedule(body: {

@@ -31,9 +31,7 @@ export function restoreRoute(path: string): 'session' | 'platform' {
 /** The text of a diff's summary: `1 added, 2 modified, 3 unchanged cells`. */
 export function summaryText(summary: Record<string, number>, unit: string): string {
   const order = ['added', 'removed', 'modified', 'unchanged'];
-  const parts = order
-    .filter(k => typeof summary[k] === 'number')
-    .map(k => `${summary[k]} ${k}`);
+  const parts = order.filter(k => typeof summary[k] === 'number').map(k => `${summary[k]} ${k}`);
   return parts.length ? `${parts.join(', ')} ${unit}` : 'No difference';
 }
 
@@ -49,11 +47,7 @@ export function renderNotebookDiff(changes: ICellChange[]): HTMLElement {
     }
     const details = el('details', 'jp-SubmarineDiff-unchanged');
     details.appendChild(
-      el(
-        'summary',
-        '',
-        `${folded.length} unchanged cell${folded.length === 1 ? '' : 's'}`
-      )
+      el('summary', '', `${folded.length} unchanged cell${folded.length === 1 ? '' : 's'}`)
     );
     for (const c of folded) {
       const pre = el('pre', 'jp-SubmarineDiff-source');
@@ -93,7 +87,11 @@ export function renderNotebookDiff(changes: ICellChange[]): HTMLElement {
       const pre = el('pre', 'jp-SubmarineDiff-source');
       for (const line of lines) {
         const kind = line.op === '+' ? 'added' : line.op === '-' ? 'removed' : 'context';
-        const span = el('span', `jp-SubmarineDiff-line jp-mod-${kind}`, `${line.op} ${line.text}\n`);
+        const span = el(
+          'span',
+          `jp-SubmarineDiff-line jp-mod-${kind}`,
+          `${line.op} ${line.text}\n`
+        );
         pre.appendChild(span);
       }
       card.appendChild(pre);
@@ -227,11 +225,7 @@ export class HistorySection extends Widget {
           this._options.api.fileContent(where.space, where.path, a),
           this._options.api.fileContent(where.space, where.path, b)
         ]);
-        changes = cellChanges(
-          va.content as INotebookJSON,
-          vb.content as INotebookJSON,
-          reply.diff
-        );
+        changes = cellChanges(va.content as INotebookJSON, vb.content as INotebookJSON, reply.diff);
       }
       if (path !== this._path) {
         return;
@@ -241,7 +235,12 @@ export class HistorySection extends Widget {
       this._diff.appendChild(title);
       const unit = changes ? 'cells' : 'lines';
       this._diff.appendChild(
-        el('p', 'jp-SubmarineDiff-summary', summaryText(reply.summary ?? {}, unit), 'submarine-diff-summary')
+        el(
+          'p',
+          'jp-SubmarineDiff-summary',
+          summaryText(reply.summary ?? {}, unit),
+          'submarine-diff-summary'
+        )
       );
       if (changes) {
         const other = notebookKeysChanged(reply.diff);
@@ -348,12 +347,22 @@ export class HistorySection extends Widget {
     const items = this._items;
     if (items.length === 0) {
       this._versions.appendChild(
-        el('li', 'jp-SubmarinePanel-empty', 'No versions yet: each save of this file will be one.', 'submarine-no-versions')
+        el(
+          'li',
+          'jp-SubmarinePanel-empty',
+          'No versions yet: each save of this file will be one.',
+          'submarine-no-versions'
+        )
       );
       return;
     }
     items.forEach((v, i) => {
-      const li = el('li', 'jp-SubmarineHistory-version', undefined, `submarine-version-${v.number}`);
+      const li = el(
+        'li',
+        'jp-SubmarineHistory-version',
+        undefined,
+        `submarine-version-${v.number}`
+      );
       const line = el('div', 'jp-SubmarineHistory-versionLine');
       line.appendChild(el('span', 'jp-SubmarineHistory-number', `v${v.number}`));
       line.appendChild(el('span', `jp-SubmarineHistory-action jp-mod-${v.action}`, v.action));

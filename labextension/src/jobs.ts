@@ -95,7 +95,11 @@ export class JobsSection extends Widget {
     this._runsError = el('div', '');
     this._runs = el('ul', 'jp-SubmarineJobs-runs', undefined, 'submarine-job-runs');
     this._runs.setAttribute('aria-label', 'Job runs of this notebook, newest first');
-    this._poller = new Poller(() => this._tick(), () => this.isVisible && !!this._path, options.config.intervalMs);
+    this._poller = new Poller(
+      () => this._tick(),
+      () => this.isVisible && !!this._path,
+      options.config.intervalMs
+    );
     options.config.onChange(() => (this._poller.interval = options.config.intervalMs));
     this._render();
   }
@@ -248,11 +252,17 @@ export class JobsSection extends Widget {
     }
     const count = gridSize(grid);
     if (count === 0) {
-      this._showError(this._gridError, new Error('Give a list of values for at least one parameter.'));
+      this._showError(
+        this._gridError,
+        new Error('Give a list of values for at least one parameter.')
+      );
       return null;
     }
     if (count > MAX_FANOUT) {
-      this._showError(this._gridError, new Error(`The grid makes ${count} runs; at most ${MAX_FANOUT}.`));
+      this._showError(
+        this._gridError,
+        new Error(`The grid makes ${count} runs; at most ${MAX_FANOUT}.`)
+      );
       return null;
     }
     for (const name of Object.keys(grid)) {
@@ -472,7 +482,9 @@ export class JobsSection extends Widget {
         )
       );
     } else if (!this._params.length) {
-      box.appendChild(el('p', 'jp-SubmarineSubmit-hint', 'The parameters cell defines no parameters.'));
+      box.appendChild(
+        el('p', 'jp-SubmarineSubmit-hint', 'The parameters cell defines no parameters.')
+      );
     }
     for (const p of this._params) {
       let control: HTMLInputElement;
@@ -483,7 +495,12 @@ export class JobsSection extends Widget {
         control.type = 'checkbox';
         control.checked = typeof typed === 'boolean' ? typed : p.default === true;
       } else {
-        control = el('input', 'jp-SubmarinePanel-input', undefined, `submarine-job-param-${p.name}`);
+        control = el(
+          'input',
+          'jp-SubmarinePanel-input',
+          undefined,
+          `submarine-job-param-${p.name}`
+        );
         control.type = 'text';
         control.value = typeof typed === 'string' ? typed : initialText(p);
         control.placeholder = p.default === null ? p.source : '';
@@ -493,12 +510,17 @@ export class JobsSection extends Widget {
       }
       control.setAttribute('data-param', p.name);
       const keep = () =>
-        this._typedValues().set(p.name, control.type === 'checkbox' ? control.checked : control.value);
+        this._typedValues().set(
+          p.name,
+          control.type === 'checkbox' ? control.checked : control.value
+        );
       control.addEventListener('input', keep);
       control.addEventListener('change', keep);
       const label = el('span', '');
       label.appendChild(el('span', 'jp-SubmarineJobs-name', p.name));
-      label.appendChild(el('span', 'jp-SubmarineJobs-type', ` ${p.type}${p.nullable ? ' or None' : ''}`));
+      label.appendChild(
+        el('span', 'jp-SubmarineJobs-type', ` ${p.type}${p.nullable ? ' or None' : ''}`)
+      );
       const hint = [p.help, `Default: ${p.source}`].filter(Boolean).join(' · ');
       box.appendChild(this._row(label, control, `param-${p.name}`, hint, `${typeWords(p.type)}`));
     }
@@ -537,7 +559,12 @@ export class JobsSection extends Widget {
     const previousEnv = this._env.value;
     this._env = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-job-environment');
     this._form.appendChild(
-      this._row('Environment', this._env, 'environment', 'An environment profile; default: the hub’s.')
+      this._row(
+        'Environment',
+        this._env,
+        'environment',
+        'An environment profile; default: the hub’s.'
+      )
     );
     this._renderEnvironments();
     // what was chosen, else the session's environment when the run is for its team
@@ -565,7 +592,12 @@ export class JobsSection extends Widget {
   }
 
   private _scheduleSection(): HTMLElement {
-    const details = el('details', 'jp-SubmarineJobs-section', undefined, 'submarine-job-schedule-section');
+    const details = el(
+      'details',
+      'jp-SubmarineJobs-section',
+      undefined,
+      'submarine-job-schedule-section'
+    );
     details.open = this._scheduleOpen;
     details.addEventListener('toggle', () => (this._scheduleOpen = details.open));
     details.appendChild(el('summary', 'jp-SubmarineJobs-summary', 'Schedule'));
@@ -580,12 +612,18 @@ export class JobsSection extends Widget {
     const showPreview = () => {
       const text = this._cron.value.trim();
       preview.textContent = text
-        ? describeCron(text) ?? 'A cron expression: minute hour day-of-month month day-of-week (6 fields: seconds first).'
+        ? (describeCron(text) ??
+          'A cron expression: minute hour day-of-month month day-of-week (6 fields: seconds first).')
         : '';
     };
     this._cron.addEventListener('input', showPreview);
     details.appendChild(
-      this._row('Cron', this._cron, 'cron', 'minute hour day month weekday; 6 fields with seconds first')
+      this._row(
+        'Cron',
+        this._cron,
+        'cron',
+        'minute hour day month weekday; 6 fields with seconds first'
+      )
     );
     details.appendChild(preview);
     showPreview();
@@ -604,7 +642,9 @@ export class JobsSection extends Widget {
       details.appendChild(list);
       this._tz.setAttribute('list', list.id);
     }
-    details.appendChild(this._row('Time zone', this._tz, 'timezone', 'An IANA name, like Europe/Paris.'));
+    details.appendChild(
+      this._row('Time zone', this._tz, 'timezone', 'An IANA name, like Europe/Paris.')
+    );
     const actions = el('div', 'jp-SubmarinePanel-toolbar');
     this._scheduleButton = button('Create schedule', () => void this.schedule(), {
       testid: 'submarine-job-schedule-create',
@@ -615,7 +655,12 @@ export class JobsSection extends Widget {
     this._scheduleError = el('div', '');
     details.appendChild(this._scheduleError);
     details.appendChild(el('h4', 'jp-SubmarinePanel-label', 'Schedules of this notebook'));
-    this._scheduleList = el('ul', 'jp-SubmarineJobs-schedules', undefined, 'submarine-job-schedules');
+    this._scheduleList = el(
+      'ul',
+      'jp-SubmarineJobs-schedules',
+      undefined,
+      'submarine-job-schedules'
+    );
     details.appendChild(this._scheduleList);
     this._renderSchedules();
     return details;
@@ -625,12 +670,19 @@ export class JobsSection extends Widget {
     const list = this._scheduleList;
     clear(list);
     if (!this._schedules.length) {
-      list.appendChild(el('li', 'jp-SubmarinePanel-empty', 'None yet.', 'submarine-job-no-schedules'));
+      list.appendChild(
+        el('li', 'jp-SubmarinePanel-empty', 'None yet.', 'submarine-job-no-schedules')
+      );
       return;
     }
     const me = this._me?.name;
     for (const s of this._schedules) {
-      const item = el('li', 'jp-SubmarineJobs-schedule', undefined, `submarine-job-schedule-${s.id}`);
+      const item = el(
+        'li',
+        'jp-SubmarineJobs-schedule',
+        undefined,
+        `submarine-job-schedule-${s.id}`
+      );
       item.setAttribute('data-paused', String(s.paused));
       const line = el('div', 'jp-SubmarineRuns-line');
       line.appendChild(el('span', 'jp-SubmarineRuns-name', `${s.id} · ${s.name}`));
@@ -645,8 +697,11 @@ export class JobsSection extends Widget {
       item.appendChild(line);
       const words = describeCron(s.cron);
       const when = `'${s.cron}' ${s.timezone}` + (words ? ` (${words})` : '');
-      const next = s.paused || !s.next_run_at ? '' : ` · next ${new Date(s.next_run_at).toLocaleString()}`;
-      item.appendChild(el('div', 'jp-SubmarineRuns-meta', `${when}${next} · ${s.team} · ${s.owner}`));
+      const next =
+        s.paused || !s.next_run_at ? '' : ` · next ${new Date(s.next_run_at).toLocaleString()}`;
+      item.appendChild(
+        el('div', 'jp-SubmarineRuns-meta', `${when}${next} · ${s.team} · ${s.owner}`)
+      );
       const params = parametersText((s.job?.parameters as Record<string, unknown>) ?? {});
       if (params) {
         item.appendChild(el('div', 'jp-SubmarineRuns-meta', params));
@@ -654,14 +709,10 @@ export class JobsSection extends Widget {
       if (s.owner === me || this._me?.admin) {
         const actions = el('div', 'jp-SubmarineJobs-actions');
         actions.appendChild(
-          button(
-            s.paused ? 'Resume' : 'Pause',
-            () => void this._pause(s, !s.paused),
-            {
-              testid: `submarine-job-schedule-pause-${s.id}`,
-              title: s.paused ? 'Run it again from its next time on' : 'Stop firing until resumed'
-            }
-          )
+          button(s.paused ? 'Resume' : 'Pause', () => void this._pause(s, !s.paused), {
+            testid: `submarine-job-schedule-pause-${s.id}`,
+            title: s.paused ? 'Run it again from its next time on' : 'Stop firing until resumed'
+          })
         );
         actions.appendChild(
           button('Delete', () => void this._delete(s), {
@@ -679,14 +730,19 @@ export class JobsSection extends Widget {
     clear(this._scheduleError);
     try {
       await this._options.api.pauseNotebookSchedule(s.id, paused);
-      this._note(`Schedule ${s.id} ${paused ? 'paused' : 'resumed'}.`, 'submarine-job-schedule-changed');
+      this._note(
+        `Schedule ${s.id} ${paused ? 'paused' : 'resumed'}.`,
+        'submarine-job-schedule-changed'
+      );
     } catch (err) {
       this._showError(this._scheduleError, err);
     }
     await this._loadSchedules();
-    (this._scheduleList.querySelector(
-      `[data-testid="submarine-job-schedule-pause-${s.id}"]`
-    ) as HTMLElement | null)?.focus();
+    (
+      this._scheduleList.querySelector(
+        `[data-testid="submarine-job-schedule-pause-${s.id}"]`
+      ) as HTMLElement | null
+    )?.focus();
   }
 
   private async _delete(s: INotebookSchedule): Promise<void> {
@@ -711,7 +767,12 @@ export class JobsSection extends Widget {
   }
 
   private _gridSection(): HTMLElement {
-    const details = el('details', 'jp-SubmarineJobs-section', undefined, 'submarine-job-grid-section');
+    const details = el(
+      'details',
+      'jp-SubmarineJobs-section',
+      undefined,
+      'submarine-job-grid-section'
+    );
     details.open = this._gridOpen;
     details.addEventListener('toggle', () => (this._gridOpen = details.open));
     details.appendChild(el('summary', 'jp-SubmarineJobs-summary', 'Run over a grid'));
@@ -727,21 +788,35 @@ export class JobsSection extends Widget {
     const update = () => {
       const grid = this._readGrid(false);
       const n = grid ? gridSize(grid) : 0;
-      count.textContent = n ? `${n} run${n === 1 ? '' : 's'}${n > MAX_FANOUT ? ` (at most ${MAX_FANOUT})` : ''}` : '';
+      count.textContent = n
+        ? `${n} run${n === 1 ? '' : 's'}${n > MAX_FANOUT ? ` (at most ${MAX_FANOUT})` : ''}`
+        : '';
     };
     const previous = new Map(Array.from(this._gridInputs).map(([k, v]) => [k, v.value]));
     this._gridInputs.clear();
     for (const p of this._params) {
-      const input = el('input', 'jp-SubmarinePanel-input', undefined, `submarine-job-grid-${p.name}`);
+      const input = el(
+        'input',
+        'jp-SubmarinePanel-input',
+        undefined,
+        `submarine-job-grid-${p.name}`
+      );
       input.type = 'text';
-      input.placeholder = p.type === 'bool' ? 'true, false' : p.type === 'list' ? '[[1, 2], [3]]' : `e.g. ${initialText(p) || '1, 2'}, …`;
+      input.placeholder =
+        p.type === 'bool'
+          ? 'true, false'
+          : p.type === 'list'
+            ? '[[1, 2], [3]]'
+            : `e.g. ${initialText(p) || '1, 2'}, …`;
       input.value = previous.get(p.name) ?? '';
       input.addEventListener('input', update);
       this._gridInputs.set(p.name, input);
       details.appendChild(this._row(p.name, input, `grid-${p.name}`));
     }
     if (!this._params.length) {
-      details.appendChild(el('p', 'jp-SubmarinePanel-empty', 'The notebook has no parameters to vary.'));
+      details.appendChild(
+        el('p', 'jp-SubmarinePanel-empty', 'The notebook has no parameters to vary.')
+      );
     }
     details.appendChild(count);
     update();
@@ -792,7 +867,9 @@ export class JobsSection extends Widget {
     line.appendChild(statusBadge(job.status, 'submarine-job-grid-status'));
     line.appendChild(el('span', 'jp-SubmarineRuns-name', `#${job.id} ${job.name}`));
     box.appendChild(line);
-    box.appendChild(el('div', 'jp-SubmarineRuns-meta', childrenText(job), 'submarine-job-grid-children'));
+    box.appendChild(
+      el('div', 'jp-SubmarineRuns-meta', childrenText(job), 'submarine-job-grid-children')
+    );
     const metrics = job.summary?.metrics ?? {};
     const keys = Object.keys(metrics);
     if (keys.length) {
@@ -815,7 +892,12 @@ export class JobsSection extends Widget {
     }
     // each child: its parameters, status and metrics
     if (Array.isArray(job.children) && job.children.length) {
-      const table = el('table', 'jp-SubmarineJobs-table', undefined, 'submarine-job-grid-children-table');
+      const table = el(
+        'table',
+        'jp-SubmarineJobs-table',
+        undefined,
+        'submarine-job-grid-children-table'
+      );
       const head = el('tr', '');
       for (const h of ['run', 'parameters', 'status', 'metrics']) {
         head.appendChild(el('th', '', h));
@@ -859,7 +941,12 @@ export class JobsSection extends Widget {
     clear(this._runs);
     if (!this._jobs.length) {
       this._runs.appendChild(
-        el('li', 'jp-SubmarinePanel-empty', 'No job runs yet: Run now starts one.', 'submarine-job-no-runs')
+        el(
+          'li',
+          'jp-SubmarinePanel-empty',
+          'No job runs yet: Run now starts one.',
+          'submarine-job-no-runs'
+        )
       );
       return;
     }
@@ -873,7 +960,9 @@ export class JobsSection extends Widget {
       const isFanout = !!job.children;
       const what = isFanout ? childrenText(job) : parametersText(job.parameters);
       if (what) {
-        item.appendChild(el('div', 'jp-SubmarineRuns-meta', what, `submarine-job-params-${job.id}`));
+        item.appendChild(
+          el('div', 'jp-SubmarineRuns-meta', what, `submarine-job-params-${job.id}`)
+        );
       }
       const bits = [job.team, job.owner, ago(job.created_at), duration(job.duration)];
       for (const [k, v] of Object.entries(job.metrics ?? {}).slice(0, 2)) {
@@ -927,7 +1016,9 @@ export class JobsSection extends Widget {
     try {
       this._fanout = await this._options.api.getNotebookJob(id);
       this._gridOpen = true;
-      const details = this._form.querySelector('[data-testid="submarine-job-grid-section"]') as HTMLDetailsElement | null;
+      const details = this._form.querySelector(
+        '[data-testid="submarine-job-grid-section"]'
+      ) as HTMLDetailsElement | null;
       if (details) {
         details.open = true;
       }
@@ -942,7 +1033,9 @@ export class JobsSection extends Widget {
 
   private _rawValues(): Record<string, string | boolean> {
     const raw: Record<string, string | boolean> = {};
-    for (const control of Array.from(this._form.querySelectorAll<HTMLInputElement>('[data-param]'))) {
+    for (const control of Array.from(
+      this._form.querySelectorAll<HTMLInputElement>('[data-param]')
+    )) {
       const name = control.getAttribute('data-param')!;
       raw[name] = control.type === 'checkbox' ? control.checked : control.value;
     }
@@ -979,7 +1072,12 @@ export class JobsSection extends Widget {
       described.push(h.id);
       row.appendChild(h);
     }
-    const error = el('div', 'jp-SubmarineSubmit-fieldError', '', `submarine-job-field-error-${key}`);
+    const error = el(
+      'div',
+      'jp-SubmarineSubmit-fieldError',
+      '',
+      `submarine-job-field-error-${key}`
+    );
     error.id = `${id}-error`;
     error.hidden = true;
     described.push(error.id);

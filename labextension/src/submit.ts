@@ -65,14 +65,18 @@ export function parseInputs(text: string): { inputs: IRunInput[]; errors: string
     const name = eq > 0 ? line.slice(0, eq).trim() : '';
     const source = eq > 0 ? line.slice(eq + 1).trim() : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !source) {
-      errors.push(`"${line}" is not name=dataset (a name of letters, digits and _, e.g. train=team/iris).`);
+      errors.push(
+        `"${line}" is not name=dataset (a name of letters, digits and _, e.g. train=team/iris).`
+      );
       continue;
     }
     if (inputs.some(i => i.name === name)) {
       errors.push(`Input ${name} is given twice.`);
       continue;
     }
-    inputs.push(/^[a-z][a-z0-9+.-]*:\/\/|^\//.test(source) ? { name, uri: source } : { name, dataset: source });
+    inputs.push(
+      /^[a-z][a-z0-9+.-]*:\/\/|^\//.test(source) ? { name, uri: source } : { name, dataset: source }
+    );
   }
   return { inputs, errors };
 }
@@ -297,7 +301,12 @@ export class SubmitForm extends Widget {
 
     // template
     this._templateBox = el('div', 'jp-SubmarineSubmit-kindBox');
-    this._templateSelect = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-template');
+    this._templateSelect = el(
+      'select',
+      'jp-SubmarinePanel-select',
+      undefined,
+      'submarine-template'
+    );
     for (const t of this._templates) {
       const option = el('option', '', t.team ? `${t.name} (${t.team})` : t.name);
       option.value = templateRef(t);
@@ -332,7 +341,12 @@ export class SubmitForm extends Widget {
     this._argsInput = this._input('submarine-script-args', 'e.g. --epochs 3');
     this._argsRow = this._row('Arguments', this._argsInput, 'args');
     this._fileBox.appendChild(this._argsRow);
-    this._paramsInput = el('textarea', 'jp-SubmarinePanel-input', undefined, 'submarine-notebook-params');
+    this._paramsInput = el(
+      'textarea',
+      'jp-SubmarinePanel-input',
+      undefined,
+      'submarine-notebook-params'
+    );
     this._paramsInput.rows = 3;
     this._paramsInput.placeholder = 'name=value, one a line (the cell tagged parameters)';
     this._paramsRow = this._row('Parameters', this._paramsInput, 'notebookParameters');
@@ -385,7 +399,12 @@ export class SubmitForm extends Widget {
     );
     this._tagsInput = this._input('submarine-run-tags', 'e.g. baseline, iris');
     form.appendChild(this._row('Tags', this._tagsInput, 'tags'));
-    this._inputsInput = el('textarea', 'jp-SubmarinePanel-input', undefined, 'submarine-run-inputs');
+    this._inputsInput = el(
+      'textarea',
+      'jp-SubmarinePanel-input',
+      undefined,
+      'submarine-run-inputs'
+    );
     this._inputsInput.rows = 2;
     this._inputsInput.placeholder = 'name=team/dataset, one a line';
     this._inputsInput.value = inputsText(this._prefill.inputs);

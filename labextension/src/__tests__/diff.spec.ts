@@ -114,9 +114,7 @@ describe('cellChanges', () => {
 
   it('is all unchanged with an empty diff, and notes other keys', () => {
     expect(cellChanges(A, A, []).every(c => c.kind === 'unchanged')).toBe(true);
-    expect(notebookKeysChanged([{ op: 'patch', key: 'metadata', diff: [] }])).toEqual([
-      'metadata'
-    ]);
+    expect(notebookKeysChanged([{ op: 'patch', key: 'metadata', diff: [] }])).toEqual(['metadata']);
   });
 });
 

@@ -191,13 +191,17 @@ describe('ExperimentsSection', () => {
     make(api);
     await section.showRun(7);
     await settle();
-    expect(byTestId(section.node, 'submarine-run-facts')?.textContent).toContain('Tagswine, baseline');
+    expect(byTestId(section.node, 'submarine-run-facts')?.textContent).toContain(
+      'Tagswine, baseline'
+    );
     const link = byTestId(section.node, 'submarine-artifact-out/model.joblib') as HTMLAnchorElement;
     expect(link.getAttribute('href')).toBe(
       'http://localhost:8888/user/bob/submarine/api/v1/experiments/7/artifacts?path=out%2Fmodel.joblib'
     );
     expect(link.download).toBe('model.joblib');
-    expect(byTestId(section.node, 'submarine-run-artifacts')?.textContent).toContain('out/model.joblib 2.05 kB');
+    expect(byTestId(section.node, 'submarine-run-artifacts')?.textContent).toContain(
+      'out/model.joblib 2.05 kB'
+    );
   });
 
   it('kills, reruns (and watches the rerun), shows refusals', async () => {

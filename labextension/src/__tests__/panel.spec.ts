@@ -1,13 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
 import type { IMe } from '../api';
-import {
-  SubmarinePanel,
-  errorText,
-  renderError,
-  renderLoading,
-  renderMe
-} from '../panel';
+import { SubmarinePanel, errorText, renderError, renderLoading, renderMe } from '../panel';
 
 const byTestId = (node: HTMLElement, id: string): HTMLElement | null =>
   node.querySelector(`[data-testid="${id}"]`);
@@ -15,10 +9,7 @@ const byTestId = (node: HTMLElement, id: string): HTMLElement | null =>
 const ALICE: IMe = {
   name: 'alice',
   admin: true,
-  teams: [
-    { name: 'data-science', description: 'Models and notebooks' },
-    { name: 'platform' }
-  ],
+  teams: [{ name: 'data-science', description: 'Models and notebooks' }, { name: 'platform' }],
   scopes: ['read:me'],
   server_time: '2024-01-01T00:00:00Z'
 };
@@ -160,9 +151,7 @@ describe('SubmarinePanel', () => {
     expect(byTestId(panel.node, 'submarine-error')?.textContent).toBe(
       'Could not reach the Submarine service: connection refused. Check your connection and try again.'
     );
-    expect((byTestId(panel.node, 'submarine-refresh') as HTMLButtonElement).disabled).toBe(
-      false
-    );
+    expect((byTestId(panel.node, 'submarine-refresh') as HTMLButtonElement).disabled).toBe(false);
     panel.dispose();
   });
 
@@ -205,7 +194,9 @@ describe('SubmarinePanel', () => {
     bar.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
     expect(panel.current).toBe('models');
     expect(a.node.getAttribute('role')).toBe('tabpanel');
-    expect(() => panel.addSection({ id: 'models', label: 'Again', widget: new Widget() })).toThrow();
+    expect(() =>
+      panel.addSection({ id: 'models', label: 'Again', widget: new Widget() })
+    ).toThrow();
 
     panel.activateSection('history');
     void panel.refresh();

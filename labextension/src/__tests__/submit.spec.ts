@@ -6,13 +6,7 @@ jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => 
 import { Widget } from '@lumino/widgets';
 
 import type { IEnvironment, ITemplate, SubmarineAPI } from '../api';
-import {
-  SubmitForm,
-  boundsText,
-  kindOfPath,
-  parseTags,
-  templateRef
-} from '../submit';
+import { SubmitForm, boundsText, kindOfPath, parseTags, templateRef } from '../submit';
 import { teamOf } from '../spaces';
 
 const byTestId = (node: HTMLElement, id: string) =>
@@ -46,7 +40,13 @@ const TEAM_TEMPLATE: ITemplate = {
 };
 const ENVS = [
   { id: 1, scope: '_global', team: null, name: 'base', ref: '_global/base' },
-  { id: 2, scope: 'data-science', team: 'data-science', name: 'pandas', ref: 'data-science/pandas' },
+  {
+    id: 2,
+    scope: 'data-science',
+    team: 'data-science',
+    name: 'pandas',
+    ref: 'data-science/pandas'
+  },
   { id: 3, scope: 'ml-platform', team: 'ml-platform', name: 'torch', ref: 'ml-platform/torch' }
 ] as unknown as IEnvironment[];
 
@@ -101,7 +101,10 @@ describe('SubmitForm', () => {
   }
 
   it("defaults to the session's team and environment for a user of two teams", async () => {
-    const session = jest.fn(async () => ({ team: 'ml-platform', environment: 'ml-platform/torch' }));
+    const session = jest.fn(async () => ({
+      team: 'ml-platform',
+      environment: 'ml-platform/torch'
+    }));
     await open(fakeApi({ session }));
     expect(byTestId(form.node, 'submarine-run-team').value).toBe('ml-platform');
     expect(byTestId(form.node, 'submarine-environment').value).toBe('ml-platform/torch');
@@ -185,7 +188,7 @@ describe('SubmitForm', () => {
     const api = fakeApi({
       runTemplate: jest.fn(async () => {
         throw Object.assign(
-          new Error("Team data-science runs 2 experiments, its limit (max_running_experiments)."),
+          new Error('Team data-science runs 2 experiments, its limit (max_running_experiments).'),
           { status: 403 }
         );
       })
