@@ -339,7 +339,8 @@ export class JobsSection extends Widget {
     if (!this._withFiles.checked) {
       return body;
     }
-    const folder = body.notebook.includes('/') ? body.notebook.replace(/\/[^/]*$/, '') : '';
+    const notebook = body.notebook ?? '';
+    const folder = notebook.includes('/') ? notebook.replace(/\/[^/]*$/, '') : '';
     return { ...body, files: await this._options.api.uploadFolder(folder) };
   }
 

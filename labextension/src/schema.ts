@@ -1285,24 +1285,24 @@ export interface components {
       credentials?: string[] | null;
     };
     NotebookParameter: {
-      name?: string;
+      name: string;
       /** @enum {string} */
-      type?: 'int' | 'float' | 'str' | 'bool' | 'list' | 'dict' | 'any';
+      type: 'int' | 'float' | 'str' | 'bool' | 'list' | 'dict' | 'any';
       /** @description The default, when it is a literal (else null). */
-      default?: unknown;
+      default: unknown;
       /** @description The default as written in the notebook. */
-      source?: string;
+      source: string;
       help?: string;
       nullable?: boolean;
     };
     NotebookParameters: {
-      notebook?: {
-        space?: string;
-        path?: string;
-        version?: number;
+      notebook: {
+        space: string;
+        path: string;
+        version: number;
       };
-      parameters?: components['schemas']['NotebookParameter'][];
-      has_parameters_cell?: boolean;
+      parameters: components['schemas']['NotebookParameter'][];
+      has_parameters_cell: boolean;
     };
     /** @description An Experiment (kind `notebook`) with what a notebook job adds. */
     NotebookJobRun: components['schemas']['Experiment'] & {
@@ -1315,8 +1315,8 @@ export interface components {
       };
       /** @description The executed notebook (`version` null until the run ended). */
       output?: {
-        space?: string;
-        path?: string;
+        space: string;
+        path: string;
         /** @description Where JupyterLab shows it. */
         lab_path?: string | null;
         version?: number | null;
@@ -1324,35 +1324,72 @@ export interface components {
       /** @description The cell that raised. */
       error?: {
         /** @description Its index among the notebook's own cells (0-based; papermill's error banners and injected parameters are not counted). */
-        index?: number;
+        index: number;
         /** @description Its index in the executed notebook. */
         executed_index?: number;
         execution_count?: number | null;
-        ename?: string;
-        evalue?: string;
+        ename: string;
+        evalue: string;
         source?: string;
       } | null;
-      children?: Record<string, unknown>[];
+      /** @description A fan-out's children: each one (a job), or their count by status (an item of the list of a notebook's jobs). */
+      children?:
+        | {
+            id: number;
+            name: string;
+            status: string;
+            reason?: string | null;
+            parameters?: Record<string, unknown> | null;
+            metrics?: {
+              [key: string]: number;
+            };
+            output?: Record<string, unknown>;
+          }[]
+        | {
+            total: number;
+            by_status: {
+              [key: string]: number;
+            };
+          };
       /** @description A fan-out's children: counts by status; min, max, mean of each metric. */
-      summary?: Record<string, unknown>;
+      summary?: {
+        total: number;
+        by_status: {
+          [key: string]: number;
+        };
+        metrics: {
+          [key: string]: {
+            min: number;
+            min_run: number;
+            max: number;
+            max_run: number;
+            mean: number;
+            count: number;
+          };
+        };
+      };
     };
     NotebookSchedule: {
-      id?: number;
-      name?: string;
-      team?: string;
-      owner?: string;
-      notebook?: string;
-      cron?: string;
-      timezone?: string;
+      id: number;
+      name: string;
+      team: string;
+      owner: string;
+      notebook: string;
+      cron: string;
+      timezone: string;
       /** @enum {string} */
-      catchup?: 'skip' | 'run_once';
-      paused?: boolean;
+      catchup: 'skip' | 'run_once';
+      paused: boolean;
       /** Format: date-time */
-      next_run_at?: string | null;
+      next_run_at: string | null;
       /** Format: date-time */
-      last_run_at?: string | null;
-      job?: components['schemas']['NotebookJob'];
+      last_run_at: string | null;
+      job: components['schemas']['NotebookJob'];
       history?: components['schemas']['ScheduleFiring'][];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at?: string;
     };
     ScheduleFiring: {
       /** Format: date-time */
@@ -1371,44 +1408,63 @@ export interface components {
       } | null;
     };
     Model: {
-      id?: number;
-      team?: string;
-      name?: string;
-      ref?: string;
-      owner?: string;
+      id: number;
+      team: string;
+      name: string;
+      ref: string;
+      owner: string;
       description?: string;
-      tags?: Record<string, unknown>;
+      tags?: {
+        [key: string]: string;
+      };
       archived?: boolean;
-      latest_version?: number;
-      aliases?: {
+      latest_version: number;
+      /** @description alias: version */
+      aliases: {
         [key: string]: number;
       };
       versions?: components['schemas']['ModelVersion'][];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at?: string;
     };
     ModelVersion: {
-      model?: string;
-      version?: number;
+      model: string;
+      version: number;
+      id: number;
       /** @enum {string} */
-      status?: 'uploading' | 'ready' | 'archived';
-      owner?: string;
+      status: 'uploading' | 'ready' | 'archived';
+      owner: string;
+      description?: string;
       framework?: string;
       signature?: Record<string, unknown> | null;
       metrics?: {
         [key: string]: number;
       };
-      tags?: Record<string, unknown>;
-      aliases?: string[];
+      tags?: {
+        [key: string]: string;
+      };
+      aliases: string[];
       source_run_id?: number | null;
-      source_notebook?: Record<string, unknown> | null;
-      storage_uri?: string;
-      files?: {
+      source_notebook?: {
+        space?: string;
         path?: string;
-        size?: number;
-        sha256?: string;
-      }[];
-      size?: number;
+        version?: number;
+      } | null;
+      storage_uri?: string;
+      files: components['schemas']['FileEntry'][];
+      size: number;
+      /** Format: date-time */
+      created_at: string;
     };
-    Dataset: {
+    /** @description A file of a model version, or of a run's artifacts. */
+    FileEntry: {
+      path: string;
+      size: number;
+      sha256?: string;
+    };
+    DatasetFields: {
       name?: string;
       team?: string;
       /** @description s3://bucket/key, https://..., or an absolute path. */
@@ -1420,6 +1476,19 @@ export interface components {
       size?: number | null;
       /** @description Readable by every team. */
       shared?: boolean;
+    };
+    Dataset: components['schemas']['DatasetFields'] & {
+      id: number;
+      team: string;
+      name: string;
+      uri: string;
+      /** @description team/name */
+      ref: string;
+      owner: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at?: string;
     };
     EndpointRoute: {
       /** @description A model of the endpoint's team. */
@@ -1455,21 +1524,22 @@ export interface components {
       team?: string;
     };
     Endpoint: {
-      id?: number;
-      team?: string;
-      name?: string;
-      ref?: string;
-      owner?: string;
+      id: number;
+      team: string;
+      name: string;
+      ref: string;
+      owner: string;
       /** @enum {string} */
-      status?: 'starting' | 'ready' | 'updating' | 'failed' | 'stopped';
+      status: 'starting' | 'ready' | 'updating' | 'failed' | 'stopped';
       reason?: string;
+      description?: string;
       /** @description Bumped by every update. */
-      generation?: number;
-      routes?: {
-        model?: string;
-        version?: number;
-        ref?: string;
-        weight?: number;
+      generation: number;
+      routes: {
+        model: string;
+        version: number;
+        ref: string;
+        weight: number;
         framework?: string;
         loader?: string;
       }[];
@@ -1478,8 +1548,8 @@ export interface components {
       service?: string;
       /** @description /services/<service>/ */
       path?: string;
-      url?: string;
-      predict_url?: string;
+      url: string;
+      predict_url: string;
       backend?: string;
       /** @description What the server serves now (GET of one endpoint). */
       serving?: {
@@ -1488,7 +1558,24 @@ export interface components {
         versions?: Record<string, unknown>[];
       };
       /** @description Requests, errors and latency percentiles (ms), in total and per version. */
-      stats?: Record<string, unknown> | null;
+      stats?: {
+        total?: components['schemas']['EndpointStats'];
+        versions?: {
+          [key: string]: components['schemas']['EndpointStats'];
+        };
+      } | null;
+      /** Format: date-time */
+      created_at?: string | null;
+      /** Format: date-time */
+      updated_at?: string | null;
+    };
+    EndpointStats: {
+      requests?: number;
+      errors?: number;
+      mean_ms?: number | null;
+      p50_ms?: number | null;
+      p90_ms?: number | null;
+      p99_ms?: number | null;
     };
     /** ExperimentSpec */
     ExperimentSpec: {
@@ -1577,14 +1664,14 @@ export interface components {
       timeout?: number;
     };
     Experiment: {
-      id?: number;
-      name?: string;
-      team?: string;
-      owner?: string;
+      id: number;
+      name: string;
+      team: string;
+      owner: string;
       /** @enum {string} */
-      kind?: 'command' | 'script' | 'notebook' | 'interactive';
+      kind: 'command' | 'script' | 'notebook' | 'interactive';
       /** @enum {string} */
-      status?: 'pending' | 'running' | 'succeeded' | 'failed' | 'killed';
+      status: 'pending' | 'running' | 'succeeded' | 'failed' | 'killed';
       reason?: string;
       tags?: string[];
       template?: string | null;
@@ -1594,14 +1681,18 @@ export interface components {
       pipeline_step?: string | null;
       backend?: string;
       exit_code?: number | null;
+      /** @description A kill was asked for; the run is stopping. */
+      kill_requested?: boolean;
       /** Format: date-time */
-      created_at?: string;
+      created_at: string;
       /** Format: date-time */
       started_at?: string | null;
       /** Format: date-time */
       finished_at?: string | null;
       duration?: number | null;
       spec?: components['schemas']['ExperimentSpec'];
+      /** @description A template's or a notebook job's parameters. */
+      parameters?: Record<string, unknown> | null;
       metrics?: {
         [key: string]: number;
       };
@@ -1636,6 +1727,18 @@ export interface components {
       /** @description An experiment spec using ${name} placeholders. */
       spec: Record<string, unknown>;
       builtin?: boolean;
+      /** @description Given by the service. */
+      id?: number;
+      /** @description Given by the service: its team, or _global. */
+      scope?: string;
+      /** @description Given by the service: scope/name, or name for a global one. */
+      ref?: string;
+      /** @description Given by the service. */
+      owner?: string;
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date-time */
+      updated_at?: string;
     };
     PipelineSpec: {
       name: string;
@@ -2793,11 +2896,15 @@ export interface operations {
         };
         content: {
           'application/json': {
-            a?: components['schemas']['Version'];
-            b?: components['schemas']['Version'];
+            a: components['schemas']['Version'];
+            b: components['schemas']['Version'];
+            /** @description nbdime's diff of two notebooks (none for text files). */
             diff?: unknown;
-            summary?: Record<string, unknown>;
-            text?: string;
+            /** @description Cells (or lines) added, removed, modified, unchanged. */
+            summary: {
+              [key: string]: number;
+            };
+            text: string;
           };
         };
       };
@@ -3277,13 +3384,23 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Metrics. */
+      /** @description Without `key`: `metrics`, each metric's latest value; with it: `points`. */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': Record<string, unknown>;
+          'application/json': {
+            metrics?: {
+              [key: string]: number;
+            };
+            key?: string;
+            points?: {
+              step: number | null;
+              value: number;
+              timestamp?: number | null;
+            }[];
+          };
         };
       };
       400: components['responses']['Error'];
@@ -4374,7 +4491,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['Dataset'];
+        'application/json': components['schemas']['DatasetFields'];
       };
     };
     responses: {
@@ -4461,7 +4578,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': components['schemas']['Dataset'];
+        'application/json': components['schemas']['DatasetFields'];
       };
     };
     responses: {
@@ -4508,14 +4625,26 @@ export interface operations {
         };
         content: {
           'application/json': {
-            nodes?: {
-              id?: string;
+            nodes: {
+              id: string;
               /** @enum {string} */
-              kind?: 'dataset' | 'run' | 'model_version' | 'endpoint';
+              kind: 'dataset' | 'run' | 'model_version' | 'endpoint';
+              /** @description A dataset's. */
+              uri?: string;
+              /** @description A run's. */
+              name?: string;
+              /** @description A run's. */
+              team?: string;
+              /** @description A run's or an endpoint's. */
+              status?: string;
+              /** @description A model version's model (team/name). */
+              model?: string;
+              /** @description A model version's number. */
+              version?: number;
             }[];
-            edges?: {
-              from?: string;
-              to?: string;
+            edges: {
+              from: string;
+              to: string;
             }[];
           };
         };
@@ -4770,7 +4899,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items?: Record<string, unknown>[];
+            items: components['schemas']['NotebookJobRun'][];
           };
         };
       };

@@ -5,7 +5,7 @@ jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => 
 
 import { Widget } from '@lumino/widgets';
 
-import type { IExperiment, SubmarineAPI } from '../api';
+import type { IExperiment, RunStatus, SubmarineAPI } from '../api';
 import { Config } from '../config';
 import { ExperimentsSection, RunWatcher } from '../experiments';
 
@@ -48,7 +48,7 @@ function fakeApi(over: Partial<Record<keyof SubmarineAPI, unknown>> = {}): Subma
 
 describe('RunWatcher', () => {
   it('calls back once when a watched run ends, then forgets it', async () => {
-    const statuses = ['running', 'succeeded'];
+    const statuses: RunStatus[] = ['running', 'succeeded'];
     const api = fakeApi({
       getExperiment: jest.fn(async () => run({ status: statuses.shift() ?? 'succeeded' }))
     });

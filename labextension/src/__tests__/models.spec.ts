@@ -9,7 +9,13 @@ import { makeRequest } from './fakejupyter';
 
 import { Widget } from '@lumino/widgets';
 
-import { type IEndpoint, type IModel, type IModelVersion, SubmarineAPI } from '../api';
+import {
+  type IEndpoint,
+  type IExperiment,
+  type IModel,
+  type IModelVersion,
+  SubmarineAPI
+} from '../api';
 import { Config } from '../config';
 import { ModelsSection, aliasesText, parseTags, tagsText } from '../models';
 import {
@@ -349,7 +355,7 @@ describe('RegisterModelForm', () => {
   });
 
   it("lists a run's outputs, ticks the model file, and registers from the run", async () => {
-    const run = {
+    const run: IExperiment = {
       id: 42,
       name: 'sklearn-classifier',
       template: 'sklearn-classifier',

@@ -18,6 +18,7 @@ const SKLEARN: ITemplate = {
   ref: 'sklearn-classifier',
   description: 'Train a scikit-learn classifier.',
   builtin: true,
+  spec: {},
   parameters_schema: {
     type: 'object',
     properties: {
@@ -32,6 +33,7 @@ const TEAM_TEMPLATE: ITemplate = {
   name: 'echo',
   team: 'ml-platform',
   ref: 'ml-platform/echo',
+  spec: {},
   parameters_schema: {
     type: 'object',
     properties: { times: { type: 'integer', minimum: 1, maximum: 3 } },
@@ -74,7 +76,7 @@ describe('helpers', () => {
     expect(teamOf('teams/ml-platform/x.py')).toBe('ml-platform');
     expect(teamOf('x.py')).toBeNull();
     expect(templateRef(SKLEARN)).toBe('sklearn-classifier');
-    expect(templateRef({ name: 'echo', team: 'ds' })).toBe('ds/echo');
+    expect(templateRef({ name: 'echo', team: 'ds', spec: {} })).toBe('ds/echo');
     expect(parseTags('a, b  c,,a')).toEqual(['a', 'b', 'c']);
     expect(boundsText({ minimum: 1, maximum: 2000 })).toBe('(1 – 2000)');
     expect(boundsText({ minimum: 0 })).toBe('(at least 0)');
