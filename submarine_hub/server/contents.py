@@ -165,11 +165,12 @@ class PlatformFiles:
         """Record a version now (team folders, whose only copy is the platform)."""
         if space is None:
             space, path = self.locate(path)
-        manifest, parts = contentaddr.split(content, fmt)
+        # serializing and hashing a large notebook's parts take their time: off the loop
+        (manifest, parts), size = await run_sync(
+            lambda: (contentaddr.split(content, fmt), contentaddr.size_of(content, fmt))
+        )
         try:
-            resp = await self.post(
-                space, path, manifest, parts, contentaddr.size_of(content, fmt), base=base_version
-            )
+            resp = await self.post(space, path, manifest, parts, size, base=base_version)
         except SubmarineAPIError as e:
             raise web.HTTPError(e.status, e.message) from None
         if not resp.is_success:
