@@ -15,16 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 
 from submarine_hub.core import notebook_forms
 from submarine_hub.server.code import pack
-from submarine_hub.server.standalone import StandaloneDirectory
-from submarine_hub.service.app import SubmarineService
-from submarine_hub.service.handlers.base import BaseHandler
-from submarine_hub.store import upgrade
 
+from .helpers.inprocess_service import service_client
 from .helpers.notebooks import code_cell
 
 #: how long a blocked diff waits for the concurrent request before it gives up (a guard
@@ -32,46 +27,10 @@ from .helpers.notebooks import code_cell
 GUARD_S = 30
 
 
-class _OneUser:
-    """Every caller is the directory's one user (the service's identity provider)."""
-
-    login_hint = "no login here"
-
-    def __init__(self, directory: StandaloneDirectory) -> None:
-        self.directory = directory
-
-    async def check_request(self, handler: BaseHandler) -> None:
-        return None
-
-    async def user_model(self, handler: BaseHandler) -> dict[str, Any] | None:
-        return self.directory.model()
-
-
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the service's API, served by this process's event loop."""
-    service = SubmarineService(
-        data_dir=str(tmp_path),
-        service_prefix="/services/submarine/",
-        api_token="unused",
-        build_environments=False,
-        run_as_owner=False,
-    )
-    upgrade(service.db_url)
-    directory = StandaloneDirectory("alice", "ds")
-    context = service.make_context(directory)
-    app = service.make_app(context)
-    app.settings["submarine_identity_provider"] = _OneUser(directory)
-    sockets = bind_sockets(0, "127.0.0.1")
-    server = HTTPServer(app)
-    server.add_sockets(sockets)
-    port = sockets[0].getsockname()[1]
-    base = f"http://127.0.0.1:{port}/services/submarine/api/v1/"
-    async with httpx.AsyncClient(base_url=base, timeout=2 * GUARD_S) as client:
+    async with service_client(tmp_path, timeout=2 * GUARD_S) as client:
         yield client
-    server.stop()
-    await server.close_all_connections()
-    await context.db.dispose()
 
 
 def _notebook(source: str) -> dict[str, Any]:

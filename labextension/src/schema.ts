@@ -2848,7 +2848,7 @@ export interface operations {
         'application/json': {
           space: string;
           path: string;
-          version: number;
+          version: components['schemas']['Id'];
           message?: string;
         };
       };
@@ -3002,8 +3002,10 @@ export interface operations {
            * @enum {string}
            */
           kind?: 'user' | 'team';
+          /** @description The user's or the team's name. */
           with: string;
           /**
+           * @description r: read-only; rw: read-write.
            * @default r
            * @enum {string}
            */
@@ -4158,8 +4160,9 @@ export interface operations {
           tags?: Record<string, unknown>;
           source_run_id?: number;
           source_notebook?: Record<string, unknown>;
+          /** @description Register a run's output files (paths in its artifacts). */
           from_run?: {
-            run_id: number;
+            run_id: components['schemas']['Id'];
             paths: string[];
           };
         };

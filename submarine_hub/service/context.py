@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.crypto import Crypt
 from ..core.errors import InvalidInput, NotFound
 from ..core.identity import Identity
 from ..store import Database
+from .bodies import RequestBodies
 from .builds import BuildManager
 from .hub import HubDirectory
 
@@ -26,6 +27,14 @@ class ServiceContext:
     artifacts: Any = None  # store.artifacts.ArtifactStore (model files)
     endpoints: Any = None  # the serving endpoints' manager
     notebook_jobs: Any = None  # service.notebook_jobs.NotebookJobs
+    _bodies: RequestBodies | None = field(default=None, repr=False)
+
+    @property
+    def request_bodies(self) -> RequestBodies:
+        """The request body schemas of the OpenAPI document, as validators."""
+        if self._bodies is None:
+            self._bodies = RequestBodies(self.openapi)
+        return self._bodies
 
     async def user_identity(self, name: Any) -> Identity:
         """A hub user by name, with their current teams and admin flag."""

@@ -355,12 +355,9 @@ class TemplateRunsHandler(ExperimentsBase):
     async def post(self, scope: str, name: str) -> None:
         """Instantiate: ``{parameters, meta: {name, team, tags}, resources, ...}``."""
         identity = await self.identity()
-        body = self.get_json_body()
+        body = self.checked_body()
         spec = {k: v for k, v in body.items() if k != "parameters"}
-        meta = spec.setdefault("meta", {})
-        if not isinstance(meta, dict):
-            raise InvalidInput("'meta' must be an object.")
-        meta.setdefault("name", name)
+        spec.setdefault("meta", {}).setdefault("name", name)
         spec["task"] = {"template": f"{scope}/{name}", "parameters": body.get("parameters", {})}
         async with self.core.db.session() as s:
             sub = await runs.prepare(s, identity, spec, uploads=self.core.uploads)
