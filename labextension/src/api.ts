@@ -42,14 +42,22 @@ type Body<K extends keyof operations> = operations[K] extends {
   : never;
 /** The query parameters of an operation. */
 type Query<K extends keyof operations> = NonNullable<operations[K]['parameters']['query']>;
+
 /** A team the current user belongs to. */
 export type ITeam = Schemas['TeamRef'];
 /** The reply of `GET submarine/api/v1/me`. */
 export type IMe = Schemas['Me'];
 
-/** Statuses of a run; the last three are final. */
-export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'killed'] as const;
+/** A run's status (the document's enum). */
 export type RunStatus = Schemas['Experiment']['status'];
+/** Statuses of a run; the last three are final. */
+export const RUN_STATUSES: ReadonlyArray<RunStatus> = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'killed'
+];
 export const FINAL_STATUSES: ReadonlyArray<string> = ['succeeded', 'failed', 'killed'];
 
 /** Whether a run's status is final (it will not change again). */
