@@ -1,5 +1,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import type { components, operations } from './schema';
 
 /**
  * URL namespace of the REST API served by the submarine_hub jupyter-server
@@ -20,34 +21,43 @@ export const CODE_ARCHIVE = 'submarine/code-archive';
  */
 export const PREDICT_RELAY = 'submarine/predict';
 
-/**
- * A team the current user belongs to.
- */
-export interface ITeam {
-  name: string;
-  description?: string;
-}
+// --- the API's types: src/schema.ts, generated from the OpenAPI document ----------------
 
-/**
- * The reply of `GET submarine/api/v1/me`.
- */
-export interface IMe {
-  name: string;
-  admin: boolean;
-  teams: ITeam[];
-  scopes?: string[];
-  server_time?: string;
+/** The document's schemas (`components/schemas`). */
+type Schemas = components['schemas'];
+/** The JSON an operation answers with status `C`. */
+type Reply<
+  K extends keyof operations,
+  C extends number = 200
+> = operations[K]['responses'] extends {
+  [code in C]: { content: { 'application/json': infer J } };
 }
+  ? J
+  : never;
+/** The JSON body an operation takes. */
+type Body<K extends keyof operations> = operations[K] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+/** The query parameters of an operation. */
+type Query<K extends keyof operations> = NonNullable<operations[K]['parameters']['query']>;
 
+/** A team the current user belongs to. */
+export type ITeam = Schemas['TeamRef'];
+/** The reply of `GET submarine/api/v1/me`. */
+export type IMe = Schemas['Me'];
+
+/** A run's status (the document's enum). */
+export type RunStatus = Schemas['Experiment']['status'];
 /** Statuses of a run; the last three are final. */
-export const RUN_STATUSES = [
+export const RUN_STATUSES: ReadonlyArray<RunStatus> = [
   'pending',
   'running',
   'succeeded',
   'failed',
   'killed'
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+];
 export const FINAL_STATUSES: ReadonlyArray<string> = ['succeeded', 'failed', 'killed'];
 
 /** Whether a run's status is final (it will not change again). */
@@ -55,54 +65,11 @@ export function isFinal(status: string): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
-/**
- * An experiment run (`GET experiments/{id}`; the list has fewer fields).
- */
-export interface IExperiment {
-  id: number;
-  name: string;
-  team: string;
-  owner: string;
-  kind: string;
-  status: string;
-  reason?: string;
-  tags?: string[];
-  template?: string | null;
-  parent_id?: number | null;
-  rerun_of?: number | null;
-  pipeline_id?: number | null;
-  pipeline_step?: string | null;
-  backend?: string;
-  exit_code?: number | null;
-  kill_requested?: boolean;
-  created_at: string;
-  started_at?: string | null;
-  finished_at?: string | null;
-  duration?: number | null;
-  spec?: Record<string, unknown>;
-  parameters?: Record<string, unknown>;
-  metrics?: Record<string, number>;
-  params?: Record<string, string>;
-  logs?: string[];
-  replicas?: { name: string; status: string; exit_code?: number | null }[];
-}
-
-export interface IExperimentPage {
-  items: IExperiment[];
-  next: number | null;
-}
-
-/** Filters of `GET experiments`. */
-export interface IExperimentFilter {
-  team?: string;
-  owner?: string;
-  status?: string[];
-  tag?: string;
-  before?: number;
-  limit?: number;
-  /** '1': add each run's latest metrics. */
-  metrics?: string;
-}
+/** An experiment run (`GET experiments/{id}`; the list has fewer fields). */
+export type IExperiment = Schemas['Experiment'];
+export type IExperimentPage = Reply<'listExperiments'>;
+/** Filters of `GET experiments` (`status`: any of these). */
+export type IExperimentFilter = Omit<Query<'listExperiments'>, 'status'> & { status?: string[] };
 
 /** A JSON Schema of an object (what `parameters_schema` of a template is). */
 export interface IObjectSchema {
@@ -121,274 +88,52 @@ export interface IPropertySchema {
   title?: string;
 }
 
-/** An experiment template (`GET templates`). */
-export interface ITemplate {
-  name: string;
-  scope?: string;
-  team: string | null;
-  ref?: string;
-  owner?: string;
-  description?: string;
-  parameters?: Record<string, unknown>;
+/** An experiment template (`GET templates`), its parameters as a JSON Schema. */
+export type ITemplate = Omit<Schemas['Template'], 'parameters_schema'> & {
   parameters_schema?: IObjectSchema;
-  spec?: Record<string, unknown>;
-  builtin?: boolean;
-}
-
+};
 /** An environment profile (`GET environments`). */
-export interface IEnvironment {
-  id: number;
-  scope: string;
-  team: string | null;
-  name: string;
-  ref: string;
-  owner: string;
-  description?: string;
-  image?: string;
-  packages: string[];
-  conda?: string;
-  resources: Record<string, unknown>;
-  build?: { state: string; progress?: number; step?: string; error?: string | null };
-}
-
+export type IEnvironment = Schemas['Environment'];
 /** One point of a metric's history. */
-export interface IMetricPoint {
-  step: number | null;
-  value: number;
-  timestamp?: number | null;
-}
+export type IMetricPoint = NonNullable<Reply<'getExperimentMetrics'>['points']>[number];
 
 /** A version of a versioned file. */
-export interface IVersion {
-  space: string;
-  path: string;
-  number: number;
-  parent?: number | null;
-  action: string;
-  author: string;
-  message?: string;
-  size: number;
-  format: string;
-  created_at: string;
-}
-
+export type IVersion = Schemas['Version'];
 /** The reply of `GET files/diff`. */
-export interface IDiffReply {
-  a: IVersion;
-  b: IVersion;
-  diff?: unknown;
-  summary: Record<string, number>;
-  text: string;
-}
-
+export type IDiffReply = Reply<'diffVersions'>;
 /** The reply of `GET files/content`. */
-export interface IVersionContent extends IVersion {
-  content: unknown;
-}
+export type IVersionContent = Reply<'getFileContent'>;
 
 /** A file of a model version (or a run's artifact). */
-export interface IFileEntry {
-  path: string;
-  size: number;
-  sha256?: string;
-}
-
+export type IFileEntry = Schemas['FileEntry'];
 /** A registered model (`GET models`; `GET models/{team}/{name}` adds `versions`). */
-export interface IModel {
-  id: number;
-  team: string;
-  name: string;
-  ref: string;
-  owner: string;
-  description?: string;
-  tags?: Record<string, string>;
-  archived?: boolean;
-  latest_version: number;
-  /** alias → version number */
-  aliases: Record<string, number>;
-  created_at: string;
-  updated_at?: string;
-  versions?: IModelVersion[];
-}
-
+export type IModel = Schemas['Model'];
 /** A version of a registered model. */
-export interface IModelVersion {
-  model: string;
-  version: number;
-  id: number;
-  status: string;
-  owner: string;
-  description?: string;
-  framework?: string;
-  signature?: Record<string, unknown> | null;
-  metrics?: Record<string, number>;
-  tags?: Record<string, string>;
-  aliases: string[];
-  source_run_id?: number | null;
-  source_notebook?: { space?: string; path?: string; version?: number } | null;
-  storage_uri?: string;
-  files: IFileEntry[];
-  size: number;
-  created_at: string;
-}
-
+export type IModelVersion = Schemas['ModelVersion'];
 /** What `POST models/{team}/{name}/versions` takes. */
-export interface IVersionBody {
-  description?: string;
-  framework?: string;
-  metrics?: Record<string, number>;
-  tags?: Record<string, string>;
-  source_run_id?: number;
-  from_run?: { run_id: number; paths: string[] };
-}
-
+export type IVersionBody = Body<'createModelVersion'>;
 /** A serving endpoint (`GET endpoints`; one endpoint adds `serving` and `stats`). */
-export interface IEndpoint {
-  id: number;
-  team: string;
-  name: string;
-  ref: string;
-  owner: string;
-  status: string;
-  reason?: string;
-  description?: string;
-  generation: number;
-  routes: {
-    model: string;
-    version: number;
-    ref: string;
-    weight: number;
-    framework?: string;
-    loader?: string;
-  }[];
-  url: string;
-  predict_url: string;
-  backend?: string;
-  created_at?: string | null;
-  updated_at?: string | null;
-  serving?: { generation?: number } | null;
-  stats?: { total?: { requests?: number; errors?: number } } & Record<string, unknown>;
-}
-
+export type IEndpoint = Schemas['Endpoint'];
 /** A dataset of the catalog (`GET datasets`). */
-export interface IDataset {
-  id: number;
-  team: string;
-  name: string;
-  ref: string;
-  owner: string;
-  uri: string;
-  format?: string;
-  description?: string;
-  tags?: string[];
-  schema?: Record<string, unknown> | null;
-  size?: number | null;
-  shared?: boolean;
-  created_at: string;
-  updated_at?: string;
-}
-
+export type IDataset = Schemas['Dataset'];
 /** The graph of `GET lineage`: datasets → runs → model versions → endpoints. */
-export interface ILineage {
-  nodes: { id: string; kind: string; [key: string]: unknown }[];
-  edges: { from: string; to: string }[];
-}
+export type ILineage = Reply<'getLineage'>;
 
 /** A parameter of a notebook's cell tagged `parameters` (`GET notebook-jobs/parameters`). */
-export interface INotebookParameter {
-  name: string;
-  /** int, float, str, bool, list, dict or any */
-  type: string;
-  /** The default as JSON (null when it is not a literal). */
-  default: unknown;
-  /** The default as written in the notebook. */
-  source: string;
-  help?: string;
-  nullable?: boolean;
-}
-
-export interface INotebookParameters {
-  notebook: { space: string; path: string; version: number };
-  parameters: INotebookParameter[];
-  has_parameters_cell: boolean;
-}
-
-/** Where a notebook job's executed notebook is kept. */
-export interface INotebookJobOutput {
-  space: string;
-  path: string;
-  /** Its path in JupyterLab (`teams/<team>/jobs/...`). */
-  lab_path?: string | null;
-  /** Its version (null until the run ended and it was kept). */
-  version?: number | null;
-}
-
+export type INotebookParameter = Schemas['NotebookParameter'];
+export type INotebookParameters = Schemas['NotebookParameters'];
 /** A notebook job: a run of kind `notebook` (`GET notebook-jobs/{id}`, or an item of the list). */
-export interface INotebookJob extends IExperiment {
-  notebook?: { space: string; path: string; version: number } | null;
-  output?: INotebookJobOutput;
-  /** A fan-out: its children (`GET notebook-jobs/{id}`), or their count (the list). */
-  children?: INotebookJobChild[] | { total: number; by_status: Record<string, number> };
-  summary?: INotebookJobSummary;
-  error?: { index: number; execution_count?: number | null; ename: string; evalue: string } | null;
-}
-
-export interface INotebookJobChild {
-  id: number;
-  name: string;
-  status: string;
-  reason?: string | null;
-  parameters?: Record<string, unknown>;
-  metrics?: Record<string, number>;
-}
-
-export interface INotebookJobSummary {
-  total: number;
-  by_status: Record<string, number>;
-  metrics: Record<
-    string,
-    { min: number; min_run: number; max: number; max_run: number; mean: number; count: number }
-  >;
-}
-
+export type INotebookJob = Schemas['NotebookJobRun'];
+/** Where a notebook job's executed notebook is kept. */
+export type INotebookJobOutput = NonNullable<INotebookJob['output']>;
 /** `POST notebook-jobs` (and a schedule's `job`). */
-export interface INotebookJobRequest {
-  notebook: string;
-  space?: string;
-  version?: number;
-  parameters?: Record<string, unknown>;
-  grid?: Record<string, unknown[]>;
-  parameter_sets?: Record<string, unknown>[];
-  name?: string;
-  team?: string;
-  tags?: string[];
-  environment?: { profile: string };
-  /** An upload of the notebook's folder (`uploadFolder`): files beside it when it runs. */
-  files?: string;
-}
-
+export type INotebookJobRequest = Schemas['NotebookJob'];
+/** What `POST notebook-schedules` takes. */
+export type INotebookScheduleRequest = Body<'createNotebookSchedule'>;
 /** A notebook schedule (`GET notebook-schedules`). */
-export interface INotebookSchedule {
-  id: number;
-  name: string;
-  team: string;
-  owner: string;
-  /** `space/path` of its notebook, e.g. `user:alice/train.ipynb`. */
-  notebook: string;
-  cron: string;
-  timezone: string;
-  catchup: string;
-  paused: boolean;
-  next_run_at: string | null;
-  last_run_at: string | null;
-  job: Record<string, unknown>;
-  created_at: string;
-}
-
+export type INotebookSchedule = Schemas['NotebookSchedule'];
 /** One firing of a schedule: the run it started, or why none. */
-export interface IScheduleFiring {
-  [key: string]: unknown;
-}
+export type IScheduleFiring = Schemas['ScheduleFiring'];
 
 /**
  * Error thrown when the server answers with a non-2xx status.
@@ -532,18 +277,6 @@ export function getMe(settings?: ServerConnection.ISettings): Promise<IMe> {
   return requestAPI<IMe>('me', { method: 'GET' }, settings);
 }
 
-/**
- * Where a path of the file browser is kept: `teams/T/x` in team T's space,
- * anything else in the user's own (`user:NAME`).
- */
-export function locate(path: string, user: string): { space: string; path: string } {
-  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
-  if (parts.length > 2 && parts[0] === 'teams') {
-    return { space: `team:${parts[1]}`, path: parts.slice(2).join('/') };
-  }
-  return { space: `user:${user}`, path: parts.join('/') };
-}
-
 /** `team/name` for a team's template or profile, `_global/name` for a global one. */
 export function scopedPath(ref: string): string {
   return ref.includes('/') ? ref : `_global/${ref}`;
@@ -619,7 +352,7 @@ export class SubmarineAPI {
     return this._send('POST', 'experiments', spec);
   }
 
-  runTemplate(ref: string, body: Record<string, unknown>): Promise<IExperiment> {
+  runTemplate(ref: string, body: Body<'runTemplate'>): Promise<IExperiment> {
     return this._send('POST', `templates/${scopedPath(ref)}/runs`, body);
   }
 
@@ -649,8 +382,7 @@ export class SubmarineAPI {
   }
 
   async listEnvironments(team?: string): Promise<IEnvironment[]> {
-    return (await this._get<{ items: IEnvironment[] }>(withQuery('environments', { team })))
-      .items;
+    return (await this._get<{ items: IEnvironment[] }>(withQuery('environments', { team }))).items;
   }
 
   /**
@@ -718,7 +450,7 @@ export class SubmarineAPI {
     return this._get(`models/${modelPath(team, name)}`);
   }
 
-  createModel(body: { team: string; name: string; description?: string }): Promise<IModel> {
+  createModel(body: Body<'createModel'>): Promise<IModel> {
     return this._send('POST', 'models', body);
   }
 
@@ -731,7 +463,7 @@ export class SubmarineAPI {
     team: string,
     name: string,
     version: number,
-    body: { description?: string; tags?: Record<string, string>; archived?: boolean }
+    body: Body<'updateModelVersion'>
   ): Promise<IModelVersion> {
     return this._send('PATCH', `models/${modelPath(team, name)}/versions/${version}`, body);
   }
@@ -800,11 +532,11 @@ export class SubmarineAPI {
     return this._get(`endpoints/${modelPath(team, name)}`);
   }
 
-  createEndpoint(body: Record<string, unknown>): Promise<IEndpoint> {
+  createEndpoint(body: Body<'createEndpoint'>): Promise<IEndpoint> {
     return this._send('POST', 'endpoints', body);
   }
 
-  updateEndpoint(team: string, name: string, body: Record<string, unknown>): Promise<IEndpoint> {
+  updateEndpoint(team: string, name: string, body: Body<'updateEndpoint'>): Promise<IEndpoint> {
     return this._send('PATCH', `endpoints/${modelPath(team, name)}`, body);
   }
 
@@ -842,7 +574,7 @@ export class SubmarineAPI {
     return this._get(`datasets/${modelPath(team, name)}`);
   }
 
-  lineage(query: { dataset?: string; model?: string; version?: number }): Promise<ILineage> {
+  lineage(query: Query<'getLineage'>): Promise<ILineage> {
     return this._get(withQuery('lineage', { ...query }));
   }
 
@@ -854,8 +586,9 @@ export class SubmarineAPI {
 
   /** The jobs of one notebook, newest first (single runs and fan-out parents). */
   async listNotebookJobs(notebook: string, limit = 50): Promise<INotebookJob[]> {
-    return (await this._get<{ items: INotebookJob[] }>(withQuery('notebook-jobs', { notebook, limit })))
-      .items;
+    return (
+      await this._get<{ items: INotebookJob[] }>(withQuery('notebook-jobs', { notebook, limit }))
+    ).items;
   }
 
   /** Run a notebook now: one run, or a fan-out (`grid` / `parameter_sets`). */
@@ -868,17 +601,12 @@ export class SubmarineAPI {
   }
 
   async listNotebookSchedules(team?: string): Promise<INotebookSchedule[]> {
-    return (await this._get<{ items: INotebookSchedule[] }>(withQuery('notebook-schedules', { team })))
-      .items;
+    return (
+      await this._get<{ items: INotebookSchedule[] }>(withQuery('notebook-schedules', { team }))
+    ).items;
   }
 
-  createNotebookSchedule(body: {
-    job: INotebookJobRequest;
-    cron: string;
-    timezone?: string;
-    name?: string;
-    paused?: boolean;
-  }): Promise<INotebookSchedule> {
+  createNotebookSchedule(body: INotebookScheduleRequest): Promise<INotebookSchedule> {
     return this._send('POST', 'notebook-schedules', body);
   }
 

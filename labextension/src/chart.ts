@@ -45,8 +45,13 @@ export function niceTicks(min: number, max: number, count = 4): number[] {
   const residual = raw / magnitude;
   // d3's rule: the round step nearest (geometrically) to the raw one
   const step =
-    (residual >= Math.sqrt(50) ? 10 : residual >= Math.sqrt(10) ? 5 : residual >= Math.sqrt(2) ? 2 : 1) *
-    magnitude;
+    (residual >= Math.sqrt(50)
+      ? 10
+      : residual >= Math.sqrt(10)
+        ? 5
+        : residual >= Math.sqrt(2)
+          ? 2
+          : 1) * magnitude;
   const first = Math.ceil(min / step - 1e-9) * step;
   const ticks: number[] = [];
   for (let v = first; v <= max + step * 1e-9; v += step) {
@@ -78,10 +83,7 @@ export function formatNumber(v: number): string {
  * placed by their order; non-finite values are left out. A single point or a
  * flat line gets a range around its value, so it is drawn mid-height.
  */
-export function scalePoints(
-  input: IMetricPoint[],
-  size: IChartSize = DEFAULT_SIZE
-): IScaled {
+export function scalePoints(input: IMetricPoint[], size: IChartSize = DEFAULT_SIZE): IScaled {
   const data = input
     .map((p, i) => ({ step: typeof p.step === 'number' ? p.step : i, value: p.value }))
     .filter(p => Number.isFinite(p.value) && Number.isFinite(p.step))

@@ -168,10 +168,14 @@ export class DatasetsSection extends Widget {
       li.appendChild(el('div', 'jp-SubmarineRuns-meta', `tags: ${ds.tags.join(', ')}`));
     }
     if (ds.schema && Object.keys(ds.schema).length) {
-      const schema = el('div', 'jp-SubmarineRuns-meta', 'schema: ' +
-        Object.entries(ds.schema)
-          .map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          .join(', '));
+      const schema = el(
+        'div',
+        'jp-SubmarineRuns-meta',
+        'schema: ' +
+          Object.entries(ds.schema)
+            .map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(', ')
+      );
       li.appendChild(schema);
     }
 

@@ -106,11 +106,7 @@ export function lineDiff(a: string, b: string, maxCells = 4_000_000): ILine[] {
  * before that index), `removerange` and `patch` (a modified cell). The cells of
  * `b` are `a`'s after these operations, in order.
  */
-export function cellChanges(
-  a: INotebookJSON,
-  b: INotebookJSON,
-  diff: unknown
-): ICellChange[] {
+export function cellChanges(a: INotebookJSON, b: INotebookJSON, diff: unknown): ICellChange[] {
   const aCells = Array.isArray(a?.cells) ? a.cells : [];
   const bCells = Array.isArray(b?.cells) ? b.cells : [];
   const entries = Array.isArray(diff) ? (diff as IDiffEntry[]) : [];

@@ -118,7 +118,12 @@ export class EnvironmentsSection extends Widget {
     }
     for (const env of this._items) {
       const ref = profileRef(env);
-      const li = el('li', 'jp-SubmarineEnvironments-item', undefined, `submarine-environment-${ref}`);
+      const li = el(
+        'li',
+        'jp-SubmarineEnvironments-item',
+        undefined,
+        `submarine-environment-${ref}`
+      );
       const head = el('div', 'jp-SubmarineRuns-line');
       head.appendChild(el('span', 'jp-SubmarineEnvironments-name', ref));
       head.appendChild(
@@ -130,7 +135,9 @@ export class EnvironmentsSection extends Widget {
           `jp-SubmarineStatus jp-SubmarineStatus-build-${env.build.state}`,
           env.build.state
         );
-        state.title = env.build.error ? `Build failed: ${env.build.error}` : `Build: ${env.build.state}`;
+        state.title = env.build.error
+          ? `Build failed: ${env.build.error}`
+          : `Build: ${env.build.state}`;
         head.appendChild(state);
       }
       li.appendChild(head);

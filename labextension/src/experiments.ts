@@ -179,7 +179,11 @@ export class RunList extends Widget {
     this.node.appendChild(this._list);
     this.node.appendChild(this._footer);
 
-    this._poller = new Poller(() => this._load(), () => this.isVisible, config.intervalMs);
+    this._poller = new Poller(
+      () => this._load(),
+      () => this.isVisible,
+      config.intervalMs
+    );
     config.onChange(() => (this._poller.interval = config.intervalMs));
   }
 
@@ -249,9 +253,11 @@ export class RunList extends Widget {
             this._statuses.add(status);
           }
           this._renderFilters();
-          (this._filters.querySelector(
-            `[data-testid="submarine-filter-${status}"]`
-          ) as HTMLElement | null)?.focus();
+          (
+            this._filters.querySelector(
+              `[data-testid="submarine-filter-${status}"]`
+            ) as HTMLElement | null
+          )?.focus();
           void this.refresh();
         },
         `submarine-filter-${status}`
@@ -376,7 +382,11 @@ export class RunDetail extends Widget {
   ) {
     super();
     this.addClass('jp-SubmarineRun');
-    this._poller = new Poller(() => this._tick(), () => this.isVisible, config.intervalMs);
+    this._poller = new Poller(
+      () => this._tick(),
+      () => this.isVisible,
+      config.intervalMs
+    );
     config.onChange(() => (this._poller.interval = config.intervalMs));
     this._unwatch = watcher.onChange(() => this._renderWatch());
   }
@@ -514,7 +524,12 @@ export class RunDetail extends Widget {
 
   private _renderRun(run: IExperiment): void {
     clear(this._head);
-    const title = el('h3', 'jp-SubmarineRun-title', `#${run.id} ${run.name}`, 'submarine-run-title');
+    const title = el(
+      'h3',
+      'jp-SubmarineRun-title',
+      `#${run.id} ${run.name}`,
+      'submarine-run-title'
+    );
     this._head.appendChild(title);
     this._head.appendChild(statusBadge(run.status, 'submarine-run-status'));
     if (run.reason) {
@@ -563,7 +578,10 @@ export class RunDetail extends Widget {
     fact('Environment', env);
     fact('Created', run.created_at ? new Date(run.created_at).toLocaleString() : '');
     fact('Duration', duration(run.duration));
-    fact('Exit code', run.exit_code === null || run.exit_code === undefined ? '' : String(run.exit_code));
+    fact(
+      'Exit code',
+      run.exit_code === null || run.exit_code === undefined ? '' : String(run.exit_code)
+    );
     fact('Tags', (run.tags ?? []).join(', '));
     fact('Rerun of', run.rerun_of ? `#${run.rerun_of}` : '');
     fact('Parent', run.parent_id ? `#${run.parent_id}` : '');
@@ -571,9 +589,7 @@ export class RunDetail extends Widget {
     clear(this._params);
     const params = { ...(run.parameters ?? {}) } as Record<string, unknown>;
     const logged = run.params ?? {};
-    const entries = Object.keys(params).length
-      ? Object.entries(params)
-      : Object.entries(logged);
+    const entries = Object.keys(params).length ? Object.entries(params) : Object.entries(logged);
     if (entries.length) {
       this._params.appendChild(el('h3', 'jp-SubmarinePanel-label', 'Parameters'));
       const table = el('table', 'jp-SubmarinePanel-table', undefined, 'submarine-run-params');

@@ -5,7 +5,7 @@
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { type IDiffReply, type IVersion, type SubmarineAPI, locate } from './api';
+import type { IDiffReply, IVersion, SubmarineAPI } from './api';
 import {
   type ICellChange,
   type INotebookJSON,
@@ -15,25 +15,23 @@ import {
   sourceOf,
   unifiedLines
 } from './diff';
+import { areaOf, spaceOf } from './spaces';
 import { ago, button, clear, el, errorBox, size } from './util';
 
 /**
  * How a restore is done. Files of the session's own folder are restored
  * through the session (JupyterLab's checkpoint restore: the version is
  * written back to disk and recorded as the newest); files kept only by the
- * platform (team folders) through `POST files/restore`.
+ * platform (team folders, files shared with you) through `POST files/restore`.
  */
 export function restoreRoute(path: string): 'session' | 'platform' {
-  const parts = path.replace(/^\/+/, '').split('/');
-  return parts.length > 2 && parts[0] === 'teams' ? 'platform' : 'session';
+  return areaOf(path) === 'personal' ? 'session' : 'platform';
 }
 
 /** The text of a diff's summary: `1 added, 2 modified, 3 unchanged cells`. */
 export function summaryText(summary: Record<string, number>, unit: string): string {
   const order = ['added', 'removed', 'modified', 'unchanged'];
-  const parts = order
-    .filter(k => typeof summary[k] === 'number')
-    .map(k => `${summary[k]} ${k}`);
+  const parts = order.filter(k => typeof summary[k] === 'number').map(k => `${summary[k]} ${k}`);
   return parts.length ? `${parts.join(', ')} ${unit}` : 'No difference';
 }
 
@@ -49,11 +47,7 @@ export function renderNotebookDiff(changes: ICellChange[]): HTMLElement {
     }
     const details = el('details', 'jp-SubmarineDiff-unchanged');
     details.appendChild(
-      el(
-        'summary',
-        '',
-        `${folded.length} unchanged cell${folded.length === 1 ? '' : 's'}`
-      )
+      el('summary', '', `${folded.length} unchanged cell${folded.length === 1 ? '' : 's'}`)
     );
     for (const c of folded) {
       const pre = el('pre', 'jp-SubmarineDiff-source');
@@ -93,7 +87,11 @@ export function renderNotebookDiff(changes: ICellChange[]): HTMLElement {
       const pre = el('pre', 'jp-SubmarineDiff-source');
       for (const line of lines) {
         const kind = line.op === '+' ? 'added' : line.op === '-' ? 'removed' : 'context';
-        const span = el('span', `jp-SubmarineDiff-line jp-mod-${kind}`, `${line.op} ${line.text}\n`);
+        const span = el(
+          'span',
+          `jp-SubmarineDiff-line jp-mod-${kind}`,
+          `${line.op} ${line.text}\n`
+        );
         pre.appendChild(span);
       }
       card.appendChild(pre);
@@ -175,7 +173,7 @@ export class HistorySection extends Widget {
     this._versions.appendChild(el('li', 'jp-SubmarinePanel-loading', 'Loading…'));
     try {
       const me = await this._options.api.me();
-      const where = locate(path, me.name);
+      const where = spaceOf(path, me.name);
       const items = await this._options.api.listVersions(where.space, where.path);
       if (call !== this._calls || path !== this._path) {
         return;
@@ -216,7 +214,7 @@ export class HistorySection extends Widget {
     this._diff.appendChild(el('p', 'jp-SubmarinePanel-loading', 'Loading…'));
     try {
       const me = await this._options.api.me();
-      const where = locate(path, me.name);
+      const where = spaceOf(path, me.name);
       const ignoreOutputs = this._ignoreOutputs?.checked ?? false;
       const reply: IDiffReply = await this._options.api.diff(where.space, where.path, a, b, {
         ignoreOutputs
@@ -227,11 +225,7 @@ export class HistorySection extends Widget {
           this._options.api.fileContent(where.space, where.path, a),
           this._options.api.fileContent(where.space, where.path, b)
         ]);
-        changes = cellChanges(
-          va.content as INotebookJSON,
-          vb.content as INotebookJSON,
-          reply.diff
-        );
+        changes = cellChanges(va.content as INotebookJSON, vb.content as INotebookJSON, reply.diff);
       }
       if (path !== this._path) {
         return;
@@ -241,7 +235,12 @@ export class HistorySection extends Widget {
       this._diff.appendChild(title);
       const unit = changes ? 'cells' : 'lines';
       this._diff.appendChild(
-        el('p', 'jp-SubmarineDiff-summary', summaryText(reply.summary ?? {}, unit), 'submarine-diff-summary')
+        el(
+          'p',
+          'jp-SubmarineDiff-summary',
+          summaryText(reply.summary ?? {}, unit),
+          'submarine-diff-summary'
+        )
       );
       if (changes) {
         const other = notebookKeysChanged(reply.diff);
@@ -284,7 +283,7 @@ export class HistorySection extends Widget {
         await this._options.restoreInSession(path, number);
       } else {
         const me = await this._options.api.me();
-        const where = locate(path, me.name);
+        const where = spaceOf(path, me.name);
         await this._options.api.restore(
           where.space,
           where.path,
@@ -348,12 +347,22 @@ export class HistorySection extends Widget {
     const items = this._items;
     if (items.length === 0) {
       this._versions.appendChild(
-        el('li', 'jp-SubmarinePanel-empty', 'No versions yet: each save of this file will be one.', 'submarine-no-versions')
+        el(
+          'li',
+          'jp-SubmarinePanel-empty',
+          'No versions yet: each save of this file will be one.',
+          'submarine-no-versions'
+        )
       );
       return;
     }
     items.forEach((v, i) => {
-      const li = el('li', 'jp-SubmarineHistory-version', undefined, `submarine-version-${v.number}`);
+      const li = el(
+        'li',
+        'jp-SubmarineHistory-version',
+        undefined,
+        `submarine-version-${v.number}`
+      );
       const line = el('div', 'jp-SubmarineHistory-versionLine');
       line.appendChild(el('span', 'jp-SubmarineHistory-number', `v${v.number}`));
       line.appendChild(el('span', `jp-SubmarineHistory-action jp-mod-${v.action}`, v.action));

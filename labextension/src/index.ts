@@ -111,14 +111,12 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       panel.activateSection(id);
     };
 
-    let experiments: ExperimentsSection;
     const watcher = new RunWatcher(api, config, run => {
       if (!config.value.notifyOnFinish) {
         return;
       }
       const ended = run.status === 'succeeded' ? 'succeeded' : run.status;
-      const text =
-        `Run #${run.id} ${run.name} ${ended}` + (run.reason ? `: ${run.reason}` : '.');
+      const text = `Run #${run.id} ${run.name} ${ended}` + (run.reason ? `: ${run.reason}` : '.');
       const type =
         run.status === 'succeeded' ? 'success' : run.status === 'failed' ? 'error' : 'warning';
       Notification.emit(text, type, {
@@ -144,7 +142,8 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       });
       return result.button.accept;
     };
-    experiments = new ExperimentsSection({
+    // the watcher above shows a run on this tab (it calls back only after this line)
+    const experiments = new ExperimentsSection({
       api,
       config,
       watcher,
@@ -266,7 +265,11 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       if (!followed.has(context)) {
         followed.add(context);
         context.saveState.connect((_: unknown, state: string) => {
-          if (state === 'completed' && history.isVisible && history.path === documentPath(app, widget)) {
+          if (
+            state === 'completed' &&
+            history.isVisible &&
+            history.path === documentPath(app, widget)
+          ) {
             void history.refresh();
           }
         });
@@ -314,7 +317,7 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
         showSection('experiments');
         return experiments.showSubmit({
           path: path ?? undefined,
-          kind: path ? kindOfPath(path) ?? undefined : undefined,
+          kind: path ? (kindOfPath(path) ?? undefined) : undefined,
           template: args.template as string | undefined,
           environment: args.environment as string | undefined
         });

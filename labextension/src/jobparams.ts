@@ -67,7 +67,11 @@ export function checkValue(p: INotebookParameter, raw: string | boolean): Checke
         : bad();
     case 'bool': {
       const t = text.toLowerCase();
-      return TRUE.includes(t) ? { ok: true, value: true } : FALSE.includes(t) ? { ok: true, value: false } : bad();
+      return TRUE.includes(t)
+        ? { ok: true, value: true }
+        : FALSE.includes(t)
+          ? { ok: true, value: false }
+          : bad();
     }
     case 'str':
       return { ok: true, value: raw };
@@ -140,7 +144,9 @@ export function parseGridValues(
     if (!Array.isArray(parsed)) {
       return { ok: false, error: `${p.name}: write values separated by commas, or a JSON list.` };
     }
-    parts = parsed.map(v => (typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v)));
+    parts = parsed.map(v =>
+      typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v)
+    );
   } else if (p.type === 'list') {
     const parsed = parseJSON(trimmed);
     if (!Array.isArray(parsed) || !parsed.every(Array.isArray)) {
@@ -151,7 +157,10 @@ export function parseGridValues(
     parts = trimmed.split(',').map(s => s.trim());
   }
   if (parts.length === 0 || parts.some(s => s === '')) {
-    return { ok: false, error: `${p.name}: an empty value in the list; separate values by commas.` };
+    return {
+      ok: false,
+      error: `${p.name}: an empty value in the list; separate values by commas.`
+    };
   }
   const values: unknown[] = [];
   for (const part of parts) {
@@ -174,10 +183,7 @@ export function gridSize(grid: Record<string, unknown[]>): number {
  * The problems the service named in a 400 ("Bad notebook parameters: 'alpha' must
  * be a float (a number), not 'fast'; unknown parameter 'lr'. ..."), by parameter.
  */
-export function fieldErrorsFromMessage(
-  message: string,
-  names: string[]
-): Record<string, string> {
+export function fieldErrorsFromMessage(message: string, names: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const start = message.indexOf('Bad notebook parameters:');
   if (start < 0) {
@@ -190,7 +196,8 @@ export function fieldErrorsFromMessage(
   }
   for (const raw of body.split(';')) {
     const part = raw.trim().replace(/^set \d+:\s*/, '');
-    const m = /^'([A-Za-z_][A-Za-z0-9_]*)' must be/.exec(part) ?? /unknown parameter '([^']+)'/.exec(part);
+    const m =
+      /^'([A-Za-z_][A-Za-z0-9_]*)' must be/.exec(part) ?? /unknown parameter '([^']+)'/.exec(part);
     if (m && names.includes(m[1]) && !out[m[1]]) {
       out[m[1]] = `${part.charAt(0).toUpperCase()}${part.slice(1)}${part.endsWith('.') ? '' : '.'}`;
     }
@@ -209,8 +216,18 @@ export function parametersText(values: Record<string, unknown> | null | undefine
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December'
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December'
 ];
 
 function isNum(f: string): boolean {

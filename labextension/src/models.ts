@@ -93,7 +93,8 @@ export class ModelList extends Widget {
       button('Register a file…', () => this.actions.register(), {
         accent: true,
         testid: 'submarine-register-file-button',
-        title: 'Register a file of your session as a model version (or right-click it in the file browser)'
+        title:
+          'Register a file of your session as a model version (or right-click it in the file browser)'
       })
     );
     this.node.appendChild(toolbar);
@@ -463,7 +464,12 @@ export class ModelDetail extends Widget {
     if (v.source_run_id) {
       const source = el('div', 'jp-SubmarineRuns-meta');
       source.appendChild(document.createTextNode('from run '));
-      const link = el('button', 'jp-SubmarineModel-link', `#${v.source_run_id}`, `submarine-version-run-${n}`);
+      const link = el(
+        'button',
+        'jp-SubmarineModel-link',
+        `#${v.source_run_id}`,
+        `submarine-version-run-${n}`
+      );
       link.type = 'button';
       link.title = 'Show the run in the Experiments tab';
       link.addEventListener('click', () => this.actions.openRun(v.source_run_id!));

@@ -9,7 +9,16 @@ import type { IExperiment, IFileEntry, IModel, IModelVersion, SubmarineAPI } fro
 import { clear, el, errorBox, size } from './util';
 
 /** The frameworks a version may name (see submarine_hub/core/models.py). */
-export const FRAMEWORKS = ['', 'sklearn', 'onnx', 'pytorch', 'tensorflow', 'xgboost', 'lightgbm', 'custom'];
+export const FRAMEWORKS = [
+  '',
+  'sklearn',
+  'onnx',
+  'pytorch',
+  'tensorflow',
+  'xgboost',
+  'lightgbm',
+  'custom'
+];
 
 /** What is registered: a file of the session, or outputs of a run. */
 export type RegisterSource = { kind: 'file'; path: string } | { kind: 'run'; run: IExperiment };
@@ -33,7 +42,10 @@ export function baseName(path: string): string {
 /** A model name suggested by a file or run name: `iris.joblib` → `iris`. */
 export function suggestName(text: string): string {
   const stem = baseName(text).replace(/\.[^.]*$/, '');
-  return stem.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100);
+  return stem
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 100);
 }
 
 /** The framework a file's extension suggests ('' when it does not say). */
@@ -255,13 +267,23 @@ export class RegisterModelForm extends Widget {
       this._file.value = source.path;
       this.node.appendChild(this._row('File', this._file, 'file'));
     } else {
-      const box = el('fieldset', 'jp-SubmarineRegister-artifacts', undefined, 'submarine-register-artifacts');
+      const box = el(
+        'fieldset',
+        'jp-SubmarineRegister-artifacts',
+        undefined,
+        'submarine-register-artifacts'
+      );
       box.appendChild(
         el('legend', 'jp-SubmarinePanel-label', `Outputs of run #${source.run.id} to register`)
       );
       if (this._artifacts.length === 0) {
         box.appendChild(
-          el('p', 'jp-SubmarinePanel-empty', 'This run has no output files (yet).', 'submarine-register-no-artifacts')
+          el(
+            'p',
+            'jp-SubmarinePanel-empty',
+            'This run has no output files (yet).',
+            'submarine-register-no-artifacts'
+          )
         );
       }
       const likely = this._artifacts.filter(a => looksLikeModel(a.path));
@@ -309,11 +331,21 @@ export class RegisterModelForm extends Widget {
     this._kind.setAttribute('aria-live', 'polite');
     this.node.appendChild(this._kind);
 
-    this._description = el('textarea', 'jp-SubmarinePanel-input', undefined, 'submarine-register-description');
+    this._description = el(
+      'textarea',
+      'jp-SubmarinePanel-input',
+      undefined,
+      'submarine-register-description'
+    );
     this._description.rows = 2;
     this.node.appendChild(this._row('Description', this._description, 'description'));
 
-    this._framework = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-register-framework');
+    this._framework = el(
+      'select',
+      'jp-SubmarinePanel-select',
+      undefined,
+      'submarine-register-framework'
+    );
     for (const f of FRAMEWORKS) {
       const option = el('option', '', f || 'not said');
       option.value = f;
@@ -324,7 +356,12 @@ export class RegisterModelForm extends Widget {
       this._framework.value = '';
     }
     this.node.appendChild(
-      this._row('Framework', this._framework, 'framework', 'How an endpoint loads it; a .joblib or .pkl is served as is.')
+      this._row(
+        'Framework',
+        this._framework,
+        'framework',
+        'How an endpoint loads it; a .joblib or .pkl is served as is.'
+      )
     );
 
     this._status = el('div', 'jp-SubmarineRegister-status', '', 'submarine-register-status');

@@ -115,7 +115,8 @@ export function parseValues(fields: IField[], raw: Record<string, RawValue>): IP
       }
       continue;
     }
-    const text = typeof input === 'string' ? input.trim() : input === undefined ? '' : String(input);
+    const text =
+      typeof input === 'string' ? input.trim() : input === undefined ? '' : String(input);
     if (text === '') {
       if (field.required && !field.hasDefault) {
         errors[field.name] = `${field.label} is required.`;
@@ -135,7 +136,8 @@ export function parseValues(fields: IField[], raw: Record<string, RawValue>): IP
     if (field.kind === 'integer' || field.kind === 'number') {
       const n = Number(text);
       if (!Number.isFinite(n) || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
-        errors[field.name] = `${field.label} must be a ${field.kind === 'integer' ? 'whole number' : 'number'}.`;
+        errors[field.name] =
+          `${field.label} must be a ${field.kind === 'integer' ? 'whole number' : 'number'}.`;
         continue;
       }
       if (field.kind === 'integer' && !Number.isInteger(n)) {

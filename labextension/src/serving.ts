@@ -81,7 +81,11 @@ export class EndpointDetail extends Widget {
   ) {
     super();
     this.addClass('jp-SubmarineEndpoint');
-    this._poller = new Poller(() => this._tick(), () => this.isVisible, config.intervalMs);
+    this._poller = new Poller(
+      () => this._tick(),
+      () => this.isVisible,
+      config.intervalMs
+    );
     config.onChange(() => (this._poller.interval = config.intervalMs));
   }
 
@@ -132,7 +136,12 @@ export class EndpointDetail extends Widget {
       const ms = Math.round(performance.now() - started);
       this._reply.appendChild(el('div', 'jp-SubmarineRuns-meta', `Answered in ${ms} ms`));
       this._reply.appendChild(
-        el('pre', 'jp-SubmarineEndpoint-reply', JSON.stringify(reply, null, 2), 'submarine-predict-reply')
+        el(
+          'pre',
+          'jp-SubmarineEndpoint-reply',
+          JSON.stringify(reply, null, 2),
+          'submarine-predict-reply'
+        )
       );
     } catch (err) {
       this._reply.appendChild(errorBox(err, 'submarine-predict-error'));
@@ -176,7 +185,12 @@ export class EndpointDetail extends Widget {
 
     const test = el('div', 'jp-SubmarineEndpoint-test');
     test.appendChild(el('h3', 'jp-SubmarinePanel-label', 'Test request'));
-    this._body = el('textarea', 'jp-SubmarinePanel-input jp-SubmarineEndpoint-body', undefined, 'submarine-predict-body');
+    this._body = el(
+      'textarea',
+      'jp-SubmarinePanel-input jp-SubmarineEndpoint-body',
+      undefined,
+      'submarine-predict-body'
+    );
     this._body.rows = 4;
     this._body.value = DEFAULT_REQUEST;
     this._body.setAttribute('aria-label', 'JSON body of the test request');
@@ -239,7 +253,9 @@ export class EndpointDetail extends Widget {
     this._head.appendChild(el('h3', 'jp-SubmarineRun-title', ep.ref, 'submarine-endpoint-title'));
     this._head.appendChild(statusBadge(ep.status, 'submarine-endpoint-status'));
     if (ep.reason && ep.reason !== ep.status) {
-      this._head.appendChild(el('p', 'jp-SubmarineRun-reason', ep.reason, 'submarine-endpoint-reason'));
+      this._head.appendChild(
+        el('p', 'jp-SubmarineRun-reason', ep.reason, 'submarine-endpoint-reason')
+      );
     }
     if (ep.status !== 'stopped') {
       const stop = button('Stop', () => void this._stop(ep), {

@@ -26,6 +26,7 @@ import {
   runName,
   splitArgs
 } from './schemaform';
+import { teamOf } from './spaces';
 import { button, clear, el, errorBox } from './util';
 
 export type SubmitKind = 'template' | 'script' | 'notebook';
@@ -64,14 +65,18 @@ export function parseInputs(text: string): { inputs: IRunInput[]; errors: string
     const name = eq > 0 ? line.slice(0, eq).trim() : '';
     const source = eq > 0 ? line.slice(eq + 1).trim() : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !source) {
-      errors.push(`"${line}" is not name=dataset (a name of letters, digits and _, e.g. train=team/iris).`);
+      errors.push(
+        `"${line}" is not name=dataset (a name of letters, digits and _, e.g. train=team/iris).`
+      );
       continue;
     }
     if (inputs.some(i => i.name === name)) {
       errors.push(`Input ${name} is given twice.`);
       continue;
     }
-    inputs.push(/^[a-z][a-z0-9+.-]*:\/\/|^\//.test(source) ? { name, uri: source } : { name, dataset: source });
+    inputs.push(
+      /^[a-z][a-z0-9+.-]*:\/\/|^\//.test(source) ? { name, uri: source } : { name, dataset: source }
+    );
   }
   return { inputs, errors };
 }
@@ -95,12 +100,6 @@ export function kindOfPath(path: string): SubmitKind | null {
     return 'script';
   }
   return null;
-}
-
-/** The team whose folder a path is in (`teams/T/...`), if any. */
-export function teamOfPath(path: string): string | null {
-  const parts = path.replace(/^\/+/, '').split('/');
-  return parts.length > 2 && parts[0] === 'teams' ? parts[1] : null;
 }
 
 /** `(1 – 2000)`, `(at least 0)`, `(at most 5)` or '' for a field's bounds. */
@@ -302,7 +301,12 @@ export class SubmitForm extends Widget {
 
     // template
     this._templateBox = el('div', 'jp-SubmarineSubmit-kindBox');
-    this._templateSelect = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-template');
+    this._templateSelect = el(
+      'select',
+      'jp-SubmarinePanel-select',
+      undefined,
+      'submarine-template'
+    );
     for (const t of this._templates) {
       const option = el('option', '', t.team ? `${t.name} (${t.team})` : t.name);
       option.value = templateRef(t);
@@ -337,7 +341,12 @@ export class SubmitForm extends Widget {
     this._argsInput = this._input('submarine-script-args', 'e.g. --epochs 3');
     this._argsRow = this._row('Arguments', this._argsInput, 'args');
     this._fileBox.appendChild(this._argsRow);
-    this._paramsInput = el('textarea', 'jp-SubmarinePanel-input', undefined, 'submarine-notebook-params');
+    this._paramsInput = el(
+      'textarea',
+      'jp-SubmarinePanel-input',
+      undefined,
+      'submarine-notebook-params'
+    );
     this._paramsInput.rows = 3;
     this._paramsInput.placeholder = 'name=value, one a line (the cell tagged parameters)';
     this._paramsRow = this._row('Parameters', this._paramsInput, 'notebookParameters');
@@ -372,7 +381,7 @@ export class SubmitForm extends Widget {
     // the prefilled team, the team of the file's folder, else the session's
     const team =
       this._prefill.team ??
-      (this._prefill.path ? teamOfPath(this._prefill.path) : null) ??
+      (this._prefill.path ? teamOf(this._prefill.path) : null) ??
       this._session.team;
     if (team && teams.some(t => t.name === team)) {
       this._teamSelect.value = team;
@@ -390,7 +399,12 @@ export class SubmitForm extends Widget {
     );
     this._tagsInput = this._input('submarine-run-tags', 'e.g. baseline, iris');
     form.appendChild(this._row('Tags', this._tagsInput, 'tags'));
-    this._inputsInput = el('textarea', 'jp-SubmarinePanel-input', undefined, 'submarine-run-inputs');
+    this._inputsInput = el(
+      'textarea',
+      'jp-SubmarinePanel-input',
+      undefined,
+      'submarine-run-inputs'
+    );
     this._inputsInput.rows = 2;
     this._inputsInput.placeholder = 'name=team/dataset, one a line';
     this._inputsInput.value = inputsText(this._prefill.inputs);

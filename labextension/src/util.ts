@@ -209,10 +209,13 @@ export class Poller {
     if (!this._started || this._timer !== null) {
       return;
     }
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      void this._run().then(() => this._schedule());
-    }, Math.max(250, this.interval));
+    this._timer = setTimeout(
+      () => {
+        this._timer = null;
+        void this._run().then(() => this._schedule());
+      },
+      Math.max(250, this.interval)
+    );
   }
 
   private async _run(): Promise<void> {

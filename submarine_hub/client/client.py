@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import tenacity
 
+from ..core.spaces import space_of
 from .config import Endpoint, default, default_headers, resolve
 
 DEFAULT_TIMEOUT = 30.0
@@ -320,8 +321,9 @@ class SubmarineClient(_Base):
         return self._name
 
     def locate(self, path: str, space: str | None = None) -> tuple[str, str]:
-        """``(space, path)`` of a file: ``teams/TEAM/x`` is in team TEAM's space, anything
-        else in yours; relative to your home (the session's root) when it is a local path."""
+        """``(space, path)`` of a file by the sessions' rule (:mod:`submarine_hub.core.spaces`:
+        ``teams/TEAM/x`` in team TEAM's space, ``shared/users/NAME/x`` in NAME's, anything
+        else in yours); relative to your home (the session's root) when it is a local path."""
         if space:
             return space, path.strip("/")
         if os.path.isabs(path) or os.path.exists(path):
@@ -331,10 +333,7 @@ class SubmarineClient(_Base):
             full = os.path.realpath(path)
             if full.startswith(root + os.sep):
                 path = os.path.relpath(full, root)
-        parts = path.strip("/").split("/")
-        if len(parts) > 2 and parts[0] == "teams":
-            return f"team:{parts[1]}", "/".join(parts[2:])
-        return f"user:{self.whoami()}", "/".join(parts)
+        return space_of(path, self.whoami())
 
     def _file_args(self, path: str, space: str | None, **extra: Any) -> dict[str, Any]:
         sp, p = self.locate(path, space)

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Experiment
-from . import versions
+from . import spaces, versions
 from .errors import InvalidInput, NotFound
 from .experiments import runs
 from .experiments import spec as specs
@@ -286,17 +286,17 @@ def check_values(
 # --- locating and reading notebooks --------------------------------------------------------
 
 
-def locate(identity: Identity, notebook: str, space: str | None = None) -> tuple[str, str]:
-    """``(space, path)``: ``teams/<team>/x.ipynb`` is in the team's space, anything else in
-    the caller's own; ``space`` names one explicitly."""
-    if space:
+def locate(identity: Identity, notebook: Any, space: Any = None) -> tuple[str, str]:
+    """``(space, path)`` of a notebook path as a session shows it (the rule of
+    :mod:`.spaces`: ``teams/<team>/x.ipynb`` in the team's space, ``shared/users/<owner>/
+    x.ipynb`` in the owner's, anything else in the caller's own); ``space`` names one
+    explicitly, and ``notebook`` is then the path in it."""
+    if not isinstance(notebook, str) or not notebook.strip("/"):
+        raise InvalidInput("'notebook' must be the path of a notebook, like 'analysis.ipynb'.")
+    if space is not None and space != "":
         versions.parse_space(space)
         return space, versions.normalize_path(notebook)
-    path = versions.normalize_path(notebook)
-    parts = path.split("/")
-    if len(parts) > 2 and parts[0] == "teams":
-        return f"team:{parts[1]}", "/".join(parts[2:])
-    return f"user:{identity.name}", path
+    return spaces.space_of(versions.normalize_path(notebook), identity.name)
 
 
 def _check_notebook(content: Any, where: str) -> dict[str, Any]:
@@ -341,10 +341,6 @@ async def load(
     version: Any = None,
 ) -> tuple[versions.VersionInfo, dict[str, Any]]:
     """A notebook version (the newest when ``version`` is None) the caller may read."""
-    if not isinstance(notebook, str) or not notebook.strip("/"):
-        raise InvalidInput("'notebook' must be the path of a notebook, like 'analysis.ipynb'.")
-    if space is not None and not isinstance(space, str):
-        raise InvalidInput("'space' must be 'user:NAME' or 'team:NAME'.")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise InvalidInput("'version' must be a version number.")
     where, path = locate(identity, notebook, space)
@@ -733,12 +729,6 @@ async def keep_executed(
     return info.to_json()
 
 
-def lab_path(space: str, path: str) -> str | None:
-    """Where JupyterLab shows a file of a team space."""
-    kind, _, name = space.partition(":")
-    return f"teams/{name}/{path}" if kind == "team" else None
-
-
 async def view(session: AsyncSession, identity: Identity, run_id: int) -> dict[str, Any]:
     """A notebook job: its run, notebook, executed output, error cell, and a fan-out's
     children with their parameters, status and metrics."""
@@ -752,7 +742,11 @@ async def view(session: AsyncSession, identity: Identity, run_id: int) -> dict[s
     if source is not None:
         out["notebook"] = source
         space, path = output_location(row) or ("", "")
-        output: dict[str, Any] = {"space": space, "path": path, "lab_path": lab_path(space, path)}
+        output: dict[str, Any] = {
+            "space": space,
+            "path": path,
+            "lab_path": spaces.lab_path(space, path),
+        }
         try:
             info, nb = await versions.get(session, identity, space, path)
         except NotFound:
@@ -795,10 +789,6 @@ async def list_for_notebook(
     fan-outs (the parent run, with its children's count by status). Runs of every origin
     count (the lab, the CLI, the magics, schedules): each records its notebook in
     ``task.source``."""
-    if not isinstance(notebook, str) or not notebook.strip("/"):
-        raise InvalidInput("Give ?notebook=PATH (and optionally space).")
-    if space is not None and not isinstance(space, str):
-        raise InvalidInput("'space' must be 'user:NAME' or 'team:NAME'.")
     if not 1 <= limit <= runs.MAX_PAGE:
         raise InvalidInput(f"'limit' must be between 1 and {runs.MAX_PAGE}.")
     where, path = locate(identity, notebook, space)
@@ -854,7 +844,7 @@ async def list_for_notebook(
             item["output"] = {
                 "space": where_out[0],
                 "path": where_out[1],
-                "lab_path": lab_path(*where_out),
+                "lab_path": spaces.lab_path(*where_out),
             }
         if row.id in counts:
             item["children"] = {"total": sum(counts[row.id].values()), "by_status": counts[row.id]}

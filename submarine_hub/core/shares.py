@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..store.models import Share
-from .errors import Forbidden, InvalidInput, NotFound
+from .errors import Forbidden, NotFound
 from .identity import Identity
 from .versions import _file, _granted_to, access, normalize_path, owns
 
@@ -21,22 +21,16 @@ async def share(
     identity: Identity,
     space: str,
     path: str,
-    data: Any,
+    data: dict[str, Any],
     hub_groups: dict[str, list[str]],
     hub_users: set[str],
 ) -> Share:
+    """Share a file; ``data`` holds what the OpenAPI document's share body states (``with``
+    a name, ``kind`` user or team, ``mode`` r or rw: the service checks it first)."""
     path = normalize_path(path)
     if not (identity.admin or owns(identity, space)):
         raise Forbidden("Only the space's owner (or team) shares its files.")
-    if not isinstance(data, dict):
-        raise InvalidInput("The request body must be a JSON object.")
-    kind, grantee, mode = data.get("kind", "user"), data.get("with"), data.get("mode", "r")
-    if kind not in ("user", "team"):
-        raise InvalidInput("'kind' must be 'user' or 'team'.")
-    if mode not in ("r", "rw"):
-        raise InvalidInput("'mode' must be 'r' (read-only) or 'rw' (read-write).")
-    if not isinstance(grantee, str) or not grantee:
-        raise InvalidInput("'with' must name a user or a team.")
+    kind, grantee, mode = data.get("kind", "user"), data["with"], data.get("mode", "r")
     if kind == "team" and grantee not in hub_groups:
         raise NotFound(f"No team named {grantee!r}.")
     if kind == "user" and grantee not in hub_users:

@@ -9,6 +9,7 @@ virtual environments are left out, as the CLI leaves them out.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -23,8 +24,8 @@ from tornado import web
 from ..client.client import SKIP_IN_UPLOADS
 from ..core.errors import InvalidInput
 from ..core.paths import safe_relpath
+from ..core.spaces import SHARED, TEAMS
 from .base import SubmarineHandler
-from .contents import SHARED, TEAMS
 
 #: The platform keeps uploads up to this size (``POST /uploads``).
 MAX_ARCHIVE = 16 * 1024 * 1024
@@ -47,8 +48,21 @@ def _file_bytes(model: dict[str, Any]) -> bytes:
     return (content or "").encode()
 
 
+def _add(tar: tarfile.TarFile, rel: str, model: dict[str, Any]) -> int:
+    """Add the file ``model`` to ``tar`` as ``rel`` (serialized and compressed here, in a
+    worker thread: a large notebook takes its time); its size."""
+    data = _file_bytes(model)
+    info = tarfile.TarInfo(rel)
+    info.size = len(data)
+    info.mtime = int(time.time())
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+    return len(data)
+
+
 async def pack(contents_manager: Any, folder: str, limit: int = MAX_ARCHIVE) -> bytes:
-    """A .tar.gz of ``folder``'s files (paths relative to it), read through the manager."""
+    """A .tar.gz of ``folder``'s files (paths relative to it), read through the manager;
+    the files are serialized and compressed off the event loop."""
     buf = io.BytesIO()
     read = 0
     platform = getattr(contents_manager, "platform", None)
@@ -69,15 +83,9 @@ async def pack(contents_manager: Any, folder: str, limit: int = MAX_ARCHIVE) -> 
                 model = await ensure_async(
                     contents_manager.get(child["path"], content=True, type="file")
                 )
-                data = _file_bytes(model)
-                read += len(data)
                 rel = child["path"][len(folder) :].lstrip("/") if folder else child["path"]
                 safe_relpath(rel)  # what the platform will accept of the archive
-                info = tarfile.TarInfo(rel)
-                info.size = len(data)
-                info.mtime = int(time.time())
-                info.mode = 0o644
-                tar.addfile(info, io.BytesIO(data))
+                read += await asyncio.to_thread(_add, tar, rel, model)
                 if buf.tell() > limit or read > MAX_READ:
                     raise TooBig(
                         f"{folder or 'Your home folder'} packs to more than {limit} bytes, over "

@@ -56,13 +56,10 @@ from ..client.client import AsyncSubmarineClient, SubmarineAPIError, error_messa
 from ..client.config import NotConfigured
 from ..core import contentaddr
 from ..core.errors import InvalidInput
+from ..core.spaces import SHARED, TEAMS, folder_of, shared_path, space_of
 from .journal import JournalError, JournalFolder, Slot
 from .journal_push import JournalPusher
 
-TEAMS = "teams"
-#: ``shared/users/<owner>/...`` and ``shared/teams/<team>/...``: files shared with you
-SHARED = "shared"
-_SHARED_KINDS = {"users": "user", "teams": "team"}
 KNOWN_PARTS = 50_000
 
 
@@ -105,12 +102,8 @@ class PlatformFiles:
         self._known: OrderedDict[str, None] = OrderedDict()  # parts the platform has
 
     def locate(self, path: str) -> tuple[str, str]:
-        parts = path.strip("/").split("/")
-        if parts[0] == TEAMS and len(parts) > 2:
-            return f"team:{parts[1]}", "/".join(parts[2:])
-        if parts[0] == SHARED and len(parts) > 3 and parts[1] in _SHARED_KINDS:
-            return f"{_SHARED_KINDS[parts[1]]}:{parts[2]}", "/".join(parts[3:])
-        return f"user:{self.user}", path.strip("/")
+        """``(space, path in it)`` of a path of this session: :func:`~..core.spaces.space_of`."""
+        return space_of(path, self.user)
 
     def remember(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -174,14 +167,15 @@ class PlatformFiles:
         """Record a version now (team folders, whose only copy is the platform)."""
         if space is None:
             space, path = self.locate(path)
+        # serializing and hashing a large notebook's parts take their time: off the loop
         try:
-            manifest, parts = contentaddr.split(content, fmt)
+            (manifest, parts), size = await run_sync(
+                lambda: (contentaddr.split(content, fmt), contentaddr.size_of(content, fmt))
+            )
         except InvalidInput as e:  # content the platform would refuse: the client's mistake
             raise web.HTTPError(400, e.message) from None
         try:
-            resp = await self.post(
-                space, path, manifest, parts, contentaddr.size_of(content, fmt), base=base_version
-            )
+            resp = await self.post(space, path, manifest, parts, size, base=base_version)
         except SubmarineAPIError as e:
             raise web.HTTPError(e.status, e.message) from None
         if not resp.is_success:
@@ -430,7 +424,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
                     for t in teams
                 ]
             return model
-        space, prefix = f"team:{parts[1]}", "/".join(parts[2:])
+        space, prefix = folder_of(path, self.user)
         files = (
             await self.platform.call("GET", "files", params={"space": space, "prefix": prefix})
         )["items"]
@@ -495,10 +489,10 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             raise web.HTTPError(403, f"You are not a member of team {parts[1]!r}.")
         if len(parts) <= 2 or type == "directory":
             return await self._team_dir(parts, content)
+        space, rel = space_of("/".join(parts), self.user)
         model = await self._space_file(
-            f"team:{parts[1]}", f"{TEAMS}/{parts[1]}", "/".join(parts[2:]), content, format,
-            require_hash,
-        )  # fmt: skip
+            space, f"{TEAMS}/{parts[1]}", rel, content, format, require_hash
+        )
         if model is None:
             return await self._team_dir(parts, content)  # a folder, or nothing
         return model
@@ -559,11 +553,12 @@ class SubmarineContentsManager(AsyncLargeFileManager):
             raise web.HTTPError(400, "Save inside a team's folder: teams/<team>/<file>.")
         if model.get("chunk") is not None:
             raise web.HTTPError(400, "Upload large files to your own folder, not a team folder.")
+        space, rel = space_of("/".join(parts), self.user)
         if model["type"] == "directory":
-            content, fmt, rel = "", "text", "/".join([*parts[2:], ".keep"])
+            content, fmt, rel = "", "text", f"{rel}/.keep"
         else:
-            (content, fmt), rel = self._version_of(model), "/".join(parts[2:])
-        await self.platform.record(rel, content, fmt, space=f"team:{parts[1]}")
+            content, fmt = self._version_of(model)
+        await self.platform.record(rel, content, fmt, space=space)
         if model["type"] == "directory":
             return await self._team_dir(parts, False)
         return await self._team_get(parts, False, None, None)
@@ -579,9 +574,7 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         assert self.platform is not None
         found: dict[str, tuple[str, str, str]] = {}
         for share in (await self.platform.call("GET", "files/shared-with-me"))["items"]:
-            kind, _, owner = share["space"].partition(":")
-            folder = next(f for f, k in _SHARED_KINDS.items() if k == kind)
-            key = f"{SHARED}/{folder}/{owner}/{share['path']}"
+            key = shared_path(share["space"], share["path"])
             before = found.get(key, ("", "", "r"))[2]
             mode = "rw" if "rw" in (share["mode"], before) else "r"  # a user and a team grant
             found[key] = (share["space"], share["path"], mode)
@@ -716,10 +709,9 @@ class SubmarineContentsManager(AsyncLargeFileManager):
         if parts and self.platform:
             if len(parts) < 3:
                 raise web.HTTPError(400, "Team folders themselves cannot be deleted.")
+            space, rel = space_of("/".join(parts), self.user)
             await self.platform.call(
-                "DELETE",
-                "files/content",
-                params={"space": f"team:{parts[1]}", "path": "/".join(parts[2:])},
+                "DELETE", "files/content", params={"space": space, "path": rel}
             )
             return
         if self._shared_path(path) and self.platform:

@@ -3,7 +3,7 @@ and the platform's managers and backends."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..backends.base import EnvironmentBackend
@@ -12,6 +12,7 @@ from ..core.errors import InvalidInput, NotFound
 from ..core.identity import Identity
 from ..store import Database
 from ..store.artifacts import ArtifactStore
+from .bodies import RequestBodies
 from .experiments import ExperimentManager
 from .hub import HubDirectory
 from .uploads import UploadStore
@@ -41,6 +42,14 @@ class ServiceContext:
     artifacts: ArtifactStore  # model files and other large artifacts
     endpoints: EndpointManager | None = None
     notebook_jobs: NotebookJobs | None = None
+    _bodies: RequestBodies | None = field(default=None, repr=False)
+
+    @property
+    def request_bodies(self) -> RequestBodies:
+        """The request body schemas of the OpenAPI document, as validators."""
+        if self._bodies is None:
+            self._bodies = RequestBodies(self.openapi)
+        return self._bodies
 
     async def user_identity(self, name: Any) -> Identity:
         """A hub user by name, with their current teams and admin flag."""

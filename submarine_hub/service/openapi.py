@@ -62,3 +62,18 @@ def openapi_document(service_prefix: str = "/services/submarine/") -> dict[str, 
     spec = copy.deepcopy(_load())
     spec["servers"] = [{"url": service_prefix.rstrip("/") + "/api/v1"}]
     return spec
+
+
+def main() -> None:
+    """Print the served document as JSON (what ``jlpm gen:api`` makes TypeScript of)."""
+    import json
+    import sys
+
+    doc = openapi_document()
+    del doc["servers"]  # where the service is mounted is not part of the contract
+    json.dump(doc, sys.stdout, indent=1, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,6 @@ import {
   SubmarineAPIError,
   getMe,
   isFinal,
-  locate,
   requestAPI,
   scopedPath,
   withQuery
@@ -75,7 +74,9 @@ describe('error replies', () => {
   beforeEach(() => makeRequest.mockReset());
 
   it("does not show a proxy's HTML error page as the message", async () => {
-    makeRequest.mockResolvedValue(reply(502, '<html><body>Bad Gateway</body></html>', 'Bad Gateway'));
+    makeRequest.mockResolvedValue(
+      reply(502, '<html><body>Bad Gateway</body></html>', 'Bad Gateway')
+    );
     await expect(requestAPI('me')).rejects.toThrow(/^Bad Gateway$/);
   });
 
@@ -101,28 +102,13 @@ describe('error replies', () => {
 
 describe('helpers', () => {
   it('builds query strings, leaving out empty values', () => {
-    expect(withQuery('experiments', { status: ['running', 'pending'], owner: undefined, limit: 50 })).toBe(
-      'experiments?status=running%2Cpending&limit=50'
-    );
+    expect(
+      withQuery('experiments', { status: ['running', 'pending'], owner: undefined, limit: 50 })
+    ).toBe('experiments?status=running%2Cpending&limit=50');
     expect(withQuery('experiments', { status: [], tag: '' })).toBe('experiments');
     expect(withQuery('files/versions', { space: 'user:alice', path: 'a b/c.ipynb' })).toBe(
       'files/versions?space=user%3Aalice&path=a%20b%2Fc.ipynb'
     );
-  });
-
-  it("finds a file's space", () => {
-    expect(locate('analysis.ipynb', 'alice')).toEqual({
-      space: 'user:alice',
-      path: 'analysis.ipynb'
-    });
-    expect(locate('/teams/data-science/x/report.ipynb', 'alice')).toEqual({
-      space: 'team:data-science',
-      path: 'x/report.ipynb'
-    });
-    expect(locate('teams/readme.md', 'alice')).toEqual({
-      space: 'user:alice',
-      path: 'teams/readme.md'
-    });
   });
 
   it('names scopes and final states', () => {
@@ -144,7 +130,12 @@ describe('SubmarineAPI', () => {
 
   it('lists runs with filters and latest metrics', async () => {
     makeRequest.mockResolvedValue(reply(200, JSON.stringify({ items: [], next: null })));
-    await new SubmarineAPI().listExperiments({ status: ['failed'], owner: 'alice', limit: 50, metrics: '1' });
+    await new SubmarineAPI().listExperiments({
+      status: ['failed'],
+      owner: 'alice',
+      limit: 50,
+      metrics: '1'
+    });
     expect(makeRequest.mock.calls[0][0]).toBe(
       `${base}experiments?status=failed&owner=alice&limit=50&metrics=1`
     );
@@ -172,10 +163,14 @@ describe('SubmarineAPI', () => {
   });
 
   it('fetches metric history and versioned-file data', async () => {
-    makeRequest.mockResolvedValue(reply(200, JSON.stringify({ key: 'acc', points: [{ step: 0, value: 1 }] })));
+    makeRequest.mockResolvedValue(
+      reply(200, JSON.stringify({ key: 'acc', points: [{ step: 0, value: 1 }] }))
+    );
     const api = new SubmarineAPI();
     await expect(api.metricHistory(3, 'acc')).resolves.toEqual([{ step: 0, value: 1 }]);
-    expect(makeRequest.mock.calls[0][0]).toBe(`${base}experiments/3/metrics?key=acc&max_points=500`);
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      `${base}experiments/3/metrics?key=acc&max_points=500`
+    );
     makeRequest.mockResolvedValue(reply(200, JSON.stringify({ summary: {}, text: '' })));
     await api.diff('user:alice', 'a.ipynb', 1, 3, { ignoreOutputs: true });
     expect(makeRequest.mock.calls[1][0]).toBe(
@@ -197,7 +192,9 @@ describe('SubmarineAPI', () => {
       .mockResolvedValueOnce(reply(200, gz))
       .mockResolvedValueOnce(reply(201, JSON.stringify({ id: 'abc' })));
     await expect(new SubmarineAPI().uploadFolder('project')).resolves.toBe('abc');
-    expect(makeRequest.mock.calls[0][0]).toBe('http://localhost:8888/submarine/code-archive?path=project');
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      'http://localhost:8888/submarine/code-archive?path=project'
+    );
     const [url, init] = makeRequest.mock.calls[1];
     expect(url).toBe(`${base}uploads`);
     expect(init.headers).toEqual({ 'Content-Type': 'application/gzip' });
@@ -207,7 +204,10 @@ describe('SubmarineAPI', () => {
 
   it('says why a folder cannot be packed', async () => {
     makeRequest.mockResolvedValue(
-      reply(413, JSON.stringify({ status: 413, message: 'project packs to more than 16777216 bytes' }))
+      reply(
+        413,
+        JSON.stringify({ status: 413, message: 'project packs to more than 16777216 bytes' })
+      )
     );
     await expect(new SubmarineAPI().uploadFolder('project')).rejects.toThrow(
       'project packs to more than 16777216 bytes'
@@ -218,7 +218,9 @@ describe('SubmarineAPI', () => {
     const api = new SubmarineAPI();
     makeRequest.mockRejectedValueOnce(new TypeError('Failed to fetch'));
     await expect(api.me()).rejects.toThrow('Failed to fetch');
-    makeRequest.mockResolvedValue(reply(200, JSON.stringify({ name: 'alice', admin: false, teams: [] })));
+    makeRequest.mockResolvedValue(
+      reply(200, JSON.stringify({ name: 'alice', admin: false, teams: [] }))
+    );
     await expect(api.me()).resolves.toMatchObject({ name: 'alice' });
     await api.me();
     expect(makeRequest).toHaveBeenCalledTimes(2);

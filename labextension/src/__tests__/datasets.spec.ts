@@ -15,16 +15,26 @@ import { SubmitForm, inputsText, parseInputs } from '../submit';
 
 const API = 'http://localhost:8888/submarine/api/v1/';
 
-function serve(routes: Record<string, [number, unknown]>): { method: string; path: string; init: RequestInit }[] {
+function serve(
+  routes: Record<string, [number, unknown]>
+): { method: string; path: string; init: RequestInit }[] {
   const calls: { method: string; path: string; init: RequestInit }[] = [];
   makeRequest.mockReset();
   makeRequest.mockImplementation(async (url: string, init: RequestInit = {}) => {
     const method = init.method ?? 'GET';
     const path = url.slice(API.length);
     calls.push({ method, path, init });
-    const [status, body] = routes[`${method} ${path}`] ?? [404, { message: `no route ${method} ${path}` }];
+    const [status, body] = routes[`${method} ${path}`] ?? [
+      404,
+      { message: `no route ${method} ${path}` }
+    ];
     const text = body === undefined ? '' : JSON.stringify(body);
-    return { ok: status < 300, status, statusText: '', text: async () => text } as unknown as Response;
+    return {
+      ok: status < 300,
+      status,
+      statusText: '',
+      text: async () => text
+    } as unknown as Response;
   });
   return calls;
 }
@@ -70,9 +80,12 @@ describe('helpers', () => {
     const bad = parseInputs('no equals\n1x=a\ntrain=a\ntrain=b');
     expect(bad.inputs).toEqual([{ name: 'train', dataset: 'a' }]);
     expect(bad.errors).toHaveLength(3);
-    expect(inputsText([{ name: 'train', dataset: 'ds/iris' }, { name: 'raw', uri: 's3://b' }])).toBe(
-      'train=ds/iris\nraw=s3://b'
-    );
+    expect(
+      inputsText([
+        { name: 'train', dataset: 'ds/iris' },
+        { name: 'raw', uri: 's3://b' }
+      ])
+    ).toBe('train=ds/iris\nraw=s3://b');
   });
 
   it('groups a lineage graph by kind', () => {
@@ -110,7 +123,17 @@ describe('DatasetsSection', () => {
   }
 
   it("lists your teams' datasets with URI, format, size, schema; Use for a run", async () => {
-    serve({ 'GET datasets': [200, { items: [dataset(), dataset({ team: 'ml', name: 'shared-set', ref: 'ml/shared-set', shared: true })] }] });
+    serve({
+      'GET datasets': [
+        200,
+        {
+          items: [
+            dataset(),
+            dataset({ team: 'ml', name: 'shared-set', ref: 'ml/shared-set', shared: true })
+          ]
+        }
+      ]
+    });
     make();
     await section.refresh();
     const item = byTestId(section.node, 'submarine-dataset-data-science/iris-train')!;
@@ -119,9 +142,13 @@ describe('DatasetsSection', () => {
     );
     expect(item.textContent).toContain('csv · 4.5 kB');
     expect(item.textContent).toContain('schema: sepal_length float');
-    expect(byTestId(section.node, 'submarine-dataset-ml/shared-set')!.textContent).toContain('shared');
+    expect(byTestId(section.node, 'submarine-dataset-ml/shared-set')!.textContent).toContain(
+      'shared'
+    );
     byTestId(item, 'submarine-use-dataset-data-science/iris-train')!.click();
-    expect(useForRun).toHaveBeenCalledWith(expect.objectContaining({ ref: 'data-science/iris-train' }));
+    expect(useForRun).toHaveBeenCalledWith(
+      expect.objectContaining({ ref: 'data-science/iris-train' })
+    );
   });
 
   it('says so when there is none, and shows a refusal as a message', async () => {
@@ -131,7 +158,9 @@ describe('DatasetsSection', () => {
     expect(byTestId(section.node, 'submarine-no-datasets')).not.toBeNull();
     serve({ 'GET datasets': [401, { message: 'token expired' }] });
     await section.refresh();
-    expect(byTestId(section.node, 'submarine-error')!.textContent).toContain('Your login has expired');
+    expect(byTestId(section.node, 'submarine-error')!.textContent).toContain(
+      'Your login has expired'
+    );
   });
 
   it('shows the lineage on demand', async () => {
@@ -162,9 +191,17 @@ describe('SubmitForm inputs', () => {
   it('prefills a dataset input and sends it with the run', async () => {
     const calls = serve({
       'GET me': [200, { name: 'alice', admin: false, teams: [{ name: 'data-science' }] }],
-      'GET templates': [200, { items: [{ name: 'sklearn-classifier', team: null, parameters_schema: { properties: {} } }] }],
+      'GET templates': [
+        200,
+        {
+          items: [{ name: 'sklearn-classifier', team: null, parameters_schema: { properties: {} } }]
+        }
+      ],
       'GET environments': [200, { items: [] }],
-      'POST templates/_global/sklearn-classifier/runs': [201, { id: 5, name: 'x', status: 'pending' }]
+      'POST templates/_global/sklearn-classifier/runs': [
+        201,
+        { id: 5, name: 'x', status: 'pending' }
+      ]
     });
     const submitted = jest.fn();
     const form = new SubmitForm({ api: new SubmarineAPI(), cancel: jest.fn(), submitted });

@@ -114,9 +114,7 @@ describe('cellChanges', () => {
 
   it('is all unchanged with an empty diff, and notes other keys', () => {
     expect(cellChanges(A, A, []).every(c => c.kind === 'unchanged')).toBe(true);
-    expect(notebookKeysChanged([{ op: 'patch', key: 'metadata', diff: [] }])).toEqual([
-      'metadata'
-    ]);
+    expect(notebookKeysChanged([{ op: 'patch', key: 'metadata', diff: [] }])).toEqual(['metadata']);
   });
 });
 
@@ -159,10 +157,12 @@ describe('rendering a diff', () => {
 });
 
 describe('restoreRoute', () => {
-  it('restores session files through the session, team files through the platform', () => {
+  it('restores session files through the session, team and shared files through the platform', () => {
     expect(restoreRoute('analysis.ipynb')).toBe('session');
     expect(restoreRoute('/project/analysis.ipynb')).toBe('session');
     expect(restoreRoute('teams/data-science/report.ipynb')).toBe('platform');
     expect(restoreRoute('teams/data-science')).toBe('session');
+    expect(restoreRoute('shared/users/bob/report.ipynb')).toBe('platform');
+    expect(restoreRoute('shared/teams/vision/eval.ipynb')).toBe('platform');
   });
 });

@@ -5,7 +5,7 @@ jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => 
 
 import { Widget } from '@lumino/widgets';
 
-import type { IExperiment, SubmarineAPI } from '../api';
+import type { IExperiment, RunStatus, SubmarineAPI } from '../api';
 import { Config } from '../config';
 import { ExperimentsSection, RunWatcher } from '../experiments';
 
@@ -48,7 +48,7 @@ function fakeApi(over: Partial<Record<keyof SubmarineAPI, unknown>> = {}): Subma
 
 describe('RunWatcher', () => {
   it('calls back once when a watched run ends, then forgets it', async () => {
-    const statuses = ['running', 'succeeded'];
+    const statuses: RunStatus[] = ['running', 'succeeded'];
     const api = fakeApi({
       getExperiment: jest.fn(async () => run({ status: statuses.shift() ?? 'succeeded' }))
     });
@@ -191,13 +191,17 @@ describe('ExperimentsSection', () => {
     make(api);
     await section.showRun(7);
     await settle();
-    expect(byTestId(section.node, 'submarine-run-facts')?.textContent).toContain('Tagswine, baseline');
+    expect(byTestId(section.node, 'submarine-run-facts')?.textContent).toContain(
+      'Tagswine, baseline'
+    );
     const link = byTestId(section.node, 'submarine-artifact-out/model.joblib') as HTMLAnchorElement;
     expect(link.getAttribute('href')).toBe(
       'http://localhost:8888/user/bob/submarine/api/v1/experiments/7/artifacts?path=out%2Fmodel.joblib'
     );
     expect(link.download).toBe('model.joblib');
-    expect(byTestId(section.node, 'submarine-run-artifacts')?.textContent).toContain('out/model.joblib 2.05 kB');
+    expect(byTestId(section.node, 'submarine-run-artifacts')?.textContent).toContain(
+      'out/model.joblib 2.05 kB'
+    );
   });
 
   it('kills, reruns (and watches the rerun), shows refusals', async () => {

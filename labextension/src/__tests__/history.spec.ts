@@ -152,6 +152,28 @@ describe('HistorySection', () => {
     );
   });
 
+  it("reads, diffs and restores a file shared with you in its owner's space", async () => {
+    const api = fakeApi();
+    const options = make(api);
+    const path = 'shared/users/bob/report.ipynb';
+    await history.setFile(path);
+    expect(api.listVersions).toHaveBeenCalledWith('user:bob', 'report.ipynb');
+    await history.showDiff(1, 3);
+    expect(api.diff).toHaveBeenCalledWith('user:bob', 'report.ipynb', 1, 3, {
+      ignoreOutputs: false
+    });
+    expect(api.fileContent).toHaveBeenCalledWith('user:bob', 'report.ipynb', 1);
+    await history.restore(2);
+    expect(api.restore).toHaveBeenCalledWith(
+      'user:bob',
+      'report.ipynb',
+      2,
+      'Restored version 2 from JupyterLab'
+    );
+    expect(options.restoreInSession).not.toHaveBeenCalled();
+    expect(options.reloadOpen).toHaveBeenCalledWith(path);
+  });
+
   it('does nothing when the restore is not confirmed', async () => {
     const api = fakeApi();
     const options = make(api, { confirm: jest.fn(async () => false) });

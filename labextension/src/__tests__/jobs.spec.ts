@@ -19,7 +19,15 @@ import {
 import { JobsSection, childrenText, isNotebook } from '../jobs';
 
 const P = (name: string, type: string, def: unknown, extra: Partial<INotebookParameter> = {}) =>
-  ({ name, type, default: def, source: JSON.stringify(def), help: '', nullable: false, ...extra }) as INotebookParameter;
+  ({
+    name,
+    type,
+    default: def,
+    source: JSON.stringify(def),
+    help: '',
+    nullable: false,
+    ...extra
+  }) as INotebookParameter;
 
 const PARAMS = [
   P('alpha', 'float', 0.5, { help: 'learning rate' }),
@@ -45,7 +53,10 @@ describe('parameter values', () => {
     expect(checkValue(PARAMS[3], '{"a": 1}').ok).toBe(false);
     expect(checkValue(PARAMS[4], true)).toEqual({ ok: true, value: true });
     expect(checkValue(PARAMS[4], 'no')).toEqual({ ok: true, value: false });
-    expect(checkValue(P('seed', 'int', null, { nullable: true }), 'None')).toEqual({ ok: true, value: null });
+    expect(checkValue(P('seed', 'int', null, { nullable: true }), 'None')).toEqual({
+      ok: true,
+      value: null
+    });
     expect(checkValue(P('x', 'any', null), '{"a": 1}')).toEqual({ ok: true, value: { a: 1 } });
     expect(checkValue(P('x', 'any', null), 'text')).toEqual({ ok: true, value: 'text' });
   });
@@ -58,9 +69,15 @@ describe('parameter values', () => {
   });
 
   it('reads grids as comma-separated values or JSON lists', () => {
-    expect(parseGridValues(PARAMS[0], '0.1, 0.5,0.9')).toEqual({ ok: true, values: [0.1, 0.5, 0.9] });
+    expect(parseGridValues(PARAMS[0], '0.1, 0.5,0.9')).toEqual({
+      ok: true,
+      values: [0.1, 0.5, 0.9]
+    });
     expect(parseGridValues(PARAMS[2], '["a,b", "c"]')).toEqual({ ok: true, values: ['a,b', 'c'] });
-    expect(parseGridValues(PARAMS[3], '[[1], [2, 3]]')).toEqual({ ok: true, values: [[1], [2, 3]] });
+    expect(parseGridValues(PARAMS[3], '[[1], [2, 3]]')).toEqual({
+      ok: true,
+      values: [[1], [2, 3]]
+    });
     expect(parseGridValues(PARAMS[1], '1,,2').ok).toBe(false);
     expect(parseGridValues(PARAMS[1], '1, x')).toEqual({
       ok: false,
@@ -80,7 +97,10 @@ describe('parameter values', () => {
       epochs: "'epochs' must be an int (a whole number), not 2.5."
     });
     expect(
-      fieldErrorsFromMessage("Bad notebook parameters: set 2: 'alpha' must be a float (a number), not 'x'. The notebook's", ['alpha'])
+      fieldErrorsFromMessage(
+        "Bad notebook parameters: set 2: 'alpha' must be a float (a number), not 'x'. The notebook's",
+        ['alpha']
+      )
     ).toEqual({ alpha: "'alpha' must be a float (a number), not 'x'." });
     expect(fieldErrorsFromMessage('Quota exceeded', ['alpha'])).toEqual({});
   });
@@ -100,9 +120,9 @@ describe('parameter values', () => {
     expect(isNotebook('a/b.ipynb')).toBe(true);
     expect(isNotebook('a/b.py')).toBe(false);
     expect(isNotebook(null)).toBe(false);
-    expect(childrenText({ children: { total: 3, by_status: { succeeded: 2, running: 1 } } } as any)).toBe(
-      '3 runs: 2 succeeded, 1 running'
-    );
+    expect(
+      childrenText({ children: { total: 3, by_status: { succeeded: 2, running: 1 } } } as any)
+    ).toBe('3 runs: 2 succeeded, 1 running');
   });
 });
 
@@ -140,7 +160,11 @@ function fakeServer() {
     calls.push({ method, path, body });
     const route = `${method} ${path.split('?')[0]}`;
     if (url.startsWith('http://localhost:8888/submarine/code-archive')) {
-      return { ok: true, status: 200, arrayBuffer: async () => new ArrayBuffer(3) } as unknown as Response;
+      return {
+        ok: true,
+        status: 200,
+        arrayBuffer: async () => new ArrayBuffer(3)
+      } as unknown as Response;
     }
     if (route === 'POST uploads') {
       return reply(201, { id: 'f'.repeat(32) });
@@ -175,10 +199,22 @@ function fakeServer() {
         status: 'pending',
         created_at: new Date().toISOString(),
         parameters: body.parameters ?? {},
-        output: { space: 'team:data-science', path: `jobs/train/${id}.ipynb`, lab_path: `teams/data-science/jobs/train/${id}.ipynb` }
+        output: {
+          space: 'team:data-science',
+          path: `jobs/train/${id}.ipynb`,
+          lab_path: `teams/data-science/jobs/train/${id}.ipynb`
+        }
       };
       if (body.grid) {
-        run.children = [{ id: id + 1, name: 'train-1', status: 'pending', parameters: { alpha: 0.1, dataset: 'iris' }, metrics: { acc: 0.5 } }];
+        run.children = [
+          {
+            id: id + 1,
+            name: 'train-1',
+            status: 'pending',
+            parameters: { alpha: 0.1, dataset: 'iris' },
+            metrics: { acc: 0.5 }
+          }
+        ];
       }
       state.jobs = [run, ...state.jobs];
       return reply(201, run);
@@ -236,8 +272,9 @@ describe('JobsSection', () => {
   const shown: number[] = [];
   const saved: string[] = [];
 
-  async function open(path = 'train.ipynb') {
+  async function open(path = 'train.ipynb', schedules: any[] = []) {
     const server = fakeServer();
+    server.state.schedules = schedules;
     section = new JobsSection({
       api: new SubmarineAPI(),
       config: new Config({ refreshInterval: 600 }),
@@ -273,10 +310,9 @@ describe('JobsSection', () => {
     expect(section.node.querySelector(`label[for="${alpha.id}"]`)?.textContent).toBe('alpha float');
     expect(section.node.textContent).toContain('learning rate');
     expect(byTestId(section.node, 'submarine-job-team').value).toBe('data-science');
-    expect(Array.from(byTestId(section.node, 'submarine-job-environment').options).map(o => o.value)).toEqual([
-      '',
-      'base'
-    ]);
+    expect(
+      Array.from(byTestId(section.node, 'submarine-job-environment').options).map(o => o.value)
+    ).toEqual(['', 'base']);
   });
 
   it('keeps what was typed when another notebook is shown and this one comes back', async () => {
@@ -311,7 +347,9 @@ describe('JobsSection', () => {
       environment: { profile: 'base' }
     });
     await flush();
-    expect(byTestId(section.node, 'submarine-job-submitted').textContent).toContain('Submitted run #40');
+    expect(byTestId(section.node, 'submarine-job-submitted').textContent).toContain(
+      'Submitted run #40'
+    );
     // the run is listed; its links open the executed notebook and the run page
     expect(byTestId(section.node, 'submarine-job-status-40').dataset.status).toBe('pending');
     expect(byTestId(section.node, 'submarine-job-open-40')).toBeNull(); // not yet ended
@@ -343,7 +381,9 @@ describe('JobsSection', () => {
     const error = byTestId(section.node, 'submarine-job-field-error-param-epochs');
     expect(error.hidden).toBe(false);
     expect(error.textContent).toBe('epochs must be a whole number (int), not "ten".');
-    expect(byTestId(section.node, 'submarine-job-param-epochs').getAttribute('aria-invalid')).toBe('true');
+    expect(byTestId(section.node, 'submarine-job-param-epochs').getAttribute('aria-invalid')).toBe(
+      'true'
+    );
     expect(calls.some(c => c.method === 'POST')).toBe(false);
   });
 
@@ -359,7 +399,9 @@ describe('JobsSection', () => {
     expect(byTestId(section.node, 'submarine-job-field-error-param-dataset').textContent).toBe(
       "'dataset' must be a str (text), not 1."
     );
-    expect(byTestId(section.node, 'submarine-jobs-error').textContent).toContain('Bad notebook parameters');
+    expect(byTestId(section.node, 'submarine-jobs-error').textContent).toContain(
+      'Bad notebook parameters'
+    );
   });
 
   it('creates, lists, pauses and deletes a schedule of this notebook only', async () => {
@@ -367,7 +409,9 @@ describe('JobsSection', () => {
     const cron = byTestId(section.node, 'submarine-job-cron');
     cron.value = '0 6 * * 1-5';
     cron.dispatchEvent(new Event('input'));
-    expect(byTestId(section.node, 'submarine-job-cron-preview').textContent).toBe('At 06:00 Monday to Friday');
+    expect(byTestId(section.node, 'submarine-job-cron-preview').textContent).toBe(
+      'At 06:00 Monday to Friday'
+    );
     byTestId(section.node, 'submarine-job-timezone').value = 'Europe/Paris';
     byTestId(section.node, 'submarine-job-param-alpha').value = '0.1';
     const s = await section.schedule();
@@ -389,6 +433,32 @@ describe('JobsSection', () => {
     await flush();
     expect(calls.some(c => c.method === 'DELETE' && c.path === 'notebook-schedules/1')).toBe(true);
     expect(byTestId(section.node, 'submarine-job-no-schedules')).not.toBeNull();
+  });
+
+  it("lists a shared notebook's schedules from its owner's space", async () => {
+    const path = 'shared/users/bob/train.ipynb';
+    const schedule = (id: number, notebook: string) => ({
+      id,
+      name: 'train',
+      team: 'data-science',
+      owner: 'bob',
+      notebook,
+      cron: '0 6 * * *',
+      timezone: 'UTC',
+      paused: false,
+      next_run_at: null,
+      job: {}
+    });
+    const { calls } = await open(path, [
+      schedule(5, 'user:bob/train.ipynb'),
+      schedule(6, 'user:alice/shared/users/bob/train.ipynb'),
+      schedule(7, 'user:alice/train.ipynb')
+    ]);
+    expect(section.schedules.map(x => x.id)).toEqual([5]);
+    // the notebook is named by its path: the service finds its space by the same rule
+    expect(calls.map(c => c.path)).toContain(
+      `notebook-jobs/parameters?notebook=${encodeURIComponent(path)}`
+    );
   });
 
   it('needs a cron expression to schedule', async () => {
@@ -414,7 +484,9 @@ describe('JobsSection', () => {
     expect(post.body.grid).toEqual({ alpha: [0.1, 0.9], dataset: ['iris', 'wine'] });
     expect(post.body.parameters).toEqual({ epochs: 2 });
     await flush();
-    expect(byTestId(section.node, 'submarine-job-grid-children').textContent).toBe('1 run: 1 pending');
+    expect(byTestId(section.node, 'submarine-job-grid-children').textContent).toBe(
+      '1 run: 1 pending'
+    );
     // each child with its parameters
     const child = byTestId(section.node, 'submarine-job-grid-child-41');
     expect(Array.from(child.querySelectorAll('td')).map(td => td.textContent)).toEqual([
@@ -441,12 +513,17 @@ describe('JobsSection', () => {
     expect(section.path).toBe('train.ipynb');
     makeRequest.mockImplementation(async (url: string) =>
       url.includes('parameters')
-        ? reply(404, { status: 404, message: 'No version of new.ipynb. Save the notebook in a Submarine Hub session.' })
+        ? reply(404, {
+            status: 404,
+            message: 'No version of new.ipynb. Save the notebook in a Submarine Hub session.'
+          })
         : reply(200, url.includes('/me') ? { name: 'alice', teams: [] } : { items: [] })
     );
     await section.setNotebook('new.ipynb');
     await flush();
-    expect(byTestId(section.node, 'submarine-jobs-params-error').textContent).toContain('Save the notebook');
+    expect(byTestId(section.node, 'submarine-jobs-params-error').textContent).toContain(
+      'Save the notebook'
+    );
     expect(byTestId(section.node, 'submarine-job-run')).toBeNull();
   });
 });

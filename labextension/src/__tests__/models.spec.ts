@@ -9,7 +9,13 @@ import { makeRequest } from './fakejupyter';
 
 import { Widget } from '@lumino/widgets';
 
-import { type IEndpoint, type IModel, type IModelVersion, SubmarineAPI } from '../api';
+import {
+  type IEndpoint,
+  type IExperiment,
+  type IModel,
+  type IModelVersion,
+  SubmarineAPI
+} from '../api';
 import { Config } from '../config';
 import { ModelsSection, aliasesText, parseTags, tagsText } from '../models';
 import {
@@ -29,7 +35,9 @@ const API = `${BASE}submarine/api/v1/`;
 type Handler = (init: RequestInit) => [number, unknown] | Promise<[number, unknown]>;
 
 /** A fake server: `METHOD path` (below the base URL, query included) → reply. */
-function serve(routes: Record<string, Handler | [number, unknown]>): { method: string; path: string; init: RequestInit }[] {
+function serve(
+  routes: Record<string, Handler | [number, unknown]>
+): { method: string; path: string; init: RequestInit }[] {
   const calls: { method: string; path: string; init: RequestInit }[] = [];
   makeRequest.mockReset();
   makeRequest.mockImplementation(async (url: string, init: RequestInit = {}) => {
@@ -42,10 +50,11 @@ function serve(routes: Record<string, Handler | [number, unknown]>): { method: s
       : typeof route === 'function'
         ? await route(init)
         : route;
-    const bytes =
-      ArrayBuffer.isView(body)
-        ? (body as Uint8Array)
-        : new TextEncoder().encode(body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body));
+    const bytes = ArrayBuffer.isView(body)
+      ? (body as Uint8Array)
+      : new TextEncoder().encode(
+          body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body)
+        );
     return {
       ok: status >= 200 && status < 300,
       status,
@@ -133,7 +142,11 @@ describe('helpers', () => {
   it('word aliases, tags and routes', () => {
     expect(aliasesText({ staging: 2, production: 1 })).toBe('production → v1, staging → v2');
     expect(tagsText({ task: 'cls', gold: '' })).toBe('task=cls, gold');
-    expect(parseTags(' task = cls ,gold,, url=a=b ')).toEqual({ task: 'cls', gold: '', url: 'a=b' });
+    expect(parseTags(' task = cls ,gold,, url=a=b ')).toEqual({
+      task: 'cls',
+      gold: '',
+      url: 'a=b'
+    });
     expect(parseTags(tagsText({ task: 'cls', gold: '' }))).toEqual({ task: 'cls', gold: '' });
     expect(parseTags('')).toEqual({});
     expect(parseTags('a, =b')).toContain('no tag name');
@@ -162,7 +175,14 @@ describe('SubmarineAPI: models and serving', () => {
       ]
     });
     const api = new SubmarineAPI();
-    const entry = await api.uploadModelFile('data-science', 'iris', 2, 'model.joblib', new Uint8Array([1, 2, 3]), 'x');
+    const entry = await api.uploadModelFile(
+      'data-science',
+      'iris',
+      2,
+      'model.joblib',
+      new Uint8Array([1, 2, 3]),
+      'x'
+    );
     expect(entry.size).toBe(3);
     const init = calls[0].init;
     expect((init.body as Blob).size).toBe(3);
@@ -186,7 +206,10 @@ describe('SubmarineAPI: models and serving', () => {
 
   it("turns an endpoint's refusal into an error with its message", async () => {
     serve({
-      'POST /submarine/predict/data-science/iris': [400, { status: 400, message: 'inputs must be a list' }]
+      'POST /submarine/predict/data-science/iris': [
+        400,
+        { status: 400, message: 'inputs must be a list' }
+      ]
     });
     await expect(new SubmarineAPI().predict('data-science', 'iris', {})).rejects.toMatchObject({
       status: 400,
@@ -200,7 +223,10 @@ describe('registering', () => {
     const calls = serve({
       'POST models': [201, model({ latest_version: 0 })],
       'POST models/data-science/iris/versions': [201, version({ status: 'uploading', files: [] })],
-      'PUT models/data-science/iris/versions/1/files?path=iris.joblib': [201, { path: 'iris.joblib', size: 2 }],
+      'PUT models/data-science/iris/versions/1/files?path=iris.joblib': [
+        201,
+        { path: 'iris.joblib', size: 2 }
+      ],
       'POST models/data-science/iris/versions/1/ready': [200, version()]
     });
     const v = await registerBytes(
@@ -221,7 +247,10 @@ describe('registering', () => {
       name: 'iris',
       description: 'd'
     });
-    expect(JSON.parse(calls[1].init.body as string)).toEqual({ description: 'd', framework: 'sklearn' });
+    expect(JSON.parse(calls[1].init.body as string)).toEqual({
+      description: 'd',
+      framework: 'sklearn'
+    });
   });
 
   it('deletes the half-made version when the upload fails, and says why', async () => {
@@ -231,13 +260,20 @@ describe('registering', () => {
       'DELETE models/data-science/iris/versions/3': [204, undefined]
     });
     await expect(
-      registerBytes(new SubmarineAPI(), { team: 'data-science', name: 'iris', create: false }, 'f.pkl', new Uint8Array([1]))
+      registerBytes(
+        new SubmarineAPI(),
+        { team: 'data-science', name: 'iris', create: false },
+        'f.pkl',
+        new Uint8Array([1])
+      )
     ).rejects.toMatchObject({ status: 413, message: 'too big' });
     expect(calls.map(c => c.method)).toEqual(['POST', 'PUT', 'DELETE']);
   });
 
   it("registers a run's outputs in one request (from_run)", async () => {
-    const calls = serve({ 'POST models/data-science/wine/versions': [201, version({ model: 'data-science/wine' })] });
+    const calls = serve({
+      'POST models/data-science/wine/versions': [201, version({ model: 'data-science/wine' })]
+    });
     await registerRunOutputs(
       new SubmarineAPI(),
       { team: 'data-science', name: 'wine', create: false },
@@ -269,15 +305,21 @@ describe('RegisterModelForm', () => {
     await open({ kind: 'file', path: 'work/iris.joblib' });
     const team = byTestId(form.node, 'submarine-register-team') as HTMLSelectElement;
     expect(Array.from(team.options).map(o => o.value)).toEqual(['data-science', 'ml']);
-    expect((byTestId(form.node, 'submarine-register-file') as HTMLInputElement).value).toBe('work/iris.joblib');
-    expect((byTestId(form.node, 'submarine-register-model') as HTMLInputElement).value).toBe('iris');
+    expect((byTestId(form.node, 'submarine-register-file') as HTMLInputElement).value).toBe(
+      'work/iris.joblib'
+    );
+    expect((byTestId(form.node, 'submarine-register-model') as HTMLInputElement).value).toBe(
+      'iris'
+    );
     expect(byTestId(form.node, 'submarine-register-kind')!.textContent).toBe(
       'A new version (2) of data-science/iris.'
     );
     expect(form.target.create).toBe(false);
     team.value = 'ml';
     team.dispatchEvent(new Event('change'));
-    expect(byTestId(form.node, 'submarine-register-kind')!.textContent).toBe('A new model ml/iris, version 1.');
+    expect(byTestId(form.node, 'submarine-register-kind')!.textContent).toBe(
+      'A new model ml/iris, version 1.'
+    );
     expect(form.target.create).toBe(true);
   });
 
@@ -286,7 +328,10 @@ describe('RegisterModelForm', () => {
       'GET me': [200, ME],
       'GET models': [200, { items: [] }],
       'GET /files/work/iris.joblib': [200, new Uint8Array([1, 2, 3])],
-      'POST models': [400, { status: 400, message: "'name' must be 1-100 letters, digits, '_', '.' or '-'." }]
+      'POST models': [
+        400,
+        { status: 400, message: "'name' must be 1-100 letters, digits, '_', '.' or '-'." }
+      ]
     });
     await open({ kind: 'file', path: 'work/iris.joblib' });
     (byTestId(form.node, 'submarine-register-model') as HTMLInputElement).value = 'bad name!';
@@ -310,7 +355,7 @@ describe('RegisterModelForm', () => {
   });
 
   it("lists a run's outputs, ticks the model file, and registers from the run", async () => {
-    const run = {
+    const run: IExperiment = {
       id: 42,
       name: 'sklearn-classifier',
       template: 'sklearn-classifier',
@@ -389,7 +434,13 @@ describe('ModelsSection', () => {
     serve({
       'GET models': [200, { items: [model()] }],
       'GET endpoints': [200, { items: [] }],
-      'GET models/data-science/iris': [200, { ...model({ aliases: { production: 1 } }), versions: [version({ aliases: ['production'] })] }]
+      'GET models/data-science/iris': [
+        200,
+        {
+          ...model({ aliases: { production: 1 } }),
+          versions: [version({ aliases: ['production'] })]
+        }
+      ]
     });
     make();
     await section.list.refresh();
@@ -403,7 +454,9 @@ describe('ModelsSection', () => {
     expect(byTestId(v1, 'submarine-version-files-1')!.textContent).toContain('model.joblib');
     byTestId(v1, 'submarine-version-run-1')!.click();
     expect(openRun).toHaveBeenCalledWith(42);
-    expect(byTestId(section.node, 'submarine-alias-production')!.textContent).toContain('production → v1');
+    expect(byTestId(section.node, 'submarine-alias-production')!.textContent).toContain(
+      'production → v1'
+    );
   });
 
   it('sets, refuses and removes aliases', async () => {
@@ -452,7 +505,9 @@ describe('ModelsSection', () => {
       'POST endpoints': [201, endpoint({ status: 'starting' })]
     });
     const api = new SubmarineAPI();
-    await expect(deploy(api, 'data-science', 'iris', 2, 'iris')).resolves.toMatchObject({ created: true });
+    await expect(deploy(api, 'data-science', 'iris', 2, 'iris')).resolves.toMatchObject({
+      created: true
+    });
     expect(JSON.parse(calls[1].init.body as string)).toEqual({
       name: 'iris',
       team: 'data-science',
@@ -463,7 +518,9 @@ describe('ModelsSection', () => {
       'GET endpoints?team=data-science': [200, { items: [endpoint()] }],
       'PATCH endpoints/data-science/iris': [202, endpoint({ status: 'updating' })]
     });
-    await expect(deploy(api, 'data-science', 'iris', 2, 'iris')).resolves.toMatchObject({ created: false });
+    await expect(deploy(api, 'data-science', 'iris', 2, 'iris')).resolves.toMatchObject({
+      created: false
+    });
     expect(JSON.parse(again[1].init.body as string)).toEqual({ model: 'iris', version: 2 });
   });
 
@@ -501,11 +558,16 @@ describe('EndpointDetail', () => {
   it('shows status, predict URL, routes, statistics and the log', async () => {
     serve({
       'GET endpoints/data-science/iris': [200, endpoint()],
-      'GET endpoints/data-science/iris/logs?offset=0': [200, new TextEncoder().encode('listening\n')],
+      'GET endpoints/data-science/iris/logs?offset=0': [
+        200,
+        new TextEncoder().encode('listening\n')
+      ],
       'GET endpoints/data-science/iris/logs?offset=10': [200, new Uint8Array()]
     });
     await load();
-    expect(byTestId(page.node, 'submarine-endpoint-status')!.getAttribute('data-status')).toBe('ready');
+    expect(byTestId(page.node, 'submarine-endpoint-status')!.getAttribute('data-status')).toBe(
+      'ready'
+    );
     expect(byTestId(page.node, 'submarine-endpoint-url')!.textContent).toBe(
       'http://hub/services/endpoint-data-science-iris/predict'
     );
@@ -520,7 +582,7 @@ describe('EndpointDetail', () => {
       'POST /submarine/predict/data-science/iris': init =>
         (JSON.parse(init.body as string) as { inputs?: unknown }).inputs
           ? [200, { predictions: [0], model: 'data-science/iris', version: 1 }]
-          : [400, { message: "Send {\"inputs\": [...]}" }]
+          : [400, { message: 'Send {"inputs": [...]}' }]
     });
     await load();
     const body = byTestId(page.node, 'submarine-predict-body') as HTMLTextAreaElement;
@@ -533,7 +595,9 @@ describe('EndpointDetail', () => {
     });
     body.value = '{"rows": []}';
     await page.sendRequest();
-    expect(byTestId(page.node, 'submarine-predict-error')!.textContent).toBe('Send {"inputs": [...]}');
+    expect(byTestId(page.node, 'submarine-predict-error')!.textContent).toBe(
+      'Send {"inputs": [...]}'
+    );
     body.value = '{not json';
     await page.sendRequest();
     expect(byTestId(page.node, 'submarine-predict-error')!.textContent).toContain('not JSON');

@@ -1,23 +1,18 @@
 import { Widget } from '@lumino/widgets';
 
 import type { IMe } from '../api';
-import {
-  SubmarinePanel,
-  errorText,
-  renderError,
-  renderLoading,
-  renderMe
-} from '../panel';
+import { SubmarinePanel, errorText, renderError, renderLoading, renderMe } from '../panel';
 
 const byTestId = (node: HTMLElement, id: string): HTMLElement | null =>
   node.querySelector(`[data-testid="${id}"]`);
 
 const ALICE: IMe = {
   name: 'alice',
+  kind: 'user',
   admin: true,
   teams: [
     { name: 'data-science', description: 'Models and notebooks' },
-    { name: 'platform' }
+    { name: 'platform', description: '' }
   ],
   scopes: ['read:me'],
   server_time: '2024-01-01T00:00:00Z'
@@ -49,14 +44,20 @@ describe('renderMe', () => {
 
   it('says so when the user is in no team', () => {
     const node = document.createElement('div');
-    renderMe(node, { name: 'carol', admin: false, teams: [] });
+    renderMe(node, { name: 'carol', kind: 'user', admin: false, teams: [], scopes: [] });
     expect(byTestId(node, 'submarine-teams')!.children).toHaveLength(0);
     expect(node.textContent).toContain('You are not in any team yet.');
   });
 
   it('escapes names instead of injecting HTML', () => {
     const node = document.createElement('div');
-    renderMe(node, { name: '<b>x</b>', admin: false, teams: [{ name: '<i>t</i>' }] });
+    renderMe(node, {
+      name: '<b>x</b>',
+      admin: false,
+      teams: [{ name: '<i>t</i>', description: '' }],
+      kind: 'user',
+      scopes: []
+    });
     expect(node.querySelector('b')).toBeNull();
     expect(node.querySelector('i')).toBeNull();
     expect(byTestId(node, 'submarine-user')?.textContent).toBe('<b>x</b>');
@@ -160,9 +161,7 @@ describe('SubmarinePanel', () => {
     expect(byTestId(panel.node, 'submarine-error')?.textContent).toBe(
       'Could not reach the Submarine service: connection refused. Check your connection and try again.'
     );
-    expect((byTestId(panel.node, 'submarine-refresh') as HTMLButtonElement).disabled).toBe(
-      false
-    );
+    expect((byTestId(panel.node, 'submarine-refresh') as HTMLButtonElement).disabled).toBe(false);
     panel.dispose();
   });
 
@@ -205,7 +204,9 @@ describe('SubmarinePanel', () => {
     bar.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
     expect(panel.current).toBe('models');
     expect(a.node.getAttribute('role')).toBe('tabpanel');
-    expect(() => panel.addSection({ id: 'models', label: 'Again', widget: new Widget() })).toThrow();
+    expect(() =>
+      panel.addSection({ id: 'models', label: 'Again', widget: new Widget() })
+    ).toThrow();
 
     panel.activateSection('history');
     void panel.refresh();
@@ -218,11 +219,17 @@ describe('SubmarinePanel', () => {
     const fetchMe = jest
       .fn<Promise<IMe>, []>()
       .mockImplementationOnce(() => new Promise<IMe>(resolve => (resolveFirst = resolve)))
-      .mockImplementationOnce(async () => ({ name: 'new', admin: false, teams: [] }));
+      .mockImplementationOnce(async () => ({
+        name: 'new',
+        kind: 'user',
+        admin: false,
+        teams: [],
+        scopes: []
+      }));
     const panel = new SubmarinePanel({ fetchMe });
     const first = panel.refresh();
     await panel.refresh();
-    resolveFirst({ name: 'old', admin: false, teams: [] });
+    resolveFirst({ name: 'old', kind: 'user', admin: false, teams: [], scopes: [] });
     await first;
     expect(byTestId(panel.node, 'submarine-user')?.textContent).toBe('new');
     panel.dispose();

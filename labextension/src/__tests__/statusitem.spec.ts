@@ -17,9 +17,12 @@ describe('sessionLabel', () => {
 describe('SessionStatus', () => {
   it('says what the session runs for and opens the panel on a click', () => {
     let clicked = 0;
-    const item = new SessionStatus({ team: 'data-science', environment: 'data-science/pandas-lab' }, () => {
-      clicked += 1;
-    });
+    const item = new SessionStatus(
+      { team: 'data-science', environment: 'data-science/pandas-lab' },
+      () => {
+        clicked += 1;
+      }
+    );
     expect(item.node.textContent).toBe('Submarine: data-science · pandas-lab');
     expect(item.node.title).toContain('team data-science in environment data-science/pandas-lab');
     item.node.click();

@@ -6,14 +6,8 @@ jest.mock('@jupyterlab/coreutils', () => ({ URLExt: { join: (...p: string[]) => 
 import { Widget } from '@lumino/widgets';
 
 import type { IEnvironment, ITemplate, SubmarineAPI } from '../api';
-import {
-  SubmitForm,
-  boundsText,
-  kindOfPath,
-  parseTags,
-  teamOfPath,
-  templateRef
-} from '../submit';
+import { SubmitForm, boundsText, kindOfPath, parseTags, templateRef } from '../submit';
+import { teamOf } from '../spaces';
 
 const byTestId = (node: HTMLElement, id: string) =>
   node.querySelector(`[data-testid="${id}"]`) as HTMLInputElement & HTMLSelectElement;
@@ -24,6 +18,7 @@ const SKLEARN: ITemplate = {
   ref: 'sklearn-classifier',
   description: 'Train a scikit-learn classifier.',
   builtin: true,
+  spec: {},
   parameters_schema: {
     type: 'object',
     properties: {
@@ -38,6 +33,7 @@ const TEAM_TEMPLATE: ITemplate = {
   name: 'echo',
   team: 'ml-platform',
   ref: 'ml-platform/echo',
+  spec: {},
   parameters_schema: {
     type: 'object',
     properties: { times: { type: 'integer', minimum: 1, maximum: 3 } },
@@ -46,7 +42,13 @@ const TEAM_TEMPLATE: ITemplate = {
 };
 const ENVS = [
   { id: 1, scope: '_global', team: null, name: 'base', ref: '_global/base' },
-  { id: 2, scope: 'data-science', team: 'data-science', name: 'pandas', ref: 'data-science/pandas' },
+  {
+    id: 2,
+    scope: 'data-science',
+    team: 'data-science',
+    name: 'pandas',
+    ref: 'data-science/pandas'
+  },
   { id: 3, scope: 'ml-platform', team: 'ml-platform', name: 'torch', ref: 'ml-platform/torch' }
 ] as unknown as IEnvironment[];
 
@@ -71,10 +73,10 @@ describe('helpers', () => {
     expect(kindOfPath('a/b.ipynb')).toBe('notebook');
     expect(kindOfPath('train.py')).toBe('script');
     expect(kindOfPath('data.csv')).toBeNull();
-    expect(teamOfPath('teams/ml-platform/x.py')).toBe('ml-platform');
-    expect(teamOfPath('x.py')).toBeNull();
+    expect(teamOf('teams/ml-platform/x.py')).toBe('ml-platform');
+    expect(teamOf('x.py')).toBeNull();
     expect(templateRef(SKLEARN)).toBe('sklearn-classifier');
-    expect(templateRef({ name: 'echo', team: 'ds' })).toBe('ds/echo');
+    expect(templateRef({ name: 'echo', team: 'ds', spec: {} })).toBe('ds/echo');
     expect(parseTags('a, b  c,,a')).toEqual(['a', 'b', 'c']);
     expect(boundsText({ minimum: 1, maximum: 2000 })).toBe('(1 – 2000)');
     expect(boundsText({ minimum: 0 })).toBe('(at least 0)');
@@ -101,7 +103,10 @@ describe('SubmitForm', () => {
   }
 
   it("defaults to the session's team and environment for a user of two teams", async () => {
-    const session = jest.fn(async () => ({ team: 'ml-platform', environment: 'ml-platform/torch' }));
+    const session = jest.fn(async () => ({
+      team: 'ml-platform',
+      environment: 'ml-platform/torch'
+    }));
     await open(fakeApi({ session }));
     expect(byTestId(form.node, 'submarine-run-team').value).toBe('ml-platform');
     expect(byTestId(form.node, 'submarine-environment').value).toBe('ml-platform/torch');
@@ -185,7 +190,7 @@ describe('SubmitForm', () => {
     const api = fakeApi({
       runTemplate: jest.fn(async () => {
         throw Object.assign(
-          new Error("Team data-science runs 2 experiments, its limit (max_running_experiments)."),
+          new Error('Team data-science runs 2 experiments, its limit (max_running_experiments).'),
           { status: 403 }
         );
       })

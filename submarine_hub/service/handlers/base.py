@@ -327,6 +327,13 @@ class BaseHandler(JSONErrorsMixin, HubOAuthenticated, web.RequestHandler):
             raise InvalidInput("The request body must be a JSON object.")
         return body
 
+    def checked_body(self) -> dict[str, Any]:
+        """The body as a JSON object that holds what the OpenAPI document's request schema
+        of this route and method states (:mod:`..bodies`); else a 400 naming each wrong
+        field. What a schema cannot say is the domain core's to check."""
+        body = self.get_json_body()
+        return self.core.request_bodies.check(self.path, self.request.method or "", body)
+
     def finish(self, chunk: Any = None) -> Any:
         body = getattr(self.request, "_body_future", None)  # set for streamed bodies
         if not self._headers_written and body is not None and not body.done():

@@ -214,13 +214,8 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             await runs.get(s, identity, rid)
         root = self._root(rid)
         wanted = self.get_query_argument("path", None)
-        if wanted is None:
-            files = [
-                {"path": str(p.relative_to(root)), "size": p.stat().st_size}
-                for p in sorted(root.rglob("*"))
-                if p.is_file() and not p.name.startswith(".upload-")  # not one arriving
-            ] if root.exists() else []  # fmt: skip
-            self.write_json({"items": files})
+        if wanted is None:  # a walk of the folder: off the event loop
+            self.write_json({"items": await asyncio.to_thread(_list_artifacts, root)})
             return
         target = paths.contained(root, wanted)
         if not target.is_file():
@@ -239,6 +234,18 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
 
     def _root(self, run_id: int) -> Path:
         return Path(self.manager.artifacts_location(run_id))
+
+
+def _list_artifacts(root: Path) -> list[dict[str, Any]]:
+    """The files of a run's artifacts folder (none while it has none), but uploads still
+    arriving."""
+    if not root.exists():
+        return []
+    return [
+        {"path": str(p.relative_to(root)), "size": p.stat().st_size}
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".upload-")
+    ]
 
 
 def _open_new(path: Path) -> Any:
@@ -348,12 +355,9 @@ class TemplateRunsHandler(ExperimentsBase):
     async def post(self, scope: str, name: str) -> None:
         """Instantiate: ``{parameters, meta: {name, team, tags}, resources, ...}``."""
         identity = await self.identity()
-        body = self.get_json_body()
+        body = self.checked_body()
         spec = {k: v for k, v in body.items() if k != "parameters"}
-        meta = spec.setdefault("meta", {})
-        if not isinstance(meta, dict):
-            raise InvalidInput("'meta' must be an object.")
-        meta.setdefault("name", name)
+        spec.setdefault("meta", {}).setdefault("name", name)
         spec["task"] = {"template": f"{scope}/{name}", "parameters": body.get("parameters", {})}
         async with self.core.db.session() as s:
             sub = await runs.prepare(s, identity, spec, uploads=self.core.uploads)

@@ -53,31 +53,13 @@ class VersionsHandler(FilesBase):
 
     async def post(self) -> None:
         identity = await self.identity()
-        body = self.get_json_body()
-        parts: dict[str, bytes] = {}
-        raw_parts = body.get("parts") or {}
-        if not isinstance(raw_parts, dict):
-            raise InvalidInput("'parts' must map part hashes to base64 data.")
+        body = self.checked_body()  # the types of its fields: the Save schema
         try:
-            parts = {k: base64.b64decode(v, validate=True) for k, v in raw_parts.items()}
-        except (binascii.Error, TypeError, ValueError):
+            parts = {
+                k: base64.b64decode(v, validate=True) for k, v in (body.get("parts") or {}).items()
+            }
+        except (binascii.Error, ValueError):
             raise InvalidInput("'parts' must map part hashes to base64 data.") from None
-        base_version = body.get("base_version")
-        if base_version is not None and (
-            isinstance(base_version, bool) or not isinstance(base_version, int)
-        ):
-            raise InvalidInput("'base_version' must be a version number.")
-        manifest = body.get("manifest")
-        if manifest is not None and not isinstance(manifest, dict):
-            raise InvalidInput("'manifest' must be an object.")
-        moved_from = body.get("moved_from")
-        if moved_from is not None and not isinstance(moved_from, str):
-            raise InvalidInput("'moved_from' must be the path the file was renamed from.")
-        restored_from = body.get("restored_from")
-        if restored_from is not None and (
-            isinstance(restored_from, bool) or not isinstance(restored_from, int)
-        ):
-            raise InvalidInput("'restored_from' must be the version number written back.")
         space: Any = body.get("space")  # versions.save checks both
         path: Any = body.get("path")
         async with self.core.db.session() as s:
@@ -88,13 +70,13 @@ class VersionsHandler(FilesBase):
                 path,
                 content=body.get("content"),
                 format=body.get("format"),
-                manifest=manifest,
+                manifest=body.get("manifest"),
                 parts=parts,
                 size=body.get("size"),
                 message=body.get("message", ""),
-                base_version=base_version,
-                moved_from=moved_from,
-                restored_from=restored_from,
+                base_version=body.get("base_version"),
+                moved_from=body.get("moved_from"),
+                restored_from=body.get("restored_from"),
                 idempotency_key=self.request.headers.get("Idempotency-Key"),
             )
         self.write_json(info.to_json(), status=201)
@@ -123,15 +105,10 @@ class RestoreHandler(FilesBase):
 
     async def post(self) -> None:
         identity = await self.identity()
-        body = self.get_json_body()
-        number = body.get("version")
-        if isinstance(number, bool) or not isinstance(number, int):
-            raise InvalidInput("'version' must be a version number.")
-        space: Any = body.get("space")  # versions.restore checks both
-        path: Any = body.get("path")
+        body = self.checked_body()
         async with self.core.db.session() as s:
             info = await versions.restore(
-                s, identity, space, path, number, body.get("message") or ""
+                s, identity, body["space"], body["path"], body["version"], body.get("message") or ""
             )
         self.write_json(info.to_json(), status=201)
 
@@ -211,7 +188,7 @@ class SharesHandler(FilesBase):
     async def post(self) -> None:
         identity = await self.identity()
         space, path = self.space_path()
-        body = self.get_json_body()
+        body = self.checked_body()
         groups = await self.core.hub_groups()
         users = set(await self.core.hub_user_names())
         async with self.core.db.session() as s:

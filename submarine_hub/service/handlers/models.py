@@ -10,7 +10,7 @@ from typing import Any
 from tornado import web
 
 from ...core import models, paths
-from ...core.errors import Conflict, InvalidInput, NotFound, SubmarineError
+from ...core.errors import Conflict, NotFound, SubmarineError
 from ...core.experiments import runs
 from .base import BaseHandler
 from .streaming import StreamedUpload
@@ -95,12 +95,13 @@ class VersionsHandler(ModelsBase):
         """A new version: empty (then PUT files, then POST .../ready), or ``from_run``:
         ``{"from_run": {"run_id": 7, "paths": ["model.joblib"]}}`` copies a run's outputs."""
         identity = await self.identity()
-        body = self.get_json_body()
+        body = self.checked_body()
         from_run = body.pop("from_run", None)
         async with self.core.db.session() as s:
             model = await models.get_model(s, identity, team, name)
             if from_run is not None:
-                run_id, files = _from_run(from_run)
+                run_id = from_run["run_id"]
+                files = [models.check_file_path(p) for p in from_run["paths"]]
                 run = await runs.get(s, identity, run_id)
                 body.setdefault("source_run_id", run.id)
                 snapshot = (await runs.metrics_summary(s, [run.id])).get(run.id, {})
@@ -127,15 +128,6 @@ def _copy_output(store: Any, root: str, rel: str, key: str, run_id: int) -> Any:
     if not source.is_file():
         raise NotFound(f"Run {run_id} has no output {rel!r}.")
     return store.copy_in(source, key)
-
-
-def _from_run(data: Any) -> tuple[int, list[str]]:
-    if not isinstance(data, dict) or not isinstance(data.get("run_id"), int):
-        raise InvalidInput("'from_run' must be {run_id: N, paths: [files of its artifacts]}.")
-    paths = data.get("paths")
-    if not isinstance(paths, list) or not paths:
-        raise InvalidInput("'from_run.paths' must list the run's output files to register.")
-    return data["run_id"], [models.check_file_path(p) for p in paths]
 
 
 class VersionHandler(ModelsBase):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...core import notebook_jobs, notebook_schedules
+from ...core import notebook_jobs, notebook_schedules, spaces
 from ...core.errors import InvalidInput
 from ...core.experiments import runs
 from .base import BaseHandler
@@ -70,7 +70,7 @@ class NotebookJobsHandler(NotebookJobsBase):
                 out["output"] = {
                     "space": where[0],
                     "path": where[1],
-                    "lab_path": notebook_jobs.lab_path(*where),
+                    "lab_path": spaces.lab_path(*where),
                 }
         self.wake()
         self.write_json(out, status=201)

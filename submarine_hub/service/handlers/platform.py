@@ -91,7 +91,7 @@ class CredentialsHandler(BaseHandler):
 
     async def post(self) -> None:
         identity = await self.identity()
-        body = self.get_json_body()
+        body = self.checked_body()
         groups = await self.core.hub_groups()
         async with self.core.db.session() as s:
             cred = await credentials.create(s, self.core.crypt, identity, body, groups)

@@ -1,0 +1,5172 @@
+/**
+ * The platform API's types, generated from its OpenAPI document
+ * (submarine_hub/service/openapi.yaml, as the service serves it).
+ * Do not edit: change the document, then run `jlpm gen:api`.
+ */
+/* eslint-disable */
+export interface paths {
+  '/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Liveness and metastore reachability (no authentication) */
+    get: operations['getHealth'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/openapi.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** This document */
+    get: operations['getOpenAPI'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Prometheus metrics (hub admins and services)
+     * @description The service's metrics in Prometheus' text format:
+     *     `submarine_request_duration_seconds` (a histogram by `route`, `method` and
+     *     `code`; its `_count` counts requests), `submarine_info` (the version) and the
+     *     Python process' own. Scrape it with a JupyterHub service's token
+     *     (`Authorization: token ...`); JupyterHub's own metrics are at `/hub/metrics`.
+     */
+    get: operations['getMetrics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller, their teams, admin flag and scopes */
+    get: operations['getMe'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/teams': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Teams you can see (yours; every team for hub admins) */
+    get: operations['listTeams'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/teams/{team}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team's name (a JupyterHub group). */
+        team: string;
+      };
+      cookie?: never;
+    };
+    /** One team you belong to */
+    get: operations['getTeam'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change a team's platform settings (hub admins) */
+    patch: operations['updateTeam'];
+    trace?: never;
+  };
+  '/environments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Environments you can use (global ones and your teams'; all for admins) */
+    get: operations['listEnvironments'];
+    put?: never;
+    /** Add an environment (global ones by admins, a team's by its members) */
+    post: operations['createEnvironment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/environments/{scope}/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** One environment */
+    get: operations['getEnvironment'];
+    put?: never;
+    post?: never;
+    /** Delete an environment */
+    delete: operations['deleteEnvironment'];
+    options?: never;
+    head?: never;
+    /** Change an environment */
+    patch: operations['updateEnvironment'];
+    trace?: never;
+  };
+  '/environments/{scope}/{name}/build': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** The environment's build on the local backend (state, progress, log) */
+    get: operations['getEnvironmentBuild'];
+    put?: never;
+    /** Build the environment now (once; concurrent requests share the build) */
+    post: operations['buildEnvironment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/credentials': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your and your teams' credentials (names only; every one for admins) */
+    get: operations['listCredentials'];
+    put?: never;
+    /** Store a credential (your own; admins for any user or team) */
+    post: operations['createCredential'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/credentials/{owner_kind}/{owner}/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        owner_kind: 'user' | 'team';
+        owner: string;
+        name: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a credential */
+    delete: operations['deleteCredential'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Active sessions (yours; every one for admins) */
+    get: operations['listSessions'];
+    put?: never;
+    /**
+     * Admit a session against its team's quota (JupyterHub's spawner only)
+     * @description Needs the scope custom:submarine:sessions. Answers the grant, credentials included.
+     */
+    post: operations['admitSession'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/sessions/{session_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        session_id: components['schemas']['Id'];
+      };
+      cookie?: never;
+    };
+    /** A session's grant again, with its environment's build status (spawner only) */
+    get: operations['getSession'];
+    put?: never;
+    post?: never;
+    /** Release a session's quota (the spawner when it stops; admins) */
+    delete: operations['stopSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/sessions/{session_id}/stop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        session_id: components['schemas']['Id'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Stop a session's server (its user or an admin); its quota is then released */
+    post: operations['stopSessionServer'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/spawn-options/{user}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        user: string;
+      };
+      cookie?: never;
+    };
+    /** The teams and environments a user may spawn with (spawner only) */
+    get: operations['getSpawnOptions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Files of a space (yours, or a team's you are in) */
+    get: operations['listFiles'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A file's history, newest first
+     * @description The versions of the file at the path now. A file created where another was deleted has its own history; `earlier_files=1` adds the versions of the files deleted at this path before (restorable by number).
+     */
+    get: operations['listVersions'];
+    put?: never;
+    /**
+     * Record a version (a save)
+     * @description Send the file's `content` and `format`, or a `manifest` naming content-addressed
+     *     parts plus the `parts` the store lacks (base64). A 409 with `missing` lists parts
+     *     to send; a 409 without it means the file changed since `base_version`.
+     *     With an `Idempotency-Key` the file already has, nothing is recorded and the
+     *     answer is the version that key made: a retry or replay never records twice.
+     */
+    post: operations['saveVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files/content': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A version's content (the newest without `version`) */
+    get: operations['getFileContent'];
+    put?: never;
+    post?: never;
+    /** Delete a file (a new version records it; restore a version to recover) */
+    delete: operations['deleteFile'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Make an old version the newest again (as a new version) */
+    post: operations['restoreVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files/diff': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Cell-level diff of two versions (nbdime), or a line diff of text files */
+    get: operations['diffVersions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A notebook version as text (jupytext) */
+    get: operations['exportVersion'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files/shares': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who a file is shared with */
+    get: operations['listShares'];
+    put?: never;
+    /** Share a file with a user or a team, read-only or read-write */
+    post: operations['shareFile'];
+    /** Stop sharing a file with someone */
+    delete: operations['unshareFile'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/files/shared-with-me': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Files others shared with you or your teams */
+    get: operations['sharedWithMe'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Search runs, newest first (your teams'; every one for admins)
+     * @description Keyset pagination; pass the answer's `next` as `before` for the next page.
+     */
+    get: operations['listExperiments'];
+    put?: never;
+    /** Submit a run (queued until its team's quota and the backend allow) */
+    post: operations['submitExperiment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiment-schema': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The experiment spec's JSON Schema (no authentication) */
+    get: operations['getExperimentSchema'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/{run_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** A run with its spec, replicas, log names, latest metrics and params */
+    get: operations['getExperiment'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/{run_id}/kill': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Kill a run (its owner or an admin) */
+    post: operations['killExperiment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/{run_id}/rerun': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Submit the same spec again, as a new run of the caller */
+    post: operations['rerunExperiment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/{run_id}/logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** A replica's log (text); with follow=1, streamed until the run ends */
+    get: operations['getExperimentLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/{run_id}/artifacts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** List a run's artifacts, or download one with `path` */
+    get: operations['getExperimentArtifacts'];
+    /** Add a file to a live run's artifacts (its owner or its token; streamed, any size; X-Content-SHA256 checks it; a file of the same path is replaced) */
+    put: operations['putExperimentArtifact'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/{run_id}/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** Latest value of each metric; with `key`, that metric's history (downsampled) */
+    get: operations['getExperimentMetrics'];
+    put?: never;
+    /** Log a batch of metric points and params (the run's own token, its owner) */
+    post: operations['logExperimentMetrics'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/uploads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Upload a code folder (.tar.gz) for `code: {upload: ID}` */
+    post: operations['uploadCode'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/templates': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Templates you can use (global and your teams') */
+    get: operations['listTemplates'];
+    put?: never;
+    /** Add a template (team members for their team; admins for global ones) */
+    post: operations['createTemplate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/templates/{scope}/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** A template, with its parameters as a JSON Schema */
+    get: operations['getTemplate'];
+    put?: never;
+    post?: never;
+    /** Delete a template */
+    delete: operations['deleteTemplate'];
+    options?: never;
+    head?: never;
+    /** Change a template's description, parameters or spec */
+    patch: operations['updateTemplate'];
+    trace?: never;
+  };
+  '/templates/{scope}/{name}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run a template with parameters (each bad parameter is named in the 400) */
+    post: operations['runTemplate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Pipelines of your teams, newest first */
+    get: operations['listPipelines'];
+    put?: never;
+    /** Submit a pipeline (a DAG of steps); a cycle or a missing step is refused */
+    post: operations['submitPipeline'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{pipeline_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: components['parameters']['PipelineId'];
+      };
+      cookie?: never;
+    };
+    /** A pipeline with the status and run of each step */
+    get: operations['getPipeline'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{pipeline_id}/terminate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: components['parameters']['PipelineId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Kill the running steps and cancel the rest */
+    post: operations['terminatePipeline'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{pipeline_id}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: components['parameters']['PipelineId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run the failed steps again (and the steps below them) */
+    post: operations['retryPipeline'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/compare': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Params and latest metrics of runs side by side */
+    get: operations['compareExperiments'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/tracking/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start an interactive run (what a notebook session logs goes to it) */
+    post: operations['startTrackingRun'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/tracking/runs/{run_id}/heartbeat': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Say the process tracking an interactive run is alive
+     * @description Sent by the tracking helpers every `heartbeat_interval` seconds (given when the run starts); a run that misses four is ended as failed.
+     */
+    post: operations['heartbeatTrackingRun'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/tracking/runs/{run_id}/end': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End an interactive run */
+    post: operations['endTrackingRun'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/models': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Registered models of your teams */
+    get: operations['listModels'];
+    put?: never;
+    /** Register a model (versions are added to it) */
+    post: operations['createModel'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/models/{team}/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** A model with its versions and aliases */
+    get: operations['getModel'];
+    put?: never;
+    post?: never;
+    /** Delete a model, its versions and their files (not while an endpoint serves it) */
+    delete: operations['deleteModel'];
+    options?: never;
+    head?: never;
+    /** Change description, tags, or archive */
+    patch: operations['updateModel'];
+    trace?: never;
+  };
+  '/models/{team}/{name}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** A model's versions, newest first */
+    get: operations['listModelVersions'];
+    put?: never;
+    /** A new version, empty (then PUT files, then POST ready) or from a run's outputs */
+    post: operations['createModelVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/models/{team}/{name}/versions/{version}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    /** A version (by number or alias) */
+    get: operations['getModelVersion'];
+    put?: never;
+    post?: never;
+    /** Delete a version and its files */
+    delete: operations['deleteModelVersion'];
+    options?: never;
+    head?: never;
+    /** Change description, tags, or archive */
+    patch: operations['updateModelVersion'];
+    trace?: never;
+  };
+  '/models/{team}/{name}/versions/{version}/ready': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Finish an upload; the version becomes ready (immutable) */
+    post: operations['finalizeModelVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/models/{team}/{name}/versions/{version}/files': {
+    parameters: {
+      query: {
+        /** @description The file's path in the version. */
+        path: string;
+      };
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    /** Download a file (streamed; X-Content-SHA256 gives its hash) */
+    get: operations['getModelFile'];
+    /** Upload a file of an uploading version (streamed, any size; X-Content-SHA256 checks it) */
+    put: operations['putModelFile'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/models/{team}/{name}/aliases/{alias}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        alias: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    /** Point an alias (production, staging, any name) at a ready version */
+    put: operations['setModelAlias'];
+    post?: never;
+    /** Remove an alias */
+    delete: operations['deleteModelAlias'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/datasets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Datasets you can use (your teams' and shared ones) */
+    get: operations['listDatasets'];
+    put?: never;
+    /** Add a dataset to the catalog */
+    post: operations['createDataset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/datasets/{team}/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** A dataset */
+    get: operations['getDataset'];
+    put?: never;
+    post?: never;
+    /** Remove a dataset from the catalog (the data is not touched) */
+    delete: operations['deleteDataset'];
+    options?: never;
+    head?: never;
+    /** Change a dataset's fields (members of its team) */
+    patch: operations['updateDataset'];
+    trace?: never;
+  };
+  '/lineage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The lineage graph around one object: datasets, runs, model versions, endpoints */
+    get: operations['getLineage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/endpoints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Serving endpoints of your teams */
+    get: operations['listEndpoints'];
+    put?: never;
+    /**
+     * Serve a model version or alias (or split traffic between versions)
+     * @description The endpoint starts (`starting`), then answers at `/services/<service>/predict`
+     *     through the hub's proxy with a hub token of a member of its team (`ready`).
+     */
+    post: operations['createEndpoint'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/endpoints/{team}/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** An endpoint, what its server serves now, and its request counts and latencies */
+    get: operations['getEndpoint'];
+    put?: never;
+    post?: never;
+    /** Stop an endpoint (record and logs kept); with purge=1 delete them too */
+    delete: operations['stopEndpoint'];
+    options?: never;
+    head?: never;
+    /**
+     * Rolling update to new versions, weights or options (no request dropped)
+     * @description The server loads the new generation beside the current one, then switches.
+     *     With an empty object, aliases are resolved again (after an alias moved).
+     */
+    patch: operations['updateEndpoint'];
+    trace?: never;
+  };
+  '/endpoints/{team}/{name}/logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /** The endpoint server's log (text); with follow=1, streamed until it stops */
+    get: operations['getEndpointLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notebook-jobs/parameters': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The parameters of a notebook's cell tagged `parameters` (papermill's convention)
+     * @description Each top-level assignment of the cell is a parameter: its type is its annotation, else the type of its literal default (`int`, `float`, `str`, `bool`, `list`, `dict`, `any`); its help is the line's comment.
+     */
+    get: operations['getNotebookParameters'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notebook-jobs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The jobs of one notebook, newest first
+     * @description Single runs and fan-out parents (with their children's count by status) whose notebook is `notebook` (in `space`, default from the path), from every origin (the lab, the CLI, the magics, schedules), of the teams the caller is in.
+     */
+    get: operations['listNotebookJobs'];
+    put?: never;
+    /**
+     * Run a notebook with parameters (one run, or a fan-out of child runs)
+     * @description The notebook (at its newest or a pinned version) runs with papermill as an experiment run of kind `notebook`; its executed notebook is kept as `jobs/<notebook>/<run id>.ipynb` in the run's team space. Bad parameter values are refused with a 400 naming each one.
+     */
+    post: operations['runNotebookJob'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notebook-jobs/{run_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** A notebook job with its notebook version, executed output, error cell and children */
+    get: operations['getNotebookJob'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notebook-schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Notebook schedules of your teams (every one for admins) */
+    get: operations['listNotebookSchedules'];
+    put?: never;
+    /**
+     * Run a notebook job on a cron schedule
+     * @description `cron` has 5 fields, or 6 with seconds first. Firings more than `SubmarineService.schedule_misfire_grace` seconds late (the service was down) follow `catchup`: `skip` records them as skipped, `run_once` runs once for them.
+     */
+    post: operations['createNotebookSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/notebook-schedules/{schedule_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    /** A schedule with its latest firings */
+    get: operations['getNotebookSchedule'];
+    put?: never;
+    post?: never;
+    /** Delete a schedule (its runs stay) */
+    delete: operations['deleteNotebookSchedule'];
+    options?: never;
+    head?: never;
+    /** Change, pause (`{"paused": true}`) or resume a schedule (its owner or an admin) */
+    patch: operations['updateNotebookSchedule'];
+    trace?: never;
+  };
+  '/notebook-schedules/{schedule_id}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    /** A schedule's firings, newest first (the run each started, or why none) */
+    get: operations['listNotebookScheduleRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    /** @description An id or version number (a positive 64-bit integer). */
+    Id: number;
+    /** NotebookJob */
+    NotebookJob: {
+      /** @description Path of the notebook: in your space, or teams/<team>/... in a team's. Required unless 'content' is given. */
+      notebook?: string;
+      /** @description user:NAME or team:NAME (default: from path) */
+      space?: string;
+      /** @description Pinned version. */
+      version?: number;
+      /** @description An inline notebook (nbformat 4) instead of a path: kept as jobs/<name>/<name>.ipynb in the team's space (a new version each time), then run. */
+      content?: Record<string, unknown>;
+      /** @description name: value */
+      parameters?: Record<string, unknown>;
+      /** @description An upload (POST /uploads: a .tar.gz of the notebook's folder) whose files are beside the notebook when it runs; the notebook itself is the stored version. A schedule keeps this snapshot. */
+      files?: string;
+      /** @description Fan-out: one child run per set (each merged over 'parameters'). */
+      parameter_sets?: Record<string, unknown>[];
+      /** @description Fan-out: one child run per combination of these values. */
+      grid?: {
+        [key: string]: unknown[];
+      };
+      name?: string;
+      team?: string;
+      tags?: string[];
+      description?: string;
+      environment?: {
+        profile?: string;
+        image?: string;
+      };
+      resources?: {
+        /** @description Cores, like 0.5 or 2. */
+        cpu?: number | string | null;
+        /** @description Bytes, or 512M, 2G, 1Gi (null: no limit). */
+        memory?: number | string | null;
+        gpus?: number;
+      };
+      timeout?: number;
+      env?: {
+        [key: string]: string | number | boolean;
+      };
+      /** @description Credentials the run gets, by name; null: all it may use. */
+      credentials?: string[] | null;
+    };
+    NotebookParameter: {
+      name: string;
+      /** @enum {string} */
+      type: 'int' | 'float' | 'str' | 'bool' | 'list' | 'dict' | 'any';
+      /** @description The default, when it is a literal (else null). */
+      default: unknown;
+      /** @description The default as written in the notebook. */
+      source: string;
+      help?: string;
+      nullable?: boolean;
+    };
+    NotebookParameters: {
+      notebook: {
+        space: string;
+        path: string;
+        version: number;
+      };
+      parameters: components['schemas']['NotebookParameter'][];
+      has_parameters_cell: boolean;
+    };
+    /** @description An Experiment (kind `notebook`) with what a notebook job adds. */
+    NotebookJobRun: components['schemas']['Experiment'] & {
+      parameters?: Record<string, unknown> | null;
+      /** @description The notebook version that ran. */
+      notebook?: {
+        space?: string;
+        path?: string;
+        version?: number;
+      };
+      /** @description The executed notebook (`version` null until the run ended). */
+      output?: {
+        space: string;
+        path: string;
+        /** @description Where JupyterLab shows it. */
+        lab_path?: string | null;
+        version?: number | null;
+      };
+      /** @description The cell that raised. */
+      error?: {
+        /** @description Its index among the notebook's own cells (0-based; papermill's error banners and injected parameters are not counted). */
+        index: number;
+        /** @description Its index in the executed notebook. */
+        executed_index?: number;
+        execution_count?: number | null;
+        ename: string;
+        evalue: string;
+        source?: string;
+      } | null;
+      /** @description A fan-out's children: each one (a job), or their count by status (an item of the list of a notebook's jobs). */
+      children?:
+        | {
+            id: number;
+            name: string;
+            status: string;
+            reason?: string | null;
+            parameters?: Record<string, unknown> | null;
+            metrics?: {
+              [key: string]: number;
+            };
+            output?: Record<string, unknown>;
+          }[]
+        | {
+            total: number;
+            by_status: {
+              [key: string]: number;
+            };
+          };
+      /** @description A fan-out's children: counts by status; min, max, mean of each metric. */
+      summary?: {
+        total: number;
+        by_status: {
+          [key: string]: number;
+        };
+        metrics: {
+          [key: string]: {
+            min: number;
+            min_run: number;
+            max: number;
+            max_run: number;
+            mean: number;
+            count: number;
+          };
+        };
+      };
+    };
+    NotebookSchedule: {
+      id: number;
+      name: string;
+      team: string;
+      owner: string;
+      notebook: string;
+      cron: string;
+      timezone: string;
+      /** @enum {string} */
+      catchup: 'skip' | 'run_once';
+      paused: boolean;
+      /** Format: date-time */
+      next_run_at: string | null;
+      /** Format: date-time */
+      last_run_at: string | null;
+      job: components['schemas']['NotebookJob'];
+      history?: components['schemas']['ScheduleFiring'][];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    ScheduleFiring: {
+      /** Format: date-time */
+      scheduled_for?: string;
+      /** Format: date-time */
+      created_at?: string;
+      /** @description Why no run was started (skipped, refused), or empty. */
+      error?: string;
+      run?: {
+        id?: number;
+        name?: string;
+        status?: string;
+        reason?: string;
+        started_at?: string | null;
+        finished_at?: string | null;
+      } | null;
+    };
+    Model: {
+      id: number;
+      team: string;
+      name: string;
+      ref: string;
+      owner: string;
+      description?: string;
+      tags?: {
+        [key: string]: string;
+      };
+      archived?: boolean;
+      latest_version: number;
+      /** @description alias: version */
+      aliases: {
+        [key: string]: number;
+      };
+      versions?: components['schemas']['ModelVersion'][];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    ModelVersion: {
+      model: string;
+      version: number;
+      id: number;
+      /** @enum {string} */
+      status: 'uploading' | 'ready' | 'archived';
+      owner: string;
+      description?: string;
+      framework?: string;
+      signature?: Record<string, unknown> | null;
+      metrics?: {
+        [key: string]: number;
+      };
+      tags?: {
+        [key: string]: string;
+      };
+      aliases: string[];
+      source_run_id?: number | null;
+      source_notebook?: {
+        space?: string;
+        path?: string;
+        version?: number;
+      } | null;
+      storage_uri?: string;
+      files: components['schemas']['FileEntry'][];
+      size: number;
+      /** Format: date-time */
+      created_at: string;
+    };
+    /** @description A file of a model version, or of a run's artifacts. */
+    FileEntry: {
+      path: string;
+      size: number;
+      sha256?: string;
+    };
+    DatasetFields: {
+      name?: string;
+      team?: string;
+      /** @description s3://bucket/key, https://..., or an absolute path. */
+      uri?: string;
+      format?: string;
+      description?: string;
+      tags?: string[];
+      schema?: Record<string, unknown> | null;
+      size?: number | null;
+      /** @description Readable by every team. */
+      shared?: boolean;
+    };
+    Dataset: components['schemas']['DatasetFields'] & {
+      id: number;
+      team: string;
+      name: string;
+      uri: string;
+      /** @description team/name */
+      ref: string;
+      owner: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    EndpointRoute: {
+      /** @description A model of the endpoint's team. */
+      model: string;
+      /** @description A version number or an alias (default `production`). */
+      version?: string | number;
+      /** @description Share of the traffic (required when there are several routes). */
+      weight?: number;
+      script?: string;
+      /** @enum {string} */
+      loader?: 'auto' | 'sklearn' | 'onnx' | 'script';
+      method?: string;
+    };
+    EndpointUpdate: {
+      model?: string;
+      version?: string | number;
+      routes?: components['schemas']['EndpointRoute'][];
+      /** @enum {string} */
+      loader?: 'auto' | 'sklearn' | 'onnx' | 'script';
+      /** @description A .py file of the version: load(path), predict(model, inputs). */
+      script?: string | null;
+      /** @enum {string} */
+      method?: 'predict' | 'predict_proba' | 'decision_function' | 'transform';
+      threads?: number;
+      access_log?: boolean;
+      /** @description Join rows of concurrent requests into one call of a row-wise model (default true). */
+      batching?: boolean;
+      description?: string;
+      resources?: components['schemas']['Resources'];
+    };
+    EndpointCreate: components['schemas']['EndpointUpdate'] & {
+      name: string;
+      team?: string;
+    };
+    Endpoint: {
+      id: number;
+      team: string;
+      name: string;
+      ref: string;
+      owner: string;
+      /** @enum {string} */
+      status: 'starting' | 'ready' | 'updating' | 'failed' | 'stopped';
+      reason?: string;
+      description?: string;
+      /** @description Bumped by every update. */
+      generation: number;
+      routes: {
+        model: string;
+        version: number;
+        ref: string;
+        weight: number;
+        framework?: string;
+        loader?: string;
+      }[];
+      spec?: Record<string, unknown>;
+      /** @description Its JupyterHub service. */
+      service?: string;
+      /** @description /services/<service>/ */
+      path?: string;
+      url: string;
+      predict_url: string;
+      backend?: string;
+      /** @description What the server serves now (GET of one endpoint). */
+      serving?: {
+        state?: string;
+        generation?: number;
+        versions?: Record<string, unknown>[];
+      };
+      /** @description Requests, errors and latency percentiles (ms), in total and per version. */
+      stats?: {
+        total?: components['schemas']['EndpointStats'];
+        versions?: {
+          [key: string]: components['schemas']['EndpointStats'];
+        };
+      } | null;
+      /** Format: date-time */
+      created_at?: string | null;
+      /** Format: date-time */
+      updated_at?: string | null;
+    };
+    EndpointStats: {
+      requests?: number;
+      errors?: number;
+      mean_ms?: number | null;
+      p50_ms?: number | null;
+      p90_ms?: number | null;
+      p99_ms?: number | null;
+    };
+    /** ExperimentSpec */
+    ExperimentSpec: {
+      meta: {
+        name: string;
+        team?: string;
+        tags?: string[];
+        /** @enum {unknown} */
+        framework?: 'none' | 'pytorch' | 'tensorflow';
+        description?: string;
+      };
+      environment?: {
+        profile?: string;
+        image?: string;
+      };
+      task:
+        | {
+            /** @description A shell command line, or an argv list. */
+            command: string | string[];
+          }
+        | {
+            script: string;
+            args?: string[];
+          }
+        | {
+            notebook: string;
+            parameters?: Record<string, unknown>;
+            /** @description The versioned notebook a notebook job runs (set by the platform). */
+            source?: {
+              space?: string;
+              path?: string;
+              version?: number;
+            };
+          }
+        | {
+            template: string;
+            parameters?: Record<string, unknown>;
+          };
+      /** @description Roles and their replicas; one role 'main' with 1 replica if absent. */
+      spec?: {
+        [key: string]: {
+          replicas?: number;
+          resources?: {
+            /** @description Cores, like 0.5 or 2. */
+            cpu?: number | string | null;
+            /** @description Bytes, or 512M, 2G, 1Gi (null: no limit). */
+            memory?: number | string | null;
+            gpus?: number;
+          };
+          /** @description A shell command line, or an argv list. */
+          command?: string | string[];
+        };
+      };
+      resources?: {
+        /** @description Cores, like 0.5 or 2. */
+        cpu?: number | string | null;
+        /** @description Bytes, or 512M, 2G, 1Gi (null: no limit). */
+        memory?: number | string | null;
+        gpus?: number;
+      };
+      code?:
+        | {
+            git: {
+              url: string;
+              ref?: string;
+            };
+          }
+        | {
+            upload: string;
+          };
+      env?: {
+        [key: string]: string | number | boolean;
+      };
+      /** @description Credentials the run gets, by name; null: all it may use. */
+      credentials?: string[] | null;
+      inputs?: {
+        name: string;
+        dataset?: string;
+        uri?: string;
+        from?: string;
+      }[];
+      outputs?: {
+        name: string;
+        path: string;
+      }[];
+      timeout?: number;
+    };
+    Experiment: {
+      id: number;
+      name: string;
+      team: string;
+      owner: string;
+      /** @enum {string} */
+      kind: 'command' | 'script' | 'notebook' | 'interactive';
+      /** @enum {string} */
+      status: 'pending' | 'running' | 'succeeded' | 'failed' | 'killed';
+      reason?: string;
+      tags?: string[];
+      template?: string | null;
+      parent_id?: number | null;
+      rerun_of?: number | null;
+      pipeline_id?: number | null;
+      pipeline_step?: string | null;
+      backend?: string;
+      exit_code?: number | null;
+      /** @description A kill was asked for; the run is stopping. */
+      kill_requested?: boolean;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      started_at?: string | null;
+      /** Format: date-time */
+      finished_at?: string | null;
+      duration?: number | null;
+      spec?: components['schemas']['ExperimentSpec'];
+      /** @description A template's or a notebook job's parameters. */
+      parameters?: Record<string, unknown> | null;
+      metrics?: {
+        [key: string]: number;
+      };
+      params?: {
+        [key: string]: string;
+      };
+      logs?: string[];
+      replicas?: {
+        name?: string;
+        status?: string;
+        exit_code?: number | null;
+      }[];
+    };
+    Template: {
+      name: string;
+      team?: string | null;
+      description?: string;
+      parameters?: {
+        [key: string]: {
+          /** @enum {string} */
+          type?: 'string' | 'integer' | 'number' | 'boolean';
+          default?: unknown;
+          required?: boolean;
+          choices?: unknown[];
+          minimum?: number;
+          maximum?: number;
+          description?: string;
+        };
+      };
+      /** @description The parameters as a JSON Schema. */
+      parameters_schema?: Record<string, unknown>;
+      /** @description An experiment spec using ${name} placeholders. */
+      spec: Record<string, unknown>;
+      builtin?: boolean;
+      /** @description Given by the service. */
+      id?: number;
+      /** @description Given by the service: its team, or _global. */
+      scope?: string;
+      /** @description Given by the service: scope/name, or name for a global one. */
+      ref?: string;
+      /** @description Given by the service. */
+      owner?: string;
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    PipelineSpec: {
+      name: string;
+      team?: string;
+      tags?: string[];
+      steps: {
+        name: string;
+        depends_on?: string[];
+        spec?: components['schemas']['ExperimentSpec'];
+        template?: string;
+        parameters?: Record<string, unknown>;
+      }[];
+    };
+    Pipeline: {
+      id?: number;
+      name?: string;
+      team?: string;
+      owner?: string;
+      /** @enum {string} */
+      status?: 'running' | 'succeeded' | 'failed' | 'killed';
+      reason?: string;
+      steps?: {
+        name?: string;
+        depends_on?: string[];
+        /** @enum {string} */
+        status?:
+          'waiting' | 'pending' | 'running' | 'succeeded' | 'failed' | 'killed' | 'upstream_failed';
+        run_id?: number | null;
+      }[];
+    };
+    Error: {
+      status: number;
+      message: string;
+    };
+    Health: {
+      /** @enum {string} */
+      status: 'ok';
+      version: string;
+      database: string;
+    };
+    TeamRef: {
+      name: string;
+      description: string;
+    };
+    Me: {
+      name: string;
+      /** @enum {string} */
+      kind: 'user' | 'service';
+      admin: boolean;
+      teams: components['schemas']['TeamRef'][];
+      scopes: string[];
+      /** Format: date-time */
+      server_time?: string;
+    };
+    Team: {
+      name: string;
+      description: string;
+      members: string[];
+      /** Format: date-time */
+      updated_at?: string | null;
+      quota?: components['schemas']['Quota'];
+      usage?: components['schemas']['Usage'];
+    };
+    TeamUpdate: {
+      description?: string;
+      quota?: components['schemas']['Quota'];
+    };
+    Resources: {
+      /** @description Cores. */
+      cpu?: number | null;
+      /** @description Bytes */
+      memory?: number | string | null;
+      gpus?: number;
+    };
+    /** @description Limits of a team; null is no limit. */
+    Quota: {
+      max_sessions?: number | null;
+      max_cpu_per_session?: number | null;
+      max_memory_per_session?: number | string | null;
+      max_gpus_per_session?: number | null;
+      max_cpu_total?: number | null;
+      max_memory_total?: number | string | null;
+      max_gpus_total?: number | null;
+      max_running_experiments?: number | null;
+    };
+    Usage: {
+      sessions?: number;
+      cpu?: number;
+      memory?: number;
+      gpus?: number;
+      running_experiments?: number;
+    };
+    EnvironmentCreate: {
+      name: string;
+      /** @description The owning team; null for a global environment. */
+      team?: string | null;
+      description?: string;
+      /** @description Container image used on Kubernetes. */
+      image?: string;
+      /** @description pip requirement lines. */
+      packages?: string[];
+      /** @description The text of a conda environment.yml. */
+      conda?: string;
+      resources?: components['schemas']['Resources'];
+    };
+    EnvironmentUpdate: {
+      description?: string;
+      image?: string;
+      packages?: string[];
+      conda?: string;
+      resources?: components['schemas']['Resources'];
+    };
+    Build: {
+      /** @enum {string} */
+      state: 'pending' | 'building' | 'ready' | 'failed';
+      progress?: number;
+      step?: string;
+      error?: string | null;
+      prefix?: string;
+      kernel_name?: string;
+      log?: string;
+    };
+    Environment: {
+      id: number;
+      scope: string;
+      team?: string | null;
+      name: string;
+      /** @description scope/name */
+      ref: string;
+      owner: string;
+      description?: string;
+      image?: string;
+      packages: string[];
+      conda?: string;
+      resources: Record<string, unknown>;
+      build?: components['schemas']['Build'];
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    CredentialCreate: {
+      /**
+       * @default user
+       * @enum {string}
+       */
+      owner_kind: 'user' | 'team';
+      /** @description The user or team; default yourself. */
+      owner?: string;
+      name: string;
+      /**
+       * @default env
+       * @enum {string}
+       */
+      kind: 'env' | 'file';
+      /** @description Variable name */
+      target?: string;
+      value?: string;
+      value_base64?: string;
+    };
+    Credential: {
+      owner_kind: string;
+      owner: string;
+      name: string;
+      kind: string;
+      target: string;
+      size: number;
+      created_by?: string;
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    SessionRequest: {
+      user: string;
+      server_name?: string;
+      team?: string | null;
+      /** @description scope/name */
+      environment?: string | null;
+      resources?: components['schemas']['Resources'];
+    };
+    Session: {
+      id: number;
+      user: string;
+      server_name?: string;
+      team: string;
+      environment_id?: number | null;
+      resources?: Record<string, unknown>;
+      /** @enum {string} */
+      state: 'active' | 'stopped';
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date-time */
+      stopped_at?: string | null;
+    };
+    SessionGrant: components['schemas']['Session'] & {
+      environment?: components['schemas']['Environment'] | null;
+      env?: {
+        [key: string]: string;
+      };
+      files?: {
+        path?: string;
+        content_base64?: string;
+        mode?: number;
+      }[];
+    };
+    Version: {
+      space: string;
+      path: string;
+      number: number;
+      parent?: number | null;
+      /** @enum {string} */
+      action: 'save' | 'restore' | 'delete';
+      author: string;
+      message?: string;
+      size: number;
+      /** @enum {string} */
+      format: 'notebook' | 'text' | 'base64';
+      /** Format: date-time */
+      created_at: string;
+    };
+    FileInfo: {
+      space?: string;
+      path?: string;
+      format?: string;
+      latest?: number;
+      deleted?: boolean;
+      /** Format: date-time */
+      updated_at?: string;
+      size?: number;
+      author?: string;
+    };
+    Save: {
+      space: string;
+      path: string;
+      /** @enum {string} */
+      format?: 'notebook' | 'text' | 'base64';
+      /** @description A notebook (JSON), text, or base64 bytes. */
+      content?: unknown;
+      manifest?: Record<string, unknown>;
+      parts?: {
+        [key: string]: string;
+      };
+      size?: number;
+      message?: string;
+      base_version?: number | null;
+      /** @description The path (same space) the file was renamed from: a file new at `path` takes that path's history first, so its history follows the rename. */
+      moved_from?: string;
+      /** @description The content is this earlier version written back (a session's "Revert to checkpoint"): the new version is recorded as a `restore`. */
+      restored_from?: number;
+    };
+    Share: {
+      space?: string;
+      path?: string;
+      /** @enum {string} */
+      kind?: 'user' | 'team';
+      with?: string;
+      /** @enum {string} */
+      mode?: 'r' | 'rw';
+      created_by?: string;
+      /** Format: date-time */
+      created_at?: string;
+    };
+  };
+  responses: {
+    /** @description An error a person can act on. */
+    Error: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+  };
+  parameters: {
+    ScheduleId: components['schemas']['Id'];
+    Team: string;
+    /** @description A version number, or an alias such as `production`. */
+    ModelVersionRef: string;
+    RunId: components['schemas']['Id'];
+    PipelineId: components['schemas']['Id'];
+    /** @description `user:NAME` or `team:NAME`. */
+    Space: string;
+    /** @description The file's path in its space. */
+    FilePath: string;
+    VersionNumber: components['schemas']['Id'];
+    /** @description A team name, or `_global`. */
+    EnvScope: string;
+    EnvName: string;
+  };
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  getHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The service and its metastore answer. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Health'];
+        };
+      };
+      503: components['responses']['Error'];
+    };
+  };
+  getOpenAPI: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The OpenAPI 3 document of this API. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+    };
+  };
+  getMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Metrics in the Prometheus text exposition format (version 0.0.4). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Who you are. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Me'];
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listTeams: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Teams, sorted by name. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Team'][];
+          };
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getTeam: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team's name (a JupyterHub group). */
+        team: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The team. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Team'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateTeam: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team's name (a JupyterHub group). */
+        team: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TeamUpdate'];
+      };
+    };
+    responses: {
+      /** @description The changed team. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Team'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listEnvironments: {
+    parameters: {
+      query?: {
+        /** @description Only this team's and the global environments. */
+        team?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Environments. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Environment'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EnvironmentCreate'];
+      };
+    };
+    responses: {
+      /** @description The new environment. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Environment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The environment. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Environment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EnvironmentUpdate'];
+      };
+    };
+    responses: {
+      /** @description The changed environment. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Environment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getEnvironmentBuild: {
+    parameters: {
+      query?: {
+        /** @description Include the last lines of the build log. */
+        log?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Build status. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Build'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  buildEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Build started or already built. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Build'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listCredentials: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Credential metadata; values are never returned. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Credential'][];
+          };
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createCredential: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CredentialCreate'];
+      };
+    };
+    responses: {
+      /** @description Stored, encrypted. The value is not echoed. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Credential'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteCredential: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        owner_kind: 'user' | 'team';
+        owner: string;
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listSessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Active sessions. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Session'][];
+          };
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  admitSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SessionRequest'];
+      };
+    };
+    responses: {
+      /** @description Admitted. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SessionGrant'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        session_id: components['schemas']['Id'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The grant. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SessionGrant'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  stopSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        session_id: components['schemas']['Id'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Released. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  stopSessionServer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        session_id: components['schemas']['Id'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Stopping. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id?: number;
+            /** @enum {string} */
+            state?: 'stopping';
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getSpawnOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        user: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Choices for the spawn form. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            user: string;
+            teams: string[];
+            environments: components['schemas']['Environment'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listFiles: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description A folder. */
+        prefix?: string;
+        /** @description List deleted (recoverable) files instead. */
+        deleted?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Files with their newest version. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['FileInfo'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listVersions: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+        /** @description 1: add the versions of files deleted at this path before. */
+        earlier_files?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Versions. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Version'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  saveVersion: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The writer's id for this save (1-64 of `A-Za-z0-9._:-`), unique per file. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['Save'];
+      };
+    };
+    responses: {
+      /** @description The new version. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Version'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getFileContent: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+        version?: components['parameters']['VersionNumber'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The version and its content. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Version'] & {
+            /** @description A notebook (JSON), text, or base64 bytes. */
+            content?: unknown;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteFile: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The deletion's version. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Version'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  restoreVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          space: string;
+          path: string;
+          version: components['schemas']['Id'];
+          message?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The new version. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Version'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  diffVersions: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+        a: components['schemas']['Id'];
+        b: components['schemas']['Id'];
+        ignore_outputs?: '1' | 'true' | '0' | 'false';
+        ignore_metadata?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The diff, a summary and a text rendering. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            a: components['schemas']['Version'];
+            b: components['schemas']['Version'];
+            /** @description nbdime's diff of two notebooks (none for text files). */
+            diff?: unknown;
+            /** @description Cells (or lines) added, removed, modified, unchanged. */
+            summary: {
+              [key: string]: number;
+            };
+            text: string;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  exportVersion: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+        version?: components['parameters']['VersionNumber'];
+        format?: 'py:percent' | 'py:light' | 'md' | 'md:myst' | 'ipynb';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The text. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            text?: string;
+            extension?: string;
+            export_format?: string;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listShares: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Shares. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Share'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  shareFile: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @default user
+           * @enum {string}
+           */
+          kind?: 'user' | 'team';
+          /** @description The user's or the team's name. */
+          with: string;
+          /**
+           * @description r: read-only; rw: read-write.
+           * @default r
+           * @enum {string}
+           */
+          mode?: 'r' | 'rw';
+        };
+      };
+    };
+    responses: {
+      /** @description The share. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Share'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  unshareFile: {
+    parameters: {
+      query: {
+        /** @description `user:NAME` or `team:NAME`. */
+        space: components['parameters']['Space'];
+        /** @description The file's path in its space. */
+        path: components['parameters']['FilePath'];
+        kind?: 'user' | 'team';
+        with: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No longer shared. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  sharedWithMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Shares. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Share'][];
+          };
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listExperiments: {
+    parameters: {
+      query?: {
+        team?: string;
+        owner?: string;
+        /** @description Comma-separated statuses. */
+        status?: string;
+        tag?: string;
+        /** @description ISO 8601; created at or after. */
+        since?: string;
+        /** @description ISO 8601; created before. */
+        until?: string;
+        parent?: components['schemas']['Id'];
+        pipeline?: components['schemas']['Id'];
+        /** @description Cursor: runs with a smaller id. */
+        before?: components['schemas']['Id'];
+        limit?: number;
+        /** @description 1: add each run's latest metrics. */
+        metrics?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of runs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Experiment'][];
+            next: number | null;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  submitExperiment: {
+    parameters: {
+      query?: {
+        /** @description The run this one is a child of (sweeps). */
+        parent?: components['schemas']['Id'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ExperimentSpec'];
+        'application/yaml': components['schemas']['ExperimentSpec'];
+      };
+    };
+    responses: {
+      /** @description Queued. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Experiment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getExperimentSchema: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schema. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+    };
+  };
+  getExperiment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The run. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Experiment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  killExperiment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Kill asked for; the run ends as killed. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Experiment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  rerunExperiment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Experiment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getExperimentLogs: {
+    parameters: {
+      query?: {
+        /** @description A log name (`worker-0`...); default the first. */
+        name?: string;
+        /** @description Byte offset to start at. */
+        offset?: number;
+        follow?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The log's bytes from the offset. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getExperimentArtifacts: {
+    parameters: {
+      query?: {
+        path?: string;
+      };
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The list (JSON), or the file's bytes. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: {
+              path?: string;
+              size?: number;
+            }[];
+          };
+          'application/octet-stream': string;
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  putExperimentArtifact: {
+    parameters: {
+      query: {
+        path: string;
+      };
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/octet-stream': string;
+      };
+    };
+    responses: {
+      /** @description Stored. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            path?: string;
+            size?: number;
+            sha256?: string;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getExperimentMetrics: {
+    parameters: {
+      query?: {
+        key?: string;
+        max_points?: number;
+      };
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Without `key`: `metrics`, each metric's latest value; with it: `points`. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            metrics?: {
+              [key: string]: number;
+            };
+            key?: string;
+            points?: {
+              step: number | null;
+              value: number;
+              timestamp?: number | null;
+            }[];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  logExperimentMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          metrics?: {
+            key: string;
+            value: number;
+            step?: number;
+            timestamp?: number;
+          }[];
+          params?: {
+            [key: string]: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Stored. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            stored?: number;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  uploadCode: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/gzip': string;
+      };
+    };
+    responses: {
+      /** @description Kept. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id?: string;
+            size?: number;
+            files?: number;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listTemplates: {
+    parameters: {
+      query?: {
+        team?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Templates. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Template'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createTemplate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['Template'];
+      };
+    };
+    responses: {
+      /** @description Added. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Template'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getTemplate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The template. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Template'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteTemplate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateTemplate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, unknown>;
+      };
+    };
+    responses: {
+      /** @description Changed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Template'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  runTemplate: {
+    parameters: {
+      query?: {
+        parent?: components['schemas']['Id'];
+      };
+      header?: never;
+      path: {
+        /** @description A team name, or `_global`. */
+        scope: components['parameters']['EnvScope'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          parameters?: Record<string, unknown>;
+          meta?: Record<string, unknown>;
+        };
+      };
+    };
+    responses: {
+      /** @description Queued. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Experiment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listPipelines: {
+    parameters: {
+      query?: {
+        team?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Pipelines. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Pipeline'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  submitPipeline: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PipelineSpec'];
+        'application/yaml': components['schemas']['PipelineSpec'];
+      };
+    };
+    responses: {
+      /** @description Running. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Pipeline'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getPipeline: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: components['parameters']['PipelineId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The pipeline. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Pipeline'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  terminatePipeline: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: components['parameters']['PipelineId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Terminated. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Pipeline'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  retryPipeline: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        pipeline_id: components['parameters']['PipelineId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Running again. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Pipeline'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  compareExperiments: {
+    parameters: {
+      query: {
+        /** @description Run ids, comma-separated (1-50). */
+        ids: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The runs and the union of their param and metric names. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Experiment'][];
+            keys?: {
+              params?: string[];
+              metrics?: string[];
+            };
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  startTrackingRun: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          team?: string;
+          tags?: string[];
+          source?: {
+            path?: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Running. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Experiment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  heartbeatTrackingRun: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The run's status now. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id?: number;
+            status?: string;
+            reason?: string;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  endTrackingRun: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          status?: 'succeeded' | 'failed' | 'killed';
+        };
+      };
+    };
+    responses: {
+      /** @description Ended. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Experiment'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listModels: {
+    parameters: {
+      query?: {
+        team?: string;
+        /** @description 1: include archived models. */
+        archived?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Models. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Model'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createModel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name: string;
+          team?: string;
+          description?: string;
+          tags?: Record<string, unknown>;
+        };
+      };
+    };
+    responses: {
+      /** @description Registered. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Model'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getModel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The model. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Model'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteModel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateModel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          tags?: Record<string, unknown>;
+          archived?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Model'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listModelVersions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Versions. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['ModelVersion'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createModelVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          framework?: string;
+          signature?: Record<string, unknown>;
+          metrics?: {
+            [key: string]: number;
+          };
+          tags?: Record<string, unknown>;
+          source_run_id?: number;
+          source_notebook?: Record<string, unknown>;
+          /** @description Register a run's output files (paths in its artifacts). */
+          from_run?: {
+            run_id: components['schemas']['Id'];
+            paths: string[];
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Created (uploading, or ready when from a run). */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelVersion'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getModelVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The version. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelVersion'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteModelVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateModelVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          tags?: Record<string, unknown>;
+          archived?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelVersion'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  finalizeModelVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ready. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelVersion'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getModelFile: {
+    parameters: {
+      query: {
+        /** @description The file's path in the version. */
+        path: string;
+      };
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  putModelFile: {
+    parameters: {
+      query: {
+        /** @description The file's path in the version. */
+        path: string;
+      };
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        /** @description A version number, or an alias such as `production`. */
+        version: components['parameters']['ModelVersionRef'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/octet-stream': string;
+      };
+    };
+    responses: {
+      /** @description Stored. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            path?: string;
+            size?: number;
+            sha256?: string;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  setModelAlias: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        alias: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          version: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Set. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model?: string;
+            alias?: string;
+            version?: number;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteModelAlias: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+        alias: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listDatasets: {
+    parameters: {
+      query?: {
+        team?: string;
+        tag?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Datasets. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Dataset'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createDataset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DatasetFields'];
+      };
+    };
+    responses: {
+      /** @description Added. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Dataset'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getDataset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The dataset. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Dataset'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteDataset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateDataset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DatasetFields'];
+      };
+    };
+    responses: {
+      /** @description Changed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Dataset'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getLineage: {
+    parameters: {
+      query?: {
+        /** @description team/name */
+        dataset?: string;
+        run?: components['schemas']['Id'];
+        /** @description team/name */
+        model?: string;
+        /** @description With model: a version or alias. */
+        version?: string;
+        /** @description team/name */
+        endpoint?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Nodes and edges. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            nodes: {
+              id: string;
+              /** @enum {string} */
+              kind: 'dataset' | 'run' | 'model_version' | 'endpoint';
+              /** @description A dataset's. */
+              uri?: string;
+              /** @description A run's. */
+              name?: string;
+              /** @description A run's. */
+              team?: string;
+              /** @description A run's or an endpoint's. */
+              status?: string;
+              /** @description A model version's model (team/name). */
+              model?: string;
+              /** @description A model version's number. */
+              version?: number;
+            }[];
+            edges: {
+              from: string;
+              to: string;
+            }[];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listEndpoints: {
+    parameters: {
+      query?: {
+        team?: string;
+        /** @description 1: include stopped endpoints. */
+        stopped?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Endpoints. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Endpoint'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EndpointCreate'];
+      };
+    };
+    responses: {
+      /** @description Created; it is starting. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Endpoint'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The endpoint. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Endpoint'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  stopEndpoint: {
+    parameters: {
+      query?: {
+        purge?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Stopped. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Endpoint'];
+        };
+      };
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EndpointUpdate'];
+      };
+    };
+    responses: {
+      /** @description Accepted; it is updating. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Endpoint'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getEndpointLogs: {
+    parameters: {
+      query?: {
+        /** @description Byte offset to start at. */
+        offset?: number;
+        follow?: '1' | 'true' | '0' | 'false';
+      };
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The log's bytes from the offset. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getNotebookParameters: {
+    parameters: {
+      query: {
+        /** @description Path in your space, or teams/TEAM/... */
+        notebook: string;
+        /** @description `user:NAME` or `team:NAME` (default: from the path). */
+        space?: string;
+        /** @description A version (default: the newest). */
+        version?: components['schemas']['Id'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The notebook's version and parameters. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotebookParameters'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listNotebookJobs: {
+    parameters: {
+      query: {
+        notebook: string;
+        space?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The jobs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['NotebookJobRun'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  runNotebookJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NotebookJob'];
+      };
+    };
+    responses: {
+      /** @description Queued; `children` lists a fan-out's child runs. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotebookJobRun'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getNotebookJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The job. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotebookJobRun'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listNotebookSchedules: {
+    parameters: {
+      query?: {
+        team?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Schedules. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['NotebookSchedule'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createNotebookSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          /**
+           * @example 0 6 * * 1-5
+           * @example *\/30 * * * * *
+           */
+          cron: string;
+          /** @default UTC */
+          timezone?: string;
+          /**
+           * @default skip
+           * @enum {string}
+           */
+          catchup?: 'skip' | 'run_once';
+          /** @default false */
+          paused?: boolean;
+          job: components['schemas']['NotebookJob'];
+        };
+      };
+    };
+    responses: {
+      /** @description Created. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotebookSchedule'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getNotebookSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedule; `history` holds its 10 latest firings. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotebookSchedule'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteNotebookSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  updateNotebookSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        schedule_id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          name?: string;
+          cron?: string;
+          timezone?: string;
+          /** @enum {string} */
+          catchup?: 'skip' | 'run_once';
+          paused?: boolean;
+          /** @description Replaces the job's parameters. */
+          parameters?: Record<string, unknown>;
+          job?: components['schemas']['NotebookJob'];
+        };
+      };
+    };
+    responses: {
+      /** @description Changed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotebookSchedule'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listNotebookScheduleRuns: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        schedule_id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Firings. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['ScheduleFiring'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+}
