@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from submarine_hub.client.client import SubmarineClient
 from submarine_hub.core import notebook_jobs as nj
-from submarine_hub.core import spaces, versions
+from submarine_hub.core import shares, spaces, versions
 from submarine_hub.core.identity import Identity
 from submarine_hub.server.contents import PlatformFiles, SubmarineContentsManager
 from submarine_hub.service.uploads import UploadStore
@@ -144,7 +144,7 @@ async def test_the_jobs_of_a_shared_notebook_are_run_and_listed_from_its_owners_
             await versions.save(
                 s, bob, "user:bob", "report.ipynb", content=_notebook(), format="notebook"
             )
-            await versions.share(
+            await shares.share(
                 s, bob, "user:bob", "report.ipynb", {"with": "alice"}, {}, {"alice", "bob"}
             )
             info, _ = await nj.load(s, alice, SHARED_NB)
