@@ -18,7 +18,16 @@ from hatchling.metadata.plugin.interface import MetadataHookInterface
 
 #: What the client distribution ships, relative to the package folder. The full
 #: distribution's wheel excludes exactly these (its pyproject.toml lists them too).
-SHIPPED = ("__init__.py", "_version.py", "py.typed", "tracking.py", "client")
+SHIPPED = (
+    "__init__.py",
+    "_version.py",
+    "py.typed",
+    "tracking.py",
+    "client",
+    # the one rule mapping a session path to its space, which the SDK uses too (pure)
+    "core/__init__.py",
+    "core/spaces.py",
+)
 
 
 def package_dir(root: str) -> Path:

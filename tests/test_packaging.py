@@ -124,8 +124,12 @@ def test_the_client_files_import_nothing_of_the_platform() -> None:
     ]  # fmt: skip
 
     def ships(module: str) -> bool:
-        parts = module.split(".")[1:]
-        return not parts or parts[0] in shipped or f"{parts[0]}.py" in shipped
+        rel = "/".join(module.split(".")[1:])
+        return not rel or any(
+            rel in (s, s.removesuffix(".py"), s.removesuffix("/__init__.py"))
+            or rel.startswith(f"{s}/")
+            for s in shipped
+        )
 
     def is_module(module: str) -> bool:
         path = REPO.joinpath(*module.split("."))
@@ -205,7 +209,12 @@ def test_the_client_distribution_alone_gives_a_working_cli_and_sdk_without_jupyt
     (wheel,) = (tmp_path / "dist").glob("submarine_hub_client-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "submarine_hub/client/cli.py" in names and "submarine_hub/tracking.py" in names
-    assert not any(n.startswith(("submarine_hub/core/", "submarine_hub/service/")) for n in names)
+    assert "submarine_hub/core/spaces.py" in names  # the one path-to-space rule, pure
+    assert not any(
+        n.startswith(("submarine_hub/core/", "submarine_hub/service/"))
+        and n not in ("submarine_hub/core/__init__.py", "submarine_hub/core/spaces.py")
+        for n in names
+    )
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
