@@ -50,78 +50,53 @@ def _slow_until_released(
 
 
 @pytest.fixture
-def owner(service: InProcessService) -> str:
-    """A user of a team of this test's own, with two versions of ``nb.ipynb`` in their
-    personal space."""
+def meanwhile(
+    service: InProcessService, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., requests.Response]:
+    """``meanwhile(name, route, **params)``: the answer to ``GET route`` about ``nb.ipynb``
+    (two versions, in the personal space of a user of a team of this test's own) while
+    ``notebook_forms.<name>`` is made to wait until a light request (``GET me``), sent
+    from another thread once the slow work has started, has been answered."""
     user = service.new_user("loop", [service.new_team("loop")])
+    where = {"space": f"user:{user}", "path": "nb.ipynb"}
     for source in ("a = 1", "a = 2"):
         r = service.api(
             "POST",
             "files/versions",
             user=user,
-            json={
-                "space": f"user:{user}",
-                "path": "nb.ipynb",
-                "content": notebook(code_cell(source, id="c1")),
-                "format": "notebook",
-            },
+            json={**where, "content": notebook(code_cell(source, id="c1")), "format": "notebook"},
         )
         assert r.status_code == 201, r.text
-    return user
-
-
-def _answers_meanwhile(
-    service: InProcessService,
-    monkeypatch: pytest.MonkeyPatch,
-    user: str,
-    name: str,
-    path: str,
-) -> requests.Response:
-    """Replace ``notebook_forms.<name>`` by itself waiting for a release; send ``GET path``
-    from another thread, then a light request (``GET me``) once the slow work has started;
-    the light one's answer releases the slow work. The slow request's answer."""
-    started = threading.Event()
-    blocking, release = _slow_until_released(getattr(notebook_forms, name), started.set)
-    monkeypatch.setattr(notebook_forms, name, blocking)
     # the slow request on a connection of its own (the service's session is this thread's)
     headers = {"Authorization": f"token {service.token_for(user)}"}
-    with ThreadPoolExecutor(1) as pool:
-        slow = pool.submit(requests.get, service.api_url(path), headers=headers, timeout=60)
-        try:
-            assert started.wait(GUARD_S), "the slow work never started"
-            light = service.api("GET", "me", user=user, timeout=GUARD_S)
-            assert light.status_code == 200, light.text
-            assert not slow.done(), "the light request was answered only once the slow work ended"
 
-        finally:
-            release.set()  # the loop is the session's: never leave its work waiting
-        return slow.result()
+    def answer(name: str, route: str, **params: Any) -> requests.Response:
+        started = threading.Event()
+        blocking, release = _slow_until_released(getattr(notebook_forms, name), started.set)
+        monkeypatch.setattr(notebook_forms, name, blocking)
+        url, query = service.api_url(route), {**where, **params}
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(requests.get, url, params=query, headers=headers, timeout=60)
+            try:
+                assert started.wait(GUARD_S), "the slow work never started"
+                light = service.api("GET", "me", user=user, timeout=GUARD_S)
+                assert light.status_code == 200, light.text
+                assert not slow.done(), "the light request was answered once the slow work ended"
+            finally:
+                release.set()  # the loop is the session's: never leave its work waiting
+            return slow.result()
+
+    return answer
 
 
-def test_other_requests_are_answered_while_a_notebook_diff_runs(
-    service: InProcessService, owner: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    diff = _answers_meanwhile(
-        service,
-        monkeypatch,
-        owner,
-        "diff_notebooks",
-        f"files/diff?space=user:{owner}&path=nb.ipynb&a=1&b=2",
-    )
+def test_other_requests_are_answered_while_a_notebook_diff_runs(meanwhile: Any) -> None:
+    diff = meanwhile("diff_notebooks", "files/diff", a=1, b=2)
     assert diff.status_code == 200, diff.text
     assert diff.json()["summary"]["modified"] == 1
 
 
-def test_other_requests_are_answered_while_a_notebook_export_runs(
-    service: InProcessService, owner: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    export = _answers_meanwhile(
-        service,
-        monkeypatch,
-        owner,
-        "export_notebook",
-        f"files/export?space=user:{owner}&path=nb.ipynb",
-    )
+def test_other_requests_are_answered_while_a_notebook_export_runs(meanwhile: Any) -> None:
+    export = meanwhile("export_notebook", "files/export")
     assert export.status_code == 200, export.text
     assert "a = 2" in export.json()["text"]
 
