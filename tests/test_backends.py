@@ -18,6 +18,10 @@ from typing import Any
 
 import pytest
 import tomllib
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import Application as WebApplication
+from tornado.web import HTTPError, RequestHandler
 from traitlets import TraitError
 from traitlets.config import Config
 
@@ -28,6 +32,7 @@ from submarine_hub.backends.base import (
     EndpointBackend,
     EnvironmentBackend,
     ExperimentBackend,
+    ProcessState,
 )
 from submarine_hub.backends.images import ImageEnvironmentBackend
 from submarine_hub.backends.local.experiments import LocalExperimentBackend
@@ -37,6 +42,8 @@ from submarine_hub.service.app import SubmarineService
 from submarine_hub.service.context import ServiceContext
 from submarine_hub.serving.manager import EndpointManager
 from submarine_hub.store import upgrade
+
+from .helpers.service import FakeEndpointBackend
 
 REPO = Path(__file__).resolve().parents[1]
 ALICE = Identity(name="alice", teams=frozenset({"data-science"}))
@@ -326,3 +333,35 @@ def test_settings_that_moved_to_a_backend_still_work_with_a_warning(
     )
     assert manager.backend.name == "kubernetes"
     assert "EndpointManager.backend_name is deprecated" in caplog.text
+
+
+class _StatsHandler(RequestHandler):
+    """An endpoint's server's statistics, to the control token only."""
+
+    def get(self) -> None:
+        if self.request.headers.get("Authorization") != "token control":
+            raise HTTPError(403)
+        self.finish({"requests": 3})
+
+
+async def test_an_endpoint_backend_asks_its_server_for_stats_only_while_it_can_answer() -> None:
+    sockets = bind_sockets(0, "127.0.0.1")
+    server = HTTPServer(WebApplication([(r"/services/ep/stats", _StatsHandler)]))
+    server.add_sockets(sockets)
+    url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+    backend = FakeEndpointBackend()
+    try:
+        assert await backend.stats(1, "/services/ep/", "control") is None  # never applied
+        backend.states[1] = ProcessState(alive=True, state="ready", generation=1, url_override=url)
+        assert await backend.stats(1, "/services/ep/", "control") == {"requests": 3}
+        assert await backend.stats(1, "/services/ep/", "other") is None  # refused
+        assert await backend.stats(1, "/services/nothing/", "control") is None  # not found
+        backend.states[1] = ProcessState(alive=False, state="gone", url_override=url)
+        assert await backend.stats(1, "/services/ep/", "control") is None  # not asked
+        server.stop()
+        await server.close_all_connections()
+        backend.states[1] = ProcessState(alive=True, state="ready", generation=1, url_override=url)
+        assert await backend.stats(1, "/services/ep/", "control") is None  # no answer
+    finally:
+        server.stop()
+        await backend.close()

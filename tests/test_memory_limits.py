@@ -10,12 +10,10 @@ trees.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,27 +21,19 @@ import pytest
 from submarine_hub.backends.local import limits
 from submarine_hub.backends.local.experiments import LocalExperimentBackend
 from submarine_hub.backends.local.limits import CGROUP, RLIMIT, MemoryLimit, find_base
-from submarine_hub.core.experiments.backend import LaunchPlan, ReplicaPlan
-from submarine_hub.core.resources import Resources, format_memory
+from submarine_hub.core.experiments.backend import LaunchPlan
+from submarine_hub.core.resources import format_memory
+
+from .helpers.runs import plan, wait_final
 
 BASE, WHY = find_base()
 LIMIT = 200 * 10**6
 GREEDY = ["python", "-c", "b = bytearray(2 * 10**9); b[::4096] = b'x' * len(b[::4096])"]
 
 
-def plan(run_id: int, argv: list[str], memory: int | None = LIMIT) -> LaunchPlan:
-    replica = ReplicaPlan("main", 0, 0, argv, Resources(memory=memory))
-    return LaunchPlan(run_id, "t", "team", "alice", "none", {"main": 1}, [replica], {})
-
-
-async def final(backend: LocalExperimentBackend, run_id: int, timeout: float = 60):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = await backend.state(run_id)
-        if state and state.final:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not end")
+def limited(run_id: int, argv: list[str]) -> LaunchPlan:
+    """A one-replica run of ``argv`` limited to :data:`LIMIT` of memory."""
+    return plan(run_id, argv, resources={"memory": LIMIT})
 
 
 def status(backend: LocalExperimentBackend, run_id: int) -> dict:
@@ -59,17 +49,17 @@ async def test_a_run_over_its_memory_limit_fails_out_of_memory_whichever_limit_a
     backend = LocalExperimentBackend(tmp_path / "runs")
     via = CGROUP if BASE is not None else RLIMIT
     record_property("memory_limit_mechanism", f"{via}: {WHY}")
-    await backend.launch(plan(1, GREEDY))
-    state = await final(backend, 1)
+    await backend.launch(limited(1, GREEDY))
+    state = await wait_final(backend, 1)
     assert state.status == "failed"
     assert state.reason == "main-0 ran out of memory (limit 200M)", state.reason
     assert status(backend, 1)["replicas"][0]["memory_limit"] == f"200M ({via})"
     # within its limit, the same kind of run succeeds
-    await backend.launch(plan(2, ["python", "-c", "b = bytearray(10**7)"]))
-    assert (await final(backend, 2)).status == "succeeded"
+    await backend.launch(limited(2, ["python", "-c", "b = bytearray(10**7)"]))
+    assert (await wait_final(backend, 2)).status == "succeeded"
     # a run that fails for another reason says its exit code, not memory
-    await backend.launch(plan(3, ["python", "-c", "raise SystemExit(3)"]))
-    assert (await final(backend, 3)).reason == "main-0 exited with code 3"
+    await backend.launch(limited(3, ["python", "-c", "raise SystemExit(3)"]))
+    assert (await wait_final(backend, 3)).reason == "main-0 exited with code 3"
 
 
 async def test_without_cgroups_a_run_gets_the_address_space_limit(
@@ -79,11 +69,11 @@ async def test_without_cgroups_a_run_gets_the_address_space_limit(
     backend = LocalExperimentBackend(tmp_path / "runs")
     assert backend.memory_cgroup is None
     show = "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])"
-    await backend.launch(plan(1, ["python", "-c", show]))
-    assert (await final(backend, 1)).status == "succeeded"
+    await backend.launch(limited(1, ["python", "-c", show]))
+    assert (await wait_final(backend, 1)).status == "succeeded"
     assert (await backend.read_log(1, "main-0", 0, 100)).strip() == str(LIMIT).encode()
-    await backend.launch(plan(2, GREEDY))
-    state = await final(backend, 2)
+    await backend.launch(limited(2, GREEDY))
+    state = await wait_final(backend, 2)
     assert state.status == "failed" and state.reason == "main-0 ran out of memory (limit 200M)"
     assert b"MemoryError" in await backend.read_log(2, "main-0", 0, 10**6)
 
@@ -98,14 +88,14 @@ async def test_with_cgroup_v2_a_run_gets_a_cgroup_of_its_own_killed_past_its_lim
         "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0]); "
         "print(open('/proc/self/cgroup').read().strip())"
     )
-    await backend.launch(plan(1, ["python", "-c", show]))
-    assert (await final(backend, 1)).status == "succeeded"
+    await backend.launch(limited(1, ["python", "-c", show]))
+    assert (await wait_final(backend, 1)).status == "succeeded"
     out = (await backend.read_log(1, "main-0", 0, 1000)).decode().split()
     assert out[0] == "-1"  # no address-space limit: CUDA and friends may reserve
     assert f"/{BASE.name}/run-1-main-0-" in out[1]
     assert not list(BASE.glob("run-1-main-0-*"))  # removed with the run
-    await backend.launch(plan(2, GREEDY))
-    state = await final(backend, 2)
+    await backend.launch(limited(2, GREEDY))
+    state = await wait_final(backend, 2)
     assert state.reason == "main-0 ran out of memory (limit 200M)"
     assert state.exit_code == -9  # the OOM killer, not a MemoryError
 

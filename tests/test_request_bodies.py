@@ -5,18 +5,15 @@ state stays with the core, as before."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from submarine_hub.core.errors import InvalidInput
 from submarine_hub.service.bodies import RequestBodies
 from submarine_hub.service.openapi import openapi_document
 
-from .helpers.inprocess_service import service_client
+from .helpers.service import InProcessService
 
 BODIES = RequestBodies(openapi_document())
 
@@ -100,38 +97,32 @@ def test_a_good_body_and_an_operation_without_one_pass_as_they_are() -> None:
     assert BODIES.check("/experiments/{run_id}/kill", "POST", {"any": 1}) == {"any": 1}
 
 
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with service_client(tmp_path) as client:
-        yield client
-
-
-async def test_the_service_answers_a_refused_body_with_400_and_the_field(
-    api: httpx.AsyncClient,
+def test_the_service_answers_a_refused_body_with_400_and_the_field(
+    service: InProcessService,
 ) -> None:
-    r = await api.post(
-        "files/versions",
-        json={"space": "user:alice", "path": "a.txt", "content": "x", "format": "text"},
+    user = service.new_user("bodies", [service.new_team("bodies")])
+    nobody = service.unique("nobody")  # no hub user of that name
+    where = {"space": f"user:{user}", "path": "a.txt"}
+    r = service.api(
+        "POST", "files/versions", user, json={**where, "content": "x", "format": "text"}
     )
     assert r.status_code == 201, r.text
-    r = await api.post("files/restore", json={"space": "user:alice", "path": "a.txt"})
+    r = service.api("POST", "files/restore", user, json=where)
     assert (r.status_code, r.json()) == (
         400,
         {"status": 400, "message": "'version' is required."},
     )
-    r = await api.post(
-        "files/shares",
-        params={"space": "user:alice", "path": "a.txt"},
-        json={"with": "bob", "mode": "write"},
+    r = service.api(
+        "POST", "files/shares", user, params=where, json={"with": nobody, "mode": "write"}
     )
     assert r.status_code == 400 and r.json()["message"] == "'mode' must be one of r, rw."
     # what a schema cannot say is still the core's: a share with nobody known
-    r = await api.post(
-        "files/shares", params={"space": "user:alice", "path": "a.txt"}, json={"with": "bob"}
-    )
-    assert r.status_code == 404 and "No hub user named 'bob'" in r.json()["message"]
-    r = await api.post(
+    r = service.api("POST", "files/shares", user, params=where, json={"with": nobody})
+    assert r.status_code == 404 and f"No hub user named '{nobody}'" in r.json()["message"]
+    r = service.api(
+        "POST",
         "files/versions",
-        json={"space": "user:alice", "path": "b.txt", "parts": {"k": "not base64!"}},
+        user,
+        json={"space": f"user:{user}", "path": "b.txt", "parts": {"k": "not base64!"}},
     )
     assert r.status_code == 400 and "base64" in r.json()["message"]

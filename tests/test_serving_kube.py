@@ -173,6 +173,8 @@ async def test_backend_applies_updates_and_stops() -> None:
     state = await backend.state(7)
     assert state is not None and state.state == "loading" and state.loading == 1
     assert state.url == "http://endpoint-data-science-iris.serving.svc.cluster.local"
+    # no pod is available yet, so the Service reaches none: its stats are not asked for
+    assert await backend.stats(7, "/services/endpoint-data-science-iris/", "t") is None
     api.calls.clear()
     await backend.apply(7, config(2))
     assert {c[0] for c in api.calls} == {"get", "patch"}

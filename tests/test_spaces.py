@@ -21,7 +21,7 @@ from submarine_hub.server.contents import PlatformFiles, SubmarineContentsManage
 from submarine_hub.service.uploads import UploadStore
 from submarine_hub.store import Database, upgrade
 
-from .helpers.notebooks import code_cell
+from .helpers.notebooks import parameters_notebook
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "spaces.json").read_text())
 CASES = FIXTURE["cases"]
@@ -124,12 +124,7 @@ async def test_the_history_of_a_shared_file_is_asked_of_its_owners_space(
 
 
 def _notebook() -> dict[str, Any]:
-    return {
-        "cells": [code_cell("alpha = 0.5", tags=["parameters"]), code_cell("print(alpha)")],
-        "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return parameters_notebook("alpha = 0.5", "print(alpha)")
 
 
 async def test_the_jobs_of_a_shared_notebook_are_run_and_listed_from_its_owners_space(

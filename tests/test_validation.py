@@ -161,7 +161,7 @@ async def test_a_stored_inconsistent_manifest_breaks_only_its_own_version(db_url
                 "user:ann",
                 {contentaddr.digest(b"[1]"): b"[1]", contentaddr.digest(b"{}"): b"{}"},
             )
-            f = await versions._file(s, "user:ann", "a.ipynb")
+            f = await versions.file_row(s, "user:ann", "a.ipynb")
             assert f is not None
             s.add(
                 FileVersion(

@@ -4,6 +4,7 @@
  */
 import type { IEnvironment, INotebookParameter, ISessionInfo, ITeam } from './api';
 import { fillProfileOptions } from './environments';
+import { FieldRows } from './fieldrows';
 import { initialText, typeWords } from './jobparams';
 import { teamOf } from './spaces';
 import { clear, el, errorBox } from './util';
@@ -15,95 +16,16 @@ export function showError(box: HTMLElement, err: unknown): void {
 }
 
 /**
- * The labelled rows of the tab's form, each with a place for its error: keyed
- * `param-NAME` (a parameter), `grid-NAME` (a grid input) or the choice's name.
+ * The tab's form rows: keyed `param-NAME` (a parameter), `grid-NAME` (a grid input)
+ * or the choice's name; their errors are `submarine-job-field-error-KEY`.
  */
-export class FieldRows {
-  constructor(readonly uid: string) {}
+export function jobRows(uid: string): FieldRows {
+  return new FieldRows(uid, { errorTestId: 'submarine-job-field-error-' });
+}
 
-  /** Forget the rows (the form is drawn again). */
-  reset(): void {
-    this._fields.clear();
-  }
-
-  /** A labelled row with a place for its error (and an optional hint). */
-  row(
-    label: string | HTMLElement,
-    control: HTMLElement,
-    key: string,
-    hint?: string,
-    title?: string
-  ): HTMLElement {
-    const id = `${this.uid}-${key}`;
-    control.id = id;
-    if (title) {
-      control.title = title;
-    }
-    const row = el('div', 'jp-SubmarineSubmit-row');
-    const l = el('label', 'jp-SubmarineSubmit-label');
-    l.htmlFor = id;
-    if (typeof label === 'string') {
-      l.textContent = label;
-    } else {
-      l.appendChild(label);
-    }
-    row.appendChild(l);
-    row.appendChild(control);
-    const described: string[] = [];
-    if (hint) {
-      const h = el('div', 'jp-SubmarineSubmit-hint', hint);
-      h.id = `${id}-hint`;
-      described.push(h.id);
-      row.appendChild(h);
-    }
-    const error = el(
-      'div',
-      'jp-SubmarineSubmit-fieldError',
-      '',
-      `submarine-job-field-error-${key}`
-    );
-    error.id = `${id}-error`;
-    error.hidden = true;
-    described.push(error.id);
-    row.appendChild(error);
-    control.setAttribute('aria-describedby', described.join(' '));
-    const clearError = () => {
-      error.hidden = true;
-      error.textContent = '';
-      control.removeAttribute('aria-invalid');
-    };
-    control.addEventListener('input', clearError);
-    control.addEventListener('change', clearError);
-    this._fields.set(key, { control, error });
-    return row;
-  }
-
-  /** Hide every field's error. */
-  clearErrors(): void {
-    for (const { control, error } of this._fields.values()) {
-      error.hidden = true;
-      error.textContent = '';
-      control.removeAttribute('aria-invalid');
-    }
-  }
-
-  /** Show errors by field (`name` for a parameter, `grid-name` for a grid input). */
-  showErrors(errors: Record<string, string>): void {
-    let first: HTMLElement | null = null;
-    for (const [name, message] of Object.entries(errors)) {
-      const field = this._fields.get(name.startsWith('grid-') ? name : `param-${name}`);
-      if (!field) {
-        continue;
-      }
-      field.error.textContent = message;
-      field.error.hidden = false;
-      field.control.setAttribute('aria-invalid', 'true');
-      first = first ?? field.control;
-    }
-    first?.focus();
-  }
-
-  private _fields = new Map<string, { control: HTMLElement; error: HTMLElement }>();
+/** The row of an error by field (`name` for a parameter, `grid-name` for a grid input). */
+export function jobRowKey(name: string): string {
+  return name.startsWith('grid-') ? name : `param-${name}`;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { INotebookJob, INotebookParameter } from './api';
 import { formatNumber } from './chart';
 import { statusBadge } from './experiments';
-import type { FieldRows } from './jobform';
+import type { FieldRows } from './fieldrows';
 import { MAX_FANOUT, gridSize, initialText, parametersText, parseGridValues } from './jobparams';
 import { childrenText } from './jobruns';
 import { button, clear, el } from './util';

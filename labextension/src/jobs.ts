@@ -28,7 +28,8 @@ import {
   sessionDefaults
 } from './api';
 import type { Config } from './config';
-import { FieldRows, JobChoices, ParameterFields, showError } from './jobform';
+import type { FieldRows } from './fieldrows';
+import { JobChoices, ParameterFields, jobRowKey, jobRows, showError } from './jobform';
 import { GridSection } from './jobgrid';
 import { MAX_FANOUT, collectValues, fieldErrorsFromMessage, gridSize } from './jobparams';
 import { renderJobRuns } from './jobruns';
@@ -49,7 +50,7 @@ export class JobsSection extends Widget {
   constructor(options: JobsSection.IOptions) {
     super();
     this._options = options;
-    this._rows = new FieldRows(`submarine-jobs-${++nextUid}`);
+    this._rows = jobRows(`submarine-jobs-${++nextUid}`);
     this._scheduling = new ScheduleSection({
       api: options.api,
       rows: this._rows,
@@ -308,7 +309,7 @@ export class JobsSection extends Widget {
     const raw = ParameterFields.rawValues(this._form);
     const { values, errors } = collectValues(this._params, raw);
     if (Object.keys(errors).length) {
-      this._rows.showErrors(errors);
+      this._rows.showErrors(errors, jobRowKey);
       return null;
     }
     const body: INotebookJobRequest = { notebook: path };
@@ -352,7 +353,7 @@ export class JobsSection extends Widget {
       const names = this._params.map(p => p.name);
       const status = (err as { status?: number }).status;
       const fields = status === 400 ? fieldErrorsFromMessage(errorText(err), names) : {};
-      this._rows.showErrors(fields);
+      this._rows.showErrors(fields, jobRowKey);
       showError(box, err);
       return null;
     } finally {

@@ -4,7 +4,8 @@
  * each paused, resumed or deleted by its owner (or an admin).
  */
 import type { IMe, INotebookSchedule, SubmarineAPI } from './api';
-import { type FieldRows, showError } from './jobform';
+import type { FieldRows } from './fieldrows';
+import { showError } from './jobform';
 import { describeCron, localTimeZone, parametersText, timeZones } from './jobparams';
 import { button, clear, el } from './util';
 

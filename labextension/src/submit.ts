@@ -15,6 +15,7 @@ import {
   sessionDefaults
 } from './api';
 import { fillProfileOptions } from './environments';
+import { FieldRows } from './fieldrows';
 import {
   type IField,
   type RawValue,
@@ -127,6 +128,7 @@ export class SubmitForm extends Widget {
     this._api = options.api;
     this._options = options;
     this._uid = `submarine-submit-${++formCount}`;
+    this._rows = new FieldRows(this._uid, { onEdit: () => clear(this._error) });
     this.addClass('jp-SubmarineSubmit');
     this.node.setAttribute('data-testid', 'submarine-submit-form');
   }
@@ -175,7 +177,7 @@ export class SubmitForm extends Widget {
    */
   async submit(): Promise<IExperiment | null> {
     clear(this._error);
-    this._clearFieldErrors();
+    this._rows.clearErrors();
     const meta: Record<string, unknown> = {};
     const team = this._teamSelect.value;
     if (team) {
@@ -320,7 +322,7 @@ export class SubmitForm extends Widget {
       }
     }
     this._templateSelect.addEventListener('change', () => this._renderTemplate());
-    this._templateBox.appendChild(this._row('Template', this._templateSelect, 'template'));
+    this._templateBox.appendChild(this._rows.row('Template', this._templateSelect, 'template'));
     if (this._templates.length === 0) {
       this._templateBox.appendChild(
         el('p', 'jp-SubmarinePanel-empty', 'No template is available to you yet.')
@@ -337,9 +339,9 @@ export class SubmitForm extends Widget {
     this._pathInput = this._input('submarine-file-path', 'e.g. project/train.py');
     this._pathInput.value = this._prefill.path ?? '';
     this._fileLabel = el('span', '', 'File');
-    this._fileBox.appendChild(this._row(this._fileLabel, this._pathInput, 'path'));
+    this._fileBox.appendChild(this._rows.row(this._fileLabel, this._pathInput, 'path'));
     this._argsInput = this._input('submarine-script-args', 'e.g. --epochs 3');
-    this._argsRow = this._row('Arguments', this._argsInput, 'args');
+    this._argsRow = this._rows.row('Arguments', this._argsInput, 'args');
     this._fileBox.appendChild(this._argsRow);
     this._paramsInput = el(
       'textarea',
@@ -349,7 +351,7 @@ export class SubmitForm extends Widget {
     );
     this._paramsInput.rows = 3;
     this._paramsInput.placeholder = 'name=value, one a line (the cell tagged parameters)';
-    this._paramsRow = this._row('Parameters', this._paramsInput, 'notebookParameters');
+    this._paramsRow = this._rows.row('Parameters', this._paramsInput, 'notebookParameters');
     this._fileBox.appendChild(this._paramsRow);
     this._folderInput = this._input('submarine-code-folder', 'the home folder');
     this._folderInput.value = folderOf(this._prefill.path ?? '');
@@ -359,7 +361,7 @@ export class SubmitForm extends Widget {
       }
     });
     this._fileBox.appendChild(
-      this._row(
+      this._rows.row(
         'Code folder',
         this._folderInput,
         'folder',
@@ -370,7 +372,7 @@ export class SubmitForm extends Widget {
 
     // common
     this._nameInput = this._input('submarine-run-name', '');
-    form.appendChild(this._row('Run name', this._nameInput, 'name'));
+    form.appendChild(this._rows.row('Run name', this._nameInput, 'name'));
     this._teamSelect = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-run-team');
     const teams = this._me?.teams ?? [];
     for (const t of teams) {
@@ -387,10 +389,10 @@ export class SubmitForm extends Widget {
       this._teamSelect.value = team;
     }
     this._teamSelect.addEventListener('change', () => this._renderEnvironments());
-    form.appendChild(this._row('Team', this._teamSelect, 'team'));
+    form.appendChild(this._rows.row('Team', this._teamSelect, 'team'));
     this._envSelect = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-environment');
     form.appendChild(
-      this._row(
+      this._rows.row(
         'Environment',
         this._envSelect,
         'environment',
@@ -398,7 +400,7 @@ export class SubmitForm extends Widget {
       )
     );
     this._tagsInput = this._input('submarine-run-tags', 'e.g. baseline, iris');
-    form.appendChild(this._row('Tags', this._tagsInput, 'tags'));
+    form.appendChild(this._rows.row('Tags', this._tagsInput, 'tags'));
     this._inputsInput = el(
       'textarea',
       'jp-SubmarinePanel-input',
@@ -409,7 +411,7 @@ export class SubmitForm extends Widget {
     this._inputsInput.placeholder = 'name=team/dataset, one a line';
     this._inputsInput.value = inputsText(this._prefill.inputs);
     form.appendChild(
-      this._row(
+      this._rows.row(
         'Inputs',
         this._inputsInput,
         'inputs',
@@ -452,51 +454,6 @@ export class SubmitForm extends Widget {
     return input;
   }
 
-  /** A labelled row with a place for its error (and an optional hint). */
-  private _row(
-    label: string | HTMLElement,
-    control: HTMLElement,
-    key: string,
-    hint?: string
-  ): HTMLElement {
-    const id = `${this._uid}-${key}`;
-    control.id = id;
-    const row = el('div', 'jp-SubmarineSubmit-row');
-    const l = el('label', 'jp-SubmarineSubmit-label');
-    l.htmlFor = id;
-    if (typeof label === 'string') {
-      l.textContent = label;
-    } else {
-      l.appendChild(label);
-    }
-    row.appendChild(l);
-    row.appendChild(control);
-    const described: string[] = [];
-    if (hint) {
-      const h = el('div', 'jp-SubmarineSubmit-hint', hint);
-      h.id = `${id}-hint`;
-      described.push(h.id);
-      row.appendChild(h);
-    }
-    const error = el('div', 'jp-SubmarineSubmit-fieldError', '', `submarine-field-error-${key}`);
-    error.id = `${id}-error`;
-    error.hidden = true;
-    described.push(error.id);
-    row.appendChild(error);
-    control.setAttribute('aria-describedby', described.join(' '));
-    // a changed input is no longer wrong as far as we know
-    const clearError = () => {
-      error.hidden = true;
-      error.textContent = '';
-      control.removeAttribute('aria-invalid');
-      clear(this._error);
-    };
-    control.addEventListener('input', clearError);
-    control.addEventListener('change', clearError);
-    this._rows.set(key, { control, error });
-    return row;
-  }
-
   private _renderKind(): void {
     const template = this._kind === 'template';
     this._templateBox.hidden = !template;
@@ -517,11 +474,7 @@ export class SubmitForm extends Widget {
 
   private _renderTemplate(): void {
     const t = this.template;
-    for (const key of Array.from(this._rows.keys())) {
-      if (key.startsWith('param-')) {
-        this._rows.delete(key);
-      }
-    }
+    this._rows.forget('param-');
     clear(this._paramBox);
     this._templateDescription.textContent = t?.description ?? '';
     this._fields = fieldsFromSchema(t?.parameters_schema);
@@ -577,7 +530,7 @@ export class SubmitForm extends Widget {
       control.setAttribute('aria-required', 'true');
     }
     const hint = [field.description, boundsText(field)].filter(Boolean).join(' ');
-    return this._row(
+    return this._rows.row(
       `${field.label}${field.required ? ' *' : ''}`,
       control,
       `param-${field.name}`,
@@ -603,37 +556,18 @@ export class SubmitForm extends Widget {
     return raw;
   }
 
-  private _clearFieldErrors(): void {
-    for (const { control, error } of this._rows.values()) {
-      error.hidden = true;
-      error.textContent = '';
-      control.removeAttribute('aria-invalid');
-    }
-  }
-
   /** Show errors by field (template parameters by name); true if there were any. */
   private _showFieldErrors(errors: Record<string, string>): boolean {
     const keys = Object.keys(errors);
     if (keys.length === 0) {
       return false;
     }
-    let first: HTMLElement | null = null;
-    for (const key of keys) {
-      const row = this._rows.get(key);
-      if (!row) {
-        continue;
-      }
-      row.error.textContent = errors[key];
-      row.error.hidden = false;
-      row.control.setAttribute('aria-invalid', 'true');
-      first = first ?? row.control;
-    }
     this._fail(
       keys.length === 1
         ? 'Fix the field marked above, then submit again.'
         : `Fix the ${keys.length} fields marked above, then submit again.`
     );
-    first?.focus();
+    this._rows.showErrors(errors);
     return true;
   }
 
@@ -654,7 +588,7 @@ export class SubmitForm extends Widget {
   private _templates: ITemplate[] = [];
   private _environments: IEnvironment[] = [];
   private _fields: IField[] = [];
-  private _rows = new Map<string, { control: HTMLElement; error: HTMLElement }>();
+  private _rows: FieldRows;
   private _templateBox = el('div', '');
   private _templateSelect = el('select', '');
   private _templateDescription = el('p', '');

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from jupyterhub.traitlets import EntryPointType
 from traitlets import HasTraits, Instance, TraitError, Unicode, default
 from traitlets.config import LoggingConfigurable
@@ -199,6 +200,11 @@ class EndpointBackend(Backend):
     them; :meth:`apply` starts a server, or hands a running one its new config.
     """
 
+    #: Seconds :meth:`stats` waits for a server's answer.
+    stats_timeout: ClassVar[float] = 2.0
+    #: The client :meth:`stats` asks servers with (made when first needed).
+    _http: httpx.AsyncClient | None = None
+
     @abstractmethod
     async def known(self) -> list[int]:
         """Ids of the endpoints this backend has anything for (running or not)."""
@@ -224,17 +230,39 @@ class EndpointBackend(Backend):
         """Stop the server and forget everything of the endpoint (it was deleted)."""
         await self.stop(endpoint_id)
 
-    @abstractmethod
+    def answers(self, state: ProcessState) -> bool:
+        """Whether the server in ``state`` can answer a request (:meth:`stats` asks it
+        only then). Default: it lives and has an address."""
+        return state.alive and bool(state.url)
+
     async def stats(self, endpoint_id: int, prefix: str, token: str) -> dict[str, Any] | None:
         """The server's request statistics (``<prefix>stats`` with the control ``token``),
-        None when it does not answer."""
+        None when it does not answer. Default: asked over HTTP at the address
+        :meth:`state` reports, when :meth:`answers` says the server can answer (within
+        :attr:`stats_timeout`)."""
+        state = await self.state(endpoint_id)
+        if state is None or not self.answers(state):
+            return None
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.stats_timeout)
+        try:
+            resp = await self._http.get(
+                f"{state.url}{prefix}stats", headers={"Authorization": f"token {token}"}
+            )
+        except httpx.HTTPError:
+            return None
+        return resp.json() if resp.status_code == 200 else None
 
     @abstractmethod
     async def read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
         """Up to ``limit`` bytes of the server's log from ``offset``."""
 
     async def close(self) -> None:
-        """Release what the backend holds in this process (servers keep running)."""
+        """Release what the backend holds in this process (servers keep running); a
+        subclass that holds more calls this too."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
 
 class EnvironmentBackend(Backend):

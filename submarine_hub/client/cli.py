@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -41,6 +42,18 @@ quiet_option = click.option(
     help="Print only the new id on stdout (for scripts: RUN=$(submarine ... -q)); "
     "anything else goes to stderr.",
 )
+
+
+def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """One decorator that applies click's option ``decorators`` as if they were stacked
+    above the command in this order (for options several commands share)."""
+
+    def apply(fn: Any) -> Any:
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
 
 
 def _created(quiet: bool, ident: Any, text: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .cli import _call, _client, _emit, main
+from .cli import _call, _client, _emit, main, options
 from .client import SubmarineAPIError, SubmarineClient
 
 STATUS_COLORS = {
@@ -101,10 +101,7 @@ _model_opts = [
 ]
 
 
-def model_options(fn: Any) -> Any:
-    for option in reversed(_model_opts):
-        fn = option(fn)
-    return fn
+model_options = options(*_model_opts)
 
 
 @endpoint.command("create")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .cli import _call, _client, _emit, main
+from .cli import _call, _client, _emit, main, options
 
 
 @main.group("env")
@@ -86,10 +86,7 @@ _env_options = [
 ]
 
 
-def _with_env_options(fn: Any) -> Any:
-    for option in reversed(_env_options):
-        fn = option(fn)
-    return fn
+_with_env_options = options(*_env_options)
 
 
 @env_group.command("create")

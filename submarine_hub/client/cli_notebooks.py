@@ -12,7 +12,7 @@ from typing import Any
 import click
 import yaml
 
-from .cli import _call, _client, _created, _emit, notebook_group, quiet_option
+from .cli import _call, _client, _created, _emit, notebook_group, options, quiet_option
 from .cli_experiments import _params, _status, _stream_logs
 from .client import FINAL_STATES, SubmarineClient
 
@@ -148,10 +148,7 @@ _job_options = [
 ]
 
 
-def _with_job_options(fn: Any) -> Any:
-    for option in reversed(_job_options):
-        fn = option(fn)
-    return fn
+_with_job_options = options(*_job_options)
 
 
 @notebook_group.command("params")

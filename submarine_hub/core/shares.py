@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..store.models import Share
 from .errors import Forbidden, NotFound
 from .identity import Identity
-from .versions import _file, _granted_to, access, normalize_path, owns
+from .versions import access, file_row, granted_to, normalize_path, owns
 
 
 async def share(
@@ -35,7 +35,7 @@ async def share(
         raise NotFound(f"No team named {grantee!r}.")
     if kind == "user" and grantee not in hub_users:
         raise NotFound(f"No hub user named {grantee!r}.")
-    if await _file(session, space, path) is None:
+    if await file_row(session, space, path) is None:
         raise NotFound(f"No file {path} in {space}.")
     row = await _share_row(session, space, path, kind, grantee)
     if row is None:
@@ -97,7 +97,7 @@ async def shared_with(session: AsyncSession, identity: Identity) -> list[Share]:
     return list(
         (
             await session.scalars(
-                select(Share).where(_granted_to(identity)).order_by(Share.space, Share.path)
+                select(Share).where(granted_to(identity)).order_by(Share.space, Share.path)
             )
         ).all()
     )

@@ -60,9 +60,10 @@ def owns(identity: Identity, space: str) -> bool:
     return identity.is_member(name)
 
 
-def _granted_to(identity: Identity) -> Any:
-    """Shares that reach ``identity``: made to its teams, and to the person by name
-    (not for a run's token, which reaches its run's team only)."""
+def granted_to(identity: Identity) -> Any:
+    """A SQL condition on :class:`~..store.models.Share` rows: the shares that reach
+    ``identity``, made to its teams, and to the person by name (not for a run's token,
+    which reaches its run's team only). For ``select(Share).where(...)``."""
     to_teams = and_(Share.grantee_kind == "team", Share.grantee.in_(sorted(identity.teams)))
     if identity.confined:
         return to_teams
@@ -76,9 +77,7 @@ async def access(session: AsyncSession, identity: Identity, space: str, path: st
         return "rw"
     grants = (
         await session.scalars(
-            select(Share.mode).where(
-                Share.space == space, Share.path == path, _granted_to(identity)
-            )
+            select(Share.mode).where(Share.space == space, Share.path == path, granted_to(identity))
         )
     ).all()
     if "rw" in grants:
@@ -193,9 +192,13 @@ def _info(f: VersionedFile, v: FileVersion) -> VersionInfo:
     )
 
 
-async def _file(
+async def file_row(
     session: AsyncSession, space: str, path: str, *, lock: bool = False
 ) -> VersionedFile | None:
+    """The versioned file ``path`` of ``space`` (deleted or not), None when it never had a
+    version; with ``lock``, its row is locked for the rest of the transaction (``SELECT
+    ... FOR UPDATE``: saves of one file wait for each other). No access check: the
+    caller checks ``identity`` first (:func:`access`, :func:`check_write`)."""
     query = select(VersionedFile).where(VersionedFile.space == space, VersionedFile.path == path)
     if lock:
         query = query.with_for_update()
@@ -219,7 +222,7 @@ async def _create_file(session: AsyncSession, space: str, path: str, fmt: str) -
         )
         .on_conflict_do_nothing(index_elements=["space", "path"])
     )
-    f = await _file(session, space, path, lock=True)
+    f = await file_row(session, space, path, lock=True)
     assert f is not None
     return f
 
@@ -313,7 +316,7 @@ async def save(
         raise InvalidInput("'size' must be the file's size in bytes.")
 
     check_idempotency_key(idempotency_key)
-    f = await _file(session, space, path, lock=True)
+    f = await file_row(session, space, path, lock=True)
     if f is not None and idempotency_key is not None:
         done = await session.scalar(
             select(FileVersion).where(
@@ -366,7 +369,7 @@ def check_idempotency_key(key: Any) -> None:
 async def _take_history(session: AsyncSession, space: str, source: str, f: VersionedFile) -> None:
     """Give ``f`` (no versions yet) the history of the file at ``source``: same numbers,
     authors, times and parts (not those of files deleted there before it)."""
-    old = await _file(session, space, source)
+    old = await file_row(session, space, source)
     if old is None:
         return
     rows = await session.scalars(
@@ -417,7 +420,7 @@ async def history(
     versions (still restorable by number)."""
     path = normalize_path(path)
     await access(session, identity, space, path)
-    f = await _file(session, space, path)
+    f = await file_row(session, space, path)
     if f is None:
         raise NotFound(f"{path} has no history in {space}.")
     rows = (
@@ -438,7 +441,7 @@ async def get(
     """A version and its content (the newest that has content, when ``number`` is None)."""
     path = normalize_path(path)
     await access(session, identity, space, path)
-    f = await _file(session, space, path)
+    f = await file_row(session, space, path)
     if f is None:
         raise NotFound(f"{path} has no history in {space}.")
     query = select(FileVersion).where(FileVersion.file_id == f.id)
@@ -470,7 +473,7 @@ async def restore(
     """Make ``number`` the newest version again, as a new version."""
     path = normalize_path(path)
     await check_write(session, identity, space, path)
-    f = await _file(session, space, path, lock=True)
+    f = await file_row(session, space, path, lock=True)
     if f is None:
         raise NotFound(f"{path} has no history in {space}.")
     v = await session.scalar(
@@ -495,7 +498,7 @@ async def restore(
 async def delete(session: AsyncSession, identity: Identity, space: str, path: str) -> VersionInfo:
     path = normalize_path(path)
     await check_write(session, identity, space, path)
-    f = await _file(session, space, path, lock=True)
+    f = await file_row(session, space, path, lock=True)
     if f is None or f.deleted:
         raise NotFound(f"No file {path} in {space}.")
     return await _add_version(

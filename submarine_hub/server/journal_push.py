@@ -253,23 +253,27 @@ class JournalPusher:
         if look and await self._in_history(entry, manifest, len(data)):
             return await self._done(entry, None)
         known = self.latest.get(entry.key)
-        base = known["number"] if known else None
-        moved_from = entry.header.get("moved_from")
-        try:
-            resp = await self.platform.post(
-                space,
-                path,
-                manifest,
-                parts,
-                len(data),
-                base=base,
-                moved_from=moved_from,
-                restored_from=entry.header.get("restored_from"),
-                idempotency_key=key,
-            )
-        except SubmarineAPIError as e:
-            self._maybe_sent(entry, e)
-            raise _Transient(e.message) from None
+
+        async def post(**kw: Any) -> httpx.Response:
+            try:
+                return await self.platform.post(
+                    space,
+                    path,
+                    manifest,
+                    parts,
+                    len(data),
+                    moved_from=entry.header.get("moved_from"),
+                    idempotency_key=key,
+                    **kw,
+                )
+            except SubmarineAPIError as e:
+                self._maybe_sent(entry, e)
+                raise _Transient(e.message) from None
+
+        resp = await post(
+            base=known["number"] if known else None,
+            restored_from=entry.header.get("restored_from"),
+        )
         if resp.status_code == 409 and "missing" not in resp.json():
             # another version came in while this one was queued
             if look and await self._in_history(entry, manifest, len(data)):
@@ -285,20 +289,7 @@ class JournalPusher:
                 f"Saved at {entry.header['saved_at']}; recorded on top of a version that "
                 "came in while this save was queued."
             )
-            try:
-                resp = await self.platform.post(
-                    space,
-                    path,
-                    manifest,
-                    parts,
-                    len(data),
-                    message=message,
-                    moved_from=moved_from,
-                    idempotency_key=key,
-                )
-            except SubmarineAPIError as e:
-                self._maybe_sent(entry, e)
-                raise _Transient(e.message) from None
+            resp = await post(message=message)
         return await self._answered(entry, resp)
 
     def _read_split(

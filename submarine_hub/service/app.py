@@ -41,7 +41,7 @@ from ..core.quotas import parse_quota_changes
 from ..store import Database, upgrade
 from ..store.artifacts import ArtifactStore
 from .admissions import AdmissionReconciler
-from .config import MOVED_SETTINGS, moved_setting
+from .config import MOVED_SETTINGS, moved_setting, renamed_setting
 from .context import ServiceContext
 from .experiments import ExperimentManager
 from .handlers import API_ROUTES
@@ -364,20 +364,7 @@ class SubmarineService(Application):
             )
         else:
             new, name = "environment_backend_class", "local" if change.new else "kube"
-        if new in self.config.SubmarineService:  # the new setting wins
-            self.log.warning(
-                "SubmarineService.%s is deprecated and ignored: SubmarineService.%s is set too",
-                change.name,
-                new,
-            )
-            return
-        self.log.warning(
-            "SubmarineService.%s is deprecated: set SubmarineService.%s = %r instead",
-            change.name,
-            new,
-            name,
-        )
-        setattr(self, new, name)
+        renamed_setting(self, change.name, new, name)
 
     _listening = False
 

@@ -1,8 +1,9 @@
-"""Settings that moved from the service's section to a backend's own, kept working.
+"""Settings that moved or were renamed, kept working.
 
 ``c.SubmarineService.runs_dir = "/srv/runs"`` still works: the old setting is forwarded to
 its new home (``c.LocalExperimentBackend.runs_dir``) with a warning naming it, unless the
-new one is set too (it wins).
+new one is set too (it wins). Likewise a setting renamed within its section
+(``c.EndpointManager.backend_name`` is now ``backend_class``).
 """
 
 from __future__ import annotations
@@ -47,3 +48,19 @@ def moved_setting(owner: LoggingConfigurable, old: str, value: Any) -> None:
     """Forward ``SubmarineService.<old>`` to where :data:`MOVED_SETTINGS` says it went."""
     section, new = MOVED_SETTINGS[old]
     forward_setting(owner, old, section, new, value)
+
+
+def renamed_setting(owner: LoggingConfigurable, old: str, new: str, value: Any) -> None:
+    """Set ``owner.<new> = value`` (the setting of ``owner``'s own section that replaced
+    ``old``), unless ``new`` is configured too (it wins), and warn that ``old`` is
+    deprecated (both named by the class that declares ``new``, as it is configured)."""
+    section = next(c.__name__ for c in type(owner).__mro__ if new in vars(c))
+    if new in owner.config[section]:
+        owner.log.warning(
+            "%s.%s is deprecated and ignored: %s.%s is set too", section, old, section, new
+        )
+        return
+    owner.log.warning(
+        "%s.%s is deprecated: set %s.%s = %r instead", section, old, section, new, value
+    )
+    setattr(owner, new, value)

@@ -250,7 +250,6 @@ class KubeEndpointBackend(WorkloadSettings, EndpointBackend):
         self._reflector: Reflector | None = None
         self._access: dict[int, dict[str, Any]] = {}
         self._configs: dict[int, dict[str, Any]] = {}
-        self._http: Any = None
 
     async def api(self) -> KubeApi:
         """The cluster's API (connected when first needed), watched when ``watch`` is on."""
@@ -344,21 +343,9 @@ class KubeEndpointBackend(WorkloadSettings, EndpointBackend):
 
     remove = stop
 
-    async def stats(self, endpoint_id: int, prefix: str, token: str) -> dict[str, Any] | None:
-        import httpx
-
-        state = await self.state(endpoint_id)
-        if state is None or not state.generation:
-            return None
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=2.0)
-        try:
-            resp = await self._http.get(
-                f"{state.url}{prefix}stats", headers={"Authorization": f"token {token}"}
-            )
-        except httpx.HTTPError:
-            return None
-        return resp.json() if resp.status_code == 200 else None
+    def answers(self, state: ProcessState) -> bool:
+        """The Service reaches only available pods: none before a generation is ready."""
+        return bool(state.generation)
 
     async def read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
         """The log of the endpoint's newest pod (from ``offset``)."""
@@ -375,7 +362,6 @@ class KubeEndpointBackend(WorkloadSettings, EndpointBackend):
         if self._reflector is not None:
             await self._reflector.stop()
             self._reflector = None
-        if self._http is not None:
-            await self._http.aclose()
+        await super().close()
         if self._api is not None:
             await self._api.close()

@@ -42,7 +42,7 @@ from ..backends.base import ENDPOINT_BACKENDS, BackendClass, EndpointBackend
 from ..core import endpoints
 from ..core.endpoints import FAILED, READY, STARTING, STOPPED, UPDATING
 from ..core.errors import Unavailable
-from ..service.config import forward_setting
+from ..service.config import forward_setting, renamed_setting
 from ..store import Database
 from ..store.models import Endpoint
 
@@ -231,20 +231,9 @@ class EndpointManager(LoggingConfigurable):
 
     @observe("backend_name")
     def _backend_by_old_name(self, change: Bunch) -> None:
-        if change.new is None:
-            return
-        if "backend_class" in self.config.EndpointManager:  # the new setting wins
-            self.log.warning(
-                "EndpointManager.backend_name is deprecated and ignored: "
-                "EndpointManager.backend_class is set too"
-            )
-            return
-        name = "kube" if change.new == "kubernetes" else change.new
-        self.log.warning(
-            "EndpointManager.backend_name is deprecated: set EndpointManager.backend_class = %r",
-            name,
-        )
-        self.backend_class = name
+        if change.new is not None:
+            name = "kube" if change.new == "kubernetes" else change.new
+            renamed_setting(self, "backend_name", "backend_class", name)
 
     @observe("endpoints_dir")
     def _endpoints_dir_moved(self, change: Bunch) -> None:

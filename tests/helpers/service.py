@@ -40,7 +40,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
-from submarine_hub.backends.base import EndpointBackend, ExperimentBackend
+from submarine_hub.backends.base import EndpointBackend, ExperimentBackend, ProcessState
 from submarine_hub.core.errors import Forbidden
 from submarine_hub.core.experiments.backend import (
     FAILED,
@@ -266,9 +266,14 @@ class FakeExperimentBackend(ExperimentBackend):
 
 
 class FakeEndpointBackend(EndpointBackend):
-    """Endpoints that never start: the metastore's records and the handlers are real."""
+    """Endpoints that never start: the metastore's records and the handlers are real.
+    A test may say what a server reports (:attr:`states`); none does unless told."""
 
     name = "fake"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.states: dict[int, ProcessState] = {}
 
     async def apply(self, endpoint_id: int, config: dict[str, Any]) -> None:
         return None
@@ -276,11 +281,8 @@ class FakeEndpointBackend(EndpointBackend):
     async def write_access(self, endpoint_id: int, access: dict[str, Any]) -> None:
         return None
 
-    async def state(self, endpoint_id: int) -> None:
-        return None
-
-    async def stats(self, endpoint_id: int, path: str, token: str) -> None:
-        return None
+    async def state(self, endpoint_id: int) -> ProcessState | None:
+        return self.states.get(endpoint_id)
 
     async def read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
         return b"fake endpoint log\n"[offset : offset + limit]

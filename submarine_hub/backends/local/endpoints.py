@@ -39,13 +39,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from traitlets import Unicode, default
 
 from ...core.resources import parse_cpu, parse_memory
 from ..base import EndpointBackend, ProcessState
 from .isolation import Account, owned_by, scrubbed_env
 from .limits import MemoryLimit, describe_base, find_base
+from .logs import read_slice
 from .supervisor import lock_held, process_limits
 
 log = logging.getLogger("submarine_hub.backends.local.endpoints")
@@ -91,7 +91,6 @@ class LocalEndpointBackend(EndpointBackend):
         self.root.mkdir(parents=True, exist_ok=True)
         if self.accounts is not None:
             self.root.chmod(0o711)
-        self._http = httpx.AsyncClient(timeout=2.0)
         self._children: list[subprocess.Popen[bytes]] = []
         # where servers' memory limits go: a cgroup v2 each, or RLIMIT_AS (limits.py)
         self.memory_cgroup, why = find_base()
@@ -329,30 +328,8 @@ class LocalEndpointBackend(EndpointBackend):
             except ProcessLookupError:
                 pass
 
-    async def stats(self, endpoint_id: int, prefix: str, token: str) -> dict[str, Any] | None:
-        state = self._state(endpoint_id)
-        if state is None or not state.alive or not state.port:
-            return None
-        try:
-            resp = await self._http.get(
-                f"{state.url}{prefix}stats", headers={"Authorization": f"token {token}"}
-            )
-        except httpx.HTTPError:
-            return None
-        return resp.json() if resp.status_code == 200 else None
-
     async def read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
-        return await asyncio.to_thread(self._read_log, endpoint_id, offset, limit)
-
-    def _read_log(self, endpoint_id: int, offset: int, limit: int) -> bytes:
-        try:
-            with open(self.log_path(endpoint_id), "rb") as f:
-                if offset >= os.fstat(f.fileno()).st_size:
-                    return b""  # past the end (seeking there may fail: EINVAL)
-                f.seek(offset)
-                return f.read(limit)
-        except FileNotFoundError:
-            return b""
+        return await asyncio.to_thread(read_slice, self.log_path(endpoint_id), offset, limit)
 
     async def remove(self, endpoint_id: int) -> None:
         await self.stop(endpoint_id)
@@ -367,7 +344,7 @@ class LocalEndpointBackend(EndpointBackend):
     async def close(self) -> None:
         # Server processes are left running on purpose: endpoints outlive the service.
         self._children.clear()
-        await self._http.aclose()
+        await super().close()
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from ..base import ExperimentBackend
 from .executor import code_version, socket_path, state_dir
 from .isolation import Account, owned_by, scrubbed_env
 from .limits import describe_base, find_base
+from .logs import read_slice
 from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -375,18 +376,8 @@ class LocalExperimentBackend(ExperimentBackend):
         return names + (["prepare"] if prepare.exists() and prepare.stat().st_size else [])
 
     async def read_log(self, run_id: int, name: str, offset: int, limit: int) -> bytes:
-        return await asyncio.to_thread(self._read, run_id, name, offset, limit)
-
-    def _read(self, run_id: int, name: str, offset: int, limit: int) -> bytes:
         path = self.run_dir(run_id) / "logs" / f"{name}.log"
-        try:
-            with open(path, "rb") as f:
-                if offset >= os.fstat(f.fileno()).st_size:
-                    return b""  # past the end (seeking there may fail: EINVAL)
-                f.seek(offset)
-                return f.read(limit)
-        except FileNotFoundError:
-            return b""
+        return await asyncio.to_thread(read_slice, path, offset, limit)
 
     async def remove(self, run_id: int) -> None:
         await asyncio.to_thread(shutil.rmtree, self.run_dir(run_id), True)
