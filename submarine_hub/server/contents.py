@@ -52,8 +52,9 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 from traitlets import Bool, Float, Integer, Unicode, default
 
-from ..client.client import AsyncSubmarineClient, SubmarineAPIError, error_message
+from ..client.client import AsyncSubmarineClient
 from ..client.config import NotConfigured
+from ..client.errors import SubmarineAPIError, error_message
 from ..core import contentaddr
 from ..core.errors import InvalidInput
 from ..core.spaces import SHARED, TEAMS, folder_of, shared_path, space_of

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from tornado import web
 
-from ..client.client import SubmarineAPIError, error_message
+from ..client.errors import SubmarineAPIError, error_message
 from ..core import contentaddr
 from ..core.errors import InvalidInput
 from .journal import Entry, JournalFolder
