@@ -17,7 +17,8 @@ from submarine_hub.client.client import SubmarineClient
 from submarine_hub.core import notebook_jobs as nj
 from submarine_hub.core import spaces, versions
 from submarine_hub.core.identity import Identity
-from submarine_hub.server.contents import PlatformFiles, SubmarineContentsManager
+from submarine_hub.server.contents import SubmarineContentsManager
+from submarine_hub.server.platform_files import PlatformFiles
 from submarine_hub.service.uploads import UploadStore
 from submarine_hub.store import Database, upgrade
 
