@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from submarine_hub.backends.local.experiments import LocalExperimentBackend
+from submarine_hub.core import notebook_job_runs as njr
 from submarine_hub.core import notebook_jobs as nj
 from submarine_hub.core import notebook_schedules as ns
 from submarine_hub.core import versions
@@ -22,6 +23,8 @@ from submarine_hub.core.errors import Forbidden, InvalidInput, NotFound
 from submarine_hub.core.experiments import plans, runs
 from submarine_hub.core.experiments.backend import LaunchPlan, ReplicaPlan
 from submarine_hub.core.identity import Identity
+from submarine_hub.core.notebook_fanout import is_fanout
+from submarine_hub.core.notebook_parameters import check_values, parameters_of
 from submarine_hub.core.resources import Resources
 from submarine_hub.service.notebook_jobs import NotebookJobs
 from submarine_hub.service.uploads import UploadStore
@@ -61,7 +64,7 @@ def test_parameters_are_inferred_from_the_tagged_cell() -> None:
         "computed = 2 ** 10\n"
         "%matplotlib inline\n"
     )
-    found = {p.name: p for p in nj.parameters_of(nb)}
+    found = {p.name: p for p in parameters_of(nb)}
     assert list(found) == [
         "alpha", "epochs", "name", "verbose", "layers", "options", "seed", "maybe", "computed"
     ]  # fmt: skip
@@ -73,19 +76,19 @@ def test_parameters_are_inferred_from_the_tagged_cell() -> None:
     assert found["seed"].type == "int" and found["seed"].nullable
     assert found["maybe"].type == "any" and found["maybe"].nullable
     assert found["computed"].type == "any" and found["computed"].source == "2 ** 10"
-    assert nj.parameters_of(notebook(params=None)) == []  # no tagged cell
+    assert parameters_of(notebook(params=None)) == []  # no tagged cell
 
 
 def test_values_are_checked_against_the_types_each_bad_one_named() -> None:
-    params = nj.parameters_of(
+    params = parameters_of(
         notebook("alpha = 0.5\nepochs = 3\nname = 'x'\nflag = False\nlayers = [1]")
     )
-    ok = nj.check_values(
+    ok = check_values(
         params, {"alpha": "0.1", "epochs": 4.0, "name": 7, "flag": "true", "layers": "[2, 3]"}
     )
     assert ok == {"alpha": 0.1, "epochs": 4, "name": "7", "flag": True, "layers": [2, 3]}
     with pytest.raises(InvalidInput) as e:
-        nj.check_values(
+        check_values(
             params, {"alpha": "fast", "epochs": 2.5, "flag": "maybe", "zz": 1, "layers": 3}
         )
     message = e.value.message
@@ -95,9 +98,9 @@ def test_values_are_checked_against_the_types_each_bad_one_named() -> None:
     assert "unknown parameter 'zz'" in message
     assert "alpha (float), epochs (int)" in message  # what it has
     with pytest.raises(InvalidInput, match=r"'alpha' must be a float.*not None"):
-        nj.check_values(params, {"alpha": None})
+        check_values(params, {"alpha": None})
     with pytest.raises(InvalidInput, match="no cell tagged 'parameters'"):
-        nj.check_values([], {"alpha": 1})
+        check_values([], {"alpha": 1})
 
 
 # --- cron ---------------------------------------------------------------------------------------
@@ -198,7 +201,7 @@ async def test_a_notebook_job_runs_a_pinned_version_with_checked_parameters(
             }
             assert task["notebook"] == "train.ipynb" and task["parameters"] == {"alpha": 0.1}
             assert uploads.path(row.spec["code"]["upload"]).exists()
-            assert nj.output_location(row) == ("team:data-science", f"jobs/train/{row.id}.ipynb")
+            assert njr.output_location(row) == ("team:data-science", f"jobs/train/{row.id}.ipynb")
             # the newest version by default; its new parameter is known
             newest, _ = await nj.submit(
                 s,
@@ -252,8 +255,8 @@ async def test_a_notebook_job_runs_a_pinned_version_with_checked_parameters(
                     uploads=uploads, quota_defaults={},
                 )  # fmt: skip
             with pytest.raises(NotFound):
-                await nj.view(s, CAROL, row.id)
-            view = await nj.view(s, ALICE, row.id)
+                await njr.view(s, CAROL, row.id)
+            view = await njr.view(s, ALICE, row.id)
             assert view["notebook"]["version"] == 1 and view["output"]["version"] is None
             assert view["output"]["lab_path"] == f"teams/data-science/jobs/train/{row.id}.ipynb"
     finally:
@@ -277,7 +280,7 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
                 {"alpha": 0.1, "name": "a"},
                 {"alpha": 0.1, "name": "b"},
             ]
-            assert parent.kind == "notebook" and nj.is_fanout(parent)
+            assert parent.kind == "notebook" and is_fanout(parent)
             assert "submarine_hub.client.fanout" in parent.spec["task"]["command"]
             with pytest.raises(InvalidInput, match=r"set 2: 'alpha' must be a float"):
                 await nj.submit(
@@ -308,7 +311,7 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
                 )
             runs.finish(children[3], "failed")
             await s.flush()
-            view = await nj.view(s, ALICE, parent.id)
+            view = await njr.view(s, ALICE, parent.id)
             summary = view["summary"]
             assert summary["total"] == 4
             assert summary["by_status"] == {"succeeded": 3, "failed": 1}
@@ -332,7 +335,7 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
                 quota_defaults={},
             )
             assert again.spec["task"]["source"]["version"] == 2
-            assert nj.output_location(again) == (
+            assert njr.output_location(again) == (
                 "team:data-science",
                 f"jobs/cell-job/{again.id}.ipynb",
             )
@@ -364,7 +367,7 @@ async def test_the_jobs_of_one_notebook_are_listed_for_its_team(
             )
             runs.finish(children[0], "succeeded")
             await s.flush()
-            items = await nj.list_for_notebook(s, ALICE, "nbs/train.ipynb")
+            items = await njr.list_for_notebook(s, ALICE, "nbs/train.ipynb")
             assert [i["id"] for i in items] == [parent.id, single.id]
             assert items[0]["children"] == {
                 "total": 2,
@@ -376,16 +379,16 @@ async def test_the_jobs_of_one_notebook_are_listed_for_its_team(
             )
             assert "children" not in items[1]
             assert [
-                i["id"] for i in await nj.list_for_notebook(s, ALICE, "nbs/train.ipynb", limit=1)
+                i["id"] for i in await njr.list_for_notebook(s, ALICE, "nbs/train.ipynb", limit=1)
             ] == [parent.id]
-            inline = await nj.list_for_notebook(
+            inline = await njr.list_for_notebook(
                 s, ALICE, "teams/data-science/jobs/cell-job/cell-job.ipynb"
             )
             assert [i["id"] for i in inline] == [other.id]
             # another team sees none of them, also naming alice's space
-            assert await nj.list_for_notebook(s, CAROL, "nbs/train.ipynb", "user:alice") == []
+            assert await njr.list_for_notebook(s, CAROL, "nbs/train.ipynb", "user:alice") == []
             with pytest.raises(InvalidInput):
-                await nj.list_for_notebook(s, ALICE, "")
+                await njr.list_for_notebook(s, ALICE, "")
     finally:
         await db.dispose()
 
@@ -441,10 +444,10 @@ async def test_the_executed_notebook_is_kept_with_its_error_cell(
             async with db.session() as s:
                 row = await s.get(Experiment, row_id)
                 runs.finish(row, "failed" if error else "succeeded", reason="main-0 exited")
-                kept = await nj.keep_executed(s, row, str(artifacts))
+                kept = await njr.keep_executed(s, row, str(artifacts))
                 assert kept["path"] == f"jobs/train/{row_id}.ipynb" and kept["number"] == 1
         async with db.session() as s:
-            view = await nj.view(s, ALICE, bad.id)
+            view = await njr.view(s, ALICE, bad.id)
             # the notebook's own second cell (not counting papermill's cells)
             assert view["reason"] == "cell 2 (In [3]) raised ValueError: boom"
             assert view["error"]["index"] == 1 and view["error"]["ename"] == "ValueError"
@@ -454,7 +457,7 @@ async def test_the_executed_notebook_is_kept_with_its_error_cell(
                 s, ALICE, "team:data-science", f"jobs/train/{ok.id}.ipynb"
             )
             assert info.author == "alice" and "injected-parameters" in json.dumps(content)
-            assert "error" not in await nj.view(s, ALICE, ok.id)
+            assert "error" not in await njr.view(s, ALICE, ok.id)
             with pytest.raises(Forbidden):  # another team's folder
                 await versions.get(s, CAROL, "team:data-science", f"jobs/train/{ok.id}.ipynb")
     finally:
@@ -708,7 +711,7 @@ async def test_notebook_runs_on_warm_kernels_with_limits_kill_and_timeout(tmp_pa
         assert state.status == "failed" and "ValueError: boom" in state.reason
         assert state.exit_code == 1
         executed = json.loads((tmp_path / "runs/2/artifacts/executed.ipynb").read_text())
-        assert nj.error_cell(executed)["ename"] == "ValueError"
+        assert njr.error_cell(executed)["ename"] == "ValueError"
         # more memory than its limit: out of memory, says the reason
         await backend.launch(
             _plan(tmp_path, 7, body="b = bytearray(8 * 10**9)", resources={"memory": "2G"})
