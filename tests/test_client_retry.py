@@ -11,7 +11,7 @@ import httpx
 import pytest
 from submarine_spawner.mixin import SpawnRefused, SubmarineSpawnerMixin
 
-from submarine_hub.client.client import SubmarineAPIError, SubmarineClient
+from submarine_hub.client import SubmarineAPIError, SubmarineClient
 
 PAGE = "<html><h1>503: Service Unavailable</h1></html>"
 

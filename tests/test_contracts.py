@@ -20,7 +20,7 @@ jupyterhub             ``services.auth.check_scopes``,                 serving.s
                        ``HubAuth.user_for_token(sync=, use_cache=)``
 jupyterhub-kubespawner ``KubeSpawner._make_create_pod_request``,       submarine_spawner.kube
                        ``_ensure_not_exists``, ``api``; ``slugs``
-jupyter_client         ``AsyncKernelClient.wait_for_ready`` override,  backends.local.executor
+jupyter_client         ``AsyncKernelClient.wait_for_ready`` override,  backends.local.kernel_pool
                        ``_handle_kernel_info_reply``,
                        ``_async_is_alive``; ``client_factory``;
                        ``LocalProvisioner.pid``

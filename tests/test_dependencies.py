@@ -21,7 +21,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .test_packaging import CLIENT_PROJECT, PROJECT, REPO, client_shipped
+pytest.importorskip("tomllib")  # Python >= 3.11, as CI's
+from .helpers.packaging import CLIENT_PROJECT, PROJECT, REPO, client_shipped
 
 OWN = {"submarine_hub", "submarine_spawner"}
 #: Import names of packages that need not be installed here (no metadata to map them).

@@ -198,7 +198,7 @@ def test_code_from_git_and_from_an_upload(hub: Hub, tmp_path) -> None:  # type: 
         hub.api("GET", f"experiments/{done['id']}/logs", user="alice").text == "trained from git\n"
     )
 
-    from submarine_hub.client.client import pack_folder
+    from submarine_hub.client.uploads import pack_folder
 
     folder = tmp_path / "code"
     folder.mkdir()

@@ -17,13 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from submarine_hub.backends.local.environments import (
-    BuildState,
-    BuildStatus,
-    EnvironmentBuilder,
-    EnvironmentBuildError,
-    EnvironmentSpec,
-)
+from submarine_hub.backends.local.env_spec import EnvironmentSpec
+from submarine_hub.backends.local.env_status import BuildState, BuildStatus, EnvironmentBuildError
+from submarine_hub.backends.local.environments import EnvironmentBuilder
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +177,8 @@ async def test_concurrent_ensures_in_one_process_build_once(builder: Environment
 RACER = """
 import asyncio, json, os, sys, time
 from pathlib import Path
-from submarine_hub.backends.local.environments import EnvironmentBuilder, EnvironmentSpec
+from submarine_hub.backends.local.env_spec import EnvironmentSpec
+from submarine_hub.backends.local.environments import EnvironmentBuilder
 
 root, go = Path(sys.argv[1]), Path(sys.argv[2])
 (root / f"racer-{os.getpid()}.waiting").touch()

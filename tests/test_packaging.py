@@ -23,20 +23,10 @@ import submarine_hub
 from .helpers.repo import source_tree
 
 tomllib = pytest.importorskip("tomllib")  # Python >= 3.11, as CI's
-REPO = Path(__file__).resolve().parents[1]
-PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-CLIENT_PROJECT = tomllib.loads((REPO / "client" / "pyproject.toml").read_text())
+from .helpers.packaging import CLIENT_PROJECT, PROJECT, REPO, client_shipped  # noqa: E402
+
 #: What a client-only environment must never hold: the platform's heavy dependencies.
 NOT_IN_THE_CLIENT = {"jupyterhub", "sqlalchemy", "scikit-learn", "joblib", "jupyter-server"}
-
-
-def client_shipped() -> tuple[str, ...]:
-    """``SHIPPED`` of client/hatch_build.py: what the client wheel takes of the package."""
-    tree = ast.parse((REPO / "client" / "hatch_build.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SHIPPED":
-            return tuple(ast.literal_eval(node.value))
-    raise AssertionError("client/hatch_build.py has no SHIPPED")
 
 
 @pytest.mark.slow

@@ -14,10 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from submarine_hub.client.client import SubmarineClient
+from submarine_hub.core import notebook_job_runs as njr
 from submarine_hub.core import notebook_jobs as nj
 from submarine_hub.core import shares, spaces, versions
 from submarine_hub.core.identity import Identity
-from submarine_hub.server.contents import PlatformFiles, SubmarineContentsManager
+from submarine_hub.server.contents import SubmarineContentsManager
+from submarine_hub.server.platform_files import PlatformFiles
 from submarine_hub.service.uploads import UploadStore
 from submarine_hub.store import Database, upgrade
 
@@ -151,10 +153,10 @@ async def test_the_jobs_of_a_shared_notebook_are_run_and_listed_from_its_owners_
                 uploads=UploadStore(tmp_path / "uploads"),
                 quota_defaults={},
             )
-            source = nj.source_of(run) or {}
+            source = njr.source_of(run) or {}
             assert (source.get("space"), source.get("path")) == ("user:bob", "report.ipynb")
-            listed = await nj.list_for_notebook(s, alice, SHARED_NB)
+            listed = await njr.list_for_notebook(s, alice, SHARED_NB)
             assert [i["id"] for i in listed] == [run.id]
-            assert await nj.list_for_notebook(s, alice, "report.ipynb") == []
+            assert await njr.list_for_notebook(s, alice, "report.ipynb") == []
     finally:
         await db.dispose()

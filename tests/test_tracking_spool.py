@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from submarine_hub import tracking
-from submarine_hub.client import spool
-from submarine_hub.client.client import SubmarineAPIError
+from submarine_hub.client import SubmarineAPIError, spool
 
 pytestmark = pytest.mark.local  # tracking processes
 

@@ -1,5 +1,6 @@
 """The SDK, CLI and magics: all on one HTTP client of the REST API."""
 
-from .client import AsyncSubmarineClient, SubmarineAPIError, SubmarineClient
+from .client import AsyncSubmarineClient, SubmarineClient
+from .errors import SubmarineAPIError
 
 __all__ = ["AsyncSubmarineClient", "SubmarineAPIError", "SubmarineClient"]

@@ -11,8 +11,9 @@ import click
 
 from .. import __version__
 from . import config
-from .client import SubmarineAPIError, SubmarineClient
+from .client import SubmarineClient
 from .config import NotConfigured, api_url_for_hub, config_path, save
+from .errors import SubmarineAPIError
 
 
 def _client() -> SubmarineClient:

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from .cli import _call, _client, _emit, main, options
-from .client import SubmarineAPIError, SubmarineClient
+from .client import SubmarineClient
+from .errors import SubmarineAPIError
 
 STATUS_COLORS = {
     "starting": "yellow",

@@ -11,7 +11,8 @@ import click
 import yaml
 
 from .cli import _call, _client, _created, _emit, main, quiet_option
-from .client import FINAL_STATES, SubmarineClient
+from .client import SubmarineClient
+from .sdk_experiments import FINAL_STATES
 
 STATUS_COLORS = {
     "pending": "yellow",

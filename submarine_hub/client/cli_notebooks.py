@@ -14,7 +14,8 @@ import yaml
 
 from .cli import _call, _client, _created, _emit, notebook_group, options, quiet_option
 from .cli_experiments import _params, _status, _stream_logs
-from .client import FINAL_STATES, SubmarineClient
+from .client import SubmarineClient
+from .sdk_experiments import FINAL_STATES
 
 
 def _grid(items: tuple[str, ...]) -> dict[str, list[Any]] | None:

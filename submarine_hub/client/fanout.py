@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .client import FINAL_STATES, SubmarineAPIError, SubmarineClient
+from .client import SubmarineClient
+from .errors import SubmarineAPIError
+from .sdk_experiments import FINAL_STATES
 
 POLL_S = 1.0
 

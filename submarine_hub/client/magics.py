@@ -45,7 +45,9 @@ from typing import Any
 
 import yaml
 
-from .client import FINAL_STATES, SubmarineAPIError, SubmarineClient
+from .client import SubmarineClient
+from .errors import SubmarineAPIError
+from .sdk_experiments import FINAL_STATES
 
 
 class MagicError(Exception):

@@ -21,7 +21,7 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..client.client import SKIP_IN_UPLOADS
+from ..client.uploads import SKIP_IN_UPLOADS
 from ..core.errors import InvalidInput
 from ..core.paths import safe_relpath
 from ..core.spaces import SHARED, TEAMS

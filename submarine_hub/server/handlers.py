@@ -11,8 +11,9 @@ import httpx
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..client.client import AsyncSubmarineClient, SubmarineAPIError
+from ..client.client import AsyncSubmarineClient
 from ..client.config import NotConfigured
+from ..client.errors import SubmarineAPIError
 from .base import SubmarineHandler
 from .relay import RelayRefused, api_target, check_below, check_segment
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from tornado import web
 
-from ..client.client import SubmarineAPIError, error_message
+from ..client.errors import SubmarineAPIError, error_message
 from ..core import contentaddr
 from ..core.errors import InvalidInput
 from .journal import Entry, JournalFolder
 
 if TYPE_CHECKING:
-    from .contents import PlatformFiles
+    from .platform_files import PlatformFiles
 
 # how far apart the session's and the service's clocks may be when a replayed record is
 # looked for in history (versions created since it was saved)

@@ -1,5 +1,5 @@
 """The service's side of notebook jobs: executed notebooks kept when runs end, and the
-loop that fires schedules (see ``core.notebook_jobs`` and ``core.notebook_schedules``)."""
+loop that fires schedules (see ``core.notebook_job_runs`` and ``core.notebook_schedules``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..core import notebook_jobs, notebook_schedules
+from ..core import notebook_job_runs, notebook_schedules
 from ..core.errors import NotFound, SubmarineError
 from ..core.identity import Identity
 from ..store.models import Experiment, NotebookSchedule
@@ -39,10 +39,10 @@ class NotebookJobs:
     # -- executed notebooks ---------------------------------------------------------------------
 
     async def keep_executed(self, session: Any, row: Experiment) -> None:
-        if notebook_jobs.source_of(row) is None:
+        if notebook_job_runs.source_of(row) is None:
             return
         location = self.context.experiments.artifacts_location(row.id)
-        kept = await notebook_jobs.keep_executed(session, row, location)
+        kept = await notebook_job_runs.keep_executed(session, row, location)
         if kept:
             log.info("kept the executed notebook of run %s as %s", row.id, kept["path"])
 

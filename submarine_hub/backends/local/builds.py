@@ -17,7 +17,9 @@ from traitlets import Float, List, Unicode, default
 
 from ...store.models import EnvironmentProfile
 from ..base import EnvironmentBackend
-from .environments import EnvironmentBuilder, EnvironmentBuildError, EnvironmentSpec
+from .env_spec import EnvironmentSpec
+from .env_status import EnvironmentBuildError
+from .environments import EnvironmentBuilder
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...core import notebook_jobs, notebook_schedules, spaces
+from ...core import notebook_job_runs, notebook_jobs, notebook_schedules, spaces
 from ...core.errors import InvalidInput
 from ...core.experiments import runs
 from .base import BaseHandler
@@ -42,7 +42,7 @@ class NotebookJobsHandler(NotebookJobsBase):
         """The jobs of one notebook, newest first: ``?notebook=PATH[&space=][&limit=]``."""
         identity = await self.identity()
         async with self.core.db.session() as s:
-            items = await notebook_jobs.list_for_notebook(
+            items = await notebook_job_runs.list_for_notebook(
                 s,
                 identity,
                 self.get_query_argument("notebook", None),
@@ -65,7 +65,7 @@ class NotebookJobsHandler(NotebookJobsBase):
             )
             out = runs.to_json(row)
             out["children"] = [runs.to_json(c, full=False) for c in children]
-            where = notebook_jobs.output_location(row)
+            where = notebook_job_runs.output_location(row)
             if where:
                 out["output"] = {
                     "space": where[0],
@@ -82,7 +82,7 @@ class NotebookJobHandler(NotebookJobsBase):
     async def get(self, run_id: int) -> None:
         identity = await self.identity()
         async with self.core.db.session() as s:
-            out = await notebook_jobs.view(s, identity, run_id)
+            out = await notebook_job_runs.view(s, identity, run_id)
         self.write_json(out)
 
 
