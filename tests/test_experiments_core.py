@@ -55,6 +55,15 @@ def test_spec_normalization() -> None:
         spec.normalize(["not", "a", "spec"])
 
 
+def test_a_profile_id_a_client_sends_is_dropped_the_service_records_its_own() -> None:
+    """A stored run's spec shows the resolved profile's id (the OpenAPI document says so);
+    one sent by a client (another team's profile, say) never reaches a run."""
+    s = spec.normalize(simple(environment={"profile": "data-science/py", "profile_id": 7}))
+    assert s["environment"] == {"profile": "data-science/py"}
+    with pytest.raises(InvalidInput, match="profile_id"):
+        spec.normalize(simple(environment={"profile_id": "seven"}))
+
+
 def test_distributed_variables() -> None:
     roles = {"master": 1, "worker": 2}
     env = [replica_env("pytorch", roles, s, lambda r, i: (f"{r}-{i}", 29500)) for s in slots(roles)]

@@ -1269,6 +1269,7 @@ export interface components {
       environment?: {
         profile?: string;
         image?: string;
+        readonly profile_id?: number;
       };
       resources?: {
         /** @description Cores, like 0.5 or 2. */
@@ -1590,6 +1591,7 @@ export interface components {
       environment?: {
         profile?: string;
         image?: string;
+        readonly profile_id?: number;
       };
       task:
         | {

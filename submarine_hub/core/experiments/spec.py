@@ -94,6 +94,9 @@ SPEC_SCHEMA: dict[str, Any] = {
             "properties": {
                 "profile": {"type": "string", "minLength": 1},
                 "image": {"type": "string", "minLength": 1},
+                # the profile's id, recorded by the service when it resolves ``profile``
+                # (a run's stored spec shows it); one given by a client is dropped
+                "profile_id": {"type": "integer", "readOnly": True},
             },
         },
         "task": {
@@ -303,6 +306,7 @@ def normalize(data: Any) -> dict[str, Any]:
         spec["task"]["command"] = command_argv(spec["task"]["command"])
     spec["env"] = {k: _env_value(v) for k, v in (spec.get("env") or {}).items()}
     spec.setdefault("environment", {})
+    spec["environment"].pop("profile_id", None)  # the service's own record, never a client's
     spec.setdefault("credentials", None)
     spec.setdefault("inputs", [])
     spec.setdefault("outputs", [])
