@@ -182,3 +182,46 @@ async def test_a_read_on_sqlite_does_not_queue_behind_a_writer(tmp_path: Path) -
     finally:
         writer.close()
         await db.dispose()
+
+
+async def test_sqlite_writers_queue_in_order_and_a_failed_one_lets_the_next_in(
+    tmp_path: Path,
+) -> None:
+    """Writers of one process take turns on SQLite's one write lock through the service's
+    queue, in the order they came (not in SQLite's busy handler, which sleeps between
+    tries); a writer that fails still gives its turn away; readers do not queue."""
+    url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
+    upgrade(url)
+    db = Database(url)
+    order: list[int] = []
+    inside = [0, 0]  # writers inside a session now, and the most there ever were
+
+    async def write(i: int) -> None:
+        async with db.session() as s:
+            inside[0] += 1
+            inside[1] = max(inside)
+            order.append(i)
+            await s.execute(text("CREATE TABLE IF NOT EXISTS t (i INTEGER)"))
+            await asyncio.sleep(0)  # another writer would get in here without the queue
+            await s.execute(text("INSERT INTO t VALUES (:i)"), {"i": i})
+            inside[0] -= 1
+            if i == 3:
+                raise RuntimeError("this writer fails")
+
+    try:
+        results = await asyncio.gather(*(write(i) for i in range(20)), return_exceptions=True)
+        assert [type(r).__name__ for r in results if r is not None] == ["RuntimeError"]
+        assert order == list(range(20))  # in the order they asked
+        assert inside[1] == 1  # one at a time
+        async with db.session() as s:
+            assert (await s.execute(text("SELECT count(*) FROM t"))).scalar() == 19
+        reading(True)
+        try:
+            async with db.session() as outer:
+                async with db.session() as inner:  # reads nest freely
+                    assert (await inner.execute(text("SELECT 1"))).scalar() == 1
+                assert (await outer.execute(text("SELECT 1"))).scalar() == 1
+        finally:
+            reading(False)
+    finally:
+        await db.dispose()

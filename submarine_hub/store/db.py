@@ -59,6 +59,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _READING: ContextVar[bool] = ContextVar("submarine_db_reading", default=False)
 
 
+#: Set while this context holds the process's SQLite writer queue (see Database.session).
+_WRITING: ContextVar[bool] = ContextVar("submarine_db_writing", default=False)
+
+
 def reading(flag: bool) -> None:
     """Mark what this context (a request's task) does next as reading only, or not."""
     _READING.set(flag)
@@ -107,14 +111,28 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error.
 
-        On SQLite, a session outside a reading request (see :func:`reading`) waits for the
-        process's other writing sessions to end first; such sessions must not nest."""
-        if self._writer is None or _READING.get():
+        On SQLite, a session outside a reading request (see :func:`reading`) first waits
+        for the process's other writing sessions to end. One opened inside another (in the
+        same task), or after the busy timeout, goes straight to SQLite as it would without
+        the queue: the queue orders writers, it never makes a deadlock of its own."""
+        if self._writer is None or _READING.get() or _WRITING.get():
             async with self.sessionmaker() as session, session.begin():
                 yield session
             return
-        async with self._writer, self.sessionmaker() as session, session.begin():
-            yield session
+        try:
+            await asyncio.wait_for(self._writer.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        except asyncio.TimeoutError:
+            held = False
+        else:
+            held = True
+        mark = _WRITING.set(True)
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+        finally:
+            _WRITING.reset(mark)
+            if held:
+                self._writer.release()
 
     async def ping(self) -> None:
         from sqlalchemy import text
