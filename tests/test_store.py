@@ -189,7 +189,8 @@ async def test_sqlite_writers_queue_in_order_and_a_failed_one_lets_the_next_in(
 ) -> None:
     """Writers of one process take turns on SQLite's one write lock through the service's
     queue, in the order they came (not in SQLite's busy handler, which sleeps between
-    tries); a writer that fails still gives its turn away; readers do not queue."""
+    tries); a writer that fails still gives its turn away; readers do not queue, nor does a
+    session opened inside a writing one of the same task."""
     url = f"sqlite:///{tmp_path / 'meta.sqlite'}"
     upgrade(url)
     db = Database(url)
@@ -223,5 +224,13 @@ async def test_sqlite_writers_queue_in_order_and_a_failed_one_lets_the_next_in(
                 assert (await outer.execute(text("SELECT 1"))).scalar() == 1
         finally:
             reading(False)
+
+        async def nested() -> None:
+            async with db.session() as outer:
+                async with db.session() as inner:  # same task: not behind its own turn
+                    await inner.execute(text("INSERT INTO t VALUES (100)"))
+                await outer.execute(text("INSERT INTO t VALUES (101)"))
+
+        await asyncio.wait_for(nested(), 10)  # would wait out the 30 s busy timeout
     finally:
         await db.dispose()

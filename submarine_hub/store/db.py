@@ -8,6 +8,7 @@ SQLite runs in WAL mode with foreign keys enforced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -59,10 +60,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _READING: ContextVar[bool] = ContextVar("submarine_db_reading", default=False)
 
 
-#: Set while this context holds the process's SQLite writer queue (see Database.session).
-_WRITING: ContextVar[bool] = ContextVar("submarine_db_writing", default=False)
-
-
 def reading(flag: bool) -> None:
     """Mark what this context (a request's task) does next as reading only, or not."""
     _READING.set(flag)
@@ -102,6 +99,7 @@ class Database:
         #: tries (16 clients: write p99 1.8 s that way). Other processes still meet the
         #: busy timeout.
         self._writer = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._writing: asyncio.Task[Any] | None = None  # the task whose turn it is
 
     @property
     def dialect(self) -> str:
@@ -115,23 +113,20 @@ class Database:
         for the process's other writing sessions to end. One opened inside another (in the
         same task), or after the busy timeout, goes straight to SQLite as it would without
         the queue: the queue orders writers, it never makes a deadlock of its own."""
-        if self._writer is None or _READING.get() or _WRITING.get():
+        task = asyncio.current_task()
+        if self._writer is None or _READING.get() or self._writing is task:
             async with self.sessionmaker() as session, session.begin():
                 yield session
             return
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):  # then without a turn, as SQLite would
             await asyncio.wait_for(self._writer.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
-        except asyncio.TimeoutError:
-            held = False
-        else:
-            held = True
-        mark = _WRITING.set(True)
+            self._writing = task
         try:
             async with self.sessionmaker() as session, session.begin():
                 yield session
         finally:
-            _WRITING.reset(mark)
-            if held:
+            if self._writing is task:
+                self._writing = None
                 self._writer.release()
 
     async def ping(self) -> None:
