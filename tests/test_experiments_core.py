@@ -14,6 +14,7 @@ import pytest
 from submarine_hub.backends.local.experiments import LocalExperimentBackend
 from submarine_hub.client import spool
 from submarine_hub.core.errors import Forbidden, InvalidInput, NotFound
+from submarine_hub.core.experiments import metrics as run_metrics
 from submarine_hub.core.experiments import pipelines, runs, spec, templates
 from submarine_hub.core.experiments.backend import LaunchPlan, ReplicaPlan
 from submarine_hub.core.experiments.distributed import replica_env, slots
@@ -167,19 +168,21 @@ async def test_metrics_are_downsampled_and_summarized(db_url: str) -> None:
             row = await runs.create(s, ALICE, sub, quota_defaults={})
             points = [{"key": "loss", "value": 1 / (i + 1), "step": i} for i in range(5000)]
             assert (
-                await runs.log_batch(s, ALICE, row.id, {"metrics": points, "params": {"a": 1}})
+                await run_metrics.log_batch(
+                    s, ALICE, row.id, {"metrics": points, "params": {"a": 1}}
+                )
                 == 5000
             )
             bob = Identity("bob", teams=frozenset({"data-science"}))
             with pytest.raises(Forbidden, match="Only alice logs"):
-                await runs.log_batch(s, bob, row.id, {"metrics": []})
+                await run_metrics.log_batch(s, bob, row.id, {"metrics": []})
         async with db.session() as s:
-            history = await runs.metric_history(s, row.id, "loss", max_points=100)
+            history = await run_metrics.metric_history(s, row.id, "loss", max_points=100)
             assert len(history) <= 101 and history[0]["step"] == 0 and history[-1]["step"] == 4999
-            assert (await runs.metrics_summary(s, [row.id]))[row.id]["loss"] == pytest.approx(
-                1 / 5000
-            )
-            assert await runs.params_of(s, row.id) == {"a": "1"}
+            assert (await run_metrics.metrics_summary(s, [row.id]))[row.id][
+                "loss"
+            ] == pytest.approx(1 / 5000)
+            assert await run_metrics.params_of(s, row.id) == {"a": "1"}
     finally:
         await db.dispose()
 
@@ -199,12 +202,12 @@ async def test_replayed_and_spooled_points_are_stored_once(db_url: str, tmp_path
             other = await runs.create(
                 s, ALICE, await runs.prepare(s, ALICE, simple("other")), quota_defaults={}
             )
-            assert await runs.log_batch(s, ALICE, row.id, {"metrics": points[:3]}) == 3
+            assert await run_metrics.log_batch(s, ALICE, row.id, {"metrics": points[:3]}) == 3
             # the same batch again (its answer was lost): replay stores nothing twice
             again = {"metrics": points[:4], "replay": True}
-            assert await runs.log_batch(s, ALICE, row.id, again) == 1
+            assert await run_metrics.log_batch(s, ALICE, row.id, again) == 1
             with pytest.raises(InvalidInput, match="'replay' must be true or false"):
-                await runs.log_batch(s, ALICE, row.id, {"metrics": [], "replay": "yes"})
+                await run_metrics.log_batch(s, ALICE, row.id, {"metrics": [], "replay": "yes"})
         # what the run's process spooled at exit: all six points (some already stored),
         # a file of another run planted in its folder, and a torn temporary file
         folder = spool.folder_for_run(tmp_path / str(row.id))
@@ -212,14 +215,14 @@ async def test_replayed_and_spooled_points_are_stored_once(db_url: str, tmp_path
         planted = spool.write(folder, other.id, points, {})
         (folder / ".run-x.tmp").write_text("{")
         async with db.session() as s:
-            assert await runs.take_spool(s, row, folder) == 2
+            assert await run_metrics.take_spool(s, row, folder) == 2
             assert mine.exists()  # removed only once stored for good
         assert not mine.exists() and planted.exists()
         async with db.session() as s:
-            history = await runs.metric_history(s, row.id, "loss", max_points=100)
+            history = await run_metrics.metric_history(s, row.id, "loss", max_points=100)
             assert [p["step"] for p in history] == list(range(6))
-            assert await runs.params_of(s, row.id) == {"lr": "0.1"}
-            assert await runs.metric_history(s, other.id, "loss", max_points=100) == []
+            assert await run_metrics.params_of(s, row.id) == {"lr": "0.1"}
+            assert await run_metrics.metric_history(s, other.id, "loss", max_points=100) == []
     finally:
         await db.dispose()
 

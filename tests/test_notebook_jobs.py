@@ -13,6 +13,7 @@ from submarine_hub.core import notebook_job_runs as njr
 from submarine_hub.core import notebook_jobs as nj
 from submarine_hub.core import versions
 from submarine_hub.core.errors import Forbidden, InvalidInput, NotFound
+from submarine_hub.core.experiments import metrics as run_metrics
 from submarine_hub.core.experiments import plans, runs
 from submarine_hub.core.identity import Identity
 from submarine_hub.core.notebook_fanout import is_fanout
@@ -201,7 +202,7 @@ async def test_fan_out_and_inline_notebooks(db_url: str, tmp_path: Path) -> None
                 )  # fmt: skip
             for c in children[:3]:
                 runs.finish(c, "succeeded")
-                await runs.log_batch(
+                await run_metrics.log_batch(
                     s,
                     Identity("alice", teams=frozenset({"data-science"})),
                     c.id,

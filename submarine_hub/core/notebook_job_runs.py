@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..store.models import Experiment
 from . import spaces, versions
 from .errors import InvalidInput, NotFound
+from .experiments import metrics as run_metrics
 from .experiments import runs
 from .experiments.plans import EXECUTED_NOTEBOOK
 from .identity import Identity
@@ -124,7 +125,7 @@ async def view(session: AsyncSession, identity: Identity, run_id: int) -> dict[s
     if source is None and not fanout:
         raise NotFound(f"Run {run_id} is not a notebook job.")
     out = runs.to_json(row)
-    out["metrics"] = (await runs.metrics_summary(session, [row.id])).get(row.id, {})
+    out["metrics"] = (await run_metrics.metrics_summary(session, [row.id])).get(row.id, {})
     if source is not None:
         out["notebook"] = source
         space, path = output_location(row) or ("", "")
@@ -147,7 +148,7 @@ async def view(session: AsyncSession, identity: Identity, run_id: int) -> dict[s
             session, identity, runs.Filters(parent=row.id, limit=runs.MAX_PAGE)
         )
         kids.sort(key=lambda r: r.id)
-        metrics = await runs.metrics_summary(session, [k.id for k in kids])
+        metrics = await run_metrics.metrics_summary(session, [k.id for k in kids])
         out["children"] = [
             {
                 "id": k.id,
@@ -218,7 +219,7 @@ async def list_for_notebook(
                 continue
             by = counts.setdefault(parent_id, {})
             by[status] = by.get(status, 0) + 1
-    metrics = await runs.metrics_summary(session, [r.id for r in rows])
+    metrics = await run_metrics.metrics_summary(session, [r.id for r in rows])
     out = []
     for row in rows:
         item = runs.to_json(row, full=False)

@@ -28,6 +28,7 @@ from ..backends.base import EnvironmentBackend, ExperimentBackend
 from ..client import spool
 from ..core import credentials
 from ..core.crypto import Crypt
+from ..core.experiments import metrics as run_metrics
 from ..core.experiments import pipelines, plans, runs
 from ..core.experiments.backend import FINAL_STATES, PENDING, RUNNING, RunState
 from ..core.quotas import effective_quota
@@ -176,7 +177,7 @@ class ExperimentManager:
     async def _take_spool(self, s: Any, row: Experiment) -> None:
         run_dir = self.backend.run_dir(row.id)
         if run_dir is not None:
-            await runs.take_spool(s, row, spool.folder_for_run(run_dir))
+            await run_metrics.take_spool(s, row, spool.folder_for_run(run_dir))
 
     def _apply(self, row: Experiment, state: RunState) -> None:
         if state.status == RUNNING and row.status == PENDING:

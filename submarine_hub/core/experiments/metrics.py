@@ -19,6 +19,7 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..identity import Identity
 from ..validation import INT64_MAX, is_finite_number
 from .backend import FINAL_STATES
+from .runs import get
 
 log = logging.getLogger("submarine_hub.runs")
 
@@ -83,8 +84,6 @@ async def log_batch(session: AsyncSession, identity: Identity, run_id: int, data
     With ``"replay": true`` (a batch sent again: its answer was lost, or it comes from a
     spool) points the run already has (same key, step and timestamp) are skipped, so a
     retry never stores a point twice. Returns the points stored."""
-    from .runs import get
-
     row = await get(session, identity, run_id)
     _check_write(identity, row)
     rows, params = _batch(run_id, data)

@@ -1,5 +1,5 @@
 """Runs: submission, visibility, search, kill and rerun (metrics and params of a run:
-:mod:`.metrics`, re-exported here).
+:mod:`.metrics`).
 
 A run belongs to a team and an owner. Members of the team (and hub admins) see it;
 its owner and admins kill it. A run acts for its owner through a *run token* (given
@@ -34,15 +34,6 @@ from ..validation import reject_unknown
 from . import spec as specs
 from . import templates
 from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
-from .metrics import (  # noqa: F401 - the metrics API of a run, as runs.*
-    MAX_POINTS_PER_REQUEST,
-    check_artifact_write,
-    log_batch,
-    metric_history,
-    metrics_summary,
-    params_of,
-    take_spool,
-)
 
 log = logging.getLogger("submarine_hub.runs")
 

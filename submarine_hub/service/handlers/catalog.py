@@ -6,6 +6,7 @@ from typing import Any
 
 from ...core import datasets
 from ...core.errors import InvalidInput
+from ...core.experiments import metrics as run_metrics
 from ...core.experiments import runs
 from ...core.validation import parse_int
 from .base import BaseHandler
@@ -92,11 +93,11 @@ class CompareHandler(BaseHandler):
             raise InvalidInput("Compare between 1 and 50 runs ('ids=3,5,8').")
         async with self.core.db.session() as s:
             rows = [await runs.get(s, identity, i) for i in ids]
-            metrics = await runs.metrics_summary(s, ids)
+            metrics = await run_metrics.metrics_summary(s, ids)
             items = [
                 {
                     **runs.to_json(r, full=False),
-                    "params": await runs.params_of(s, r.id),
+                    "params": await run_metrics.params_of(s, r.id),
                     "metrics": metrics.get(r.id, {}),
                 }
                 for r in rows

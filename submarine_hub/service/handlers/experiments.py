@@ -11,6 +11,7 @@ from typing import Any
 
 from ...core import paths
 from ...core.errors import InvalidInput, NotFound, SubmarineError
+from ...core.experiments import metrics as run_metrics
 from ...core.experiments import pipelines, runs, templates
 from ...core.experiments.backend import FINAL_STATES
 from ...core.experiments.spec import SPEC_SCHEMA
@@ -42,8 +43,8 @@ class ExperimentsBase(BaseHandler):
     async def run_json(self, row: Any) -> dict[str, Any]:
         out = runs.to_json(row)
         async with self.core.db.session() as s:
-            out["metrics"] = (await runs.metrics_summary(s, [row.id])).get(row.id, {})
-            out["params"] = await runs.params_of(s, row.id)
+            out["metrics"] = (await run_metrics.metrics_summary(s, [row.id])).get(row.id, {})
+            out["params"] = await run_metrics.params_of(s, row.id)
         out["logs"] = await self.manager.backend.log_names(row.id) if row.launched_at else []
         state = await self.manager.backend.state(row.id) if row.launched_at else None
         out["replicas"] = (
@@ -76,7 +77,7 @@ class ExperimentsHandler(ExperimentsBase):
             rows, cursor = await runs.search(s, identity, f)
             items = [runs.to_json(r, full=False) for r in rows]
             if self.flag_arg("metrics"):
-                summary = await runs.metrics_summary(s, [r.id for r in rows])
+                summary = await run_metrics.metrics_summary(s, [r.id for r in rows])
                 for item in items:
                     item["metrics"] = summary.get(item["id"], {})
         self.write_json({"items": items, "next": cursor})
@@ -183,7 +184,7 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
             rid = int(self.path_kwargs["run_id"])  # parsed already
             rel = paths.safe_relpath(self.get_query_argument("path", None))
             async with self.core.db.session() as s:
-                runs.check_artifact_write(identity, await runs.get(s, identity, rid))
+                run_metrics.check_artifact_write(identity, await runs.get(s, identity, rid))
             root = self.manager.local_artifacts(rid)
             if root is None:
                 raise InvalidInput(
@@ -271,17 +272,17 @@ class ExperimentMetricsHandler(ExperimentsBase):
         async with self.core.db.session() as s:
             await runs.get(s, identity, rid)
             if key:
-                points = await runs.metric_history(s, rid, key, max_points)
+                points = await run_metrics.metric_history(s, rid, key, max_points)
                 self.write_json({"key": key, "points": points})
                 return
-            summary = (await runs.metrics_summary(s, [rid])).get(rid, {})
+            summary = (await run_metrics.metrics_summary(s, [rid])).get(rid, {})
         self.write_json({"metrics": summary})
 
     async def post(self, run_id: int) -> None:
         identity = await self.identity()
         body = self.get_json_body()
         async with self.core.db.session() as s:
-            n = await runs.log_batch(s, identity, run_id, body)
+            n = await run_metrics.log_batch(s, identity, run_id, body)
         self.write_json({"stored": n}, status=201)
 
 

@@ -11,6 +11,7 @@ from tornado import web
 
 from ...core import models, paths
 from ...core.errors import Conflict, NotFound, SubmarineError
+from ...core.experiments import metrics as run_metrics
 from ...core.experiments import runs
 from .base import BaseHandler
 from .streaming import StreamedUpload
@@ -104,7 +105,7 @@ class VersionsHandler(ModelsBase):
                 files = [models.check_file_path(p) for p in from_run["paths"]]
                 run = await runs.get(s, identity, run_id)
                 body.setdefault("source_run_id", run.id)
-                snapshot = (await runs.metrics_summary(s, [run.id])).get(run.id, {})
+                snapshot = (await run_metrics.metrics_summary(s, [run.id])).get(run.id, {})
                 body.setdefault("metrics", snapshot)
             version = await models.create_version(
                 s, identity, model, body, self.core.artifacts.base_url
