@@ -164,6 +164,30 @@ async def test_pages_follow_each_other_without_gaps_or_repeats(db: Any) -> None:
             await search_runs(s, ALICE, max_results=10_000)
 
 
+@pytest.mark.parametrize("order", [["metrics.accuracy DESC"], ["params.lr"], ["metrics.loss"]])
+async def test_pages_sorted_by_a_metric_or_param_cross_from_runs_having_it_to_the_others(
+    db: Any, order: list[str]
+) -> None:
+    """Runs with the sort key come first (one query, its index), then those without it
+    (another): paged one or two at a time, the same list as in one page."""
+    database, _ = db
+    whole = await _names(database, order_by=order)
+    assert len(whole) == 4
+    for size in (1, 2, 3):
+        seen: list[str] = []
+        token = None
+        async with database.session() as s:
+            for _ in range(10):
+                page = await search_runs(
+                    s, ALICE, order_by=order, max_results=size, page_token=token
+                )
+                seen += [r.name for r in page.runs]
+                token = page.next_page_token
+                if token is None:
+                    break
+        assert seen == whole, size
+
+
 async def test_another_teams_runs_are_never_found_and_its_team_is_refused(db: Any) -> None:
     database, _ = db
     assert "rf-secret" not in await _names(database, filter="params.model = 'rf'")

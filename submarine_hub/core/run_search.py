@@ -440,13 +440,20 @@ class _Joins:
     """One join of ``latest_metrics``/``params`` per key the filter or the order names."""
 
     query: Select[Any]
+    #: the filter names runs by id, parent or pipeline: few runs, found by those indexes;
+    #: the joins then match the key without its index (``key || ''``), or SQLite (without
+    #: statistics) may walk every run's metric in order instead
+    narrowed: bool = False
     metrics: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+
+    def _key(self, column: Any) -> Any:
+        return column + "" if self.narrowed else column
 
     def metric(self, key: str, *, outer: bool) -> Any:
         if key not in self.metrics:
             alias = aliased(LatestMetric)
-            on = and_(alias.experiment_id == Experiment.id, alias.key == key)
+            on = and_(alias.experiment_id == Experiment.id, self._key(alias.key) == key)
             self.query = self.query.join(alias, on, isouter=outer)
             self.metrics[key] = alias
         return self.metrics[key]
@@ -454,7 +461,7 @@ class _Joins:
     def param(self, key: str, *, outer: bool) -> Any:
         if key not in self.params:
             alias = aliased(Param)
-            on = and_(alias.experiment_id == Experiment.id, alias.key == key)
+            on = and_(alias.experiment_id == Experiment.id, self._key(alias.key) == key)
             self.query = self.query.join(alias, on, isouter=outer)
             self.params[key] = alias
         return self.params[key]
@@ -529,24 +536,56 @@ def _tag_condition(c: Comparison) -> ColumnElement[bool]:
     return cond
 
 
+NARROWING = ("id", "run_id", "parent_id", "pipeline_id", "rerun_of")
+
+
+def _order_keys(order_by: Sequence[str] | str | Sequence[OrderKey] | None) -> list[OrderKey]:
+    if order_by is None or isinstance(order_by, str) or all(isinstance(o, str) for o in order_by):
+        return parse_order_by(cast("Sequence[str] | str | None", order_by))
+    return [cast(OrderKey, o) for o in order_by]
+
+
+def _comparisons(filter: str | Sequence[Comparison] | None) -> list[Comparison]:
+    return parse_filter(filter) if isinstance(filter, str) or filter is None else list(filter)
+
+
 def apply(
     query: Select[Any],
     filter: str | Sequence[Comparison] | None = None,
     order_by: Sequence[str] | str | Sequence[OrderKey] | None = None,
+    *,
+    lead: bool | None = None,
 ) -> Select[Any]:
     """``query`` (a select whose FROM has :class:`Experiment`) narrowed by ``filter`` and
     ordered by ``order_by`` then newest first (``id`` descending, the tie-breaker that
-    makes pages stable). Raises :class:`SearchSyntaxError` for what it cannot read."""
-    comparisons = parse_filter(filter) if isinstance(filter, str) or filter is None else filter
-    order: list[OrderKey] = (
-        parse_order_by(cast("Sequence[str] | str | None", order_by))
-        if order_by is None
-        or isinstance(order_by, str)
-        or all(isinstance(o, str) for o in order_by)
-        else [cast(OrderKey, o) for o in order_by]
-    )
-    joins = _Joins(query)
+    makes pages stable). Raises :class:`SearchSyntaxError` for what it cannot read.
+
+    ``lead`` (the first order key being a metric or param): None, runs without it come
+    last in one query; True, only the runs that have it; False, only those without it
+    (:func:`search_runs` pages through the two in turn, so each walks an index)."""
+    comparisons = _comparisons(filter)
+    order = _order_keys(order_by)
+    narrowed = any(c.kind == ATTRIBUTE and c.key in NARROWING and c.op in ("=", "IN")
+                   for c in comparisons)  # fmt: skip
+    joins = _Joins(query, narrowed=narrowed)
     conditions: list[ColumnElement[bool]] = []
+    if lead is not None and order and order[0].kind in (METRIC, PARAM):
+        first = order[0]
+        if lead:
+            if first.kind == METRIC:
+                joins.metric(first.key, outer=False)
+            else:
+                joins.param(first.key, outer=False)
+        else:
+            table = LatestMetric if first.kind == METRIC else Param
+            conditions.append(
+                ~exists(
+                    select(table.experiment_id).where(
+                        table.experiment_id == Experiment.id, table.key == first.key
+                    )
+                )
+            )
+            order = order[1:]
     for c in comparisons:
         if c.kind == METRIC:
             conditions.append(
@@ -595,20 +634,28 @@ def apply(
 # --- paging --------------------------------------------------------------------------
 
 
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+def encode_page_token(offset: int, phase: int = 0) -> str:
+    body = {"offset": offset, **({"phase": phase} if phase else {})}
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
 
 
-def decode_page_token(token: str | None) -> int:
+def decode_page_token(token: str | None) -> tuple[int, int]:
+    """(offset, phase): phase 0 one query; 1 the runs with the first sort key; 2 those
+    without it."""
     if not token:
-        return 0
+        return 0, 0
+    bad = InvalidInput("'page_token' is not one this search gave.")
     try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise InvalidInput("'page_token' is not one this search gave.") from None
-    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= INT64_MAX:
-        raise InvalidInput("'page_token' is not one this search gave.")
-    return offset
+        body = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset, phase = body["offset"], body.get("phase", 0)
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise bad from None
+    for n in (offset, phase):
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= INT64_MAX:
+            raise bad
+    if phase not in (0, 1, 2):
+        raise bad
+    return offset, phase
 
 
 @dataclass
@@ -635,11 +682,33 @@ async def search_runs(
     """A page of the runs ``identity`` sees that match ``filter``, in ``order_by`` order."""
     if isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
         raise InvalidInput(f"'max_results' must be between 1 and {MAX_RESULTS}.")
-    offset = decode_page_token(page_token)
-    query = apply(visible_runs(identity, team), filter, order_by)
-    rows = list((await session.scalars(query.offset(offset).limit(max_results + 1))).unique())
-    token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-    return RunPage(rows[:max_results], token)
+    offset, phase = decode_page_token(page_token)
+    comparisons = _comparisons(filter)
+    order = _order_keys(order_by)
+    base = visible_runs(identity, team)
+    first = order[0] if order else None
+    filtered_on_first = first is not None and any(
+        c.kind == first.kind and c.key == first.key for c in comparisons
+    )
+    if first is None or first.kind not in (METRIC, PARAM) or filtered_on_first:
+        query = apply(base, comparisons, order)
+        rows = list((await session.scalars(query.offset(offset).limit(max_results + 1))).all())
+        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+        return RunPage(rows[:max_results], token)
+    # sorted by a metric or param the filter does not name: the runs that have it (in the
+    # order of its index), then those without it (newest first)
+    rows = []
+    if phase in (0, 1):
+        query = apply(base, comparisons, order, lead=True)
+        rows = list((await session.scalars(query.offset(offset).limit(max_results + 1))).all())
+        if len(rows) > max_results:
+            return RunPage(rows[:max_results], encode_page_token(offset + max_results, 1))
+        offset = 0
+    want = max_results - len(rows)
+    query = apply(base, comparisons, order, lead=False)
+    more = list((await session.scalars(query.offset(offset).limit(want + 1))).all())
+    token = encode_page_token(offset + want, 2) if len(more) > want else None
+    return RunPage(rows + more[:want], token)
 
 
 async def child_counts(session: AsyncSession, run_ids: Sequence[int]) -> dict[int, int]:

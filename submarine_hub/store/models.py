@@ -248,6 +248,7 @@ class Experiment(Base):
         Index("ix_experiments_team_status_id", "team", "status", "id"),
         Index("ix_experiments_owner_id", "owner", "id"),
         Index("ix_experiments_status_id", "status", "id"),
+        Index("ix_experiments_team_started_at", "team", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,4 +1,4 @@
-"""latest metrics: each run's latest point per metric key, for run search
+"""latest metrics: each run's latest point per metric key, and runs by start time, for run search
 
 Revision ID: 0010
 Revises: 0008
@@ -34,6 +34,10 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_latest_metrics_key_value", ["key", "value", "experiment_id"], unique=False
         )
+    with op.batch_alter_table("experiments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_experiments_team_started_at", ["team", "started_at"], unique=False
+        )
     # the runs stored before: their latest point per key is the highest step, then the
     # last logged (the largest id), as metrics_summary reads it
     op.execute(
@@ -52,6 +56,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("experiments", schema=None) as batch_op:
+        batch_op.drop_index("ix_experiments_team_started_at")
     with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
         batch_op.drop_index("ix_latest_metrics_key_value")
     op.drop_table("latest_metrics")
