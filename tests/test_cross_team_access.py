@@ -342,6 +342,11 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ],
         ("post", "/pipelines/{pipeline_id}/retry"): [(f"pipelines/{v.pipeline}/retry", None)],
         ("get", "/experiments/compare"): [(f"experiments/compare{q(ids=v.run)}", None)],
+        ("get", "/experiments/search"): [
+            ("experiments/search", None),
+            (f"experiments/search{q(filter=f'attributes.run_id = {v.run}')}", None),
+            (f"experiments/search{q(team=T)}", None),
+        ],
         ("post", "/tracking/runs"): [("tracking/runs", {"name": "x", "team": T})],
         ("post", "/tracking/runs/{run_id}/heartbeat"): [
             (f"tracking/runs/{v.live_run}/heartbeat", None)
@@ -494,7 +499,7 @@ LISTINGS = {
     "/metrics",
     "/notebook-jobs",
 }
-RUN_LISTINGS = {"/experiments", "/experiments/compare", "/notebook-jobs"}
+RUN_LISTINGS = {"/experiments", "/experiments/compare", "/experiments/search", "/notebook-jobs"}
 # operations that name one object in their query rather than their path
 QUERY_NAMED = {
     "/files",

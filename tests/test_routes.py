@@ -509,6 +509,10 @@ def test_experiment_routes(c: Calls, service: InProcessService, world: World) ->
     assert {r["id"] for r in compared["items"]} == {R, held}
     c.bad("GET", f"experiments/compare{q(ids='one,two')}")
     c.other("GET", f"experiments/compare{q(ids=R)}")
+    found = c.ok("GET", f"experiments/search{q(filter='metrics.acc > 0.5', team=world.team)}")
+    assert [r["id"] for r in found["items"]] == [held]
+    c.bad("GET", f"experiments/search{q(filter='metrics.acc > high')}", pattern="character 15")
+    c.other("GET", f"experiments/search{q(team=world.team)}")
     service.backend.finish(held)
     service.wake()
     wait(service, world.owner, held, timeout=30)

@@ -774,6 +774,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/experiments/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The runs table, searched with MLflow's filter syntax (your teams' runs; every one for admins)
+     * @description `filter` is MLflow's search syntax (`metrics.accuracy > 0.9 and params.model = 'rf'`, `tags.stage = 'prod'`, `attributes.status = 'FINISHED'`, `attributes.parent_id = 12`, AND only); metrics compare by their latest value. `order_by` is repeated or comma-separated (`metrics.accuracy DESC`, `params.lr`, `start_time`); runs without a sorted metric or param come last. A bad expression is a 400 whose message gives the character where the problem is. See docs/run-explorer.md.
+     */
+    get: operations['searchExperiments'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/tracking/runs': {
     parameters: {
       query?: never;
@@ -3848,6 +3868,54 @@ export interface operations {
       401: components['responses']['Error'];
       403: components['responses']['Error'];
       404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  searchExperiments: {
+    parameters: {
+      query?: {
+        filter?: string;
+        order_by?: string[];
+        team?: string;
+        /** @description Comma-separated params.KEY / metrics.KEY to return (default: all). */
+        columns?: string;
+        max_results?: number;
+        /** @description The answer's `next_page_token`, for the next page. */
+        page_token?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of runs with their params, latest metrics and children. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: (components['schemas']['Experiment'] & {
+              /** @description How many child runs (sweep, grid, study) it has. */
+              children: number;
+              /** @description A parent's best child value of the first sorted metric. */
+              best?: {
+                key?: string;
+                value?: number;
+              };
+            })[];
+            keys: {
+              params?: string[];
+              metrics?: string[];
+            };
+            next_page_token: string | null;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
       503: components['responses']['Error'];
     };
   };

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -178,6 +179,74 @@ def exp_list(as_json: bool, owner: str | None, **filters: Any) -> None:
     if page["next"]:
         text += f"\nMore: --before {page['next']}"
     _emit(page, as_json, text)
+
+
+@experiment.command("search")
+@click.argument("filter_text", metavar="FILTER", required=False)
+@click.option(
+    "--order-by",
+    "order_by",
+    multiple=True,
+    help="'metrics.accuracy DESC', 'params.lr'... (repeatable).",
+)
+@click.option("--team")
+@click.option("--columns", help="Comma-separated params.KEY / metrics.KEY to show.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--page-token", help="The next page (printed after a full page).")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+def exp_search(
+    filter_text: str | None,
+    order_by: tuple[str, ...],
+    team: str | None,
+    columns: str | None,
+    limit: int,
+    page_token: str | None,
+    as_json: bool,
+) -> None:
+    """Runs matching FILTER, MLflow's search syntax:
+    "metrics.accuracy > 0.9 and params.model = 'rf'" (docs/run-explorer.md)."""
+    with _client() as client:
+        page = _call(
+            lambda: client.search_runs(
+                filter_text,
+                order_by=list(order_by),
+                team=team,
+                columns=columns,
+                max_results=limit,
+                page_token=page_token,
+            )
+        )
+    if as_json:
+        click.echo(json.dumps(page["items"], indent=2))
+        return
+    wanted = [c.strip() for c in (columns or "").split(",") if c.strip()] or [
+        *(f"params.{k}" for k in page["keys"]["params"]),
+        *(f"metrics.{k}" for k in page["keys"]["metrics"]),
+    ]
+    click.echo(_search_table(page["items"], wanted))
+    if page["next_page_token"]:
+        click.echo(f"More: --page-token {page['next_page_token']}")
+
+
+def _search_table(runs: list[dict[str, Any]], columns: list[str]) -> str:
+    if not runs:
+        return "No runs."
+    head = ["ID", "STATUS", "NAME", *columns]
+    rows = []
+    for r in runs:
+        cells = [str(r["id"]), r["status"], r["name"]]
+        for c in columns:
+            kind, _, key = c.partition(".")
+            value = r.get("metrics" if kind.startswith("metric") else "params", {}).get(key)
+            cells.append(
+                "" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
+            )
+        rows.append(cells)
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        for line in [head, *rows]
+    )
 
 
 @experiment.command("get")

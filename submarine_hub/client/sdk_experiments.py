@@ -112,6 +112,52 @@ class ExperimentsAPI(SyncTransport):
             "GET", "experiments/compare", params={"ids": ",".join(map(str, run_ids))}
         )
 
+    def search_runs(
+        self,
+        filter: str | None = None,
+        *,
+        order_by: list[str] | str | None = None,
+        team: str | None = None,
+        columns: list[str] | str | None = None,
+        max_results: int = 50,
+        page_token: str | None = None,
+    ) -> dict[str, Any]:
+        """A page of the runs table, searched with MLflow's syntax:
+        ``search_runs("metrics.accuracy > 0.9 and params.model = 'rf'",
+        order_by=["metrics.accuracy DESC"])`` -> ``{"items": [run + params, metrics,
+        children], "keys": ..., "next_page_token": ...}`` (docs/run-explorer.md)."""
+        params: dict[str, Any] = {"max_results": max_results}
+        if filter:
+            params["filter"] = filter
+        if order_by:
+            params["order_by"] = [order_by] if isinstance(order_by, str) else list(order_by)
+        if team:
+            params["team"] = team
+        if columns:
+            params["columns"] = columns if isinstance(columns, str) else ",".join(columns)
+        if page_token:
+            params["page_token"] = page_token
+        return self.request("GET", "experiments/search", params=params)
+
+    def iter_runs(
+        self,
+        filter: str | None = None,
+        *,
+        order_by: list[str] | str | None = None,
+        team: str | None = None,
+        page_size: int = 200,
+    ) -> Iterator[dict[str, Any]]:
+        """Every run :meth:`search_runs` finds, page after page."""
+        token = None
+        while True:
+            page = self.search_runs(
+                filter, order_by=order_by, team=team, max_results=page_size, page_token=token
+            )
+            yield from page["items"]
+            token = page["next_page_token"]
+            if not token:
+                return
+
 
 class TemplatesAPI(SyncTransport):
     """Experiment templates and runs of them."""

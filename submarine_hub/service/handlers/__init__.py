@@ -9,12 +9,14 @@ from .metrics import METRICS_HANDLERS
 from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
+from .run_explorer import RUN_EXPLORER_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
     *PLATFORM_HANDLERS,
     *FILE_HANDLERS,
     *COMPARE_HANDLERS,  # before /experiments/{run_id}
+    *RUN_EXPLORER_HANDLERS,  # likewise
     *EXPERIMENT_HANDLERS,
     *NOTEBOOK_JOB_HANDLERS,
     *MODEL_HANDLERS,
