@@ -17,6 +17,7 @@ import { Config } from './config';
 import { EnvironmentsSection, profileRef } from './environments';
 import { ExperimentsSection, RunWatcher } from './experiments';
 import { HistorySection } from './history';
+import { explorerPlugin } from './explorerplugin';
 import { JobsSection, isNotebook } from './jobs';
 import { submarineIcon } from './icons';
 import { addModelsAndDatasets } from './modelsplugin';
@@ -432,4 +433,4 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
   }
 };
 
-export default plugin;
+export default [plugin, explorerPlugin];

@@ -1,0 +1,94 @@
+/**
+ * The run explorer's plugin: commands that open the runs table, a comparison
+ * and a run's artifacts in JupyterLab's main area.
+ */
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { Widget } from '@lumino/widgets';
+
+import { SubmarineAPI } from './api';
+import { ArtifactsView, CompareView, RunsTable } from './explorer';
+import { submarineIcon } from './icons';
+
+export namespace ExplorerCommandIDs {
+  export const open = 'submarine:open-run-explorer';
+  export const compare = 'submarine:compare-runs';
+  export const artifacts = 'submarine:run-artifacts';
+}
+
+function show<T extends Widget>(app: JupyterFrontEnd, content: T, id: string, label: string): MainAreaWidget<T> {
+  const widget = new MainAreaWidget({ content });
+  widget.id = id;
+  widget.title.label = label;
+  widget.title.icon = submarineIcon;
+  widget.title.closable = true;
+  app.shell.add(widget, 'main');
+  app.shell.activateById(widget.id);
+  return widget;
+}
+
+export const explorerPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'submarine-hub:run-explorer',
+  description: 'The run explorer: search, compare and browse runs in the main area.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    palette: ICommandPalette | null
+  ): void => {
+    const api = new SubmarineAPI(app.serviceManager.serverSettings);
+    let table: MainAreaWidget<RunsTable> | null = null;
+    let opened = 0;
+    const actions = {
+      compare: (ids: number[]) => void app.commands.execute(ExplorerCommandIDs.compare, { ids }),
+      artifacts: (run: { id: number }) =>
+        void app.commands.execute(ExplorerCommandIDs.artifacts, { id: run.id })
+    };
+    app.commands.addCommand(ExplorerCommandIDs.open, {
+      label: 'Submarine: Explore runs',
+      caption: 'Search, sort and compare runs (MLflow filter syntax)',
+      execute: async args => {
+        if (!table || table.isDisposed) {
+          table = show(app, new RunsTable(api, actions), 'submarine-run-explorer', 'Runs');
+        } else {
+          app.shell.activateById(table.id);
+        }
+        if (typeof args.filter === 'string') {
+          table.content.filter = args.filter;
+        }
+        if (Array.isArray(args.order_by)) {
+          table.content.orderBy = args.order_by as string[];
+        }
+        await table.content.search();
+      }
+    });
+    app.commands.addCommand(ExplorerCommandIDs.compare, {
+      label: 'Submarine: Compare runs',
+      execute: async args => {
+        const ids = ((args.ids as number[] | undefined) ?? []).map(Number).filter(Boolean);
+        if (!ids.length) {
+          return;
+        }
+        const view = new CompareView(api, rendermime, ids);
+        show(app, view, `submarine-compare-${++opened}`, `Compare ${ids.length} runs`);
+        await view.load();
+      }
+    });
+    app.commands.addCommand(ExplorerCommandIDs.artifacts, {
+      label: 'Submarine: Run artifacts',
+      execute: async args => {
+        const id = Number(args.id);
+        if (!id) {
+          return;
+        }
+        const view = new ArtifactsView(api, rendermime, id);
+        show(app, view, `submarine-artifacts-${id}-${++opened}`, `Run #${id} artifacts`);
+        await view.load();
+      }
+    });
+    palette?.addItem({ command: ExplorerCommandIDs.open, category: 'Submarine' });
+  }
+};
