@@ -122,7 +122,12 @@ export class RunsTable extends Widget {
     super();
     this.addClass('jp-SubmarineExplorer');
     const bar = el('div', 'jp-SubmarineExplorer-bar');
-    this._filter = el('input', 'jp-mod-styled jp-SubmarineExplorer-filter', undefined, 'explorer-filter');
+    this._filter = el(
+      'input',
+      'jp-mod-styled jp-SubmarineExplorer-filter',
+      undefined,
+      'explorer-filter'
+    );
     this._filter.placeholder = "metrics.accuracy > 0.9 and params.model = 'rf'";
     this._filter.setAttribute('aria-label', 'Filter runs (MLflow search syntax)');
     this._filter.addEventListener('keydown', e => {
@@ -131,7 +136,9 @@ export class RunsTable extends Widget {
       }
     });
     bar.appendChild(this._filter);
-    bar.appendChild(button('Search', () => void this.search(), { accent: true, testid: 'explorer-search' }));
+    bar.appendChild(
+      button('Search', () => void this.search(), { accent: true, testid: 'explorer-search' })
+    );
     const nest = el('label', 'jp-SubmarinePanel-check');
     this._nest = el('input', '', undefined, 'explorer-nest');
     this._nest.type = 'checkbox';
@@ -146,7 +153,12 @@ export class RunsTable extends Widget {
       title: 'Compare the selected runs'
     });
     bar.appendChild(this._compare);
-    this._columnsMenu = el('details', 'jp-SubmarineExplorer-columns', undefined, 'explorer-columns');
+    this._columnsMenu = el(
+      'details',
+      'jp-SubmarineExplorer-columns',
+      undefined,
+      'explorer-columns'
+    );
     this._columnsMenu.appendChild(el('summary', '', 'Columns'));
     bar.appendChild(this._columnsMenu);
     this.node.appendChild(bar);
@@ -229,7 +241,13 @@ export class RunsTable extends Widget {
   private _visibleColumns(): string[] {
     return Array.from(this._known)
       .filter(c => !this._hidden.has(c))
-      .sort((a, b) => (a.startsWith('params') === b.startsWith('params') ? a.localeCompare(b) : a.startsWith('params') ? -1 : 1));
+      .sort((a, b) =>
+        a.startsWith('params') === b.startsWith('params')
+          ? a.localeCompare(b)
+          : a.startsWith('params')
+            ? -1
+            : 1
+      );
   }
 
   private _sortBy(key: string): void {
@@ -317,7 +335,12 @@ export class RunsTable extends Widget {
   }
 
   private _rowNode(row: IRunRow, columns: string[], depth: number): HTMLTableRowElement {
-    const tr = el('tr', depth ? 'jp-SubmarineExplorer-child' : '', undefined, `explorer-row-${row.id}`);
+    const tr = el(
+      'tr',
+      depth ? 'jp-SubmarineExplorer-child' : '',
+      undefined,
+      `explorer-row-${row.id}`
+    );
     tr.setAttribute('data-run', String(row.id));
     const pick = el('td', 'jp-SubmarineExplorer-select');
     const box = el('input', '', undefined, `explorer-select-${row.id}`);
@@ -337,7 +360,12 @@ export class RunsTable extends Widget {
     const name = el('td', 'jp-SubmarineExplorer-name');
     if (row.children > 0) {
       const open = this._children.has(row.id);
-      const fold = el('button', 'jp-SubmarineExplorer-fold', open ? '▾' : '▸', `explorer-fold-${row.id}`);
+      const fold = el(
+        'button',
+        'jp-SubmarineExplorer-fold',
+        open ? '▾' : '▸',
+        `explorer-fold-${row.id}`
+      );
       fold.type = 'button';
       fold.setAttribute('aria-expanded', String(open));
       fold.title = open ? 'Fold its runs' : 'Show its runs';
@@ -355,14 +383,23 @@ export class RunsTable extends Widget {
     name.appendChild(el('span', 'jp-SubmarineExplorer-id', ` #${row.id}`));
     if (row.children > 0) {
       const best = row.best ? ` · best ${row.best.key} ${fmt(row.best.value)}` : '';
-      name.appendChild(el('span', 'jp-SubmarineExplorer-kids', ` ${row.children} runs${best}`, `explorer-kids-${row.id}`));
+      name.appendChild(
+        el(
+          'span',
+          'jp-SubmarineExplorer-kids',
+          ` ${row.children} runs${best}`,
+          `explorer-kids-${row.id}`
+        )
+      );
     }
     tr.appendChild(name);
     const status = el('td', '');
     status.appendChild(statusBadge(row.status));
     tr.appendChild(status);
     tr.appendChild(el('td', '', row.owner));
-    tr.appendChild(el('td', '', row.started_at ? row.started_at.slice(0, 19).replace('T', ' ') : ''));
+    tr.appendChild(
+      el('td', '', row.started_at ? row.started_at.slice(0, 19).replace('T', ' ') : '')
+    );
     tr.appendChild(el('td', '', duration(row.duration ?? null)));
     tr.appendChild(el('td', 'jp-SubmarineExplorer-tags', (row.tags ?? []).join(' ')));
     for (const c of columns) {
@@ -515,7 +552,8 @@ export function parallelSpec(items: ICompare['items'], dims: string[]): Record<s
         groupby: ['key']
       },
       {
-        calculate: 'datum.max === datum.min ? 0.5 : (datum.value - datum.min) / (datum.max - datum.min)',
+        calculate:
+          'datum.max === datum.min ? 0.5 : (datum.value - datum.min) / (datum.max - datum.min)',
         as: 'norm'
       }
     ],
@@ -598,9 +636,17 @@ export class CompareView extends Widget {
     this._scatter = el('div', 'jp-SubmarineCompare-chart', undefined, 'compare-scatter');
     this._diff = el('table', 'jp-SubmarineExplorer-table', undefined, 'compare-diff');
     this._error = el('div', '');
-    for (const n of [this._error, this._controls, this._chart, this._parallel,
-                     this._scatterControls, this._scatter, el('h3', '', 'Params and final metrics'),
-                     this._diff]) { // prettier-ignore
+    for (const n of [
+      this._error,
+      this._controls,
+      this._chart,
+      this._parallel,
+      this._scatterControls,
+      this._scatter,
+      el('h3', '', 'Params and final metrics'),
+      this._diff
+    ]) {
+      // prettier-ignore
       this.node.appendChild(n);
     }
   }
@@ -747,12 +793,21 @@ export class CompareView extends Widget {
       values.forEach(v => tr.appendChild(el('td', '', fmt(v))));
       table.appendChild(tr);
     };
-    line('status', items.map(r => r.status));
+    line(
+      'status',
+      items.map(r => r.status)
+    );
     for (const p of keys.params ?? []) {
-      line(`params.${p}`, items.map(r => r.params?.[p]));
+      line(
+        `params.${p}`,
+        items.map(r => r.params?.[p])
+      );
     }
     for (const m of keys.metrics ?? []) {
-      line(`metrics.${m}`, items.map(r => r.metrics?.[m]));
+      line(
+        `metrics.${m}`,
+        items.map(r => r.metrics?.[m])
+      );
     }
   }
 
@@ -976,7 +1031,10 @@ export class ArtifactsView extends Widget {
   }
 
   /** A notebook read-only: each cell's source, and its outputs by JupyterLab's renderers. */
-  private async _notebook(host: HTMLElement, nb: { cells?: Record<string, unknown>[] }): Promise<void> {
+  private async _notebook(
+    host: HTMLElement,
+    nb: { cells?: Record<string, unknown>[] }
+  ): Promise<void> {
     const root = el('div', 'jp-SubmarineArtifacts-notebook', undefined, 'artifact-notebook');
     host.appendChild(root);
     for (const cell of nb.cells ?? []) {
@@ -994,7 +1052,9 @@ export class ArtifactsView extends Widget {
           const text = Array.isArray(out.text) ? out.text.join('') : String(out.text ?? '');
           cellNode.appendChild(el('pre', 'jp-SubmarineArtifacts-output', text));
         } else if (out.output_type === 'error') {
-          cellNode.appendChild(el('pre', 'jp-SubmarineArtifacts-output', `${out.ename}: ${out.evalue}`));
+          cellNode.appendChild(
+            el('pre', 'jp-SubmarineArtifacts-output', `${out.ename}: ${out.evalue}`)
+          );
         } else if (out.data) {
           await this._mime(cellNode, out.data as Record<string, unknown>);
         }

@@ -17,7 +17,12 @@ export namespace ExplorerCommandIDs {
   export const artifacts = 'submarine:run-artifacts';
 }
 
-function show<T extends Widget>(app: JupyterFrontEnd, content: T, id: string, label: string): MainAreaWidget<T> {
+function show<T extends Widget>(
+  app: JupyterFrontEnd,
+  content: T,
+  id: string,
+  label: string
+): MainAreaWidget<T> {
   const widget = new MainAreaWidget({ content });
   widget.id = id;
   widget.title.label = label;
