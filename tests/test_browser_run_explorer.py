@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, insert, select
 
 from submarine_hub.store.models import Experiment, ExperimentTag, LatestMetric, Metric, Param
 
-from .helpers.api import assert_json_error
+from .helpers.api import assert_json_error, wait_for
 from .helpers.browser import IMAGES, open_lab
 from .helpers.hub import Hub
 
@@ -343,6 +343,68 @@ def test_a_runs_artifact_tree_previews_a_png_a_csv_and_a_notebook(  # type: igno
         page.screenshot(path=str(IMAGES / "run-explorer-artifacts.png"))
     finally:
         context.close()
+
+
+def test_a_pipelines_dag_with_a_failed_step_retried_from_the_view(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
+    scratch = hub.scratch("pipeline-retry")
+    scratch.chmod(0o777)  # the step runs as alice's account: it leaves a mark there
+    mark = scratch / "trained-once"
+    train = f"if [ -e {mark} ]; then echo trained; else touch {mark}; echo diverged; exit 3; fi"
+    body = {
+        "name": "explorer-pipeline",
+        "team": TEAM,
+        "steps": [
+            {"name": "prepare", "spec": {"task": {"command": "echo prepared"}}},
+            {"name": "train", "depends_on": ["prepare"], "spec": {"task": {"command": train}}},
+            {"name": "evaluate", "depends_on": ["train"], "spec": {"task": {"command": "true"}}},
+        ],
+    }
+    r = hub.api("POST", "pipelines", user="alice", json=body)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+
+    def status() -> str:
+        return str(hub.api("GET", f"pipelines/{pid}", user="alice").json()["status"])
+
+    wait_for(lambda: status() == "failed", 180, "the pipeline's train step to fail")
+    context, page = open_lab(browser, hub, "alice")
+    try:
+        _open_explorer(page)
+        _search(page, f"attributes.pipeline_id = {pid}")
+        link = page.wait_for_selector('[data-testid^="explorer-pipeline-"]')
+        link.click()
+        view = '[data-testid="pipeline-view"]'
+        page.wait_for_selector(f'{view} [data-testid="pipeline-status"][data-status="failed"]')
+        dag = f'{view} [data-testid="pipeline-dag"] svg'
+        page.wait_for_selector(f"{dag} .mark-symbol path")
+        assert page.locator(f"{dag} .mark-symbol path").count() == 3
+        assert page.locator(f"{dag} .mark-rule line").count() == 2
+        steps = f'{view} [data-testid="pipeline-steps"]'
+        assert (
+            page.get_attribute(f'{steps} [data-testid="pipeline-step-train"]', "data-status")
+            == "failed"
+        )
+        assert (
+            page.get_attribute(f'{steps} [data-testid="pipeline-step-evaluate"]', "data-status")
+            == "upstream_failed"
+        )
+        page.screenshot(path=str(IMAGES / "run-explorer-pipeline-failed.png"))
+        page.click(f'{view} [data-testid="pipeline-retry"]')
+        # the view follows the retried steps live, to the end
+        page.wait_for_selector(
+            f'{view} [data-testid="pipeline-status"][data-status="succeeded"]', timeout=180_000
+        )
+        page.wait_for_selector(
+            f'{steps} [data-testid="pipeline-step-evaluate"][data-status="succeeded"]'
+        )
+        assert page.locator(f'{view} [data-testid="pipeline-retry"]').is_hidden()
+        page.screenshot(path=str(IMAGES / "run-explorer-pipeline.png"))
+    finally:
+        context.close()
+    assert status() == "succeeded"
+    # another team: neither the pipeline nor its retry
+    assert hub.api("GET", f"pipelines/{pid}", user="carol").status_code in (403, 404)
+    assert hub.api("POST", f"pipelines/{pid}/retry", user="carol").status_code in (403, 404)
 
 
 def test_another_team_finds_none_of_those_runs(browser, hub: Hub, runs: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]

@@ -98,6 +98,8 @@ export function smooth(values: number[], weight: number): number[] {
 export interface IExplorerActions {
   compare: (ids: number[]) => void;
   artifacts: (run: IRunRow) => void;
+  /** Open a pipeline's DAG (rows of pipeline steps link to it). */
+  pipeline?: (id: number) => void;
 }
 
 const FIXED_COLUMNS: ReadonlyArray<[string, string, string | null]> = [
@@ -381,6 +383,19 @@ export class RunsTable extends Widget {
     });
     name.appendChild(link);
     name.appendChild(el('span', 'jp-SubmarineExplorer-id', ` #${row.id}`));
+    const pipelineId = row.pipeline_id;
+    if (pipelineId && this.actions.pipeline) {
+      const open = this.actions.pipeline;
+      const dag = el('a', 'jp-SubmarineExplorer-pipeline', ` pipeline #${pipelineId}`,
+                     `explorer-pipeline-${row.id}`); // prettier-ignore
+      dag.href = '#';
+      dag.title = `Show pipeline ${pipelineId}'s steps (step ${row.pipeline_step ?? ''})`;
+      dag.addEventListener('click', e => {
+        e.preventDefault();
+        open(pipelineId);
+      });
+      name.appendChild(dag);
+    }
     if (row.children > 0) {
       const best = row.best ? ` · best ${row.best.key} ${fmt(row.best.value)}` : '';
       name.appendChild(

@@ -10,11 +10,13 @@ import type { Widget } from '@lumino/widgets';
 import { SubmarineAPI } from './api';
 import { ArtifactsView, CompareView, RunsTable } from './explorer';
 import { submarineIcon } from './icons';
+import { PipelineView } from './pipelineview';
 
 export namespace ExplorerCommandIDs {
   export const open = 'submarine:open-run-explorer';
   export const compare = 'submarine:compare-runs';
   export const artifacts = 'submarine:run-artifacts';
+  export const pipeline = 'submarine:show-pipeline';
 }
 
 function show<T extends Widget>(
@@ -50,7 +52,8 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
     const actions = {
       compare: (ids: number[]) => void app.commands.execute(ExplorerCommandIDs.compare, { ids }),
       artifacts: (run: { id: number }) =>
-        void app.commands.execute(ExplorerCommandIDs.artifacts, { id: run.id })
+        void app.commands.execute(ExplorerCommandIDs.artifacts, { id: run.id }),
+      pipeline: (id: number) => void app.commands.execute(ExplorerCommandIDs.pipeline, { id })
     };
     app.commands.addCommand(ExplorerCommandIDs.open, {
       label: 'Submarine: Explore runs',
@@ -91,6 +94,18 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
         }
         const view = new ArtifactsView(api, rendermime, id);
         show(app, view, `submarine-artifacts-${id}-${++opened}`, `Run #${id} artifacts`);
+        await view.load();
+      }
+    });
+    app.commands.addCommand(ExplorerCommandIDs.pipeline, {
+      label: 'Submarine: Show pipeline',
+      execute: async args => {
+        const id = Number(args.id);
+        if (!id) {
+          return;
+        }
+        const view = new PipelineView(api, rendermime, id);
+        show(app, view, `submarine-pipeline-${id}-${++opened}`, `Pipeline #${id}`);
         await view.load();
       }
     });
