@@ -342,6 +342,7 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ],
         ("post", "/pipelines/{pipeline_id}/retry"): [(f"pipelines/{v.pipeline}/retry", None)],
         ("get", "/experiments/compare"): [(f"experiments/compare{q(ids=v.run)}", None)],
+        ("post", "/tensorboards"): [("tensorboards", {"runs": [v.run]})],
         ("get", "/experiments/search"): [
             ("experiments/search", None),
             (f"experiments/search{q(filter=f'attributes.run_id = {v.run}')}", None),

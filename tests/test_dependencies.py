@@ -42,6 +42,7 @@ USED_WITHOUT_IMPORT = {
         "psycopg": "SQLAlchemy's driver for postgresql+psycopg:// URLs (postgres extra)",
         "s3fs": "fsspec's s3:// protocol (s3 extra)",
         "mlflow": "bench/ comparisons only (bench extra)",
+        "tensorboard": "run as a process by service/tensorboard.py (tensorboard extra)",
     },
     "submarine-hub-client": {
         "ipython": "imported as IPython, by the magics (magics extra)",

@@ -15,7 +15,9 @@ nothing here depends on what other tests left, or leaves anything they see.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +30,7 @@ from .helpers.api import assert_json_error, command, wait, wait_for
 from .helpers.archives import tar_gz
 from .helpers.notebooks import parameters_notebook
 from .helpers.service import ROUTE_SUMMARY, SERVICE_SCOPE, InProcessService
+from .test_tensorboard import write_tfevents
 
 SESSIONS_SCOPE = "custom:submarine:sessions"
 
@@ -513,6 +516,14 @@ def test_experiment_routes(c: Calls, service: InProcessService, world: World) ->
     assert [r["id"] for r in found["items"]] == [held]
     c.bad("GET", f"experiments/search{q(filter='metrics.acc > high')}", pattern="character 15")
     c.other("GET", f"experiments/search{q(team=world.team)}")
+    with tempfile.TemporaryDirectory() as tmp:  # TensorBoard over the run's tfevents
+        events = write_tfevents(Path(tmp))
+        path = q(path=f"tb/{events.name}")
+        c.ok("PUT", f"experiments/{held}/artifacts{path}", status=201, data=events.read_bytes())
+    board = c.ok("POST", "tensorboards", status=201, json={"runs": [held]})
+    assert board["runs"] == [held]
+    c.bad("POST", "tensorboards", json={"runs": ["one"]})
+    c.other("POST", "tensorboards", json={"runs": [held]})
     service.backend.finish(held)
     service.wake()
     wait(service, world.owner, held, timeout=30)

@@ -540,16 +540,21 @@ export function metricChartSpec(
 
 /** Parallel coordinates over the runs' numeric params and final metrics. */
 export function parallelSpec(items: ICompare['items'], dims: string[]): Record<string, unknown> {
+  // Vega reads a dot in a field name as a nested field: the axes are named
+  // `params:lr` in the data and shown as `params.lr`
+  const field = (d: string) => d.replace(/[.[\]\\]/g, ':');
   const values = (items ?? []).map(r => {
     const row: Record<string, unknown> = { run: `${r.name} #${r.id}` };
     for (const d of dims) {
       const [kind, ...rest] = d.split('.');
       const key = rest.join('.');
       const v = kind === 'params' ? r.params?.[key] : r.metrics?.[key];
-      row[d] = v === undefined ? null : Number(v);
+      row[field(d)] = v === undefined ? null : Number(v);
     }
     return row;
   });
+  const keys = dims.map(field);
+  const axis = { title: null, labelExpr: "replace(datum.label, ':', '.')" };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 'container',
@@ -558,7 +563,7 @@ export function parallelSpec(items: ICompare['items'], dims: string[]): Record<s
     data: { values },
     transform: [
       { window: [{ op: 'count', as: 'index' }] },
-      { fold: dims },
+      { fold: keys },
       {
         joinaggregate: [
           { op: 'min', field: 'value', as: 'min' },
@@ -578,7 +583,7 @@ export function parallelSpec(items: ICompare['items'], dims: string[]): Record<s
         encoding: {
           color: { field: 'run', type: 'nominal' },
           detail: { field: 'index', type: 'nominal' },
-          x: { field: 'key', type: 'nominal', sort: dims, title: null },
+          x: { field: 'key', type: 'nominal', sort: keys, axis },
           y: { field: 'norm', type: 'quantitative', axis: null },
           tooltip: [
             { field: 'run', type: 'nominal' },
@@ -591,7 +596,7 @@ export function parallelSpec(items: ICompare['items'], dims: string[]): Record<s
         mark: { type: 'point', filled: true, size: 40, tooltip: true },
         encoding: {
           color: { field: 'run', type: 'nominal' },
-          x: { field: 'key', type: 'nominal', sort: dims },
+          x: { field: 'key', type: 'nominal', sort: keys, axis },
           y: { field: 'norm', type: 'quantitative', axis: null },
           tooltip: [
             { field: 'run', type: 'nominal' },

@@ -794,6 +794,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/tensorboards': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Open TensorBoard over runs that wrote tfevents files (started, or reused; stopped when idle)
+     * @description The answer's `url` (under the service) relays to the TensorBoard for callers who may read every one of its runs. Needs the `tensorboard` package on the service (`pip install 'submarine-hub[tensorboard]'`); runs must keep local artifacts.
+     */
+    post: operations['openTensorBoard'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/tracking/runs': {
     parameters: {
       query?: never;
@@ -3916,6 +3936,44 @@ export interface operations {
       400: components['responses']['Error'];
       401: components['responses']['Error'];
       403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  openTensorBoard: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          runs: components['schemas']['Id'][];
+        };
+      };
+    };
+    responses: {
+      /** @description Serving. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            key: string;
+            runs: number[];
+            /** @description Where the TensorBoard is, under the service. */
+            url: string;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
       503: components['responses']['Error'];
     };
   };

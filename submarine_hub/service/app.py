@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
+from tornado.ioloop import PeriodicCallback
 from tornado.web import Application as WebApplication
 from traitlets import Bool, Bunch, Dict, Float, Integer, List, Unicode, default, observe
 from traitlets.config import Application
@@ -48,10 +49,12 @@ from .handlers import API_ROUTES
 from .handlers.admin import AdminHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
+from .handlers.tensorboard import TensorBoardProxyHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
+from .tensorboard import TensorBoards
 from .uploads import UploadStore
 
 # The exit status when the service cannot run (a bad database URL, an unreachable
@@ -393,6 +396,7 @@ class SubmarineService(Application):
         handlers += [
             (prefix + "oauth_callback", OAuthCallbackHandler),
             (prefix + "admin/?", AdminHandler),
+            (prefix + r"tensorboard/([0-9a-f]{16})(/.*)?", TensorBoardProxyHandler),
             (prefix.rstrip("/") + "/?", HomeHandler),
         ]
         return WebApplication(
@@ -403,6 +407,7 @@ class SubmarineService(Application):
             submarine=context,
             submarine_max_body_size=self.max_body_size,
             submarine_service_prefix=prefix,
+            submarine_tensorboards=self.tensorboards,
             log_function=log_request,
             xsrf_cookies=False,  # HubOAuth checks xsrf for cookie-authenticated requests
         )
@@ -459,7 +464,18 @@ class SubmarineService(Application):
             await templates.install_builtins(session, builtin_templates())
         context.experiments.start()
 
+    _tensorboards: TensorBoards | None = None
+
+    @property
+    def tensorboards(self) -> TensorBoards:
+        """The TensorBoards over runs this service relays to (``TensorBoards`` config)."""
+        if self._tensorboards is None:
+            self._tensorboards = TensorBoards(parent=self)
+        return self._tensorboards
+
     async def stop_platform(self, context: ServiceContext) -> None:
+        if self._tensorboards is not None:
+            self._tensorboards.stop_all()
         await context.experiments.stop()
         await context.hub.close()
         await context.db.dispose()
@@ -484,6 +500,7 @@ class SubmarineService(Application):
         )
         admissions.start()
         app = self.make_app(context)
+        PeriodicCallback(self.tensorboards.tick, 60_000).start()  # idle TensorBoards stop
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
         server.listen(parsed.port or 80, parsed.hostname or "127.0.0.1")

@@ -104,8 +104,9 @@ describe('chart specs', () => {
   it('puts every numeric param and metric on an axis of the parallel coordinates', () => {
     const items = [run(1, { params: { lr: '0.1' }, metrics: { acc: 0.9 } }), run(2)] as any;
     const spec = parallelSpec(items, ['params.lr', 'metrics.acc']) as any;
-    expect(spec.data.values[0]).toMatchObject({ 'params.lr': 0.1, 'metrics.acc': 0.9 });
-    expect(spec.transform[1]).toEqual({ fold: ['params.lr', 'metrics.acc'] });
+    // no dots in Vega field names (a dot reads a nested field)
+    expect(spec.data.values[0]).toMatchObject({ 'params:lr': 0.1, 'metrics:acc': 0.9 });
+    expect(spec.transform[1]).toEqual({ fold: ['params:lr', 'metrics:acc'] });
   });
 });
 

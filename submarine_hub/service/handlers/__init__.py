@@ -10,6 +10,7 @@ from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
 from .run_explorer import RUN_EXPLORER_HANDLERS
+from .tensorboard import TENSORBOARD_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
@@ -23,4 +24,5 @@ API_ROUTES = [
     *ENDPOINT_HANDLERS,
     *CATALOG_HANDLERS,
     *METRICS_HANDLERS,
+    *TENSORBOARD_HANDLERS,
 ]
