@@ -13,10 +13,12 @@ import math
 import struct
 import zlib
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+import requests
 from sqlalchemy import create_engine, func, insert, select
 
 from submarine_hub.store.models import Experiment, ExperimentTag, LatestMetric, Metric, Param
@@ -407,6 +409,50 @@ def test_a_pipelines_dag_with_a_failed_step_retried_from_the_view(browser, hub: 
     # another team: neither the pipeline nor its retry
     assert hub.api("GET", f"pipelines/{pid}", user="carol").status_code in (403, 404)
     assert hub.api("POST", f"pipelines/{pid}/retry", user="carol").status_code in (403, 404)
+
+
+def test_tensorboard_for_a_run_that_wrote_tfevents_and_another_team_refused_its_url(  # type: ignore[no-untyped-def]
+    browser, hub: Hub, tmp_path: Path
+) -> None:
+    from .test_tensorboard import write_tfevents
+
+    r = hub.api("POST", "tracking/runs", user="alice", json={"name": "tb-demo", "team": TEAM})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    events = write_tfevents(tmp_path, tag="train/loss", steps=20)  # TensorBoard's own writer
+    put = hub.api(
+        "PUT",
+        f"experiments/{rid}/artifacts?path=tensorboard/{events.name}",
+        user="alice",
+        data=events.read_bytes(),
+    )
+    assert put.status_code == 201, put.text
+    context, page = open_lab(browser, hub, "alice")
+    try:
+        _open_explorer(page)
+        _search(page, f"attributes.run_id = {rid}")
+        page.check(f'[data-testid="explorer-select-{rid}"]')
+        page.click('[data-testid="explorer-tensorboard"]')
+        frame = page.frame_locator('[data-testid="tensorboard-frame"] iframe')
+        frame.locator("text=train/loss").first.wait_for(timeout=120_000)
+        src = page.get_attribute('[data-testid="tensorboard-frame"] iframe', "src")
+        assert src and "/services/submarine/tensorboard/" in src
+        page.screenshot(path=str(IMAGES / "run-explorer-tensorboard.png"))
+    finally:
+        context.close()
+    # the same URL, for a user of another team: refused
+    refused = requests.get(
+        hub.url + src + "data/plugin/scalars/tags",
+        headers={"Authorization": f"token {hub.token_for('carol')}"},
+        timeout=60,
+    )
+    assert refused.status_code == 404, refused.text
+    mine = requests.get(
+        hub.url + src + "data/plugin/scalars/tags",
+        headers={"Authorization": f"token {hub.token_for('alice')}"},
+        timeout=60,
+    )
+    assert mine.status_code == 200 and "train/loss" in mine.text
 
 
 def test_another_team_finds_none_of_those_runs(browser, hub: Hub, runs: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]

@@ -100,6 +100,8 @@ export interface IExplorerActions {
   artifacts: (run: IRunRow) => void;
   /** Open a pipeline's DAG (rows of pipeline steps link to it). */
   pipeline?: (id: number) => void;
+  /** Open TensorBoard over the selected runs' tfevents. */
+  tensorboard?: (ids: number[]) => void;
 }
 
 const FIXED_COLUMNS: ReadonlyArray<[string, string, string | null]> = [
@@ -155,6 +157,13 @@ export class RunsTable extends Widget {
       title: 'Compare the selected runs'
     });
     bar.appendChild(this._compare);
+    this._tensorboard = button('TensorBoard', () => this.actions.tensorboard?.(this.selected), {
+      testid: 'explorer-tensorboard',
+      title: 'Open TensorBoard over the selected runs (those that wrote tfevents files)'
+    });
+    if (this.actions.tensorboard) {
+      bar.appendChild(this._tensorboard);
+    }
     this._columnsMenu = el(
       'details',
       'jp-SubmarineExplorer-columns',
@@ -457,11 +466,13 @@ export class RunsTable extends Widget {
     const n = this._selected.size;
     this._compare.textContent = n ? `Compare ${n}` : 'Compare';
     this._compare.disabled = n < 1;
+    this._tensorboard.disabled = n < 1;
   }
 
   private _filter: HTMLInputElement;
   private _nest: HTMLInputElement;
   private _compare: HTMLButtonElement;
+  private _tensorboard: HTMLButtonElement;
   private _columnsMenu: HTMLDetailsElement;
   private _error: HTMLElement;
   private _table: HTMLTableElement;

@@ -3,11 +3,11 @@
  * and a run's artifacts in JupyterLab's main area.
  */
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { ICommandPalette, IFrame, MainAreaWidget, showErrorMessage } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Widget } from '@lumino/widgets';
 
-import { SubmarineAPI } from './api';
+import { SubmarineAPI, requestAPI } from './api';
 import { ArtifactsView, CompareView, RunsTable } from './explorer';
 import { submarineIcon } from './icons';
 import { PipelineView } from './pipelineview';
@@ -17,6 +17,7 @@ export namespace ExplorerCommandIDs {
   export const compare = 'submarine:compare-runs';
   export const artifacts = 'submarine:run-artifacts';
   export const pipeline = 'submarine:show-pipeline';
+  export const tensorboard = 'submarine:open-tensorboard';
 }
 
 function show<T extends Widget>(
@@ -53,7 +54,9 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
       compare: (ids: number[]) => void app.commands.execute(ExplorerCommandIDs.compare, { ids }),
       artifacts: (run: { id: number }) =>
         void app.commands.execute(ExplorerCommandIDs.artifacts, { id: run.id }),
-      pipeline: (id: number) => void app.commands.execute(ExplorerCommandIDs.pipeline, { id })
+      pipeline: (id: number) => void app.commands.execute(ExplorerCommandIDs.pipeline, { id }),
+      tensorboard: (ids: number[]) =>
+        void app.commands.execute(ExplorerCommandIDs.tensorboard, { ids })
     };
     app.commands.addCommand(ExplorerCommandIDs.open, {
       label: 'Submarine: Explore runs',
@@ -107,6 +110,43 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
         const view = new PipelineView(api, rendermime, id);
         show(app, view, `submarine-pipeline-${id}-${++opened}`, `Pipeline #${id}`);
         await view.load();
+      }
+    });
+    app.commands.addCommand(ExplorerCommandIDs.tensorboard, {
+      label: 'Submarine: Open TensorBoard',
+      execute: async args => {
+        const ids = ((args.ids as number[] | undefined) ?? []).map(Number).filter(Boolean);
+        if (!ids.length) {
+          return;
+        }
+        let board: { key: string; url: string };
+        try {
+          board = await requestAPI(
+            'tensorboards',
+            {
+              method: 'POST',
+              body: JSON.stringify({ runs: ids }),
+              headers: { 'Content-Type': 'application/json' }
+            },
+            api.settings
+          );
+        } catch (err) {
+          await showErrorMessage('TensorBoard', (err as Error).message);
+          return;
+        }
+        // TensorBoard's page runs scripts and fetches its data from the hub's origin
+        const frame = new IFrame({
+          sandbox: ['allow-scripts', 'allow-same-origin', 'allow-popups']
+        });
+        frame.url = board.url;
+        frame.addClass('jp-SubmarineTensorBoard');
+        frame.node.setAttribute('data-testid', 'tensorboard-frame');
+        show(
+          app,
+          frame,
+          `submarine-tensorboard-${board.key}-${++opened}`,
+          `TensorBoard ${ids.map(i => `#${i}`).join(' ')}`
+        );
       }
     });
     palette?.addItem({ command: ExplorerCommandIDs.open, category: 'Submarine' });
