@@ -24,6 +24,7 @@ import { addModelsAndDatasets } from './modelsplugin';
 import { type ISection, SubmarinePanel } from './panel';
 import { SessionStatus } from './statusitem';
 import { kindOfPath } from './submit';
+import { button } from './util';
 
 export { SubmarineAPI } from './api';
 export type { ISection } from './panel';
@@ -149,7 +150,31 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       config,
       watcher,
       confirm,
-      runActions: run => models.runActions(run)
+      runActions: run => [
+        ...models.runActions(run),
+        // the run explorer's views of this run (explorerplugin.ts)
+        button(
+          'Artifacts',
+          () => void app.commands.execute('submarine:run-artifacts', { id: run.id }),
+          {
+            testid: 'submarine-run-artifacts',
+            title: "Browse the run's artifacts with previews"
+          }
+        ),
+        button(
+          'Explore runs',
+          () =>
+            void app.commands.execute('submarine:open-run-explorer', {
+              filter: run.parent_id
+                ? `attributes.parent_id = ${run.parent_id}`
+                : `attributes.run_id = ${run.id}`
+            }),
+          {
+            testid: 'submarine-run-explore',
+            title: 'Open the runs table on this run (or its sweep)'
+          }
+        )
+      ]
     });
     panel.addSection({
       id: 'experiments',
