@@ -113,11 +113,31 @@ def test_bad_requests_are_refused(
     )
 
 
-def test_a_run_without_tfevents_is_refused_with_a_reason(
+def test_a_run_without_tfevents_or_metrics_is_refused_with_a_reason(
     service: InProcessService, tb_run: dict[str, Any]
 ) -> None:
     r = service.api("POST", "tensorboards", user=tb_run["user"], json={"runs": [tb_run["plain"]]})
-    assert_json_error(r, 404, "no TensorBoard event files")
+    assert_json_error(r, 404, "no TensorBoard event files .* and logged no metrics")
+
+
+def test_metrics_logged_through_the_platform_are_exported_as_tfevents(
+    service: InProcessService, tb_run: dict[str, Any]
+) -> None:
+    user = tb_run["user"]
+    run = service.api("POST", "tracking/runs", user=user, json={"name": "sdk-metrics"}).json()
+    points = [{"key": "val/acc", "value": 0.5 + i / 100, "step": i} for i in range(10)]
+    logged = service.api(
+        "POST", f"experiments/{run['id']}/metrics", user=user, json={"metrics": points}
+    )
+    assert logged.status_code == 201, logged.text
+    both = sorted([tb_run["run"], run["id"]])
+    board = service.api("POST", "tensorboards", user=user, json={"runs": both})
+    assert board.status_code == 201, board.text
+    name = f"run-{run['id']}/platform-metrics"  # TensorBoard's run name of the export
+    url = board.json()["url"] + f"data/plugin/scalars/scalars?run={name}&tag=val/acc"
+    wait_for(lambda: _get(service, url, user).status_code == 200, 60, "the exported scalars")
+    values = [p[2] for p in _get(service, url, user).json()]  # [wall_time, step, value]
+    assert values == pytest.approx([0.5 + i / 100 for i in range(10)])
 
 
 def test_an_unknown_or_stopped_tensorboard_is_a_404(

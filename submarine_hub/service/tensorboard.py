@@ -15,18 +15,23 @@ import asyncio
 import hashlib
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from traitlets import Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..core.errors import Unavailable
+from ..store.models import Metric
 
 log = logging.getLogger("submarine_hub.tensorboard")
 
@@ -34,6 +39,36 @@ log = logging.getLogger("submarine_hub.tensorboard")
 def has_tfevents(root: Path) -> bool:
     """Whether a run's artifact folder holds TensorBoard event files."""
     return root.is_dir() and any("tfevents" in p.name for p in root.rglob("*") if p.is_file())
+
+
+#: the sub-folder (so, TensorBoard's run name below ``run-<id>``) of exported metrics
+EXPORTED = "platform-metrics"
+
+
+async def metric_points(session: AsyncSession, run_id: int) -> list[tuple[str, int, float, float]]:
+    """The metric points a run logged through the platform: (key, step, value, time)."""
+    rows = await session.execute(
+        select(Metric.key, Metric.step, Metric.value, Metric.timestamp)
+        .where(Metric.experiment_id == run_id)
+        .order_by(Metric.key, Metric.step, Metric.id)
+    )
+    return [(k, int(st), float(v), float(t)) for k, st, v, t in rows.all()]
+
+
+def write_scalars(folder: Path, points: list[tuple[str, int, float, float]]) -> Path:
+    """``points`` as a TensorBoard event file in ``folder`` (TensorBoard's own writer)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = EventFileWriter(str(folder))
+    for key, step, value, when in points:
+        summary = summary_pb2.Summary(
+            value=[summary_pb2.Summary.Value(tag=key, simple_value=value)]
+        )
+        writer.add_event(event_pb2.Event(step=step, wall_time=when, summary=summary))
+    writer.close()
+    return folder
 
 
 def _free_port() -> int:
@@ -67,10 +102,27 @@ class TensorBoards(LoggingConfigurable):
     )
     start_timeout = Float(60, help="Seconds a TensorBoard has to start answering.").tag(config=True)
 
+    export_dir = Unicode(
+        "",
+        help="Where runs' logged metrics are written as tfevents for TensorBoard "
+        "(default: a temporary folder of the service).",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.instances: dict[str, Instance] = {}
         self._lock = asyncio.Lock()
+
+    def export_metrics(self, run_id: int, points: list[tuple[str, int, float, float]]) -> Path:
+        """A folder with the run's logged metrics as a fresh event file (the last export
+        replaced: a TensorBoard over it shows the run's points as of now)."""
+        if not self.export_dir:
+            self.export_dir = tempfile.mkdtemp(prefix="submarine-tensorboard-")
+        folder = Path(self.export_dir) / f"run-{run_id}"
+        if folder.exists():
+            shutil.rmtree(folder)
+        write_scalars(folder / EXPORTED, points)
+        return folder
 
     @staticmethod
     def key_for(run_ids: tuple[int, ...]) -> str:

@@ -10,7 +10,7 @@ from tornado import httpclient, web
 from ...core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from ...core.experiments import runs
 from ...core.validation import INT64_MAX
-from ..tensorboard import TensorBoards, has_tfevents
+from ..tensorboard import TensorBoards, has_tfevents, metric_points
 from .base import BaseHandler
 
 MAX_RUNS = 20
@@ -54,15 +54,26 @@ class TensorBoardsHandler(BaseHandler):
                         "reads local artifacts only."
                     )
                 run_dirs[rid] = root
-        without = [rid for rid, root in run_dirs.items()
-                   if not await asyncio.to_thread(has_tfevents, root)]  # fmt: skip
+        boards = tensorboards(self)
+        without = []
+        for rid, root in list(run_dirs.items()):
+            if await asyncio.to_thread(has_tfevents, root):
+                continue
+            # no event files of its own: the metrics it logged through the platform,
+            # exported as tfevents
+            async with self.core.db.session() as s:
+                points = await metric_points(s, rid)
+            if not points:
+                without.append(rid)
+                continue
+            run_dirs[rid] = await asyncio.to_thread(boards.export_metrics, rid, points)
         if without:
             raise NotFound(
                 f"Run(s) {', '.join(map(str, without))} wrote no TensorBoard event files "
-                "(tfevents) to their artifacts."
+                "(tfevents) to their artifacts and logged no metrics."
             )
         prefix = self.settings["submarine_service_prefix"] + "tensorboard/"
-        inst = await tensorboards(self).open(run_dirs, prefix)
+        inst = await boards.open(run_dirs, prefix)
         self.write_json(
             {"key": inst.key, "runs": list(inst.run_ids), "url": f"{prefix}{inst.key}/"},
             status=201,
