@@ -380,9 +380,9 @@ def test_a_pipelines_dag_with_a_failed_step_retried_from_the_view(browser, hub: 
         view = '[data-testid="pipeline-view"]'
         page.wait_for_selector(f'{view} [data-testid="pipeline-status"][data-status="failed"]')
         dag = f'{view} [data-testid="pipeline-dag"] svg'
-        page.wait_for_selector(f"{dag} .mark-symbol path")
-        assert page.locator(f"{dag} .mark-symbol path").count() == 3
-        assert page.locator(f"{dag} .mark-rule line").count() == 2
+        page.wait_for_selector(f"{dag} .mark-symbol.role-mark path")
+        assert page.locator(f"{dag} .mark-symbol.role-mark path").count() == 3
+        assert page.locator(f"{dag} .mark-rule.role-mark line").count() == 2
         steps = f'{view} [data-testid="pipeline-steps"]'
         assert (
             page.get_attribute(f'{steps} [data-testid="pipeline-step-train"]', "data-status")
@@ -432,9 +432,16 @@ def test_tensorboard_for_a_run_that_wrote_tfevents_and_another_team_refused_its_
         _open_explorer(page)
         _search(page, f"attributes.run_id = {rid}")
         page.check(f'[data-testid="explorer-select-{rid}"]')
-        page.click('[data-testid="explorer-tensorboard"]')
+        # TensorBoard's page POSTs its data queries through the relay: they must pass
+        with page.expect_response(
+            lambda r: "/data/plugin/timeseries/timeSeries" in r.url, timeout=120_000
+        ) as series:
+            page.click('[data-testid="explorer-tensorboard"]')
+        assert series.value.status == 200, series.value.text()
+        assert "train/loss" in series.value.text()
         frame = page.frame_locator('[data-testid="tensorboard-frame"] iframe')
         frame.locator("text=train/loss").first.wait_for(timeout=120_000)
+        page.wait_for_timeout(1500)  # the chart drawn (a canvas) for the screenshot
         src = page.get_attribute('[data-testid="tensorboard-frame"] iframe', "src")
         assert src and "/services/submarine/tensorboard/" in src
         page.screenshot(path=str(IMAGES / "run-explorer-tensorboard.png"))

@@ -232,6 +232,9 @@ export class RunsTable extends Widget {
         page_token: more ? this._token : null
       });
       this._rows = more ? [...this._rows, ...page.items] : page.items;
+      if (!more) {
+        this._known.clear(); // the columns of what this search found
+      }
       this._token = page.next_page_token ?? null;
       const keys = page.keys ?? {};
       for (const k of keys.params ?? []) {
