@@ -4,6 +4,7 @@ reused for the same runs, stopped when idle; refused to another team and for bad
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,16 @@ def test_a_runs_tfevents_are_served_through_the_service_to_its_team(
     assert (
         page.status_code == 200 and "<tf-tensorboard" in page.text.lower()
     ) or "tensorboard" in page.text.lower()
+    # TensorBoard's own page POSTs its data queries (a form): relayed with their body
+    query = [{"plugin": "scalars", "tag": "loss", "run": f"run-{rid}/tb"}]
+    series = requests.post(
+        service.api_url().split(PREFIX)[0] + body["url"] + "data/plugin/timeseries/timeSeries",
+        headers={"Authorization": f"token {service.token_for(user)}"},
+        data={"requests": json.dumps(query)},
+        timeout=60,
+    )
+    assert series.status_code == 200, series.text
+    assert series.json()[0]["tag"] == "loss"
     # the same runs again: the same TensorBoard
     again = service.api("POST", "tensorboards", user=user, json={"runs": [rid]}).json()
     assert again["key"] == body["key"]

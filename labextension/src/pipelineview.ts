@@ -203,7 +203,8 @@ export class PipelineView extends Widget {
     const signature = JSON.stringify([p.status, p.steps]);
     this._status.textContent = `${p.name}: ${p.status}`;
     this._status.setAttribute('data-status', p.status ?? '');
-    this._retry.hidden = p.status !== 'failed';
+    // (the button's class sets a display: the `hidden` attribute alone would not hide it)
+    this._retry.style.display = p.status === 'failed' ? '' : 'none';
     if (signature === this._drawn) {
       return;
     }

@@ -15,6 +15,8 @@ from .base import BaseHandler
 
 MAX_RUNS = 20
 #: what the relay passes on from TensorBoard's answers
+#: what the relay does not pass on to TensorBoard (tornado sets the length again)
+DROPPED_HEADERS = ("host", "cookie", "authorization", "content-length", "transfer-encoding")
 ANSWER_HEADERS = ("Content-Type", "Content-Encoding", "Location", "Cache-Control", "ETag")
 
 
@@ -112,8 +114,8 @@ class TensorBoardProxyHandler(BaseHandler):
                 await runs.get(s, identity, rid)  # the team check, every request
         url = f"http://127.0.0.1:{inst.port}{self.request.uri}"
         headers = {k: v for k, v in self.request.headers.get_all()
-                   if k.lower() not in ("host", "cookie", "authorization")}  # fmt: skip
-        body = self.request.body if self.request.method == "POST" else None
+                   if k.lower() not in DROPPED_HEADERS}  # fmt: skip
+        body = self.body if self.request.method == "POST" else None  # streamed in: BaseHandler
         try:
             reply = await httpclient.AsyncHTTPClient().fetch(
                 url, method=self.request.method or "GET", body=body, headers=headers,
