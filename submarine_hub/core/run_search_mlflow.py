@@ -75,14 +75,9 @@ def _unquote(text: str) -> str:
 
 
 def _split_key(ident: str) -> tuple[str, str]:
+    """``(entity, key)`` of a search key; a bare key (``name``) is an attribute."""
     if "." not in ident.split("`")[0]:
-        key = ident.strip("`")
-        if key in ATTRIBUTES or key == "run_name":
-            return "attributes", key
-        raise InvalidInput(
-            f"Bad search key {ident!r}: use metrics.<key>, params.<key>, tags.<key> or "
-            "attributes.<name>."
-        )
+        return "attributes", ident.strip("`")
     entity, _, key = ident.partition(".")
     entity = ENTITIES.get(entity.lower(), "")
     if not entity:
@@ -92,10 +87,6 @@ def _split_key(ident: str) -> tuple[str, str]:
     key = key.strip()
     if key.startswith("`") and key.endswith("`"):
         key = key[1:-1]
-    if entity == "attributes" and key not in ATTRIBUTES:
-        raise InvalidInput(
-            f"Unknown attribute {key!r}; use one of {', '.join(sorted(ATTRIBUTES))}."
-        )
     return entity, key
 
 
@@ -228,6 +219,9 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
 
 
 def _attribute(c: Clause) -> ColumnElement[bool]:
+    if c.key not in ATTRIBUTES:
+        known = ", ".join(sorted(ATTRIBUTES))
+        raise InvalidInput(f"Unknown run attribute {c.key!r}; use one of {known}.")
     if c.key == "run_id":
         ids = c.value if isinstance(c.value, list) else [c.value]
         numbers = [int(v) for v in ids if str(v).isdigit() and len(str(v)) < 19]

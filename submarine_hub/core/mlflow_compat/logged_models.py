@@ -139,7 +139,6 @@ async def to_json(session: AsyncSession, row: MlflowLoggedModel) -> dict[str, An
         "creation_timestamp_ms": ms(row.created_at),
         "last_updated_timestamp_ms": ms(row.updated_at),
         "status": row.status,
-        "creator_id": row.owner,
         "tags": [{"key": k, "value": v} for k, v in row.tags.items()],
     }
     if row.model_type:

@@ -609,6 +609,8 @@ def _chunks(path: Path) -> Iterator[bytes]:
 class MlflowNotFoundHandler(MlflowBase):
     """Anything else under ``mlflow/``: MLflow's error shape."""
 
+    public = True
+
     async def get(self, *args: Any, **kwargs: Any) -> None:
         raise EndpointNotFound(
             f"No MLflow API at {self.request.path}: point MLFLOW_TRACKING_URI at "
