@@ -193,3 +193,30 @@ def test_unsupported_and_malformed_calls_answer_mlflows_error_shape(
     assert (anonymous.status_code, anonymous.json()["error_code"]) == (401, "UNAUTHENTICATED")
     nowhere = service.http.get(f"{service.url}{PREFIX}mlflow/x/elsewhere", timeout=30)
     assert nowhere.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_an_mlflow_model_answers_mlflows_four_request_shapes(tmp_path: Path) -> None:
+    """The endpoint loader of a version registered through MLflow (``framework: mlflow``):
+    ``dataframe_split``, ``dataframe_records``, ``instances`` and ``inputs`` all predict;
+    a body of none of them is refused with MLflow's reason."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from submarine_hub.serving import loaders
+
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 1.0, 0.0, 0.0]})
+    clf = LogisticRegression().fit(frame, np.array([0, 0, 1, 1]))
+    mlflow.sklearn.save_model(clf, tmp_path / "m", input_example=frame.head(1))
+    model = loaders.load(tmp_path / "m", {"framework": "mlflow", "loader": "auto"})
+    want = clf.predict(frame).tolist()
+    bodies = [
+        {"dataframe_split": frame.to_dict(orient="split")},
+        {"dataframe_records": frame.to_dict(orient="records")},
+        {"instances": frame.to_dict(orient="records")},
+        {"inputs": {"a": frame["a"].tolist(), "b": frame["b"].tolist()}},
+    ]
+    for body in bodies:
+        assert model.predict(body) == want, body
+    with pytest.raises(ValueError, match="dataframe_split"):
+        model.predict({"rows": [[1, 2]]})
