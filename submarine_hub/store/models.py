@@ -248,6 +248,7 @@ class Experiment(Base):
         Index("ix_experiments_team_status_id", "team", "status", "id"),
         Index("ix_experiments_owner_id", "owner", "id"),
         Index("ix_experiments_status_id", "status", "id"),
+        Index("ix_experiments_team_started_at", "team", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -301,6 +302,22 @@ class Metric(Base):
     value: Mapped[float] = mapped_column(Float)
     step: Mapped[int] = mapped_column(BigInteger, default=0)
     timestamp: Mapped[float] = mapped_column(Float)  # epoch seconds, as the run logged it
+
+
+class LatestMetric(Base):
+    """The latest point of each metric of a run (highest step, then the last logged): what
+    run search filters and sorts on (``core/run_search.py``), kept by ``log_batch``."""
+
+    __tablename__ = "latest_metrics"
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value", "experiment_id"),)
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    step: Mapped[int] = mapped_column(BigInteger, default=0)
+    timestamp: Mapped[float] = mapped_column(Float)
 
 
 class Param(Base):

@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ...store.models import Experiment, Metric, Param
+from ...store.models import Experiment, LatestMetric, Metric, Param
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..identity import Identity
 from ..validation import INT64_MAX, is_finite_number
@@ -121,9 +121,35 @@ async def _store_points(
         rows = fresh
     if rows:
         await session.execute(cast(Table, Metric.__table__).insert(), rows)
+        await _keep_latest(session, run_id, rows)
     for key, value in params.items():
         await session.merge(Param(experiment_id=run_id, key=str(key)[:255], value=str(value)))
     return len(rows)
+
+
+async def _keep_latest(session: AsyncSession, run_id: int, rows: list[dict[str, Any]]) -> None:
+    """Update the run's latest point per key (what run search reads): a point replaces it
+    when its step is at least the stored one's (same step: the one logged last wins, as in
+    :func:`metrics_summary`)."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["key"] not in best or r["step"] >= best[r["key"]]["step"]:
+            best[r["key"]] = r
+    for key, r in best.items():
+        have = await session.get(LatestMetric, (run_id, key))
+        if have is None:
+            session.add(
+                LatestMetric(
+                    experiment_id=run_id,
+                    key=key,
+                    value=r["value"],
+                    step=r["step"],
+                    timestamp=r["timestamp"],
+                )
+            )
+        elif r["step"] >= have.step:
+            have.value, have.step, have.timestamp = r["value"], r["step"], r["timestamp"]
+    await session.flush()
 
 
 async def take_spool(session: AsyncSession, row: Experiment, folder: Path) -> int:
