@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.mlflow_tables import MlflowLoggedModel
-from .. import run_search_mlflow as search
 from ..errors import InvalidInput, NotFound
 from ..identity import Identity
 from . import tracking
+from .filters import parse_filter
 from .tracking import _str, _tag_list, check_team, ms
 
 PENDING, READY, FAILED = "LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED"
@@ -109,7 +109,7 @@ async def search_models(
     if exp_ids:
         exps = [await tracking.get_experiment(session, identity, team, e) for e in exp_ids]
         q = q.where(MlflowLoggedModel.mlflow_experiment_id.in_([e.id for e in exps]))
-    for c in search.parse_filter(_str(data, "filter")):
+    for c in parse_filter(_str(data, "filter")):
         column = {
             "source_run_id": MlflowLoggedModel.source_run_id,
             "name": MlflowLoggedModel.name,

@@ -17,11 +17,11 @@ from ...store.artifact_folders import Folder, StoreFolder, copy_files
 from ...store.artifacts import ArtifactStore
 from ...store.models import ModelVersion, RegisteredModel
 from .. import models
-from .. import run_search_mlflow as search
 from ..errors import InvalidInput, NotFound
 from ..identity import Identity
 from . import logged_models, tracking
 from .errors import NotImplementedByPlatform
+from .filters import _compare, parse_filter
 from .tracking import _str, _tag_list, check_team, ms
 
 HIDDEN_TAGS = ("mlflow.source", "mlflow.model_id", "mlflow.run_id")
@@ -86,10 +86,10 @@ async def search_models(
 ) -> tuple[list[RegisteredModel], str | None]:
     check_team(identity, team)
     q = select(RegisteredModel).where(RegisteredModel.team == team)
-    for c in search.parse_filter(_str(data, "filter")):
+    for c in parse_filter(_str(data, "filter")):
         if c.key != "name":
             raise InvalidInput("Registered models are searched by name (name = / LIKE '...').")
-        q = q.where(search._compare(RegisteredModel.name, c.op, c.value))
+        q = q.where(_compare(RegisteredModel.name, c.op, c.value))
     limit = tracking.max_results(data.get("max_results"), 100)
     offset = tracking.parse_page_token(data.get("page_token"))
     rows = list(
@@ -308,9 +308,9 @@ async def search_versions(
         .join(ModelVersion, ModelVersion.model_id == RegisteredModel.id)
         .where(RegisteredModel.team == team)
     )
-    for c in search.parse_filter(_str(data, "filter")):
+    for c in parse_filter(_str(data, "filter")):
         if c.key == "name":
-            q = q.where(search._compare(RegisteredModel.name, c.op, c.value))
+            q = q.where(_compare(RegisteredModel.name, c.op, c.value))
         elif c.key == "run_id" and c.op == "=":
             rid = int(c.value) if str(c.value).isdigit() and len(str(c.value)) < 19 else -1
             q = q.where(ModelVersion.source_run_id == rid)

@@ -24,13 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.mlflow_tables import MlflowExperiment, MlflowLoggedModel, MlflowRun, MlflowRunTag
 from ...store.models import Experiment, Metric, Param
-from .. import run_search_mlflow as search
+from .. import run_search
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..experiments import metrics as run_metrics
 from ..experiments import runs
 from ..experiments.backend import FINAL_STATES
 from ..identity import Identity
 from ..validation import INT64_MAX, is_finite_number
+from .filters import _compare, parse_filter
 
 DEFAULT_NAME = "Default"
 DEFAULT_ID = "0"
@@ -213,12 +214,12 @@ async def search_experiments(
         q = q.where(MlflowExperiment.lifecycle_stage == DELETED)
     elif view != "ALL":
         raise InvalidInput("'view_type' must be ACTIVE_ONLY, DELETED_ONLY or ALL.")
-    for c in search.parse_filter(data.get("filter")):
+    for c in parse_filter(data.get("filter")):
         if c.entity == "attributes" and c.key == "run_name":
             c.key = "name"
         if c.key != "name" or c.entity not in ("attributes", "tags"):
             raise InvalidInput("Experiments are searched by name only (name = / LIKE '...').")
-        q = q.where(search._compare(MlflowExperiment.name, c.op, c.value))
+        q = q.where(_compare(MlflowExperiment.name, c.op, c.value))
     limit = max_results(data.get("max_results"), 1000)
     offset = parse_page_token(data.get("page_token"))
     q = q.order_by(MlflowExperiment.updated_at.desc(), MlflowExperiment.id.desc())
@@ -573,11 +574,11 @@ async def search_runs(
         q = q.where(MlflowRun.lifecycle_stage == DELETED)
     elif view != "ALL":
         raise InvalidInput("'run_view_type' must be ACTIVE_ONLY, DELETED_ONLY or ALL.")
-    q = search.apply_filter(q, search.parse_filter(_str(data, "filter")))
     order = data.get("order_by") or []
     if not isinstance(order, list) or not all(isinstance(o, str) for o in order):
         raise InvalidInput("'order_by' must be a list of strings like 'metrics.acc DESC'.")
-    q = search.apply_order(q, order)
+    # MLflow's filter and order_by syntax: the platform's one run search (core/run_search)
+    q = run_search.apply(q, _str(data, "filter") or None, order or None)
     limit = max_results(data.get("max_results"), 1000)
     offset = parse_page_token(data.get("page_token"))
     rows = list((await session.scalars(q.offset(offset).limit(limit + 1))).unique().all())
