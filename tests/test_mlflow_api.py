@@ -220,3 +220,43 @@ def test_an_mlflow_model_answers_mlflows_four_request_shapes(tmp_path: Path) -> 
         assert model.predict(body) == want, body
     with pytest.raises(ValueError, match="dataframe_split"):
         model.predict({"rows": [[1, 2]]})
+
+
+def test_a_platform_runs_env_attaches_mlflow_to_that_run_and_its_end_is_the_platforms(
+    service: InProcessService, world: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .helpers.api import command, submit, wait, wait_for
+
+    service.backend.hold = True
+    try:
+        run = submit(service, world["user"], command("attach", "x", team=world["team"]))
+        service.wake()
+        launched = wait_for(lambda: service.backend.runs.get(run["id"]), 30, "the run")
+    finally:
+        service.backend.hold = False
+    env = launched.plan.env
+    assert env["MLFLOW_TRACKING_URI"].endswith(f"/mlflow/{world['team']}")
+    assert env["MLFLOW_RUN_ID"] == str(run["id"])
+    assert env["MLFLOW_TRACKING_TOKEN"] == env["SUBMARINE_TOKEN"]
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_RUN_ID"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    with mlflow.start_run() as active:  # attaches: no second run
+        assert active.info.run_id == str(run["id"])
+        mlflow.log_metric("inner", 2.0, step=3)
+    # MLflow's end_run did not end the platform's run; its token cannot reach another run
+    ours = service.api("GET", f"experiments/{run['id']}", world["user"]).json()
+    assert ours["status"] == "running"
+    assert service.api("GET", f"experiments/{run['id']}/metrics", world["user"]).json() == {
+        "metrics": {"inner": 2.0}
+    }
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(world["user"]))
+    uri = env["MLFLOW_TRACKING_URI"]
+    sibling = MlflowClient(uri).create_run("0").info.run_id  # another run of the same owner
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", env["MLFLOW_TRACKING_TOKEN"])
+    with pytest.raises(RestException) as e:
+        MlflowClient(uri).log_metric(sibling, "x", 1.0)
+    assert e.value.error_code == "PERMISSION_DENIED"
+    service.api("POST", f"experiments/{run['id']}/kill", world["user"])
+    wait(service, world["user"], run["id"])
