@@ -66,21 +66,21 @@ found = mlflow.search_runs(
     order_by=["metrics.training_accuracy_score DESC"],
 )
 print("FOUND", json.dumps(list(found["run_id"])))
-version = mlflow.register_model(info.model_uri, "%(model)s")
+version = mlflow.register_model(info.model_uri, "MODEL_NAME")
 client = MlflowClient()
-client.set_registered_model_alias("%(model)s", "champion", version.version)
-client.update_registered_model("%(model)s", description="churn, from MLflow")
-loaded = mlflow.pyfunc.load_model("models:/%(model)s@champion")
+client.set_registered_model_alias("MODEL_NAME", "champion", version.version)
+client.update_registered_model("MODEL_NAME", description="churn, from MLflow")
+loaded = mlflow.pyfunc.load_model("models:/MODEL_NAME@champion")
 print("PRED", json.dumps([loaded.predict(X[:4]).tolist(), clf.predict(X[:4]).tolist()]))
 print("VERSION", version.version, [m.name for m in client.search_registered_models()])
-""" % {"model": MODEL}
+""".replace("MODEL_NAME", MODEL)
 
 
 @pytest.fixture(scope="module")
 def session_run(hub: Hub) -> dict[str, Any]:
     out = hub.run_in_kernel("alice", SESSION_CODE, timeout=240)
     lines = dict(
-        (line.split(" ", 1) + [""])[:2] for line in out.splitlines() if re.match(r"^[A-Z]+ ", line)
+        [*line.split(" ", 1), ""][:2] for line in out.splitlines() if re.match(r"^[A-Z]+ ", line)
     )
     assert "RUN" in lines and "PRED" in lines, out
     return {"out": out, **lines}

@@ -25,7 +25,7 @@ class Entry:
 
 
 class Folder(Protocol):
-    def list(self, rel: str) -> list[Entry]: ...
+    def listing(self, rel: str) -> list[Entry]: ...
     def files(self) -> list[Entry]: ...
     def is_file(self, rel: str) -> bool: ...
     def read_chunks(self, rel: str) -> Iterator[bytes]: ...
@@ -38,7 +38,7 @@ class LocalFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def list(self, rel: str) -> list[Entry]:
+    def listing(self, rel: str) -> list[Entry]:
         base = contained(self.root, rel) if rel else self.root
         if not base.is_dir():
             return []
@@ -96,7 +96,7 @@ class StoreFolder:
     def _key(self, rel: str) -> str:
         return f"{self.prefix}/{safe_relpath(rel)}" if rel else self.prefix
 
-    def list(self, rel: str) -> list[Entry]:
+    def listing(self, rel: str) -> list[Entry]:
         path = self.store._path(self._key(rel))
         fs: Any = self.store.fs
         try:

@@ -195,8 +195,8 @@ class _Sub:
     def _rel(self, rel: str) -> str:
         return f"{self.prefix}/{rel}" if rel else self.prefix
 
-    def list(self, rel: str) -> list[Any]:
-        return self.folder.list(self._rel(rel))
+    def listing(self, rel: str) -> list[Any]:
+        return self.folder.listing(self._rel(rel))
 
     def files(self) -> list[Any]:
         from ...store.artifact_folders import Entry

@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Select, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from ...store.mlflow_tables import MlflowExperiment, MlflowLoggedModel, MlflowRun, MlflowRunTag
 from ...store.models import Experiment, Metric, Param
@@ -122,10 +124,12 @@ async def default_experiment(session: AsyncSession, team: str, owner: str) -> Ml
         )
     )
     if row is None:
-        async with session.begin_nested():  # another request may make it at the same time
-            row = MlflowExperiment(team=team, name=DEFAULT_NAME, owner=owner, tags={})
-            session.add(row)
-        await session.flush()
+        try:
+            async with session.begin_nested():  # another request may make it at once
+                row = MlflowExperiment(team=team, name=DEFAULT_NAME, owner=owner, tags={})
+                session.add(row)
+        except IntegrityError:
+            return await default_experiment(session, team, owner)
     return row
 
 
@@ -481,12 +485,13 @@ async def runs_json(
         params.setdefault(rid, {})[k] = v
     latest = await latest_points(session, ids)
     outputs: dict[int, list[str]] = {}
-    for mid, rid in await session.execute(
+    for mid, source in await session.execute(
         select(MlflowLoggedModel.id, MlflowLoggedModel.source_run_id)
         .where(MlflowLoggedModel.source_run_id.in_(ids))
         .order_by(MlflowLoggedModel.created_at)
     ):
-        outputs.setdefault(rid, []).append(mid)
+        if source is not None:
+            outputs.setdefault(source, []).append(mid)
     out = []
     for row in rows:
         link = links.get(row.id)
@@ -560,7 +565,7 @@ async def search_runs(
     default_id = (await default_experiment(session, team, identity.name)).id
     q: Select[Any] = select(Experiment).where(Experiment.team == team)
     q = q.outerjoin(MlflowRun, MlflowRun.run_id == Experiment.id)
-    where = []
+    where: list[ColumnElement[bool]] = []
     if named:
         where.append(MlflowRun.mlflow_experiment_id.in_(named))
     if in_default:

@@ -306,7 +306,7 @@ async def _list_run_artifacts(h: MlflowApiHandler, data: dict[str, Any]) -> dict
             s, identity, team, data.get("run_id") or data.get("run_uuid")
         )
     rel = safe_relpath(rel) if rel else ""
-    entries = await asyncio.to_thread(h.run_folder(row.id).list, rel)
+    entries = await asyncio.to_thread(h.run_folder(row.id).listing, rel)
     return {
         "root_uri": f"mlflow-artifacts:/runs/{row.id}",
         "files": [_file_json(e.path, e.is_dir, e.size) for e in entries],
@@ -579,7 +579,7 @@ class MlflowArtifactsHandler(StreamedUpload, MlflowBase):
         if not self.path_kwargs.get("path"):  # a listing: ?path=<folder>
             wanted = self.get_query_argument("path", "")
             folder, rel = await self._locate(write=False, path=wanted)
-            entries = await asyncio.to_thread(folder.list, rel)
+            entries = await asyncio.to_thread(folder.listing, rel)
             files = [_file_json(e.path.rsplit("/", 1)[-1], e.is_dir, e.size) for e in entries]
             self.write_json({"files": files})
             return
