@@ -260,3 +260,17 @@ def test_a_platform_runs_env_attaches_mlflow_to_that_run_and_its_end_is_the_plat
     assert e.value.error_code == "PERMISSION_DENIED"
     service.api("POST", f"experiments/{run['id']}/kill", world["user"])
     wait(service, world["user"], run["id"])
+
+
+def test_a_point_sent_again_by_a_retry_is_stored_once(
+    service: InProcessService, world: dict[str, str], as_user: MlflowClient
+) -> None:
+    run_id = as_user.create_run("0").info.run_id
+    base = f"{tracking_uri(service, world['team'])}/api/2.0/mlflow/runs/log-metric"
+    auth = {"Authorization": f"Bearer {service.token_for(world['user'])}"}
+    point = {"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 1700000000000, "step": 2}
+    for _ in range(2):
+        r = service.http.post(base, json=point, headers=auth, timeout=30)
+        assert r.status_code == 200, r.text
+    as_user.log_metric(run_id, "loss", 0.5, timestamp=1700000000001, step=2)  # another point
+    assert len(as_user.get_metric_history(run_id, "loss")) == 2

@@ -423,8 +423,9 @@ async def log(
             raise InvalidInput(f"params[{i}]: a key has at most 250 characters.")
         values[key] = str(p.get("value", ""))[:6000]
     if points or values:
+        # a point MLflow's client sends again (a retry) is stored once, as MLflow's store does
         await run_metrics.log_batch(
-            session, identity, row.id, {"metrics": points, "params": values}
+            session, identity, row.id, {"metrics": points, "params": values, "replay": True}
         )
     if tags:
         await set_tags(session, row.id, _tag_list(tags))
