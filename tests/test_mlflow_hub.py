@@ -169,6 +169,32 @@ def test_mlflow_start_run_inside_a_platform_run_attaches_to_it(hub: Hub) -> None
     assert sum(1 for r in runs if r["name"] == "mlflow-attach" and r["id"] == run["id"]) == 1
 
 
+def test_a_notebook_job_logs_with_mlflow_to_its_own_run(hub: Hub) -> None:
+    from .helpers.notebooks import code_cell, notebook
+
+    path = "mlflow-jobs/train.ipynb"
+    content = notebook(
+        code_cell("alpha = 0.5", tags=["parameters"]),
+        code_cell(
+            "import mlflow\n"
+            "with mlflow.start_run() as r:\n"
+            "    mlflow.log_metric('score', alpha * 10, step=1)\n"
+            "print('RUN', r.info.run_id)"
+        ),
+    )
+    r = hub.api(
+        "POST", "files/versions", user="alice",
+        json={"space": "user:alice", "path": path, "content": content, "format": "notebook"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = hub.api("POST", "notebook-jobs", user="alice", json={"notebook": path})
+    assert r.status_code == 201, r.text
+    job = wait(hub, "alice", r.json()["id"], timeout=240, resource="notebook-jobs")
+    assert job["status"] == "succeeded", job
+    metrics = hub.api("GET", f"experiments/{job['id']}/metrics", user="alice").json()["metrics"]
+    assert metrics == {"score": 5.0}
+
+
 @pytest.fixture
 def mlflow_endpoint(hub: Hub, session_run: dict[str, Any]) -> Iterator[dict[str, Any]]:
     body = {"name": "churn-mlflow", "team": "data-science", "model": MODEL, "version": "champion"}
