@@ -130,13 +130,17 @@ def test_logged_model_registered_with_an_alias_loads_and_predicts(
     loaded = mlflow.pyfunc.load_model("models:/churn-model@champion")
     assert list(loaded.predict(X)) == list(clf.predict(X))
 
+    # a run's model URI (MLflow 3 finds the run's logged model) makes version 2
+    again = mlflow.register_model(f"runs:/{run.info.run_id}/model", "churn-model")
+    assert (again.version, again.run_id) == ("2", run.info.run_id)
     got = as_user.get_model_version_by_alias("churn-model", "champion")
     assert (got.version, got.run_id) == ("1", run.info.run_id)
     as_user.update_model_version("churn-model", "1", description="first")
     as_user.set_model_version_tag("churn-model", "1", "validated", "yes")
     model = as_user.get_registered_model("churn-model")
     assert model.aliases == {"champion": "1"}
-    assert [v.version for v in as_user.search_model_versions("name = 'churn-model'")] == ["1"]
+    found = as_user.search_model_versions("name = 'churn-model'")
+    assert sorted(v.version for v in found) == ["1", "2"]
 
     # the platform's registry has the same model, version, alias and files
     ours = service.api("GET", f"/models/{world['team']}/churn-model", world["user"]).json()
