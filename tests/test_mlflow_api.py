@@ -278,3 +278,30 @@ def test_a_point_sent_again_by_a_retry_is_stored_once(
         assert r.status_code == 200, r.text
     as_user.log_metric(run_id, "loss", 0.5, timestamp=1700000000001, step=2)  # another point
     assert len(as_user.get_metric_history(run_id, "loss")) == 2
+
+
+def test_the_artifacts_proxy_refuses_bad_paths_other_teams_and_registered_files(
+    service: InProcessService, world: dict[str, str], as_user: MlflowClient
+) -> None:
+    run_id = as_user.create_run("0").info.run_id
+    base = f"{tracking_uri(service, world['team'])}/api/2.0/mlflow-artifacts/artifacts"
+    mine = {"Authorization": f"Bearer {service.token_for(world['user'])}"}
+    theirs = {"Authorization": f"Bearer {service.token_for(world['stranger'])}"}
+    r = service.http.put(f"{base}/runs/{run_id}/ok.txt", data=b"fine", headers=mine, timeout=30)
+    assert r.status_code == 200, r.text
+    got = service.http.get(f"{base}/runs/{run_id}/ok.txt", headers=mine, timeout=30)
+    assert got.content == b"fine"
+    cases = [
+        ("PUT", f"{base}/runs/{run_id}/%2E%2E/%2E%2E/escape.txt", mine, 400),
+        ("PUT", f"{base}/runs/{run_id}/ok.txt", theirs, 404),
+        ("GET", f"{base}/runs/{run_id}/ok.txt", theirs, 404),
+        ("GET", f"{base}?path=runs/{run_id}", theirs, 404),
+        ("GET", f"{base}/elsewhere/x", mine, 404),
+        ("DELETE", f"{base}/runs/{run_id}/ok.txt", mine, 501),
+    ]
+    for method, url, headers, status in cases:
+        r = service.http.request(method, url, data=b"x", headers=headers, timeout=30)
+        assert r.status_code == status, (method, url, r.text)
+        assert r.json()["error_code"] and r.json()["message"]
+    listing = service.http.get(f"{base}?path=runs/{run_id}", headers=mine, timeout=30).json()
+    assert listing == {"files": [{"path": "ok.txt", "is_dir": False, "file_size": 4}]}
