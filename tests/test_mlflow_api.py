@@ -305,3 +305,17 @@ def test_the_artifacts_proxy_refuses_bad_paths_other_teams_and_registered_files(
         assert r.json()["error_code"] and r.json()["message"]
     listing = service.http.get(f"{base}?path=runs/{run_id}", headers=mine, timeout=30).json()
     assert listing == {"files": [{"path": "ok.txt", "is_dir": False, "file_size": 4}]}
+
+
+def test_without_a_team_in_the_uri_only_a_one_team_user_is_served(
+    service: InProcessService, world: dict[str, str]
+) -> None:
+    url = f"{service.url}{PREFIX}mlflow/api/2.0/mlflow/experiments/get?experiment_id=0"
+    one = service.http.get(
+        url, headers={"Authorization": f"Bearer {service.token_for(world['user'])}"}
+    )
+    assert one.status_code == 200 and one.json()["experiment"]["name"] == "Default", one.text
+    both = service.new_user("two", teams=[world["team"], world["other"]])
+    r = service.http.get(url, headers={"Authorization": f"Bearer {service.token_for(both)}"})
+    assert (r.status_code, r.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert f"mlflow/{sorted([world['team'], world['other']])[0]}" in r.json()["message"]
