@@ -57,9 +57,9 @@ def start_mlflow(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + 180
     while True:
         try:
-            if requests.get(f"{url}/health", timeout=1).ok:
+            if requests.get(f"{url}/health", timeout=5).ok:
                 return server, url
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up yet, or slow on a busy machine
             pass
         assert time.monotonic() < deadline, "mlflow server did not start"
         time.sleep(0.5)
