@@ -21,16 +21,19 @@ from typing import Any
 from tornado import web
 
 from ...core.errors import InvalidInput, NotFound, SubmarineError
-from ...core.mlflow_compat import artifacts, logged_models, registry, tracking
+from ...core.mlflow_compat import artifacts, logged_models, tracking
 from ...core.mlflow_compat.errors import EndpointNotFound, NotImplementedByPlatform, error_code
 from ...core.paths import safe_relpath
 from ...core.sessions import choose_team
+from ...store import db
 from ...store.artifact_folders import Folder, LocalFolder, StoreFolder
 from .base import BaseHandler
 from .streaming import StreamedUpload
 
 Operation = Callable[["MlflowApiHandler", dict[str, Any]], Awaitable[dict[str, Any]]]
 OPERATIONS: dict[tuple[str, str], Operation] = {}
+#: GET calls that may write: the team's Default experiment is made when first used
+MAY_WRITE = frozenset({"experiments/get", "experiments/get-by-name", "experiments/search"})
 
 #: MLflow calls the platform knowingly does not serve, and what to do instead
 UNSUPPORTED = {
@@ -113,6 +116,8 @@ class MlflowApiHandler(MlflowBase):
             raise EndpointNotFound(
                 f"MLflow call {method} {key!r} is not supported by Submarine Hub's MLflow API."
             )
+        if method == "GET" and key in MAY_WRITE:
+            db.reading(False)  # SQLite: begin as a writer (a reader cannot always upgrade)
         if method == "GET":
             data: dict[str, Any] = {}
             for name, values in self.request.query_arguments.items():
@@ -376,161 +381,6 @@ async def _search_logged_models(h: MlflowApiHandler, data: dict[str, Any]) -> di
     return out
 
 
-# --- model registry -------------------------------------------------------------------
-
-
-@operation("POST", "registered-models/create")
-async def _create_registered_model(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await registry.create_model(s, identity, team, data)
-        return {"registered_model": await registry.model_json(s, row)}
-
-
-@operation("GET", "registered-models/get")
-async def _get_registered_model(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await registry.get_model(s, identity, team, registry._name(data))
-        return {"registered_model": await registry.model_json(s, row)}
-
-
-@operation("PATCH", "registered-models/update")
-@operation("POST", "registered-models/rename", "registered-models/set-tag")
-@operation("DELETE", "registered-models/delete", "registered-models/delete-tag")
-async def _update_registered_model(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    action = data["__path__"].split("/")[1]
-    async with h.core.db.session() as s:
-        row = await registry.update_model(s, identity, team, data, action)
-        if action == "update" and row is not None:
-            return {"registered_model": await registry.model_json(s, row)}
-    if action == "delete":
-        prefix = f"models/{team}/{data['name']}"
-        await asyncio.to_thread(h.core.artifacts.delete_prefix, prefix)
-    return {}
-
-
-@operation("GET", "registered-models/search")
-async def _search_registered_models(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        rows, token = await registry.search_models(s, identity, team, data)
-        out: dict[str, Any] = {"registered_models": [await registry.model_json(s, r) for r in rows]}
-    if token:
-        out["next_page_token"] = token
-    return out
-
-
-@operation("POST", "registered-models/get-latest-versions")
-@operation("GET", "registered-models/get-latest-versions")
-async def _latest_versions(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        model = await registry.get_model(s, identity, team, registry._name(data))
-        found = await registry.search_versions(
-            s, identity, team, {"filter": f"name = '{_quote(model.name)}'"}
-        )
-        aliases = await registry.models.aliases_of(s, model)
-    stages = data.get("stages") or []
-    if isinstance(stages, str):
-        stages = [stages]
-    latest = [registry.version_json(m, v, aliases) for m, v in found[:1]]
-    if stages:
-        latest = [v for v in latest if v["current_stage"] in stages]
-    return {"model_versions": latest}
-
-
-def _quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")
-
-
-@operation("POST", "registered-models/alias")
-@operation("DELETE", "registered-models/alias")
-async def _alias(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        if h.request.method == "POST":
-            await registry.set_alias(s, identity, team, data)
-        else:
-            await registry.delete_alias(s, identity, team, data)
-    return {}
-
-
-@operation("GET", "registered-models/alias")
-async def _version_by_alias(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        model, version = await registry.version_by_alias(
-            s, identity, team, registry._name(data), tracking._str(data, "alias")
-        )
-        aliases = await registry.models.aliases_of(s, model)
-    return {"model_version": registry.version_json(model, version, aliases)}
-
-
-@operation("POST", "model-versions/create")
-async def _create_version(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        model, version = await registry.create_version(
-            s, identity, team, data, h.core.artifacts, h.run_folder
-        )
-        aliases = await registry.models.aliases_of(s, model)
-        return {"model_version": registry.version_json(model, version, aliases)}
-
-
-@operation("GET", "model-versions/get")
-async def _get_version(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        model, version = await registry.get_version(
-            s, identity, team, registry._name(data), data.get("version")
-        )
-        aliases = await registry.models.aliases_of(s, model)
-    return {"model_version": registry.version_json(model, version, aliases)}
-
-
-@operation("GET", "model-versions/get-download-uri")
-async def _download_uri(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        model, version = await registry.get_version(
-            s, identity, team, registry._name(data), data.get("version")
-        )
-    return {"artifact_uri": f"mlflow-artifacts:/registry/{model.name}/{version.version}"}
-
-
-@operation("PATCH", "model-versions/update")
-@operation("POST", "model-versions/set-tag", "model-versions/transition-stage")
-@operation("DELETE", "model-versions/delete", "model-versions/delete-tag")
-async def _update_version(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    action = data["__path__"].split("/")[1]
-    async with h.core.db.session() as s:
-        found = await registry.update_version(s, identity, team, data, action)
-        if found is not None and action == "update":
-            model, version = found
-            aliases = await registry.models.aliases_of(s, model)
-            return {"model_version": registry.version_json(model, version, aliases)}
-    if action == "delete":
-        prefix = f"models/{team}/{data['name']}/{data['version']}"
-        await asyncio.to_thread(h.core.artifacts.delete_prefix, prefix)
-    return {}
-
-
-@operation("GET", "model-versions/search")
-@operation("POST", "model-versions/search")
-async def _search_versions(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        found = await registry.search_versions(s, identity, team, data)
-        out = []
-        for model, version in found:
-            aliases = await registry.models.aliases_of(s, model)
-            out.append(registry.version_json(model, version, aliases))
-    return {"model_versions": out}
-
-
 # --- the artifacts proxy --------------------------------------------------------------
 
 
@@ -637,3 +487,7 @@ def mlflow_routes(prefix: str) -> list[tuple[str, Any]]:
 
 def _run_id(data: dict[str, Any]) -> Any:
     return data.get("run_id") or data.get("run_uuid")
+
+
+# the registry's operations join the table (a module of their own, for its size)
+from . import mlflow_registry  # noqa: E402, F401
