@@ -404,6 +404,8 @@ class SubmarineSpawnerMixin(Configurable):
             env["SUBMARINE_API_URL"] = self.submarine_api_url
         if self.grant is not None:
             env.update(self.grant.env)
+            if self.submarine_api_url and self.grant.team:
+                env.update(mlflow_env(self.submarine_api_url, self.grant.team, env))
         return env
 
     def get_state(self) -> dict[str, Any]:
@@ -419,6 +421,17 @@ class SubmarineSpawnerMixin(Configurable):
     def clear_state(self) -> None:
         super().clear_state()  # type: ignore[misc]
         self._submarine_session_id = ""
+
+
+def mlflow_env(api_url: str, team: str, env: dict[str, Any]) -> dict[str, str]:
+    """MLflow's client pointed at the platform with no setup: the session's team's
+    tracking URI (``<service>/mlflow/<team>``) and the session's own hub token."""
+    base = api_url.rstrip("/")
+    base = base[: -len("/api/v1")] if base.endswith("/api/v1") else base
+    out = {"MLFLOW_TRACKING_URI": f"{base}/mlflow/{team}"}
+    if env.get("JUPYTERHUB_API_TOKEN"):
+        out["MLFLOW_TRACKING_TOKEN"] = str(env["JUPYTERHUB_API_TOKEN"])
+    return out
 
 
 def landing_url(handler: Any) -> str | None:

@@ -30,7 +30,9 @@ VERSION_FIELDS = {
     "description", "framework", "signature", "metrics", "tags", "source_run_id",
     "source_notebook", "from_run",
 }  # fmt: skip
-FRAMEWORKS = ("", "sklearn", "onnx", "pytorch", "tensorflow", "xgboost", "lightgbm", "custom")
+FRAMEWORKS = (
+    "", "sklearn", "onnx", "pytorch", "tensorflow", "xgboost", "lightgbm", "custom", "mlflow",
+)  # fmt: skip
 
 
 def _tags(value: Any, what: str = "tags") -> dict[str, str]:

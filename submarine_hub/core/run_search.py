@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..store.mlflow_tables import MlflowRunTag
 from ..store.models import Experiment, ExperimentTag, LatestMetric, Param
 from . import scopes
 from .errors import InvalidInput
@@ -499,6 +500,18 @@ def tag_label(key: str, value: str) -> str:
 
 
 def _tag_condition(c: Comparison) -> ColumnElement[bool]:
+    """A run's tag is a label (below) or a key-value tag set through the MLflow API."""
+    keyed = exists(
+        select(MlflowRunTag.run_id).where(
+            MlflowRunTag.run_id == Experiment.id,
+            MlflowRunTag.key == c.key,
+            _string_condition(MlflowRunTag.value, c.op, c.value),
+        )
+    )
+    return or_(_label_condition(c), keyed)
+
+
+def _label_condition(c: Comparison) -> ColumnElement[bool]:
     """Tags are labels ``key=value`` (or ``key`` alone: value ``"true"``); MLflow's
     ``tags.k != 'v'`` means: the run has tag ``k``, with another value."""
     prefix = f"{c.key}="

@@ -50,6 +50,7 @@ from .handlers.admin import AdminHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
 from .handlers.tensorboard import TensorBoardProxyHandler
+from .handlers.mlflow import mlflow_routes
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
@@ -397,6 +398,7 @@ class SubmarineService(Application):
             (prefix + "oauth_callback", OAuthCallbackHandler),
             (prefix + "admin/?", AdminHandler),
             (prefix + r"tensorboard/([0-9a-f]{16})(/.*)?", TensorBoardProxyHandler),
+            *mlflow_routes(prefix),  # MLflow's own REST API, per team (docs/mlflow.md)
             (prefix.rstrip("/") + "/?", HomeHandler),
         ]
         return WebApplication(

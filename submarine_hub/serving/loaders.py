@@ -8,6 +8,12 @@ Built-in loaders, chosen by the version's ``framework`` and its files' extension
 - **ONNX**: ``*.onnx`` run with onnxruntime (when it is installed); inputs are cast to
   the model's first input type; a dict of inputs feeds inputs by name.
 
+- **MLflow** (``framework`` ``mlflow``, or an ``MLmodel`` file among the files): loaded
+  with ``mlflow.pyfunc.load_model`` (needs ``pip install 'submarine-hub[mlflow]'`` where
+  the endpoint runs); a request is any of MLflow's own ``/invocations`` bodies
+  (``dataframe_split``, ``dataframe_records``, ``instances``, ``inputs``, with
+  ``params``), parsed by MLflow against the model's signature.
+
 Or the user's *serving script*, a ``.py`` file among the version's files::
 
     def load(path):                  # the folder holding the version's files
@@ -71,6 +77,42 @@ def to_json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_json_ready(v) for v in value]
     return value
+
+
+class MlflowPyfuncModel(Model):
+    """An MLflow model (any flavor with pyfunc); it reads the whole request body."""
+
+    kind = "mlflow"
+    takes_request_body = True
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            import mlflow.pyfunc
+            from mlflow.pyfunc import scoring_server
+        except ImportError:
+            raise LoadError(
+                "this is an MLflow model, and mlflow is not installed where the endpoint runs: "
+                "pip install 'submarine-hub[mlflow]'"
+            ) from None
+        self._parse = scoring_server.infer_and_parse_data
+        try:
+            self.model = mlflow.pyfunc.load_model(str(folder))
+        except Exception as e:
+            raise LoadError(f"mlflow cannot load this model: {type(e).__name__}: {e}") from e
+        self._schema = self.model.metadata.get_input_schema()
+
+    def predict(self, inputs: Any) -> Any:
+        body = inputs if isinstance(inputs, dict) else {"inputs": inputs}
+        params = body.get("params")
+        data = {k: v for k, v in body.items() if k != "params"}
+        try:
+            frame = self._parse(data, self._schema)
+        except Exception as e:  # MLflow's own message says which shape it wanted
+            raise ValueError(str(getattr(e, "message", e))) from None
+        out = self.model.predict(frame, params=params) if params else self.model.predict(frame)
+        if hasattr(out, "to_dict") and hasattr(out, "columns"):  # a DataFrame
+            return to_json_ready(out.to_dict(orient="records"))
+        return to_json_ready(out)
 
 
 class SklearnModel(Model):
@@ -232,6 +274,10 @@ def load(folder: Path, route: dict[str, Any]) -> Model:
         key = "".join(c if c.isalnum() else "_" for c in str(route.get("key", "model")))
         return ScriptModel(folder, route["script"], f"submarine_serving_{key}")
     files = [p for p in folder.rglob("*") if p.is_file()]
+    if loader in ("auto", "mlflow") and (
+        framework == "mlflow" or loader == "mlflow" or (folder / "MLmodel").is_file()
+    ):
+        return MlflowPyfuncModel(folder)
     if loader in ("auto", "onnx") and (framework == "onnx" or loader == "onnx"):
         path = _pick(files, (".onnx",), "ONNX")
         if path is None:

@@ -474,13 +474,16 @@ class PredictHandler(Handler):
             body = json.loads(self.request.body)
         except ValueError as e:
             raise Refused(400, f"The body is not JSON: {e}.") from None
-        inputs = body.get("inputs", body.get("instances")) if isinstance(body, dict) else body
-        if inputs is None:
-            raise Refused(400, 'Send {"inputs": [...]} (a row per prediction).')
         pin = self.get_query_argument("version", None)
         route = router.pick(pin)
         if route is None:
             raise Refused(404, f"{server.endpoint} serves no version {pin}.")
+        if getattr(route.model, "takes_request_body", False):  # MLflow's request shapes
+            inputs = body
+        else:
+            inputs = body.get("inputs", body.get("instances")) if isinstance(body, dict) else body
+        if inputs is None:
+            raise Refused(400, 'Send {"inputs": [...]} (a row per prediction).')
         rows = route.model.rows(inputs) if route.batcher is not None else None
         try:
             if rows is not None:

@@ -502,3 +502,7 @@ class NotebookScheduleRun(Base):
     )
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# the MLflow-compatible API's tables, in the same metadata (and migrations)
+from . import mlflow_tables  # noqa: E402, F401

@@ -107,6 +107,10 @@ async def _store_points(
             for k, st, ts in await session.execute(
                 select(Metric.key, Metric.step, Metric.timestamp).where(
                     Metric.experiment_id == run_id,
+                    # the batch's keys and steps: an index range (run, key, step)
+                    Metric.key.in_({r["key"] for r in rows}),
+                    Metric.step >= min(r["step"] for r in rows),
+                    Metric.step <= max(r["step"] for r in rows),
                     Metric.timestamp >= min(r["timestamp"] for r in rows),
                     Metric.timestamp <= max(r["timestamp"] for r in rows),
                 )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...store.models import Experiment
+from ..mlflow_compat import env as mlflow_env
 from ..resources import Resources
 from .backend import LaunchPlan, ReplicaPlan
 from .distributed import Address, replica_env, slots
@@ -76,6 +77,7 @@ def build_plan(
         "SUBMARINE_USER": row.owner,
         "SUBMARINE_API_URL": api_url,
         "SUBMARINE_TOKEN": token,
+        **mlflow_env.run_env(api_url, row.team, token, row.id),
         **credential_env,
         **spec["env"],
     }

@@ -371,6 +371,8 @@ async def reap_interactive(session: AsyncSession, timeout: float) -> list[Experi
     now = datetime.now(timezone.utc)
     ended = []
     for row in rows:
+        if (row.placement or {}).get("client") == "mlflow":
+            continue  # MLflow's client sends no heartbeat: it ends its run (runs/update)
         last = (row.placement or {}).get("heartbeat_at")
         seen = datetime.fromisoformat(last) if last else row.started_at or row.created_at
         if seen.tzinfo is None:
