@@ -51,6 +51,7 @@ from .handlers.home import HomeHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
+from .studies import StudyDriver
 from .openapi import openapi_document
 from .uploads import UploadStore
 
@@ -450,6 +451,7 @@ class SubmarineService(Application):
             ),
         )
         context.notebook_jobs = NotebookJobs(context, misfire_grace=self.schedule_misfire_grace)
+        context.studies = StudyDriver(context)
         return context
 
     async def start_platform(self, context: ServiceContext) -> None:
