@@ -135,7 +135,7 @@ def test_a_tpe_study_with_a_median_pruner_prunes_and_finds_its_best(svc: InProce
     # each trial is an ordinary run with its parameters
     run = svc.api("GET", f"experiments/{study['best']['run_id']}", user="alice").json()
     assert run["parameters"]["x"] == study["best"]["params"]["x"]
-    assert "study-%d" % study_id in run["tags"]
+    assert f"study-{study_id}" in run["tags"]
     imp = svc.api("GET", f"studies/{study_id}/importances", user="alice").json()["importances"]
     assert set(imp) == {"x", "kind"}
 
@@ -213,7 +213,9 @@ def test_a_function_study_gives_its_workers_each_trial_once(svc: InProcessServic
         svc.backend.finish(run_id)
     svc.wake()
     deadline = time.monotonic() + 30
-    while (study := svc.api("GET", f"studies/{study_id}", user="alice").json())["status"] == "running":
+    while (study := svc.api("GET", f"studies/{study_id}", user="alice").json())[
+        "status"
+    ] == "running":
         assert time.monotonic() < deadline, study
         time.sleep(0.1)
     assert study["status"] == "finished"
@@ -228,7 +230,10 @@ def test_a_function_study_gives_its_workers_each_trial_once(svc: InProcessServic
         ({"space": {}}, "'space' must map"),
         ({"space": {"x": {"type": "float", "low": 1, "high": 0}}}, "low (1) is above high"),
         ({"space": {"x": {"type": "float", "low": 0, "high": 1, "log": True}}}, "needs low > 0"),
-        ({"space": {"x": {"type": "int", "low": 0, "high": 1, "when": {"y": "a"}}}}, "not a parameter listed before"),
+        (
+            {"space": {"x": {"type": "int", "low": 0, "high": 1, "when": {"y": "a"}}}},
+            "not a parameter listed before",
+        ),
         ({"sampler": {"name": "annealing"}}, "'sampler.name' must be one of"),
         ({"sampler": {"name": "grid"}}, "needs a 'step' for float"),
         ({"pruner": {"name": "median", "patience": 2}}, "the fields are"),
@@ -267,7 +272,9 @@ def test_another_team_sees_nothing_of_a_study_and_a_teammate_cannot_stop_it(
     assert_json_error(svc.api("POST", f"studies/{study_id}/stop", user="bob"), 403, "alice")
     runs = [r for r, _ in held(svc, study_id)]
     assert runs
-    r = svc.api("POST", f"study-trials/{runs[0]}/report", user="carol", json={"value": 1, "step": 1})
+    r = svc.api(
+        "POST", f"study-trials/{runs[0]}/report", user="carol", json={"value": 1, "step": 1}
+    )
     assert r.status_code == 404
     r = svc.api("POST", f"studies/{study_id}/trials/next", user="alice", json={})
     assert_json_error(r, 403, "worker runs")
