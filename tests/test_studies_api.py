@@ -21,8 +21,9 @@ pytest.importorskip("optuna")
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessService]:
-    s = InProcessService(tmp_path_factory.mktemp("studies")).start()
+    s = InProcessService(tmp_path_factory.mktemp("studies"))
     s.backend.hold = True  # each run stays running until the test finishes it
+    s.start()
     try:
         yield s
     finally:
@@ -106,7 +107,11 @@ def play_trials(s: InProcessService, study_id: int, *, until: int | None = None)
             ended[run_id] = told
             s.wake()
         time.sleep(0.05)
-    raise AssertionError("the study did not end in time")
+    stuck = {
+        run_id: s.platform("GET", f"experiments/{run_id}", token).status_code
+        for run_id, token in held(s, study_id)
+    }
+    raise AssertionError(f"the study did not end in time: {study}; held runs {stuck}")
 
 
 def check_counted_once(study: dict[str, Any], total: int) -> None:
@@ -143,15 +148,17 @@ def test_a_tpe_study_with_a_median_pruner_prunes_and_finds_its_best(svc: InProce
 def test_a_restart_of_the_service_mid_study_loses_and_repeats_no_trial(
     tmp_path: Path,
 ) -> None:
-    s = InProcessService(tmp_path / "svc").start()
+    s = InProcessService(tmp_path / "svc")
     s.backend.hold = True
+    s.start()
     try:
         study_id = s.api("POST", "studies", user="alice", json=study_spec("restart")).json()["id"]
         play_trials(s, study_id, until=3)
     finally:
         s.stop()
-    again = InProcessService(tmp_path / "svc", s.db_url).start()  # same metastore
+    again = InProcessService(tmp_path / "svc", s.db_url)  # the same metastore
     again.backend.hold = True
+    again.start()
     try:
         play_trials(again, study_id)
         study = again.api("GET", f"studies/{study_id}", user="alice").json()

@@ -22,6 +22,7 @@ log = logging.getLogger("submarine_hub.service.studies")
 
 POLL_S = 1.0  # how often running studies look at their trials' new intermediate values
 IDLE_S = 5.0
+STOP_WAIT_S = 10.0
 
 
 class StudyCacheUnavailable:
@@ -49,6 +50,7 @@ class StudyDriver:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
+        self._stopping = False
         manager = context.experiments
         manager.on_final.append(self._run_ended)
         manager.companions.append(self)
@@ -63,7 +65,15 @@ class StudyDriver:
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task:
+        """Let the step under way commit (a step cut in its transaction could leave
+        SQLite's write lock taken until the process ends), then stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT_S)
+        except TimeoutError:
             self._task.cancel()
             try:
                 await self._task
@@ -74,7 +84,7 @@ class StudyDriver:
         self._wake.set()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             wait = IDLE_S
             try:
                 if await self.tick():
