@@ -51,8 +51,8 @@ from .handlers.home import HomeHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
-from .studies import StudyDriver
 from .openapi import openapi_document
+from .studies import StudyDriver
 from .uploads import UploadStore
 
 # The exit status when the service cannot run (a bad database URL, an unreachable
