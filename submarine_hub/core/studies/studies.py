@@ -339,15 +339,14 @@ async def advance(
     metric = spec["objective"]["metric"]
     run_of = await _runs(session, [t.run_id for t in rows if t.run_id])
     now = utcnow()
-    live = [t for t in rows if t.state == "running" and t.run_id in run_of]
+    live = [(t, run_of[t.run_id]) for t in rows if t.state == "running" and t.run_id in run_of]
     steps = await _steps(
-        session, [t.run_id for t in live if run_of[t.run_id].status in ACTIVE_STATES], metric
-    )  # type: ignore[misc]
-    for t in live:
-        run = run_of[t.run_id]  # type: ignore[index]
+        session, [run.id for _, run in live if run.status in ACTIVE_STATES], metric
+    )
+    for t, run in live:
         if run.status in ACTIVE_STATES:
-            if t.run_id in steps:
-                await _judge(session, cache, study, t, steps[t.run_id], rows)  # type: ignore[index]
+            if run.id in steps:
+                await _judge(session, cache, study, t, steps[run.id], rows)
             if run.backend == trial_runs.INLINE_BACKEND and run.parent_id:
                 worker = await session.get(Experiment, run.parent_id)
                 if worker is not None and worker.status in FINAL_STATES:
@@ -356,11 +355,11 @@ async def advance(
             continue
         await _finish_from_run(session, cache, study, t, run, rows)
     for t in rows:  # pruned trials whose runs go on: past the grace, they are killed
-        run = run_of.get(t.run_id or 0)
-        if t.state == "pruned" and run is not None and run.status in ACTIVE_STATES:
+        going = run_of.get(t.run_id or 0)
+        if t.state == "pruned" and going is not None and going.status in ACTIVE_STATES:
             ended = _aware(t.finished_at or now)
-            if (now - ended).total_seconds() >= PRUNE_GRACE_S and not run.kill_requested:
-                run.kill_requested = True
+            if (now - ended).total_seconds() >= PRUNE_GRACE_S and not going.kill_requested:
+                going.kill_requested = True
     active = sum(1 for r in run_of.values() if r.status in ACTIVE_STATES)
     started: list[int] = []
     if study.status != RUNNING:
