@@ -175,6 +175,9 @@ class StudyCache:
     def drop(self, study_id: int) -> None:
         self._studies.pop(study_id, None)
 
+    def cached(self, study_id: int) -> optuna.Study | None:
+        return self._studies.get(study_id)
+
     def get(self, study_id: int, spec: dict[str, Any], rows: Iterable[Any]) -> optuna.Study:
         """The cached study, or one built from the stored trials (in number order)."""
         study = self._studies.get(study_id)

@@ -55,6 +55,14 @@ def _engine() -> Any:
     return engine
 
 
+async def _optuna(session: AsyncSession, cache: Any, study: Study) -> Any:
+    """The study's Optuna study: cached, or built from its stored trials."""
+    found = cache.cached(study.id)
+    if found is None:
+        found = cache.get(study.id, study.spec, await trials_of(session, study.id))
+    return found
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -220,7 +228,7 @@ async def _end_trial(
 ) -> None:
     t.state, t.value, t.reason, t.finished_at = state, value, reason, utcnow()
     if cache is not None:
-        optuna_study = cache.get(study.id, study.spec, await trials_of(session, study.id))
+        optuna_study = await _optuna(session, cache, study)
         _engine().tell(optuna_study, t.number, state, value)
     elif cache is None:
         pass  # stop(): the cache is dropped by the caller (service) and rebuilt
@@ -383,7 +391,7 @@ async def advance(
         active += len(started)
     else:
         while not timed_out and len(rows) < limit and active < spec["parallelism"]:
-            t = await _ask(session, cache, study, rows)
+            t = await _ask(session, cache, study, len(rows))
             run = await trial_runs.start_run(
                 session,
                 owner,
@@ -409,12 +417,11 @@ async def advance(
     return Progress(started, active)
 
 
-async def _ask(
-    session: AsyncSession, cache: Any, study: Study, rows: list[StudyTrial]
-) -> StudyTrial:
-    optuna_study = cache.get(study.id, study.spec, rows)
+async def _ask(session: AsyncSession, cache: Any, study: Study, count: int) -> StudyTrial:
+    """Ask Optuna for trial number ``count`` (the number of stored trials) and store it."""
+    optuna_study = await _optuna(session, cache, study)
     number, values = _engine().ask(optuna_study, study.spec)
-    if number != len(rows):  # the cache went out of step with the metastore: rebuild
+    if number != count:  # the cache went out of step with the metastore: rebuild
         cache.drop(study.id)
         raise Conflict(f"study {study.id}: Optuna's trial {number} is not the next stored one")
     t = StudyTrial(
@@ -425,8 +432,7 @@ async def _ask(
         reason="",
         created_at=utcnow(),
     )
-    session.add(t)
-    await session.flush()
+    session.add(t)  # flushed with its run
     return t
 
 
@@ -540,7 +546,8 @@ async def next_trial(
 ) -> dict[str, Any]:
     """A worker of function study ``study_id`` ends its current trial (``{"previous":
     {"run_id", "value" | "error"}}``) and gets the next one, or ``{"done": true}``.
-    Idempotent: asked again, it gives the worker's unfinished trial again. Call under the lock."""
+    Idempotent: asked again, it gives the worker's unfinished trial again. Call under the lock.
+    (The fast path: it reads only this worker's trials, never the whole study.)"""
     reject_unknown(data, {"previous"}, "next-trial request")
     study = await get(session, identity, study_id)
     worker = await session.get(Experiment, identity.run_id) if identity.run_id else None
@@ -548,63 +555,78 @@ async def next_trial(
         worker is None
         or worker.kind != trial_runs.WORKER_KIND
         or worker.status in FINAL_STATES
-        or (trial_runs.study_tag(study_id) not in worker.spec["meta"].get("tags", []))
+        or trial_runs.study_tag(study_id) not in worker.spec["meta"].get("tags", [])
     ):
         raise Forbidden(
             f"Only the worker runs of study {study_id} (with their tokens) take its trials."
         )
-    rows = await trials_of(session, study_id)
-    cache.get(study.id, study.spec, rows)
     prev = data.get("previous")
-    mine = {t.run_id: t for t in rows if t.run_id}
-    runs_of = await _runs(session, list(mine))
+    just_ended = False  # its one trial ended now: it has no other to be given again
     if prev is not None:
         if not isinstance(prev, dict):
             raise InvalidInput("'previous' must be {run_id, value} or {run_id, error}.")
         reject_unknown(prev, {"run_id", "value", "error"}, "previous trial")
-        t = mine.get(prev.get("run_id"))  # type: ignore[arg-type]
-        run = runs_of.get(prev.get("run_id"))  # type: ignore[arg-type]
+        run_id = prev.get("run_id")
+        t = (
+            await session.scalar(
+                select(StudyTrial).where(
+                    StudyTrial.study_id == study_id, StudyTrial.run_id == run_id
+                )
+            )
+            if isinstance(run_id, int) and not isinstance(run_id, bool) and 0 < run_id <= INT64_MAX
+            else None
+        )
+        run = await session.get(Experiment, run_id) if t is not None else None
         if t is None or run is None or run.parent_id != worker.id:
             raise InvalidInput("'previous.run_id' is no trial of this worker.")
         if t.state == "running" and run.status in ACTIVE_STATES:
+            just_ended = True
             if "error" in prev:
                 runs.finish(run, "failed", reason=str(prev["error"])[:2000])
                 await _end_trial(session, study, t, "failed", reason=run.reason, cache=cache)
             else:
                 value = _number(prev.get("value"), "previous.value")
+                metric = study.spec["objective"]["metric"][:255]
                 session.add(
-                    Metric(
-                        experiment_id=run.id,
-                        key=study.spec["objective"]["metric"][:255],
-                        value=value,
-                        step=0,
-                        timestamp=utcnow().timestamp(),
-                    )
-                )
+                    Metric(experiment_id=run.id, key=metric, value=value, step=0,
+                           timestamp=utcnow().timestamp())
+                )  # fmt: skip
                 runs.finish(run, SUCCEEDED)
                 await _end_trial(session, study, t, "complete", value=value, cache=cache)
         elif run.status in ACTIVE_STATES:  # pruned meanwhile: the run ends as the trial did
             runs.finish(run, SUCCEEDED, reason=t.reason)
-    for t in rows:  # its unfinished trial (an answer lost on the way): the same one again
-        run = runs_of.get(t.run_id or 0)
-        if run is not None and run.parent_id == worker.id and run.status in ACTIVE_STATES:
-            token = runs.new_token(run.id)
-            run.token_hash = runs.token_hash(token)
+    unfinished = (
+        None
+        if just_ended
+        else await session.scalar(
+            select(Experiment).where(
+                Experiment.parent_id == worker.id,
+                Experiment.kind == trial_runs.INLINE_KIND,
+                Experiment.status.in_(ACTIVE_STATES),
+            )
+        )
+    )
+    if unfinished is not None:  # an answer lost on the way: the same trial again
+        t = await session.scalar(select(StudyTrial).where(StudyTrial.run_id == unfinished.id))
+        if t is not None:
+            token = runs.new_token(unfinished.id)
+            unfinished.token_hash = runs.token_hash(token)
             await session.flush()
-            return _assignment(t, run, token)
-    limit = trial_limit(study.spec)
+            return _assignment(t, unfinished, token)
+    count = await session.scalar(
+        select(func.count(StudyTrial.id)).where(StudyTrial.study_id == study_id)
+    )
     timeout = study.spec["timeout"]
     if (
         study.status != RUNNING
-        or len(rows) >= limit
+        or (count or 0) >= trial_limit(study.spec)
         or (timeout is not None and _elapsed(study) >= timeout)
     ):
         await session.flush()
         return {"done": True}
-    t = await _ask(session, cache, study, rows)
+    t = await _ask(session, cache, study, count or 0)
     run, token = await trial_runs.add_inline(session, study, worker, t.number, t.params)
     t.run_id = run.id
-    await session.flush()
     return _assignment(t, run, token)
 
 
