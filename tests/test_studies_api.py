@@ -285,8 +285,7 @@ def test_another_team_sees_nothing_of_a_study_and_a_teammate_cannot_stop_it(
     for action in ("stop", "resume"):
         assert_json_error(svc.api("POST", f"studies/{study_id}/{action}", user="carol"), 404)
     assert_json_error(svc.api("POST", f"studies/{study_id}/stop", user="bob"), 403, "alice")
-    runs = [r for r, _ in held(svc, study_id)]
-    assert runs
+    runs = [r for r, _ in wait_for(lambda: held(svc, study_id), 30, "the trials' runs")]
     r = svc.api(
         "POST", f"study-trials/{runs[0]}/report", user="carol", json={"value": 1, "step": 1}
     )
