@@ -386,3 +386,40 @@ def test_a_notebook_study_runs_its_trials_as_notebook_jobs_on_warm_kernels(tmp_p
         assert warm >= 9, warm
     finally:
         s.stop()
+
+
+def test_a_sweep_is_a_thin_front_of_a_study_whose_trials_are_its_child_runs(
+    svc: InProcessService,
+) -> None:
+    from submarine_hub.builtin.sweep import study_space
+
+    assert study_space({"n": [2, 30], "kind": ["a", "b"]}, "grid") == {
+        "n": {"type": "categorical", "choices": [2, 30]},
+        "kind": {"type": "categorical", "choices": ["a", "b"]},
+    }
+    assert study_space({"n": [2, 30], "lr": [0.01, 1]}, "random") == {
+        "n": {"type": "int", "low": 2, "high": 30},
+        "lr": {"type": "float", "low": 0.01, "high": 1},
+    }
+    # what the sweep does, with its run's token: a study whose trials are its children
+    body = {"meta": {"name": "sweep", "team": "data-science"}, "task": {"command": "sleep 60"}}
+    sweep = svc.api("POST", "experiments", user="alice", json=body)
+    token = wait_for(lambda: svc.backend.runs.get(sweep.json()["id"]), 30, "the sweep's run")
+    token = token.plan.env["SUBMARINE_TOKEN"]
+    spec = study_spec(
+        "sweep-study", sampler={"name": "grid"}, pruner="none", trials=4,
+        space=study_space({"n_estimators": [2, 30], "max_depth": [1, 0]}, "grid"),
+        trial={"template": "sklearn-classifier", "parameters": {"dataset": "wine"}},
+    )  # fmt: skip
+    r = svc.platform("POST", "studies", token, json=spec)
+    assert r.status_code == 201, r.text
+    study_id = r.json()["id"]
+    held_runs = wait_for(
+        lambda: len(held(svc, study_id)) == 2 and held(svc, study_id), 30, "trials"
+    )
+    for run_id, _ in held_runs:
+        run = svc.api("GET", f"experiments/{run_id}", user="alice").json()
+        assert run["parent_id"] == sweep.json()["id"] and run["template"] == "sklearn-classifier"
+        assert run["parameters"]["dataset"] == "wine"
+    svc.api("POST", f"studies/{study_id}/stop", user="alice").raise_for_status()
+    svc.api("POST", f"experiments/{sweep.json()['id']}/kill", user="alice").raise_for_status()

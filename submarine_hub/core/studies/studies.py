@@ -121,6 +121,8 @@ async def create(
             f"max_running_experiments); a study's parallelism ({spec['parallelism']}) cannot "
             "be more. Ask for less, or ask a hub admin to raise the quota."
         )
+    if identity.run_id is not None:  # made by a run (a sweep): its trials are its children
+        spec["parent_run"] = identity.run_id
     trial = spec["trial"]
     if trial["kind"] == "template":  # named, visible and runnable in the team: fail now
         from ..experiments import templates

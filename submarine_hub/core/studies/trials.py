@@ -96,7 +96,9 @@ async def start_run(
     sub.spec["env"] = {**sub.spec.get("env", {}), **env}
     if sub.parameters is None:
         sub.parameters = given
-    return await runs.create(session, owner, sub, quota_defaults=quota_defaults)
+    return await runs.create(
+        session, owner, sub, quota_defaults=quota_defaults, parent_id=study.spec.get("parent_run")
+    )
 
 
 async def start_worker(
