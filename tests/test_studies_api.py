@@ -423,3 +423,35 @@ def test_a_sweep_is_a_thin_front_of_a_study_whose_trials_are_its_child_runs(
         assert run["parameters"]["dataset"] == "wine"
     svc.api("POST", f"studies/{study_id}/stop", user="alice").raise_for_status()
     svc.api("POST", f"experiments/{sweep.json()['id']}/kill", user="alice").raise_for_status()
+
+
+def test_a_worker_takes_trials_in_batches_and_gets_the_same_batch_when_it_asks_again(
+    svc: InProcessService,
+) -> None:
+    spec = study_spec(
+        "batches", pruner="none", trials=5, parallelism=1,
+        space={"x": {"type": "float", "low": -2.0, "high": 2.0}},
+        trial={"function": "submarine_hub.builtin.study_examples:quadratic", "batch": 3},
+    )  # fmt: skip
+    study_id = svc.api("POST", "studies", user="alice", json=spec).json()["id"]
+    ((worker, token),) = wait_for(lambda: held(svc, study_id), 30, "the worker run")
+    assert "--batch" in svc.backend.runs[worker].plan.replicas[0].argv
+    url = f"studies/{study_id}/trials/next"
+    first = svc.platform("POST", url, token, json={"count": 3}).json()["trials"]
+    again = svc.platform("POST", url, token, json={"count": 3}).json()["trials"]
+    assert [t["number"] for t in first] == [0, 1, 2]
+    assert [t["run_id"] for t in again] == [t["run_id"] for t in first]
+    done = [{"run_id": t["run_id"], "value": -(t["params"]["x"] ** 2)} for t in again]
+    rest = svc.platform("POST", url, token, json={"count": 3, "previous": done}).json()["trials"]
+    assert [t["number"] for t in rest] == [3, 4]  # at most the study's 5
+    done = [{"run_id": t["run_id"], "value": 1.0} for t in rest]
+    assert svc.platform("POST", url, token, json={"previous": done}).json()["done"] is True
+    bad = svc.platform("POST", url, token, json={"count": 17})
+    assert_json_error(bad, 400, "'count'")
+    svc.backend.finish(worker)
+    svc.wake()
+    study = wait_for(
+        lambda: (s := svc.api("GET", f"studies/{study_id}", user="alice").json())["status"]
+        == "finished" and s, 30, "the study to end",
+    )  # fmt: skip
+    assert study["counts"]["complete"] == 5 and study["best"]["value"] == 1.0

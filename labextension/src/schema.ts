@@ -1345,7 +1345,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * A worker run of a function study: end its trial and take the next one
+     * A worker run of a function study: end its trials and take the next ones
      * @description Only a worker run of the study (with its run token) calls this. Asked again before it reports, it gets the same trial again (with a new token): never a second one.
      */
     post: operations['nextStudyTrial'];
@@ -1381,6 +1381,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    TrialResult: {
+      run_id: components['schemas']['Id'];
+      value?: number;
+      error?: string;
+    };
     StudySpec: {
       name: string;
       team?: string;
@@ -1436,6 +1441,8 @@ export interface components {
         command?: string[];
         notebook?: string;
         function?: string;
+        /** @description function: trials a worker takes per call */
+        batch?: number;
         space?: string;
         version?: number;
         parameters?: Record<string, unknown>;
@@ -5626,11 +5633,13 @@ export interface operations {
     requestBody?: {
       content: {
         'application/json': {
-          previous?: {
-            run_id: components['schemas']['Id'];
-            value?: number;
-            error?: string;
-          };
+          /**
+           * @description Trials to take.
+           * @default 1
+           */
+          count?: number;
+          /** @description The trials it evaluated (one, or a list). */
+          previous?: components['schemas']['TrialResult'] | components['schemas']['TrialResult'][];
         };
       };
     };
@@ -5647,6 +5656,12 @@ export interface operations {
             params?: Record<string, unknown>;
             run_id?: number;
             token?: string;
+            trials?: {
+              number?: number;
+              params?: Record<string, unknown>;
+              run_id?: number;
+              token?: string;
+            }[];
           };
         };
       };

@@ -1,5 +1,6 @@
-"""A worker run of a function study (the fast path): it takes trials from the service and
-calls the study's objective in this process, one after another, until none is left.
+"""A worker run of a function study (the fast path): it takes trials from the service
+(``--batch`` per call) and calls the study's objective in this process, one after
+another, until none is left.
 
     python -m submarine_hub.builtin.study_worker --study 7 --function pkg.mod:objective
 
@@ -62,16 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--study", type=int, required=True)
     p.add_argument("--function", required=True)
+    p.add_argument("--batch", type=int, default=1, help="Trials taken per call (1 to 16).")
     args = p.parse_args(argv)
     from ..client.client import SubmarineClient
 
     objective = load(args.function)
     client = SubmarineClient()
-    previous: dict[str, Any] | None = None
+    previous: list[dict[str, Any]] = []
     done = 0
     while True:
-        body = {"previous": previous} if previous else {}
-        # the same key on a retry: the service gives the same trial again, never a second
+        body: dict[str, Any] = {"count": args.batch}
+        if previous:
+            body["previous"] = previous
+        # the same key on a retry: the service gives the same trials again, never others
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         got = client.request(
             "POST", f"studies/{args.study}/trials/next", json=body, headers=headers
@@ -79,14 +83,15 @@ def main(argv: list[str] | None = None) -> int:
         if got.get("done"):
             print(f"worker: {done} trial(s) evaluated; the study has no more", flush=True)
             return 0
-        trial = Trial(client, args.study, got)
-        try:
-            value = objective(trial)
-            previous = {"run_id": trial.run_id, "value": float(value)}
-        except Exception as e:
-            traceback.print_exc()
-            previous = {"run_id": trial.run_id, "error": f"{type(e).__name__}: {e}"}
-        done += 1
+        previous = []
+        for assignment in got["trials"]:
+            trial = Trial(client, args.study, assignment)
+            try:
+                previous.append({"run_id": trial.run_id, "value": float(objective(trial))})
+            except Exception as e:
+                traceback.print_exc()
+                previous.append({"run_id": trial.run_id, "error": f"{type(e).__name__}: {e}"})
+            done += 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@
     trial: {template: sklearn-gb-trial, parameters: {dataset: digits}}
     #  or {command: [python, train.py, --lr, "${learning_rate}"]}
     #  or {notebook: tune.ipynb, space: team, version: 3}
-    #  or {function: "package.module:objective"}   (the fast path: in-process workers)
+    #  or {function: "package.module:objective", batch: 1}   (the fast path: workers
+    #     that call the function in-process, taking ``batch`` trials per call)
 
 A parameter with ``when`` is conditional: it is asked for only in trials whose earlier
 parameters have the given values (Optuna's define-by-run space).
@@ -37,6 +38,7 @@ TRIAL_KINDS = ("template", "command", "notebook", "function")
 MAX_TRIALS = 10_000
 MAX_PARALLELISM = 64
 MAX_PARAMS = 64
+MAX_BATCH = 16  # trials a function study's worker takes per call to the service
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 _FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
@@ -148,7 +150,7 @@ def _trial(body: Any) -> dict[str, Any]:
         "template": set(),
         "command": set(),
         "notebook": {"space", "version"},
-        "function": set(),
+        "function": {"batch"},
     }
     reject_unknown(body, {kind} | shared | extra[kind], "study trial")
     out = copy.deepcopy(body)
@@ -162,6 +164,7 @@ def _trial(body: Any) -> dict[str, Any]:
     elif kind == "function":
         if not isinstance(value, str) or not _FUNCTION.fullmatch(value):
             raise InvalidInput("Invalid study: 'trial.function' must be 'package.module:function'.")
+        out["batch"] = _int(body.get("batch", 1), "trial.batch", 1, MAX_BATCH)
     elif not isinstance(value, str) or not value or len(value) > 1024:
         raise InvalidInput(f"Invalid study: 'trial.{kind}' must name a {kind}.")
     params = body.get("parameters", {})

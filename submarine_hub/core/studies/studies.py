@@ -543,14 +543,61 @@ async def report(
     }
 
 
+MAX_BATCH = specs.MAX_BATCH
+
+
+async def _end_reported(
+    session: AsyncSession, cache: Any, study: Study, worker: Experiment, prev: Any
+) -> bool:
+    """End the trial a worker reports on (``{run_id, value | error}``); whether it was
+    still running (a report sent again finds it ended: nothing happens)."""
+    if not isinstance(prev, dict):
+        raise InvalidInput("'previous' must be {run_id, value} or {run_id, error} (or a list).")
+    reject_unknown(prev, {"run_id", "value", "error"}, "previous trial")
+    run_id = prev.get("run_id")
+    valid = isinstance(run_id, int) and not isinstance(run_id, bool) and 0 < run_id <= INT64_MAX
+    t = (
+        await session.scalar(
+            select(StudyTrial).where(StudyTrial.study_id == study.id, StudyTrial.run_id == run_id)
+        )
+        if valid
+        else None
+    )
+    run = await session.get(Experiment, run_id) if t is not None else None
+    if t is None or run is None or run.parent_id != worker.id:
+        raise InvalidInput("'previous.run_id' is no trial of this worker.")
+    if t.state == "running" and run.status in ACTIVE_STATES:
+        if "error" in prev:
+            runs.finish(run, "failed", reason=str(prev["error"])[:2000])
+            await _end_trial(session, study, t, "failed", reason=run.reason, cache=cache)
+        else:
+            value = _number(prev.get("value"), "previous.value")
+            metric = study.spec["objective"]["metric"][:255]
+            session.add(
+                Metric(experiment_id=run.id, key=metric, value=value, step=0,
+                       timestamp=utcnow().timestamp())
+            )  # fmt: skip
+            runs.finish(run, SUCCEEDED)
+            await _end_trial(session, study, t, "complete", value=value, cache=cache)
+        return True
+    if run.status in ACTIVE_STATES:  # pruned meanwhile: the run ends as the trial did
+        runs.finish(run, SUCCEEDED, reason=t.reason)
+    return False
+
+
 async def next_trial(
     session: AsyncSession, cache: Any, identity: Identity, study_id: int, data: Any
 ) -> dict[str, Any]:
-    """A worker of function study ``study_id`` ends its current trial (``{"previous":
-    {"run_id", "value" | "error"}}``) and gets the next one, or ``{"done": true}``.
-    Idempotent: asked again, it gives the worker's unfinished trial again. Call under the lock.
+    """A worker of function study ``study_id`` ends the trials it reports on
+    (``{"previous": {"run_id", "value" | "error"}}``, or a list of such) and gets the next
+    ``count`` (default 1, at most 16) trials, or ``{"done": true}``. Idempotent: asked
+    again before reporting, it gives the worker's unfinished trials again (new tokens),
+    never others. The first trial's fields are also at the top level. Call under the lock.
     (The fast path: it reads only this worker's trials, never the whole study.)"""
-    reject_unknown(data, {"previous"}, "next-trial request")
+    reject_unknown(data, {"previous", "count"}, "next-trial request")
+    count = data.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
+        raise InvalidInput(f"'count' must be a whole number from 1 to {MAX_BATCH}.")
     study = await get(session, identity, study_id)
     worker = await session.get(Experiment, identity.run_id) if identity.run_id else None
     if (
@@ -563,73 +610,57 @@ async def next_trial(
             f"Only the worker runs of study {study_id} (with their tokens) take its trials."
         )
     prev = data.get("previous")
-    just_ended = False  # its one trial ended now: it has no other to be given again
-    if prev is not None:
-        if not isinstance(prev, dict):
-            raise InvalidInput("'previous' must be {run_id, value} or {run_id, error}.")
-        reject_unknown(prev, {"run_id", "value", "error"}, "previous trial")
-        run_id = prev.get("run_id")
-        t = (
-            await session.scalar(
-                select(StudyTrial).where(
-                    StudyTrial.study_id == study_id, StudyTrial.run_id == run_id
+    reported = prev if isinstance(prev, list) else [] if prev is None else [prev]
+    if len(reported) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} trials in 'previous'.")
+    ended = [await _end_reported(session, cache, study, worker, p) for p in reported]
+    just_ended = bool(ended) and all(ended)  # it holds no other trial: none to give again
+    if not just_ended:
+        unfinished = list(
+            (
+                await session.scalars(
+                    select(Experiment).where(
+                        Experiment.parent_id == worker.id,
+                        Experiment.kind == trial_runs.INLINE_KIND,
+                        Experiment.status.in_(ACTIVE_STATES),
+                    )
                 )
-            )
-            if isinstance(run_id, int) and not isinstance(run_id, bool) and 0 < run_id <= INT64_MAX
-            else None
+            ).all()
         )
-        run = await session.get(Experiment, run_id) if t is not None else None
-        if t is None or run is None or run.parent_id != worker.id:
-            raise InvalidInput("'previous.run_id' is no trial of this worker.")
-        if t.state == "running" and run.status in ACTIVE_STATES:
-            just_ended = True
-            if "error" in prev:
-                runs.finish(run, "failed", reason=str(prev["error"])[:2000])
-                await _end_trial(session, study, t, "failed", reason=run.reason, cache=cache)
-            else:
-                value = _number(prev.get("value"), "previous.value")
-                metric = study.spec["objective"]["metric"][:255]
-                session.add(
-                    Metric(experiment_id=run.id, key=metric, value=value, step=0,
-                           timestamp=utcnow().timestamp())
-                )  # fmt: skip
-                runs.finish(run, SUCCEEDED)
-                await _end_trial(session, study, t, "complete", value=value, cache=cache)
-        elif run.status in ACTIVE_STATES:  # pruned meanwhile: the run ends as the trial did
-            runs.finish(run, SUCCEEDED, reason=t.reason)
-    unfinished = (
-        None
-        if just_ended
-        else await session.scalar(
-            select(Experiment).where(
-                Experiment.parent_id == worker.id,
-                Experiment.kind == trial_runs.INLINE_KIND,
-                Experiment.status.in_(ACTIVE_STATES),
-            )
-        )
-    )
-    if unfinished is not None:  # an answer lost on the way: the same trial again
-        t = await session.scalar(select(StudyTrial).where(StudyTrial.run_id == unfinished.id))
-        if t is not None:
-            token = runs.new_token(unfinished.id)
-            unfinished.token_hash = runs.token_hash(token)
+        if unfinished:  # answers lost on the way: the same trials again
+            numbers = {
+                t.run_id: t
+                for t in await session.scalars(
+                    select(StudyTrial).where(StudyTrial.run_id.in_([r.id for r in unfinished]))
+                )
+            }
+            again = []
+            for run in unfinished:
+                token = runs.new_token(run.id)
+                run.token_hash = runs.token_hash(token)
+                again.append(_assignment(numbers[run.id], run, token))
             await session.flush()
-            return _assignment(t, unfinished, token)
-    count = await session.scalar(
+            return _batch(again)
+    stored = await session.scalar(
         select(func.count(StudyTrial.id)).where(StudyTrial.study_id == study_id)
     )
+    stored = stored or 0
     timeout = study.spec["timeout"]
-    if (
-        study.status != RUNNING
-        or (count or 0) >= trial_limit(study.spec)
-        or (timeout is not None and _elapsed(study) >= timeout)
-    ):
+    room = trial_limit(study.spec) - stored
+    if study.status != RUNNING or room <= 0 or (timeout is not None and _elapsed(study) >= timeout):
         await session.flush()
-        return {"done": True}
-    t = await _ask(session, cache, study, count or 0)
-    run, token = await trial_runs.add_inline(session, study, worker, t.number, t.params)
-    t.run_id = run.id
-    return _assignment(t, run, token)
+        return {"done": True, "trials": []}
+    out = []
+    for i in range(min(count, room)):
+        t = await _ask(session, cache, study, stored + i)
+        run, token = await trial_runs.add_inline(session, study, worker, t.number, t.params)
+        t.run_id = run.id
+        out.append(_assignment(t, run, token))
+    return _batch(out)
+
+
+def _batch(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**trials[0], "done": False, "trials": trials}
 
 
 def _assignment(t: StudyTrial, run: Experiment, token: str) -> dict[str, Any]:

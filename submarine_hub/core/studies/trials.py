@@ -125,6 +125,8 @@ async def start_worker(
                 str(study.id),
                 "--function",
                 trial["function"],
+                "--batch",
+                str(trial.get("batch", 1)),
             ],
         },
         **_extras(study),
