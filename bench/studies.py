@@ -21,7 +21,8 @@ Target: <= 0.6.
 (c) Dispatch. 200 trivial trials (``-(x-1)^2``, TPE, seed 0) through a real hub: a
 function study (the fast path: ``--parallelism`` worker runs that take ``--batch``
 trials per call from the service, each trial its own run, created and ended by the
-service), wall time from creation to the end of its last trial (polled every 0.1 s); against the same 200 in one process with ``optuna.study.optimize``.
+service), wall time from creation to the end of its last trial (polled every 0.1 s);
+against the same 200 in one process with ``optuna.study.optimize``.
 Also the time of one plain ``true`` run through the platform (the slow path) for
 reference. Target: ratio <= 10.
 """
