@@ -1,6 +1,6 @@
 """Tuning studies: sampler efficiency, pruning savings, and dispatch cost.
 
-    python bench/studies.py [--seeds 5] [--trials 200] [--skip-platform]
+    python bench/studies.py [--seeds 5] [--trials 200] [--skip-platform | --only-platform]
 
 (a) TPE vs the full grid. Gradient boosting on scikit-learn's bundled breast-cancer data
 over a grid of learning rate x depth x subsample; each point's objective is the mean
@@ -245,9 +245,11 @@ def main() -> None:
     parser.add_argument("--parallelism", type=int, default=2, help="(c): worker runs")
     parser.add_argument("--batch", type=int, default=8, help="(c): trials per worker call")
     parser.add_argument("--budget", type=int, default=30, help="(b): the fixed trial budget")
-    parser.add_argument("--skip-platform", action="store_true")
+    parser.add_argument("--skip-platform", action="store_true", help="only (a) and (b)")
+    parser.add_argument("--only-platform", action="store_true", help="only (c)")
     args = parser.parse_args()
-    sampler_and_pruner(args.seeds, args.budget)
+    if not args.only_platform:
+        sampler_and_pruner(args.seeds, args.budget)
     if args.skip_platform:
         return
     alone = in_process(args.trials)
