@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from .helpers.api import assert_json_error, wait_for
+from .helpers.api import as_user, assert_json_error, wait_for
+from .helpers.cli import submarine
 from .helpers.service import InProcessService
 
 pytest.importorskip("optuna")
@@ -144,6 +145,14 @@ def test_a_tpe_study_with_a_median_pruner_prunes_and_finds_its_best(svc: InProce
     assert f"study-{study_id}" in run["tags"]
     imp = svc.api("GET", f"studies/{study_id}/importances", user="alice").json()["importances"]
     assert set(imp) == {"x", "kind"}
+    # "register its model": the best trial's run's model.joblib, from the command line
+    (svc.backend.artifacts_dir(study["best"]["run_id"]) / "model.joblib").write_bytes(b"model")
+    p = submarine(
+        "study", "register", str(study_id), "data-science/tpe-best", env=as_user(svc, "alice")
+    )
+    assert p.returncode == 0 and "version 1 from the best trial" in p.stdout, p.stderr
+    model = svc.api("GET", "models/data-science/tpe-best", user="alice").json()
+    assert model["versions"][0]["source_run_id"] == study["best"]["run_id"], model
 
 
 def test_a_restart_of_the_service_mid_study_loses_and_repeats_no_trial(

@@ -74,6 +74,9 @@ def test_the_example_study_prunes_survives_a_killed_service_and_counts_each_tria
     assert str(sid) in submarine("study", "list", env=alice).stdout
     imp = hub.api("GET", f"studies/{sid}/importances", user="alice").json()["importances"]
     assert set(imp) == {"learning_rate", "max_depth", "subsample"}
+    # its best trial's model, registered
+    p = submarine("study", "register", str(sid), "data-science/gb-study", env=alice)
+    assert p.returncode == 0 and "Registered data-science/gb-study version 1" in p.stdout, p.stderr
     # another team sees nothing of it
     carol = as_user(hub, "carol")
     assert hub.api("GET", f"studies/{sid}", user="carol").status_code == 404

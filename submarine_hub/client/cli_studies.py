@@ -126,3 +126,18 @@ def study_resume(study_id: int, trials: int) -> None:
     """Run a stopped or finished study again."""
     s = _call(_client().resume_study, study_id, trials)
     click.echo(f"Study {study_id} {s['status']}: up to {s['trial_limit']} trials.")
+
+
+@study.command("register")
+@click.argument("study_id", type=int)
+@click.argument("ref")
+@click.option("--path", "paths", multiple=True, help="The run's files (default model.joblib).")
+@click.option("--framework", default="sklearn")
+@quiet_option
+def study_register(
+    study_id: int, ref: str, paths: tuple[str, ...], framework: str, quiet: bool
+) -> None:
+    """Register the best trial's model as a new version of model REF (TEAM/NAME)."""
+    client = _client()
+    v = _call(client.register_best, study_id, ref, list(paths) or None, framework=framework)
+    _created(quiet, v["version"], f"Registered {ref} version {v['version']} from the best trial.")

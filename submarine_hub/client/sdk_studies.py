@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .transport import SyncTransport
+from .sdk_models import ModelsAPI
 
 STUDY_FINAL = ("stopped", "finished", "failed")
 
 
-class StudiesAPI(SyncTransport):
+class StudiesAPI(ModelsAPI):
     """Studies: an Optuna search whose trials are platform runs."""
 
     def create_study(self, spec: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +34,18 @@ class StudiesAPI(SyncTransport):
 
     def study_importances(self, study_id: int) -> dict[str, float]:
         return self.request("GET", f"studies/{study_id}/importances")["importances"]
+
+    def register_best(
+        self, study_id: int, ref: str, paths: list[str] | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Register the best trial's model: a new version of ``team/name`` from the files
+        ``paths`` (default ``model.joblib``) of the best trial's run."""
+        best = self.study(study_id)["best"]
+        if best is None:
+            raise ValueError(f"Study {study_id} has no completed trial yet.")
+        return self.register_model(
+            ref, from_run=best["run_id"], run_paths=paths or ["model.joblib"], **fields
+        )
 
     def wait_study(self, study_id: int, timeout: float = 3600, poll: float = 1.0) -> dict[str, Any]:
         """The study once it is no longer running (TimeoutError after ``timeout`` s)."""
