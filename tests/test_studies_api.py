@@ -464,3 +464,22 @@ def test_a_worker_takes_trials_in_batches_and_gets_the_same_batch_when_it_asks_a
         == "finished" and s, 30, "the study to end",
     )  # fmt: skip
     assert study["counts"]["complete"] == 5 and study["best"]["value"] == 1.0
+
+
+def test_a_study_keeps_to_its_time_budget_and_its_teams_quota(svc: InProcessService) -> None:
+    study_id = svc.api(
+        "POST", "studies", user="alice", json=study_spec("budget", timeout=1e-6)
+    ).json()["id"]
+    study = wait_for(
+        lambda: (s := svc.api("GET", f"studies/{study_id}", user="alice").json())["status"]
+        != "running" and s, 30, "the study to end",
+    )  # fmt: skip
+    assert study["status"] == "finished" and study["reason"] == "its time budget ran out"
+    assert study["items"] == []  # no trial started past its budget
+    team = svc.new_team("tuners", ["alice"])
+    r = svc.api(
+        "PATCH", f"teams/{team}", user="admin", json={"quota": {"max_running_experiments": 1}}
+    )
+    assert r.status_code == 200, r.text
+    r = svc.api("POST", "studies", user="alice", json=study_spec("wide", team=team, parallelism=2))
+    assert_json_error(r, 403, "max_running_experiments")
