@@ -342,8 +342,10 @@ async def advance(
     quota_defaults: dict[str, Any],
     uploads: Any,
 ) -> Progress:
-    """One step of a running study (call under ``cache.lock(study.id)``)."""
+    """One step of a running study (call under the study's lock)."""
     spec = study.spec
+    if spec["trial"]["kind"] == "function":
+        return await _advance_function(session, cache, study, owner, quota_defaults)
     rows = await trials_of(session, study.id)
     cache.get(study.id, spec, rows)  # built from the stored trials if not cached
     metric = spec["objective"]["metric"]
@@ -357,11 +359,6 @@ async def advance(
         if run.status in ACTIVE_STATES:
             if run.id in steps:
                 await _judge(session, cache, study, t, steps[run.id], rows)
-            if run.backend == trial_runs.INLINE_BACKEND and run.parent_id:
-                worker = await session.get(Experiment, run.parent_id)
-                if worker is not None and worker.status in FINAL_STATES:
-                    runs.finish(run, "failed", reason="its worker run ended before it reported")
-                    await _end_trial(session, study, t, "failed", reason=run.reason, cache=cache)
             continue
         await _finish_from_run(session, cache, study, t, run, rows)
     for t in rows:  # pruned trials whose runs go on: past the grace, they are killed
@@ -376,37 +373,21 @@ async def advance(
         return Progress(started, active)
     limit = trial_limit(spec)
     timed_out = spec["timeout"] is not None and _elapsed(study, now) >= spec["timeout"]
-    if spec["trial"]["kind"] == "function":
-        workers = await _workers(session, study.id, active_only=True)
-        active = len(workers) + sum(
-            1
-            for r in run_of.values()
-            if r.status in ACTIVE_STATES and r.kind != trial_runs.INLINE_KIND
+    while not timed_out and len(rows) < limit and active < spec["parallelism"]:
+        t = await _ask(session, cache, study, len(rows))
+        run = await trial_runs.start_run(
+            session,
+            owner,
+            study,
+            t.number,
+            t.params,
+            quota_defaults=quota_defaults,
+            uploads=uploads,
         )
-        want = 0 if timed_out else min(spec["parallelism"], limit - len(rows))
-        index = len(await _workers(session, study.id, active_only=False))
-        for i in range(len(workers), want):
-            w = await trial_runs.start_worker(
-                session, owner, study, index + i, quota_defaults=quota_defaults
-            )
-            started.append(w.id)
-        active += len(started)
-    else:
-        while not timed_out and len(rows) < limit and active < spec["parallelism"]:
-            t = await _ask(session, cache, study, len(rows))
-            run = await trial_runs.start_run(
-                session,
-                owner,
-                study,
-                t.number,
-                t.params,
-                quota_defaults=quota_defaults,
-                uploads=uploads,
-            )
-            t.run_id = run.id
-            rows.append(t)
-            started.append(run.id)
-            active += 1
+        t.run_id = run.id
+        rows.append(t)
+        started.append(run.id)
+        active += 1
     if active == 0 and (len(rows) >= limit or timed_out):
         study.elapsed = _elapsed(study, now)
         study.status, study.finished_at = FINISHED, now
@@ -414,6 +395,63 @@ async def advance(
             "its time budget ran out"
             if timed_out and len(rows) < limit
             else (f"all {len(rows)} trials ended")
+        )
+    await session.flush()
+    return Progress(started, active)
+
+
+async def _advance_function(
+    session: AsyncSession,
+    cache: Any,
+    study: Study,
+    owner: Identity,
+    quota_defaults: dict[str, Any],
+) -> Progress:
+    """A function study's step: its workers take trials themselves, so this only keeps
+    ``parallelism`` workers going, fails the trials of workers that ended before they
+    reported, and ends the study. It reads no trial but those (the fast path's trials are
+    judged when they report)."""
+    spec = study.spec
+    workers = await _workers(session, study.id, active_only=False)
+    ended = [w.id for w in workers if w.status in FINAL_STATES]
+    if ended:
+        orphans = (
+            await session.scalars(
+                select(Experiment).where(
+                    Experiment.kind == trial_runs.INLINE_KIND,
+                    Experiment.status.in_(ACTIVE_STATES),
+                    Experiment.parent_id.in_(ended),
+                )
+            )
+        ).all()
+        for run in orphans:
+            runs.finish(run, "failed", reason="its worker run ended before it reported")
+            t = await session.scalar(select(StudyTrial).where(StudyTrial.run_id == run.id))
+            if t is not None and t.state == "running":
+                await _end_trial(session, study, t, "failed", reason=run.reason, cache=cache)
+    stored = await session.scalar(
+        select(func.count(StudyTrial.id)).where(StudyTrial.study_id == study.id)
+    )
+    stored = stored or 0
+    limit = trial_limit(spec)
+    now = utcnow()
+    timed_out = spec["timeout"] is not None and _elapsed(study, now) >= spec["timeout"]
+    going = [w for w in workers if w.status in ACTIVE_STATES]
+    want = 0 if timed_out else min(spec["parallelism"], limit - stored)
+    started: list[int] = []
+    for i in range(len(going), want):
+        w = await trial_runs.start_worker(
+            session, owner, study, len(workers) + i, quota_defaults=quota_defaults
+        )
+        started.append(w.id)
+    active = len(going) + len(started)
+    if active == 0 and (stored >= limit or timed_out):
+        study.elapsed = _elapsed(study, now)
+        study.status, study.finished_at = FINISHED, now
+        study.reason = (
+            "its time budget ran out"
+            if timed_out and stored < limit
+            else f"all {stored} trials ended"
         )
     await session.flush()
     return Progress(started, active)
