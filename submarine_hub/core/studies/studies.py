@@ -585,42 +585,61 @@ MAX_BATCH = specs.MAX_BATCH
 
 
 async def _end_reported(
-    session: AsyncSession, cache: Any, study: Study, worker: Experiment, prev: Any
-) -> bool:
-    """End the trial a worker reports on (``{run_id, value | error}``); whether it was
-    still running (a report sent again finds it ended: nothing happens)."""
-    if not isinstance(prev, dict):
-        raise InvalidInput("'previous' must be {run_id, value} or {run_id, error} (or a list).")
-    reject_unknown(prev, {"run_id", "value", "error"}, "previous trial")
-    run_id = prev.get("run_id")
-    valid = isinstance(run_id, int) and not isinstance(run_id, bool) and 0 < run_id <= INT64_MAX
-    t = (
-        await session.scalar(
-            select(StudyTrial).where(StudyTrial.study_id == study.id, StudyTrial.run_id == run_id)
+    session: AsyncSession, cache: Any, study: Study, worker: Experiment, reported: list[Any]
+) -> list[bool]:
+    """End the trials a worker reports on (each ``{run_id, value | error}``); for each,
+    whether it was still running (a report sent again finds it ended: nothing happens).
+    Two reads for the lot, one write at the commit."""
+    ids = []
+    for prev in reported:
+        if not isinstance(prev, dict):
+            raise InvalidInput("'previous' must be {run_id, value} or {run_id, error} (or a list).")
+        reject_unknown(prev, {"run_id", "value", "error"}, "previous trial")
+        run_id = prev.get("run_id")
+        if isinstance(run_id, bool) or not isinstance(run_id, int) or not 0 < run_id <= INT64_MAX:
+            raise InvalidInput("'previous.run_id' is no trial of this worker.")
+        if "error" not in prev:
+            _number(prev.get("value"), "previous.value")
+        ids.append(run_id)
+    if not ids:
+        return []
+    trials = {
+        t.run_id: t
+        for t in await session.scalars(
+            select(StudyTrial).where(StudyTrial.study_id == study.id, StudyTrial.run_id.in_(ids))
         )
-        if valid
-        else None
-    )
-    run = await session.get(Experiment, run_id) if t is not None else None
-    if t is None or run is None or run.parent_id != worker.id:
-        raise InvalidInput("'previous.run_id' is no trial of this worker.")
-    if t.state == "running" and run.status in ACTIVE_STATES:
-        if "error" in prev:
-            runs.finish(run, "failed", reason=str(prev["error"])[:2000])
-            await _end_trial(session, study, t, "failed", reason=run.reason, cache=cache)
-        else:
-            value = _number(prev.get("value"), "previous.value")
-            metric = study.spec["objective"]["metric"][:255]
-            session.add(
-                Metric(experiment_id=run.id, key=metric, value=value, step=0,
-                       timestamp=utcnow().timestamp())
-            )  # fmt: skip
-            runs.finish(run, SUCCEEDED)
-            await _end_trial(session, study, t, "complete", value=value, cache=cache)
-        return True
-    if run.status in ACTIVE_STATES:  # pruned meanwhile: the run ends as the trial did
-        runs.finish(run, SUCCEEDED, reason=t.reason)
-    return False
+    }
+    found = {
+        r.id: r
+        for r in await session.scalars(
+            select(Experiment).where(Experiment.id.in_(ids), Experiment.parent_id == worker.id)
+        )
+    }
+    out = []
+    metric = study.spec["objective"]["metric"][:255]
+    with session.no_autoflush:
+        for prev in reported:
+            t, run = trials.get(prev["run_id"]), found.get(prev["run_id"])
+            if t is None or run is None:
+                raise InvalidInput("'previous.run_id' is no trial of this worker.")
+            if t.state == "running" and run.status in ACTIVE_STATES:
+                if "error" in prev:
+                    runs.finish(run, "failed", reason=str(prev["error"])[:2000])
+                    await _end_trial(session, study, t, "failed", reason=run.reason, cache=cache)
+                else:
+                    value = float(prev["value"])
+                    session.add(
+                        Metric(experiment_id=run.id, key=metric, value=value, step=0,
+                               timestamp=utcnow().timestamp())
+                    )  # fmt: skip
+                    runs.finish(run, SUCCEEDED)
+                    await _end_trial(session, study, t, "complete", value=value, cache=cache)
+                out.append(True)
+                continue
+            if run.status in ACTIVE_STATES:  # pruned meanwhile: the run ends as the trial did
+                runs.finish(run, SUCCEEDED, reason=t.reason)
+            out.append(False)
+    return out
 
 
 async def next_trial(
@@ -651,7 +670,7 @@ async def next_trial(
     reported = prev if isinstance(prev, list) else [] if prev is None else [prev]
     if len(reported) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} trials in 'previous'.")
-    ended = [await _end_reported(session, cache, study, worker, p) for p in reported]
+    ended = await _end_reported(session, cache, study, worker, reported)
     just_ended = bool(ended) and all(ended)  # it holds no other trial: none to give again
     if not just_ended:
         unfinished = list(
@@ -688,10 +707,12 @@ async def next_trial(
     if study.status != RUNNING or room <= 0 or (timeout is not None and _elapsed(study) >= timeout):
         await session.flush()
         return {"done": True, "trials": []}
+    asked = [await _ask(session, cache, study, stored + i) for i in range(min(count, room))]
+    made = await trial_runs.add_inline(
+        session, study, worker, [(t.number, t.params) for t in asked]
+    )
     out = []
-    for i in range(min(count, room)):
-        t = await _ask(session, cache, study, stored + i)
-        run, token = await trial_runs.add_inline(session, study, worker, t.number, t.params)
+    for t, (run, token) in zip(asked, made, strict=True):
         t.run_id = run.id
         out.append(_assignment(t, run, token))
     return _batch(out)

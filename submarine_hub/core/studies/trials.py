@@ -167,13 +167,21 @@ def inline_run(
 
 
 async def add_inline(
-    session: AsyncSession, study: Study, worker: Experiment, number: int, values: dict[str, Any]
-) -> tuple[Experiment, str]:
-    row, _ = inline_run(study, worker, number, values)
-    session.add(row)
+    session: AsyncSession,
+    study: Study,
+    worker: Experiment,
+    trials: list[tuple[int, dict[str, Any]]],
+) -> list[tuple[Experiment, str]]:
+    """The runs (and tokens) of trials ``[(number, values)]`` that ``worker`` evaluates
+    itself; one flush for the lot."""
+    rows = [inline_run(study, worker, number, values)[0] for number, values in trials]
+    session.add_all(rows)
     await session.flush()
-    token = runs.new_token(row.id)
-    row.token_hash = runs.token_hash(token)
-    session.add(ExperimentTag(experiment_id=row.id, tag="trial"))
-    session.add(ExperimentTag(experiment_id=row.id, tag=study_tag(study.id)))
-    return row, token
+    out = []
+    for row in rows:
+        token = runs.new_token(row.id)
+        row.token_hash = runs.token_hash(token)
+        session.add(ExperimentTag(experiment_id=row.id, tag="trial"))
+        session.add(ExperimentTag(experiment_id=row.id, tag=study_tag(study.id)))
+        out.append((row, token))
+    return out
