@@ -18,6 +18,7 @@ TRACKING = (
     "flush",
     "start_run",
     "end_run",
+    "report",
 )
 __all__ = ["SubmarineClient", "__version__", *TRACKING]
 

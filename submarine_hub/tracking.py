@@ -420,3 +420,27 @@ def flush() -> bool:
             f"not be started: {reason}. Start one with submarine_hub.start_run(team=...)."
         )
     return False
+
+
+def report(value: float, step: int) -> bool:
+    """A study trial's intermediate objective ``value`` at ``step`` (an epoch, a number of
+    trees...): stored as the objective metric at that step and judged at once by the
+    study's pruner. Returns True when the trial should stop (it was pruned: end the run,
+    it is recorded as pruned with the reason). Outside a study's trial: False, nothing sent.
+    The pruner also sees what ``log_metric(objective, value, step)`` sends; ``report``
+    is the way to hear its answer."""
+    t = _current()
+    run_id = os.environ.get("SUBMARINE_RUN_ID")
+    if t is None or not run_id or not os.environ.get("SUBMARINE_STUDY_ID"):
+        return False
+    try:
+        answer = t.client.request(
+            "POST",
+            f"study-trials/{int(run_id)}/report",
+            json={"value": float(value), "step": int(step)},
+            headers={"Idempotency-Key": f"report-{run_id}-{int(step)}"},
+        )
+    except Exception as e:  # the trial goes on; the scheduler still judges what it logs
+        log.warning("submarine: trial report at step %s not sent: %s", step, e)
+        return False
+    return bool(answer.get("prune"))

@@ -44,6 +44,8 @@ class Victim:
     pipeline: int = 0
     schedule: int = 0
     job_run: int = 0
+    study: int = 0
+    study_run: int = 0  # the run of its first trial
     session: str = ""
     files: dict[str, str] = field(default_factory=dict)
 
@@ -171,6 +173,13 @@ def victim(platform: Any) -> Iterator[Victim]:
         })  # fmt: skip
         v.session = str(ok(grant)["id"])
     wait(platform, "alice", v.job_run, timeout=180)
+    v.study = ok(A("POST", "studies", json=study_spec(v)))["id"]
+    study = wait_for(
+        lambda: (got := ok(A("GET", f"studies/{v.study}")))["status"] != "running" and got,
+        180,
+        "the victim study to end",
+    )
+    v.study_run = study["items"][0]["run_id"]
     yield v
     A("POST", f"tracking/runs/{v.live_run}/end", json={"status": "succeeded"})
     A("DELETE", f"endpoints/{TEAM}/{v.endpoint}?purge=1")
@@ -213,6 +222,14 @@ def foreign_run_token(platform: Any, tmp_path_factory: pytest.TempPathFactory) -
 
 def q(**params: Any) -> str:
     return "?" + "&".join(f"{k}={quote(str(val), safe='')}" for k, val in params.items())
+
+
+def study_spec(v: Victim) -> dict[str, Any]:
+    return {
+        "name": f"{MARK}-study", "team": TEAM, "objective": {"metric": "m"},
+        "space": {"x": {"type": "float", "low": 0, "high": 1}}, "trials": 1,
+        "trial": {"command": ["true"]},
+    }  # fmt: skip
 
 
 def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
@@ -441,6 +458,16 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ("get", "/notebook-schedules/{schedule_id}/runs"): [
             (f"notebook-schedules/{v.schedule}/runs", None)
         ],
+        ("get", "/studies"): [("studies", None), (f"studies{q(team=T)}", None)],
+        ("post", "/studies"): [("studies", study_spec(v))],
+        ("get", "/studies/{study_id}"): [(f"studies/{v.study}", None)],
+        ("post", "/studies/{study_id}/stop"): [(f"studies/{v.study}/stop", None)],
+        ("post", "/studies/{study_id}/resume"): [(f"studies/{v.study}/resume", {"trials": 1})],
+        ("get", "/studies/{study_id}/importances"): [(f"studies/{v.study}/importances", None)],
+        ("post", "/studies/{study_id}/trials/next"): [(f"studies/{v.study}/trials/next", {})],
+        ("post", "/study-trials/{run_id}/report"): [
+            (f"study-trials/{v.study_run}/report", {"value": 1.0, "step": 1})
+        ],
     }
 
 
@@ -487,6 +514,8 @@ def snapshot(platform: Any, v: Victim) -> dict[str, Any]:
         "schedule": get(f"notebook-schedules/{v.schedule}"),
         "schedules": names(f"notebook-schedules{q(team=TEAM)}", key="id"),
         "session": get(f"sessions/{v.session}", "admin")[0],
+        "study": {k: get(f"studies/{v.study}")[1].get(k) for k in ("status", "trials", "items")},
+        "studies": names(f"studies{q(team=TEAM)}", key="id"),
     }
 
 
@@ -499,6 +528,7 @@ LISTINGS = {
     "/files/shared-with-me",
     "/metrics",
     "/notebook-jobs",
+    "/studies",
 }
 RUN_LISTINGS = {"/experiments", "/experiments/compare", "/experiments/search", "/notebook-jobs"}
 # operations that name one object in their query rather than their path

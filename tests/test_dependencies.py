@@ -32,6 +32,7 @@ EXTRA_MODULES = {
     "submarine_hub.backends.kube.api": "kube",
     "submarine_hub.backends.kube.experiments": "kube",
     "submarine_spawner.kube": "kube",
+    "submarine_hub.core.studies.engine": "tuning",
 }
 #: Declared, never imported by name: what each is for.
 USED_WITHOUT_IMPORT = {
@@ -43,6 +44,7 @@ USED_WITHOUT_IMPORT = {
         "s3fs": "fsspec's s3:// protocol (s3 extra)",
         "mlflow": "bench/ comparisons only (bench extra)",
         "tensorboard": "run as a process by service/tensorboard.py (tensorboard extra)",
+        "cmaes": "Optuna's CmaEsSampler imports it (tuning extra: the cmaes sampler)",
     },
     "submarine-hub-client": {
         "ipython": "imported as IPython, by the magics (magics extra)",

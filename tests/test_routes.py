@@ -838,6 +838,70 @@ def test_notebook_schedule_routes(c: Calls, world: World) -> None:
     c.bad("DELETE", f"notebook-schedules/{new['id']}", 404)
 
 
+def test_study_routes(c: Calls, service: InProcessService, world: World) -> None:
+    pytest.importorskip("optuna")
+    T = world.team
+    spec = {
+        "name": "routes-study",
+        "team": T,
+        "objective": {"metric": "score"},
+        "space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "trials": 2,
+        "trial": {"function": "submarine_hub.builtin.study_examples:quadratic"},
+    }
+    service.backend.hold = True  # its worker run stays running: the test speaks for it
+    try:
+        study = c.ok("POST", "studies", status=201, json=spec)
+        sid = study["id"]
+        worker = wait_for(
+            lambda: next(
+                (r for r in list(service.backend.runs.values())
+                 if r.plan.env.get("SUBMARINE_STUDY_ID") == str(sid)),
+                None,
+            ),
+            10,
+            "the study's worker run",
+        )  # fmt: skip
+    finally:
+        service.backend.hold = False
+    c.bad("POST", "studies", json={**spec, "space": {"x": {"type": "float"}}}, pattern="low")
+    c.other("POST", "studies", json=spec)
+    assert sid in [x["id"] for x in c.ok("GET", f"studies{q(team=T)}")["items"]]
+    c.bad("GET", f"studies{q(status='sleeping')}", pattern="'status'")
+    c.other("GET", f"studies{q(team=T)}")
+    assert c.ok("GET", f"studies/{sid}")["name"] == "routes-study"
+    c.bad("GET", "studies/0", 404)
+    c.other("GET", f"studies/{sid}")
+    assert c.ok("GET", f"studies/{sid}/importances")["importances"] == {}
+    c.bad("GET", "studies/0/importances", 404)
+    c.other("GET", f"studies/{sid}/importances")
+    token = worker.plan.env["SUBMARINE_TOKEN"]
+    trial = c.ok("POST", f"studies/{sid}/trials/next", token=token, json={})
+    assert trial["done"] is False and 0 <= trial["params"]["x"] <= 1
+    c.bad(
+        "POST", f"studies/{sid}/trials/next", token=token,
+        json={"previous": {"run_id": world.run, "value": 1}}, pattern="no trial of this worker",
+    )  # fmt: skip
+    c.other("POST", f"studies/{sid}/trials/next", json={})
+    report = f"study-trials/{trial['run_id']}/report"
+    assert (
+        c.ok("POST", report, token=trial["token"], json={"value": 0.5, "step": 1})["prune"] is False
+    )
+    c.bad(
+        "POST", report, token=trial["token"], json={"value": "high", "step": 1}, pattern="'value'"
+    )
+    c.other("POST", report, json={"value": 0.5, "step": 2})
+    c.other("POST", f"studies/{sid}/stop")
+    assert c.ok("POST", f"studies/{sid}/stop", status=202)["status"] == "stopped"
+    c.bad("POST", f"studies/{sid}/stop", 409)
+    c.other("POST", f"studies/{sid}/resume", json={})
+    c.bad("POST", f"studies/{sid}/resume", json={"trials": -1}, pattern="'trials'")
+    assert c.ok("POST", f"studies/{sid}/resume", status=202, json={})["status"] == "running"
+    c.ok("POST", f"studies/{sid}/stop", status=202)
+    service.backend.finish(worker.plan.run_id)
+    service.wake()
+
+
 # --- pages ------------------------------------------------------------------------------
 
 

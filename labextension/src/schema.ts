@@ -1276,10 +1276,277 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/studies': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Tuning studies of your teams, newest first */
+    get: operations['listStudies'];
+    put?: never;
+    /**
+     * Start a hyper-parameter tuning study (Optuna sampler and pruner; trials are runs)
+     * @description Its trials start at once, `parallelism` at a time (at most the team's `max_running_experiments`), until `trials` were asked for or `timeout` seconds of study time passed. A parameter with `when` is asked for only when earlier categorical parameters have the given values.
+     */
+    post: operations['createStudy'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/studies/{study_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    /** A study with its trials and its best trial */
+    get: operations['getStudy'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/studies/{study_id}/stop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Stop a study (no new trials; running trials are killed and counted as failed) */
+    post: operations['stopStudy'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/studies/{study_id}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run a stopped or finished study again, optionally with more trials */
+    post: operations['resumeStudy'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/studies/{study_id}/importances': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    /** Parameter importances over the completed trials (Optuna's fANOVA evaluator) */
+    get: operations['getStudyImportances'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/studies/{study_id}/trials/next': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A worker run of a function study: end its trials and take the next ones
+     * @description Only a worker run of the study (with its run token) calls this. Asked again before it reports, it gets the same trial again (with a new token): never a second one.
+     */
+    post: operations['nextStudyTrial'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/study-trials/{run_id}/report': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A trial's intermediate objective at a step; answers whether to stop (pruned)
+     * @description Stored as the run's objective metric at `step`, then judged by the study's pruner. Called by the trial's run (`submarine_hub.report(value, step)`) or the study's owner.
+     */
+    post: operations['reportStudyTrial'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    TrialResult: {
+      run_id: components['schemas']['Id'];
+      value?: number;
+      error?: string;
+    };
+    StudySpec: {
+      name: string;
+      team?: string;
+      description?: string;
+      objective: {
+        /** @description A metric every trial logs. */
+        metric: string;
+        /**
+         * @default maximize
+         * @enum {string}
+         */
+        direction: 'maximize' | 'minimize';
+      };
+      /** @description parameter: {type: float|int|categorical, low, high, log, step, choices, when} */
+      space: {
+        [key: string]: {
+          /** @enum {string} */
+          type: 'float' | 'int' | 'categorical';
+          low?: number;
+          high?: number;
+          log?: boolean;
+          step?: number;
+          choices?: unknown[];
+          /** @description Earlier categorical parameter: value. */
+          when?: Record<string, unknown>;
+        };
+      };
+      sampler?: {
+        /** @enum {string} */
+        name: 'random' | 'grid' | 'tpe' | 'cmaes' | 'gp';
+        seed?: number;
+        startup_trials?: number;
+      };
+      pruner?: {
+        /** @enum {string} */
+        name: 'none' | 'median' | 'successive_halving' | 'hyperband';
+        startup_trials?: number;
+        warmup_steps?: number;
+        interval_steps?: number;
+        min_resource?: number;
+        max_resource?: number;
+        reduction_factor?: number;
+      };
+      /** @default 20 */
+      trials: number;
+      /** @default 1 */
+      parallelism: number;
+      /** @description Seconds of study time. */
+      timeout?: number | null;
+      /** @description Exactly one of `template` (a template's name), `command` (argv with `${param}`), `notebook` (a path; with `space`, `version`: a notebook job on warm kernels) or `function` (`package.module:function`, called by the study's worker runs), with fixed `parameters`, `resources`, `environment` and `env`. */
+      trial: {
+        template?: string;
+        command?: string[];
+        notebook?: string;
+        function?: string;
+        /** @description function: trials a worker takes per call */
+        batch?: number;
+        space?: string;
+        version?: number;
+        parameters?: Record<string, unknown>;
+        env?: {
+          [key: string]: string;
+        };
+        resources?: Record<string, unknown>;
+        environment?: Record<string, unknown>;
+      };
+    };
+    StudyTrial: {
+      number: number;
+      /** @enum {string} */
+      state: 'running' | 'complete' | 'pruned' | 'failed';
+      params: Record<string, unknown>;
+      value: number | null;
+      /** @description Why it was pruned or failed. */
+      reason: string;
+      run_id: number | null;
+      intermediate?: {
+        [key: string]: number;
+      };
+      run_status?: string;
+      duration?: number | null;
+      /** Format: date-time */
+      created_at?: string | null;
+      /** Format: date-time */
+      finished_at?: string | null;
+    };
+    Study: {
+      id: number;
+      name: string;
+      team: string;
+      owner: string;
+      /** @enum {string} */
+      status: 'running' | 'stopped' | 'finished' | 'failed';
+      reason: string;
+      objective: {
+        metric?: string;
+        /** @enum {string} */
+        direction?: 'maximize' | 'minimize';
+      };
+      sampler: string;
+      pruner: string;
+      /** @enum {string} */
+      trial_kind?: 'template' | 'command' | 'notebook' | 'function';
+      trials?: number;
+      /** @description trials, at most the grid's size */
+      trial_limit?: number;
+      parallelism?: number;
+      timeout?: number | null;
+      /** @description Seconds of study time so far. */
+      elapsed?: number;
+      counts: {
+        [key: string]: number;
+      };
+      best: null | components['schemas']['StudyTrial'];
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date-time */
+      finished_at?: string | null;
+      spec?: Record<string, unknown>;
+      items?: components['schemas']['StudyTrial'][];
+    };
     /** @description An id or version number (a positive 64-bit integer). */
     Id: number;
     /** NotebookJob */
@@ -2057,6 +2324,7 @@ export interface components {
     };
   };
   parameters: {
+    StudyId: components['schemas']['Id'];
     ScheduleId: components['schemas']['Id'];
     Team: string;
     /** @description A version number, or an alias such as `production`. */
@@ -5294,6 +5562,282 @@ export interface operations {
       401: components['responses']['Error'];
       403: components['responses']['Error'];
       404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listStudies: {
+    parameters: {
+      query?: {
+        team?: string;
+        status?: 'running' | 'stopped' | 'finished' | 'failed';
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Studies (without their trials). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: components['schemas']['Study'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  createStudy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StudySpec'];
+      };
+    };
+    responses: {
+      /** @description Started. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Study'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getStudy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The study; `items` are its trials in number order. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Study'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  stopStudy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Stopped. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Study'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  resumeStudy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description Trials to add. */
+          trials?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Running again. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Study'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getStudyImportances: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description `{parameter: importance}`, summing to 1 (empty with fewer than 2 results). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            importances?: {
+              [key: string]: number;
+            };
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  nextStudyTrial: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        study_id: components['parameters']['StudyId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /**
+           * @description Trials to take.
+           * @default 1
+           */
+          count?: number;
+          /** @description The trials it evaluated (one, or a list). */
+          previous?: components['schemas']['TrialResult'] | components['schemas']['TrialResult'][];
+        };
+      };
+    };
+    responses: {
+      /** @description The next trial (`params`, its `run_id` and run `token`), or `done`. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            done: boolean;
+            number?: number;
+            params?: Record<string, unknown>;
+            run_id?: number;
+            token?: string;
+            trials?: {
+              number?: number;
+              params?: Record<string, unknown>;
+              run_id?: number;
+              token?: string;
+            }[];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  reportStudyTrial: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          value: number;
+          step: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Whether the trial should stop now, and why. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            prune: boolean;
+            /** @enum {string} */
+            state: 'running' | 'complete' | 'pruned' | 'failed';
+            reason: string;
+            study_id?: number;
+            number?: number;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
       503: components['responses']['Error'];
     };
   };

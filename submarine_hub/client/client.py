@@ -9,7 +9,7 @@ extension) all use it.
 
 The synchronous client is assembled from one class per area of the API, each in its own
 module (``sdk_files``, ``sdk_experiments``, ``sdk_notebook_jobs``, ``sdk_models``,
-``sdk_endpoints``, ``sdk_environments``, ``uploads``), all on one connection
+``sdk_endpoints``, ``sdk_environments``, ``sdk_studies``, ``uploads``), all on one connection
 (:mod:`.transport`: where, as whom, retries); a refusal is a
 :class:`~submarine_hub.client.errors.SubmarineAPIError`. The asynchronous client is
 the server extension's relay.
@@ -28,6 +28,7 @@ from .sdk_experiments import ExperimentsAPI, PipelinesAPI, TemplatesAPI
 from .sdk_files import FilesAPI
 from .sdk_models import DatasetsAPI, ModelsAPI
 from .sdk_notebook_jobs import NotebookJobsAPI
+from .sdk_studies import StudiesAPI
 from .transport import ClientBase
 
 
@@ -37,6 +38,7 @@ class SubmarineClient(
     TemplatesAPI,
     PipelinesAPI,
     NotebookJobsAPI,
+    StudiesAPI,
     ModelsAPI,
     DatasetsAPI,
     EndpointsAPI,

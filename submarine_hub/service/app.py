@@ -56,6 +56,7 @@ from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
 from .tensorboard import TensorBoards
+from .studies import StudyDriver
 from .uploads import UploadStore
 
 # The exit status when the service cannot run (a bad database URL, an unreachable
@@ -457,6 +458,7 @@ class SubmarineService(Application):
             ),
         )
         context.notebook_jobs = NotebookJobs(context, misfire_grace=self.schedule_misfire_grace)
+        context.studies = StudyDriver(context)
         return context
 
     async def start_platform(self, context: ServiceContext) -> None:

@@ -20,6 +20,7 @@ from .uploads import UploadStore
 if TYPE_CHECKING:
     from ..serving.manager import EndpointManager
     from .notebook_jobs import NotebookJobs
+    from .studies import StudyDriver
 
 
 @dataclass
@@ -27,7 +28,7 @@ class ServiceContext:
     """The platform as the handlers see it; one per service (or standalone server).
 
     ``endpoints`` is set once the service runs (standalone mode serves none) and
-    ``notebook_jobs`` right after the context is made (it needs the context).
+    ``notebook_jobs`` and ``studies`` right after the context is made (it needs the context).
     """
 
     db: Database
@@ -42,6 +43,7 @@ class ServiceContext:
     artifacts: ArtifactStore  # model files and other large artifacts
     endpoints: EndpointManager | None = None
     notebook_jobs: NotebookJobs | None = None
+    studies: StudyDriver | None = None
     _bodies: RequestBodies | None = field(default=None, repr=False)
 
     @property

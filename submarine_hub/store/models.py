@@ -504,5 +504,49 @@ class NotebookScheduleRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Study(Base):
+    """A hyper-parameter tuning study: a search space, an objective, an Optuna sampler
+    and pruner; its trials are runs (``StudyTrial``). See ``core/studies``."""
+
+    __tablename__ = "studies"
+    __table_args__ = (Index("ix_studies_team_id", "team", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    team: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # running | stopped | finished | failed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # when it (last) started running: the time budget counts from here
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    elapsed: Mapped[float] = mapped_column(Float, default=0.0)  # seconds run before a stop
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class StudyTrial(Base):
+    """One trial of a study: the point Optuna asked for, the run that evaluates it, and
+    how it ended (``complete`` with its value, ``pruned`` or ``failed`` with a reason)."""
+
+    __tablename__ = "study_trials"
+    __table_args__ = (UniqueConstraint("study_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiments.id"), nullable=True, index=True
+    )
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))  # running | complete | pruned | failed
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # {step: value} the trial reported (what the pruner judged)
+    intermediate: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 # the MLflow-compatible API's tables, in the same metadata (and migrations)
 from . import mlflow_tables  # noqa: E402, F401

@@ -11,6 +11,7 @@ from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
 from .run_explorer import RUN_EXPLORER_HANDLERS
 from .tensorboard import TENSORBOARD_HANDLERS
+from .studies import STUDY_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
@@ -25,4 +26,5 @@ API_ROUTES = [
     *CATALOG_HANDLERS,
     *METRICS_HANDLERS,
     *TENSORBOARD_HANDLERS,
+    *STUDY_HANDLERS,
 ]
