@@ -53,6 +53,7 @@ from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
 from .uploads import UploadStore
+from .usage import UsageMeter
 
 # The exit status when the service cannot run (a bad database URL, an unreachable
 # database...): EX_CONFIG, which the supervisor does not restart.
@@ -292,6 +293,14 @@ class SubmarineService(Application):
         reconciliation: their spawn may not be listed by the hub yet.""",
     ).tag(config=True)
 
+    usage_meter_interval = Float(
+        15.0,
+        help="""How often (seconds) the service brings its usage records up to date with the
+        sessions, runs, endpoints and builds they meter, and refreshes the usage metrics.
+        Also done when the service starts (what ended while it was down is recorded with
+        its real end), and before every usage report and budget check. 0 turns the loop off.""",
+    ).tag(config=True)
+
     run_api_url = Unicode(
         help="""The platform API as runs reach it (``SUBMARINE_API_URL`` in their processes).
         Default: this service's own URL and prefix + ``api/v1``.""",
@@ -483,6 +492,13 @@ class SubmarineService(Application):
             grace=self.session_reconcile_grace,
         )
         admissions.start()
+        builds = context.builds
+        meter = UsageMeter(
+            context.db,
+            interval=self.usage_meter_interval,
+            builds=builds.status if builds.builds else None,
+        )
+        meter.start()
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
@@ -500,6 +516,7 @@ class SubmarineService(Application):
         await server.close_all_connections()
         await endpoints.stop()  # endpoint processes keep serving
         await admissions.stop()
+        await meter.stop()
         await self.stop_platform(context)
 
     def start(self) -> None:

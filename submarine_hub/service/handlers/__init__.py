@@ -9,6 +9,7 @@ from .metrics import METRICS_HANDLERS
 from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
+from .usage import USAGE_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
@@ -21,4 +22,5 @@ API_ROUTES = [
     *ENDPOINT_HANDLERS,
     *CATALOG_HANDLERS,
     *METRICS_HANDLERS,
+    *USAGE_HANDLERS,
 ]
