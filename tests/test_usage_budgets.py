@@ -167,6 +167,22 @@ async def test_allow_policy_admits_and_says_the_budget_is_spent(db: Database) ->
     assert "new work still starts (policy 'allow')" in found.message()
 
 
+async def test_past_the_warning_threshold_work_starts_and_the_team_is_warned(
+    db: Database,
+) -> None:
+    await seed_spent(db, "red", "refuse")
+    async with db.session() as s:
+        await budgets.set_budget(
+            s, ADMIN, "red", {"amount": 3, "unit": "cpu_hours", "warn_at": 0.5}, GROUPS
+        )
+    async with db.session() as s:
+        await sessions.admit(s, SPAWNER, {"team": "red"}, member("ann"), {})
+        found = await budgets.status(s, "red", Prices())
+    assert found is not None and found.state == "warning"
+    assert found.message().startswith("Team 'red' has used 2.00 CPU-hours of its monthly budget")
+    assert found.to_json()["fraction"] == pytest.approx(2 / 3, abs=1e-3)
+
+
 async def test_twenty_concurrent_admissions_against_a_spent_budget(db: Database) -> None:
     await seed_spent(db, "red", "refuse")
 

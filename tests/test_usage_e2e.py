@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from .helpers.api import command, wait, wait_for
+from .helpers.api import as_user, command, wait, wait_for
+from .helpers.cli import submarine
 from .helpers.hub import Hub, service_pid, service_up
 
 pytestmark = pytest.mark.hub
@@ -114,6 +115,13 @@ def test_a_small_budget_is_spent_then_refuses_and_the_report_matches(
     assert mine["budget"]["state"] == "spent"
     assert "monthly budget of 0.03 USD" in mine["budget"]["message"]
 
+    # and on the command line, with a warning
+    p = submarine("usage", env=as_user(hub, user))
+    assert p.returncode == 0, p.stderr
+    assert f"Team {team}" in p.stdout and "policy refuse): spent" in p.stdout
+    assert "monthly budget of 0.03 USD" in p.stdout
+    assert "a team's budget is nearly or fully spent" in p.stderr
+
     # the report, item by item: each run replica held 1 CPU for the run's real duration
     report = hub.api("GET", f"usage?team={team}&group_by=item", user=user).json()
     items = {i["key"]: i for i in report["items"]}
@@ -137,6 +145,9 @@ def test_a_small_budget_is_spent_then_refuses_and_the_report_matches(
     assert report["total"]["cost"] >= BUDGET
     csv = hub.api("GET", f"usage?team={team}&group_by=item&format=csv", user=user)
     assert csv.status_code == 200 and f"run:{survivor_id}:main-0" in csv.text
+    p = submarine("usage", "report", "--team", team, "--by", "item", "--csv",
+                  env=as_user(hub, user))  # fmt: skip
+    assert p.returncode == 0 and p.stdout == csv.text, p.stderr
 
     # another team's user reads none of it
     for path in (f"usage?team={team}", f"usage/teams?team={team}"):

@@ -28,6 +28,7 @@ from .sdk_experiments import ExperimentsAPI, PipelinesAPI, TemplatesAPI
 from .sdk_files import FilesAPI
 from .sdk_models import DatasetsAPI, ModelsAPI
 from .sdk_notebook_jobs import NotebookJobsAPI
+from .sdk_usage import UsageAPI
 from .transport import ClientBase
 
 
@@ -42,6 +43,7 @@ class SubmarineClient(
     EndpointsAPI,
     EnvironmentsAPI,
     CredentialsAPI,
+    UsageAPI,
 ):
     """Synchronous client (SDK, CLI, magics).
 
