@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
+from tornado.web import StaticFileHandler
 from traitlets import Bool, Bunch, Dict, Float, Integer, List, Unicode, default, observe
 from traitlets.config import Application
 
@@ -46,6 +47,7 @@ from .context import ServiceContext
 from .experiments import ExperimentManager
 from .handlers import API_ROUTES
 from .handlers.admin import AdminHandler
+from .handlers.admin_usage import VENDOR, AdminUsageHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
 from .hub import HubClient, HubDirectory
@@ -398,10 +400,12 @@ class SubmarineService(Application):
         prefix = self.service_prefix
         api = prefix + "api/v1"
         hub_auth = HubOAuth(api_token=self.api_token, cache_max_age=60)
-        handlers: list[tuple[str, Any]] = [(api + route_pattern(h.path), h) for h in API_ROUTES]
+        handlers: list[Any] = [(api + route_pattern(h.path), h) for h in API_ROUTES]
         handlers += [
             (prefix + "oauth_callback", OAuthCallbackHandler),
             (prefix + "admin/?", AdminHandler),
+            (prefix + "admin/usage/?", AdminUsageHandler),
+            (prefix + r"static/vendor/(.*)", StaticFileHandler, {"path": str(VENDOR)}),
             (prefix.rstrip("/") + "/?", HomeHandler),
         ]
         return WebApplication(
