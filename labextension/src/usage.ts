@@ -37,6 +37,11 @@ function gb(bytes: number): string {
   return `${(bytes / 1e9).toPrecision(3).replace(/\.?0+$/, '')}G`;
 }
 
+/** `1234.50`, `0.00`, or three significant digits below 1 (`0.00135`). */
+export function amount(value: number): string {
+  return value === 0 || Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(3);
+}
+
 /** The budget's line: `0.42 of 1.00 USD (42%) · policy refuse`. */
 export function budgetText(budget: NonNullable<ITeamUsage['budget']>): string {
   const unit = budget.unit === 'money' ? (budget.currency ?? '') : budget.unit.replace(/_/g, '-');
@@ -44,7 +49,7 @@ export function budgetText(budget: NonNullable<ITeamUsage['budget']>): string {
     budget.fraction === null || budget.fraction === undefined
       ? '∞'
       : `${Math.round(budget.fraction * 100)}%`;
-  return `${budget.spent.toFixed(2)} of ${budget.amount.toFixed(2)} ${unit} (${percent}) · ${budget.period} · policy ${budget.policy}`;
+  return `${amount(budget.spent)} of ${amount(budget.amount)} ${unit} (${percent}) · ${budget.period} · policy ${budget.policy}`;
 }
 
 /** Render one team's card into a new element. */
@@ -100,7 +105,7 @@ export function renderTeamUsage(t: ITeamUsage): HTMLElement {
     el(
       'div',
       'jp-SubmarineUsage-month',
-      `This month: ${m.cpu_hours.toFixed(2)} CPU-h · ${m.memory_gb_hours.toFixed(2)} GB-h · ${m.gpu_hours.toFixed(2)} GPU-h · ${m.cost.toFixed(2)} ${m.currency ?? ''}`,
+      `This month: ${amount(m.cpu_hours)} CPU-h · ${amount(m.memory_gb_hours)} GB-h · ${amount(m.gpu_hours)} GPU-h · ${amount(m.cost)} ${m.currency ?? ''}`,
       `submarine-usage-month-${t.team}`
     )
   );

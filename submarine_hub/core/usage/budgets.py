@@ -22,7 +22,7 @@ from ..errors import InvalidInput
 from ..quotas import QuotaExceeded
 from ..validation import reject_unknown
 from . import records
-from .prices import Amounts, Prices
+from .prices import Amounts, Prices, format_amount
 
 UNITS = ("money", "cpu_hours", "memory_gb_hours", "gpu_hours", "session_hours")
 UNIT_LABELS = {
@@ -145,8 +145,8 @@ class BudgetStatus:
 
     def format(self, value: float) -> str:
         if self.unit == "money":
-            return f"{value:.2f} {self.currency}"
-        return f"{value:.2f} {UNIT_LABELS[self.unit]}"
+            return f"{format_amount(value)} {self.currency}"
+        return f"{format_amount(value)} {UNIT_LABELS[self.unit]}"
 
     def message(self) -> str:
         percent = "∞" if math.isinf(self.fraction) else f"{self.fraction * 100:.0f}"

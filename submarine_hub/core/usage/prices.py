@@ -19,6 +19,13 @@ GB = 10**9
 MAX_PRICE = 1e9
 
 
+def format_amount(value: float) -> str:
+    """``1,234.50``, ``0.00``, or three significant digits below 1 (``0.00135``)."""
+    if value == 0 or abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
+
+
 def _price(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput(f"'{name}' must be a price, a number like 0.05.")

@@ -12,6 +12,7 @@ from tornado import web
 from ...core.errors import Forbidden
 from ...core.usage import budgets, records, reports, summary
 from ...core.usage.meter import Meter
+from ...core.usage.prices import format_amount
 from ...store.db import reading
 from ...store.models import TeamBudget
 from .admin import TEMPLATES
@@ -115,6 +116,7 @@ class AdminUsageHandler(BaseHandler):
             if isinstance(self.xsrf_token, bytes)
             else self.xsrf_token,
             hub_prefix=self.hub_auth.hub_prefix,
+            amount=format_amount,
         )
         self.finish(page)
 
