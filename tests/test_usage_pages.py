@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,34 @@ def test_usage_and_spend_per_team_are_prometheus_metrics(
     )
     assert re.search(rf'submarine_team_spend\{{currency="USD",team="{team}"\}} [0-9.e-]+', text)
     assert re.search(rf'submarine_team_budget_used_ratio\{{team="{team}"\}} [0-9.e-]+', text)
+
+
+def test_a_team_sees_the_disk_its_history_and_models_hold(
+    service: InProcessService, team_with_usage: tuple[str, str]
+) -> None:
+    team, user = team_with_usage
+    body = {"space": f"team:{team}", "path": "notes.txt", "content": "x" * 5000, "format": "text"}
+    assert service.api("POST", "files/versions", user=user, json=body).status_code == 201
+    (mine,) = service.api("GET", f"usage/teams?team={team}", user=user).json()["items"]
+    assert mine["disk"]["history"] >= 5000 and mine["disk"]["models"] == 0
+    from submarine_hub.service.usage import UsageMeter
+
+    service.call(lambda core: UsageMeter(core.db, interval=0).measure_disk({team}))
+    text = service.api("GET", "metrics", user="admin").text
+    assert re.search(
+        rf'submarine_team_disk_bytes\{{kind="history",team="{team}"\}} [0-9.e+]+', text
+    )
+
+
+def test_a_folder_is_measured_without_following_links(tmp_path: Path) -> None:
+    from submarine_hub.core.usage.disk import folder_bytes
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.bin").write_bytes(b"1" * 1000)
+    (tmp_path / "two.bin").write_bytes(b"2" * 24)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.bin"
+    outside.write_bytes(b"3" * 10**6)
+    (tmp_path / "link").symlink_to(outside)
+    (tmp_path / "dirlink").symlink_to(tmp_path.parent, target_is_directory=True)
+    assert folder_bytes(tmp_path) == 1024
+    assert folder_bytes(tmp_path / "missing") is None

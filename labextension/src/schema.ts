@@ -2218,6 +2218,11 @@ export interface components {
       budget: components['schemas']['BudgetStatus'] | null;
       /** @description GPUs the team may still take now (quota and free devices). */
       free_gpus: number | null;
+      /** @description Bytes the team holds in its files' history and its models' files. */
+      disk: {
+        history: number;
+        models: number;
+      };
     };
   };
   responses: {

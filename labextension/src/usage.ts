@@ -109,6 +109,14 @@ export function renderTeamUsage(t: ITeamUsage): HTMLElement {
       `submarine-usage-month-${t.team}`
     )
   );
+  card.appendChild(
+    el(
+      'div',
+      'jp-SubmarineUsage-month',
+      `Disk: history ${gb(t.disk.history)} · models ${gb(t.disk.models)}`,
+      `submarine-usage-disk-${t.team}`
+    )
+  );
   const b = t.budget;
   if (!b) {
     card.appendChild(

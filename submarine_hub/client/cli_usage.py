@@ -36,6 +36,12 @@ def _team_text(t: dict[str, Any]) -> str:
         f"  this month: {m['cpu_hours']:.2f} CPU-hours, {m['gpu_hours']:.2f} GPU-hours, "
         f"{m['memory_gb_hours']:.2f} GB-hours, {m['cost']:.2f} {m['currency']}",
     ]
+    disk = t.get("disk") or {}
+    if disk:
+        lines.append(
+            f"  disk      history {disk.get('history', 0) / 1e9:.3g}G, "
+            f"models {disk.get('models', 0) / 1e9:.3g}G"
+        )
     if b is None:
         lines.append("  budget    none")
     else:

@@ -501,6 +501,7 @@ class SubmarineService(Application):
             context.db,
             interval=self.usage_meter_interval,
             builds=builds.status if builds.builds else None,
+            team_dir=accounts.team_dir if (accounts := self.system_accounts()) else None,
         )
         meter.start()
         app = self.make_app(context)

@@ -10,13 +10,14 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import Gauge
 from sqlalchemy import select
 
 from ..core.errors import Unavailable
-from ..core.usage import budgets, records
+from ..core.usage import budgets, disk, records
 from ..core.usage.meter import Meter
 from ..core.usage.prices import Amounts
 from ..store import Database
@@ -40,6 +41,12 @@ BUDGET_USED = Gauge(
     "The part of its budget a team has used in the budget's current period (1 = spent).",
     ["team"],
 )
+DISK = Gauge(
+    "submarine_team_disk_bytes",
+    "Disk a team holds, by kind: history (parts its saves stored), models (its model "
+    "versions' files), folder (its team folder, where team folders are system folders).",
+    ["team", "kind"],
+)
 OPEN_RECORDS = Gauge(
     "submarine_usage_open_records",
     "Usage records open now (sessions, run replicas, endpoints, builds holding resources).",
@@ -55,10 +62,15 @@ class UsageMeter:
         *,
         interval: float,
         builds: Callable[[Any], dict[str, Any]] | None = None,
+        team_dir: Callable[[str], Path] | None = None,
+        disk_interval: float = 600.0,
     ) -> None:
         self.db = db
         self.interval = interval
         self.meter = Meter(builds)
+        self.team_dir = team_dir
+        self.disk_interval = disk_interval
+        self._next_disk = 0.0
         self._task: asyncio.Task[None] | None = None
 
     async def once(self) -> int:
@@ -98,6 +110,20 @@ class UsageMeter:
         for team, ratio in ratios.items():
             BUDGET_USED.labels(team).set(ratio)
         OPEN_RECORDS.set(open_count)
+        if time.monotonic() >= self._next_disk:  # walking folders is slow: now and then
+            self._next_disk = time.monotonic() + self.disk_interval
+            await self.measure_disk(set(sums) | set(ratios))
+
+    async def measure_disk(self, teams: set[str]) -> None:
+        for team in sorted(teams):
+            async with self.db.session() as s:
+                held = await disk.stored_bytes(s, team)
+            for kind, size in held.items():
+                DISK.labels(team, kind).set(size)
+            if self.team_dir is not None:
+                folder = await asyncio.to_thread(disk.folder_bytes, self.team_dir(team))
+                if folder is not None:
+                    DISK.labels(team, "folder").set(folder)
 
     async def _loop(self) -> None:
         while True:

@@ -43,7 +43,8 @@ const TEAM: ITeamUsage = {
     state: 'warning',
     message: "Team 'ml' has used 4.25 USD of its monthly budget of 5.00 USD (85%)."
   },
-  free_gpus: 1
+  free_gpus: 1,
+  disk: { history: 2.5e9, models: 0 }
 };
 
 function serve(items: ITeamUsage[], status = 200): void {
@@ -75,6 +76,7 @@ describe('UsageSection', () => {
       'Free GPUs: 1'
     );
     expect(ml.textContent).toContain('4.25 USD');
+    expect(ml.textContent).toContain('Disk: history 2.5G · models 0G');
     const budget = ml.querySelector('[data-testid="submarine-budget-ml"]')!;
     expect(budget.className).toContain('jp-mod-warning');
     expect(budget.textContent).toContain('4.25 of 5.00 USD (85%) · month · policy queue');

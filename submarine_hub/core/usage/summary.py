@@ -12,7 +12,7 @@ from .. import scopes
 from ..errors import NotFound
 from ..identity import Identity
 from ..sessions import team_quota, usage_of
-from . import budgets, records
+from . import budgets, disk, records
 from .prices import Amounts, Prices
 
 
@@ -45,6 +45,7 @@ async def team_summary(
         "month": {"since": start.isoformat(), "currency": prices.currency, **month.to_json()},
         "budget": status.to_json() if status is not None else None,
         "free_gpus": free,
+        "disk": await disk.stored_bytes(session, team),
     }
 
 
