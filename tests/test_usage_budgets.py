@@ -313,3 +313,44 @@ async def test_only_admins_set_budgets(db: Database) -> None:
     async with db.session() as s:
         with pytest.raises(Forbidden, match="Only hub admins"):
             await budgets.set_budget(s, member("ann"), "red", {"amount": 1}, GROUPS)
+
+
+async def test_endpoints_are_metered_per_up_period_and_builds_per_build(db: Database) -> None:
+    from submarine_hub.store.models import Endpoint, EnvironmentProfile
+
+    async with db.session() as s:
+        ep = Endpoint(team="red", name="iris", owner="ann", status="ready",
+                      config={"resources": {"cpu": 1, "memory": "2G"}}, created_at=T0)  # fmt: skip
+        env = EnvironmentProfile(scope="red", name="torch", owner="ann")
+        job = run_row("red", "ann", start=T0, end=T0 + timedelta(seconds=10))
+        job.kind = "notebook"
+        s.add_all([ep, env, job])
+        await s.flush()
+        ep_id, env_id, job_id = ep.id, env.id, job.id
+    build = {"state": "building", "spec_hash": "abc", "started_at": T0.timestamp()}
+    meter = Meter(builds=lambda env: build)
+    async with db.session() as s:
+        await meter.sync(s, now=T0 + timedelta(seconds=5))
+    async with db.session() as s:
+        ep = await s.get(Endpoint, ep_id)
+        assert ep is not None
+        ep.status, ep.updated_at = "stopped", T0 + timedelta(seconds=60)
+    build.update(state="ready", finished_at=T0.timestamp() + 42)
+    async with db.session() as s:
+        await meter.sync(s)
+        ep = await s.get(Endpoint, ep_id)
+        assert ep is not None
+        ep.status = "starting"  # started again: a second up-period
+    async with db.session() as s:
+        await meter.sync(s)
+        await meter.sync(s)
+        rows = {r.key: r for r in (await s.scalars(select(UsageRecord))).all()}
+    assert rows[f"endpoint:{ep_id}:1"].cpu == 1.0 and rows[f"endpoint:{ep_id}:1"].memory == 2e9
+    first = rows[f"endpoint:{ep_id}:1"]
+    assert (records.aware(first.ended_at) - records.aware(first.started_at)).total_seconds() == 60
+    assert rows[f"endpoint:{ep_id}:2"].ended_at is None
+    (built,) = [r for r in rows.values() if r.kind == "build"]
+    assert built.object_id == env_id and built.team == "red" and built.cpu == 1.0
+    assert (records.aware(built.ended_at) - T0).total_seconds() == 42
+    jobs = [r for r in rows.values() if r.kind == "notebook_job"]
+    assert [r.object_id for r in jobs] == [job_id, job_id]
