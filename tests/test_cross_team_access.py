@@ -435,6 +435,17 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ("get", "/notebook-schedules/{schedule_id}/runs"): [
             (f"notebook-schedules/{v.schedule}/runs", None)
         ],
+        ("get", "/usage"): [
+            (f"usage{q(team=T, group_by='item')}", None),
+            (f"usage{q(team=T, format='csv')}", None),
+        ],
+        ("get", "/usage/teams"): [(f"usage/teams{q(team=T)}", None)],
+        ("get", "/usage/prices"): [("usage/prices", None)],
+        ("put", "/usage/prices"): [("usage/prices", {"cpu_hour": 99})],
+        ("get", "/usage/budgets"): [("usage/budgets", None)],
+        ("get", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", None)],
+        ("put", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", {"amount": 0})],
+        ("delete", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", None)],
     }
 
 
@@ -481,6 +492,8 @@ def snapshot(platform: Any, v: Victim) -> dict[str, Any]:
         "schedule": get(f"notebook-schedules/{v.schedule}"),
         "schedules": names(f"notebook-schedules{q(team=TEAM)}", key="id"),
         "session": get(f"sessions/{v.session}", "admin")[0],
+        "budget": get(f"usage/budgets/{TEAM}")[0],
+        "prices": get("usage/prices")[1],
     }
 
 
@@ -506,6 +519,8 @@ QUERY_NAMED = {
     "/lineage",
     "/notebook-jobs/parameters",
     "/experiments/compare",
+    "/usage",
+    "/usage/teams",
 }
 PUBLIC = {"/health", "/openapi.json", "/experiment-schema"}
 
