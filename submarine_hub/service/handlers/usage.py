@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ...core.errors import NotFound
+from ...core.identity import Identity
 from ...core.usage import budgets, records, reports, summary
 from ...core.usage.meter import KINDS, Meter
 from ...store.db import reading
@@ -13,14 +14,23 @@ from ...store.models import TeamBudget
 from .base import BaseHandler
 
 
-async def meter_now(handler: BaseHandler, team: str | None) -> None:
-    """Bring the usage records up to now (a GET that writes: in the writers' queue)."""
+async def meter_now(handler: BaseHandler, teams: list[str] | None) -> None:
+    """Bring the usage records of ``teams`` (None: all) up to now (a GET that writes: in
+    the writers' queue)."""
     reading(False)
     try:
         async with handler.core.db.session() as s:
-            await Meter().sync(s, team=team)
+            for team in [None] if teams is None else sorted(set(teams)):
+                await Meter().sync(s, team=team)
     finally:
         reading(True)
+
+
+def teams_of(identity: Identity, team: str | None) -> list[str] | None:
+    """The teams a request of ``identity`` reads (None: every team, an admin's)."""
+    if team is not None:
+        return [team]
+    return None if identity.admin else sorted(identity.teams)
 
 
 class UsageReportHandler(BaseHandler):
@@ -37,7 +47,7 @@ class UsageReportHandler(BaseHandler):
         user = self.get_query_argument("user", None) or None
         if team is not None and team not in await self.core.hub_groups():
             raise NotFound(f"No team named {team!r}.")
-        await meter_now(self, team)  # figures up to now
+        await meter_now(self, teams_of(identity, team))  # figures up to now
         async with self.core.db.session() as s:
             prices = await records.load_prices(s)
             result = await reports.report(
@@ -59,7 +69,7 @@ class UsageTeamsHandler(BaseHandler):
         identity = await self.identity()
         team = self.get_query_argument("team", None) or None
         groups = await self.core.hub_groups()
-        await meter_now(self, team if team in groups else None)
+        await meter_now(self, teams_of(identity.without_admin(), team if team in groups else None))
         async with self.core.db.session() as s:
             prices = await records.load_prices(s)
             free = await self.core.experiments.free_gpus(s)
@@ -113,7 +123,7 @@ class BudgetHandler(BaseHandler):
         groups = await self.core.hub_groups()
         if team not in groups or not (identity.admin or identity.is_member(team)):
             raise NotFound(f"No team named {team!r} that you can see.")
-        await meter_now(self, team)
+        await meter_now(self, [team])
         async with self.core.db.session() as s:
             row = await s.get(TeamBudget, team)
             if row is None:
