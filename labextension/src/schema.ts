@@ -5398,7 +5398,7 @@ export interface operations {
         team?: string;
         user?: string;
         kind?: 'session' | 'run' | 'notebook_job' | 'endpoint' | 'build';
-        /** @description ISO 8601 time (default the start of this month */
+        /** @description ISO 8601 time (default: the start of this month, UTC). */
         since?: string;
         /** @description ISO 8601 time (default now). */
         until?: string;
