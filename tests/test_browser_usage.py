@@ -25,7 +25,8 @@ def warned_team(hub: Hub) -> Iterator[dict[str, Any]]:
     """ml-platform ran something, has prices, and a budget (policy allow: nothing of the
     other tests is refused) it has used more than half of."""
     old_prices = hub.api("GET", "usage/prices", user="admin").json()
-    prices = {"currency": "USD", "cpu_hour": 4.0, "memory_gb_hour": 0.5, "gpu_hour": 2.5}
+    prices = {"currency": "USD", "cpu_hour": 4.0, "memory_gb_hour": 0.5, "gpu_hour": 2.5,
+              "gpu_types": {"a100": 3.2}}  # fmt: skip
     assert hub.api("PUT", "usage/prices", user="admin", json=prices).status_code == 200
     spec = command("usage-demo", "sleep 3", team=TEAM, resources={"cpu": 2, "memory": "1G"})
     run = hub.api("POST", "experiments", user="carol", json=spec).json()
@@ -61,6 +62,18 @@ def test_the_admin_usage_page_draws_its_charts(browser, hub: Hub, warned_team: A
         assert row.locator('input[name="amount"]').input_value() == str(warned_team["amount"])
         assert page.locator("#p-cpu_hour").input_value() == "4.0"
         page.screenshot(path=str(IMAGES / "admin-usage.png"), full_page=True)
+        # the forms: a price changed (the per-GPU-type one kept), the budget raised
+        page.fill("#p-cpu_hour", "5")
+        page.click("text=Save prices")
+        page.wait_for_selector("#message.ok")
+        saved = hub.api("GET", "usage/prices", user="admin").json()
+        assert saved["cpu_hour"] == 5 and saved["gpu_types"] == {"a100": 3.2}
+        page.wait_for_load_state("load")
+        page.locator(f'tr[data-team="{TEAM}"] input[name="amount"]').fill("250")
+        page.locator(f'tr[data-team="{TEAM}"] button:text-is("Save")').click()
+        page.wait_for_selector("#message.ok")
+        budget = hub.api("GET", f"usage/budgets/{TEAM}", user="admin").json()
+        assert budget["amount"] == 250 and budget["policy"] == "allow"
     finally:
         context.close()
 
