@@ -64,14 +64,14 @@ def test_the_admin_usage_page_draws_its_charts(browser, hub: Hub, warned_team: A
         page.screenshot(path=str(IMAGES / "admin-usage.png"), full_page=True)
         # the forms: a price changed (the per-GPU-type one kept), the budget raised
         page.fill("#p-cpu_hour", "5")
-        page.click("text=Save prices")
-        page.wait_for_selector("#message.ok")
+        with page.expect_navigation():  # saved, the page reads itself again
+            page.click("text=Save prices")
         saved = hub.api("GET", "usage/prices", user="admin").json()
         assert saved["cpu_hour"] == 5 and saved["gpu_types"] == {"a100": 3.2}
-        page.wait_for_load_state("load")
+        assert page.locator("#p-cpu_hour").input_value() == "5.0"
         page.locator(f'tr[data-team="{TEAM}"] input[name="amount"]').fill("250")
-        page.locator(f'tr[data-team="{TEAM}"] button:text-is("Save")').click()
-        page.wait_for_selector("#message.ok")
+        with page.expect_navigation():
+            page.locator(f'tr[data-team="{TEAM}"] button:text-is("Save")').click()
         budget = hub.api("GET", f"usage/budgets/{TEAM}", user="admin").json()
         assert budget["amount"] == 250 and budget["policy"] == "allow"
     finally:
