@@ -468,6 +468,17 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ("post", "/study-trials/{run_id}/report"): [
             (f"study-trials/{v.study_run}/report", {"value": 1.0, "step": 1})
         ],
+        ("get", "/usage"): [
+            (f"usage{q(team=T, group_by='item')}", None),
+            (f"usage{q(team=T, format='csv')}", None),
+        ],
+        ("get", "/usage/teams"): [(f"usage/teams{q(team=T)}", None)],
+        ("get", "/usage/prices"): [("usage/prices", None)],
+        ("put", "/usage/prices"): [("usage/prices", {"cpu_hour": 99})],
+        ("get", "/usage/budgets"): [("usage/budgets", None)],
+        ("get", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", None)],
+        ("put", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", {"amount": 0})],
+        ("delete", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", None)],
     }
 
 
@@ -516,6 +527,8 @@ def snapshot(platform: Any, v: Victim) -> dict[str, Any]:
         "session": get(f"sessions/{v.session}", "admin")[0],
         "study": {k: get(f"studies/{v.study}")[1].get(k) for k in ("status", "trials", "items")},
         "studies": names(f"studies{q(team=TEAM)}", key="id"),
+        "budget": get(f"usage/budgets/{TEAM}")[0],
+        "prices": get("usage/prices")[1],
     }
 
 
@@ -542,6 +555,8 @@ QUERY_NAMED = {
     "/lineage",
     "/notebook-jobs/parameters",
     "/experiments/compare",
+    "/usage",
+    "/usage/teams",
 }
 PUBLIC = {"/health", "/openapi.json", "/experiment-schema"}
 

@@ -48,6 +48,8 @@ NO_BAD_INPUT = {
     ("/datasets", "GET"): "takes free-text filters only",
     ("HomeHandler", "GET"): "takes no input",
     ("AdminHandler", "GET"): "takes no input",
+    ("/usage/prices", "GET"): "takes no input",
+    ("/usage/budgets", "GET"): "takes no input",
 }
 NO_OTHER_TEAM = {
     ("/health", "GET"): "public",
@@ -63,6 +65,8 @@ NO_OTHER_TEAM = {
     ("/datasets", "GET"): "a listing: shows another team's user nothing of it (checked below)",
     ("HomeHandler", "GET"): "about the caller only",
     ("OAuthCallbackHandler", "GET"): "the hub's OAuth: tested against the real hub",
+    ("/usage/prices", "GET"): "the prices are the same for every user",
+    ("/usage/budgets", "GET"): "lists the caller's teams' budgets only (checked below)",
 }
 NO_SUCCESS = {
     ("OAuthCallbackHandler", "GET"): "the hub's OAuth: tested against the real hub",
@@ -916,6 +920,44 @@ def test_pages(service: InProcessService, world: World) -> None:
     assert 400 <= r.status_code < 500
     r = service.api("GET", "no/such/route", user=world.owner, case="bad")
     assert_json_error(r, 404, "No such endpoint")
+
+
+# --- usage, prices and budgets ----------------------------------------------------------
+
+
+def test_usage_routes(c: Calls, world: World) -> None:
+    T = world.team
+    report = c.ok("GET", f"usage{q(team=T, group_by='team,kind,day')}")
+    assert report["group_by"] == ["team", "kind", "day"] and "total" in report
+    assert {i["team"] for i in report["items"]} <= {T}
+    csv = c.ok("GET", f"usage{q(team=T, format='csv')}")
+    assert csv.text.startswith("team,kind,seconds,")
+    c.bad("GET", f"usage{q(group_by='colour')}", pattern="'group_by' must be")
+    c.bad("GET", f"usage{q(since='yesterday')}", pattern="'since' must be an ISO 8601")
+    c.other("GET", f"usage{q(team=T)}")
+    (mine,) = c.ok("GET", "usage/teams")["items"]
+    assert mine["team"] == T and "quota" in mine and "free_gpus" in mine
+    c.bad("GET", f"usage/teams{q(team='no-such-team')}", 404, "No team named")
+    c.other("GET", f"usage/teams{q(team=T)}")
+    assert c.ok("GET", "usage/prices")["currency"]
+    prices = {"currency": "EUR", "cpu_hour": 0.25, "gpu_types": {"a100": 3}}
+    assert c.ok("PUT", "usage/prices", user="admin", json=prices)["cpu_hour"] == 0.25
+    c.bad("PUT", "usage/prices", user="admin", json={"cpu_hour": -1}, pattern="'cpu_hour'")
+    c.other("PUT", "usage/prices", json=prices)
+    budget = {"amount": 100, "unit": "money", "policy": "queue"}
+    assert c.ok("PUT", f"usage/budgets/{T}", user="admin", json=budget)["policy"] == "queue"
+    c.bad("PUT", f"usage/budgets/{T}", user="admin", json={"amount": 1, "policy": "kill"},
+          pattern="'policy' must be one of")  # fmt: skip
+    c.other("PUT", f"usage/budgets/{T}", json=budget)
+    got = c.ok("GET", f"usage/budgets/{T}")
+    assert got["amount"] == 100 and got["status"]["state"] == "ok"
+    c.bad("GET", "usage/budgets/no-such-team", 404, "No team named", user="admin")
+    c.other("GET", f"usage/budgets/{T}")
+    assert [b["team"] for b in c.ok("GET", "usage/budgets")["items"]] == [T]
+    assert c.ok("GET", "usage/budgets", user=world.other)["items"] == []
+    c.other("DELETE", f"usage/budgets/{T}")
+    c.ok("DELETE", f"usage/budgets/{T}", user="admin", status=204)
+    c.bad("DELETE", f"usage/budgets/{T}", 404, "has no budget", user="admin")
 
 
 # --- coverage: last ----------------------------------------------------------------------

@@ -94,6 +94,8 @@ export type ITemplate = Omit<Schemas['Template'], 'parameters_schema'> & {
 };
 /** An environment profile (`GET environments`). */
 export type IEnvironment = Schemas['Environment'];
+/** A team of yours: quota, current usage, spend this month, budget, free GPUs. */
+export type ITeamUsage = Schemas['TeamUsage'];
 /** One point of a metric's history. */
 export type IMetricPoint = NonNullable<Reply<'getExperimentMetrics'>['points']>[number];
 
@@ -379,6 +381,11 @@ export class SubmarineAPI {
 
   async listTemplates(team?: string): Promise<ITemplate[]> {
     return (await this._get<{ items: ITemplate[] }>(withQuery('templates', { team }))).items;
+  }
+
+  /** Your teams' quota, usage, spend against the budget and free GPUs. */
+  async teamUsage(): Promise<ITeamUsage[]> {
+    return (await this._get<{ items: ITeamUsage[] }>('usage/teams')).items;
   }
 
   async listEnvironments(team?: string): Promise<IEnvironment[]> {

@@ -23,6 +23,7 @@ import { submarineIcon } from './icons';
 import { addModelsAndDatasets } from './modelsplugin';
 import { type ISection, SubmarinePanel } from './panel';
 import { SessionStatus } from './statusitem';
+import { UsageSection } from './usage';
 import { kindOfPath } from './submit';
 import { button } from './util';
 
@@ -227,6 +228,25 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       widget: environments,
       rank: 30,
       refresh: () => environments.refresh()
+    });
+    const usage = new UsageSection({ api });
+    panel.addSection({
+      id: 'usage',
+      label: 'Usage',
+      widget: usage,
+      rank: 35,
+      refresh: async () => {
+        await usage.refresh();
+      }
+    });
+    // a team's budget past its warning threshold (or spent): say so once at start
+    void usage.refresh().then(items => {
+      for (const t of items) {
+        if (t.budget && t.budget.state !== 'ok' && t.budget.message) {
+          const notify = t.budget.state === 'spent' ? Notification.error : Notification.warning;
+          notify(t.budget.message, { autoClose: false });
+        }
+      }
     });
     const showRun = (id: number) => {
       showSection('experiments');

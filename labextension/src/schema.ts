@@ -1276,6 +1276,99 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Usage and cost of your teams (all teams for admins), grouped
+     * @description Resource-hours and cost at the admin's prices, per the groups asked for (`item` gives one row per record: a session, a run replica, an endpoint's up-period, a build), over `since` to `until` (default: this month so far). Open records count up to now.
+     */
+    get: operations['usageReport'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/usage/teams': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your teams' quota, current usage, spend this month, budget and free GPUs */
+    get: operations['usageTeams'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/usage/prices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The prices per resource unit */
+    get: operations['getPrices'];
+    /** Set the prices (hub admins) */
+    put: operations['setPrices'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/usage/budgets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Budgets of your teams (all for admins) */
+    get: operations['listBudgets'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/usage/budgets/{team}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+      };
+      cookie?: never;
+    };
+    /** A team's budget and what it has spent this period */
+    get: operations['getBudget'];
+    /** Set a team's budget (hub admins) */
+    put: operations['setBudget'];
+    post?: never;
+    /** Remove a team's budget (hub admins) */
+    delete: operations['deleteBudget'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/studies': {
     parameters: {
       query?: never;
@@ -2310,6 +2403,133 @@ export interface components {
       created_by?: string;
       /** Format: date-time */
       created_at?: string;
+    };
+    UsageAmounts: {
+      seconds: number;
+      cpu_hours: number;
+      memory_gb_hours: number;
+      gpu_hours: number;
+      session_hours: number;
+      cost: number;
+    };
+    UsageReport: {
+      /** Format: date-time */
+      since: string;
+      /** Format: date-time */
+      until: string;
+      currency: string;
+      group_by: string[];
+      items: (components['schemas']['UsageAmounts'] & {
+        team?: string;
+        user?: string;
+        kind?: string;
+        day?: string;
+        month?: string;
+        key?: string;
+        object_id?: number;
+        replica?: string;
+        /** Format: date-time */
+        started_at?: string;
+        /** Format: date-time */
+        ended_at?: string | null;
+        cpu?: number;
+        memory?: number;
+        gpus?: number;
+        image?: string;
+        /** @description CPU seconds really used (local backend). */
+        cpu_time?: number | null;
+        /** @description Peak memory in bytes (local backend). */
+        peak_memory?: number | null;
+      })[];
+      total: components['schemas']['UsageAmounts'];
+    };
+    Prices: {
+      currency?: string;
+      cpu_hour?: number;
+      /** @description Per 10^9 bytes held an hour. */
+      memory_gb_hour?: number;
+      gpu_hour?: number;
+      session_hour?: number;
+      /** @description Price per GPU-hour by GPU type (replaces gpu_hour). */
+      gpu_types?: {
+        [key: string]: number;
+      };
+      /** @description Prices by environment image (or team/profile) that replace the others. */
+      images?: {
+        [key: string]: {
+          cpu_hour?: number;
+          memory_gb_hour?: number;
+          gpu_hour?: number;
+          session_hour?: number;
+        };
+      };
+    };
+    BudgetUpdate: {
+      name?: string;
+      amount: number;
+      /** @enum {string} */
+      unit?: 'money' | 'cpu_hours' | 'memory_gb_hours' | 'gpu_hours' | 'session_hours';
+      /** @enum {string} */
+      period?: 'month' | 'custom';
+      /** Format: date-time */
+      starts_at?: string;
+      /** Format: date-time */
+      ends_at?: string;
+      warn_at?: number;
+      /** @enum {string} */
+      policy?: 'refuse' | 'queue' | 'allow';
+    };
+    BudgetStatus: {
+      team: string;
+      name?: string;
+      amount: number;
+      unit: string;
+      currency?: string | null;
+      period: string;
+      /** Format: date-time */
+      starts_at: string;
+      /** Format: date-time */
+      ends_at: string;
+      warn_at?: number;
+      policy: string;
+      spent: number;
+      fraction?: number | null;
+      /** @enum {string} */
+      state: 'ok' | 'warning' | 'spent';
+      message?: string;
+    };
+    Budget: {
+      team: string;
+      name?: string;
+      amount: number;
+      unit: string;
+      period: string;
+      /** Format: date-time */
+      starts_at?: string | null;
+      /** Format: date-time */
+      ends_at?: string | null;
+      warn_at: number;
+      policy: string;
+      updated_by?: string;
+      status?: components['schemas']['BudgetStatus'] | null;
+    };
+    TeamUsage: {
+      team: string;
+      quota: components['schemas']['Quota'];
+      usage: components['schemas']['Usage'];
+      month: components['schemas']['UsageAmounts'] & {
+        /** Format: date-time */
+        since?: string;
+        currency?: string;
+      };
+      budget: components['schemas']['BudgetStatus'] | null;
+      /** @description GPUs the team may still take now (quota and free devices). */
+      free_gpus: number | null;
+      /** @description Bytes the team holds in its files' history and its models' files. */
+      disk: {
+        history: number;
+        models: number;
+      };
     };
   };
   responses: {
@@ -5557,6 +5777,234 @@ export interface operations {
             items?: components['schemas']['ScheduleFiring'][];
           };
         };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  usageReport: {
+    parameters: {
+      query?: {
+        /** @description One team (its members and admins only). */
+        team?: string;
+        user?: string;
+        kind?: 'session' | 'run' | 'notebook_job' | 'endpoint' | 'build';
+        /** @description ISO 8601 time (default: the start of this month, UTC). */
+        since?: string;
+        /** @description ISO 8601 time (default now). */
+        until?: string;
+        /** @description Comma-separated: team, user, kind, day or month, item (default team,kind). */
+        group_by?: string;
+        format?: 'json' | 'csv';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The report (or CSV with format=csv). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UsageReport'];
+          'text/csv': string;
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  usageTeams: {
+    parameters: {
+      query?: {
+        team?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One summary per team. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['TeamUsage'][];
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getPrices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The prices. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Prices'];
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  setPrices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['Prices'];
+      };
+    };
+    responses: {
+      /** @description The prices now. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Prices'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listBudgets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Budgets. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Budget'][];
+          };
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The budget and its status. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Budget'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  setBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BudgetUpdate'];
+      };
+    };
+    responses: {
+      /** @description The budget. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Budget'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deleteBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       400: components['responses']['Error'];
       401: components['responses']['Error'];

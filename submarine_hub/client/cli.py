@@ -417,6 +417,7 @@ from . import (  # noqa: E402, F401
     cli_models,
     cli_notebooks,
     cli_studies,
+    cli_usage,
 )
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,7 @@ from .sdk_files import FilesAPI
 from .sdk_models import DatasetsAPI, ModelsAPI
 from .sdk_notebook_jobs import NotebookJobsAPI
 from .sdk_studies import StudiesAPI
+from .sdk_usage import UsageAPI
 from .transport import ClientBase
 
 
@@ -44,6 +45,7 @@ class SubmarineClient(
     EndpointsAPI,
     EnvironmentsAPI,
     CredentialsAPI,
+    UsageAPI,
 ):
     """Synchronous client (SDK, CLI, magics).
 

@@ -21,6 +21,7 @@ from .errors import Forbidden, InvalidInput, NotFound
 from .identity import Identity
 from .quotas import Quota, Usage, check_session, effective_quota
 from .resources import Resources
+from .usage import budgets
 
 ACTIVE = "active"
 STOPPED = "stopped"
@@ -152,6 +153,7 @@ async def admit(
         .values(state=STOPPED, stopped_at=datetime.now(timezone.utc))
     )
     check_session(team, quota, await usage_of(session, team), want)
+    await budgets.check_admission(session, team, "session")
     row = Session(
         user=user.name,
         server_name=server_name,

@@ -23,6 +23,7 @@ from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 from tornado.web import Application as WebApplication
+from tornado.web import StaticFileHandler
 from traitlets import Bool, Bunch, Dict, Float, Integer, List, Unicode, default, observe
 from traitlets.config import Application
 
@@ -47,17 +48,19 @@ from .context import ServiceContext
 from .experiments import ExperimentManager
 from .handlers import API_ROUTES
 from .handlers.admin import AdminHandler
+from .handlers.admin_usage import VENDOR, AdminUsageHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
-from .handlers.tensorboard import TensorBoardProxyHandler
 from .handlers.mlflow import mlflow_routes
+from .handlers.tensorboard import TensorBoardProxyHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
-from .tensorboard import TensorBoards
 from .studies import StudyDriver
+from .tensorboard import TensorBoards
 from .uploads import UploadStore
+from .usage import UsageMeter
 
 # The exit status when the service cannot run (a bad database URL, an unreachable
 # database...): EX_CONFIG, which the supervisor does not restart.
@@ -297,6 +300,14 @@ class SubmarineService(Application):
         reconciliation: their spawn may not be listed by the hub yet.""",
     ).tag(config=True)
 
+    usage_meter_interval = Float(
+        15.0,
+        help="""How often (seconds) the service brings its usage records up to date with the
+        sessions, runs, endpoints and builds they meter, and refreshes the usage metrics.
+        Also done when the service starts (what ended while it was down is recorded with
+        its real end), and before every usage report and budget check. 0 turns the loop off.""",
+    ).tag(config=True)
+
     run_api_url = Unicode(
         help="""The platform API as runs reach it (``SUBMARINE_API_URL`` in their processes).
         Default: this service's own URL and prefix + ``api/v1``.""",
@@ -394,12 +405,14 @@ class SubmarineService(Application):
         prefix = self.service_prefix
         api = prefix + "api/v1"
         hub_auth = HubOAuth(api_token=self.api_token, cache_max_age=60)
-        handlers: list[tuple[str, Any]] = [(api + route_pattern(h.path), h) for h in API_ROUTES]
+        handlers: list[Any] = [(api + route_pattern(h.path), h) for h in API_ROUTES]
         handlers += [
             (prefix + "oauth_callback", OAuthCallbackHandler),
             (prefix + "admin/?", AdminHandler),
             (prefix + r"tensorboard/([0-9a-f]{16})(/.*)?", TensorBoardProxyHandler),
             *mlflow_routes(prefix),  # MLflow's own REST API, per team (docs/mlflow.md)
+            (prefix + "admin/usage/?", AdminUsageHandler),
+            (prefix + r"static/vendor/(.*)", StaticFileHandler, {"path": str(VENDOR)}),
             (prefix.rstrip("/") + "/?", HomeHandler),
         ]
         return WebApplication(
@@ -503,6 +516,14 @@ class SubmarineService(Application):
             grace=self.session_reconcile_grace,
         )
         admissions.start()
+        builds = context.builds
+        meter = UsageMeter(
+            context.db,
+            interval=self.usage_meter_interval,
+            builds=builds.status if builds.builds else None,
+            team_dir=accounts.team_dir if (accounts := self.system_accounts()) else None,
+        )
+        meter.start()
         app = self.make_app(context)
         PeriodicCallback(self.tensorboards.tick, 60_000).start()  # idle TensorBoards stop
         parsed = urlparse(self.url)
@@ -521,6 +542,7 @@ class SubmarineService(Application):
         await server.close_all_connections()
         await endpoints.stop()  # endpoint processes keep serving
         await admissions.stop()
+        await meter.stop()
         await self.stop_platform(context)
 
     def start(self) -> None:

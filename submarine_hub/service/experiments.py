@@ -35,6 +35,7 @@ from ..core.quotas import effective_quota
 from ..store import Database
 from ..store.models import EnvironmentProfile, Experiment, Pipeline, Team
 from .uploads import UploadStore
+from .usage import BudgetGate
 
 log = logging.getLogger("submarine_hub.service.experiments")
 
@@ -79,6 +80,7 @@ class ExperimentManager:
         self.on_final.append(self._take_spool)  # metrics its processes could not send
         # Started and stopped with the scheduler (the notebook-job schedules).
         self.companions: list[Any] = []
+        self.budgets = BudgetGate()  # queued runs of a team whose budget is spent wait
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -189,6 +191,13 @@ class ExperimentManager:
             if state.status == "killed" and row.kill_requested:
                 reason = reason if reason != "killed" else "killed on request"
             runs.finish(row, state.status, reason=reason, exit_code=state.exit_code)
+            measured = {
+                r.name: {"cpu_time": r.cpu_time, "peak_memory": r.peak_memory}
+                for r in state.replicas
+                if r.cpu_time is not None or r.peak_memory is not None
+            }
+            if measured:  # what the replicas really used, for usage reports
+                row.placement = {**(row.placement or {}), "usage": measured}
             if state.started_at and not row.started_at:
                 row.started_at = _when(state.started_at)
             if state.finished_at:
@@ -258,6 +267,11 @@ class ExperimentManager:
             if cap is not None and running.get(row.team, 0) >= cap:
                 _queue(row, f"queued: team {row.team!r} runs {cap} experiment(s), its quota")
                 continue
+            if row.parent_id is None and row.pipeline_id is None:
+                held = await self.budgets.reason(s, row.team)
+                if held:
+                    _queue(row, held)
+                    continue
             prefix = await self._environment_ready(s, row)
             if prefix is None:
                 continue
@@ -361,6 +375,12 @@ class ExperimentManager:
                     Path(self.artifacts_location(run.id), o["path"])
                 )
         return out
+
+    async def free_gpus(self, s: Any) -> int | None:
+        """GPUs of this backend no run holds now (None: the backend assigns none)."""
+        if not self.gpu_ids:
+            return None
+        return len(set(self.gpu_ids) - await self._gpus_in_use(s))
 
     async def _gpus_in_use(self, s: Any) -> set[int]:
         used: set[int] = set()

@@ -548,5 +548,67 @@ class StudyTrial(Base):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+class UsageRecord(Base):
+    """What one session, run replica, notebook job, endpoint or environment build held,
+    from when to when (``ended_at`` None: still holding it). One row per object and
+    interval (``key``, unique), so metering it again never counts it twice."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        Index("ix_usage_records_team_started", "team", "started_at"),
+        Index("ix_usage_records_open", "ended_at"),
+        Index("ix_usage_records_object", "kind", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)  # e.g. run:12:worker-0
+    kind: Mapped[str] = mapped_column(String(16))  # session | run | notebook_job | ...
+    object_id: Mapped[int] = mapped_column(Integer)
+    replica: Mapped[str] = mapped_column(String(255), default="")
+    team: Mapped[str] = mapped_column(String(255))
+    user: Mapped[str] = mapped_column(String(255), index=True)
+    cpu: Mapped[float] = mapped_column(Float, default=0.0)
+    memory: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes
+    gpus: Mapped[int] = mapped_column(Integer, default=0)
+    gpu_type: Mapped[str] = mapped_column(String(64), default="")
+    image: Mapped[str] = mapped_column(String(1024), default="")
+    started_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # what was really used, where the backend measures it (local: rusage, cgroup)
+    cpu_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    peak_memory: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UsageSetting(Base):
+    """A platform-wide usage setting an admin made: the prices (``name`` = ``prices``)."""
+
+    __tablename__ = "usage_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TeamBudget(Base):
+    """A team's budget per period: in money (at the current prices) or resource-hours."""
+
+    __tablename__ = "team_budgets"
+
+    team: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    amount: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))  # money | cpu_hours | gpu_hours | ...
+    period: Mapped[str] = mapped_column(String(16))  # month | custom
+    starts_at: Mapped[datetime | None] = mapped_column(nullable=True)  # custom period
+    ends_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    warn_at: Mapped[float] = mapped_column(Float, default=0.8)  # fraction of the amount
+    policy: Mapped[str] = mapped_column(String(16))  # refuse | queue | allow
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 # the MLflow-compatible API's tables, in the same metadata (and migrations)
 from . import mlflow_tables  # noqa: E402, F401

@@ -333,7 +333,14 @@ class LocalExperimentBackend(ExperimentBackend):
             started_at=status.get("started_at"),
             finished_at=status.get("finished_at"),
             replicas=[
-                ReplicaState(r["name"], r["status"], r.get("exit_code"), r.get("pid"))
+                ReplicaState(
+                    r["name"],
+                    r["status"],
+                    r.get("exit_code"),
+                    r.get("pid"),
+                    r.get("cpu_time"),
+                    r.get("peak_memory"),
+                )
                 for r in status.get("replicas", [])
             ],
         )

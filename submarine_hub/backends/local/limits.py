@@ -270,6 +270,16 @@ class MemoryLimit:
             return int(counts.get("oom_kill", 0)) > 0 or int(counts.get("oom_group_kill", 0)) > 0
         return bool(RLIMIT_SIGNS.search(output_tail))
 
+    def peak(self) -> int | None:
+        """The most memory the cgroup's processes used together, in bytes (the kernel's
+        ``memory.peak``); None without a cgroup or where the kernel does not keep it."""
+        if self.via != CGROUP or self.leaf is None:
+            return None
+        try:
+            return int((self.leaf / "memory.peak").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
     def reason(self, who: str = "") -> str:
         """A run's reason when :meth:`out_of_memory`."""
         return f"{who + ' ' if who else ''}ran out of memory (limit {format_memory(self.memory)})"

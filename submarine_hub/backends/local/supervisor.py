@@ -283,7 +283,7 @@ class Supervisor:
         by_pid = {p.pid: n for n, p in self.procs.items()}
         while len(self.codes) < len(self.procs):
             try:
-                pid, status = os.wait()
+                pid, status, usage = os.wait4(-1, 0)
             except ChildProcessError:
                 break
             name = by_pid.get(pid)
@@ -292,6 +292,7 @@ class Supervisor:
             code = os.waitstatus_to_exitcode(status)
             self.codes[name] = code
             self.procs[name].returncode = code
+            self.measured(name, usage)
             self.replica_ended(name, code)
             if code != 0 and failed is None and self.killing is None:
                 failed = (name, code)
@@ -320,6 +321,17 @@ class Supervisor:
             if memory.out_of_memory(tail):
                 return memory.reason(name)
         return f"{name} exited with code {code}"
+
+    def measured(self, name: str, usage: Any) -> None:
+        """What replica ``name`` really used (for usage reports): CPU time of it and the
+        descendants it waited for, and its peak memory (its cgroup's, else its own
+        largest resident set)."""
+        memory = self.memory.get(name)
+        peak = memory.peak() if memory is not None else None
+        for r in self.status.get("replicas", []):
+            if r["name"] == name:
+                r["cpu_time"] = round(usage.ru_utime + usage.ru_stime, 3)
+                r["peak_memory"] = peak if peak is not None else usage.ru_maxrss * 1024
 
     def replica_ended(self, name: str, code: int) -> None:
         for r in self.status.get("replicas", []):

@@ -68,6 +68,8 @@ class ReplicaState:
     status: str
     exit_code: int | None = None
     pid: int | None = None
+    cpu_time: float | None = None  # seconds of CPU really used, where measured
+    peak_memory: int | None = None  # bytes, where measured
 
 
 @dataclass

@@ -29,7 +29,8 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..identity import Identity
 from ..quotas import Quota, QuotaExceeded
 from ..resources import Resources, format_memory
-from ..sessions import choose_team, team_quota
+from ..sessions import choose_team, lock_team, team_quota
+from ..usage import budgets
 from ..validation import reject_unknown
 from . import spec as specs
 from . import templates
@@ -254,6 +255,11 @@ async def create(
     pipeline step, notebook job, scheduled job) is created, so the one place the team's
     per-replica limits are checked (``quota_defaults``: the service's default quota)."""
     await check_team_limits(session, sub.team, sub.spec, quota_defaults)
+    held = None
+    if sub.kind != INTERACTIVE and parent_id is None and pipeline is None:
+        # new work (not a step or child of admitted work) is checked against the budget
+        await lock_team(session, sub.team)
+        held = await budgets.check_admission(session, sub.team, "run")
     if parent_id is not None:
         parent = await get(session, identity, parent_id)
         if parent.team != sub.team or parent.status in FINAL_STATES:
@@ -268,7 +274,7 @@ async def create(
         owner=identity.name,
         kind=sub.kind,
         status=PENDING,
-        reason="queued",
+        reason=f"queued: {held.message()}" if budgets.holds_runs(held) and held else "queued",
         spec=sub.spec,
         template=sub.template,
         parameters=sub.parameters,

@@ -10,8 +10,9 @@ from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
 from .run_explorer import RUN_EXPLORER_HANDLERS
-from .tensorboard import TENSORBOARD_HANDLERS
 from .studies import STUDY_HANDLERS
+from .tensorboard import TENSORBOARD_HANDLERS
+from .usage import USAGE_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
@@ -27,4 +28,5 @@ API_ROUTES = [
     *METRICS_HANDLERS,
     *TENSORBOARD_HANDLERS,
     *STUDY_HANDLERS,
+    *USAGE_HANDLERS,
 ]

@@ -1,0 +1,52 @@
+"""Disk a team holds: its files' history (the parts its saves stored), its registered
+models' files, and its team folder on this machine (where team folders are system
+folders: users isolated)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ...store.models import Blob, BlobSpace, ModelVersion, RegisteredModel
+
+
+async def stored_bytes(session: AsyncSession, team: str) -> dict[str, int]:
+    """``history``: bytes of the parts saves into the team's space stored (uncompressed,
+    each part once); ``models``: bytes of its model versions' files."""
+    history = await session.scalar(
+        select(func.coalesce(func.sum(Blob.size), 0))
+        .join(BlobSpace, BlobSpace.hash == Blob.hash)
+        .where(BlobSpace.space == f"team:{team}")
+    )
+    models = await session.scalar(
+        select(func.coalesce(func.sum(ModelVersion.size), 0))
+        .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+        .where(RegisteredModel.team == team)
+    )
+    return {"history": int(history or 0), "models": int(models or 0)}
+
+
+def folder_bytes(root: Path) -> int | None:
+    """Bytes of the files under ``root`` (symbolic links not followed); None if it is
+    not there. Blocking: run it in a thread."""
+    if not root.is_dir():
+        return None
+    total = 0
+    stack = [str(root)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False):
+                            total += entry.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return total

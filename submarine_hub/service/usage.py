@@ -1,0 +1,176 @@
+"""The service's side of usage: the meter's loop (at start, which reconciles what ran
+while the service was down, then every ``interval`` seconds), the budget gate the
+experiment scheduler asks before starting a queued run, and the Prometheus metrics of
+usage and spend per team."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import Gauge
+from sqlalchemy import select
+
+from ..core.errors import Unavailable
+from ..core.usage import budgets, disk, records
+from ..core.usage.meter import Meter
+from ..core.usage.prices import Amounts
+from ..store import Database
+from ..store.models import TeamBudget, UsageRecord
+
+log = logging.getLogger("submarine_hub.service.usage")
+
+USAGE_HOURS = Gauge(
+    "submarine_team_usage_hours",
+    "Resource-hours a team used this calendar month (UTC), by resource "
+    "(cpu, memory_gb, gpu, session).",
+    ["team", "resource"],
+)
+SPEND = Gauge(
+    "submarine_team_spend",
+    "What a team's usage this calendar month (UTC) costs at the admin's prices.",
+    ["team", "currency"],
+)
+BUDGET_USED = Gauge(
+    "submarine_team_budget_used_ratio",
+    "The part of its budget a team has used in the budget's current period (1 = spent).",
+    ["team"],
+)
+DISK = Gauge(
+    "submarine_team_disk_bytes",
+    "Disk a team holds, by kind: history (parts its saves stored), models (its model "
+    "versions' files), folder (its team folder, where team folders are system folders).",
+    ["team", "kind"],
+)
+OPEN_RECORDS = Gauge(
+    "submarine_usage_open_records",
+    "Usage records open now (sessions, run replicas, endpoints, builds holding resources).",
+)
+
+
+class UsageMeter:
+    """Meters every ``interval`` seconds (and once at start), then updates the metrics."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        interval: float,
+        builds: Callable[[Any], dict[str, Any]] | None = None,
+        team_dir: Callable[[str], Path] | None = None,
+        disk_interval: float = 600.0,
+    ) -> None:
+        self.db = db
+        self.interval = interval
+        self.meter = Meter(builds)
+        self.team_dir = team_dir
+        self.disk_interval = disk_interval
+        self._next_disk = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def once(self) -> int:
+        async with self.db.session() as s:
+            changed = await self.meter.sync(s)
+        await self.update_metrics()
+        return changed
+
+    async def update_metrics(self) -> None:
+        now = datetime.now(timezone.utc)
+        start, end = budgets.month_bounds(now)
+        async with self.db.session() as s:
+            prices = await records.load_prices(s)
+            sums: dict[str, Amounts] = {}
+            for item in await records.in_window(s, teams=None, since=start, until=end, now=now):
+                team = item.record.team
+                sums[team] = sums.get(team, Amounts()) + item.amounts(prices)
+            open_count = len(
+                (
+                    await s.scalars(select(UsageRecord.id).where(UsageRecord.ended_at.is_(None)))
+                ).all()
+            )
+            ratios = {}
+            for team in (await s.scalars(select(TeamBudget.team))).all():
+                found = await budgets.status(s, team, prices, now)
+                if found is not None and found.amount > 0:
+                    ratios[team] = found.spent / found.amount
+        for team, a in sums.items():
+            for resource, value in (
+                ("cpu", a.cpu_hours),
+                ("memory_gb", a.memory_gb_hours),
+                ("gpu", a.gpu_hours),
+                ("session", a.session_hours),
+            ):
+                USAGE_HOURS.labels(team, resource).set(value)
+            SPEND.labels(team, prices.currency).set(a.cost)
+        for team, ratio in ratios.items():
+            BUDGET_USED.labels(team).set(ratio)
+        OPEN_RECORDS.set(open_count)
+        if time.monotonic() >= self._next_disk:  # walking folders is slow: now and then
+            self._next_disk = time.monotonic() + self.disk_interval
+            await self.measure_disk(set(sums) | set(ratios))
+
+    async def measure_disk(self, teams: set[str]) -> None:
+        for team in sorted(teams):
+            async with self.db.session() as s:
+                held = await disk.stored_bytes(s, team)
+            for kind, size in held.items():
+                DISK.labels(team, kind).set(size)
+            if self.team_dir is not None:
+                folder = await asyncio.to_thread(disk.folder_bytes, self.team_dir(team))
+                if folder is not None:
+                    DISK.labels(team, "folder").set(folder)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.once()
+            except asyncio.CancelledError:
+                raise
+            except Unavailable as e:
+                log.warning("cannot meter usage now: %s", e.message)
+            except Exception:
+                log.exception("metering usage failed; trying again later")
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self.interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+
+class BudgetGate:
+    """Whether a team's queued runs wait for its budget (policy ``queue``, spent): the
+    reason to show on them, or None. Read at most every ``ttl`` seconds per team."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    def forget(self, team: str) -> None:
+        """Read ``team``'s budget again next time (an admin changed it)."""
+        self._cache.pop(team, None)
+
+    async def reason(self, session: Any, team: str) -> str | None:
+        cached = self._cache.get(team)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        why = None
+        if await session.get(TeamBudget, team) is not None:
+            found = await budgets.status(session, team, await records.load_prices(session))
+            if budgets.holds_runs(found) and found is not None:
+                why = f"queued: {found.message()}"
+        self._cache[team] = (time.monotonic() + self.ttl, why)
+        return why
