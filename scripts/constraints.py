@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[1]
 #: pyproject.toml → the extras of it that are pinned too
 ROOTS = {
-    REPO / "pyproject.toml": {"sklearn", "test", "kube", "postgres", "s3"},
+    REPO / "pyproject.toml": {"sklearn", "spark", "test", "kube", "postgres", "s3"},
     REPO / "client" / "pyproject.toml": {"magics"},
 }
 
