@@ -6,6 +6,8 @@ A spec is shaped after Apache Submarine's::
     environment: {profile: "team/name" | "name", image: "python:3.11"}
     task:        {command: "python train.py"} | {script: train.py, args: [...]}
                  | {notebook: nb.ipynb, parameters: {...}} | {template: NAME, parameters: {...}}
+                 | {spark: {script | module | notebook, ...}}      (see spark.py)
+                 | {sql: {query | file, connection | engine, ...}}  (see sql.py)
     spec:        {worker: {replicas: 2, resources: {...}, command: ...}, ...}   # roles
     resources:   {cpu: 1, memory: 2G, gpus: 0}          # per replica, unless a role says
     code:        {git: {url, ref}} | {upload: ID}
@@ -32,6 +34,7 @@ from jsonschema import Draft202012Validator
 from ..errors import InvalidInput
 from ..paths import safe_relpath
 from ..resources import Resources
+from . import spark, sql
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 ROLE_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
@@ -141,6 +144,8 @@ SPEC_SCHEMA: dict[str, Any] = {
                         "parameters": {"type": "object"},
                     },
                 },
+                spark.SPARK_TASK,
+                sql.SQL_TASK,
             ],
         },
         "spec": {
@@ -256,8 +261,9 @@ def schema_errors(data: Any) -> list[str]:
 def _one_of_message(field: str) -> str:
     if field == "task":
         return (
-            "give exactly one of {command}, {script, args}, {notebook, parameters} "
-            "or {template, parameters}"
+            "give exactly one of {command}, {script, args}, {notebook, parameters}, "
+            "{template, parameters}, {spark: {script | module | notebook, ...}} "
+            "or {sql: {query | file, connection | engine: spark, ...}}"
         )
     return "give exactly one of {git: {url, ref}} or {upload: ID}"
 
@@ -273,6 +279,10 @@ def normalize(data: Any) -> dict[str, Any]:
     meta = spec["meta"]
     meta.setdefault("tags", [])
     framework = meta.setdefault("framework", "none")
+    if "spark" in spec["task"]:  # its driver becomes the run's one role
+        spark.normalize(spec, data.get("spec"))
+    elif "sql" in spec["task"]:
+        sql.normalize(spec, data.get("spec"))
     try:
         spec["resources"] = Resources.parse(spec.get("resources")).to_json()
         roles = spec.get("spec") or {DEFAULT_ROLE: {"replicas": 1}}
@@ -368,4 +378,5 @@ def replica_count(spec: dict[str, Any]) -> int:
 
 
 def task_kind(spec: dict[str, Any]) -> str:
-    return next(k for k in ("command", "script", "notebook", "template") if k in spec["task"])
+    kinds = ("command", "script", "notebook", "template", "spark", "sql")
+    return next(k for k in kinds if k in spec["task"])
