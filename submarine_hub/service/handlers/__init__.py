@@ -9,6 +9,7 @@ from .metrics import METRICS_HANDLERS
 from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
+from .spark import SPARK_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
@@ -16,6 +17,7 @@ API_ROUTES = [
     *FILE_HANDLERS,
     *COMPARE_HANDLERS,  # before /experiments/{run_id}
     *EXPERIMENT_HANDLERS,
+    *SPARK_HANDLERS,
     *NOTEBOOK_JOB_HANDLERS,
     *MODEL_HANDLERS,
     *ENDPOINT_HANDLERS,
