@@ -423,7 +423,7 @@ class LocalExperimentBackend(ExperimentBackend):
                 "app_id": apps[0]["id"] if apps else None,
                 "running": bool(apps),
                 "executors": len(executors),
-                "cores": sum(int(e.get("cores") or 0) for e in executors),
+                "cores": int(apps[0].get("cores") or 0) if apps else 0,  # granted
             }
 
         return {**info, **await asyncio.to_thread(live)}

@@ -163,6 +163,7 @@ class SparkCluster:
 
     def _start(self) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o711)  # the cluster's account passes through to work/
         (self.root / "logs").mkdir(exist_ok=True)
         (self.root / "work").mkdir(exist_ok=True)
         self._give(self.root / "work")

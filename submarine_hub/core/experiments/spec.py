@@ -240,6 +240,10 @@ def schema_errors(data: Any) -> list[str]:
         where = "spec" + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
         )
+        inner = _task_branch_errors(error)
+        if inner:
+            out.extend(inner)
+            continue
         if (
             error.validator == "oneOf"
             and error.absolute_path
@@ -255,6 +259,36 @@ def schema_errors(data: Any) -> list[str]:
         else:
             what = error.message
         out.append(f"{where}: {what}")
+    return out
+
+
+#: task branches named by their one key, whose own errors say more than "exactly one of"
+_TASK_BRANCHES = {"spark": 4, "sql": 5}
+
+
+def _task_branch_errors(error: Any) -> list[str]:
+    """A ``task: {spark: ...}`` or ``{sql: ...}`` that fails: what is wrong inside it."""
+    instance = error.instance
+    if error.validator != "oneOf" or list(error.absolute_path) != ["task"]:
+        return []
+    if not isinstance(instance, dict) or len(instance) != 1:
+        return []
+    branch = _TASK_BRANCHES.get(next(iter(instance)))
+    if branch is None:
+        return []
+    out = []
+    for sub in error.context or []:
+        if sub.relative_schema_path and sub.relative_schema_path[0] == branch:
+            where = "spec.task" + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in sub.relative_path
+            )
+            if sub.validator == "oneOf":
+                what = "give exactly one of " + (
+                    "script, module or notebook" if branch == 4 else "query or file"
+                )
+            else:
+                what = sub.message
+            out.append(f"{where}: {what}")
     return out
 
 
