@@ -180,8 +180,12 @@ def test_the_sql_runner_binds_parameters_and_writes_parquet(tmp_path: Path) -> N
 
     def run(query: str, **task: Any) -> tuple[int, dict[str, Any]]:
         body = {"query": query, "parameters": {}, "max_rows": 100, "formats": ["parquet"], **task}
-        env = {"SUBMARINE_ARTIFACTS_DIR": str(out), sql.TASK_ENV: json.dumps(body),
-               sql.URL_ENV: f"sqlite:///{db}", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # fmt: skip
+        env = {
+            "SUBMARINE_ARTIFACTS_DIR": str(out),
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+            sql.TASK_ENV: json.dumps(body),
+            sql.URL_ENV: f"sqlite:///{db}",
+        }
         done = subprocess.run(
             [sys.executable, "-m", sql.RUNNER_MODULE], env=env, cwd=tmp_path, capture_output=True
         )
