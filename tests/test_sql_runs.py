@@ -14,7 +14,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from .conftest import PG_URL
-from .helpers.api import submit, wait
+from .helpers.api import as_user, submit, wait
+from .helpers.cli import submarine
 from .helpers.hub import Hub
 
 pytestmark = pytest.mark.skipif(
@@ -139,3 +140,32 @@ def test_another_team_cannot_use_the_connection(hub: Hub, warehouse: tuple[str, 
     assert r.status_code == 400 and "has no connection" in r.json()["message"], r.text
     r = hub.api("POST", "experiments", user="carol", json=sql_spec("steal", connection, "SELECT 1"))
     assert r.status_code in (403, 404), r.text  # not a member of the connection's team
+
+
+def test_the_cli_sdk_and_magic_run_a_query(hub: Hub, warehouse: tuple[str, str]) -> None:
+    from submarine_hub.client import SubmarineClient
+    from submarine_hub.client.magics import MagicError
+    from submarine_hub.client.magics_sql import run_cell
+
+    connection, table = warehouse
+    env = as_user(hub, "alice")
+    done = submarine(
+        "experiment", "sql", f"SELECT city, n FROM {table} WHERE n > :least ORDER BY n",
+        "--connection", connection, "-p", "least=4", "--team", TEAM, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:3] == ["city\tn", "Lima\t5", "Lima\t9"], done.stdout
+    assert "(2 rows; run " in done.stdout
+    bad = submarine("experiment", "sql", "SELECT 1", "--team", TEAM, env=env)
+    assert bad.returncode != 0 and "--connection NAME or --spark" in bad.stderr
+    client = SubmarineClient(env["SUBMARINE_API_URL"], env["SUBMARINE_TOKEN"])
+    try:
+        run = client.sql("SELECT count(*) AS n FROM " + table, connection=connection, team=TEAM)
+        assert run["status"] == "succeeded" and run["result"]["preview"] == [{"n": 4}]
+        shown = run_cell(client, f"--connection {connection} -p city Oslo --team {TEAM}",
+                         f"SELECT sum(n) AS total FROM {table} WHERE city = :city")  # fmt: skip
+        assert shown.preview == [{"total": 7}] and "<td>7</td>" in shown._repr_html_()
+        with pytest.raises(MagicError, match="does not exist"):
+            run_cell(client, f"--connection {connection} --team {TEAM}", "SELECT * FROM nope")
+    finally:
+        client.close()

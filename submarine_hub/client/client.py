@@ -28,11 +28,13 @@ from .sdk_experiments import ExperimentsAPI, PipelinesAPI, TemplatesAPI
 from .sdk_files import FilesAPI
 from .sdk_models import DatasetsAPI, ModelsAPI
 from .sdk_notebook_jobs import NotebookJobsAPI
+from .sdk_sql import SqlAPI
 from .transport import ClientBase
 
 
 class SubmarineClient(
     FilesAPI,
+    SqlAPI,
     ExperimentsAPI,
     TemplatesAPI,
     PipelinesAPI,
