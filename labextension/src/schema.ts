@@ -1779,7 +1779,7 @@ export interface components {
       team: string;
       owner: string;
       /** @enum {string} */
-      kind: 'command' | 'script' | 'notebook' | 'interactive';
+      kind: 'command' | 'script' | 'notebook' | 'interactive' | 'spark' | 'sql';
       /** @enum {string} */
       status: 'pending' | 'running' | 'succeeded' | 'failed' | 'killed';
       reason?: string;
