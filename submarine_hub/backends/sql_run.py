@@ -15,6 +15,7 @@ The exit code is 0 on success, 1 otherwise; Spark SQL (``spark_sql_app``) writes
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -93,6 +94,8 @@ def run_query(url: str, query: str, task: dict[str, Any], timeout: float | None)
     from sqlalchemy.pool import NullPool
 
     parsed = make_url(url)
+    if parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg2") is None:
+        parsed = parsed.set(drivername="postgresql+psycopg")  # the driver the platform has
     connect_args: dict[str, Any] = {}
     if timeout and parsed.get_backend_name() == "postgresql":
         # the database stops the statement itself at the run's timeout

@@ -205,7 +205,8 @@ async def record_result(
     if summary is None:
         return None
     if summary.get("error") and row.status == "failed":
-        row.reason = f"the query failed: {summary['error']}"[:4000]
+        first = str(summary["error"]).strip().splitlines()[0]  # the rest is in the log
+        row.reason = f"the query failed: {first}"[:4000]
         return summary
     if row.status != "succeeded" or "rows" not in summary:
         return summary
