@@ -205,7 +205,7 @@ async def record_result(
     if summary is None:
         return None
     if summary.get("error") and row.status == "failed":
-        first = str(summary["error"]).strip().splitlines()[0]  # the rest is in the log
+        first = (str(summary["error"]).strip().splitlines() or [""])[0]  # the rest: its log
         row.reason = f"the query failed: {first}"[:4000]
         return summary
     if row.status != "succeeded" or "rows" not in summary:
