@@ -41,12 +41,20 @@ from ...core.experiments.backend import (
     RunState,
 )
 from ...core.experiments.spark import EVENTS_FOLDER as SPARK_EVENTS
+from ...core.experiments.sql import TASK_ENV as SQL_TASK_ENV
 from ..base import ExperimentBackend
 from .executor import code_version, socket_path, state_dir
 from .isolation import Account, owned_by, scrubbed_env
 from .limits import describe_base, find_base
 from .logs import read_slice
-from .spark_cluster import SparkCluster, driver_plan, python_of, read_info, write_info
+from .spark_cluster import (
+    SparkCluster,
+    driver_plan,
+    python_of,
+    read_info,
+    with_platform_modules,
+    write_info,
+)
 from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -300,6 +308,8 @@ class LocalExperimentBackend(ExperimentBackend):
             master = await asyncio.to_thread(self.spark.ensure)
             plan, info = driver_plan(plan, self.spark, master, run_dir, python_of(plan))
             write_info(run_dir, info)
+        if plan.spark is not None or SQL_TASK_ENV in plan.env:
+            plan = with_platform_modules(plan)
         await asyncio.to_thread(self._write_plan, plan, run_dir, account)
         if (
             plan.notebook is not None

@@ -357,6 +357,21 @@ def driver_plan(
     return dataclasses.replace(plan, replicas=[driver]), info
 
 
+def with_platform_modules(plan: LaunchPlan) -> LaunchPlan:
+    """A run that executes the platform's own modules (the SQL runner, the Spark SQL app)
+    in the platform's Python imports them from the same installation as the service (the
+    task it reads was written by this version), whatever else is on its path."""
+    if plan.python_prefix:
+        return plan  # a profile's environment has its own installation
+    root = str(Path(__file__).resolve().parents[3])
+    replicas = []
+    for r in plan.replicas:
+        path = r.env.get("PYTHONPATH") or plan.env.get("PYTHONPATH")
+        env = {**r.env, "PYTHONPATH": os.pathsep.join(p for p in (root, path) if p)}
+        replicas.append(dataclasses.replace(r, env=env))
+    return dataclasses.replace(plan, replicas=replicas)
+
+
 def python_of(plan: LaunchPlan) -> str:
     return f"{plan.python_prefix}/bin/python" if plan.python_prefix else sys.executable
 
