@@ -41,7 +41,7 @@ def test_a_spark_task_gets_its_defaults_and_a_driver_role() -> None:
     task = spec["task"]["spark"]
     assert task["driver"] == {"cores": 1, "memory": 512 * MI}
     assert task["executor"] == {"instances": 3, "cores": 1, "memory": 1024 * MI}
-    driver = {"replicas": 1, "resources": {"cpu": 1.0, "memory": None, "gpus": 0}}
+    driver = {"replicas": 1, "resources": {"cpu": None, "memory": None, "gpus": 0}}
     assert spec["spec"] == {"driver": driver}  # its JVM heap: driver.memory
     assert specs.task_kind(spec) == "spark"
     assert spark.usage(task) == (4, 512 * MI + 3 * 1024 * MI)

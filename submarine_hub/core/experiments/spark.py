@@ -131,9 +131,11 @@ def normalize(spec: dict[str, Any], given_roles: Any) -> None:
     for where, body in (("driver", driver), ("executor", executor)):
         if body["memory"] < 32 * 1024**2:
             raise InvalidInput(f"Invalid experiment spec: task.spark.{where}.memory is below 32M.")
-    # the driver is the run's process; its JVM heap is driver.memory, its limit is Spark's
-    spec["spec"] = {ROLE: {"replicas": 1, "resources": {"cpu": driver["cores"], "gpus": 0}}}
-    spec["resources"] = {"cpu": driver["cores"], "memory": None, "gpus": 0}
+    # the driver is the run's process: its JVM's heap is driver.memory (Spark's limit) and
+    # its cores count in the quota (check_quota); it is not pinned to them, as Spark does
+    # not pin a client-mode driver either (a JVM held to one core starts much slower)
+    spec["spec"] = {ROLE: {"replicas": 1, "resources": {"cpu": None, "gpus": 0}}}
+    spec["resources"] = {"cpu": None, "memory": None, "gpus": 0}
 
 
 def _conf_value(value: Any) -> str:
