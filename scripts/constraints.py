@@ -25,7 +25,16 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[1]
 #: pyproject.toml → the extras of it that are pinned too
 ROOTS = {
-    REPO / "pyproject.toml": {"sklearn", "tensorboard", "test", "kube", "postgres", "s3", "tuning"},
+    REPO / "pyproject.toml": {
+        "sklearn",
+        "tensorboard",
+        "test",
+        "kube",
+        "postgres",
+        "s3",
+        "tuning",
+        "spark",
+    },
     REPO / "client" / "pyproject.toml": {"magics"},
 }
 

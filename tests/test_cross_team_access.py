@@ -327,6 +327,10 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ("post", "/experiments/{run_id}/kill"): [(f"experiments/{v.live_run}/kill", None)],
         ("post", "/experiments/{run_id}/rerun"): [(f"experiments/{v.run}/rerun", None)],
         ("get", "/experiments/{run_id}/logs"): [(f"experiments/{v.run}/logs", None)],
+        ("get", "/experiments/{run_id}/spark"): [(f"experiments/{v.run}/spark", None)],
+        ("get", "/experiments/{run_id}/spark/ui/{subpath}"): [
+            (f"experiments/{v.run}/spark/ui/jobs/", None)
+        ],
         ("get", "/experiments/{run_id}/artifacts"): [
             (f"experiments/{v.run}/artifacts", None),
             (f"experiments/{v.run}/artifacts{q(path='a.txt')}", None),

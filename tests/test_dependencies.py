@@ -33,6 +33,9 @@ EXTRA_MODULES = {
     "submarine_hub.backends.kube.experiments": "kube",
     "submarine_spawner.kube": "kube",
     "submarine_hub.core.studies.engine": "tuning",
+    # the processes of SQL and Spark SQL runs (run with the spark extra installed)
+    "submarine_hub.backends.sql_run": "spark",
+    "submarine_hub.backends.spark_sql_app": "spark",
 }
 #: Declared, never imported by name: what each is for.
 USED_WITHOUT_IMPORT = {

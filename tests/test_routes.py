@@ -30,6 +30,7 @@ from .helpers.api import assert_json_error, command, wait, wait_for
 from .helpers.archives import tar_gz
 from .helpers.notebooks import parameters_notebook
 from .helpers.service import ROUTE_SUMMARY, SERVICE_SCOPE, InProcessService
+from .helpers.spark import spark_ui_stub
 from .test_tensorboard import write_tfevents
 
 SESSIONS_SCOPE = "custom:submarine:sessions"
@@ -548,6 +549,34 @@ def _held_run(c: Calls, service: InProcessService, world: World) -> int:
         return run["id"]
     finally:
         service.backend.hold = False
+
+
+def test_spark_routes(c: Calls, service: InProcessService, world: World) -> None:
+    """A Spark run's application and its UI, relayed from a stand-in driver UI."""
+    with spark_ui_stub() as ui:
+        service.backend.spark_ui = ui
+        service.backend.hold = True
+        try:
+            spark_spec = {"meta": {"name": "routes-spark", "team": world.team},
+                          "task": {"spark": {"script": "wc.py"}}}  # fmt: skip
+            R = c.ok("POST", "experiments", status=201, json=spark_spec)["id"]
+            service.wake()
+            wait_for(lambda: R in service.backend.runs, 10, "the Spark run to launch")
+        finally:
+            service.backend.hold = False
+        app = c.ok("GET", f"experiments/{R}/spark")
+        assert (app["executors"], app["ui"]) == (2, f"experiments/{R}/spark/ui/")
+        c.bad("GET", f"experiments/{world.run}/spark", 404, "no Spark application")
+        c.other("GET", f"experiments/{R}/spark")
+        page = c.ok("GET", f"experiments/{R}/spark/ui/jobs/?id=1")
+        assert page.content == b"<html>Spark Jobs /jobs/?id=1</html>"
+        c.bad("GET", f"experiments/{world.run}/spark/ui/jobs/", 404, "no Spark application")
+        c.other("GET", f"experiments/{R}/spark/ui/jobs/")
+        service.backend.finish(R)
+        service.wake()
+        wait(service, world.owner, R, timeout=30)
+        c.bad("GET", f"experiments/{R}/spark/ui/jobs/", 409, "has ended")
+        assert c.ok("GET", f"experiments/{R}/spark")["ui"] is None
 
 
 def test_run_tokens_act_for_their_run_only(

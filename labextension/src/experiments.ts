@@ -18,6 +18,7 @@ import {
 import { renderChart, formatNumber } from './chart';
 import type { Config } from './config';
 import { LogBuffer } from './logs';
+import { renderSparkSql } from './sparksql';
 import { type ISubmitPrefill, SubmitForm } from './submit';
 import {
   Poller,
@@ -460,6 +461,7 @@ export class RunDetail extends Widget {
     this._metrics = el('div', 'jp-SubmarineRun-metrics', undefined, 'submarine-run-metrics');
     this._chart = el('div', 'jp-SubmarineRun-chart', undefined, 'submarine-run-chart');
     this._artifacts = el('div', 'jp-SubmarineRun-artifacts', undefined, 'submarine-run-artifacts');
+    this._sparkSql = el('div', 'jp-SubmarineRun-sparkSql', undefined, 'submarine-run-spark-sql');
     const logHead = el('div', 'jp-SubmarineRun-logHead');
     logHead.appendChild(el('h3', 'jp-SubmarinePanel-label', 'Log'));
     this._logSelect = el('select', 'jp-SubmarinePanel-select', undefined, 'submarine-log-name');
@@ -484,6 +486,7 @@ export class RunDetail extends Widget {
       this._params,
       this._metrics,
       this._chart,
+      this._sparkSql,
       this._artifacts,
       logHead,
       this._logPre
@@ -514,7 +517,12 @@ export class RunDetail extends Widget {
     this._run = run;
     this.watcher.seen(run);
     keepFocus(this.node, () => this._renderRun(run));
-    await Promise.all([this._readLog(run), this._loadChart(run), this._loadArtifacts(run)]);
+    await Promise.all([
+      this._readLog(run),
+      this._loadChart(run),
+      this._loadArtifacts(run),
+      renderSparkSql(this.api, run, this._sparkSql)
+    ]);
     // once more after it ended (the last lines and points), then nothing changes
     if (isFinal(run.status) && this._sawFinal) {
       this._finalDone = true;
@@ -825,6 +833,7 @@ export class RunDetail extends Widget {
   private _metrics = el('div', '');
   private _chart = el('div', '');
   private _artifacts = el('div', '');
+  private _sparkSql = el('div', '');
   private _logSelect = el('select', '');
   private _logState = el('span', '');
   private _logPre = el('pre', '');

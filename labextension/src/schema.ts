@@ -563,6 +563,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/experiments/{run_id}/spark': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /** A Spark run's application (task spark, or Spark SQL) - its executors and UI link */
+    get: operations['getExperimentSpark'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/experiments/{run_id}/spark/ui/{subpath}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+        /** @description A page of the driver's UI (jobs/, stages/...); may hold slashes. */
+        subpath: string;
+      };
+      cookie?: never;
+    };
+    /** The live Spark UI of a running Spark run, relayed from its driver (team members only) */
+    get: operations['getExperimentSparkUI'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/experiments/{run_id}/artifacts': {
     parameters: {
       query?: never;
@@ -1878,6 +1918,21 @@ export interface components {
       /** @description Readable by every team. */
       shared?: boolean;
     };
+    SparkApplication: {
+      run_id: number;
+      /** @description The application's name (submarine-run-ID). */
+      name?: string | null;
+      master?: string | null;
+      app_id?: string | null;
+      running: boolean;
+      /** @description Executors the application holds now. */
+      executors: number;
+      cores?: number;
+      /** @description The live UI through the service, relative to api/v1 (null once it ended). */
+      ui?: string | null;
+      /** @description Where the event log is in the run's artifacts. */
+      event_log?: string;
+    };
     Dataset: components['schemas']['DatasetFields'] & {
       id: number;
       team: string;
@@ -1886,6 +1941,8 @@ export interface components {
       /** @description team/name */
       ref: string;
       owner: string;
+      /** @description The run whose result this is (a SQL run's dataset), if a run made it. */
+      source_run_id?: number | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -2015,6 +2072,57 @@ export interface components {
         | {
             template: string;
             parameters?: Record<string, unknown>;
+          }
+        | {
+            /** @description A PySpark application: a script, a module or a notebook. */
+            spark: {
+              script?: string;
+              module?: string;
+              notebook?: string;
+              args?: string[];
+              parameters?: Record<string, unknown>;
+              conf?: {
+                [key: string]: string | number | boolean;
+              };
+              driver?: {
+                cores?: number;
+                /** @description Bytes, or 512M, 2G, 1Gi. */
+                memory?: number | string;
+              };
+              executor?: {
+                instances?: number;
+                cores?: number;
+                /** @description Bytes, or 512M, 2G, 1Gi. */
+                memory?: number | string;
+              };
+            } & (unknown | unknown | unknown);
+          }
+        | {
+            /** @description A query with bound parameters (:name) against a team's connection, or Spark SQL. */
+            sql: {
+              query?: string;
+              file?: string;
+              parameters?: {
+                [key: string]: string | number | boolean | null;
+              };
+              connection?: string;
+              /** @enum {unknown} */
+              engine?: 'sqlalchemy' | 'spark';
+              max_rows?: number;
+              formats?: ('parquet' | 'csv')[];
+              dataset?: string;
+              driver?: {
+                cores?: number;
+                /** @description Bytes, or 512M, 2G, 1Gi. */
+                memory?: number | string;
+              };
+              executor?: {
+                instances?: number;
+                cores?: number;
+                /** @description Bytes, or 512M, 2G, 1Gi. */
+                memory?: number | string;
+              };
+            } & (unknown | unknown);
           };
       /** @description Roles and their replicas; one role 'main' with 1 replica if absent. */
       spec?: {
@@ -2071,7 +2179,7 @@ export interface components {
       team: string;
       owner: string;
       /** @enum {string} */
-      kind: 'command' | 'script' | 'notebook' | 'interactive';
+      kind: 'command' | 'script' | 'notebook' | 'interactive' | 'spark' | 'sql';
       /** @enum {string} */
       status: 'pending' | 'running' | 'succeeded' | 'failed' | 'killed';
       reason?: string;
@@ -3825,6 +3933,71 @@ export interface operations {
       401: components['responses']['Error'];
       403: components['responses']['Error'];
       404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getExperimentSpark: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Where the application runs and what it holds now. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SparkApplication'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getExperimentSparkUI: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+        /** @description A page of the driver's UI (jobs/, stages/...); may hold slashes. */
+        subpath: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The UI's page, as the driver answers it. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The UI's own redirect (to a page under the same path). */
+      302: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
       503: components['responses']['Error'];
     };
   };

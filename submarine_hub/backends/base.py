@@ -156,6 +156,12 @@ class ExperimentBackend(Backend):
         """:meth:`state` of several runs (a backend may answer them in one go)."""
         return {run_id: await self.state(run_id) for run_id in run_ids}
 
+    async def spark_info(self, run_id: int) -> dict[str, Any] | None:
+        """A Spark run's application: ``{"ui": driver UI URL the service can reach,
+        "master", "name", "app_id", "running", "executors", "cores"}``; None when the run
+        is not a Spark run of this backend (or the backend cannot tell)."""
+        return None
+
     @abstractmethod
     async def log_names(self, run_id: int) -> list[str]:
         """Names of the run's log streams (one per replica: ``worker-0``...)."""

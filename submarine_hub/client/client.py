@@ -28,6 +28,7 @@ from .sdk_experiments import ExperimentsAPI, PipelinesAPI, TemplatesAPI
 from .sdk_files import FilesAPI
 from .sdk_models import DatasetsAPI, ModelsAPI
 from .sdk_notebook_jobs import NotebookJobsAPI
+from .sdk_sql import SqlAPI
 from .sdk_studies import StudiesAPI
 from .sdk_usage import UsageAPI
 from .transport import ClientBase
@@ -35,6 +36,7 @@ from .transport import ClientBase
 
 class SubmarineClient(
     FilesAPI,
+    SqlAPI,
     ExperimentsAPI,
     TemplatesAPI,
     PipelinesAPI,

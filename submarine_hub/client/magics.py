@@ -30,6 +30,11 @@ values become its parameters cell)::
     import submarine_hub
     submarine_hub.log_metric("alpha", alpha)
 
+Cell magic ``%%submarine_sql``: the cell's query as a SQL run (see ``magics_sql.py``)::
+
+    %%submarine_sql --connection warehouse -p day 2026-11-30
+    SELECT city, count(*) AS trips FROM trips WHERE day = :day GROUP BY city
+
 Both go through :class:`SubmarineClient` and the platform's REST API, like the CLI.
 ``-p NAME VALUE`` (papermill's form) and ``-p NAME=VALUE`` are both accepted; values are
 YAML scalars (``0.5`` a number, ``true`` a boolean, ``[1, 2]`` a list).
@@ -453,6 +458,8 @@ def load_ipython_extension(ipython: Any) -> None:
     from IPython.core.error import UsageError
     from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+    from . import magics_sql
+
     logic = SubmarineMagics()
 
     def friendly(fn: Any) -> Any:
@@ -471,6 +478,11 @@ def load_ipython_extension(ipython: Any) -> None:
             """Notebook jobs, experiments (rich output), and the whole `submarine` CLI:
             %submarine help."""
             return friendly(logic.line)(line)
+
+        @cell_magic  # type: ignore[misc]
+        def submarine_sql(self, line: str, cell: str) -> Any:
+            """Run this cell's query as a SQL run: %%submarine_sql --connection NAME [-p K V]."""
+            return friendly(lambda: magics_sql.run_cell(logic.client, line, cell))()
 
         @cell_magic  # type: ignore[misc]
         def submarine_job(self, line: str, cell: str) -> Any:

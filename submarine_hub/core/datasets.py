@@ -148,6 +148,7 @@ def to_json(row: Dataset) -> dict[str, Any]:
         "schema": row.schema,
         "size": row.size,
         "shared": row.shared,
+        "source_run_id": row.source_run_id,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
@@ -188,6 +189,8 @@ async def lineage(
     if dataset is not None:
         ds = await get(session, identity, dataset)
         node("dataset", f"{ds.team}/{ds.name}", uri=ds.uri)
+        if ds.source_run_id is not None:
+            run_ids.add(ds.source_run_id)
         run_ids |= set(
             (
                 await session.scalars(
@@ -272,6 +275,10 @@ async def lineage(
         for ds in links:
             if can_read(identity, ds):
                 edges.add((node("dataset", f"{ds.team}/{ds.name}", uri=ds.uri), rid))
+        made = (await session.scalars(select(Dataset).where(Dataset.source_run_id == r.id))).all()
+        for ds in made:  # what the run produced (a SQL run's result)
+            if can_read(identity, ds):
+                edges.add((rid, node("dataset", f"{ds.team}/{ds.name}", uri=ds.uri)))
     for v in versions:
         m = model_rows[v.model_id]
         if not (identity.admin or identity.is_member(m.team)):

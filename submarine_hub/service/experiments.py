@@ -29,7 +29,7 @@ from ..client import spool
 from ..core import credentials
 from ..core.crypto import Crypt
 from ..core.experiments import metrics as run_metrics
-from ..core.experiments import pipelines, plans, runs
+from ..core.experiments import pipelines, plans, runs, sql
 from ..core.experiments.backend import FINAL_STATES, PENDING, RUNNING, RunState
 from ..core.quotas import effective_quota
 from ..store import Database
@@ -78,6 +78,7 @@ class ExperimentManager:
         # transaction that records it (notebook jobs keep their executed notebook).
         self.on_final: list[Callable[[Any, Experiment], Awaitable[None]]] = []
         self.on_final.append(self._take_spool)  # metrics its processes could not send
+        self.on_final.append(self._record_sql)  # a SQL run's rows, schema, dataset, error
         # Started and stopped with the scheduler (the notebook-job schedules).
         self.companions: list[Any] = []
         self.budgets = BudgetGate()  # queued runs of a team whose budget is spent wait
@@ -180,6 +181,10 @@ class ExperimentManager:
         run_dir = self.backend.run_dir(row.id)
         if run_dir is not None:
             await run_metrics.take_spool(s, row, spool.folder_for_run(run_dir))
+
+    async def _record_sql(self, s: Any, row: Experiment) -> None:
+        if row.kind == sql.KIND:
+            await sql.record_result(s, row, self.artifacts_location(row.id))
 
     def _apply(self, row: Experiment, state: RunState) -> None:
         if state.status == RUNNING and row.status == PENDING:
@@ -329,6 +334,11 @@ class ExperimentManager:
         cred_env, cred_files = await credentials.for_session(
             s, self.crypt, row.owner, row.team, names
         )
+        try:
+            cred_env = {**cred_env, **await sql.connection_url(s, self.crypt, row)}
+        except KeyError as e:
+            runs.finish(row, "failed", reason=f"its {e.args[0]} no longer exists")
+            return None
         upstream = await self._upstream_outputs(s, row)
         address = _local_addresses(row) if self.backend.same_machine else None
         try:

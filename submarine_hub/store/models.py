@@ -365,6 +365,8 @@ class Dataset(Base):
     schema: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)  # readable by every team
+    # lineage: the run whose result this is (a SQL run's ``dataset``), if a run made it
+    source_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

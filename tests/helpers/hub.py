@@ -163,6 +163,10 @@ class Hub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        # the local backend's Spark cluster outlives the service (as runs do): not the tests
+        from submarine_hub.backends.local.spark_cluster import SparkCluster
+
+        SparkCluster(self.data_dir / "runs" / ".spark").stop()
 
     def cleanup(self) -> None:
         """Remove what an isolated hub made outside its data folder: its system users and

@@ -205,6 +205,7 @@ class FakeExperimentBackend(ExperimentBackend):
         self.root = root
         self.runs: dict[int, FakeRun] = {}
         self.hold = False
+        self.spark_ui = ""  # what a Spark run's driver UI is said to be (a test's server)
 
     def run_dir(self, run_id: int) -> Path:
         return self.root / str(run_id)
@@ -260,6 +261,22 @@ class FakeExperimentBackend(ExperimentBackend):
     async def read_log(self, run_id: int, name: str, offset: int, limit: int) -> bytes:
         run = self.runs.get(run_id)
         return run.logs.get(name, b"")[offset : offset + limit] if run else b""
+
+    async def spark_info(self, run_id: int) -> dict[str, Any] | None:
+        """A Spark run's application: two executors while it runs, its UI ``spark_ui``."""
+        run = self.runs.get(run_id)
+        if run is None or run.plan.spark is None:
+            return None
+        live = not run.state.final
+        return {
+            "name": run.plan.spark["name"],
+            "master": "spark://fake:7077",
+            "app_id": "app-fake-0001" if live else None,
+            "running": live,
+            "executors": 2 if live else 0,
+            "cores": 2 if live else 0,
+            "ui": self.spark_ui,
+        }
 
     async def close(self) -> None:
         return None

@@ -32,6 +32,7 @@ from ...core.errors import InvalidInput
 from ...core.experiments.backend import LaunchPlan
 from ...core.experiments.spec import check_git
 from . import manifests as m
+from . import spark
 from .manifests import CredentialItem, PodSettings
 from .names import (
     ANNOTATION_FRAMEWORK,
@@ -223,6 +224,11 @@ def render(plan: LaunchPlan, settings: RenderSettings) -> list[dict[str, Any]]:
     if not plan.roles or not plan.replicas:
         raise InvalidInput("The run has no replicas.")
     m.check_env_names(plan.env, "environment")
+    namespace = run_namespace(plan.team, settings.namespace, settings.namespace_template)
+    if plan.spark is not None:  # its driver runs spark-submit against the cluster's API
+        plan = spark.driver_plan(
+            plan, namespace=namespace, image=image, artifacts_dir=settings.artifacts_dir
+        )
     port = {"pytorch": settings.pytorch_port, "tensorflow": settings.tensorflow_port}
     layout = make_layout(
         plan,
@@ -262,6 +268,8 @@ def render(plan: LaunchPlan, settings: RenderSettings) -> list[dict[str, Any]]:
     else:
         for role in plan.roles:
             manifests.append(_job(run, role))
+    if plan.spark is not None:
+        manifests = spark.add_spark(manifests, plan, layout.namespace, run.labels)
     return manifests
 
 

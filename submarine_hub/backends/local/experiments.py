@@ -40,11 +40,21 @@ from ...core.experiments.backend import (
     ReplicaState,
     RunState,
 )
+from ...core.experiments.spark import EVENTS_FOLDER as SPARK_EVENTS
+from ...core.experiments.sql import TASK_ENV as SQL_TASK_ENV
 from ..base import ExperimentBackend
 from .executor import code_version, socket_path, state_dir
 from .isolation import Account, owned_by, scrubbed_env
 from .limits import describe_base, find_base
 from .logs import read_slice
+from .spark_cluster import (
+    SparkCluster,
+    driver_plan,
+    python_of,
+    read_info,
+    with_platform_modules,
+    write_info,
+)
 from .supervisor import lock_held, scrub_secrets, write_json
 
 log = logging.getLogger("submarine_hub.backends.local")
@@ -109,6 +119,31 @@ class LocalExperimentBackend(ExperimentBackend):
         for GPUs waits until enough are free. Example: [0, 1].""",
     ).tag(config=True)
 
+    spark_master = Unicode(
+        "",
+        help="""Where Spark runs (task: spark, Spark SQL) run: "" (the default) starts and
+        supervises a standalone cluster on this machine (spark_workers workers) when the
+        first one comes; "spark://host:7077" uses an existing cluster; "local[*]" runs each
+        application inside its driver (the fallback, with no cluster).""",
+    ).tag(config=True)
+
+    spark_master_ui = Unicode(
+        "",
+        help="""The web UI of a configured spark_master (http://host:8080), used to kill
+        applications and count their executors.""",
+    ).tag(config=True)
+
+    spark_workers = Integer(2, help="Workers of the platform's own Spark cluster.").tag(config=True)
+    spark_worker_cores = Integer(1, help="Cores each Spark worker offers.").tag(config=True)
+    spark_worker_memory = Unicode("1g", help="Memory each Spark worker offers (1g, 2g...).").tag(
+        config=True
+    )
+    spark_account = Unicode(
+        "nobody",
+        help="""The system account the platform's Spark cluster runs as when the service runs
+        as root (executors run the runs' code: never root).""",
+    ).tag(config=True)
+
     def __init__(self, runs_dir: Path | str | None = None, **kwargs: Any) -> None:
         """``runs_dir`` (also a setting) may be given first, as a path."""
         if runs_dir is not None:
@@ -131,6 +166,15 @@ class LocalExperimentBackend(ExperimentBackend):
         self.memory_cgroup, why = find_base()
         log.info("memory limits of local runs: %s", describe_base(self.memory_cgroup, why))
         # Notebook runs on warm kernels (see executor.py); None: every run has a supervisor.
+        self.spark = SparkCluster(
+            self.root / ".spark",
+            master_url=self.spark_master,
+            master_ui=self.spark_master_ui,
+            workers=self.spark_workers,
+            worker_cores=self.spark_worker_cores,
+            worker_memory=self.spark_worker_memory,
+            account=self.spark_account,
+        )
         self.executor: ExecutorClient | None = (
             ExecutorClient(self.root, pool_size, list(self.notebook_pool_preload))
             if pool_size > 0
@@ -189,7 +233,10 @@ class LocalExperimentBackend(ExperimentBackend):
         if account is not None:
             # its owner reaches code/, artifacts/, metrics-spool/ and credentials/ only
             run_dir.chmod(0o711)
-        for sub in ("code", "artifacts", "logs", spool.RUN_FOLDER):
+        subs = ["code", "artifacts", "logs", spool.RUN_FOLDER]
+        if plan.spark is not None:
+            subs.append(f"artifacts/{SPARK_EVENTS}")  # the driver's event log
+        for sub in subs:
             (run_dir / sub).mkdir(exist_ok=True)
             if account is not None and sub != "logs":
                 owned_by(run_dir / sub, account, 0o700)
@@ -257,6 +304,12 @@ class LocalExperimentBackend(ExperimentBackend):
         account = None
         if self.accounts is not None:
             account = await asyncio.to_thread(self.accounts.account, plan.owner, plan.team)
+        if plan.spark is not None:  # its one process is the driver, on the cluster
+            master = await asyncio.to_thread(self.spark.ensure)
+            plan, info = driver_plan(plan, self.spark, master, run_dir, python_of(plan))
+            write_info(run_dir, info)
+        if plan.spark is not None or SQL_TASK_ENV in plan.env:
+            plan = with_platform_modules(plan)
         await asyncio.to_thread(self._write_plan, plan, run_dir, account)
         if (
             plan.notebook is not None
@@ -371,6 +424,26 @@ class LocalExperimentBackend(ExperimentBackend):
                 os.kill(status["supervisor_pid"], signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        info = read_info(run_dir)
+        if info is not None:  # the application too, not only its driver
+            await asyncio.to_thread(self.spark.kill_application, info["name"])
+
+    async def spark_info(self, run_id: int) -> dict[str, Any] | None:
+        info = read_info(self.run_dir(run_id))
+        if info is None:
+            return None
+
+        def live() -> dict[str, Any]:
+            apps = self.spark.applications(info["name"])
+            executors = self.spark.executors(apps[0]["id"]) if apps else []
+            return {
+                "app_id": apps[0]["id"] if apps else None,
+                "running": bool(apps),
+                "executors": len(executors),
+                "cores": int(apps[0].get("cores") or 0) if apps else 0,  # granted
+            }
+
+        return {**info, **await asyncio.to_thread(live)}
 
     # -- logs -----------------------------------------------------------------------------
 

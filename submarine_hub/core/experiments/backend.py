@@ -60,6 +60,11 @@ class LaunchPlan:
     # A notebook task: {"input": path in the working folder, "output": executed notebook,
     # "parameters": {...}}; backends that keep warm kernels run it there.
     notebook: dict[str, Any] | None = None
+    # A Spark application (task: spark, or Spark SQL): {"task": the normalized task.spark,
+    # "name": the application's name, "proxy_base": the UI's path through the service,
+    # "notebook_argv": papermill's command for a notebook}; the backend makes the driver's
+    # command line (spark.driver_argv) with its master and event log folder.
+    spark: dict[str, Any] | None = None
 
 
 @dataclass

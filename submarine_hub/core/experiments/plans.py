@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 from ...store.models import Experiment
 from ..mlflow_compat import env as mlflow_env
 from ..resources import Resources
+from . import spark, sql
 from .backend import LaunchPlan, ReplicaPlan
 from .distributed import Address, replica_env, slots
 
@@ -22,12 +24,34 @@ def task_argv(spec: dict[str, Any]) -> list[str]:
     if "script" in task:
         return ["python", task["script"], *task.get("args", [])]
     if "notebook" in task:
-        params = json.dumps(task.get("parameters") or {})
-        return [
-            "python", "-m", "papermill", "--log-output", "--no-progress-bar",
-            task["notebook"], f"$SUBMARINE_ARTIFACTS_DIR/{EXECUTED_NOTEBOOK}", "-y", params,
-        ]  # fmt: skip
+        return _papermill(task)
+    if "sql" in task and task["sql"]["engine"] != "spark":
+        return sql.runner_argv()
+    if sql.spark_task(spec) is not None:
+        return ["spark-submit"]  # the backend gives the whole command (LaunchPlan.spark)
     raise ValueError(f"task {sorted(task)} cannot be run directly")
+
+
+def _papermill(task: dict[str, Any]) -> list[str]:
+    params = json.dumps(task.get("parameters") or {})
+    return [
+        "python", "-m", "papermill", "--log-output", "--no-progress-bar",
+        task["notebook"], f"$SUBMARINE_ARTIFACTS_DIR/{EXECUTED_NOTEBOOK}", "-y", params,
+    ]  # fmt: skip
+
+
+def _spark(row: Experiment, api_url: str, artifacts_dir: str) -> dict[str, Any] | None:
+    application = sql.spark_task(row.spec)
+    if application is None:
+        return None
+    out: dict[str, Any] = {
+        "task": application,
+        "name": spark.app_name(row.id),
+        "proxy_base": urlparse(api_url).path.rstrip("/") + f"/experiments/{row.id}/spark/ui",
+    }
+    if "notebook" in application:
+        out["notebook_argv"] = [_expand(a, artifacts_dir) for a in _papermill(application)]
+    return out
 
 
 def env_name(name: str) -> str:
@@ -81,6 +105,8 @@ def build_plan(
         **credential_env,
         **spec["env"],
     }
+    if "sql" in spec["task"]:
+        env[sql.TASK_ENV] = sql.task_json(spec)
     for item in spec["inputs"]:
         env[f"SUBMARINE_INPUT_{env_name(item['name'])}"] = (
             inputs_from(item["from"]) if "from" in item else item["uri"]  # datasets: resolved
@@ -104,6 +130,7 @@ def build_plan(
         gpu_ids=gpu_ids or [],
         labels={"submarine-hub/experiment": row.name[:63]},
         notebook=_notebook(spec, artifacts_dir),
+        spark=_spark(row, api_url, artifacts_dir),
     )
 
 

@@ -32,8 +32,8 @@ from ..resources import Resources, format_memory
 from ..sessions import choose_team, lock_team, team_quota
 from ..usage import budgets
 from ..validation import reject_unknown
+from . import spark, sql, templates
 from . import spec as specs
-from . import templates
 from .backend import ACTIVE_STATES, FINAL_STATES, KILLED, PENDING, RUNNING, STATES
 
 log = logging.getLogger("submarine_hub.runs")
@@ -111,6 +111,9 @@ def check_resources(team: str, quota: Quota, spec: dict[str, Any]) -> None:
                     f"quota's {name}); role {role!r} asks for {fmt(amount)}. Ask for less, "
                     "or ask a hub admin to raise the quota."
                 )
+    application = sql.spark_task(spec)
+    if application is not None:  # a Spark run's executors count too
+        spark.check_quota(team, quota, application)
 
 
 def _default_environment(spec: dict[str, Any], identity: Identity, team: str) -> None:
@@ -192,6 +195,7 @@ async def prepare(
                 f"No credential(s) {', '.join(map(repr, missing))} of {identity.name} or team "
                 f"{team!r}; see 'submarine credential list'."
             )
+    await sql.check_connection(session, team, spec)
     for item in spec["inputs"]:
         if "dataset" in item:
             try:

@@ -6,6 +6,8 @@ A spec is shaped after Apache Submarine's::
     environment: {profile: "team/name" | "name", image: "python:3.11"}
     task:        {command: "python train.py"} | {script: train.py, args: [...]}
                  | {notebook: nb.ipynb, parameters: {...}} | {template: NAME, parameters: {...}}
+                 | {spark: {script | module | notebook, ...}}      (see spark.py)
+                 | {sql: {query | file, connection | engine, ...}}  (see sql.py)
     spec:        {worker: {replicas: 2, resources: {...}, command: ...}, ...}   # roles
     resources:   {cpu: 1, memory: 2G, gpus: 0}          # per replica, unless a role says
     code:        {git: {url, ref}} | {upload: ID}
@@ -32,6 +34,7 @@ from jsonschema import Draft202012Validator
 from ..errors import InvalidInput
 from ..paths import safe_relpath
 from ..resources import Resources
+from . import spark, sql
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 ROLE_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
@@ -141,6 +144,8 @@ SPEC_SCHEMA: dict[str, Any] = {
                         "parameters": {"type": "object"},
                     },
                 },
+                spark.SPARK_TASK,
+                sql.SQL_TASK,
             ],
         },
         "spec": {
@@ -235,6 +240,10 @@ def schema_errors(data: Any) -> list[str]:
         where = "spec" + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
         )
+        inner = _task_branch_errors(error)
+        if inner:
+            out.extend(inner)
+            continue
         if (
             error.validator == "oneOf"
             and error.absolute_path
@@ -253,11 +262,42 @@ def schema_errors(data: Any) -> list[str]:
     return out
 
 
+#: task branches named by their one key, whose own errors say more than "exactly one of"
+_TASK_BRANCHES = {"spark": 4, "sql": 5}
+
+
+def _task_branch_errors(error: Any) -> list[str]:
+    """A ``task: {spark: ...}`` or ``{sql: ...}`` that fails: what is wrong inside it."""
+    instance = error.instance
+    if error.validator != "oneOf" or list(error.absolute_path) != ["task"]:
+        return []
+    if not isinstance(instance, dict) or len(instance) != 1:
+        return []
+    branch = _TASK_BRANCHES.get(next(iter(instance)))
+    if branch is None:
+        return []
+    out = []
+    for sub in error.context or []:
+        if sub.relative_schema_path and sub.relative_schema_path[0] == branch:
+            where = "spec.task" + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in sub.relative_path
+            )
+            if sub.validator == "oneOf":
+                what = "give exactly one of " + (
+                    "script, module or notebook" if branch == 4 else "query or file"
+                )
+            else:
+                what = sub.message
+            out.append(f"{where}: {what}")
+    return out
+
+
 def _one_of_message(field: str) -> str:
     if field == "task":
         return (
-            "give exactly one of {command}, {script, args}, {notebook, parameters} "
-            "or {template, parameters}"
+            "give exactly one of {command}, {script, args}, {notebook, parameters}, "
+            "{template, parameters}, {spark: {script | module | notebook, ...}} "
+            "or {sql: {query | file, connection | engine: spark, ...}}"
         )
     return "give exactly one of {git: {url, ref}} or {upload: ID}"
 
@@ -273,6 +313,10 @@ def normalize(data: Any) -> dict[str, Any]:
     meta = spec["meta"]
     meta.setdefault("tags", [])
     framework = meta.setdefault("framework", "none")
+    if "spark" in spec["task"]:  # its driver becomes the run's one role
+        spark.normalize(spec, data.get("spec"))
+    elif "sql" in spec["task"]:
+        sql.normalize(spec, data.get("spec"))
     try:
         spec["resources"] = Resources.parse(spec.get("resources")).to_json()
         roles = spec.get("spec") or {DEFAULT_ROLE: {"replicas": 1}}
@@ -368,4 +412,5 @@ def replica_count(spec: dict[str, Any]) -> int:
 
 
 def task_kind(spec: dict[str, Any]) -> str:
-    return next(k for k in ("command", "script", "notebook", "template") if k in spec["task"])
+    kinds = ("command", "script", "notebook", "template", "spark", "sql")
+    return next(k for k in kinds if k in spec["task"])

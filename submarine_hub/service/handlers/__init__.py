@@ -10,6 +10,7 @@ from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
 from .run_explorer import RUN_EXPLORER_HANDLERS
+from .spark import SPARK_HANDLERS
 from .studies import STUDY_HANDLERS
 from .tensorboard import TENSORBOARD_HANDLERS
 from .usage import USAGE_HANDLERS
@@ -21,6 +22,7 @@ API_ROUTES = [
     *COMPARE_HANDLERS,  # before /experiments/{run_id}
     *RUN_EXPLORER_HANDLERS,  # likewise
     *EXPERIMENT_HANDLERS,
+    *SPARK_HANDLERS,
     *NOTEBOOK_JOB_HANDLERS,
     *MODEL_HANDLERS,
     *ENDPOINT_HANDLERS,

@@ -64,8 +64,12 @@ def allowed_methods(cls: type[web.RequestHandler]) -> list[str]:
 
 
 def route_pattern(path: str) -> str:
-    """Turn an OpenAPI path (``/teams/{team}``) into a tornado pattern."""
-    return _PATH_PARAM.sub(r"(?P<\1>[^/]+)", path) + "/?"
+    """Turn an OpenAPI path (``/teams/{team}``) into a tornado pattern; a ``{subpath}``
+    (last) takes the rest of the path, slashes included (a relayed UI's pages)."""
+    pattern = _PATH_PARAM.sub(
+        lambda m: f"(?P<{m[1]}>.*)" if m[1] == "subpath" else f"(?P<{m[1]}>[^/]+)", path
+    )
+    return pattern if pattern.endswith(".*)") else pattern + "/?"
 
 
 class JSONErrorsMixin:
