@@ -118,5 +118,47 @@ class HubClient:
                 f"JupyterHub answered {resp.status_code} to stopping {user}'s server."
             )
 
+    # --- team rooms (docs/collaboration.md) -------------------------------------------
+    async def _send(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        try:
+            return await self._http.request(method, f"{self.api_url}{path}", json=json)
+        except httpx.HTTPError as e:
+            raise Unavailable(f"Could not reach JupyterHub at {self.api_url}: {e}") from e
+
+    def _expect(self, resp: httpx.Response, ok: tuple[int, ...], what: str) -> None:
+        if resp.status_code not in ok:
+            raise Unavailable(
+                f"JupyterHub answered {resp.status_code} to {what}: {resp.text[:300]} "
+                "(the submarine service's role needs admin:users, groups, servers, "
+                "access:servers and shares for team rooms)."
+            )
+
+    async def open_room(self, account: str, team: str) -> str:
+        """Make the collaboration ``account`` (a member of group ``team``) if need be,
+        start its server for the team and share it with the group (a share to the group:
+        who joins or leaves the team gains or loses access at once); its state."""
+        resp = await self._send("POST", f"/users/{account}")
+        self._expect(resp, (201, 409), f"creating user {account}")  # 409: made before
+        resp = await self._send("POST", f"/groups/{team}/users", json={"users": [account]})
+        self._expect(resp, (200,), f"adding {account} to group {team}")
+        resp = await self._send("POST", f"/users/{account}/server", json={"team": team})
+        self._expect(resp, (201, 202, 400), f"starting {account}'s server")  # 400: running
+        resp = await self._send(
+            "POST",
+            f"/shares/{account}/",
+            json={"group": team, "scopes": [f"access:servers!server={account}/"]},
+        )
+        self._expect(resp, (200,), f"sharing {account}'s server with group {team}")
+        self._cache.clear()  # the account's groups and server changed
+        return await self.room_state(account)
+
+    async def room_state(self, account: str) -> str:
+        """``stopped``, ``starting`` or ``ready``: the collaboration account's server."""
+        model = await self._get(f"/users/{account}", fresh=True)
+        server = (model or {}).get("servers", {}).get("")
+        if not server:
+            return "stopped"
+        return "ready" if server.get("ready") else "starting"
+
     async def close(self) -> None:
         await self._http.aclose()

@@ -9,9 +9,11 @@ from .metrics import METRICS_HANDLERS
 from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
+from .rooms import ROOM_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
+    *ROOM_HANDLERS,
     *PLATFORM_HANDLERS,
     *FILE_HANDLERS,
     *COMPARE_HANDLERS,  # before /experiments/{run_id}
