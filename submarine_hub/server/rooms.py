@@ -200,9 +200,16 @@ class RoomContentsManager(SessionContentsManager):  # type: ignore[misc, valid-t
     async def stop_journal(self) -> None:
         if self.guard is not None:
             await self.guard.stop()
-        for key in list(self._held):  # nothing held is lost at a stop
-            await self._flush(key)
+        await self.record_held()  # nothing held is lost at a stop
         await super().stop_journal()
+
+    async def record_held(self) -> None:
+        """Record now the saves held for the end of their interval."""
+        for key in list(self._held):
+            task = self._flushes.get(key)
+            if task is not None:
+                task.cancel()
+            await self._flush(key)
 
     # --- saves ---------------------------------------------------------------------------
     async def _team_save(self, model: dict[str, Any], parts: list[str]) -> dict[str, Any]:
