@@ -191,10 +191,8 @@ async def test_the_last_save_of_a_burst_is_a_version_when_the_interval_ends(
             break
         await asyncio.sleep(0.1)
     assert len(versions) == 2
-    got = service.api(
-        "GET", f"files/content?space=team:{team}&path=end.ipynb", user=alice
-    ).json()["content"]
-    assert got["cells"][0]["source"] == "e = 2"
+    r = service.api("GET", f"files/content?space=team:{team}&path=end.ipynb", user=alice)
+    assert r.json()["content"]["cells"][0]["source"] == "e = 2"
 
 
 async def test_what_a_room_holds_is_recorded_when_it_stops(
