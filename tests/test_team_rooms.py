@@ -217,3 +217,17 @@ def test_the_clients_of_a_document_update_are_read_from_it() -> None:
     doc.observe(lambda event: updates.append(event.update))
     text += "hello"
     assert update_clients(updates[-1]) == {42}
+
+
+def test_the_service_home_page_links_each_team_room_which_opens_it(
+    service: InProcessService,
+) -> None:
+    alice, carol = service.new_user("alice"), service.new_user("carol")
+    team = service.new_team("room", [alice])
+    service.new_team("other", [carol])
+    assert f'rooms/{team}"' in service.page("", user=alice).text
+    r = service.page(f"rooms/{team}", user=alice, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    assert r.headers["Location"].endswith(f"/user/collab-{team}/lab/tree/teams/{team}")
+    assert (f"collab-{team}", "") in service.directory.servers
+    assert service.page(f"rooms/{team}", user=carol, allow_redirects=False).status_code == 403

@@ -48,6 +48,7 @@ from .handlers import API_ROUTES
 from .handlers.admin import AdminHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
+from .handlers.rooms import RoomPageHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
@@ -393,6 +394,7 @@ class SubmarineService(Application):
         handlers += [
             (prefix + "oauth_callback", OAuthCallbackHandler),
             (prefix + "admin/?", AdminHandler),
+            (prefix + "rooms/([^/]+)/?", RoomPageHandler),
             (prefix.rstrip("/") + "/?", HomeHandler),
         ]
         return WebApplication(

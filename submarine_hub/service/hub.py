@@ -146,7 +146,11 @@ class HubClient:
         resp = await self._send(
             "POST",
             f"/shares/{account}/",
-            json={"group": team, "scopes": [f"access:servers!server={account}/"]},
+            # members reach it, and may start it again from the hub's pages once stopped
+            json={
+                "group": team,
+                "scopes": [f"access:servers!server={account}/", f"servers!server={account}/"],
+            },
         )
         self._expect(resp, (200,), f"sharing {account}'s server with group {team}")
         self._cache.clear()  # the account's groups and server changed
