@@ -119,9 +119,16 @@ class HubClient:
             )
 
     # --- team rooms (docs/collaboration.md) -------------------------------------------
-    async def _send(self, method: str, path: str, json: Any = None) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, json: Any = None, timeout: float | None = None
+    ) -> httpx.Response:
         try:
-            return await self._http.request(method, f"{self.api_url}{path}", json=json)
+            return await self._http.request(
+                method,
+                f"{self.api_url}{path}",
+                json=json,
+                timeout=timeout if timeout is not None else self._http.timeout,
+            )
         except httpx.HTTPError as e:
             raise Unavailable(f"Could not reach JupyterHub at {self.api_url}: {e}") from e
 
@@ -141,7 +148,8 @@ class HubClient:
         self._expect(resp, (201, 409), f"creating user {account}")  # 409: made before
         resp = await self._send("POST", f"/groups/{team}/users", json={"users": [account]})
         self._expect(resp, (200,), f"adding {account} to group {team}")
-        resp = await self._send("POST", f"/users/{account}/server", json={"team": team})
+        # the hub answers once the server started, or after its slow_spawn_timeout (10 s)
+        resp = await self._send("POST", f"/users/{account}/server", json={"team": team}, timeout=60)
         self._expect(resp, (201, 202, 400), f"starting {account}'s server")  # 400: running
         resp = await self._send(
             "POST",
