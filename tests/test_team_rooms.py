@@ -231,3 +231,27 @@ def test_the_service_home_page_links_each_team_room_which_opens_it(
     assert r.headers["Location"].endswith(f"/user/collab-{team}/lab/tree/teams/{team}")
     assert (f"collab-{team}", "") in service.directory.servers
     assert service.page(f"rooms/{team}", user=carol, allow_redirects=False).status_code == 403
+
+
+async def test_a_room_session_starts_with_rtc_on_and_a_personal_one_with_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from .helpers.kube import session_grant
+    from .helpers.kube_spawner import spawner_factory
+
+    make = spawner_factory(monkeypatch)
+    args, urls = {}, {}
+    for kind, env in (("room", {"SUBMARINE_ROOM": "1"}), ("personal", {})):
+        spawner = await make(submarine_api_url="http://platform/api/v1")
+        grant = session_grant("data-science", env=env)
+        spawner.grant = grant
+        spawner.apply_grant(grant)
+        args[kind] = " ".join(spawner.get_args())
+        urls[kind] = spawner.get_env().get("JUPYTERHUB_DEFAULT_URL")
+    assert "--YDocExtension.disable_rtc=False" in args["room"]
+    assert "submarine_hub.server.rooms.RoomContentsManager" in args["room"]
+    assert "--HubOAuth.cache_max_age=3" in args["room"]
+    assert urls["room"] == "/lab/tree/teams/data-science" != urls["personal"]
+    assert "--YDocExtension.disable_rtc=True" in args["personal"]
+    assert "submarine_hub.server.contents.SessionContentsManager" in args["personal"]
+    assert "cache_max_age" not in args["personal"]

@@ -374,8 +374,6 @@ class SubmarineSpawnerMixin(Configurable):
 
     def apply_grant(self, grant: SessionGrant) -> None:
         """Turn the grant's resources into the spawner's limits; subclasses add the rest."""
-        if grant.env.get("SUBMARINE_ROOM") == "1":  # a room opens on its team's folder
-            self.default_url = f"/lab/tree/teams/{grant.team}"
         res = grant.resources
         if res.cpu is not None:
             self.cpu_limit = self.cpu_guarantee = res.cpu
@@ -423,6 +421,8 @@ class SubmarineSpawnerMixin(Configurable):
             env["SUBMARINE_API_URL"] = self.submarine_api_url
         if self.grant is not None:
             env.update(self.grant.env)
+            if self.is_room:  # a room opens on its team's folder
+                env["JUPYTERHUB_DEFAULT_URL"] = f"/lab/tree/teams/{self.grant.team}"
         return env
 
     def get_state(self) -> dict[str, Any]:
