@@ -255,3 +255,22 @@ async def test_a_room_session_starts_with_rtc_on_and_a_personal_one_with_it_off(
     assert "--YDocExtension.disable_rtc=True" in args["personal"]
     assert "submarine_hub.server.contents.SessionContentsManager" in args["personal"]
     assert "cache_max_age" not in args["personal"]
+
+
+def test_room_shares_follow_team_membership(service: InProcessService) -> None:
+    from submarine_hub.service.room_shares import RoomShareReconciler
+
+    alice, bob = service.new_user("alice"), service.new_user("bob")
+    team = service.new_team("room", [alice, bob])
+    account = open_room(service, alice, team)
+
+    def reconcile() -> dict[str, tuple[list[str], list[str]]]:
+        return service.call(
+            lambda context: RoomShareReconciler(context.db, context.hub, interval=0).reconcile()
+        )
+
+    assert reconcile()[account] == (sorted([alice, bob]), [])  # each member, by name
+    assert account not in reconcile()  # nothing changed since
+    service.directory.remove_from_team(team, bob)
+    assert reconcile()[account] == ([], [bob])
+    assert service.directory.user_shares[account] == {alice}

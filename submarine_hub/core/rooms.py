@@ -94,6 +94,12 @@ async def ensure(
     return row
 
 
+async def all_rooms(session: AsyncSession) -> list[tuple[str, str]]:
+    """``(account, team)`` of every room."""
+    rows = await session.execute(select(TeamRoom.account, TeamRoom.team))
+    return [(a, t) for a, t in rows.all()]
+
+
 async def of_account(session: AsyncSession, name: str) -> TeamRoom | None:
     """The room whose collaboration account is ``name``, if it is one."""
     return await session.scalar(select(TeamRoom).where(TeamRoom.account == name))

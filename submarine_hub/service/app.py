@@ -53,6 +53,7 @@ from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
+from .room_shares import RoomShareReconciler
 from .uploads import UploadStore
 
 # The exit status when the service cannot run (a bad database URL, an unreachable
@@ -287,6 +288,12 @@ class SubmarineService(Application):
         Also done when the service starts. 0 turns it off.""",
     ).tag(config=True)
 
+    room_share_interval = Float(
+        2.0,
+        help="""Seconds between two passes that share each team room with its team's
+        members and revoke who left the team (docs/collaboration.md); 0: never.""",
+    ).tag(config=True)
+
     session_reconcile_grace = Float(
         60.0,
         help="""Admissions younger than this (seconds) are never released by the
@@ -485,6 +492,8 @@ class SubmarineService(Application):
             grace=self.session_reconcile_grace,
         )
         admissions.start()
+        room_shares = RoomShareReconciler(context.db, hub, interval=self.room_share_interval)
+        room_shares.start()
         app = self.make_app(context)
         parsed = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=MAX_STREAMED_BODY)
@@ -502,6 +511,7 @@ class SubmarineService(Application):
         await server.close_all_connections()
         await endpoints.stop()  # endpoint processes keep serving
         await admissions.stop()
+        await room_shares.stop()
         await self.stop_platform(context)
 
     def start(self) -> None:

@@ -161,8 +161,35 @@ class HubClient:
             },
         )
         self._expect(resp, (200,), f"sharing {account}'s server with group {team}")
+        await self.sync_room(account, team)
         self._cache.clear()  # the account's groups and server changed
         return await self.room_state(account)
+
+    async def sync_room(self, account: str, team: str) -> tuple[list[str], list[str]]:
+        """Share the room with each member of ``team`` by name and revoke who left; the
+        names granted and revoked. (JupyterHub gives a token only the shares made to its
+        user, not those made to the user's groups: the OAuth tokens members reach the
+        room with need a share of their own. The group share serves the hub's pages.)"""
+        group = await self._get(f"/groups/{team}", fresh=True)
+        members = set((group or {}).get("users") or ()) - {account}
+        resp = await self._send("GET", f"/shares/{account}/")
+        if resp.status_code == 404:  # the account or its server is gone
+            return [], []
+        self._expect(resp, (200,), f"listing the shares of {account}'s server")
+        listed = resp.json()
+        items = listed["items"] if isinstance(listed, dict) else listed
+        shared = {i["user"]["name"] for i in items if i.get("user")}
+        scopes = [f"access:servers!server={account}/", f"servers!server={account}/"]
+        granted, revoked = sorted(members - shared), sorted(shared - members)
+        for name in granted:
+            resp = await self._send(
+                "POST", f"/shares/{account}/", json={"user": name, "scopes": scopes}
+            )
+            self._expect(resp, (200,), f"sharing {account}'s server with {name}")
+        for name in revoked:
+            resp = await self._send("PATCH", f"/shares/{account}/", json={"user": name})
+            self._expect(resp, (200,), f"revoking {name}'s share of {account}'s server")
+        return granted, revoked
 
     async def room_state(self, account: str) -> str:
         """``stopped``, ``starting`` or ``ready``: the collaboration account's server."""

@@ -139,6 +139,17 @@ class FakeHubDirectory:
         self.shares = getattr(self, "shares", set()) | {(account, team)}
         return "ready"
 
+    user_shares: dict[str, set[str]]  # account -> members shared with by name
+
+    async def sync_room(self, account: str, team: str) -> tuple[list[str], list[str]]:
+        shares = getattr(self, "user_shares", None)
+        if shares is None:
+            shares = self.user_shares = {}
+        members = self.members.get(team, set()) - {account}
+        had = shares.get(account, set())
+        shares[account] = set(members)
+        return sorted(members - had), sorted(had - members)
+
     async def room_state(self, account: str) -> str:
         return "ready" if (account, "") in self.servers else "stopped"
 
