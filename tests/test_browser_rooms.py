@@ -35,7 +35,7 @@ def versions(hub: Hub, team: str, user: str) -> list[dict]:
     return r.json()["items"]
 
 
-def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub) -> None:  # type: ignore[no-untyped-def]
+def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
     team = new_team(hub, ["alice", "bob"])
     save_team_notebook(hub, "alice", team, NOTEBOOK, ["x = 1", "print('ran by ' + 'bob')"])
     room = open_room(hub, "alice", team)
@@ -97,6 +97,12 @@ def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub) -> 
         assert f"bob left team {team}: closing their documents" in hub.log_tail(400)
         server = hub.hub_api("GET", f"users/{account}").json()["servers"][""]
         assert server["ready"] and server["started"] == started  # the room never restarted
+    except BaseException:  # what each browser showed, and the hub's log, for the report
+        for name, page in (("alice", alice), ("bob", bob)):
+            page.screenshot(path=str(tmp_path / f"{name}.png"))
+        (tmp_path / "hub.log").write_text(hub.log_tail(400))
+        print(f"browser screenshots and the hub's log: {tmp_path}")
+        raise
     finally:
         for ctx in (alice_ctx, bob_ctx, carol_ctx):
             if ctx is not None:
