@@ -57,7 +57,7 @@ def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub, tmp
         alice.wait_for_selector(f"{VISIBLE_CELL} .cm-content:has-text('and bob')", timeout=1000)
         # the other's caret, flagged with their hub name (shown on hover and while typing)
         for page, other in ((alice, "bob"), (bob, "alice")):
-            flag = f"{VISIBLE_CELL} .jp-remote-cursor .jp-remote-userFlag-name:text-is('{other}')"
+            flag = f"{VISIBLE_CELL} .jp-remote-userFlag-name:text-is('{other}')"
             page.wait_for_selector(flag, state="attached")
         # bob runs a cell of the room's kernel (the team's): alice sees its output
         bob.locator(f"{VISIBLE_CELL} .cm-content").nth(1).click()
