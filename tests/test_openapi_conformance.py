@@ -4,8 +4,8 @@ error and no answer that disagrees with the document.
 
 Run as a team member (bob) on objects seeded first, then as a hub admin on the admin
 routes; environment builds and opening a team room are left out (they would install
-packages, start a server). The counts are
-printed: ``pytest -s tests/test_openapi_conformance.py``.
+packages, start a server). The counts are printed:
+``pytest -s tests/test_openapi_conformance.py``.
 """
 
 from __future__ import annotations
