@@ -55,10 +55,12 @@ def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub, tmp
         )
         type_in_cell(bob, 0, " and bob")
         alice.wait_for_selector(f"{VISIBLE_CELL} .cm-content:has-text('and bob')", timeout=1000)
-        # the other's caret, flagged with their hub name (shown on hover and while typing)
+        # the other's caret in the cell, flagged with their hub name (a CodeMirror tooltip,
+        # faded out while they are idle)
         for page, other in ((alice, "bob"), (bob, "alice")):
-            flag = f"{VISIBLE_CELL} .jp-remote-userFlag-name:text-is('{other}')"
-            page.wait_for_selector(flag, state="attached")
+            page.wait_for_selector(f"{VISIBLE_CELL} .jp-remote-cursor", state="attached")
+            flag = f".jp-remote-userFlag-name:has-text('{other}')"
+            page.wait_for_selector(flag, state="attached", timeout=20_000)
         # bob runs a cell of the room's kernel (the team's): alice sees its output
         bob.locator(f"{VISIBLE_CELL} .cm-content").nth(1).click()
         bob.keyboard.press("Shift+Enter")
