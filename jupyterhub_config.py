@@ -163,6 +163,13 @@ c.JupyterHub.load_roles = [
             # serving endpoints: each is registered as a service the proxy routes to
             "admin:services",
             "proxy",
+            # team rooms (docs/collaboration.md): the service makes each team's
+            # collaboration account, adds it to the team's group, starts its server and
+            # shares that server with the group (granting access needs access itself)
+            "admin:users",
+            "groups",
+            "access:servers",
+            "shares",
         ],
         "services": ["submarine"],
     },

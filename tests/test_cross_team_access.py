@@ -253,6 +253,8 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
             (f"teams/{T}", {"description": "x"}),
             (f"teams/{T}", {"quota": {"max_sessions": 99}}),
         ],
+        ("get", "/teams/{team}/room"): [(f"teams/{T}/room", None)],
+        ("post", "/teams/{team}/room"): [(f"teams/{T}/room", None)],
         ("get", "/environments"): [("environments", None), (f"environments{q(team=T)}", None)],
         ("post", "/environments"): [("environments", {"name": "x", "team": T})],
         ("get", "/environments/{scope}/{name}"): [(f"environments/{T}/{v.env}", None)],

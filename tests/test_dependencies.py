@@ -43,6 +43,7 @@ USED_WITHOUT_IMPORT = {
         "aiosqlite": "SQLAlchemy's driver for sqlite+aiosqlite:// URLs",
         "ipykernel": "the kernels of sessions and notebook runs",
         "jupyterlab": "the sessions' UI, which the lab extension extends",
+        "jupyter-collaboration": "real-time collaboration in team rooms (its lab plugins)",
         "psycopg": "SQLAlchemy's driver for postgresql+psycopg:// URLs (postgres extra)",
         "s3fs": "fsspec's s3:// protocol (s3 extra)",
         "mlflow": "bench/ comparisons only (bench extra)",

@@ -294,6 +294,18 @@ def test_team_routes(c: Calls, world: World) -> None:
     c.other("PATCH", f"teams/{T}", json={"description": "mine"})
 
 
+def test_team_room_routes(c: Calls, service: InProcessService, world: World) -> None:
+    M = service.new_user("rooms")  # a team of its own: the room's account joins it
+    T = service.new_team("rooms", [M])
+    assert c.ok("GET", f"teams/{T}/room", user=M)["state"] == "stopped"
+    c.bad("GET", "teams/no-such-team/room", 404, "No team named", user=M)
+    c.other("GET", f"teams/{T}/room")
+    room = c.ok("POST", f"teams/{T}/room", user=M, status=202)
+    assert (room["account"], room["state"], room["runs_as"]) == (f"collab-{T}", "ready", "team")
+    c.bad("POST", "teams/no-such-team/room", 404, "No team named", user=M)
+    c.other("POST", f"teams/{T}/room")
+
+
 # --- environments, credentials, sessions ------------------------------------------------
 
 

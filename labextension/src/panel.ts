@@ -1,3 +1,4 @@
+import { PageConfig } from '@jupyterlab/coreutils';
 import type { Message } from '@lumino/messaging';
 import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
@@ -49,6 +50,25 @@ export function renderMe(node: HTMLElement, me: IMe): void {
     );
   }
   node.appendChild(teamRow);
+
+  // in a hub session: each team's room, where members edit together in real time
+  const hubPrefix = PageConfig.getOption('hubPrefix');
+  if (hubPrefix && teams.length > 0) {
+    const roomRow = el('div', 'jp-SubmarinePanel-teamRow', undefined, 'submarine-rooms');
+    roomRow.appendChild(el('span', 'jp-SubmarinePanel-label', 'Rooms'));
+    const base = hubPrefix.replace(/hub\/?$/, '');
+    for (const team of teams) {
+      const link = el('a', 'jp-SubmarinePanel-room', team.name, `submarine-room-${team.name}`);
+      link.href = `${base}services/submarine/rooms/${encodeURIComponent(team.name)}`;
+      link.target = '_blank';
+      link.rel = 'noopener';
+      link.title =
+        `Open ${team.name}'s room: edit notebooks together in real time. ` +
+        'Code in the room runs as the team, not as you.';
+      roomRow.appendChild(link);
+    }
+    node.appendChild(roomRow);
+  }
 }
 
 /**

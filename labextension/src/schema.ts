@@ -118,6 +118,33 @@ export interface paths {
     patch: operations['updateTeam'];
     trace?: never;
   };
+  '/teams/{team}/room': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team's name (a JupyterHub group). */
+        team: string;
+      };
+      cookie?: never;
+    };
+    /**
+     * The team's collaboration room (members)
+     * @description Whether the team's room (a JupyterHub server of the team's collaboration account, shared with the team's group) runs, and its URL. Code in it runs as the team.
+     */
+    get: operations['getTeamRoom'];
+    put?: never;
+    /**
+     * Open the team's collaboration room (members)
+     * @description Makes the team's collaboration account on first use, shares its server with the team's group and starts it (with the team's quota, environment and credentials). Open the answer's `url` once its state is "ready".
+     */
+    post: operations['openTeamRoom'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/environments': {
     parameters: {
       query?: never;
@@ -2463,12 +2490,29 @@ export interface components {
       /** @enum {string} */
       action: 'save' | 'restore' | 'delete';
       author: string;
+      /** @description Everyone whose edits the version holds (a team room's may have several). */
+      authors?: string[];
       message?: string;
       size: number;
       /** @enum {string} */
       format: 'notebook' | 'text' | 'base64';
       /** Format: date-time */
       created_at: string;
+    };
+    TeamRoom: {
+      team: string;
+      /** @description The team's collaboration account (a hub user). */
+      account: string;
+      /** @enum {string} */
+      state: 'stopped' | 'starting' | 'ready';
+      /** @description The room's JupyterLab, on the team's folder. */
+      url: string;
+      created_by?: string | null;
+      /**
+       * @description Code in the room runs as the team.
+       * @enum {string}
+       */
+      runs_as: 'team';
     };
     FileInfo: {
       space?: string;
@@ -2499,6 +2543,8 @@ export interface components {
       moved_from?: string;
       /** @description The content is this earlier version written back (a session's "Revert to checkpoint"): the new version is recorded as a `restore`. */
       restored_from?: number;
+      /** @description Everyone whose edits the content holds; only a team's room may name them, in its team's space (403 otherwise). */
+      authors?: string[];
     };
     Share: {
       space?: string;
@@ -2844,6 +2890,62 @@ export interface operations {
       403: components['responses']['Error'];
       404: components['responses']['Error'];
       413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getTeamRoom: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team's name (a JupyterHub group). */
+        team: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The room (state "stopped" before it was ever opened). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TeamRoom'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  openTeamRoom: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team's name (a JupyterHub group). */
+        team: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The room, starting or ready. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TeamRoom'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
       503: components['responses']['Error'];
     };
   };

@@ -118,6 +118,13 @@ class SubmarineSpawnerMixin(Configurable):
         Empty: jupyter-server's default (a login shell).""",
     ).tag(config=True)
 
+    room_access_recheck = Float(
+        3,
+        help="""Seconds a team room trusts what the hub said about a visitor (JupyterHub's
+        ``HubOAuth.cache_max_age``, 300 s by default): someone removed from the team is
+        refused by the room within this long, and their open documents are closed.""",
+    ).tag(config=True)
+
     environment_build_timeout = Float(
         1800, help="Seconds to wait for a session's environment to be built."
     ).tag(config=True)
@@ -359,6 +366,12 @@ class SubmarineSpawnerMixin(Configurable):
         """Make ready what the session needs before it starts (its system account, its
         files); nothing here. A failure refuses the spawn and gives the quota back."""
 
+    @property
+    def is_room(self) -> bool:
+        """Whether this is a team's room: the team's collaboration account's server, which
+        the platform admitted as such (``SUBMARINE_ROOM`` in its grant)."""
+        return self.grant is not None and self.grant.env.get("SUBMARINE_ROOM") == "1"
+
     def apply_grant(self, grant: SessionGrant) -> None:
         """Turn the grant's resources into the spawner's limits; subclasses add the rest."""
         res = grant.resources
@@ -391,11 +404,15 @@ class SubmarineSpawnerMixin(Configurable):
         if self.terminal_shell_command and not any("terminado_settings" in a for a in args):
             settings = json.dumps({"shell_command": list(self.terminal_shell_command)})
             args.append(f"--ServerApp.terminado_settings={settings}")
+        room = self.is_room
         if self.versioned_contents and self.submarine_api_url:
-            args.append(
-                "--ServerApp.contents_manager_class="
-                "submarine_hub.server.contents.SessionContentsManager"
-            )
+            manager = "rooms.RoomContentsManager" if room else "contents.SessionContentsManager"
+            args.append(f"--ServerApp.contents_manager_class=submarine_hub.server.{manager}")
+        # real-time collaboration (jupyter-collaboration) in team rooms only; in a room,
+        # who the hub says may no longer enter is refused within seconds, not minutes
+        args.append(f"--YDocExtension.disable_rtc={not room}")
+        if room:
+            args.append(f"--HubOAuth.cache_max_age={int(self.room_access_recheck)}")
         return args
 
     def get_env(self) -> dict[str, Any]:
@@ -406,6 +423,8 @@ class SubmarineSpawnerMixin(Configurable):
             env.update(self.grant.env)
             if self.submarine_api_url and self.grant.team:
                 env.update(mlflow_env(self.submarine_api_url, self.grant.team, env))
+            if self.is_room:  # a room opens on its team's folder
+                env["JUPYTERHUB_DEFAULT_URL"] = f"/lab/tree/teams/{self.grant.team}"
         return env
 
     def get_state(self) -> dict[str, Any]:

@@ -166,9 +166,13 @@ class VersionInfo:
     size: int
     format: str
     created_at: datetime
+    #: everyone whose edits it holds (a team room's version may have several)
+    authors: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return _as_json(self)
+        out = _as_json(self)
+        out["authors"] = list(self.authors or (self.author,))
+        return out
 
 
 def _format_of(manifest: Any) -> str | None:
@@ -189,6 +193,7 @@ def _info(f: VersionedFile, v: FileVersion) -> VersionInfo:
         v.size,
         _format_of(v.manifest) or f.format,
         v.created_at,
+        tuple(v.authors or ()),
     )
 
 
@@ -237,6 +242,7 @@ async def _add_version(
     size: int,
     message: str = "",
     idempotency_key: str | None = None,
+    authors: list[str] | None = None,
 ) -> VersionInfo:
     v = FileVersion(
         file_id=f.id,
@@ -248,6 +254,7 @@ async def _add_version(
         size=size,
         manifest=manifest,
         idempotency_key=idempotency_key,
+        authors=authors if authors and authors != [author] else None,
     )
     f.latest = v.number
     f.deleted = manifest is None
@@ -272,6 +279,7 @@ async def save(
     moved_from: str | None = None,
     restored_from: int | None = None,
     idempotency_key: str | None = None,
+    authors: list[str] | None = None,
 ) -> VersionInfo:
     """Record a version from ``content`` (split here) or a ``manifest`` with new ``parts``.
 
@@ -285,7 +293,8 @@ async def save(
     ``idempotency_key``: the writer's id for this save, unique per file. A save repeating
     a key the file already has records nothing and returns the version that key made
     (whatever came since), so a writer replays or retries a save without looking for it
-    in history first.
+    in history first. ``authors``: everyone whose edits the content holds, as a team's
+    room vouches (:func:`.rooms.vouched_authors`); the first is the version's author.
     """
     path = normalize_path(path)
     parse_space(space)
@@ -348,12 +357,13 @@ async def save(
     return await _add_version(
         session,
         f,
-        author=identity.name,
+        author=authors[0] if authors else identity.name,
         action="save" if restored_from is None else "restore",
         manifest=manifest,
         size=size,
         message=message,
         idempotency_key=idempotency_key,
+        authors=authors,
     )
 
 
@@ -383,6 +393,7 @@ async def _take_history(session: AsyncSession, space: str, source: str, f: Versi
                 parent=v.parent,
                 action=v.action,
                 author=v.author,
+                authors=v.authors,
                 message=v.message,
                 size=v.size,
                 manifest=v.manifest,

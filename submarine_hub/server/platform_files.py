@@ -80,6 +80,7 @@ class PlatformFiles:
         moved_from: str | None = None,
         restored_from: int | None = None,
         idempotency_key: str | None = None,
+        authors: list[str] | None = None,
     ) -> httpx.Response:
         """POST a version, sending only the parts the platform does not have yet (all of
         them if it says some are missing). The platform's answer, whatever it is. With an
@@ -97,6 +98,8 @@ class PlatformFiles:
             body["moved_from"] = moved_from
         if restored_from is not None:
             body["restored_from"] = restored_from
+        if authors:
+            body["authors"] = authors
         fresh = {k: v for k, v in parts.items() if k not in self._known}
         for attempt in range(2):
             body["parts"] = {k: base64.b64encode(v).decode() for k, v in fresh.items()}
@@ -118,6 +121,7 @@ class PlatformFiles:
         *,
         base_version: int | None = None,
         space: str | None = None,
+        authors: list[str] | None = None,
     ) -> dict:
         """Record a version now (team folders, whose only copy is the platform)."""
         if space is None:
@@ -130,7 +134,9 @@ class PlatformFiles:
         except InvalidInput as e:  # content the platform would refuse: the client's mistake
             raise web.HTTPError(400, e.message) from None
         try:
-            resp = await self.post(space, path, manifest, parts, size, base=base_version)
+            resp = await self.post(
+                space, path, manifest, parts, size, base=base_version, authors=authors
+            )
         except SubmarineAPIError as e:
             raise web.HTTPError(e.status, e.message) from None
         if not resp.is_success:

@@ -52,11 +52,13 @@ from .handlers.admin_usage import VENDOR, AdminUsageHandler
 from .handlers.base import NotFoundHandler, OAuthCallbackHandler, route_pattern
 from .handlers.home import HomeHandler
 from .handlers.mlflow import mlflow_routes
+from .handlers.rooms import RoomPageHandler
 from .handlers.tensorboard import TensorBoardProxyHandler
 from .hub import HubClient, HubDirectory
 from .logs import configure_logging, log_request
 from .notebook_jobs import NotebookJobs
 from .openapi import openapi_document
+from .room_shares import RoomShareReconciler
 from .studies import StudyDriver
 from .tensorboard import TensorBoards
 from .uploads import UploadStore
@@ -294,6 +296,12 @@ class SubmarineService(Application):
         Also done when the service starts. 0 turns it off.""",
     ).tag(config=True)
 
+    room_share_interval = Float(
+        2.0,
+        help="""Seconds between two passes that share each team room with its team's
+        members and revoke who left the team (docs/collaboration.md); 0: never.""",
+    ).tag(config=True)
+
     session_reconcile_grace = Float(
         60.0,
         help="""Admissions younger than this (seconds) are never released by the
@@ -413,6 +421,7 @@ class SubmarineService(Application):
             *mlflow_routes(prefix),  # MLflow's own REST API, per team (docs/mlflow.md)
             (prefix + "admin/usage/?", AdminUsageHandler),
             (prefix + r"static/vendor/(.*)", StaticFileHandler, {"path": str(VENDOR)}),
+            (prefix + "rooms/([^/]+)/?", RoomPageHandler),
             (prefix.rstrip("/") + "/?", HomeHandler),
         ]
         return WebApplication(
@@ -524,6 +533,8 @@ class SubmarineService(Application):
             team_dir=accounts.team_dir if (accounts := self.system_accounts()) else None,
         )
         meter.start()
+        room_shares = RoomShareReconciler(context.db, hub, interval=self.room_share_interval)
+        room_shares.start()
         app = self.make_app(context)
         PeriodicCallback(self.tensorboards.tick, 60_000).start()  # idle TensorBoards stop
         parsed = urlparse(self.url)
@@ -543,6 +554,7 @@ class SubmarineService(Application):
         await endpoints.stop()  # endpoint processes keep serving
         await admissions.stop()
         await meter.stop()
+        await room_shares.stop()
         await self.stop_platform(context)
 
     def start(self) -> None:

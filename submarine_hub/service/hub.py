@@ -118,5 +118,86 @@ class HubClient:
                 f"JupyterHub answered {resp.status_code} to stopping {user}'s server."
             )
 
+    # --- team rooms (docs/collaboration.md) -------------------------------------------
+    async def _send(
+        self, method: str, path: str, json: Any = None, timeout: float | None = None
+    ) -> httpx.Response:
+        try:
+            return await self._http.request(
+                method,
+                f"{self.api_url}{path}",
+                json=json,
+                timeout=timeout if timeout is not None else self._http.timeout,
+            )
+        except httpx.HTTPError as e:
+            raise Unavailable(f"Could not reach JupyterHub at {self.api_url}: {e}") from e
+
+    def _expect(self, resp: httpx.Response, ok: tuple[int, ...], what: str) -> None:
+        if resp.status_code not in ok:
+            raise Unavailable(
+                f"JupyterHub answered {resp.status_code} to {what}: {resp.text[:300]} "
+                "(the submarine service's role needs admin:users, groups, servers, "
+                "access:servers and shares for team rooms)."
+            )
+
+    async def open_room(self, account: str, team: str) -> str:
+        """Make the collaboration ``account`` (a member of group ``team``) if need be,
+        start its server for the team and share it with the group (a share to the group:
+        who joins or leaves the team gains or loses access at once); its state."""
+        resp = await self._send("POST", f"/users/{account}")
+        self._expect(resp, (201, 409), f"creating user {account}")  # 409: made before
+        resp = await self._send("POST", f"/groups/{team}/users", json={"users": [account]})
+        self._expect(resp, (200,), f"adding {account} to group {team}")
+        # the hub answers once the server started, or after its slow_spawn_timeout (10 s)
+        resp = await self._send("POST", f"/users/{account}/server", json={"team": team}, timeout=60)
+        self._expect(resp, (201, 202, 400), f"starting {account}'s server")  # 400: running
+        resp = await self._send(
+            "POST",
+            f"/shares/{account}/",
+            # members reach it, and may start it again from the hub's pages once stopped
+            json={
+                "group": team,
+                "scopes": [f"access:servers!server={account}/", f"servers!server={account}/"],
+            },
+        )
+        self._expect(resp, (200,), f"sharing {account}'s server with group {team}")
+        await self.sync_room(account, team)
+        self._cache.clear()  # the account's groups and server changed
+        return await self.room_state(account)
+
+    async def sync_room(self, account: str, team: str) -> tuple[list[str], list[str]]:
+        """Share the room with each member of ``team`` by name and revoke who left; the
+        names granted and revoked. (JupyterHub gives a token only the shares made to its
+        user, not those made to the user's groups: the OAuth tokens members reach the
+        room with need a share of their own. The group share serves the hub's pages.)"""
+        group = await self._get(f"/groups/{team}", fresh=True)
+        members = set((group or {}).get("users") or ()) - {account}
+        resp = await self._send("GET", f"/shares/{account}/")
+        if resp.status_code == 404:  # the account or its server is gone
+            return [], []
+        self._expect(resp, (200,), f"listing the shares of {account}'s server")
+        listed = resp.json()
+        items = listed["items"] if isinstance(listed, dict) else listed
+        shared = {i["user"]["name"] for i in items if i.get("user")}
+        scopes = [f"access:servers!server={account}/", f"servers!server={account}/"]
+        granted, revoked = sorted(members - shared), sorted(shared - members)
+        for name in granted:
+            resp = await self._send(
+                "POST", f"/shares/{account}/", json={"user": name, "scopes": scopes}
+            )
+            self._expect(resp, (200,), f"sharing {account}'s server with {name}")
+        for name in revoked:
+            resp = await self._send("PATCH", f"/shares/{account}/", json={"user": name})
+            self._expect(resp, (200,), f"revoking {name}'s share of {account}'s server")
+        return granted, revoked
+
+    async def room_state(self, account: str) -> str:
+        """``stopped``, ``starting`` or ``ready``: the collaboration account's server."""
+        model = await self._get(f"/users/{account}", fresh=True)
+        server = (model or {}).get("servers", {}).get("")
+        if not server:
+            return "stopped"
+        return "ready" if server.get("ready") else "starting"
+
     async def close(self) -> None:
         await self._http.aclose()

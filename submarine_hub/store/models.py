@@ -203,6 +203,21 @@ class FileVersion(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # None: deleted
     idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # everyone whose edits the version holds, when more than its author (a team room's
+    # coalesced save); None: the author alone
+    authors: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TeamRoom(Base):
+    """A team's collaboration room: a hub server owned by the team's collaboration
+    account (made by the service, never a person), shared with the team's group."""
+
+    __tablename__ = "team_rooms"
+
+    team: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account: Mapped[str] = mapped_column(String(255), unique=True)
+    created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

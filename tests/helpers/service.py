@@ -130,6 +130,29 @@ class FakeHubDirectory:
         self.stopped.append((user, server_name))
         self.servers.discard((user, server_name))
 
+    # team rooms: the account joins the group, its server runs, shared with the group
+    shares: set[tuple[str, str]]  # (account, group)
+
+    async def open_room(self, account: str, team: str) -> str:
+        self.add_user(account, teams=[team])
+        self.servers.add((account, ""))
+        self.shares = getattr(self, "shares", set()) | {(account, team)}
+        return "ready"
+
+    user_shares: dict[str, set[str]]  # account -> members shared with by name
+
+    async def sync_room(self, account: str, team: str) -> tuple[list[str], list[str]]:
+        shares = getattr(self, "user_shares", None)
+        if shares is None:
+            shares = self.user_shares = {}
+        members = self.members.get(team, set()) - {account}
+        had = shares.get(account, set())
+        shares[account] = set(members)
+        return sorted(members - had), sorted(had - members)
+
+    async def room_state(self, account: str) -> str:
+        return "ready" if (account, "") in self.servers else "stopped"
+
     async def close(self) -> None:
         return None
 

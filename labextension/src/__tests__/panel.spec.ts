@@ -1,3 +1,4 @@
+import { PageConfig } from '@jupyterlab/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import type { IMe } from '../api';
@@ -40,6 +41,22 @@ describe('renderMe', () => {
     renderMe(node, { ...ALICE, name: 'bob', admin: false });
     expect(byTestId(node, 'submarine-user')?.textContent).toBe('bob');
     expect(byTestId(node, 'submarine-admin')).toBeNull();
+  });
+
+  it("links each team's room in a hub session, saying code there runs as the team", () => {
+    const node = document.createElement('div');
+    renderMe(node, ALICE);
+    expect(byTestId(node, 'submarine-rooms')).toBeNull(); // no hub: no rooms
+    PageConfig.setOption('hubPrefix', '/hub/');
+    try {
+      renderMe(node, ALICE);
+    } finally {
+      PageConfig.setOption('hubPrefix', '');
+    }
+    const link = byTestId(node, 'submarine-room-data-science') as HTMLAnchorElement;
+    expect(link.getAttribute('href')).toBe('/services/submarine/rooms/data-science');
+    expect(link.target).toBe('_blank');
+    expect(link.title).toContain('runs as the team');
   });
 
   it('says so when the user is in no team', () => {

@@ -9,6 +9,7 @@ from .metrics import METRICS_HANDLERS
 from .models import MODEL_HANDLERS
 from .notebook_jobs import NOTEBOOK_JOB_HANDLERS
 from .platform import PLATFORM_HANDLERS
+from .rooms import ROOM_HANDLERS
 from .run_explorer import RUN_EXPLORER_HANDLERS
 from .spark import SPARK_HANDLERS
 from .studies import STUDY_HANDLERS
@@ -17,6 +18,7 @@ from .usage import USAGE_HANDLERS
 
 API_ROUTES = [
     *API_HANDLERS,
+    *ROOM_HANDLERS,
     *PLATFORM_HANDLERS,
     *FILE_HANDLERS,
     *COMPARE_HANDLERS,  # before /experiments/{run_id}

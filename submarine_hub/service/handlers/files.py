@@ -7,7 +7,7 @@ import base64
 import binascii
 from typing import Any
 
-from ...core import shares, versions
+from ...core import rooms, shares, versions
 from ...core.errors import InvalidInput
 from .base import BaseHandler
 
@@ -63,6 +63,7 @@ class VersionsHandler(FilesBase):
         space: Any = body.get("space")  # versions.save checks both
         path: Any = body.get("path")
         async with self.core.db.session() as s:
+            authors = await rooms.vouched_authors(s, identity, space, body.get("authors"))
             info = await versions.save(
                 s,
                 identity,
@@ -78,6 +79,7 @@ class VersionsHandler(FilesBase):
                 moved_from=body.get("moved_from"),
                 restored_from=body.get("restored_from"),
                 idempotency_key=self.request.headers.get("Idempotency-Key"),
+                authors=authors,
             )
         self.write_json(info.to_json(), status=201)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 
 from tornado import web
 
@@ -19,7 +20,7 @@ code{{background:#f3f3f3;padding:0 .2em}}</style></head>
 <li><a href="{hub}">Back to the hub</a> to start your JupyterLab session.</li>
 <li>REST API: <a href="{api}openapi.json"><code>{api}</code></a> (OpenAPI document).</li>
 <li>Command line, inside a session: <code>submarine whoami</code>.</li>
-</ul></body></html>
+</ul>{rooms}</body></html>
 """
 
 
@@ -41,5 +42,22 @@ class HomeHandler(BaseHandler):
                 teams=html.escape(", ".join(sorted(identity.teams)) or "none"),
                 hub=html.escape(self.hub_auth.hub_prefix),
                 api=html.escape(prefix + "api/v1/"),
+                rooms=self._rooms(sorted(identity.teams)),
             )
+        )
+
+    def _rooms(self, teams: list[str]) -> str:
+        """Links to the caller's teams' rooms (docs/collaboration.md): code there runs
+        as the team; a stopped room starts from the hub's page once it was opened."""
+        if not teams:
+            return ""
+        prefix = self.settings["submarine_service_prefix"]
+        links = "".join(
+            f'<li><a class="submarine-room" href="{html.escape(prefix)}rooms/{quote(t)}">'
+            f"{html.escape(t)}</a></li>"
+            for t in teams
+        )
+        return (
+            "<h2>Team rooms</h2><p>Edit notebooks together in real time; code in a room "
+            f"runs as the team, not as you.</p><ul>{links}</ul>"
         )

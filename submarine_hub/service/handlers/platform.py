@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core import credentials, environments, sessions
+from ...core import credentials, environments, rooms, sessions
 from ...core.identity import Identity
 from ...store.models import EnvironmentProfile
 from .base import BaseHandler
@@ -114,6 +114,9 @@ async def grant_json(handler: BaseHandler, row: Any, env: EnvironmentProfile | N
     """What the spawner needs to start an admitted session, secrets included."""
     async with handler.core.db.session() as s:
         env_vars, files = await credentials.for_session(s, handler.core.crypt, row.user, row.team)
+        room = await rooms.of_account(s, row.user)
+    if room is not None and room.team == row.team:  # the team's room: RTC, the team's folder
+        env_vars["SUBMARINE_ROOM"] = "1"
     env_vars.update(
         SUBMARINE_TEAM=row.team,
         SUBMARINE_SESSION_ID=str(row.id),
