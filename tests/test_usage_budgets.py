@@ -135,7 +135,8 @@ async def test_a_spent_budget_refuses_sessions_and_runs_naming_the_budget(db: Da
             await sessions.admit(s, SPAWNER, {"team": "red"}, member("ann"), {})
     sub = runs.Submission(
         {"meta": {"name": "x", "team": "red", "tags": []}, "spec": {"w": {"replicas": 1}},
-         "resources": {}, "inputs": [], "task": {"command": ["true"]}}, "red", "command")  # fmt: skip
+         "resources": {}, "inputs": [], "task": {"command": ["true"]}},
+        "red", "command")  # fmt: skip
     with pytest.raises(BudgetExceeded, match="monthly budget"):
         async with db.session() as s:
             await runs.create(s, member("ann"), sub, quota_defaults={})
@@ -149,7 +150,8 @@ async def test_queue_policy_queues_runs_and_refuses_sessions(db: Database) -> No
     async with db.session() as s:
         sub = runs.Submission(
             {"meta": {"name": "x", "team": "red", "tags": []}, "spec": {"w": {"replicas": 1}},
-             "resources": {}, "inputs": [], "task": {"command": ["true"]}}, "red", "command")  # fmt: skip
+             "resources": {}, "inputs": [], "task": {"command": ["true"]}},
+        "red", "command")  # fmt: skip
         row = await runs.create(s, member("ann"), sub, quota_defaults={})
         assert row.status == "pending" and "budget is spent" in row.reason
         assert "new runs wait in the queue (policy 'queue')" in row.reason
