@@ -25,7 +25,7 @@ from .helpers.api import submit, wait, wait_for
 from .helpers.archives import tar_gz
 from .helpers.hub import Hub
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 SMALL = {"cores": 1, "memory": "512Mi"}
 
 WORDCOUNT = b"""
@@ -144,6 +144,12 @@ def finished_executors(worker: dict[str, Any], app_id: str) -> list[dict[str, An
     return [e for e in data.get("finishedexecutors", []) if e.get("appid") == app_id]
 
 
+def ui_page(hub: Hub, rid: int, user: str) -> Any:
+    """The Spark UI's jobs page through the hub, once the UI has started."""
+    page = hub.api("GET", f"experiments/{rid}/spark/ui/jobs/", user=user)
+    return page if page.status_code == 200 and "Spark Jobs" in page.text else None
+
+
 def executor_processes(app_id: str) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
@@ -164,15 +170,18 @@ def test_killing_a_spark_run_stops_its_application_and_executors(spark_hub: Hub)
         app = r.json() if r.status_code == 200 else {}
         return app if app.get("running") and app.get("executors") == 2 else None
 
-    app = wait_for(running, 300, "the Spark application with its two executors")
-    app_id = str(app["app_id"])
-    assert app["cores"] == 2 and app["ui"] == f"experiments/{rid}/spark/ui/"
-    assert len(executor_processes(app_id)) == 2
-    # the live UI, through the hub, for the team only
-    page = hub.api("GET", f"experiments/{rid}/spark/ui/jobs/", user="bob")
-    assert page.status_code == 200 and "Spark Jobs" in page.text, page.text[:500]
-    assert hub.api("GET", f"experiments/{rid}/spark/ui/jobs/", user="carol").status_code == 404
-    assert hub.api("POST", f"experiments/{rid}/kill", user="alice").status_code == 202
+    try:
+        app = wait_for(running, 300, "the Spark application with its two executors")
+        app_id = str(app["app_id"])
+        assert app["cores"] == 2 and app["ui"] == f"experiments/{rid}/spark/ui/"
+        assert len(executor_processes(app_id)) == 2
+        # the live UI, through the hub, for the team only (it says "starting up" at first)
+        page = wait_for(lambda: ui_page(hub, rid, "bob"), 60, "the driver's UI via the hub")
+        assert "Spark Jobs" in page.text
+        ui = hub.api("GET", f"experiments/{rid}/spark/ui/jobs/", user="carol")
+        assert ui.status_code == 404
+    finally:  # killed even when a check failed: its executors hold the cluster's cores
+        assert hub.api("POST", f"experiments/{rid}/kill", user="alice").status_code == 202
     done = wait(hub, "alice", rid, timeout=120)
     assert done["status"] == "killed", done
     cluster = cluster_of(hub)
