@@ -28,7 +28,7 @@ mlflow = pytest.importorskip("mlflow")
 MODEL = "mlflow-churn"
 
 SESSION_CODE = r"""
-import os, json
+import os, json, tempfile
 import numpy as np
 import matplotlib
 matplotlib.use("Agg")
@@ -48,13 +48,14 @@ with mlflow.start_run(run_name="session-fit") as run:
     for step in range(3):
         mlflow.log_metric("val_loss", 1.0 / (step + 1), step=step)
     mlflow.set_tag("origin", "notebook")
-    with open("/tmp/mlflow-e2e-notes.txt", "w") as f:
+    work = tempfile.mkdtemp()  # the session user's own (another hub's may own /tmp names)
+    with open(os.path.join(work, "mlflow-e2e-notes.txt"), "w") as f:
         f.write("notes")
-    mlflow.log_artifact("/tmp/mlflow-e2e-notes.txt")
-    os.makedirs("/tmp/mlflow-e2e-dir", exist_ok=True)
-    with open("/tmp/mlflow-e2e-dir/a.txt", "w") as f:
+    mlflow.log_artifact(os.path.join(work, "mlflow-e2e-notes.txt"))
+    os.makedirs(os.path.join(work, "dir"))
+    with open(os.path.join(work, "dir", "a.txt"), "w") as f:
         f.write("a")
-    mlflow.log_artifacts("/tmp/mlflow-e2e-dir", artifact_path="extra")
+    mlflow.log_artifacts(os.path.join(work, "dir"), artifact_path="extra")
     mlflow.log_dict({"threshold": 0.5}, "config.json")
     fig, ax = plt.subplots()
     ax.plot([1, 2, 3])
