@@ -13,10 +13,11 @@ own tokens) to one notebook of the team's folder.
 apart); each latency is from her insert to bob's document holding it. Prints p50/p95.
 Target (issue 15): p95 < 250 ms.
 (b) Versions against RTC saves: alice "types" for ``--duration`` seconds in bursts (a
-character every 120 ms for 1-6 s, then a 1.5-4 s pause; seeded). RTC saves the document a
-second after each pause (``YDocExtension.document_save_delay``); the room records at most
-one version per file per ``RoomContentsManager.version_interval`` (5 s). Prints the saves
-RTC issued (the room's log), the versions the platform recorded, and their ratio.
+character every 120 ms for ``--burst`` 0.5-3 s, then a ``--pause`` of 1.2-2.5 s; seeded).
+RTC saves the document a second after each pause (``YDocExtension.document_save_delay``);
+the room records at most one version per file per ``RoomContentsManager.version_interval``
+(5 s). Prints the saves RTC issued (the room's log), the versions the platform recorded,
+and their ratio.
 """
 
 from __future__ import annotations
@@ -131,18 +132,22 @@ async def propagation(alice_text: Any, bob_text: Any, edits: int) -> list[float]
     return latencies
 
 
-async def typing_session(alice_text: Any, duration: float, seed: int = 15) -> int:
-    """Type in bursts for ``duration`` seconds; the characters typed."""
-    rng = random.Random(seed)
+async def typing_session(
+    alice_text: Any, duration: float, burst: tuple[float, float], pause: tuple[float, float]
+) -> int:
+    """Type in bursts for ``duration`` seconds (a character every 120 ms for ``burst``
+    seconds, then a pause of ``pause`` seconds, both drawn uniformly, seeded); the
+    characters typed."""
+    rng = random.Random(15)
     typed = 0
     end = time.monotonic() + duration
     while time.monotonic() < end:
-        burst_end = min(end, time.monotonic() + rng.uniform(1, 6))
+        burst_end = min(end, time.monotonic() + rng.uniform(*burst))
         while time.monotonic() < burst_end:
             alice_text += rng.choice("abcdefghij ")
             typed += 1
             await asyncio.sleep(0.12)
-        await asyncio.sleep(min(max(0.0, end - time.monotonic()), rng.uniform(1.5, 4)))
+        await asyncio.sleep(min(max(0.0, end - time.monotonic()), rng.uniform(*pause)))
     return typed
 
 
@@ -173,13 +178,16 @@ async def run(hub: Hub, account: str, team: str, args: argparse.Namespace) -> No
         )
         await asyncio.sleep(8)  # the propagation's own saves settle
         saves0, versions0 = rtc_saves(hub, team), versions_of(hub, team)
-        typed = await typing_session(alice_text, args.duration)
+        typed = await typing_session(
+            alice_text, args.duration, tuple(args.burst), tuple(args.pause)
+        )
         await asyncio.sleep(8)  # RTC's last save (1 s) and the room's interval's end (5 s)
         saves, versions = rtc_saves(hub, team) - saves0, versions_of(hub, team) - versions0
     alice_socket.conn.close()
     bob_socket.conn.close()
     print(
-        f"(b) {args.duration:.0f} s scripted session ({typed} characters in bursts): RTC issued "
+        f"(b) {args.duration:.0f} s scripted session ({typed} characters; bursts "
+        f"{args.burst[0]}-{args.burst[1]} s, pauses {args.pause[0]}-{args.pause[1]} s): RTC issued "
         f"{saves} saves, the platform recorded {versions} versions "
         f"(ratio versions/saves {versions / max(saves, 1):.2f})"
     )
@@ -189,6 +197,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--edits", type=int, default=200, help="edits timed in (a)")
     parser.add_argument("--duration", type=float, default=300, help="seconds of (b)")
+    parser.add_argument(
+        "--burst", type=float, nargs=2, default=[0.5, 3.0], help="typing burst, seconds (b)"
+    )
+    parser.add_argument(
+        "--pause", type=float, nargs=2, default=[1.2, 2.5], help="pause after a burst (b)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         hub = Hub(Path(tmp, "hub"))
