@@ -339,14 +339,18 @@ async def _apply(session: AsyncSession, wanted: Iterable[Interval]) -> int:
             "created_at": now,
             "updated_at": now,
         }
-        result = await session.execute(
-            insert(UsageRecord).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        # RETURNING, not rowcount: an ORM insert on psycopg reports rowcount -1
+        added = await session.scalar(
+            insert(UsageRecord)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(UsageRecord.id)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
+        if added is not None:
             changed += 1
             continue
         if item.ended_at is not None:
-            closed = await session.execute(
+            closed = await session.scalar(
                 update(UsageRecord)
                 .where(UsageRecord.key == item.key, UsageRecord.ended_at.is_(None))
                 .values(
@@ -355,6 +359,7 @@ async def _apply(session: AsyncSession, wanted: Iterable[Interval]) -> int:
                     peak_memory=item.peak_memory,
                     updated_at=now,
                 )
+                .returning(UsageRecord.id)
             )
-            changed += closed.rowcount  # type: ignore[attr-defined]
+            changed += closed is not None
     return changed
