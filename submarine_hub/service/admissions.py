@@ -9,19 +9,18 @@ does at shutdown) the admission would hold a place in its team's quota forever. 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..core import sessions
-from ..core.errors import Unavailable
 from ..store import Database
+from .periodic import Periodic
 
 log = logging.getLogger("submarine_hub.service")
 
 
-class AdmissionReconciler:
+class AdmissionReconciler(Periodic):
     """Release admissions of servers the hub is not running.
 
     ``hub`` answers ``running_servers()`` (:class:`~.hub.HubClient`). An admission younger
@@ -31,9 +30,13 @@ class AdmissionReconciler:
     def __init__(self, db: Database, hub: Any, *, interval: float, grace: float) -> None:
         self.db = db
         self.hub = hub
-        self.interval = interval
         self.grace = grace
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(interval)
+
+    what = "reconcile session admissions"
+
+    async def run_once(self) -> list[int]:
+        return await self.reconcile()
 
     async def reconcile(self) -> list[int]:
         """One pass; returns the ids of the admissions released."""
@@ -48,28 +51,3 @@ class AdmissionReconciler:
                 extra={"session": sid, "user": user, "server": server, "team": team},
             )
         return [sid for sid, *_ in out]
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.reconcile()
-            except asyncio.CancelledError:
-                raise
-            except Unavailable as e:
-                log.warning("cannot reconcile session admissions now: %s", e.message)
-            except Exception:
-                log.exception("reconciling session admissions failed; trying again later")
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self.interval > 0 and self._task is None:
-            self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None

@@ -9,27 +9,32 @@ without a restart; the room itself re-asks the hub about its visitors every few 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from ..core import rooms
-from ..core.errors import Unavailable
 from ..store import Database
+from .periodic import Periodic
 
 log = logging.getLogger("submarine_hub.service")
 
 
-class RoomShareReconciler:
+class RoomShareReconciler(Periodic):
     """Share every room with its team's members and revoke who left. ``hub`` answers
     ``sync_room(account, team)`` (:class:`~.hub.HubClient`)."""
 
     def __init__(self, db: Database, hub: Any, *, interval: float) -> None:
         self.db = db
         self.hub = hub
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(interval)
+
+    what = "update team rooms' shares"
+
+    def can_start(self) -> bool:
+        return hasattr(self.hub, "sync_room")  # a hub client that can share servers
+
+    async def run_once(self) -> object:
+        return await self.reconcile()
 
     async def reconcile(self) -> dict[str, tuple[list[str], list[str]]]:
         """One pass: ``{account: (granted, revoked)}`` of the rooms that changed."""
@@ -45,26 +50,3 @@ class RoomShareReconciler:
                     extra={"room": account, "team": team, "granted": granted, "revoked": revoked},
                 )
         return changed
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.reconcile()
-            except asyncio.CancelledError:
-                raise
-            except Unavailable as e:
-                log.warning("cannot update team rooms' shares now: %s", e.message)
-            except Exception:
-                log.exception("updating team rooms' shares failed; trying again later")
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self.interval > 0 and self._task is None and hasattr(self.hub, "sync_room"):
-            self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None

@@ -16,12 +16,12 @@ from typing import Any
 from prometheus_client import Gauge
 from sqlalchemy import select
 
-from ..core.errors import Unavailable
 from ..core.usage import budgets, disk, records
 from ..core.usage.meter import Meter
 from ..core.usage.prices import Amounts
 from ..store import Database
 from ..store.models import TeamBudget, UsageRecord
+from .periodic import Periodic
 
 log = logging.getLogger("submarine_hub.service.usage")
 
@@ -53,7 +53,7 @@ OPEN_RECORDS = Gauge(
 )
 
 
-class UsageMeter:
+class UsageMeter(Periodic):
     """Meters every ``interval`` seconds (and once at start), then updates the metrics."""
 
     def __init__(
@@ -65,13 +65,17 @@ class UsageMeter:
         team_dir: Callable[[str], Path] | None = None,
         disk_interval: float = 600.0,
     ) -> None:
+        super().__init__(interval)
         self.db = db
-        self.interval = interval
         self.meter = Meter(builds)
         self.team_dir = team_dir
         self.disk_interval = disk_interval
         self._next_disk = 0.0
-        self._task: asyncio.Task[None] | None = None
+
+    what = "meter usage"
+
+    async def run_once(self) -> int:
+        return await self.once()
 
     async def once(self) -> int:
         async with self.db.session() as s:
@@ -124,31 +128,6 @@ class UsageMeter:
                 folder = await asyncio.to_thread(disk.folder_bytes, self.team_dir(team))
                 if folder is not None:
                     DISK.labels(team, "folder").set(folder)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.once()
-            except asyncio.CancelledError:
-                raise
-            except Unavailable as e:
-                log.warning("cannot meter usage now: %s", e.message)
-            except Exception:
-                log.exception("metering usage failed; trying again later")
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self.interval > 0 and self._task is None:
-            self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
 
 
 class BudgetGate:
