@@ -17,6 +17,7 @@ from .helpers.service import PREFIX, InProcessService
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
+from mlflow.entities import DatasetInput  # noqa: E402
 from mlflow.exceptions import MlflowException, RestException  # noqa: E402
 
 
@@ -319,3 +320,57 @@ def test_without_a_team_in_the_uri_only_a_one_team_user_is_served(
     r = service.http.get(url, headers={"Authorization": f"Bearer {service.token_for(both)}"})
     assert (r.status_code, r.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
     assert f"mlflow/{sorted([world['team'], world['other']])[0]}" in r.json()["message"]
+
+
+def test_a_logged_dataset_input_comes_back_on_the_run_and_in_the_lineage(
+    service: InProcessService, world: dict[str, str], as_user: MlflowClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    pd = pytest.importorskip("pandas")
+    team, user = world["team"], world["user"]
+    made = service.api(
+        "POST", "/datasets", user, json={"name": "iris-mlf", "team": team, "uri": "/data/iris.csv"}
+    )
+    assert made.status_code in (200, 201), made.text
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
+    ds = mlflow.data.from_pandas(df, name="iris-mlf", targets="y")
+    with mlflow.start_run(run_name="with-data") as run:
+        mlflow.log_input(ds, context="training")
+        mlflow.log_input(ds, context="training")  # the same dataset again: kept once
+    got = as_user.get_run(run.info.run_id).inputs.dataset_inputs
+    assert len(got) == 1
+    assert (got[0].dataset.name, got[0].dataset.digest) == ("iris-mlf", ds.digest)
+    assert got[0].dataset.source_type == ds._to_mlflow_entity().source_type
+    assert json.loads(got[0].dataset.schema) == json.loads(ds._to_mlflow_entity().schema)
+    assert json.loads(got[0].dataset.profile)["num_rows"] == 3
+    assert {t.key: t.value for t in got[0].tags}["mlflow.data.context"] == "training"
+    found = as_user.search_runs(["0"], filter_string="attributes.run_name = 'with-data'")
+    assert found[0].inputs.dataset_inputs[0].dataset.name == "iris-mlf"
+    # our API: the run keeps them, and the catalog dataset of that name is its input
+    ours = service.api("GET", f"/experiments/{run.info.run_id}", user).json()
+    assert ours["spec"]["mlflow_inputs"][0]["dataset"]["digest"] == ds.digest
+    graph = service.api("GET", f"/lineage?dataset={team}/iris-mlf", user).json()
+    assert f"run:{run.info.run_id}" in {n["id"] for n in graph["nodes"]}
+    # bad input: MLflow's error shape
+    base = f"{tracking_uri(service, team)}/api/2.0/mlflow/runs/log-inputs"
+    auth = {"Authorization": f"Bearer {service.token_for(user)}"}
+    good = {"name": "d", "digest": "abc", "source_type": "local", "source": "{}"}
+    bad_bodies = [
+        {"datasets": "x"},
+        {"datasets": [{"dataset": {**good, "name": "n" * 501}}]},
+        {"datasets": [{"dataset": {**good, "digest": 5}}]},
+        {"datasets": [{"dataset": {**good, "profile": "p" * 20000}}]},
+        {"datasets": [{"dataset": good, "tags": [{"key": "k", "value": "v" * 501}]}]},
+        {"datasets": [{"dataset": {"name": "d"}}]},
+    ]
+    for body in bad_bodies:
+        r = service.http.post(base, json={"run_id": run.info.run_id, **body}, headers=auth)
+        assert (r.status_code, r.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE"), r.text
+    # another team's user: the run is not there for them
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(world["stranger"]))
+    with pytest.raises(RestException, match="RESOURCE_DOES_NOT_EXIST"):
+        MlflowClient(tracking_uri(service, team)).log_inputs(
+            run.info.run_id, [DatasetInput(ds._to_mlflow_entity())]
+        )
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(user))
+    assert len(as_user.get_run(run.info.run_id).inputs.dataset_inputs) == 1

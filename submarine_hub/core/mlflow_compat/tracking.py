@@ -34,6 +34,7 @@ from ..experiments.backend import FINAL_STATES
 from ..identity import Identity
 from ..validation import INT64_MAX, is_finite_number
 from .filters import _compare, parse_filter
+from .inputs import dataset_inputs
 
 DEFAULT_NAME = "Default"
 DEFAULT_ID = "0"
@@ -524,7 +525,7 @@ async def runs_json(
                     "params": [{"key": k, "value": v} for k, v in params.get(row.id, {}).items()],
                     "tags": [{"key": k, "value": v} for k, v in own_tags.items()],
                 },
-                "inputs": {"dataset_inputs": [], "model_inputs": []},
+                "inputs": {"dataset_inputs": dataset_inputs(row), "model_inputs": []},
                 "outputs": {
                     "model_outputs": [{"model_id": m, "step": 0} for m in outputs.get(row.id, [])]
                 },

@@ -21,7 +21,7 @@ from typing import Any
 from tornado import web
 
 from ...core.errors import InvalidInput, NotFound, SubmarineError
-from ...core.mlflow_compat import artifacts, logged_models, tracking
+from ...core.mlflow_compat import artifacts, inputs, logged_models, tracking
 from ...core.mlflow_compat.errors import EndpointNotFound, NotImplementedByPlatform, error_code
 from ...core.paths import safe_relpath
 from ...core.sessions import choose_team
@@ -268,10 +268,21 @@ async def _log(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-@operation("POST", "runs/log-inputs", "runs/outputs", "runs/log-model")
+@operation("POST", "runs/log-inputs")
+async def _log_inputs(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
+    """Dataset inputs of a run: kept on the run, linked to same-named catalog datasets."""
+    identity, team = await h.identity(), await h.team()
+    async with h.core.db.session() as s:
+        row = await tracking.get_run_row(s, identity, team, data.get("run_id"))
+        tracking._check_writer(identity, row)
+        await inputs.record(s, identity, row, inputs.parse(data))
+    return {}
+
+
+@operation("POST", "runs/outputs", "runs/log-model")
 async def _log_links(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    """Dataset inputs and model outputs of a run: the run is checked, the links are known
-    from the logged models themselves (their ``source_run_id``)."""
+    """Model outputs of a run: the run is checked, the links are known from the logged
+    models themselves (their ``source_run_id``)."""
     identity, team = await h.identity(), await h.team()
     async with h.core.db.session() as s:
         row = await tracking.get_run_row(s, identity, team, data.get("run_id"))
