@@ -11,6 +11,8 @@ import { SubmarineAPI, requestAPI } from './api';
 import { ArtifactsView, CompareView, RunsTable } from './explorer';
 import { submarineIcon } from './icons';
 import { PipelineView } from './pipelineview';
+import { showRegisterDialog } from './registerdialog';
+import { StudiesList, StudyView, type IStudyActions } from './studies';
 
 export namespace ExplorerCommandIDs {
   export const open = 'submarine:open-run-explorer';
@@ -18,6 +20,8 @@ export namespace ExplorerCommandIDs {
   export const artifacts = 'submarine:run-artifacts';
   export const pipeline = 'submarine:show-pipeline';
   export const tensorboard = 'submarine:open-tensorboard';
+  export const studies = 'submarine:open-studies';
+  export const study = 'submarine:open-study';
 }
 
 function show<T extends Widget>(
@@ -149,6 +153,40 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
         );
       }
     });
+    // tuning studies (studies.ts): the list, and a study's page
+    const studyActions: IStudyActions = {
+      open: id => void app.commands.execute(ExplorerCommandIDs.study, { id }),
+      run: id =>
+        void app.commands.execute(ExplorerCommandIDs.open, { filter: `attributes.run_id = ${id}` }),
+      register: async runId =>
+        showRegisterDialog(api, { kind: 'run', run: await api.getExperiment(runId) })
+    };
+    let studies: MainAreaWidget<StudiesList> | null = null;
+    app.commands.addCommand(ExplorerCommandIDs.studies, {
+      label: 'Submarine: Tuning studies',
+      caption: "The team's hyper-parameter tuning studies",
+      execute: async () => {
+        if (!studies || studies.isDisposed) {
+          studies = show(app, new StudiesList(api, studyActions), 'submarine-studies', 'Studies');
+        } else {
+          app.shell.activateById(studies.id);
+        }
+        await studies.content.load();
+      }
+    });
+    app.commands.addCommand(ExplorerCommandIDs.study, {
+      label: 'Submarine: Open study',
+      execute: async args => {
+        const id = Number(args.id);
+        if (!id) {
+          return;
+        }
+        const view = new StudyView(api, rendermime, id, studyActions);
+        show(app, view, `submarine-study-${id}-${++opened}`, `Study #${id}`);
+        await view.load();
+      }
+    });
     palette?.addItem({ command: ExplorerCommandIDs.open, category: 'Submarine' });
+    palette?.addItem({ command: ExplorerCommandIDs.studies, category: 'Submarine' });
   }
 };
