@@ -1,0 +1,117 @@
+"""An endpoint's up-periods are metered from its real start (recorded on its row when it
+is created, or asked again after a failure) to its real stop, not from when the meter
+first sees it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from submarine_hub.core import endpoints
+from submarine_hub.core import models as registry
+from submarine_hub.core.identity import Identity
+from submarine_hub.core.usage import records
+from submarine_hub.core.usage.meter import Meter
+from submarine_hub.store import Database, upgrade
+from submarine_hub.store.models import Endpoint, UsageRecord
+
+ALICE = Identity("alice", teams=frozenset({"data-science"}))
+
+
+async def _serving(s, name: str = "iris") -> Endpoint:  # type: ignore[no-untyped-def]
+    model = await registry.create_model(s, ALICE, {"name": name, "team": "data-science"})
+    v = await registry.create_version(s, ALICE, model, {"framework": "sklearn"}, "file:///x")
+    registry.add_file(v, "model.joblib", 1, "0" * 64)
+    registry.finalize(v)
+    return await endpoints.create(s, ALICE, {"name": name, "model": name, "version": 1})
+
+
+async def _records(db: Database, ep_id: int) -> list[UsageRecord]:
+    async with db.session() as s:
+        q = select(UsageRecord).where(UsageRecord.object_id == ep_id).order_by(UsageRecord.id)
+        return [r for r in (await s.scalars(q)).all() if r.kind == "endpoint"]
+
+
+def _off(a: datetime | None, b: datetime) -> float:
+    assert a is not None
+    return abs((records.aware(a) - b).total_seconds())
+
+
+async def test_endpoint_up_periods_start_and_end_at_the_endpoints_real_times(
+    db_url: str,
+) -> None:
+    upgrade(db_url)
+    db = Database(db_url)
+    meter = Meter()
+    try:
+        started = datetime.now(timezone.utc)
+        async with db.session() as s:
+            ep = await _serving(s)
+            ep_id = ep.id
+            assert "started_at" not in endpoints.to_json(ep)["spec"]  # bookkeeping, hidden
+        # the meter first sees it 15 s late: the record still starts at the real start
+        async with db.session() as s:
+            await meter.sync(s, now=started + timedelta(seconds=15))
+        (first,) = await _records(db, ep_id)
+        assert _off(first.started_at, started) < 1 and first.ended_at is None
+        # stopped; the meter sees it 15 s later: the record ends at the real stop
+        async with db.session() as s:
+            row = await s.get(Endpoint, ep_id)
+            assert row is not None
+            endpoints.stop(row, ALICE)
+        stopped = datetime.now(timezone.utc)
+        async with db.session() as s:
+            await meter.sync(s, now=stopped + timedelta(seconds=15))
+        (first,) = await _records(db, ep_id)
+        assert _off(first.ended_at, stopped) < 1
+        # created again: the second up-period starts at that real start, again seen late
+        async with db.session() as s:
+            body = {"name": "iris", "model": "iris", "version": 1}
+            again = await endpoints.create(s, ALICE, body)
+            assert again.id == ep_id
+        restarted = datetime.now(timezone.utc)
+        async with db.session() as s:
+            await meter.sync(s, now=restarted + timedelta(seconds=15))
+        first, second = await _records(db, ep_id)
+        assert second.key == f"endpoint:{ep_id}:2" and second.ended_at is None
+        assert _off(second.started_at, restarted) < 1
+        assert records.aware(second.started_at) >= records.aware(first.ended_at)
+    finally:
+        await db.dispose()
+
+
+async def test_a_failed_endpoint_asked_again_starts_a_new_period_at_that_time(
+    db_url: str,
+) -> None:
+    upgrade(db_url)
+    db = Database(db_url)
+    meter = Meter()
+    try:
+        async with db.session() as s:
+            ep_id = (await _serving(s)).id
+        async with db.session() as s:
+            await meter.sync(s)
+            row = await s.get(Endpoint, ep_id)
+            assert row is not None
+            row.status, row.reason = endpoints.FAILED, "crashed"
+        failed = datetime.now(timezone.utc)
+        async with db.session() as s:
+            await meter.sync(s, now=failed + timedelta(seconds=15))
+            row = await s.get(Endpoint, ep_id)
+            assert row is not None
+            await endpoints.update(s, ALICE, row, {})
+        asked = datetime.now(timezone.utc)
+        async with db.session() as s:
+            await meter.sync(s, now=asked + timedelta(seconds=15))
+        first, second = await _records(db, ep_id)
+        assert _off(first.ended_at, failed) < 1
+        assert _off(second.started_at, asked) < 1 and second.ended_at is None
+        # a bad recorded start (hand-edited row) falls back to the row's own times
+        async with db.session() as s:
+            row = await s.get(Endpoint, ep_id)
+            assert row is not None
+            row.config = {**row.config, "started_at": "not a time"}
+            assert endpoints.started_at(row) is None
+    finally:
+        await db.dispose()
