@@ -1,10 +1,12 @@
 """Disk a team holds: its files' history (the parts its saves stored), its registered
-models' files, and its team folder on this machine (where team folders are system
-folders: users isolated)."""
+models' files, its runs' artifact folders on this machine (notebook jobs' outputs
+included), and its team folder on this machine (where team folders are system folders:
+users isolated)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -49,4 +51,15 @@ def folder_bytes(root: Path) -> int | None:
                         continue
         except OSError:
             continue
+    return total
+
+
+def runs_bytes(where: Callable[[int], Path | None], run_ids: Iterable[int]) -> int:
+    """Bytes of the runs' artifact folders on this machine (``where``: a run's folder, or
+    None where the backend keeps it elsewhere). Blocking: run it in a thread."""
+    total = 0
+    for run_id in run_ids:
+        root = where(run_id)
+        if root is not None:
+            total += folder_bytes(root) or 0
     return total

@@ -1,10 +1,11 @@
 """An endpoint's up-periods are metered from its real start (recorded on its row when it
 is created, or asked again after a failure) to its real stop, not from when the meter
-first sees it."""
+first sees it; runs' artifact folders are measured per team."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from submarine_hub.core.identity import Identity
 from submarine_hub.core.usage import records
 from submarine_hub.core.usage.meter import Meter
 from submarine_hub.store import Database, upgrade
-from submarine_hub.store.models import Endpoint, UsageRecord
+from submarine_hub.store.models import Endpoint, Experiment, UsageRecord
 
 ALICE = Identity("alice", teams=frozenset({"data-science"}))
 
@@ -113,5 +114,46 @@ async def test_a_failed_endpoint_asked_again_starts_a_new_period_at_that_time(
             assert row is not None
             row.config = {**row.config, "started_at": "not a time"}
             assert endpoints.started_at(row) is None
+    finally:
+        await db.dispose()
+
+
+async def test_run_artifact_folders_are_measured_per_team(db_url: str, tmp_path: Path) -> None:
+    """Each team's runs' (and notebook jobs') artifact folders count for that team only;
+    runs whose folder is elsewhere (None) or gone count 0; links are not followed."""
+    from submarine_hub.core.usage.disk import runs_bytes
+    from submarine_hub.service.usage import DISK, UsageMeter
+
+    upgrade(db_url)
+    db = Database(db_url)
+    try:
+        async with db.session() as s:
+            rows = [
+                Experiment(name="r", team=team, owner=owner, kind=kind, status="succeeded", spec={})
+                for team, owner, kind in (
+                    ("red", "ann", "command"),
+                    ("red", "ann", "notebook"),
+                    ("blue", "cy", "command"),
+                    ("red", "ann", "command"),  # no folder on this machine
+                )
+            ]
+            s.add_all(rows)
+            await s.flush()
+            ids = [r.id for r in rows]
+        sizes = {ids[0]: 1000, ids[1]: 234, ids[2]: 7}
+        for run_id, size in sizes.items():
+            folder = tmp_path / str(run_id) / "artifacts"
+            folder.mkdir(parents=True)
+            (folder / "out.bin").write_bytes(b"x" * size)
+        (tmp_path / str(ids[0]) / "artifacts" / "link").symlink_to(tmp_path / str(ids[2]))
+
+        def where(run_id: int) -> Path | None:
+            return None if run_id == ids[3] else tmp_path / str(run_id) / "artifacts"
+
+        assert runs_bytes(where, [ids[0], ids[1], ids[3], 10**6]) == 1234
+        meter = UsageMeter(db, interval=0, run_artifacts=where)
+        await meter.measure_disk({"red", "blue"})
+        assert DISK.labels("red", "artifacts")._value.get() == 1234
+        assert DISK.labels("blue", "artifacts")._value.get() == 7
     finally:
         await db.dispose()
