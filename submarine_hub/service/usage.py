@@ -123,15 +123,20 @@ class UsageMeter:
                 run_ids = (
                     await s.scalars(select(Experiment.id).where(Experiment.team == team))
                 ).all()
+            total = sum(held.values())
             for kind, size in held.items():
                 DISK.labels(team, kind).set(size)
             if self.team_dir is not None:
                 folder = await asyncio.to_thread(disk.folder_bytes, self.team_dir(team))
                 if folder is not None:
                     DISK.labels(team, "folder").set(folder)
+                    total += folder
             if self.run_artifacts is not None:
                 size = await asyncio.to_thread(disk.runs_bytes, self.run_artifacts, run_ids)
                 DISK.labels(team, "artifacts").set(size)
+                total += size
+            async with self.db.session() as s:  # priced per GB-month in reports
+                await disk.record_stored(s, team, total, datetime.now(timezone.utc))
 
     async def _loop(self) -> None:
         while True:

@@ -32,13 +32,15 @@ from ...store.models import (
 from .. import endpoints
 from ..errors import InvalidInput
 from ..resources import Resources
+from .prices import DISK_KIND
 
 SESSION = "session"
 RUN = "run"
 NOTEBOOK_JOB = "notebook_job"
 ENDPOINT = "endpoint"
 BUILD = "build"
-KINDS = (SESSION, RUN, NOTEBOOK_JOB, ENDPOINT, BUILD)
+DISK = DISK_KIND  # a team's stored bytes (core.usage.disk), not derived by the Meter
+KINDS = (SESSION, RUN, NOTEBOOK_JOB, ENDPOINT, BUILD, DISK)
 
 _RUN_ACTIVE = ("pending", "running")
 _ENDPOINT_DOWN = ("stopped", "failed")

@@ -1,19 +1,24 @@
 """An endpoint's up-periods are metered from its real start (recorded on its row when it
 is created, or asked again after a failure) to its real stop, not from when the meter
-first sees it; runs' artifact folders are measured per team."""
+first sees it; runs' artifact folders are measured per team, and the bytes a team stores
+are metered as ``disk`` records and priced per GB-month."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from submarine_hub.core import endpoints
 from submarine_hub.core import models as registry
+from submarine_hub.core.errors import Forbidden, InvalidInput
 from submarine_hub.core.identity import Identity
-from submarine_hub.core.usage import records
+from submarine_hub.core.usage import disk, records, reports
 from submarine_hub.core.usage.meter import Meter
+from submarine_hub.core.usage.prices import Prices
 from submarine_hub.store import Database, upgrade
 from submarine_hub.store.models import Endpoint, Experiment, UsageRecord
 
@@ -155,5 +160,51 @@ async def test_run_artifact_folders_are_measured_per_team(db_url: str, tmp_path:
         await meter.measure_disk({"red", "blue"})
         assert DISK.labels("red", "artifacts")._value.get() == 1234
         assert DISK.labels("blue", "artifacts")._value.get() == 7
+        async with db.session() as s:
+            q = select(UsageRecord).where(UsageRecord.kind == "disk")
+            stored = {r.team: r for r in (await s.scalars(q)).all()}
+        assert stored["red"].memory == 1234 and stored["red"].ended_at is None
+        assert stored["blue"].memory == 7
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("price", [-1, math.nan, math.inf, 1e12, "1", True, None])
+def test_bad_disk_prices_are_refused_with_the_reason(price: object) -> None:
+    if price is None:  # missing: free
+        assert Prices.parse({"disk_gb_month": None}).disk_gb_month == 0
+        return
+    with pytest.raises(InvalidInput, match="disk_gb_month"):
+        Prices.parse({"disk_gb_month": price})
+
+
+async def test_stored_bytes_are_priced_per_gb_month_for_their_team_only(db_url: str) -> None:
+    upgrade(db_url)
+    db = Database(db_url)
+    t0 = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    try:
+        async with db.session() as s:
+            await disk.record_stored(s, "red", 2 * 10**9, t0)
+            await disk.record_stored(s, "red", 2 * 10**9, t0 + timedelta(hours=1))  # same
+            await disk.record_stored(s, "red", 4 * 10**9, t0 + timedelta(hours=73))
+            await disk.record_stored(s, "blue", 10**9, t0)
+        prices = Prices.parse({"cpu_hour": 1, "memory_gb_hour": 1, "disk_gb_month": 10})
+        assert prices.to_json()["disk_gb_month"] == 10
+        window = {"since": t0, "until": t0 + timedelta(hours=146), "now": t0 + timedelta(hours=146)}
+        ann = Identity("ann", teams=frozenset({"red"}))
+        cy = Identity("cy", teams=frozenset({"blue"}))
+        async with db.session() as s:
+            out = await reports.report(s, ann, prices, group_by=["team", "kind"], **window)  # type: ignore[arg-type]
+            (row,) = out["items"]
+            assert (row["team"], row["kind"]) == ("red", "disk")
+            assert row["disk_gb_hours"] == pytest.approx(2 * 73 + 4 * 73)
+            assert row["memory_gb_hours"] == 0 and row["cpu_hours"] == 0
+            assert row["cost"] == pytest.approx((2 * 73 + 4 * 73) * 10 / 730)
+            lines = reports.to_csv(out).splitlines()
+            assert lines[0].endswith(",cost,currency,disk_gb_hours")
+            theirs = await reports.report(s, cy, prices, group_by=["team"], **window)  # type: ignore[arg-type]
+            assert [r["team"] for r in theirs["items"]] == ["blue"]
+            with pytest.raises(Forbidden):
+                await reports.report(s, cy, prices, team="red", **window)  # type: ignore[arg-type]
     finally:
         await db.dispose()
