@@ -2565,6 +2565,8 @@ export interface components {
       gpu_hours: number;
       session_hours: number;
       cost: number;
+      /** @description Stored bytes (kind disk) in GB held an hour. */
+      disk_gb_hours?: number;
     };
     UsageReport: {
       /** Format: date-time */
@@ -2604,6 +2606,8 @@ export interface components {
       memory_gb_hour?: number;
       gpu_hour?: number;
       session_hour?: number;
+      /** @description Per 10^9 bytes a team stores for a month (730 hours). */
+      disk_gb_month?: number;
       /** @description Price per GPU-hour by GPU type (replaces gpu_hour). */
       gpu_types?: {
         [key: string]: number;

@@ -125,7 +125,7 @@ def _number(text: str, name: str) -> float:
 @usage.command("prices")
 @click.option("--set", "changes", multiple=True, metavar="UNIT=PRICE",
               help="Admins: set a price (cpu_hour, memory_gb_hour, gpu_hour, session_hour, "
-                   "gpu_type:NAME, currency); the others keep theirs.")  # fmt: skip
+                   "disk_gb_month, gpu_type:NAME, currency); the others keep theirs.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def prices(changes: tuple[str, ...], as_json: bool) -> None:
     """The prices per resource unit (and, for admins, --set them)."""
@@ -145,9 +145,9 @@ def prices(changes: tuple[str, ...], as_json: bool) -> None:
             else:
                 new[key] = _number(value, key)
         current = _call(client.set_prices, **new)
-    units = ("cpu_hour", "memory_gb_hour", "gpu_hour", "session_hour")
+    units = ("cpu_hour", "memory_gb_hour", "gpu_hour", "session_hour", "disk_gb_month")
     lines = [f"currency        {current['currency']}"]
-    lines += [f"{k:<15} {current[k]:g}" for k in units]
+    lines += [f"{k:<15} {current.get(k, 0):g}" for k in units]
     lines += [f"gpu {k:<11} {v:g}" for k, v in (current.get("gpu_types") or {}).items()]
     _emit(current, as_json, "\n".join(lines))
 

@@ -14,7 +14,7 @@ team's endpoint, so that whoever is on call can roll back.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -41,6 +41,27 @@ CREATE_FIELDS = {
     "description", "resources", "threads", "access_log", "batching",
 }  # fmt: skip
 UPDATE_FIELDS = CREATE_FIELDS - {"name", "team"}
+
+
+STARTED_AT = "started_at"  # in config: when the current up-period began (usage metering)
+_BOOKKEEPING = ("routes", "service", "generation", STARTED_AT)
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def started_at(row: Endpoint) -> datetime | None:
+    """When the endpoint's current up-period began (created, or asked again after a
+    failure), as recorded on its row; None for rows from before it was recorded."""
+    value = (row.config or {}).get(STARTED_AT)
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def service_base(team: str, name: str, prefix: str) -> str:
@@ -320,7 +341,13 @@ async def create(
     row.status = STARTING
     row.reason = "starting"
     row.backend = backend
-    row.config = {"routes": routes, **options, "service": service, "generation": generation}
+    row.config = {
+        "routes": routes,
+        **options,
+        "service": service,
+        "generation": generation,
+        STARTED_AT: _now_iso(),
+    }
     row.resolved = resolved
     row.url = f"/services/{service}/"
     await session.flush()
@@ -335,6 +362,7 @@ async def update(session: AsyncSession, identity: Identity, row: Endpoint, data:
             f"Endpoint {row.team}/{row.name} is stopped; create it again to serve it."
         )
     config = dict(row.config)
+    was_up = row.status in (STARTING, READY, UPDATING)
     if "routes" in data or "model" in data:
         routes = parse_routes(data)
     elif "version" in data:  # the shorthand on a one-route endpoint: a new version
@@ -343,12 +371,14 @@ async def update(session: AsyncSession, identity: Identity, row: Endpoint, data:
         routes = parse_routes({"model": config["routes"][0]["model"], "version": data["version"]})
     else:
         routes = config["routes"]  # re-resolve: picks up where aliases point now
-    base = {k: v for k, v in config.items() if k not in ("routes", "service", "generation")}
+    base = {k: v for k, v in config.items() if k not in _BOOKKEEPING}
     options = _loader_options(data, base)
     resolved = await resolve(session, row.team, routes, options)
     config.update(options)
     config["routes"] = routes
     config["generation"] = int(config.get("generation", 0)) + 1
+    if not was_up:  # a failed endpoint asked again: a new up-period starts now
+        config[STARTED_AT] = _now_iso()
     row.config = config
     row.resolved = resolved
     if row.status in (READY, UPDATING):
@@ -397,7 +427,7 @@ def to_json(row: Endpoint, public_url: str = "") -> dict[str, Any]:
             }
             for r in row.resolved or []
         ],
-        "spec": {k: v for k, v in config.items() if k not in ("service", "generation")},
+        "spec": {k: v for k, v in config.items() if k not in _BOOKKEEPING or k == "routes"},
         "service": config.get("service", ""),
         "path": row.url,
         "url": public_url.rstrip("/") + row.url if public_url else row.url,

@@ -531,6 +531,7 @@ class SubmarineService(Application):
             interval=self.usage_meter_interval,
             builds=builds.status if builds.builds else None,
             team_dir=accounts.team_dir if (accounts := self.system_accounts()) else None,
+            run_artifacts=context.experiments.local_artifacts,
         )
         meter.start()
         room_shares = RoomShareReconciler(context.db, hub, interval=self.room_share_interval)

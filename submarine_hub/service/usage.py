@@ -20,7 +20,7 @@ from ..core.usage import budgets, disk, records
 from ..core.usage.meter import Meter
 from ..core.usage.prices import Amounts
 from ..store import Database
-from ..store.models import TeamBudget, UsageRecord
+from ..store.models import Experiment, TeamBudget, UsageRecord
 from .periodic import Periodic
 
 log = logging.getLogger("submarine_hub.service.usage")
@@ -63,12 +63,14 @@ class UsageMeter(Periodic):
         interval: float,
         builds: Callable[[Any], dict[str, Any]] | None = None,
         team_dir: Callable[[str], Path] | None = None,
+        run_artifacts: Callable[[int], Path | None] | None = None,
         disk_interval: float = 600.0,
     ) -> None:
         super().__init__(interval)
         self.db = db
         self.meter = Meter(builds)
         self.team_dir = team_dir
+        self.run_artifacts = run_artifacts
         self.disk_interval = disk_interval
         self._next_disk = 0.0
 
@@ -122,12 +124,23 @@ class UsageMeter(Periodic):
         for team in sorted(teams):
             async with self.db.session() as s:
                 held = await disk.stored_bytes(s, team)
+                run_ids = (
+                    await s.scalars(select(Experiment.id).where(Experiment.team == team))
+                ).all()
+            total = sum(held.values())
             for kind, size in held.items():
                 DISK.labels(team, kind).set(size)
             if self.team_dir is not None:
                 folder = await asyncio.to_thread(disk.folder_bytes, self.team_dir(team))
                 if folder is not None:
                     DISK.labels(team, "folder").set(folder)
+                    total += folder
+            if self.run_artifacts is not None:
+                size = await asyncio.to_thread(disk.runs_bytes, self.run_artifacts, run_ids)
+                DISK.labels(team, "artifacts").set(size)
+                total += size
+            async with self.db.session() as s:  # priced per GB-month in reports
+                await disk.record_stored(s, team, total, datetime.now(timezone.utc))
 
 
 class BudgetGate:

@@ -29,15 +29,18 @@ from ...store.models import (
     Session,
     UsageRecord,
 )
+from .. import endpoints
 from ..errors import InvalidInput
 from ..resources import Resources
+from .prices import DISK_KIND
 
 SESSION = "session"
 RUN = "run"
 NOTEBOOK_JOB = "notebook_job"
 ENDPOINT = "endpoint"
 BUILD = "build"
-KINDS = (SESSION, RUN, NOTEBOOK_JOB, ENDPOINT, BUILD)
+DISK = DISK_KIND  # a team's stored bytes (core.usage.disk), not derived by the Meter
+KINDS = (SESSION, RUN, NOTEBOOK_JOB, ENDPOINT, BUILD, DISK)
 
 _RUN_ACTIVE = ("pending", "running")
 _ENDPOINT_DOWN = ("stopped", "failed")
@@ -219,8 +222,9 @@ class Meter:
         return out
 
     async def _endpoints(self, s: AsyncSession, team: str | None, now: datetime) -> list[Interval]:
-        """An endpoint's up-periods: one record from when it was seen up until it is
-        stopped, failed or deleted (endpoints are metered at the meter's pace)."""
+        """An endpoint's up-periods: one record from when it was created (or asked again
+        after a failure) until it is stopped or failed (its row's last change), or deleted
+        (the meter's time: deleting needs a stop first, so rarely)."""
         opened = {
             r.object_id: r
             for r in (
@@ -247,15 +251,20 @@ class Meter:
         for row in rows.values():
             if row.status in _ENDPOINT_DOWN or row.id in opened:
                 continue
-            count = len(
-                (
-                    await s.scalars(
-                        select(UsageRecord.id).where(
-                            UsageRecord.kind == ENDPOINT, UsageRecord.object_id == row.id
-                        )
+            ends = (
+                await s.scalars(
+                    select(UsageRecord.ended_at).where(
+                        UsageRecord.kind == ENDPOINT, UsageRecord.object_id == row.id
                     )
-                ).all()
+                )
+            ).all()
+            count = len(ends)
+            # the up-period's real start, as the endpoint's row recorded it (older rows:
+            # created for the first period, last changed for later ones)
+            start = endpoints.started_at(row) or _aware(
+                row.created_at if count == 0 else row.updated_at
             )
+            start = max([start, *(_aware(e) for e in ends if e is not None)])
             res = _resources((row.config or {}).get("resources") or None)
             out.append(
                 Interval(
@@ -264,7 +273,7 @@ class Meter:
                     object_id=row.id,
                     team=row.team,
                     user=row.owner,
-                    started_at=_aware(row.created_at) if count == 0 else now,
+                    started_at=min(start, now),
                     ended_at=None,
                     cpu=res.cpu or 0.0,
                     memory=res.memory or 0,

@@ -2,8 +2,10 @@
 
 Units: a CPU-hour is one core held for an hour, a GB-hour 10^9 bytes of memory held for an
 hour, a GPU-hour one GPU for an hour, a session-hour one session (whatever it holds) for
-an hour. A price per GPU type replaces ``gpu_hour`` for GPUs of that type; prices per
-environment image (or profile, ``team/name``) replace any of the four for what ran in it.
+an hour, a GB-month of disk 10^9 bytes stored for a month (730 hours: a team's stored
+bytes are metered as ``disk`` records). A price per GPU type replaces ``gpu_hour`` for
+GPUs of that type; prices per environment image (or profile, ``team/name``) replace any of
+the four hourly prices for what ran in it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any
 from ..errors import InvalidInput
 
 UNIT_PRICES = ("cpu_hour", "memory_gb_hour", "gpu_hour", "session_hour")
+DISK_PRICE = "disk_gb_month"
+DISK_KIND = "disk"
+HOURS_PER_MONTH = 730.0
 GB = 10**9
 MAX_PRICE = 1e9
 
@@ -47,6 +52,7 @@ class Prices:
     memory_gb_hour: float = 0.0
     gpu_hour: float = 0.0
     session_hour: float = 0.0
+    disk_gb_month: float = 0.0
     gpu_types: dict[str, float] = field(default_factory=dict)
     images: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -55,7 +61,7 @@ class Prices:
         """An admin's prices (400 naming what is wrong); missing prices are 0."""
         if not isinstance(data, dict):
             raise InvalidInput('Prices must be an object, like {"cpu_hour": 0.05}.')
-        known = {"currency", *UNIT_PRICES, "gpu_types", "images"}
+        known = {"currency", *UNIT_PRICES, DISK_PRICE, "gpu_types", "images"}
         unknown = set(data) - known
         if unknown:
             raise InvalidInput(
@@ -65,7 +71,9 @@ class Prices:
         currency = data.get("currency", "USD")
         if not isinstance(currency, str) or not 1 <= len(currency) <= 16:
             raise InvalidInput("'currency' must be a short name like USD or EUR.")
-        units = {k: _price(data[k], k) for k in UNIT_PRICES if data.get(k) is not None}
+        units = {
+            k: _price(data[k], k) for k in (*UNIT_PRICES, DISK_PRICE) if data.get(k) is not None
+        }
         gpu_types = data.get("gpu_types") or {}
         if not isinstance(gpu_types, dict):
             raise InvalidInput("'gpu_types' must map a GPU type to its price per GPU-hour.")
@@ -113,6 +121,7 @@ class Amounts:
     gpu_hours: float = 0.0
     session_hours: float = 0.0
     cost: float = 0.0
+    disk_gb_hours: float = 0.0
 
     def __add__(self, other: Amounts) -> Amounts:
         return Amounts(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
@@ -125,6 +134,7 @@ class Amounts:
             self.gpu_hours,
             self.session_hours,
             self.cost,
+            self.disk_gb_hours,
         )
 
     def to_json(self) -> dict[str, float]:
@@ -146,6 +156,10 @@ def amounts(
     gpu_type: str = "",
 ) -> Amounts:
     hours = max(seconds, 0.0) / 3600
+    if kind == DISK_KIND:  # ``memory``: the bytes the team stored
+        disk_h = memory / GB * hours
+        cost = disk_h * prices.disk_gb_month / HOURS_PER_MONTH
+        return Amounts(max(seconds, 0.0), cost=cost, disk_gb_hours=disk_h)
     unit = prices.unit_prices(image, gpu_type)
     cpu_h, mem_h, gpu_h = cpu * hours, memory / GB * hours, gpus * hours
     session_h = hours if kind == "session" else 0.0

@@ -152,6 +152,8 @@ def to_csv(result: dict[str, Any]) -> str:
     for g in result["group_by"]:
         columns += ITEM_COLUMNS if g == "item" else [g]
     columns += [*AMOUNT_COLUMNS, "currency"]
+    if any(row.get("disk_gb_hours") for row in result["items"]):  # added later: at the end
+        columns.append("disk_gb_hours")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
