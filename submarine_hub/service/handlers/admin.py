@@ -12,6 +12,7 @@ from tornado import web
 from ...core import credentials, endpoints, environments, notebook_schedules, sessions, teams
 from ...core.errors import Forbidden
 from ...core.experiments import runs
+from ...core.identity import Identity
 from ...core.quotas import Quota
 from ...core.resources import format_memory
 from .base import BaseHandler
@@ -26,8 +27,8 @@ TEMPLATES = jinja2.Environment(
 REFRESH_SECONDS = 10
 
 
-class AdminHandler(BaseHandler):
-    """``/services/submarine/admin/``: hub admins only."""
+class AdminPageHandler(BaseHandler):
+    """An HTML page of the service for hub admins only (never cached)."""
 
     public = True  # browsers without a login are sent to the hub's login
 
@@ -35,11 +36,20 @@ class AdminHandler(BaseHandler):
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
 
-    @web.authenticated
-    async def get(self) -> None:
+    async def require_admin(self, page: str) -> Identity:
+        """The caller; 403 naming ``page`` unless they are a hub admin."""
         identity = await self.identity()
         if not identity.admin:
-            raise Forbidden("The Submarine admin page is for hub admins.")
+            raise Forbidden(f"The Submarine {page} page is for hub admins.")
+        return identity
+
+
+class AdminHandler(AdminPageHandler):
+    """``/services/submarine/admin/``: hub admins only."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        identity = await self.require_admin("admin")
         groups = await self.core.hub_groups()
         defaults = self.core.quota_defaults
         async with self.core.db.session() as s:

@@ -9,14 +9,12 @@ from typing import Any
 
 from tornado import web
 
-from ...core.errors import Forbidden
 from ...core.usage import budgets, records, reports, summary
 from ...core.usage.meter import Meter
 from ...core.usage.prices import format_amount
 from ...store.db import reading
 from ...store.models import TeamBudget
-from .admin import TEMPLATES
-from .base import BaseHandler
+from .admin import TEMPLATES, AdminPageHandler
 
 VENDOR = Path(__file__).parents[1] / "static" / "vendor"
 
@@ -63,20 +61,12 @@ def chart_specs(rows: list[dict[str, Any]], currency: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class AdminUsageHandler(BaseHandler):
+class AdminUsageHandler(AdminPageHandler):
     """``/services/submarine/admin/usage``: hub admins only."""
-
-    public = True
-
-    def set_default_headers(self) -> None:
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.set_header("Cache-Control", "no-store")
 
     @web.authenticated
     async def get(self) -> None:
-        identity = await self.identity()
-        if not identity.admin:
-            raise Forbidden("The Submarine usage page is for hub admins.")
+        identity = await self.require_admin("usage")
         since = reports.parse_time(self.get_query_argument("since", None), "since")
         until = reports.parse_time(self.get_query_argument("until", None), "until")
         groups = await self.core.hub_groups()
