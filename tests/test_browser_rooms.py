@@ -4,6 +4,7 @@ carol (another team) is refused, and bob, removed from the team, loses the room 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
@@ -35,8 +36,14 @@ def versions(hub: Hub, team: str, user: str) -> list[dict]:
     return r.json()["items"]
 
 
-def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    team = new_team(hub, ["alice", "bob"])
+@pytest.fixture
+def team(hub: Hub) -> Iterator[str]:
+    """A team of alice and bob of this test's own, gone after it."""
+    with new_team(hub, ["alice", "bob"]) as name:
+        yield name
+
+
+def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub, team: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     save_team_notebook(hub, "alice", team, NOTEBOOK, ["x = 1", "print('ran by ' + 'bob')"])
     room = open_room(hub, "alice", team)
     account = room["account"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .browser import login
@@ -15,12 +17,18 @@ from .hub import Hub
 VISIBLE_CELL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
 
 
-def new_team(hub: Hub, members: list[str]) -> str:
-    """A hub group (a team) of the test's own, with ``members``."""
+@contextmanager
+def new_team(hub: Hub, members: list[str]) -> Iterator[str]:
+    """A hub group (a team) of the test's own, with ``members``, deleted when the block
+    ends: the shared hub's users (alice, bob) must not stay in a third team, or every later
+    test that counts on their teams would have to choose one."""
     team = f"rtc-{secrets.token_hex(3)}"
     hub.hub_api("POST", f"groups/{team}").raise_for_status()
-    hub.hub_api("POST", f"groups/{team}/users", json={"users": members}).raise_for_status()
-    return team
+    try:
+        hub.hub_api("POST", f"groups/{team}/users", json={"users": members}).raise_for_status()
+        yield team
+    finally:
+        hub.hub_api("DELETE", f"groups/{team}").raise_for_status()
 
 
 def open_room(hub: Hub, member: str, team: str, timeout: float = 300) -> dict[str, Any]:
