@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -43,7 +45,9 @@ def team(hub: Hub) -> Iterator[str]:
         yield name
 
 
-def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub, team: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_two_members_edit_one_notebook_in_their_team_room(
+    browser: Any, hub: Hub, team: str, tmp_path: Path
+) -> None:
     save_team_notebook(hub, "alice", team, NOTEBOOK, ["x = 1", "print('ran by ' + 'bob')"])
     room = open_room(hub, "alice", team)
     account = room["account"]

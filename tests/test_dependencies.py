@@ -146,6 +146,7 @@ def providers(name: str) -> set[str]:
 DISTRIBUTIONS = {"submarine-hub": PROJECT, "submarine-hub-client": CLIENT_PROJECT}
 
 
+@pytest.mark.local
 @pytest.mark.parametrize("distribution", DISTRIBUTIONS)
 def test_every_imported_package_is_declared_by_the_distribution_that_ships_the_import(
     distribution: str,

@@ -98,6 +98,7 @@ def test_different_team_names_never_share_a_label_value_or_namespace(a: str, b: 
         assert labels(team=a)[LABEL_TEAM] != labels(team=b)[LABEL_TEAM]
 
 
+@pytest.mark.local
 @settings(max_examples=200, deadline=None)
 @given(st.text(min_size=1, max_size=120))
 def test_any_name_becomes_a_valid_object_name(name: str) -> None:

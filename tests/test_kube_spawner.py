@@ -429,6 +429,7 @@ def test_pvc_manifest_function() -> None:
 # --- packaging -----------------------------------------------------------------------
 
 
+@pytest.mark.local
 def test_importing_the_package_does_not_import_kubespawner() -> None:
     code = "import sys, submarine_spawner; sys.exit('kubespawner' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

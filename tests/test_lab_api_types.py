@@ -15,6 +15,7 @@ import pytest
 LAB = Path(__file__).resolve().parents[1] / "labextension"
 
 
+@pytest.mark.local
 def test_the_lab_extensions_api_types_are_generated_from_the_openapi_document() -> None:
     node = shutil.which("node")
     if node is None or not (LAB / "node_modules" / "openapi-typescript").exists():

@@ -113,6 +113,7 @@ def test_search_runs_filters_and_orders_with_mlflows_syntax(
         as_user.search_runs([exp.experiment_id], "metrics.acc > 'high'")
 
 
+@pytest.mark.local
 def test_logged_model_registered_with_an_alias_loads_and_predicts(
     service: InProcessService, world: dict[str, str], as_user: MlflowClient
 ) -> None:
@@ -200,6 +201,7 @@ def test_unsupported_and_malformed_calls_answer_mlflows_error_shape(
     assert nowhere.json()["error_code"] == "ENDPOINT_NOT_FOUND"
 
 
+@pytest.mark.local
 def test_an_mlflow_model_answers_mlflows_four_request_shapes(tmp_path: Path) -> None:
     """The endpoint loader of a version registered through MLflow (``framework: mlflow``):
     ``dataframe_split``, ``dataframe_records``, ``instances`` and ``inputs`` all predict;

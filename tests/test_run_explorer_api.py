@@ -161,6 +161,7 @@ def test_another_team_neither_finds_nor_names_the_team(
     assert_json_error(_search(service, other, team=sweep["team"]), 403, "not a member")
 
 
+@pytest.mark.local
 def test_the_sdk_and_the_cli_send_the_same_syntax(
     service: InProcessService, sweep: dict[str, Any]
 ) -> None:

@@ -170,6 +170,7 @@ def test_spark_runs_on_kubernetes_render_valid_manifests() -> None:
         assert x["metadata"].get("namespace") in (None, "submarine-data-science")
 
 
+@pytest.mark.local
 def test_the_sql_runner_binds_parameters_and_writes_parquet(tmp_path: Path) -> None:
     db = tmp_path / "w.sqlite"
     with sqlite3.connect(db) as conn:

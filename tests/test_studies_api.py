@@ -124,6 +124,7 @@ def check_counted_once(study: dict[str, Any], total: int) -> None:
     assert all(t["state"] in ("complete", "pruned") for t in items), items
 
 
+@pytest.mark.local
 def test_a_tpe_study_with_a_median_pruner_prunes_and_finds_its_best(svc: InProcessService) -> None:
     r = svc.api("POST", "studies", user="alice", json=study_spec("tpe-median"))
     assert r.status_code == 201, r.text
@@ -155,6 +156,7 @@ def test_a_tpe_study_with_a_median_pruner_prunes_and_finds_its_best(svc: InProce
     assert model["versions"][0]["source_run_id"] == study["best"]["run_id"], model
 
 
+@pytest.mark.local
 def test_a_restart_of_the_service_mid_study_loses_and_repeats_no_trial(
     tmp_path: Path,
 ) -> None:

@@ -141,6 +141,7 @@ def history(service: InProcessService, team: str, path: str, user: str) -> list[
     return r.json()["items"]
 
 
+@pytest.mark.local
 async def test_a_burst_of_rtc_saves_is_one_version_at_once_and_one_at_its_end(
     room: Any, service: InProcessService
 ) -> None:
@@ -178,6 +179,7 @@ async def test_a_burst_of_rtc_saves_is_one_version_at_once_and_one_at_its_end(
     assert model["content"].cells[0].source == "x = 'bob'"
 
 
+@pytest.mark.local
 async def test_the_last_save_of_a_burst_is_a_version_when_the_interval_ends(
     room: Any, service: InProcessService
 ) -> None:
@@ -195,6 +197,7 @@ async def test_the_last_save_of_a_burst_is_a_version_when_the_interval_ends(
     assert r.json()["content"]["cells"][0]["source"] == "e = 2"
 
 
+@pytest.mark.local
 async def test_what_a_room_holds_is_recorded_when_it_stops(
     room: Any, service: InProcessService
 ) -> None:

@@ -64,6 +64,7 @@ def _get(service: InProcessService, url: str, user: str) -> requests.Response:
     return requests.get(base + url, headers=headers, timeout=60)
 
 
+@pytest.mark.local
 def test_a_runs_tfevents_are_served_through_the_service_to_its_team(
     service: InProcessService, tb_run: dict[str, Any]
 ) -> None:
@@ -131,6 +132,7 @@ def test_a_run_without_tfevents_or_metrics_is_refused_with_a_reason(
     assert_json_error(r, 404, "no TensorBoard event files .* and logged no metrics")
 
 
+@pytest.mark.local
 def test_metrics_logged_through_the_platform_are_exported_as_tfevents(
     service: InProcessService, tb_run: dict[str, Any]
 ) -> None:
@@ -158,6 +160,7 @@ def test_an_unknown_or_stopped_tensorboard_is_a_404(
     assert r.status_code == 404
 
 
+@pytest.mark.local
 def test_idle_tensorboards_stop(tmp_path: Path) -> None:
     write_tfevents(tmp_path / "run")
     boards = TensorBoards(idle_timeout=30)
