@@ -185,8 +185,17 @@ def test_unsupported_and_malformed_calls_answer_mlflows_error_shape(
          "RESOURCE_DOES_NOT_EXIST"),
         ("POST", "/runs/create", {"experiment_id": "99999999"}, 404, "RESOURCE_DOES_NOT_EXIST"),
         ("GET", "/runs/get?run_id=99999999999999999999999", None, 404, "RESOURCE_DOES_NOT_EXIST"),
-        ("POST", "/runs/log-batch", {"run_id": "1", "metrics": "x"}, 404,
+        # a body the OpenAPI document's schema refuses: 400 before any run is looked up
+        # (as MLflow's server parses its request message first)
+        ("POST", "/runs/log-batch", {"run_id": "1", "metrics": "x"}, 400,
+         "INVALID_PARAMETER_VALUE"),
+        ("POST", "/runs/log-batch", {"run_id": "99999999", "metrics": []}, 404,
          "RESOURCE_DOES_NOT_EXIST"),
+        ("POST", "/runs/update", {"run_id": "1", "status": "DONE"}, 400,
+         "INVALID_PARAMETER_VALUE"),
+        ("POST", "/runs/log-inputs", {"run_id": "1", "models": [{"model_id": 5}]}, 400,
+         "INVALID_PARAMETER_VALUE"),
+        ("POST", "/registered-models/create", [], 400, "INVALID_PARAMETER_VALUE"),
         ("POST", "/experiments/create", {}, 400, "INVALID_PARAMETER_VALUE"),
         ("POST", "/runs/search", {"experiment_ids": ["0"], "filter": "metrics.a ~ 1"}, 400,
          "INVALID_PARAMETER_VALUE"),

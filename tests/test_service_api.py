@@ -7,6 +7,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from submarine_hub.service.handlers import API_ROUTES
+from submarine_hub.service.handlers.mlflow import DOC_PATH, OPERATIONS, MlflowArtifactsHandler
 
 from .helpers.api import assert_json_error
 from .helpers.hub import Hub
@@ -26,10 +27,24 @@ def test_openapi_is_valid_and_lists_every_endpoint(service: InProcessService) ->
     validate(spec)
     assert spec["servers"] == [{"url": "/services/submarine/api/v1"}]
     routes = {(h.path, m) for h in API_ROUTES for m in HTTP_METHODS if m in h.__dict__}
+    # MLflow's API (tag mlflow, beside api/v1): every operation of its table, and the
+    # artifacts proxy
+    routes |= {(DOC_PATH.format(op=op), m.lower()) for m, op in OPERATIONS}
+    artifacts = "/{team}/api/2.0/mlflow-artifacts/artifacts"
+    routes |= {(artifacts, "get")}
+    routes |= {
+        (artifacts + "/{path}", m) for m in HTTP_METHODS if m in MlflowArtifactsHandler.__dict__
+    }
     documented = {
         (path, m) for path, item in spec["paths"].items() for m in HTTP_METHODS if m in item
     }
     assert routes == documented
+    mlflow = {p for p, item in spec["paths"].items() if "mlflow" in p}
+    for path in mlflow:
+        assert spec["paths"][path]["servers"] == [{"url": "/services/submarine/mlflow"}], path
+        for m in HTTP_METHODS:
+            if m in spec["paths"][path]:
+                assert spec["paths"][path][m]["tags"] == ["mlflow"], (path, m)
 
 
 def test_unknown_endpoint_is_json_404(service: InProcessService) -> None:

@@ -173,6 +173,19 @@ class SubmarineService(Application):
     def _default_tracking_heartbeat(self) -> float:
         return float(os.environ.get("SUBMARINE_TRACKING_HEARTBEAT") or 30)
 
+    mlflow_run_idle_timeout = Float(
+        help="""Seconds after which a run made through the MLflow API (``mlflow.start_run()``
+        in a notebook or on a laptop) that is still RUNNING but had no MLflow call (log,
+        set-tag, update...) is ended as FAILED, its reason saying so (MLflow's client
+        sends no heartbeat: a crashed client never ends its run). 0: never. A run made
+        inside a platform run (with its token) ends with that run instead.
+        Default: $SUBMARINE_MLFLOW_RUN_IDLE_TIMEOUT, else 86400 (a day).""",
+    ).tag(config=True)
+
+    @default("mlflow_run_idle_timeout")
+    def _default_mlflow_run_idle_timeout(self) -> float:
+        return float(os.environ.get("SUBMARINE_MLFLOW_RUN_IDLE_TIMEOUT") or 86400)
+
     log_style = Unicode(
         "json", help="Log format: 'json' (one JSON object per line) or 'text'."
     ).tag(config=True)
@@ -477,6 +490,7 @@ class SubmarineService(Application):
                 api_url=self.run_api_url,
                 uploads=uploads,
                 heartbeat_interval=self.tracking_heartbeat,
+                mlflow_idle_timeout=self.mlflow_run_idle_timeout,
             ),
         )
         context.notebook_jobs = NotebookJobs(context, misfire_grace=self.schedule_misfire_grace)

@@ -31,6 +31,7 @@ from ..core.crypto import Crypt
 from ..core.experiments import metrics as run_metrics
 from ..core.experiments import pipelines, plans, runs, sql
 from ..core.experiments.backend import FINAL_STATES, PENDING, RUNNING, RunState
+from ..core.mlflow_compat import tracking as mlflow_tracking
 from ..core.quotas import effective_quota
 from ..store import Database
 from ..store.models import EnvironmentProfile, Experiment, Pipeline, Team
@@ -57,6 +58,7 @@ class ExperimentManager:
         api_url: str,
         uploads: UploadStore | None = None,
         heartbeat_interval: float = 30.0,
+        mlflow_idle_timeout: float = 0.0,
     ) -> None:
         self.db = db
         self.backend = backend
@@ -68,6 +70,9 @@ class ExperimentManager:
         self.uploads = uploads
         # interactive (notebook-tracked) runs beat this often; 4 missed beats end them
         self.heartbeat_interval = heartbeat_interval
+        # MLflow-created runs with no call for this long are ended (0: never); those made
+        # inside a platform run end with it (core/mlflow_compat/tracking.reap)
+        self.mlflow_idle_timeout = mlflow_idle_timeout
         self._next_reap = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -135,7 +140,9 @@ class ExperimentManager:
         if time.monotonic() >= self._next_reap:
             self._next_reap = time.monotonic() + max(1.0, self.heartbeat_interval / 2)
             async with self.db.session() as s:
-                for row in await runs.reap_interactive(s, 4 * self.heartbeat_interval):
+                ended = await runs.reap_interactive(s, 4 * self.heartbeat_interval)
+                ended += await mlflow_tracking.reap(s, self.mlflow_idle_timeout)
+                for row in ended:
                     log.warning(
                         "interactive run ended", extra={"run": row.id, "reason": row.reason}
                     )

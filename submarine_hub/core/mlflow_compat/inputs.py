@@ -1,9 +1,12 @@
-"""MLflow dataset inputs of a run (``mlflow.log_input``, REST ``runs/log-inputs``).
+"""MLflow inputs of a run (``mlflow.log_input``, ``MlflowClient.log_inputs``, REST
+``runs/log-inputs``): datasets and (MLflow 3) logged models.
 
-They are kept on the platform run itself (its ``spec["mlflow_inputs"]``, so our runs API
-shows them too) and come back in MLflow's ``Run.inputs.dataset_inputs``. Where a dataset
+They are kept on the platform run itself (its ``spec["mlflow_inputs"]`` and
+``spec["mlflow_model_inputs"]``, so our runs API shows them too) and come back in
+MLflow's ``Run.inputs.dataset_inputs`` and ``Run.inputs.model_inputs``. Where a dataset
 of the team's catalog (or a shared one) has the same name, the run is also recorded as
-having read it (the platform's lineage, ``run_datasets``).
+having read it (the platform's lineage, ``run_datasets``). A model input names a logged
+model of the run's team (``m-...``); another team's, or none, is not found.
 
 Limits are MLflow's own (``mlflow/utils/validation.py``): an oversized or mistyped field
 is ``INVALID_PARAMETER_VALUE``.
@@ -16,11 +19,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...store.mlflow_tables import MlflowLoggedModel
 from ...store.models import Dataset, Experiment, RunDataset
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..identity import Identity
 
 SPEC_KEY = "mlflow_inputs"
+MODELS_KEY = "mlflow_model_inputs"
 #: field -> (required, max length), as MLflow's server validates them
 DATASET_FIELDS = {
     "name": (True, 500),
@@ -47,7 +52,32 @@ def _text(obj: dict[str, Any], key: str, where: str, required: bool, limit: int)
     return value
 
 
-def parse(data: dict[str, Any]) -> list[dict[str, Any]]:
+def parse(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ``datasets`` (checked, as stored) and the ``models`` (their ids) of a
+    ``runs/log-inputs`` body."""
+    return parse_datasets(data), parse_models(data)
+
+
+def parse_models(data: dict[str, Any]) -> list[str]:
+    """The logged-model ids of ``models: [{"model_id": "m-..."}]``, each once, in order."""
+    items = data.get("models")
+    if items in (None, ""):
+        return []
+    if not isinstance(items, list):
+        raise InvalidInput("'models' must be a list of {model_id}.")
+    if len(items) > MAX_INPUTS:
+        raise InvalidInput(f"At most {MAX_INPUTS} model inputs per call.")
+    out: list[str] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"models[{i}] must be an object with a 'model_id'.")
+        model_id = _text(item, "model_id", f"models[{i}]", True, 255)
+        if model_id not in out:
+            out.append(model_id)
+    return out
+
+
+def parse_datasets(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``datasets`` of a ``runs/log-inputs`` body, checked, as stored."""
     items = data.get("datasets")
     if items in (None, ""):
@@ -121,6 +151,37 @@ async def record(
     await session.flush()
 
 
+async def record_models(
+    session: AsyncSession, team: str, row: Experiment, model_ids: list[str]
+) -> None:
+    """Add logged models of ``team`` to the run's model inputs (each kept once); a model
+    that is not the team's is not found, and nothing of the call is kept."""
+    if not model_ids:
+        return
+    found = set(
+        (
+            await session.scalars(
+                select(MlflowLoggedModel.id).where(
+                    MlflowLoggedModel.id.in_(model_ids), MlflowLoggedModel.team == team
+                )
+            )
+        ).all()
+    )
+    missing = [m for m in model_ids if m not in found]
+    if missing:
+        raise NotFound(f"Logged model '{missing[0]}' not found in team {team!r}.")
+    spec = dict(row.spec or {})
+    kept = list(spec.get(MODELS_KEY, []))
+    spec[MODELS_KEY] = kept + [m for m in model_ids if m not in kept]
+    row.spec = spec  # a new dict: the JSON column sees the change
+    await session.flush()
+
+
 def dataset_inputs(row: Experiment) -> list[dict[str, Any]]:
     """MLflow's ``RunInputs.dataset_inputs`` of a run."""
     return list((row.spec or {}).get(SPEC_KEY, []))
+
+
+def model_inputs(row: Experiment) -> list[dict[str, Any]]:
+    """MLflow's ``RunInputs.model_inputs`` of a run: ``[{"model_id": ...}]``."""
+    return [{"model_id": m} for m in (row.spec or {}).get(MODELS_KEY, [])]

@@ -34,7 +34,7 @@ from ..experiments.backend import FINAL_STATES
 from ..identity import Identity
 from ..validation import INT64_MAX, is_finite_number
 from .filters import _compare, parse_filter
-from .inputs import dataset_inputs
+from .inputs import dataset_inputs, model_inputs
 
 DEFAULT_NAME = "Default"
 DEFAULT_ID = "0"
@@ -49,6 +49,9 @@ STATUS = {
 }
 FROM_STATUS = {"FINISHED": "succeeded", "FAILED": "failed", "KILLED": "killed"}
 MAX_RESULTS = 50_000
+TOUCH_EVERY = 60.0  # seconds: how often a log call records a run's activity, at most
+#: MLflow's tag showing why the platform ended a run (its reason, as our API shows it)
+END_REASON_TAG = "submarine.end_reason"
 
 
 def check_team(identity: Identity, team: str) -> None:
@@ -306,6 +309,9 @@ async def create_run(
     name = _str(data, "run_name") or tags.get("mlflow.runName") or "mlflow-run"
     row = await runs.start_interactive(session, identity, {"name": name[:255], "team": team})
     row.placement = {**(row.placement or {}), "client": MLFLOW_CLIENT}
+    if identity.run_id is not None and identity.run_id != row.id:
+        # made with a platform run's token (inside that run): it ends with that run
+        row.placement["parent_run"] = identity.run_id
     start = data.get("start_time")
     if is_finite_number(start) and 0 < start < 2**53:
         row.started_at = datetime.fromtimestamp(start / 1000, timezone.utc)
@@ -325,8 +331,7 @@ def _is_mlflow_run(row: Experiment) -> bool:
 async def update_run(
     session: AsyncSession, identity: Identity, team: str, data: dict[str, Any]
 ) -> Experiment:
-    row = await get_run_row(session, identity, team, data.get("run_id") or data.get("run_uuid"))
-    _check_writer(identity, row)
+    row = await writable_run(session, identity, team, data.get("run_id") or data.get("run_uuid"))
     name = _str(data, "run_name")
     if name:
         row.name = name[:255]
@@ -343,6 +348,36 @@ async def update_run(
     return row
 
 
+async def writable_run(
+    session: AsyncSession, identity: Identity, team: str, run_id: Any
+) -> Experiment:
+    """The run ``run_id`` of ``team``, for a caller who may change it (who logs to it);
+    an MLflow-created run counts the call as activity (:func:`reap`)."""
+    row = await get_run_row(session, identity, team, run_id)
+    _check_writer(identity, row)
+    touch(row)
+    return row
+
+
+def touch(row: Experiment, now: datetime | None = None) -> None:
+    """Record that MLflow's client used the run (at most once a minute: a log call does
+    not rewrite the run's row every time)."""
+    if not _is_mlflow_run(row) or row.status in FINAL_STATES:
+        return
+    now = now or datetime.now(timezone.utc)
+    last = _seen(row)
+    if last is None or (now - last).total_seconds() >= TOUCH_EVERY:
+        row.placement = {**(row.placement or {}), "heartbeat_at": now.isoformat()}
+
+
+def _seen(row: Experiment) -> datetime | None:
+    text = (row.placement or {}).get("heartbeat_at")
+    seen = datetime.fromisoformat(text) if text else row.started_at or row.created_at
+    if seen is not None and seen.tzinfo is None:
+        seen = seen.replace(tzinfo=timezone.utc)
+    return seen
+
+
 def _check_writer(identity: Identity, row: Experiment) -> None:
     """Who changes a run through MLflow: as who logs to it (its owner, or its token)."""
     if identity.run_id is not None and identity.run_id != row.id:
@@ -354,8 +389,7 @@ def _check_writer(identity: Identity, row: Experiment) -> None:
 async def set_lifecycle(
     session: AsyncSession, identity: Identity, team: str, run_id: Any, stage: str
 ) -> None:
-    row = await get_run_row(session, identity, team, run_id)
-    _check_writer(identity, row)
+    row = await writable_run(session, identity, team, run_id)
     link = await session.get(MlflowRun, row.id)
     if link is None:
         exp = await default_experiment(session, team, identity.name)
@@ -374,8 +408,7 @@ async def log(
     session: AsyncSession, identity: Identity, team: str, data: dict[str, Any], kind: str
 ) -> None:
     """``log-metric``, ``log-parameter``, ``set-tag``, ``delete-tag``, ``log-batch``."""
-    row = await get_run_row(session, identity, team, data.get("run_id") or data.get("run_uuid"))
-    _check_writer(identity, row)
+    row = await writable_run(session, identity, team, data.get("run_id") or data.get("run_uuid"))
     metrics: list[dict[str, Any]] = []
     params: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
@@ -504,6 +537,8 @@ async def runs_json(
         own_tags = {"mlflow.runName": row.name, "mlflow.user": row.owner, **tags.get(row.id, {})}
         for label in row.spec.get("meta", {}).get("tags", []) if row.spec else []:
             own_tags.setdefault(f"submarine.tag.{label}", "")
+        if row.reason and row.status in FINAL_STATES:
+            own_tags.setdefault(END_REASON_TAG, row.reason)
         info = {
             "run_id": str(row.id),
             "run_uuid": str(row.id),
@@ -525,7 +560,10 @@ async def runs_json(
                     "params": [{"key": k, "value": v} for k, v in params.get(row.id, {}).items()],
                     "tags": [{"key": k, "value": v} for k, v in own_tags.items()],
                 },
-                "inputs": {"dataset_inputs": dataset_inputs(row), "model_inputs": []},
+                "inputs": {
+                    "dataset_inputs": dataset_inputs(row),
+                    "model_inputs": model_inputs(row),
+                },
                 "outputs": {
                     "model_outputs": [{"model_id": m, "step": 0} for m in outputs.get(row.id, [])]
                 },
@@ -591,3 +629,68 @@ async def search_runs(
     rows = list((await session.scalars(q.offset(offset).limit(limit + 1))).unique().all())
     token = page_token(offset + limit) if len(rows) > limit else None
     return rows[:limit], token
+
+
+# --- runs whose client is gone --------------------------------------------------------
+
+
+async def reap(session: AsyncSession, idle_timeout: float) -> list[Experiment]:
+    """End the MLflow-created runs still RUNNING whose client is gone, saying why:
+
+    - one made inside a platform run (with its run token) ends when that run ends:
+      KILLED if it was killed, else FAILED (its process stopped without ending it);
+    - any other (interactive: a notebook, a laptop) that had no call for
+      ``idle_timeout`` seconds (0: never) is FAILED.
+
+    MLflow's client sends no heartbeat; its calls (log, set-tag, update...) count as one.
+    """
+    rows = (
+        await session.scalars(
+            select(Experiment).where(
+                Experiment.status == runs.RUNNING, Experiment.kind == runs.INTERACTIVE
+            )
+        )
+    ).all()
+    mine = [r for r in rows if _is_mlflow_run(r)]
+    parents = {r.placement["parent_run"] for r in mine if (r.placement or {}).get("parent_run")}
+    ended_parents = {
+        pid: (status, finished)
+        for pid, status, finished in await session.execute(
+            select(Experiment.id, Experiment.status, Experiment.finished_at).where(
+                Experiment.id.in_(parents), Experiment.status.in_(FINAL_STATES)
+            )
+        )
+    }
+    now = datetime.now(timezone.utc)
+    ended = []
+    for row in mine:
+        parent = (row.placement or {}).get("parent_run")
+        if parent is not None:
+            if parent in ended_parents:
+                status = ended_parents[parent][0]
+                runs.finish(
+                    row,
+                    "killed" if status == "killed" else "failed",
+                    reason=(
+                        f"its platform run {parent} ended ({status}) while this MLflow run "
+                        "was still RUNNING: the process logging to it stopped without "
+                        "ending it"
+                    ),
+                )
+                ended.append(row)
+            continue
+        seen = _seen(row)
+        if idle_timeout > 0 and seen is not None and (now - seen).total_seconds() > idle_timeout:
+            runs.finish(
+                row,
+                "failed",
+                reason=(
+                    f"no MLflow call since {seen.isoformat(timespec='seconds')} "
+                    f"(idle for more than {idle_timeout:g} s): its client stopped without "
+                    "ending the run"
+                ),
+            )
+            ended.append(row)
+    if ended:
+        await session.flush()
+    return ended

@@ -14,13 +14,16 @@ import mimetypes
 import os
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from tornado import web
 
 from ...core.errors import InvalidInput, NotFound, SubmarineError
+from ...core.identity import Identity
 from ...core.mlflow_compat import artifacts, inputs, logged_models, tracking
 from ...core.mlflow_compat.errors import EndpointNotFound, NotImplementedByPlatform, error_code
 from ...core.paths import safe_relpath
@@ -30,10 +33,13 @@ from ...store.artifact_folders import Folder, LocalFolder, StoreFolder
 from .base import BaseHandler
 from .streaming import StreamedUpload
 
-Operation = Callable[["MlflowApiHandler", dict[str, Any]], Awaitable[dict[str, Any]]]
+Operation = Callable[["Call"], Awaitable[dict[str, Any]]]
+#: (method, operation) -> its function; a logged model's id is ``{model_id}`` in the key
 OPERATIONS: dict[tuple[str, str], Operation] = {}
 #: GET calls that may write: the team's Default experiment is made when first used
 MAY_WRITE = frozenset({"experiments/get", "experiments/get-by-name", "experiments/search"})
+#: the OpenAPI document's path of an operation (``openapi.yaml``, tag ``mlflow``)
+DOC_PATH = "/{{team}}/api/2.0/mlflow/{op}"
 
 #: MLflow calls the platform knowingly does not serve, and what to do instead
 UNSUPPORTED = {
@@ -53,6 +59,42 @@ def operation(method: str, *paths: str) -> Callable[[Operation], Operation]:
         return fn
 
     return register
+
+
+@dataclass
+class Call:
+    """One MLflow call, as every operation gets it: the caller, the team of the tracking
+    URI, the arguments (the JSON body checked against the OpenAPI document, or the query
+    of a GET), the operation's path and one database session (committed after it)."""
+
+    handler: MlflowApiHandler
+    identity: Identity
+    team: str
+    data: dict[str, Any]
+    path: str  # e.g. "runs/get", "logged-models/m-1/tags"
+    s: AsyncSession
+    #: what to do once the session committed (files of a deleted model)
+    after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        """The second part of the path: ``runs/log-batch`` -> ``log-batch``."""
+        return self.path.split("/")[1]
+
+    @property
+    def run_id(self) -> Any:
+        """The run the call names (MLflow's clients send ``run_id``, old ones ``run_uuid``)."""
+        return self.data.get("run_id") or self.data.get("run_uuid")
+
+    def text(self, key: str, *, required: bool = False) -> str:
+        return tracking._str(self.data, key, required=required)
+
+    def paged(self, key: str, items: list[Any], token: str | None) -> dict[str, Any]:
+        """A page of a search, as MLflow answers it (``next_page_token`` if there is more)."""
+        out: dict[str, Any] = {key: items}
+        if token:
+            out["next_page_token"] = token
+        return out
 
 
 class MlflowBase(BaseHandler):
@@ -76,7 +118,7 @@ class MlflowBase(BaseHandler):
             self.set_header("Connection", "close")
         self.clear_header("Content-Type")
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        code = error_code(exc, status_code) if exc else error_code(Exception(), status_code)
+        code = error_code(exc if exc else Exception(), status_code)
         self.finish(json.dumps({"error_code": code, "message": message}))
 
     async def team(self) -> str:
@@ -101,32 +143,38 @@ class MlflowBase(BaseHandler):
 
 
 class MlflowApiHandler(MlflowBase):
-    """``api/2.0/mlflow/<operation>`` (and ``api/3.0``): one handler, a table of operations."""
+    """``api/2.0/mlflow/<operation>`` (and ``api/3.0``): one handler, a table of operations.
+
+    Everything the operations share is here, once: finding the operation, reading its
+    arguments (checked against the OpenAPI document), who calls in which team, the
+    session, and (in :class:`MlflowBase`) MLflow's error shape for whatever it raises."""
 
     async def _dispatch(self, op: str) -> None:
         method = self.request.method or "GET"
         key = op.strip("/")
-        fn = OPERATIONS.get((method, key))
-        if fn is None:
-            fn = _with_model_id(method, key)
-        if fn is None:
-            first = key.split("/")[0]
-            if first in UNSUPPORTED:
-                raise NotImplementedByPlatform(UNSUPPORTED[first])
-            raise EndpointNotFound(
-                f"MLflow call {method} {key!r} is not supported by Submarine Hub's MLflow API."
-            )
+        template, fn = find_operation(method, key)
         if method == "GET" and key in MAY_WRITE:
             db.reading(False)  # SQLite: begin as a writer (a reader cannot always upgrade)
+        data = self._arguments(method, template)
+        identity, team = await self.identity(), await self.team()
+        async with self.core.db.session() as s:
+            call = Call(self, identity, team, data, key, s)
+            out = await fn(call)
+        for job in call.after:
+            await job()
+        self.write_json(out)
+
+    def _arguments(self, method: str, template: str) -> dict[str, Any]:
+        """A GET's query (``*_ids`` and repeated names as lists), or the JSON body as the
+        OpenAPI document's schema of the operation states it (else a 400 naming the field)."""
         if method == "GET":
             data: dict[str, Any] = {}
             for name, values in self.request.query_arguments.items():
                 decoded = [v.decode("utf-8", "replace") for v in values]
                 data[name] = decoded if len(decoded) > 1 or name.endswith("_ids") else decoded[0]
-        else:
-            data = self.get_json_body() if self.body.strip() else {}
-        data["__path__"] = key
-        self.write_json(await fn(self, data))
+            return data
+        body = self.get_json_body() if self.body.strip() else {}
+        return self.core.request_bodies.check(DOC_PATH.format(op=template), method, body)
 
     async def get(self, **kwargs: Any) -> None:
         await self._dispatch(kwargs["op"])
@@ -141,18 +189,31 @@ class MlflowApiHandler(MlflowBase):
         await self._dispatch(kwargs["op"])
 
 
-def _with_model_id(method: str, key: str) -> Operation | None:
-    """``logged-models/<id>[/tags[/<key>]|/params]``: the id is part of the path."""
+def find_operation(method: str, key: str) -> tuple[str, Operation]:
+    """The operation of ``method`` on ``key`` and its template (``logged-models/{model_id}``
+    for ``logged-models/m-1``); MLflow's errors for what the platform does not serve."""
+    fn = OPERATIONS.get((method, key))
+    if fn is not None:
+        return key, fn
     parts = key.split("/")
-    if parts[0] != "logged-models" or len(parts) < 2 or parts[1] == "search":
-        return None
-    rest = "/".join(["logged-models", "{id}", *parts[2:3]])
-    fn = OPERATIONS.get((method, rest))
-    return fn
+    if parts[0] == "logged-models" and len(parts) >= 2 and parts[1] != "search":
+        # logged-models/<id>[/tags[/<key>]|/params]: the id (and a tag's key) is in the path
+        template = "/".join(["logged-models", "{model_id}", *parts[2:3]])
+        if len(parts) > 3 and parts[2] == "tags":
+            template += "/{tag_key}"
+        fn = OPERATIONS.get((method, template))
+        if fn is not None:
+            return template, fn
+    if parts[0] in UNSUPPORTED:
+        raise NotImplementedByPlatform(UNSUPPORTED[parts[0]])
+    raise EndpointNotFound(
+        f"MLflow call {method} {key!r} is not supported by Submarine Hub's MLflow API."
+    )
 
 
-def _id_in_path(data: dict[str, Any]) -> tuple[str, list[str]]:
-    parts = data["__path__"].split("/")
+def _model_id(call: Call) -> tuple[str, list[str]]:
+    """The logged model's id in the path, and what follows it."""
+    parts = call.path.split("/")
     return parts[1], parts[2:]
 
 
@@ -160,40 +221,29 @@ def _id_in_path(data: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 @operation("POST", "experiments/create")
-async def _create_experiment(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await tracking.create_experiment(s, identity, team, data)
-        return {"experiment_id": tracking.experiment_id(row)}
+async def _create_experiment(c: Call) -> dict[str, Any]:
+    row = await tracking.create_experiment(c.s, c.identity, c.team, c.data)
+    return {"experiment_id": tracking.experiment_id(row)}
 
 
 @operation("GET", "experiments/get")
-async def _get_experiment(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await tracking.get_experiment(s, identity, team, data.get("experiment_id"))
-        return {"experiment": tracking.experiment_json(row)}
+async def _get_experiment(c: Call) -> dict[str, Any]:
+    row = await tracking.get_experiment(c.s, c.identity, c.team, c.data.get("experiment_id"))
+    return {"experiment": tracking.experiment_json(row)}
 
 
 @operation("GET", "experiments/get-by-name")
-async def _experiment_by_name(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    name = tracking._str(data, "experiment_name", required=True)
-    async with h.core.db.session() as s:
-        row = await tracking.experiment_by_name(s, identity, team, name)
-        return {"experiment": tracking.experiment_json(row)}
+async def _experiment_by_name(c: Call) -> dict[str, Any]:
+    name = c.text("experiment_name", required=True)
+    row = await tracking.experiment_by_name(c.s, c.identity, c.team, name)
+    return {"experiment": tracking.experiment_json(row)}
 
 
 @operation("POST", "experiments/search")
 @operation("GET", "experiments/search")
-async def _search_experiments(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        rows, token = await tracking.search_experiments(s, identity, team, data)
-        out: dict[str, Any] = {"experiments": [tracking.experiment_json(r) for r in rows]}
-    if token:
-        out["next_page_token"] = token
-    return out
+async def _search_experiments(c: Call) -> dict[str, Any]:
+    rows, token = await tracking.search_experiments(c.s, c.identity, c.team, c.data)
+    return c.paged("experiments", [tracking.experiment_json(r) for r in rows], token)
 
 
 @operation(
@@ -204,11 +254,8 @@ async def _search_experiments(h: MlflowApiHandler, data: dict[str, Any]) -> dict
     "experiments/set-experiment-tag",
     "experiments/delete-experiment-tag",
 )
-async def _update_experiment(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    action = data["__path__"].split("/")[1]
-    async with h.core.db.session() as s:
-        await tracking.update_experiment(s, identity, team, data, action)
+async def _update_experiment(c: Call) -> dict[str, Any]:
+    await tracking.update_experiment(c.s, c.identity, c.team, c.data, c.action)
     return {}
 
 
@@ -216,40 +263,30 @@ async def _update_experiment(h: MlflowApiHandler, data: dict[str, Any]) -> dict[
 
 
 @operation("POST", "runs/create")
-async def _create_run(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await tracking.create_run(s, identity, team, data)
-        (run,) = await tracking.runs_json(s, team, [row])
+async def _create_run(c: Call) -> dict[str, Any]:
+    row = await tracking.create_run(c.s, c.identity, c.team, c.data)
+    (run,) = await tracking.runs_json(c.s, c.team, [row])
     return {"run": run}
 
 
 @operation("GET", "runs/get")
-async def _get_run(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await tracking.get_run_row(
-            s, identity, team, data.get("run_id") or data.get("run_uuid")
-        )
-        (run,) = await tracking.runs_json(s, team, [row])
+async def _get_run(c: Call) -> dict[str, Any]:
+    row = await tracking.get_run_row(c.s, c.identity, c.team, c.run_id)
+    (run,) = await tracking.runs_json(c.s, c.team, [row])
     return {"run": run}
 
 
 @operation("POST", "runs/update")
-async def _update_run(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await tracking.update_run(s, identity, team, data)
-        (run,) = await tracking.runs_json(s, team, [row])
+async def _update_run(c: Call) -> dict[str, Any]:
+    row = await tracking.update_run(c.s, c.identity, c.team, c.data)
+    (run,) = await tracking.runs_json(c.s, c.team, [row])
     return {"run_info": run["info"]}
 
 
 @operation("POST", "runs/delete", "runs/restore")
-async def _run_lifecycle(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    stage = tracking.DELETED if data["__path__"] == "runs/delete" else tracking.ACTIVE
-    async with h.core.db.session() as s:
-        await tracking.set_lifecycle(s, identity, team, data.get("run_id"), stage)
+async def _run_lifecycle(c: Call) -> dict[str, Any]:
+    stage = tracking.DELETED if c.action == "delete" else tracking.ACTIVE
+    await tracking.set_lifecycle(c.s, c.identity, c.team, c.run_id, stage)
     return {}
 
 
@@ -261,68 +298,50 @@ async def _run_lifecycle(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str,
     "runs/delete-tag",
     "runs/log-batch",
 )
-async def _log(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        await tracking.log(s, identity, team, data, data["__path__"].split("/")[1])
+async def _log(c: Call) -> dict[str, Any]:
+    await tracking.log(c.s, c.identity, c.team, c.data, c.action)
     return {}
 
 
 @operation("POST", "runs/log-inputs")
-async def _log_inputs(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    """Dataset inputs of a run: kept on the run, linked to same-named catalog datasets."""
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await tracking.get_run_row(s, identity, team, data.get("run_id"))
-        tracking._check_writer(identity, row)
-        await inputs.record(s, identity, row, inputs.parse(data))
+async def _log_inputs(c: Call) -> dict[str, Any]:
+    """Dataset inputs of a run (kept on the run, linked to same-named catalog datasets)
+    and model inputs (logged models of the team the run used)."""
+    row = await tracking.writable_run(c.s, c.identity, c.team, c.run_id)
+    datasets, models = inputs.parse(c.data)
+    await inputs.record_models(c.s, c.team, row, models)  # first: an unknown model keeps none
+    await inputs.record(c.s, c.identity, row, datasets)
     return {}
 
 
 @operation("POST", "runs/outputs", "runs/log-model")
-async def _log_links(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
+async def _log_links(c: Call) -> dict[str, Any]:
     """Model outputs of a run: the run is checked, the links are known from the logged
     models themselves (their ``source_run_id``)."""
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await tracking.get_run_row(s, identity, team, data.get("run_id"))
-        tracking._check_writer(identity, row)
+    await tracking.writable_run(c.s, c.identity, c.team, c.run_id)
     return {}
 
 
 @operation("POST", "runs/search")
-async def _search_runs(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        rows, token = await tracking.search_runs(s, identity, team, data)
-        out: dict[str, Any] = {"runs": await tracking.runs_json(s, team, rows)}
-    if token:
-        out["next_page_token"] = token
-    return out
+async def _search_runs(c: Call) -> dict[str, Any]:
+    rows, token = await tracking.search_runs(c.s, c.identity, c.team, c.data)
+    return c.paged("runs", await tracking.runs_json(c.s, c.team, rows), token)
 
 
 @operation("GET", "metrics/get-history")
-async def _metric_history(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    limit = tracking.max_results(data.get("max_results"), 25_000)
-    async with h.core.db.session() as s:
-        points = await tracking.metric_history(
-            s, identity, team, data.get("run_id") or data.get("run_uuid"),
-            tracking._str(data, "metric_key", required=True), limit,
-        )  # fmt: skip
+async def _metric_history(c: Call) -> dict[str, Any]:
+    limit = tracking.max_results(c.data.get("max_results"), 25_000)
+    key = c.text("metric_key", required=True)
+    points = await tracking.metric_history(c.s, c.identity, c.team, c.run_id, key, limit)
     return {"metrics": points}
 
 
 @operation("GET", "artifacts/list")
-async def _list_run_artifacts(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    rel = data.get("path") or ""
-    async with h.core.db.session() as s:
-        row = await tracking.get_run_row(
-            s, identity, team, data.get("run_id") or data.get("run_uuid")
-        )
+async def _list_run_artifacts(c: Call) -> dict[str, Any]:
+    rel = c.data.get("path") or ""
+    row = await tracking.get_run_row(c.s, c.identity, c.team, c.run_id)
     rel = safe_relpath(rel) if rel else ""
-    entries = await asyncio.to_thread(h.run_folder(row.id).listing, rel)
+    entries = await asyncio.to_thread(c.handler.run_folder(row.id).listing, rel)
     return {
         "root_uri": f"mlflow-artifacts:/runs/{row.id}",
         "files": [_file_json(e.path, e.is_dir, e.size) for e in entries],
@@ -340,56 +359,44 @@ def _file_json(path: str, is_dir: bool, size: int | None) -> dict[str, Any]:
 
 
 @operation("POST", "logged-models")
-async def _create_logged_model(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        row = await logged_models.create(s, identity, team, data)
-        return {"model": await logged_models.to_json(s, row)}
+async def _create_logged_model(c: Call) -> dict[str, Any]:
+    row = await logged_models.create(c.s, c.identity, c.team, c.data)
+    return {"model": await logged_models.to_json(c.s, row)}
 
 
-@operation("GET", "logged-models/{id}")
-async def _get_logged_model(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    model_id, _ = _id_in_path(data)
-    async with h.core.db.session() as s:
-        row = await logged_models.get(s, identity, team, model_id)
-        return {"model": await logged_models.to_json(s, row)}
+@operation("GET", "logged-models/{model_id}")
+async def _get_logged_model(c: Call) -> dict[str, Any]:
+    model_id, _ = _model_id(c)
+    row = await logged_models.get(c.s, c.identity, c.team, model_id)
+    return {"model": await logged_models.to_json(c.s, row)}
 
 
-@operation("PATCH", "logged-models/{id}")
-@operation("PATCH", "logged-models/{id}/tags")
-@operation("DELETE", "logged-models/{id}/tags")
-@operation("POST", "logged-models/{id}/params")
-async def _update_logged_model(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    model_id, rest = _id_in_path(data)
-    method = h.request.method
+@operation("PATCH", "logged-models/{model_id}")
+@operation("PATCH", "logged-models/{model_id}/tags")
+@operation("DELETE", "logged-models/{model_id}/tags/{tag_key}")
+@operation("POST", "logged-models/{model_id}/params")
+async def _update_logged_model(c: Call) -> dict[str, Any]:
+    model_id, rest = _model_id(c)
     action = "finalize" if not rest else ("params" if rest[0] == "params" else "set-tags")
-    if method == "DELETE":
-        action, data["tag_key"] = "delete-tag", "/".join(rest[1:])
-    async with h.core.db.session() as s:
-        row = await logged_models.update(s, identity, team, model_id, data, action)
-        if action == "finalize":
-            return {"model": await logged_models.to_json(s, row)}
+    if c.handler.request.method == "DELETE":
+        action, c.data["tag_key"] = "delete-tag", "/".join(rest[1:])
+    row = await logged_models.update(c.s, c.identity, c.team, model_id, c.data, action)
+    if action == "finalize":
+        return {"model": await logged_models.to_json(c.s, row)}
     return {}
 
 
-@operation("DELETE", "logged-models/{id}")
-async def _delete_logged_model(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
+@operation("DELETE", "logged-models/{model_id}")
+async def _delete_logged_model(c: Call) -> dict[str, Any]:
     raise NotImplementedByPlatform(
         "Deleting a logged model is not supported by Submarine Hub; delete its run instead."
     )
 
 
 @operation("POST", "logged-models/search")
-async def _search_logged_models(h: MlflowApiHandler, data: dict[str, Any]) -> dict[str, Any]:
-    identity, team = await h.identity(), await h.team()
-    async with h.core.db.session() as s:
-        rows, token = await logged_models.search_models(s, identity, team, data)
-        out: dict[str, Any] = {"models": [await logged_models.to_json(s, r) for r in rows]}
-    if token:
-        out["next_page_token"] = token
-    return out
+async def _search_logged_models(c: Call) -> dict[str, Any]:
+    rows, token = await logged_models.search_models(c.s, c.identity, c.team, c.data)
+    return c.paged("models", [await logged_models.to_json(c.s, r) for r in rows], token)
 
 
 # --- the artifacts proxy --------------------------------------------------------------
@@ -494,10 +501,6 @@ def mlflow_routes(prefix: str) -> list[tuple[str, Any]]:
         ]
     routes.append((base + ".*", MlflowNotFoundHandler))
     return routes
-
-
-def _run_id(data: dict[str, Any]) -> Any:
-    return data.get("run_id") or data.get("run_uuid")
 
 
 # the registry's operations join the table (a module of their own, for its size)
