@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from submarine_hub.core.mlflow_compat import tracking as mlflow_tracking
+from submarine_hub.store.models import Experiment
+
 from .helpers.service import PREFIX, InProcessService
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import DatasetInput  # noqa: E402
+from mlflow.entities import DatasetInput, LoggedModelInput  # noqa: E402
 from mlflow.exceptions import MlflowException, RestException  # noqa: E402
 
 
@@ -385,3 +389,148 @@ def test_a_logged_dataset_input_comes_back_on_the_run_and_in_the_lineage(
         )
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(user))
     assert len(as_user.get_run(run.info.run_id).inputs.dataset_inputs) == 1
+
+
+def test_a_logged_model_input_comes_back_on_the_run_like_mlflows(
+    service: InProcessService, world: dict[str, str], as_user: MlflowClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    team, user = world["team"], world["user"]
+    source = as_user.create_run("0").info.run_id
+    model = as_user.create_logged_model("0", name="base", source_run_id=source)
+    rid = as_user.create_run("0", run_name="fine-tune").info.run_id
+    as_user.log_inputs(rid, models=[LoggedModelInput(model.model_id)])
+    as_user.log_inputs(rid, models=[LoggedModelInput(model.model_id)])  # again: kept once
+    assert as_user.get_run(rid).inputs.model_inputs == [LoggedModelInput(model.model_id)]
+    found = as_user.search_runs(["0"], filter_string="attributes.run_name = 'fine-tune'")
+    assert found[0].inputs.model_inputs == [LoggedModelInput(model.model_id)]
+    ours = service.api("GET", f"/experiments/{rid}", user).json()
+    assert ours["spec"]["mlflow_model_inputs"] == [model.model_id]
+    # bad input: MLflow's error shape; an unknown model keeps nothing of the call
+    base = f"{tracking_uri(service, team)}/api/2.0/mlflow/runs/log-inputs"
+    auth = {"Authorization": f"Bearer {service.token_for(user)}"}
+    good = {"name": "d", "digest": "abc", "source_type": "local", "source": "{}"}
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"models": "x"}, 400, "INVALID_PARAMETER_VALUE"),
+        ({"models": [{"model_id": 5}]}, 400, "INVALID_PARAMETER_VALUE"),
+        ({"models": ["m-1"]}, 400, "INVALID_PARAMETER_VALUE"),
+        ({"models": [{}]}, 400, "INVALID_PARAMETER_VALUE"),
+        ({"models": [{"model_id": "m" * 300}]}, 400, "INVALID_PARAMETER_VALUE"),
+        ({"models": [{"model_id": "m-nope"}], "datasets": [{"dataset": good}]}, 404,
+         "RESOURCE_DOES_NOT_EXIST"),
+    ]  # fmt: skip
+    for body, status, code in cases:
+        r = service.http.post(base, json={"run_id": rid, **body}, headers=auth, timeout=30)
+        assert (r.status_code, r.json()["error_code"]) == (status, code), (body, r.text)
+    again = as_user.get_run(rid).inputs
+    assert again.dataset_inputs == [] and len(again.model_inputs) == 1
+    # another team's logged model is not found for this team's run
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(world["stranger"]))
+    other = MlflowClient(tracking_uri(service, world["other"]))
+    theirs = other.create_logged_model("0", name="theirs")
+    # and another team's user cannot add inputs to this team's run
+    with pytest.raises(RestException, match="RESOURCE_DOES_NOT_EXIST"):
+        MlflowClient(tracking_uri(service, team)).log_inputs(
+            rid, models=[LoggedModelInput(model.model_id)]
+        )
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(user))
+    with pytest.raises(RestException, match="RESOURCE_DOES_NOT_EXIST"):
+        as_user.log_inputs(rid, models=[LoggedModelInput(theirs.model_id)])
+    assert as_user.get_run(rid).inputs.model_inputs == [LoggedModelInput(model.model_id)]
+
+
+def _age(service: InProcessService, run_id: str, seconds: float) -> None:
+    """Make the run's last MLflow call ``seconds`` ago."""
+
+    async def go(context: Any) -> None:
+        async with context.db.session() as s:
+            row = await s.get(Experiment, int(run_id))
+            when = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+            row.placement = {**row.placement, "heartbeat_at": when.isoformat()}
+
+    service.call(go)
+
+
+def _reap(service: InProcessService, idle_timeout: float) -> list[int]:
+    async def go(context: Any) -> list[int]:
+        async with context.db.session() as s:
+            return [r.id for r in await mlflow_tracking.reap(s, idle_timeout)]
+
+    return service.call(go)
+
+
+def test_an_interactive_mlflow_run_whose_client_went_quiet_fails_after_the_idle_timeout(
+    service: InProcessService, world: dict[str, str], as_user: MlflowClient
+) -> None:
+    idle = as_user.create_run("0", run_name="crashed").info.run_id
+    busy = as_user.create_run("0", run_name="training").info.run_id
+    done = as_user.create_run("0", run_name="done").info.run_id
+    as_user.set_terminated(done, "FINISHED")
+    for run_id in (idle, busy, done):
+        _age(service, run_id, 7200)
+    as_user.log_metric(busy, "loss", 0.5)  # a call: the run is alive again
+    assert _reap(service, 0) == []  # 0: never
+    ended = _reap(service, 3600)
+    assert int(idle) in ended and int(busy) not in ended and int(done) not in ended
+    got = as_user.get_run(idle)
+    assert got.info.status == "FAILED" and got.info.end_time
+    reason = got.data.tags["submarine.end_reason"]
+    assert "no MLflow call since" in reason and "idle for more than 3600 s" in reason
+    ours = service.api("GET", f"/experiments/{idle}", world["user"]).json()
+    assert (ours["status"], ours["reason"]) == ("failed", reason)
+    assert as_user.get_run(busy).info.status == "RUNNING"
+    assert as_user.get_run(done).info.status == "FINISHED"
+    assert "submarine.end_reason" not in as_user.get_run(done).data.tags
+    assert _reap(service, 3600) == []  # ended once
+    # the service's setting reaches its scheduler; a negative one is refused
+    assert service.context is not None
+    assert service.context.experiments.mlflow_idle_timeout == 86400
+    from traitlets import TraitError
+
+    from submarine_hub.service.app import SubmarineService
+
+    assert SubmarineService(mlflow_run_idle_timeout=60).mlflow_run_idle_timeout == 60
+    with pytest.raises(TraitError, match="0 \\(never\\) or more seconds"):
+        SubmarineService(mlflow_run_idle_timeout=-1)
+
+
+def test_an_mlflow_run_made_inside_a_platform_run_ends_with_it(
+    service: InProcessService, world: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .helpers.api import command, submit, wait, wait_for
+
+    service.backend.hold = True
+    try:
+        run = submit(service, world["user"], command("nested", "x", team=world["team"]))
+        service.wake()
+        launched = wait_for(lambda: service.backend.runs.get(run["id"]), 30, "the run")
+    finally:
+        service.backend.hold = False
+    env = launched.plan.env
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_RUN_ID"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    with mlflow.start_run():  # attaches to the platform run
+        with mlflow.start_run(nested=True, run_name="fold-1") as child:
+            mlflow.log_metric("acc", 0.9)  # its token writes to the run it made
+        # a nested run the process never ended (it crashed before)
+        crashed = MlflowClient().create_run("0", run_name="fold-2").info.run_id
+        MlflowClient().log_param(crashed, "fold", "2")
+    client = MlflowClient()
+    assert client.get_run(child.info.run_id).info.status == "FINISHED"
+    _age(service, crashed, 7 * 86400)
+    assert int(crashed) not in _reap(service, 60)  # not idle-reaped: its platform run lives
+    assert client.get_run(crashed).info.status == "RUNNING"
+    # another team's user cannot touch it
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(world["stranger"]))
+    with pytest.raises(RestException, match="RESOURCE_DOES_NOT_EXIST"):
+        MlflowClient().log_metric(crashed, "x", 1.0)
+    service.api("POST", f"experiments/{run['id']}/kill", world["user"])
+    wait(service, world["user"], run["id"])
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", service.token_for(world["user"]))  # run ended
+    assert _reap(service, 0) == [int(crashed)]
+    got = client.get_run(crashed)
+    assert got.info.status == "KILLED"
+    assert f"its platform run {run['id']} ended (killed)" in got.data.tags["submarine.end_reason"]
+    assert client.get_run(child.info.run_id).info.status == "FINISHED"  # ended: untouched

@@ -24,7 +24,19 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import PeriodicCallback
 from tornado.web import Application as WebApplication
 from tornado.web import StaticFileHandler
-from traitlets import Bool, Bunch, Dict, Float, Integer, List, Unicode, default, observe
+from traitlets import (
+    Bool,
+    Bunch,
+    Dict,
+    Float,
+    Integer,
+    List,
+    TraitError,
+    Unicode,
+    default,
+    observe,
+    validate,
+)
 from traitlets.config import Application
 
 from .. import __version__
@@ -185,6 +197,16 @@ class SubmarineService(Application):
     @default("mlflow_run_idle_timeout")
     def _default_mlflow_run_idle_timeout(self) -> float:
         return float(os.environ.get("SUBMARINE_MLFLOW_RUN_IDLE_TIMEOUT") or 86400)
+
+    @validate("mlflow_run_idle_timeout")
+    def _check_mlflow_run_idle_timeout(self, proposal: Bunch) -> float:
+        value = float(proposal["value"])
+        if not value >= 0:
+            raise TraitError(
+                f"SubmarineService.mlflow_run_idle_timeout must be 0 (never) or more seconds, "
+                f"not {proposal['value']!r}."
+            )
+        return value
 
     log_style = Unicode(
         "json", help="Log format: 'json' (one JSON object per line) or 'text'."

@@ -19,7 +19,7 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..identity import Identity
 from ..validation import INT64_MAX, is_finite_number
 from .backend import FINAL_STATES
-from .runs import get
+from .runs import get, token_reaches
 
 log = logging.getLogger("submarine_hub.runs")
 
@@ -27,7 +27,7 @@ MAX_POINTS_PER_REQUEST = 10_000
 
 
 def _check_write(identity: Identity, row: Experiment) -> None:
-    if identity.run_id is not None and identity.run_id != row.id:
+    if not token_reaches(identity, row):
         raise Forbidden(f"A run's token logs to its own run ({identity.run_id}), not to {row.id}.")
     if not (identity.admin or row.owner == identity.name):
         raise Forbidden(f"Only {row.owner} logs to run {row.id}.")

@@ -76,6 +76,15 @@ def can_read(identity: Identity, row: Experiment) -> bool:
     return identity.admin or identity.is_member(row.team)
 
 
+def token_reaches(identity: Identity, row: Experiment) -> bool:
+    """Whether the caller, if it is a run's token, may write to ``row``: its own run, or an
+    interactive run that token started (an MLflow run made inside it, e.g. a nested
+    ``mlflow.start_run``: its ``placement["parent_run"]``). Any other caller: True."""
+    if identity.run_id is None:
+        return True
+    return identity.run_id in (row.id, (row.placement or {}).get("parent_run"))
+
+
 async def get(session: AsyncSession, identity: Identity, run_id: int) -> Experiment:
     row = await session.get(Experiment, run_id)
     if row is None or not can_read(identity, row):

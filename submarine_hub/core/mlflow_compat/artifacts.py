@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.artifact_folders import Folder, StoreFolder
 from ...store.artifacts import ArtifactStore
+from ...store.models import Experiment
 from .. import models
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..experiments import metrics as run_metrics
+from ..experiments import runs
 from ..identity import Identity
 from ..paths import safe_relpath
 from . import logged_models, registry, tracking
@@ -77,8 +79,10 @@ async def locate(
         lm = await logged_models.get(session, identity, team, where.owner)
         if write and not (identity.admin or lm.owner == identity.name):
             raise Forbidden(f"Only {lm.owner} adds files to logged model {lm.id}.")
-        if write and identity.run_id is not None and identity.run_id != lm.source_run_id:
-            raise Forbidden(f"A run's token writes only its own run's models, not {lm.id}.")
+        if write and identity.run_id is not None:
+            source = await session.get(Experiment, lm.source_run_id) if lm.source_run_id else None
+            if source is None or not runs.token_reaches(identity, source):
+                raise Forbidden(f"A run's token writes only its own run's models, not {lm.id}.")
         return StoreFolder(store, logged_models.storage_prefix(lm)), where.rel
     name, _, number = where.owner.partition("/")
     model, version = await registry.get_version(session, identity, team, name, number)

@@ -380,7 +380,7 @@ def _seen(row: Experiment) -> datetime | None:
 
 def _check_writer(identity: Identity, row: Experiment) -> None:
     """Who changes a run through MLflow: as who logs to it (its owner, or its token)."""
-    if identity.run_id is not None and identity.run_id != row.id:
+    if not runs.token_reaches(identity, row):
         raise Forbidden(f"A run's token logs to its own run ({identity.run_id}), not to {row.id}.")
     if not (identity.admin or row.owner == identity.name):
         raise Forbidden(f"Only {row.owner} changes run {row.id}.")
