@@ -59,6 +59,7 @@ class Victim:
     job_notebook = f"{MARK}/job.ipynb"
     alice_file = f"{MARK}/alice.ipynb"
     bob_file = f"{MARK}/bob.ipynb"
+    logged_model = ""  # an MLflow logged model of the first team (alice's live run's)
 
 
 def notebook(text: str, parameters: bool = False) -> dict[str, Any]:
@@ -135,6 +136,13 @@ def victim(platform: Any) -> Iterator[Victim]:
         "metrics": [{"key": "loss", "value": 0.5, "step": 1}], "params": {"lr": "0.1"},
     }))  # fmt: skip
     v.live_run = ok(A("POST", "tracking/runs", json={"name": f"{MARK}-live", "team": TEAM}))["id"]
+    made = requests.post(
+        url_of(platform, f"{MLFLOW}{TEAM}/api/2.0/mlflow/logged-models"),
+        json={"experiment_id": "0", "name": f"{MARK}-lm", "source_run_id": str(v.live_run)},
+        headers={"Authorization": f"Bearer {platform.token_for('alice')}"},
+        timeout=60,
+    )
+    v.logged_model = ok(made)["model"]["info"]["model_id"]
     ok(A("POST", "templates", json={
         "name": v.template, "team": TEAM, "description": MARK,
         "spec": {"meta": {"name": "t"}, "task": {"command": "true"}},
@@ -485,7 +493,103 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ("get", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", None)],
         ("put", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", {"amount": 0})],
         ("delete", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", None)],
+        **mlflow_calls(v),
     }
+
+
+#: MLflow's API (tag mlflow): a path ``mlflow:<rest>`` is under the service's ``mlflow/``
+MLFLOW = "mlflow:"
+
+
+def url_of(platform: Any, path: str) -> str:
+    if path.startswith(MLFLOW):
+        return platform.api_url("").removesuffix("api/v1/") + "mlflow/" + path[len(MLFLOW) :]
+    return platform.api_url(path)
+
+
+def mlflow_calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
+    """MLflow's operations on the first team's run, model, logged model: each call valid had
+    alice made it (GETs: the query; others: the JSON body)."""
+    run, name, lm = str(v.run), v.model, v.logged_model
+    ver = {"name": name, "version": "1"}
+    calls: dict[tuple[str, str], Any] = {
+        ("post", "experiments/create"): {"name": f"{MARK}-exp"},
+        ("get", "experiments/get"): q(experiment_id="0"),
+        ("get", "experiments/get-by-name"): q(experiment_name="Default"),
+        ("get", "experiments/search"): q(max_results=10),
+        ("post", "experiments/search"): {"max_results": 10},
+        ("post", "experiments/update"): {"experiment_id": "0", "new_name": "x"},
+        ("post", "experiments/delete"): {"experiment_id": "0"},
+        ("post", "experiments/restore"): {"experiment_id": "0"},
+        ("post", "experiments/set-experiment-tag"): {
+            "experiment_id": "0",
+            "key": "k",
+            "value": "v",
+        },
+        ("post", "experiments/delete-experiment-tag"): {"experiment_id": "0", "key": "k"},
+        ("post", "runs/create"): {"experiment_id": "0", "run_name": "x"},
+        ("get", "runs/get"): q(run_id=run),
+        ("post", "runs/update"): {"run_id": run, "status": "KILLED"},
+        ("post", "runs/delete"): {"run_id": run},
+        ("post", "runs/restore"): {"run_id": run},
+        ("post", "runs/log-metric"): {"run_id": run, "key": "x", "value": 1, "timestamp": 1},
+        ("post", "runs/log-parameter"): {"run_id": run, "key": "x", "value": "1"},
+        ("post", "runs/set-tag"): {"run_id": run, "key": "x", "value": "1"},
+        ("post", "runs/delete-tag"): {"run_id": run, "key": "x"},
+        ("post", "runs/log-batch"): {"run_id": run, "metrics": [{"key": "x", "value": 1}]},
+        ("post", "runs/log-inputs"): {"run_id": run, "models": [{"model_id": lm}]},
+        ("post", "runs/outputs"): {"run_id": run, "models": [{"model_id": lm, "step": 0}]},
+        ("post", "runs/log-model"): {"run_id": run, "model_json": "{}"},
+        ("post", "runs/search"): {"experiment_ids": ["0"]},
+        ("get", "metrics/get-history"): q(run_id=run, metric_key="loss"),
+        ("get", "artifacts/list"): q(run_id=run),
+        ("post", "logged-models"): {"experiment_id": "0", "name": "x"},
+        ("get", "logged-models/{model_id}"): "",
+        ("patch", "logged-models/{model_id}"): {"status": "LOGGED_MODEL_READY"},
+        ("delete", "logged-models/{model_id}"): None,
+        ("patch", "logged-models/{model_id}/tags"): {"tags": [{"key": "k", "value": "v"}]},
+        ("delete", "logged-models/{model_id}/tags/{tag_key}"): None,
+        ("post", "logged-models/{model_id}/params"): {"params": [{"key": "k", "value": "v"}]},
+        ("post", "logged-models/search"): {"experiment_ids": ["0"]},
+        ("post", "registered-models/create"): {"name": f"{MARK}-new"},
+        ("get", "registered-models/get"): q(name=name),
+        ("patch", "registered-models/update"): {"name": name, "description": "x"},
+        ("post", "registered-models/rename"): {"name": name, "new_name": "x"},
+        ("delete", "registered-models/delete"): {"name": name},
+        ("post", "registered-models/set-tag"): {"name": name, "key": "k", "value": "v"},
+        ("delete", "registered-models/delete-tag"): {"name": name, "key": "k"},
+        ("get", "registered-models/search"): q(max_results=10),
+        ("get", "registered-models/get-latest-versions"): q(name=name),
+        ("post", "registered-models/get-latest-versions"): {"name": name},
+        ("post", "registered-models/alias"): {**ver, "alias": "x"},
+        ("delete", "registered-models/alias"): {"name": name, "alias": "production"},
+        ("get", "registered-models/alias"): q(name=name, alias="production"),
+        ("post", "model-versions/create"): {"name": name, "source": f"runs:/{run}/a.txt"},
+        ("get", "model-versions/get"): q(**ver),
+        ("get", "model-versions/get-download-uri"): q(**ver),
+        ("patch", "model-versions/update"): {**ver, "description": "x"},
+        ("post", "model-versions/set-tag"): {**ver, "key": "k", "value": "v"},
+        ("post", "model-versions/transition-stage"): {**ver, "stage": "Production"},
+        ("delete", "model-versions/delete"): ver,
+        ("delete", "model-versions/delete-tag"): {**ver, "key": "k"},
+        ("get", "model-versions/search"): q(filter=f"name = '{name}'"),
+        ("post", "model-versions/search"): {"filter": f"name = '{name}'"},
+    }
+    out: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for (method, op), arg in calls.items():
+        path = op.replace("{model_id}", lm).replace("{tag_key}", "k")
+        where = f"{MLFLOW}{TEAM}/api/2.0/mlflow/{path}"
+        if method == "get":
+            out[(method, f"/{{team}}/api/2.0/mlflow/{op}")] = [(where + (arg or ""), None)]
+        else:
+            out[(method, f"/{{team}}/api/2.0/mlflow/{op}")] = [(where, arg)]
+    art = f"{MLFLOW}{TEAM}/api/2.0/mlflow-artifacts/artifacts"
+    doc = "/{team}/api/2.0/mlflow-artifacts/artifacts"
+    out[("get", doc)] = [(f"{art}{q(path=f'runs/{run}')}", None)]
+    out[("get", doc + "/{path}")] = [(f"{art}/runs/{run}/a.txt", None)]
+    out[("put", doc + "/{path}")] = [(f"{art}/runs/{v.live_run}/x.txt", MARK.encode())]
+    out[("delete", doc + "/{path}")] = [(f"{art}/runs/{run}/a.txt", None)]
+    return out
 
 
 def snapshot(platform: Any, v: Victim) -> dict[str, Any]:
@@ -599,7 +703,7 @@ def test_no_operation_lets_another_team_anonymous_or_a_foreign_run_token_reach_a
                     kw["data"] = body
                 elif body is not None:
                     kw["json"] = body
-                r = requests.request(method.upper(), platform.api_url(path), **kw)
+                r = requests.request(method.upper(), url_of(platform, path), **kw)
                 requests_made += 1
                 where = f"{who}: {method.upper()} {path} -> {r.status_code}"
                 if r.status_code >= 500:

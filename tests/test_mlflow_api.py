@@ -534,3 +534,30 @@ def test_an_mlflow_run_made_inside_a_platform_run_ends_with_it(
     assert got.info.status == "KILLED"
     assert f"its platform run {run['id']} ended (killed)" in got.data.tags["submarine.end_reason"]
     assert client.get_run(child.info.run_id).info.status == "FINISHED"  # ended: untouched
+
+
+def test_calls_not_served_answer_501_only_to_who_may_see_the_object(
+    service: InProcessService, world: dict[str, str], as_user: MlflowClient
+) -> None:
+    base = f"{tracking_uri(service, world['team'])}/api/2.0/mlflow"
+    mine = {"Authorization": f"Bearer {service.token_for(world['user'])}"}
+    theirs = {"Authorization": f"Bearer {service.token_for(world['stranger'])}"}
+    as_user.create_registered_model("kept-name")
+    run_id = as_user.create_run("0").info.run_id
+    model_id = as_user.create_logged_model("0", name="lm", source_run_id=run_id).model_id
+    cases: list[tuple[str, str, Any]] = [
+        ("POST", "/registered-models/rename", {"name": "kept-name", "new_name": "other"}),
+        ("POST", "/model-versions/transition-stage",
+         {"name": "kept-name", "version": "1", "stage": "Production"}),
+        ("DELETE", f"/logged-models/{model_id}", None),
+    ]  # fmt: skip
+    for method, path, body in cases:
+        r = service.http.request(method, base + path, json=body, headers=mine, timeout=30)
+        assert r.status_code in (501, 404), (path, r.text)
+        if path != "/model-versions/transition-stage":  # no version 1: not found first
+            assert (r.status_code, r.json()["error_code"]) == (501, "NOT_IMPLEMENTED"), r.text
+        other = service.http.request(method, base + path, json=body, headers=theirs, timeout=30)
+        assert (other.status_code, other.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+    # the model and the logged model are still there
+    assert as_user.get_registered_model("kept-name").name == "kept-name"
+    assert as_user.get_logged_model(model_id).model_id == model_id

@@ -155,8 +155,9 @@ class MlflowApiHandler(MlflowBase):
         template, fn = find_operation(method, key)
         if method == "GET" and key in MAY_WRITE:
             db.reading(False)  # SQLite: begin as a writer (a reader cannot always upgrade)
+        identity = await self.identity()
         data = self._arguments(method, template)
-        identity, team = await self.identity(), await self.team()
+        team = await self.team()
         async with self.core.db.session() as s:
             call = Call(self, identity, team, data, key, s)
             out = await fn(call)
@@ -388,6 +389,8 @@ async def _update_logged_model(c: Call) -> dict[str, Any]:
 
 @operation("DELETE", "logged-models/{model_id}")
 async def _delete_logged_model(c: Call) -> dict[str, Any]:
+    model_id, _ = _model_id(c)
+    await logged_models.get(c.s, c.identity, c.team, model_id)  # who may not see it: 404
     raise NotImplementedByPlatform(
         "Deleting a logged model is not supported by Submarine Hub; delete its run instead."
     )
@@ -463,6 +466,7 @@ class MlflowArtifactsHandler(StreamedUpload, MlflowBase):
         self.finish()
 
     async def delete(self, **kwargs: Any) -> None:
+        await self._locate(write=True)  # who may not write there: 404 or 403, as for a PUT
         raise NotImplementedByPlatform(
             "Deleting artifacts is not supported by Submarine Hub: a run's files stay with it."
         )
