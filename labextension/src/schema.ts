@@ -1577,10 +1577,1221 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/{team}/api/2.0/mlflow/experiments/create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create an experiment in the team */
+    post: operations['mlflowPostExperimentsCreate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/get': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** An experiment by id ("0": the team's Default) */
+    get: operations['mlflowGetExperimentsGet'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/get-by-name': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** An experiment by name */
+    get: operations['mlflowGetExperimentsGetByName'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** Search the team's experiments */
+    get: operations['mlflowGetExperimentsSearch'];
+    put?: never;
+    /** Search the team's experiments */
+    post: operations['mlflowPostExperimentsSearch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/update': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Rename an experiment */
+    post: operations['mlflowPostExperimentsUpdate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Delete an experiment (restorable) */
+    post: operations['mlflowPostExperimentsDelete'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Restore a deleted experiment */
+    post: operations['mlflowPostExperimentsRestore'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/set-experiment-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a tag of an experiment */
+    post: operations['mlflowPostExperimentsSetExperimentTag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/experiments/delete-experiment-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Delete a tag of an experiment */
+    post: operations['mlflowPostExperimentsDeleteExperimentTag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start a run (an interactive platform run owned by the caller) */
+    post: operations['mlflowPostRunsCreate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/get': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** A run, with its metrics, params, tags, inputs and outputs */
+    get: operations['mlflowGetRunsGet'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/update': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Rename or end a run (a platform-executed run's status is the platform's) */
+    post: operations['mlflowPostRunsUpdate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Delete a run (restorable) */
+    post: operations['mlflowPostRunsDelete'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Restore a deleted run */
+    post: operations['mlflowPostRunsRestore'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/log-metric': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Log one metric point */
+    post: operations['mlflowPostRunsLogMetric'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/log-parameter': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Log a parameter */
+    post: operations['mlflowPostRunsLogParameter'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/set-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a tag of a run */
+    post: operations['mlflowPostRunsSetTag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/delete-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Delete a tag of a run */
+    post: operations['mlflowPostRunsDeleteTag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/log-batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Log metrics (at most 1000), params (100) and tags (100) at once; a point sent again is kept once */
+    post: operations['mlflowPostRunsLogBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/log-inputs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Record a run's inputs: datasets and (MLflow 3) logged models of the team */
+    post: operations['mlflowPostRunsLogInputs'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/outputs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Record a run's model outputs (known from the logged models' source run) */
+    post: operations['mlflowPostRunsOutputs'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/log-model': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** MLflow 2's log-model record (checked, not kept: the logged model says it) */
+    post: operations['mlflowPostRunsLogModel'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/runs/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Search runs with MLflow's filter and order_by syntax */
+    post: operations['mlflowPostRunsSearch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/metrics/get-history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** Every point of one metric of a run */
+    get: operations['mlflowGetMetricsGetHistory'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/artifacts/list': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** List a run's artifacts */
+    get: operations['mlflowGetArtifactsList'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/logged-models': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Create a logged model (MLflow 3) */
+    post: operations['mlflowPostLoggedModels'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/logged-models/{model_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    /** A logged model */
+    get: operations['mlflowGetLoggedModelsModelId'];
+    put?: never;
+    post?: never;
+    /** Not supported (501): delete its run instead */
+    delete: operations['mlflowDeleteLoggedModelsModelId'];
+    options?: never;
+    head?: never;
+    /** Finalize a logged model (its status) */
+    patch: operations['mlflowPatchLoggedModelsModelId'];
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/logged-models/{model_id}/tags': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Set tags of a logged model */
+    patch: operations['mlflowPatchLoggedModelsModelIdTags'];
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+        tag_key: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a tag of a logged model */
+    delete: operations['mlflowDeleteLoggedModelsModelIdTagsTagKey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/logged-models/{model_id}/params': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Log params of a logged model */
+    post: operations['mlflowPostLoggedModelsModelIdParams'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/logged-models/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Search the team's logged models */
+    post: operations['mlflowPostLoggedModelsSearch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Register a model in the team (a platform registry model) */
+    post: operations['mlflowPostRegisteredModelsCreate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/get': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** A registered model */
+    get: operations['mlflowGetRegisteredModelsGet'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/update': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change a registered model's description */
+    patch: operations['mlflowPatchRegisteredModelsUpdate'];
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/rename': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Not supported (501): register the versions under the new name */
+    post: operations['mlflowPostRegisteredModelsRename'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a registered model, its versions and their files */
+    delete: operations['mlflowDeleteRegisteredModelsDelete'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/set-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a tag of a registered model */
+    post: operations['mlflowPostRegisteredModelsSetTag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/delete-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a tag of a registered model */
+    delete: operations['mlflowDeleteRegisteredModelsDeleteTag'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** Search the team's registered models */
+    get: operations['mlflowGetRegisteredModelsSearch'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/get-latest-versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** The latest version of a registered model */
+    get: operations['mlflowGetRegisteredModelsGetLatestVersions'];
+    put?: never;
+    /** The latest version of a registered model */
+    post: operations['mlflowPostRegisteredModelsGetLatestVersions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/registered-models/alias': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** The version an alias points at */
+    get: operations['mlflowGetRegisteredModelsAlias'];
+    put?: never;
+    /** Point an alias at a version (the platform's aliases) */
+    post: operations['mlflowPostRegisteredModelsAlias'];
+    /** Delete an alias */
+    delete: operations['mlflowDeleteRegisteredModelsAlias'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Register a version: its files are copied from the run or logged model */
+    post: operations['mlflowPostModelVersionsCreate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/get': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** A model version */
+    get: operations['mlflowGetModelVersionsGet'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/get-download-uri': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** Where a version's files are downloaded from */
+    get: operations['mlflowGetModelVersionsGetDownloadUri'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/update': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change a version's description */
+    patch: operations['mlflowPatchModelVersionsUpdate'];
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/set-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a tag of a version */
+    post: operations['mlflowPostModelVersionsSetTag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/transition-stage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Not supported (501): stages are deprecated, use aliases */
+    post: operations['mlflowPostModelVersionsTransitionStage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a version and its files */
+    delete: operations['mlflowDeleteModelVersionsDelete'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/delete-tag': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a tag of a version */
+    delete: operations['mlflowDeleteModelVersionsDeleteTag'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow/model-versions/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** Search the team's model versions */
+    get: operations['mlflowGetModelVersionsSearch'];
+    put?: never;
+    /** Search the team's model versions */
+    post: operations['mlflowPostModelVersionsSearch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow-artifacts/artifacts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    /** List a folder of artifacts (mlflow-artifacts:/runs/<id>/..., models/<id>/..., registry/<name>/<version>/...) */
+    get: operations['mlflowListArtifacts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/{team}/api/2.0/mlflow-artifacts/artifacts/{path}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        /** @description the artifact's path (slashes included) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    /** Download an artifact (streamed) */
+    get: operations['mlflowDownloadArtifact'];
+    /** Upload an artifact of a run or logged model the caller writes (streamed into the artifact store) */
+    put: operations['mlflowUploadArtifact'];
+    post?: never;
+    /** Not supported (501): a run's files stay with it */
+    delete: operations['mlflowDeleteArtifact'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    MlflowError: {
+      /** @description MLflow's code: INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, RESOURCE_ALREADY_EXISTS, PERMISSION_DENIED, UNAUTHENTICATED, ENDPOINT_NOT_FOUND, NOT_IMPLEMENTED, ... */
+      error_code: string;
+      message: string;
+    };
+    MlflowTag: {
+      key?: string;
+      value?: string | number | boolean | null;
+    };
+    MlflowMetric: {
+      key?: string;
+      /** @description a number; NaN and infinities as MLflow sends them */
+      value?: number | string;
+      /** @description int64 (MLflow's JSON may send it as a string) */
+      timestamp?: number | string;
+      /** @description int64 (MLflow's JSON may send it as a string) */
+      step?: number | string;
+      model_id?: string;
+      dataset_name?: string;
+      dataset_digest?: string;
+      run_id?: string;
+    };
+    MlflowExperiment: {
+      experiment_id?: string;
+      name?: string;
+      artifact_location?: string;
+      /** @enum {unknown} */
+      lifecycle_stage?: 'active' | 'deleted';
+      creation_time?: number | null;
+      last_update_time?: number | null;
+      tags?: {
+        key?: string;
+        value?: string;
+      }[];
+    };
+    MlflowRunInfo: {
+      run_id?: string;
+      run_uuid?: string;
+      run_name?: string;
+      experiment_id?: string;
+      user_id?: string;
+      /** @enum {unknown} */
+      status?: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+      start_time?: number | null;
+      end_time?: number | null;
+      artifact_uri?: string;
+      /** @enum {unknown} */
+      lifecycle_stage?: 'active' | 'deleted';
+    };
+    MlflowDatasetInput: {
+      dataset?: {
+        name?: string;
+        digest?: string;
+        source_type?: string;
+        source?: string;
+        schema?: string;
+        profile?: string;
+      };
+      tags?: {
+        key?: string;
+        value?: string;
+      }[];
+    };
+    MlflowModelInput: {
+      model_id?: string;
+    };
+    MlflowRun: {
+      info?: components['schemas']['MlflowRunInfo'];
+      data?: {
+        metrics?: components['schemas']['MlflowMetric'][];
+        params?: {
+          key?: string;
+          value?: string;
+        }[];
+        /** @description MLflow's tags; a run the platform ended (its client gone) says why in submarine.end_reason */
+        tags?: {
+          key?: string;
+          value?: string;
+        }[];
+      };
+      inputs?: {
+        dataset_inputs?: components['schemas']['MlflowDatasetInput'][];
+        model_inputs?: components['schemas']['MlflowModelInput'][];
+      };
+      outputs?: {
+        model_outputs?: {
+          model_id?: string;
+          step?: number;
+        }[];
+      };
+    };
+    MlflowFileInfo: {
+      path?: string;
+      is_dir?: boolean;
+      file_size?: number;
+    };
+    MlflowLoggedModel: {
+      info?: {
+        model_id?: string;
+        experiment_id?: string;
+        name?: string;
+        artifact_uri?: string;
+        creation_timestamp_ms?: number | null;
+        last_updated_timestamp_ms?: number | null;
+        status?: string;
+        model_type?: string;
+        source_run_id?: string;
+        tags?: {
+          key?: string;
+          value?: string;
+        }[];
+      };
+      data?: {
+        params?: {
+          key?: string;
+          value?: string;
+        }[];
+        metrics?: components['schemas']['MlflowMetric'][];
+      };
+    };
+    MlflowModelVersion: {
+      name?: string;
+      version?: string;
+      creation_timestamp?: number | null;
+      last_updated_timestamp?: number | null;
+      user_id?: string;
+      current_stage?: string;
+      description?: string | null;
+      source?: string;
+      /** @enum {unknown} */
+      status?: 'READY' | 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION';
+      tags?: {
+        key?: string;
+        value?: string;
+      }[];
+      aliases?: string[];
+      run_id?: string;
+      model_id?: string;
+    };
+    MlflowRegisteredModel: {
+      name?: string;
+      creation_timestamp?: number | null;
+      last_updated_timestamp?: number | null;
+      user_id?: string;
+      description?: string | null;
+      latest_versions?: components['schemas']['MlflowModelVersion'][];
+      tags?: {
+        key?: string;
+        value?: string;
+      }[];
+      aliases?: {
+        alias?: string;
+        version?: string;
+      }[];
+    };
     TrialResult: {
       run_id: components['schemas']['Id'];
       value?: number;
@@ -2691,6 +3902,15 @@ export interface components {
     };
   };
   responses: {
+    /** @description MLflow's error shape. */
+    MlflowError: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['MlflowError'];
+      };
+    };
     /** @description An error a person can act on. */
     Error: {
       headers: {
@@ -2702,6 +3922,8 @@ export interface components {
     };
   };
   parameters: {
+    /** @description The team whose MLflow data the call reads and writes (its members only). */
+    MlflowTeam: string;
     StudyId: components['schemas']['Id'];
     ScheduleId: components['schemas']['Id'];
     Team: string;
@@ -6566,6 +7788,2335 @@ export interface operations {
       404: components['responses']['Error'];
       413: components['responses']['Error'];
       503: components['responses']['Error'];
+    };
+  };
+  mlflowPostExperimentsCreate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          artifact_location?: string;
+          tags?: components['schemas']['MlflowTag'][];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            experiment_id?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetExperimentsGet: {
+    parameters: {
+      query: {
+        experiment_id: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            experiment?: components['schemas']['MlflowExperiment'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetExperimentsGetByName: {
+    parameters: {
+      query: {
+        experiment_name: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            experiment?: components['schemas']['MlflowExperiment'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetExperimentsSearch: {
+    parameters: {
+      query?: {
+        max_results?: string;
+        page_token?: string;
+        filter?: string;
+        order_by?: string[];
+        view_type?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            experiments?: components['schemas']['MlflowExperiment'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostExperimentsSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          filter?: string;
+          order_by?: string[];
+          /** @enum {unknown} */
+          view_type?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+          max_results?: number | string;
+          page_token?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            experiments?: components['schemas']['MlflowExperiment'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostExperimentsUpdate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_id: string;
+          new_name?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostExperimentsDelete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_id: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostExperimentsRestore: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_id: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostExperimentsSetExperimentTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_id: string;
+          key: string;
+          value?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostExperimentsDeleteExperimentTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_id: string;
+          key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsCreate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_id?: string;
+          user_id?: string;
+          run_name?: string;
+          /** @description int64 (MLflow's JSON may send it as a string) */
+          start_time?: number | string;
+          tags?: components['schemas']['MlflowTag'][];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            run?: components['schemas']['MlflowRun'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetRunsGet: {
+    parameters: {
+      query?: {
+        run_id?: string;
+        run_uuid?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            run?: components['schemas']['MlflowRun'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsUpdate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          /** @description old name of run_id */
+          run_uuid?: string;
+          /** @enum {unknown} */
+          status?: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+          /** @description int64 (MLflow's JSON may send it as a string) */
+          end_time?: number | string;
+          run_name?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            run_info?: components['schemas']['MlflowRunInfo'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsDelete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsRestore: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsLogMetric: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          /** @description old name of run_id */
+          run_uuid?: string;
+          key: string;
+          /** @description a number; NaN and infinities as MLflow sends them */
+          value: number | string;
+          /** @description int64 (MLflow's JSON may send it as a string) */
+          timestamp?: number | string;
+          /** @description int64 (MLflow's JSON may send it as a string) */
+          step?: number | string;
+          model_id?: string;
+          dataset_name?: string;
+          dataset_digest?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsLogParameter: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          /** @description old name of run_id */
+          run_uuid?: string;
+          key: string;
+          value?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsSetTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          /** @description old name of run_id */
+          run_uuid?: string;
+          key: string;
+          value?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsDeleteTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id: string;
+          key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsLogBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          metrics?: components['schemas']['MlflowMetric'][];
+          params?: components['schemas']['MlflowTag'][];
+          tags?: components['schemas']['MlflowTag'][];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsLogInputs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          datasets?: components['schemas']['MlflowDatasetInput'][];
+          models?: components['schemas']['MlflowModelInput'][];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsOutputs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          models?: {
+            model_id?: string;
+            /** @description int64 (MLflow's JSON may send it as a string) */
+            step?: number | string;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsLogModel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          run_id?: string;
+          model_json?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRunsSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_ids: string[];
+          filter?: string;
+          /** @enum {unknown} */
+          run_view_type?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+          order_by?: string[];
+          max_results?: number | string;
+          page_token?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            runs?: components['schemas']['MlflowRun'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetMetricsGetHistory: {
+    parameters: {
+      query: {
+        run_id?: string;
+        run_uuid?: string;
+        metric_key: string;
+        max_results?: string;
+        page_token?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            metrics?: components['schemas']['MlflowMetric'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetArtifactsList: {
+    parameters: {
+      query?: {
+        run_id?: string;
+        run_uuid?: string;
+        path?: string;
+        page_token?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            root_uri?: string;
+            files?: components['schemas']['MlflowFileInfo'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostLoggedModels: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_id?: string;
+          name?: string;
+          model_type?: string;
+          source_run_id?: string;
+          params?: components['schemas']['MlflowTag'][];
+          tags?: components['schemas']['MlflowTag'][];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model?: components['schemas']['MlflowLoggedModel'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetLoggedModelsModelId: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': unknown;
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model?: components['schemas']['MlflowLoggedModel'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteLoggedModelsModelId: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPatchLoggedModelsModelId: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          model_id?: string;
+          /** @enum {unknown} */
+          status?: 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model?: components['schemas']['MlflowLoggedModel'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPatchLoggedModelsModelIdTags: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          model_id?: string;
+          tags?: components['schemas']['MlflowTag'][];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteLoggedModelsModelIdTagsTagKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+        tag_key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostLoggedModelsModelIdParams: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        model_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          model_id?: string;
+          params?: components['schemas']['MlflowTag'][];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostLoggedModelsSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          experiment_ids?: string[];
+          filter?: string;
+          datasets?: unknown[];
+          /** @description [{field_name, ascending}] */
+          order_by?: unknown[];
+          max_results?: number | string;
+          page_token?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            models?: components['schemas']['MlflowLoggedModel'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRegisteredModelsCreate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          tags?: components['schemas']['MlflowTag'][];
+          description?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            registered_model?: components['schemas']['MlflowRegisteredModel'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetRegisteredModelsGet: {
+    parameters: {
+      query: {
+        name: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            registered_model?: components['schemas']['MlflowRegisteredModel'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPatchRegisteredModelsUpdate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          description?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            registered_model?: components['schemas']['MlflowRegisteredModel'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRegisteredModelsRename: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          new_name: string;
+        };
+      };
+    };
+    responses: {
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteRegisteredModelsDelete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRegisteredModelsSetTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          key: string;
+          value?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteRegisteredModelsDeleteTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetRegisteredModelsSearch: {
+    parameters: {
+      query?: {
+        filter?: string;
+        max_results?: string;
+        order_by?: string[];
+        page_token?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            registered_models?: components['schemas']['MlflowRegisteredModel'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetRegisteredModelsGetLatestVersions: {
+    parameters: {
+      query: {
+        name: string;
+        stages?: string[];
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_versions?: components['schemas']['MlflowModelVersion'][];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRegisteredModelsGetLatestVersions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          stages?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_versions?: components['schemas']['MlflowModelVersion'][];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetRegisteredModelsAlias: {
+    parameters: {
+      query: {
+        name: string;
+        alias: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_version?: components['schemas']['MlflowModelVersion'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostRegisteredModelsAlias: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          alias: string;
+          version: string | number;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteRegisteredModelsAlias: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          alias: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostModelVersionsCreate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          source?: string;
+          run_id?: string;
+          tags?: components['schemas']['MlflowTag'][];
+          run_link?: string;
+          description?: string;
+          model_id?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_version?: components['schemas']['MlflowModelVersion'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetModelVersionsGet: {
+    parameters: {
+      query: {
+        name: string;
+        version: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_version?: components['schemas']['MlflowModelVersion'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetModelVersionsGetDownloadUri: {
+    parameters: {
+      query: {
+        name: string;
+        version: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            artifact_uri?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPatchModelVersionsUpdate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          version: string | number;
+          description?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_version?: components['schemas']['MlflowModelVersion'];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostModelVersionsSetTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          version: string | number;
+          key: string;
+          value?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostModelVersionsTransitionStage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          version: string | number;
+          stage?: string;
+          archive_existing_versions?: boolean;
+        };
+      };
+    };
+    responses: {
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteModelVersionsDelete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          version: string | number;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteModelVersionsDeleteTag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          name: string;
+          version: string | number;
+          key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowGetModelVersionsSearch: {
+    parameters: {
+      query?: {
+        filter?: string;
+        max_results?: string;
+        order_by?: string[];
+        page_token?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_versions?: components['schemas']['MlflowModelVersion'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowPostModelVersionsSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          filter?: string;
+          order_by?: string[];
+          max_results?: number | string;
+          page_token?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description MLflow's answer */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            model_versions?: components['schemas']['MlflowModelVersion'][];
+            next_page_token?: string;
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowListArtifacts: {
+    parameters: {
+      query?: {
+        path?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The folder's entries */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            files?: components['schemas']['MlflowFileInfo'][];
+          };
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDownloadArtifact: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        /** @description the artifact's path (slashes included) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowUploadArtifact: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        /** @description the artifact's path (slashes included) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/octet-stream': string;
+      };
+    };
+    responses: {
+      /** @description Stored */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, unknown>;
+        };
+      };
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      413: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
+    };
+  };
+  mlflowDeleteArtifact: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team whose MLflow data the call reads and writes (its members only). */
+        team: components['parameters']['MlflowTeam'];
+        /** @description the artifact's path (slashes included) */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      400: components['responses']['MlflowError'];
+      401: components['responses']['MlflowError'];
+      403: components['responses']['MlflowError'];
+      404: components['responses']['MlflowError'];
+      409: components['responses']['MlflowError'];
+      501: components['responses']['MlflowError'];
+      503: components['responses']['MlflowError'];
     };
   };
 }
