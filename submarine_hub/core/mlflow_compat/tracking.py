@@ -652,11 +652,11 @@ async def reap(session: AsyncSession, idle_timeout: float) -> list[Experiment]:
         )
     ).all()
     mine = [r for r in rows if _is_mlflow_run(r)]
-    parents = {r.placement["parent_run"] for r in mine if (r.placement or {}).get("parent_run")}
+    parents = {p for r in mine if (p := (r.placement or {}).get("parent_run"))}
     ended_parents = {
-        pid: (status, finished)
-        for pid, status, finished in await session.execute(
-            select(Experiment.id, Experiment.status, Experiment.finished_at).where(
+        pid: status
+        for pid, status in await session.execute(
+            select(Experiment.id, Experiment.status).where(
                 Experiment.id.in_(parents), Experiment.status.in_(FINAL_STATES)
             )
         )
@@ -667,7 +667,7 @@ async def reap(session: AsyncSession, idle_timeout: float) -> list[Experiment]:
         parent = (row.placement or {}).get("parent_run")
         if parent is not None:
             if parent in ended_parents:
-                status = ended_parents[parent][0]
+                status = ended_parents[parent]
                 runs.finish(
                     row,
                     "killed" if status == "killed" else "failed",
