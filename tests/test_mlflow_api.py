@@ -294,6 +294,19 @@ def test_a_point_sent_again_by_a_retry_is_stored_once(
         assert r.status_code == 200, r.text
     as_user.log_metric(run_id, "loss", 0.5, timestamp=1700000000001, step=2)  # another point
     assert len(as_user.get_metric_history(run_id, "loss")) == 2
+    # a batch's items are checked by the core as it stores them (the document's schema
+    # checks the body's shape only: a thousand items each through it cost more than storing)
+    batch = base.replace("log-metric", "log-batch")
+    for body, says in [
+        ({"metrics": [5]}, "metrics[0] must be an object"),
+        ({"metrics": [{"value": 1}]}, "'key'"),
+        ({"metrics": [{"key": "k", "value": 1}] * 1001}, "at most 1000 metrics"),
+        ({"params": {"a": 1}}, "'params' must be a list"),
+    ]:
+        r = service.http.post(batch, json={"run_id": run_id, **body}, headers=auth, timeout=30)
+        assert (r.status_code, r.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE"), r.text
+        assert says in r.json()["message"], r.text
+    assert len(as_user.get_metric_history(run_id, "loss")) == 2
 
 
 def test_the_artifacts_proxy_refuses_bad_paths_other_teams_and_registered_files(

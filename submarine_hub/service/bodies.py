@@ -49,6 +49,7 @@ class RequestBodies:
         resource = DRAFT202012.create_resource(document)
         self._registry: Registry = Registry().with_resource(_DOCUMENT, resource)
         self._validators: dict[tuple[str, str], Draft202012Validator | None] = {}
+        self._shallow: dict[tuple[str, str, str], Draft202012Validator | None] = {}
 
     def validator(self, path: str, method: str) -> Draft202012Validator | None:
         """The validator of ``method`` on ``path`` (the document's spelling, e.g.
@@ -78,10 +79,30 @@ class RequestBodies:
                 )
         return self._validators[key]
 
-    def check(self, path: str, method: str, body: Any) -> Any:
+    def shallow_validator(self, path: str, method: str) -> Draft202012Validator | None:
+        """The operation's validator without the ``items`` of its top-level lists: for bulk
+        bodies (a thousand metric points) whose items the domain core checks one by one
+        anyway, where checking each item with the schema too would cost more than storing it."""
+        key = (path, method.lower(), "shallow")
+        if key not in self._shallow:
+            full = self.validator(path, method)
+            if full is None:
+                self._shallow[key] = None
+            else:
+                op = self._document["paths"][path][key[1]]
+                schema = dict(op["requestBody"]["content"]["application/json"]["schema"])
+                schema["properties"] = {
+                    name: {k: v for k, v in prop.items() if k != "items"}
+                    for name, prop in schema.get("properties", {}).items()
+                }
+                self._shallow[key] = Draft202012Validator(schema, registry=self._registry)
+        return self._shallow[key]
+
+    def check(self, path: str, method: str, body: Any, *, items: bool = True) -> Any:
         """``body`` if it holds what the operation's schema states; else :class:`InvalidInput`
-        saying what is wrong, field by field."""
-        validator = self.validator(path, method)
+        saying what is wrong, field by field. ``items=False``: the items of the body's
+        top-level lists are left to the caller (:meth:`shallow_validator`)."""
+        validator = self.validator(path, method) if items else self.shallow_validator(path, method)
         if validator is None:
             return body
         errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.path)))

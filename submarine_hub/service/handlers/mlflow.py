@@ -40,6 +40,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {}
 MAY_WRITE = frozenset({"experiments/get", "experiments/get-by-name", "experiments/search"})
 #: the OpenAPI document's path of an operation (``openapi.yaml``, tag ``mlflow``)
 DOC_PATH = "/{{team}}/api/2.0/mlflow/{op}"
+#: bulk calls: the document's schema checks the body but not each of its list's items
+#: (up to a thousand metric points, which ``tracking.log`` checks as it stores them; the
+#: schema's check of each would take longer than storing the batch)
+BULK = frozenset({"runs/log-batch"})
 
 #: MLflow calls the platform knowingly does not serve, and what to do instead
 UNSUPPORTED = {
@@ -175,7 +179,9 @@ class MlflowApiHandler(MlflowBase):
                 data[name] = decoded if len(decoded) > 1 or name.endswith("_ids") else decoded[0]
             return data
         body = self.get_json_body() if self.body.strip() else {}
-        return self.core.request_bodies.check(DOC_PATH.format(op=template), method, body)
+        return self.core.request_bodies.check(
+            DOC_PATH.format(op=template), method, body, items=template not in BULK
+        )
 
     async def get(self, **kwargs: Any) -> None:
         await self._dispatch(kwargs["op"])
