@@ -105,7 +105,7 @@ def test_two_members_edit_one_notebook_in_their_team_room(browser, hub: Hub, tea
         assert alice.request.get(contents).status == 200
         while time.monotonic() < deadline and "bob left team" not in hub.log_tail(400):
             time.sleep(0.5)
-        assert f"bob left team {team}: closing their documents" in hub.log_tail(400)
+        assert f"bob left team {team}: closing their websockets" in hub.log_tail(400)
         server = hub.hub_api("GET", f"users/{account}").json()["servers"][""]
         assert server["ready"] and server["started"] == started  # the room never restarted
     except BaseException:  # what each browser showed, and the hub's log, for the report
