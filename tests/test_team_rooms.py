@@ -384,11 +384,8 @@ async def test_the_guard_closes_every_websocket_of_who_left_the_team(
         for who in (alice, bob, account)
         for what in ("document", "kernel", "terminal")
     }
-    ydoc = SimpleNamespace(
-        ywebsocket_server=SimpleNamespace(
-            rooms={"r": SimpleNamespace(clients=[s for (_, w), s in sockets.items() if w == "document"])}
-        )
-    )
+    documents = SimpleNamespace(clients=[s for (_, w), s in sockets.items() if w == "document"])
+    ydoc = SimpleNamespace(ywebsocket_server=SimpleNamespace(rooms={"r": documents}))
     terminal = SimpleNamespace(clients=[s for (_, w), s in sockets.items() if w == "terminal"])
     serverapp = SimpleNamespace(
         extension_manager=SimpleNamespace(extension_apps={"jupyter_server_ydoc": [ydoc]}),
@@ -430,6 +427,7 @@ def test_the_hub_home_page_lists_the_users_team_rooms() -> None:
         "collab-ds": {"": spawner(True, True)},
         "collab-ml": {"": spawner(True, False, "stop")},
     }
+
     class Users(dict):  # the hub's UserDict: orm user -> user
         def __getitem__(self, orm: Any) -> Any:
             return SimpleNamespace(spawners=servers[orm.name])

@@ -175,7 +175,7 @@ class RoomGuard:
         if not sockets:
             return []
         members = set((await platform.call("GET", f"teams/{team}"))["members"])
-        closed = []
+        closed: list[tuple[str, str]] = []
         for name, what, handler in sockets:
             if name in members:
                 continue
