@@ -211,7 +211,7 @@ def test_a_restore_appears_live_to_everyone_in_the_room(  # type: ignore[no-unty
         restored = time.monotonic()
         for page in (alice, bob):  # live, in both open notebooks
             cell_text_lacks(page, "an edit to undo")
-            assert page.locator(f"{VISIBLE_CELL} .cm-content").first.inner_text() == "x = 1"
+            assert "x = 1" in page.locator(f"{VISIBLE_CELL} .cm-content").first.inner_text()
         print(f"the restore showed in both browsers {time.monotonic() - restored:.1f} s after")
         assert versions(hub, team, "alice", path)[0]["action"] in ("restore", "save")
         assert any(v["action"] == "restore" for v in versions(hub, team, "alice", path))
