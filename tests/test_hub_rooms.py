@@ -128,6 +128,8 @@ def test_a_member_who_leaves_has_their_open_websockets_closed(hub: Hub, team: st
         sockets = [bob_kernel, alice_kernel, bob_doc, alice_doc]
         for s in sockets:
             assert not s.closed_within(1), "a member's websocket closed by itself"
+        with pytest.raises(websocket.WebSocketBadStatusException):  # another team's user
+            kernel_socket(hub, account, "carol", kernel)
 
         hub.hub_api("DELETE", f"groups/{team}/users", json={"users": ["bob"]}).raise_for_status()
         removed = time.monotonic()
