@@ -214,13 +214,6 @@ class Hub:
             self._tokens[key] = r.json()["token"]
         return self._tokens[key]
 
-    def forget_tokens(self, users: list[str]) -> None:
-        """Use new tokens for ``users`` from now on: the service keeps what a token's user
-        is (their teams) for minutes, so a team they just joined or left is seen at once
-        only with a token it has not seen yet."""
-        for key in [k for k in self._tokens if k.split(":", 1)[0] in users]:
-            del self._tokens[key]
-
     def api(self, method: str, path: str, user: str | None = None, **kw: Any) -> requests.Response:
         """Call the platform API through the proxy as ``user`` (None: unauthenticated)."""
         headers = kw.pop("headers", {})
