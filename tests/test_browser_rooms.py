@@ -215,7 +215,6 @@ def test_a_restore_appears_live_to_everyone_in_the_room(  # type: ignore[no-unty
         print(f"the restore showed in both browsers {time.monotonic() - restored:.1f} s after")
         assert versions(hub, team, "alice", path)[0]["action"] in ("restore", "save")
         assert any(v["action"] == "restore" for v in versions(hub, team, "alice", path))
-        alice.screenshot(path=str(IMAGES / "team-room-restore.png"))
     except BaseException:
         alice.screenshot(path=str(tmp_path / "alice.png"))
         (tmp_path / "hub.log").write_text(hub.log_tail(400))
