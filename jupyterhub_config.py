@@ -18,6 +18,7 @@ from pathlib import Path
 import submarine_spawner.mixin as _submarine_spawner
 
 import submarine_hub as _submarine_hub
+import submarine_hub.hub_rooms as _submarine_hub_rooms
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 
@@ -46,6 +47,8 @@ SERVICE_API_URL = SERVICE_URL.rstrip("/") + "/services/submarine/api/v1"
 c.JupyterHub.template_paths = [
     os.path.join(os.path.dirname(_submarine_hub.__file__), "hub_templates")
 ]
+# ... and the hub's home page lists the user's team rooms (docs/collaboration.md)
+c.JupyterHub.template_vars = {"submarine_rooms": _submarine_hub_rooms.team_rooms}
 c.JupyterHub.bind_url = BIND_URL
 c.JupyterHub.hub_bind_url = HUB_BIND_URL
 c.ConfigurableHTTPProxy.api_url = PROXY_API_URL

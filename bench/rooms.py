@@ -208,10 +208,13 @@ def main() -> None:
         hub = Hub(Path(tmp, "hub"))
         try:
             hub.start()
-            team = new_team(hub, ["alice", "bob"])
-            save_team_notebook(hub, "alice", team, NOTEBOOK, ["x = 1"])
-            room = open_room(hub, "alice", team)
-            asyncio.run(run(hub, room["account"], team, args))
+            with new_team(hub, ["alice", "bob"]) as team:
+                save_team_notebook(hub, "alice", team, NOTEBOOK, ["x = 1"])
+                room = open_room(hub, "alice", team)
+                try:
+                    asyncio.run(run(hub, room["account"], team, args))
+                finally:
+                    hub.stop_server(room["account"])
         finally:
             hub.stop()
             hub.cleanup()

@@ -17,7 +17,14 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from submarine_hub.client import cli, cli_endpoints, cli_experiments, cli_models, cli_notebooks
+from submarine_hub.client import (
+    cli,
+    cli_endpoints,
+    cli_experiments,
+    cli_models,
+    cli_notebooks,
+    cli_rooms,
+)
 from submarine_hub.client.client import SubmarineClient
 
 
@@ -117,7 +124,7 @@ assert len(ALL) > 60, ALL  # every group is registered
 @pytest.fixture
 def checking(monkeypatch: pytest.MonkeyPatch) -> CheckingClient:
     client = CheckingClient()
-    for module in (cli, cli_endpoints, cli_experiments, cli_models, cli_notebooks):
+    for module in (cli, cli_endpoints, cli_experiments, cli_models, cli_notebooks, cli_rooms):
         monkeypatch.setattr(module, "_client", lambda: client)
     return client
 

@@ -263,6 +263,7 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ],
         ("get", "/teams/{team}/room"): [(f"teams/{T}/room", None)],
         ("post", "/teams/{team}/room"): [(f"teams/{T}/room", None)],
+        ("delete", "/teams/{team}/room"): [(f"teams/{T}/room", None)],
         ("get", "/environments"): [("environments", None), (f"environments{q(team=T)}", None)],
         ("post", "/environments"): [("environments", {"name": "x", "team": T})],
         ("get", "/environments/{scope}/{name}"): [(f"environments/{T}/{v.env}", None)],

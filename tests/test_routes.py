@@ -304,6 +304,9 @@ def test_team_room_routes(c: Calls, service: InProcessService, world: World) -> 
     assert (room["account"], room["state"], room["runs_as"]) == (f"collab-{T}", "ready", "team")
     c.bad("POST", "teams/no-such-team/room", 404, "No team named", user=M)
     c.other("POST", f"teams/{T}/room")
+    c.other("DELETE", f"teams/{T}/room")
+    c.bad("DELETE", "teams/no-such-team/room", 404, "No team named", user=M)
+    assert c.ok("DELETE", f"teams/{T}/room", user=M, status=202)["state"] == "stopped"
 
 
 # --- environments, credentials, sessions ------------------------------------------------

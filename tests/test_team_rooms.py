@@ -5,6 +5,7 @@ room's coalescing of real-time collaboration's saves into versions."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import nbformat
@@ -277,3 +278,178 @@ def test_room_shares_follow_team_membership(service: InProcessService) -> None:
     service.directory.remove_from_team(team, bob)
     assert reconcile()[account] == ([], [bob])
     assert service.directory.user_shares[account] == {alice}
+
+
+def test_a_member_stops_the_room_and_another_team_may_not(service: InProcessService) -> None:
+    alice, carol = service.new_user("alice"), service.new_user("carol")
+    team = service.new_team("room", [alice])
+    service.new_team("other", [carol])
+    # never opened: nothing to stop, and nothing asked of the hub
+    r = service.api("DELETE", f"teams/{team}/room", user=alice)
+    assert r.status_code == 202 and r.json()["state"] == "stopped", r.text
+    account = open_room(service, alice, team)
+    assert_json_error(service.api("DELETE", f"teams/{team}/room", user=carol), 403, "not a member")
+    assert (account, "") in service.directory.servers  # carol stopped nothing
+    assert_json_error(service.api("DELETE", "teams/no-such-team/room", user=alice), 404, "No team")
+    r = service.api("DELETE", f"teams/{team}/room", user=alice)
+    assert r.status_code == 202, r.text
+    assert (r.json()["account"], r.json()["state"]) == (account, "stopped")
+    assert (account, "") in service.directory.stopped
+
+
+def test_the_sdk_and_cli_open_show_and_stop_a_room(
+    service: InProcessService, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from submarine_hub.client import SubmarineClient
+    from submarine_hub.client.cli import main
+    from submarine_hub.client.errors import SubmarineAPIError
+
+    alice, carol = service.new_user("alice"), service.new_user("carol")
+    team = service.new_team("room", [alice])
+    other = service.new_team("other", [carol])
+    monkeypatch.setenv("SUBMARINE_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.delenv("SUBMARINE_TEAM", raising=False)
+    api = service.api_url().rstrip("/")
+    with SubmarineClient(api, service.token_for(alice)) as client:
+        assert client.room()["state"] == "stopped"  # her only team's, by default
+        room = client.open_room(team, timeout=10)
+        assert (room["state"], room["runs_as"]) == ("ready", "team")
+        assert client.room_link(room) == f"{service.url}/user/collab-{team}/lab/tree/teams/{team}"
+        assert [r["team"] for r in client.rooms()] == [team]
+        assert client.stop_room(team)["state"] == "stopped"
+        for call in (client.room, client.open_room, client.stop_room):
+            with pytest.raises(SubmarineAPIError) as refused:
+                call(other)
+            assert refused.value.status == 403
+        with pytest.raises(SubmarineAPIError) as missing:
+            client.room("no-such-team")
+        assert missing.value.status == 404
+    # the CLI, as alice
+    monkeypatch.setenv("SUBMARINE_API_URL", api)
+    monkeypatch.setenv("SUBMARINE_TOKEN", service.token_for(alice))
+    runner = CliRunner()
+    out = runner.invoke(main, ["room", "open", team])
+    assert out.exit_code == 0, out.output
+    assert f"Team {team}'s room is ready" in out.output
+    assert f"/user/collab-{team}/lab/tree/teams/{team}" in out.output
+    out = runner.invoke(main, ["room", "list"])
+    assert out.exit_code == 0 and team in out.output and "ready" in out.output, out.output
+    out = runner.invoke(main, ["room", "status", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["link"].endswith(f"/teams/{team}")
+    out = runner.invoke(main, ["room", "stop", team])
+    assert out.exit_code == 0 and "is stopped" in out.output, out.output
+    out = runner.invoke(main, ["room", "open", other])  # another team's: refused, no traceback
+    assert out.exit_code == 1 and "not a member" in out.output, out.output
+    out = runner.invoke(main, ["room", "status", "no/such"])  # bad input
+    assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+    # a user of several teams must name one
+    bob = service.new_user("bob", teams=[team, other])
+    monkeypatch.setenv("SUBMARINE_TOKEN", service.token_for(bob))
+    out = runner.invoke(main, ["room", "status"])
+    assert out.exit_code == 1 and "several teams" in out.output, out.output
+
+
+class FakeSocket:
+    def __init__(self, user: str) -> None:
+        self.current_user = type("U", (), {"username": user})()
+        self.closed: tuple[int, str] | None = None
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+async def test_the_guard_closes_every_websocket_of_who_left_the_team(
+    service: InProcessService, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Documents, kernels and terminals: a websocket open already is never asked again
+    by JupyterHub, so the room closes those of who is not a member any more."""
+    from types import SimpleNamespace
+
+    from jupyter_server.services.kernels.connection.channels import (
+        ZMQChannelsWebsocketConnection,
+    )
+
+    from submarine_hub.server.rooms import RoomGuard
+
+    alice, bob = service.new_user("alice"), service.new_user("bob")
+    team = service.new_team("room", [alice, bob])
+    account = open_room(service, alice, team)
+    monkeypatch.setenv("SUBMARINE_API_URL", service.api_url().rstrip("/"))
+    monkeypatch.setenv("SUBMARINE_TOKEN", service.token_for(account))
+    monkeypatch.setenv("SUBMARINE_TEAM", team)
+    cm = RoomContentsManager(root_dir=str(tmp_path), user=account)
+    await cm.start_journal()
+    sockets = {
+        (who, what): FakeSocket(who)
+        for who in (alice, bob, account)
+        for what in ("document", "kernel", "terminal")
+    }
+    documents = SimpleNamespace(clients=[s for (_, w), s in sockets.items() if w == "document"])
+    ydoc = SimpleNamespace(ywebsocket_server=SimpleNamespace(rooms={"r": documents}))
+    terminal = SimpleNamespace(clients=[s for (_, w), s in sockets.items() if w == "terminal"])
+    serverapp = SimpleNamespace(
+        extension_manager=SimpleNamespace(extension_apps={"jupyter_server_ydoc": [ydoc]}),
+        web_app=SimpleNamespace(
+            settings={"terminal_manager": SimpleNamespace(terminals={"1": terminal})}
+        ),
+    )
+    kernels = {f"k:{who}": s for (who, w), s in sockets.items() if w == "kernel"}
+    monkeypatch.setattr(ZMQChannelsWebsocketConnection, "_open_sessions", kernels)
+    guard = RoomGuard(serverapp, cm, interval=60)
+    try:
+        assert await guard.check() == []  # everyone is a member (the account is the room)
+        service.directory.remove_from_team(team, bob)
+        closed = await guard.check()
+    finally:
+        await cm.stop_journal()
+    assert sorted(closed) == [(bob, "document"), (bob, "kernel"), (bob, "terminal")]
+    for (who, _), socket in sockets.items():
+        assert (socket.closed is not None) == (who == bob)
+        if who == bob:
+            assert socket.closed == (4403, f"{bob} is not a member of team {team} any more.")
+
+
+def test_the_hub_home_page_lists_the_users_team_rooms() -> None:
+    """``submarine_rooms`` (the hub's template variable): the rooms of the user's groups,
+    each with its state as the hub knows it and the link that opens it."""
+    from types import SimpleNamespace
+
+    from submarine_hub.hub_rooms import team_rooms
+
+    def spawner(active: bool, ready: bool, pending: str | None = None) -> Any:
+        return SimpleNamespace(active=active, ready=ready, pending=pending)
+
+    accounts = {
+        "collab-ds": SimpleNamespace(name="collab-ds"),
+        "collab-ml": SimpleNamespace(name="collab-ml"),
+    }
+    servers = {
+        "collab-ds": {"": spawner(True, True)},
+        "collab-ml": {"": spawner(True, False, "stop")},
+    }
+
+    class Users(dict):  # the hub's UserDict: orm user -> user
+        def __getitem__(self, orm: Any) -> Any:
+            return SimpleNamespace(spawners=servers[orm.name])
+
+    groups = [
+        SimpleNamespace(name="ml", users=[accounts["collab-ml"]]),
+        SimpleNamespace(name="ds", users=[accounts["collab-ds"]]),
+        SimpleNamespace(name="new team", users=[]),
+    ]
+    alice = SimpleNamespace(
+        name="alice", groups=groups, settings={"users": Users(), "base_url": "/hub-base/"}
+    )
+    assert team_rooms(alice) == [
+        {"team": "ds", "account": "collab-ds", "state": "ready",
+         "url": "/hub-base/services/submarine/rooms/ds"},
+        {"team": "ml", "account": "collab-ml", "state": "stopping",
+         "url": "/hub-base/services/submarine/rooms/ml"},
+        {"team": "new team", "account": "collab-new team", "state": "stopped",
+         "url": "/hub-base/services/submarine/rooms/new%20team"},
+    ]  # fmt: skip
+    assert team_rooms(None) == []  # the login page
+    assert team_rooms(SimpleNamespace(name="collab-ds", groups=groups, settings={})) == []

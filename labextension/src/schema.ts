@@ -139,7 +139,11 @@ export interface paths {
      * @description Makes the team's collaboration account on first use, shares its server with the team's group and starts it (with the team's quota, environment and credentials). Open the answer's `url` once its state is "ready".
      */
     post: operations['openTeamRoom'];
-    delete?: never;
+    /**
+     * Stop the team's collaboration room (members)
+     * @description Stops the room's server, for everyone in it: its kernels and terminals end; what was saved stays in the team's folder and its history. A room never opened is answered as stopped. Opening it again starts it.
+     */
+    delete: operations['stopTeamRoom'];
     options?: never;
     head?: never;
     patch?: never;
@@ -3715,7 +3719,7 @@ export interface components {
       /** @description The team's collaboration account (a hub user). */
       account: string;
       /** @enum {string} */
-      state: 'stopped' | 'starting' | 'ready';
+      state: 'stopped' | 'starting' | 'ready' | 'stopping';
       /** @description The room's JupyterLab, on the team's folder. */
       url: string;
       created_by?: string | null;
@@ -4160,6 +4164,34 @@ export interface operations {
     requestBody?: never;
     responses: {
       /** @description The room, starting or ready. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TeamRoom'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  stopTeamRoom: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The team's name (a JupyterHub group). */
+        team: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The room, stopping or stopped. */
       202: {
         headers: {
           [name: string]: unknown;

@@ -416,6 +416,7 @@ from . import (  # noqa: E402, F401
     cli_experiments,
     cli_models,
     cli_notebooks,
+    cli_rooms,
     cli_sql,
     cli_studies,
     cli_usage,

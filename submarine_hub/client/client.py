@@ -9,7 +9,8 @@ extension) all use it.
 
 The synchronous client is assembled from one class per area of the API, each in its own
 module (``sdk_files``, ``sdk_experiments``, ``sdk_notebook_jobs``, ``sdk_models``,
-``sdk_endpoints``, ``sdk_environments``, ``sdk_studies``, ``uploads``), all on one connection
+``sdk_endpoints``, ``sdk_environments``, ``sdk_studies``, ``sdk_usage``, ``sdk_rooms``,
+``uploads``), all on one connection
 (:mod:`.transport`: where, as whom, retries); a refusal is a
 :class:`~submarine_hub.client.errors.SubmarineAPIError`. The asynchronous client is
 the server extension's relay.
@@ -28,6 +29,7 @@ from .sdk_experiments import ExperimentsAPI, PipelinesAPI, TemplatesAPI
 from .sdk_files import FilesAPI
 from .sdk_models import DatasetsAPI, ModelsAPI
 from .sdk_notebook_jobs import NotebookJobsAPI
+from .sdk_rooms import RoomsAPI
 from .sdk_sql import SqlAPI
 from .sdk_studies import StudiesAPI
 from .sdk_usage import UsageAPI
@@ -48,6 +50,7 @@ class SubmarineClient(
     EnvironmentsAPI,
     CredentialsAPI,
     UsageAPI,
+    RoomsAPI,
 ):
     """Synchronous client (SDK, CLI, magics).
 

@@ -27,7 +27,7 @@ ACCOUNT_PREFIX = "collab-"
 #: at most this many authors on one version
 MAX_AUTHORS = 100
 #: the room's states, as the hub reports its server
-STATES = ("stopped", "starting", "ready")
+STATES = ("stopped", "starting", "ready", "stopping")
 
 
 def account_name(team: str, prefix: str = ACCOUNT_PREFIX) -> str:

@@ -12,8 +12,8 @@ collaboration (jupyter-collaboration) on, opened by the team's members.
 - :class:`RoomAuthors` learns who edits what: every update of a shared document carries
   the Yjs client ids that made it, each client's awareness names its user, and only
   users whose websocket the server authenticated in that document count.
-- :class:`RoomGuard` closes the collaboration websockets of anyone who is no longer a
-  member of the team (JupyterHub refuses their next request by itself, once the room
+- :class:`RoomGuard` closes the websockets (documents, kernels, terminals) of anyone who
+  is no longer a member of the team (JupyterHub refuses their next request by itself, once the room
   stops trusting its cached answer: ``HubOAuth.cache_max_age``, a few seconds here).
 """
 
@@ -110,8 +110,36 @@ class RoomAuthors:
         return self.edits.pop(path.strip("/"), [])
 
 
+def _username(handler: Any) -> str | None:
+    """The hub name of whoever a websocket handler (or yws client) authenticated."""
+    return getattr(getattr(handler, "current_user", None), "username", None)
+
+
+def open_sockets(serverapp: Any) -> list[tuple[str, str, Any]]:
+    """``(user, what, handler)`` of every websocket open on the server that runs as its
+    visitors' code or shows them its files: collaboration documents, kernels, terminals."""
+    found = []
+    app = _ydoc_app(serverapp)
+    if app is not None:
+        for room in list(app.ywebsocket_server.rooms.values()):
+            found += [(_username(c), "document", c) for c in list(room.clients)]
+    # a kernel's websockets: jupyter-server's registry of open kernel sessions
+    from jupyter_server.services.kernels.connection.channels import (
+        ZMQChannelsWebsocketConnection,
+    )
+
+    sessions = getattr(ZMQChannelsWebsocketConnection, "_open_sessions", {})
+    found += [(_username(h), "kernel", h) for h in list(sessions.values())]
+    terminals = serverapp.web_app.settings.get("terminal_manager")
+    for term in list(getattr(terminals, "terminals", {}).values()):
+        found += [(_username(h), "terminal", h) for h in list(getattr(term, "clients", []))]
+    return [(name, what, h) for name, what, h in found if name]
+
+
 class RoomGuard:
-    """Every few seconds, close the collaboration websockets of users who left the team."""
+    """Every few seconds, close the websockets (documents, kernels, terminals) of users
+    who left the team: JupyterHub refuses their next request, but a websocket open
+    already is never asked again."""
 
     def __init__(self, serverapp: Any, manager: RoomContentsManager, interval: float) -> None:
         self.serverapp = serverapp
@@ -136,25 +164,27 @@ class RoomGuard:
             except Exception as e:  # the platform restarting, say: next time
                 self.manager.log.warning("Could not check the room's members: %s", e)
 
-    async def check(self) -> list[str]:
-        """Close the documents of visitors who are not members any more; their names."""
-        app = _ydoc_app(self.serverapp)
+    async def check(self) -> list[tuple[str, str]]:
+        """Close the websockets of visitors who are not members any more; ``(user,
+        what)`` of each one closed."""
         platform = self.manager.platform
         team = os.environ.get("SUBMARINE_TEAM", "")
-        if app is None or platform is None or not team:
+        if platform is None or not team:
             return []
-        clients = [c for room in list(app.ywebsocket_server.rooms.values()) for c in room.clients]
-        if not clients:
+        sockets = [s for s in open_sockets(self.serverapp) if s[0] != self.manager.user]
+        if not sockets:
             return []
         members = set((await platform.call("GET", f"teams/{team}"))["members"])
-        closed = []
-        for client in clients:
-            user = getattr(client, "current_user", None)
-            name = getattr(user, "username", None)
-            if name and name != self.manager.user and name not in members:
-                self.manager.log.warning("%s left team %s: closing their documents", name, team)
-                client.close(4403, f"{name} is not a member of team {team} any more.")
-                closed.append(name)
+        closed: list[tuple[str, str]] = []
+        for name, what, handler in sockets:
+            if name in members:
+                continue
+            if not any(n == name for n, _ in closed):
+                self.manager.log.warning("%s left team %s: closing their websockets", name, team)
+            self.manager.log.info("Closing %s's %s websocket", name, what)
+            with contextlib.suppress(Exception):  # closed meanwhile
+                handler.close(4403, f"{name} is not a member of team {team} any more.")
+            closed.append((name, what))
         return closed
 
 

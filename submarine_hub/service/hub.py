@@ -192,11 +192,14 @@ class HubClient:
         return granted, revoked
 
     async def room_state(self, account: str) -> str:
-        """``stopped``, ``starting`` or ``ready``: the collaboration account's server."""
+        """``stopped``, ``starting``, ``ready`` or ``stopping``: the collaboration account's
+        server."""
         model = await self._get(f"/users/{account}", fresh=True)
         server = (model or {}).get("servers", {}).get("")
         if not server:
             return "stopped"
+        if server.get("pending") == "stop":
+            return "stopping"
         return "ready" if server.get("ready") else "starting"
 
     async def close(self) -> None:

@@ -26,9 +26,23 @@ def new_team(hub: Hub, members: list[str]) -> Iterator[str]:
     hub.hub_api("POST", f"groups/{team}").raise_for_status()
     try:
         hub.hub_api("POST", f"groups/{team}/users", json={"users": members}).raise_for_status()
+        wait_teams(hub, members, team, True)
         yield team
     finally:
         hub.hub_api("DELETE", f"groups/{team}").raise_for_status()
+        wait_teams(hub, members, team, False)
+
+
+def wait_teams(hub: Hub, users: list[str], team: str, member: bool, timeout: float = 30) -> None:
+    """Until the service sees ``users`` in ``team`` (or out of it): it keeps users' groups
+    from the hub for a few seconds (``SubmarineService.hub_cache_seconds``)."""
+    deadline = time.monotonic() + timeout
+    for user in users:
+        while time.monotonic() < deadline:
+            teams = {t["name"] for t in hub.api("GET", "me", user=user).json()["teams"]}
+            if (team in teams) == member:
+                break
+            time.sleep(0.5)
 
 
 def open_room(hub: Hub, member: str, team: str, timeout: float = 300) -> dict[str, Any]:

@@ -20,6 +20,8 @@ class RoomsHub(Protocol):
 
     async def room_state(self, account: str) -> str: ...
 
+    async def stop_server(self, user: str, server_name: str = "") -> None: ...
+
 
 class _RoomBase(BaseHandler):
     def _hub(self) -> RoomsHub:
@@ -63,6 +65,21 @@ class TeamRoomHandler(_RoomBase):
 
     async def post(self, team: str) -> None:
         self.write_json(await self.open(team), status=202)
+
+    async def delete(self, team: str) -> None:
+        """Stop the team's room (any member may, as the hub's share lets them): its
+        kernels and collaboration sessions end, for everyone in it; saved work stays."""
+        identity = await self.identity()
+        rooms.check_team(identity, team, await self.core.hub_groups())
+        async with self.core.db.session() as s:
+            row = await rooms.get(s, team)
+        if row is None:  # never opened: nothing runs
+            self.write_json(self._view(team, rooms.account_name(team), "stopped", None), 202)
+            return
+        hub = self._hub()
+        await hub.stop_server(row.account)
+        state = await hub.room_state(row.account)
+        self.write_json(self._view(team, row.account, state, row.created_by), status=202)
 
 
 class RoomPageHandler(_RoomBase):
