@@ -114,3 +114,59 @@ def test_a_studys_page_shows_its_trials_three_charts_and_registers_the_best_mode
     version = hub.api("GET", f"models/data-science/{MODEL}/versions/1", user="alice").json()
     assert version["source_run_id"] == study["best"]["run_id"], version
     assert [f["path"] for f in version["files"]] == ["model.joblib"]
+
+
+EXAMPLE = Path(submarine_hub.__file__).parent / "builtin" / "studies" / "gb-breast-cancer.yaml"
+
+
+def test_a_running_studys_page_refreshes_itself_until_the_30_trial_example_ends(  # type: ignore[no-untyped-def]
+    browser, hub: Hub
+) -> None:
+    """The shipped example (TPE, 30 trials, median pruner) opened while it runs: the page
+    fills in its trials, states and charts by itself (no Refresh click) and stops polling
+    once the study has ended."""
+    import yaml
+
+    spec = yaml.safe_load(EXAMPLE.read_text())
+    spec["team"] = "data-science"
+    # runs start with a scrubbed environment: give them the package under test
+    spec["trial"]["env"] = {"PYTHONPATH": str(Path(submarine_hub.__file__).parents[1])}
+    r = hub.api("POST", "studies", user="alice", json=spec)
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    context, page = open_lab(browser, hub, "alice")
+    try:
+        page.keyboard.press("Control+Shift+C")
+        page.fill(".lm-CommandPalette-input", "Tuning studies")
+        page.keyboard.press("Enter")
+        page.click(f'[data-testid="studies-row"][data-id="{sid}"] [data-testid="study-open"]')
+        view = '[data-testid="study-view"]'
+        page.wait_for_selector(f'{view}[data-status="running"]')
+        rows = f'{view} [data-testid="study-trial"]'
+        first = page.locator(rows).count()
+        assert first < 30, "the study ended before its page was open"
+        # more trials, then the end, with no click: the page polls the study
+        page.wait_for_function(
+            f"n => document.querySelectorAll('{rows}').length > n", arg=first, timeout=120_000
+        )
+        page.wait_for_selector(f'{view}[data-status="finished"]', timeout=240_000)
+        study = hub.api("GET", f"studies/{sid}", user="alice").json()
+        assert study["status"] == "finished", study
+        page.wait_for_function(
+            f"() => document.querySelectorAll('{rows}[data-state=\"running\"]').length === 0"
+        )
+        states = page.eval_on_selector_all(rows, "rs => rs.map(r => r.dataset.state)")
+        assert sorted(states) == sorted(t["state"] for t in study["items"])
+        assert len(states) == 30 and "pruned" in states and "running" not in states
+        best = page.inner_text(f'{view} [data-testid="study-best"]')
+        assert f"trial {study['best']['number']}" in best
+        for chart in ("study-history", "study-parallel", "study-importances"):
+            page.wait_for_selector(f'{view} [data-testid="{chart}"] svg', timeout=60_000)
+        # ended: the page no longer polls (no request for the study in 3 refresh intervals)
+        asked: list[str] = []
+        page.on("request", lambda req: asked.append(req.url))
+        page.wait_for_timeout(6500)
+        assert not [u for u in asked if f"/studies/{sid}" in u], asked
+    finally:
+        context.close()
+        hub.api("POST", f"studies/{sid}/stop", user="alice")

@@ -157,6 +157,26 @@ def test_a_tpe_study_with_a_median_pruner_prunes_and_finds_its_best(svc: InProce
 
 
 @pytest.mark.local
+def test_a_gaussian_process_study_asks_optunas_gp_sampler(svc: InProcessService) -> None:
+    """``algorithm: gp``: Optuna's GPSampler (PyTorch on the CPU, the ``gp`` extra)
+    proposes every trial after its start-up ones; the median pruner still prunes."""
+    pytest.importorskip("torch")
+    spec = study_spec("gp-median", sampler={"name": "gp", "seed": 0, "startup_trials": 3})
+    r = svc.api("POST", "studies", user="alice", json=spec)
+    assert r.status_code == 201, r.text
+    assert r.json()["sampler"] == "gp"
+    study_id = r.json()["id"]
+    play_trials(svc, study_id)
+    study = svc.api("GET", f"studies/{study_id}", user="alice").json()
+    assert study["status"] == "finished", study
+    check_counted_once(study, 8)
+    complete = [t for t in study["items"] if t["state"] == "complete"]
+    assert study["best"]["value"] == max(t["value"] for t in complete)
+    # the GP's proposals close in on the optimum (x = 0.3, kind a) after the random start
+    assert abs(study["best"]["params"]["x"] - 0.3) < 0.2, study["best"]
+
+
+@pytest.mark.local
 def test_a_restart_of_the_service_mid_study_loses_and_repeats_no_trial(
     tmp_path: Path,
 ) -> None:

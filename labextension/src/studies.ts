@@ -3,15 +3,17 @@
  * team's studies, and a study's page (trials table, best trial with "Register
  * its model", optimization history, parallel coordinates and parameter
  * importances drawn by JupyterLab's own Vega-Lite renderer, as the run
- * explorer does).
+ * explorer does). A running study's page refreshes itself while it is shown.
  */
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { type SubmarineAPI, requestAPI } from './api';
 import { renderVegaLite } from './explorer';
 import type { components } from './schema';
-import { button, clear, duration, el, errorBox } from './util';
+import { DEFAULT_CONFIG } from './config';
+import { Poller, button, clear, duration, el, errorBox } from './util';
 
 export type IStudy = components['schemas']['Study'];
 export type IStudyTrial = components['schemas']['StudyTrial'];
@@ -311,15 +313,38 @@ export class StudiesList extends Widget {
   private _table: HTMLElement;
 }
 
-/** A study's page. */
+/**
+ * What a page shows of a study: when it is the same as last time, the page is
+ * not drawn again (a poll of a study that did not move costs no re-render).
+ */
+export function studyKey(s: IStudy): string {
+  return JSON.stringify([
+    s.status,
+    s.reason,
+    s.best?.number,
+    (s.items ?? []).map(t => [t.number, t.state, t.value, t.run_id, t.reason, t.duration])
+  ]);
+}
+
+/**
+ * A study's page. While the study runs and the page is shown it polls the
+ * study (every `intervalMs`, the panels' refresh interval) and draws what
+ * changed; it stops once the study has ended.
+ */
 export class StudyView extends Widget {
   constructor(
     private readonly api: SubmarineAPI,
     private readonly rendermime: IRenderMimeRegistry,
     readonly studyId: number,
-    private readonly actions: IStudyActions
+    private readonly actions: IStudyActions,
+    intervalMs: number = DEFAULT_CONFIG.refreshInterval * 1000
   ) {
     super();
+    this._poller = new Poller(
+      () => this._load(false),
+      () => this.isVisible,
+      intervalMs
+    );
     this.addClass('jp-SubmarineStudy');
     this.node.setAttribute('data-testid', 'study-view');
     this._error = el('div', '');
@@ -348,16 +373,54 @@ export class StudyView extends Widget {
     return this._study;
   }
 
+  /** Whether the page refreshes itself (the study runs and the page is shown). */
+  get live(): boolean {
+    return this._poller.running;
+  }
+
   /** Load the study and draw the page; resolves once the charts are drawn. */
   async load(): Promise<void> {
-    clear(this._error);
+    await this._load(true);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this._study?.status === 'running') {
+      this._poller.start();
+    }
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._poller.stop();
+  }
+
+  dispose(): void {
+    this._poller.stop();
+    super.dispose();
+  }
+
+  private async _load(force: boolean): Promise<void> {
     let study: IStudy;
     try {
       study = await getStudy(this.api, this.studyId);
     } catch (err) {
+      clear(this._error);
       this._error.appendChild(errorBox(err, 'study-error'));
       return;
     }
+    clear(this._error);
+    if (study.status === 'running') {
+      this._poller.start();
+    } else {
+      this._poller.stop();
+    }
+    this.node.dataset.status = study.status;
+    const key = studyKey(study);
+    if (!force && key === this._key) {
+      return;
+    }
+    this._key = key;
     this._study = study;
     const trials = study.items ?? [];
     const metric = study.objective?.metric ?? 'objective';
@@ -459,6 +522,8 @@ export class StudyView extends Widget {
   }
 
   private _study: IStudy | null = null;
+  private _key = '';
+  private _poller: Poller;
   private _error: HTMLElement;
   private _summary: HTMLElement;
   private _best: HTMLElement;

@@ -11,7 +11,9 @@ import {
   historySpec,
   importancesSpec,
   paramNames,
+  studyKey,
   studyParallelSpec,
+  type IStudy,
   type IStudyTrial
 } from '../studies';
 
@@ -77,5 +79,22 @@ describe('study charts', () => {
       { param: 'depth', importance: 0.7 },
       { param: 'lr', importance: 0.2 }
     ]);
+  });
+});
+
+describe('a study page refreshing itself', () => {
+  const study = (items: IStudyTrial[], status = 'running'): IStudy =>
+    ({ id: 1, name: 's', status, reason: '', items }) as unknown as IStudy;
+
+  it('sees no change in a study whose trials did not move', () => {
+    expect(studyKey(study(trials))).toBe(studyKey(study([...trials])));
+  });
+
+  it('sees a new trial, a trial that ended and the study ending', () => {
+    const before = studyKey(study(trials));
+    expect(studyKey(study([...trials, trial(5, null, 'running', { lr: 0.4 })]))).not.toBe(before);
+    const ended = trials.map(t => (t.number === 3 ? { ...t, state: 'pruned' as const } : t));
+    expect(studyKey(study(ended))).not.toBe(before);
+    expect(studyKey(study(trials, 'finished'))).not.toBe(before);
   });
 });

@@ -13,6 +13,7 @@ stop and resume it. A trial's run token reports to its own trial only.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import statistics
 from dataclasses import dataclass
@@ -460,7 +461,13 @@ async def _advance_function(
 async def _ask(session: AsyncSession, cache: Any, study: Study, count: int) -> StudyTrial:
     """Ask Optuna for trial number ``count`` (the number of stored trials) and store it."""
     optuna_study = await _optuna(session, cache, study)
-    number, values = _engine().ask(optuna_study, study.spec)
+    if study.spec["sampler"]["name"] == "gp":
+        # the Gaussian process is fitted on every ask (tenths of a second, more as trials
+        # add up): off the event loop; the study's lock, held by every caller, keeps
+        # anything else off this Optuna study meanwhile
+        number, values = await asyncio.to_thread(_engine().ask, optuna_study, study.spec)
+    else:
+        number, values = _engine().ask(optuna_study, study.spec)
     if number != count:  # the cache went out of step with the metastore: rebuild
         cache.drop(study.id)
         raise Conflict(f"study {study.id}: Optuna's trial {number} is not the next stored one")
