@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,15 @@ BUDGET_USED = Gauge(
 DISK = Gauge(
     "submarine_team_disk_bytes",
     "Disk a team holds, by kind: history (parts its saves stored), models (its model "
-    "versions' files), folder (its team folder, where team folders are system folders).",
+    "versions' files), folder (its team folder, where team folders are system folders), "
+    "artifacts (its runs' folders), homes (its share of its members' homes).",
     ["team", "kind"],
+)
+HOME = Gauge(
+    "submarine_user_home_bytes",
+    "Bytes of the files in a user's home on this machine, as last measured (split "
+    "evenly between the user's teams in their usage).",
+    ["user"],
 )
 OPEN_RECORDS = Gauge(
     "submarine_usage_open_records",
@@ -65,6 +72,9 @@ class UsageMeter(Periodic):
         team_dir: Callable[[str], Path] | None = None,
         run_artifacts: Callable[[int], Path | None] | None = None,
         disk_interval: float = 600.0,
+        home_dir: Callable[[str], Path | None] | None = None,
+        hub_groups: Callable[[], Awaitable[dict[str, list[str]]]] | None = None,
+        home_scan_max_entries: int = 50_000,
     ) -> None:
         super().__init__(interval)
         self.db = db
@@ -73,6 +83,12 @@ class UsageMeter(Periodic):
         self.run_artifacts = run_artifacts
         self.disk_interval = disk_interval
         self._next_disk = 0.0
+        self.hub_groups = hub_groups
+        self.homes = (
+            disk.HomeScanner(home_dir, interval=disk_interval, max_entries=home_scan_max_entries)
+            if home_dir is not None and hub_groups is not None
+            else None
+        )
 
     what = "meter usage"
 
@@ -89,7 +105,7 @@ class UsageMeter(Periodic):
         now = datetime.now(timezone.utc)
         start, end = budgets.month_bounds(now)
         async with self.db.session() as s:
-            prices = await records.load_prices(s)
+            prices = await records.load_price_book(s)
             sums: dict[str, Amounts] = {}
             for item in await records.in_window(s, teams=None, since=start, until=end, now=now):
                 team = item.record.team
@@ -119,6 +135,34 @@ class UsageMeter(Periodic):
         if time.monotonic() >= self._next_disk:  # walking folders is slow: now and then
             self._next_disk = time.monotonic() + self.disk_interval
             await self.measure_disk(set(sums) | set(ratios))
+        if self.homes is not None:
+            await self.measure_homes()
+
+    async def measure_homes(self) -> dict[str, int | None]:
+        """Go on measuring users' homes (a bounded number of entries per tick); record
+        each home measured, split between its user's teams."""
+        assert self.homes is not None and self.hub_groups is not None
+        try:
+            groups = await self.hub_groups()
+        except Exception:
+            log.warning("could not read the teams to measure homes", exc_info=True)
+            return {}
+        teams_of: dict[str, set[str]] = {}
+        for team, members in groups.items():
+            for user in members:
+                teams_of.setdefault(user, set()).add(team)
+        done = await asyncio.to_thread(self.homes.tick, sorted(teams_of), time.monotonic())
+        if not done:
+            return done
+        now = datetime.now(timezone.utc)
+        async with self.db.session() as s:
+            for user, size in done.items():
+                await disk.record_home(s, user, size, teams_of.get(user, ()), now)
+                if size is not None:
+                    HOME.labels(user).set(size)
+            for team in groups:
+                DISK.labels(team, "homes").set(await disk.homes_bytes(s, team))
+        return done
 
     async def measure_disk(self, teams: set[str]) -> None:
         for team in sorted(teams):
@@ -161,7 +205,7 @@ class BudgetGate:
             return cached[1]
         why = None
         if await session.get(TeamBudget, team) is not None:
-            found = await budgets.status(session, team, await records.load_prices(session))
+            found = await budgets.status(session, team, await records.load_price_book(session))
             if budgets.holds_runs(found) and found is not None:
                 why = f"queued: {found.message()}"
         self._cache[team] = (time.monotonic() + self.ttl, why)
