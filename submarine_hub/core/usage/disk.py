@@ -11,6 +11,7 @@ import stat
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -167,13 +168,45 @@ class FolderScan:
         self._seen: set[tuple[int, int]] = set()
         self._dev = -1
         self._started = False
+        self._dir: Any = None  # the directory being read (an os.scandir iterator)
+        self._fd = -1  # ... and its descriptor (its entries' stat() use it)
+        self._path = ""
         self.done = False
         self.missing = False
 
+    def close(self) -> None:
+        if self._dir is not None:
+            self._dir.close()
+            self._dir = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _enter(self) -> bool:
+        """Open the next directory found (False: none left)."""
+        while self._stack:
+            path, dev, ino = self._stack.pop()
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except OSError:
+                continue
+            try:
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) == (dev, ino):  # else replaced meanwhile: skipped
+                    self._dir, self._fd, self._path = os.scandir(fd), fd, path
+                    return True
+            except OSError:
+                pass
+            os.close(fd)
+        return False
+
     def step(self, budget: int) -> int:
-        """Visit up to ``budget`` entries (at least one directory); returns how many were
-        visited. ``done`` once the walk is over (``total``: the bytes; ``missing``: no
-        such folder). Blocking: run it in a thread."""
+        """Look at up to ``budget`` entries (a big directory is read over several steps);
+        returns how many were looked at. ``done`` once the walk is over (``total``: the
+        bytes; ``missing``: no such folder). Blocking: run it in a thread."""
         if not self._started:
             self._started = True
             try:
@@ -186,42 +219,34 @@ class FolderScan:
             self._dev = st.st_dev
             self._stack.append((str(self.root), st.st_dev, st.st_ino))
         visited = 0
-        while self._stack and visited < budget:
-            path, dev, ino = self._stack.pop()
+        while visited < budget and not self.done:
+            if self._dir is None and not self._enter():
+                self.done = True
+                break
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+                entry = next(self._dir)
+            except (StopIteration, OSError):
+                self.close()
+                continue
+            visited += 1
+            try:
+                est = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            try:
-                st = os.fstat(fd)
-                if (st.st_dev, st.st_ino) != (dev, ino):
-                    continue  # not the directory it found: replaced meanwhile
-                with os.scandir(fd) as entries:
-                    for entry in entries:
-                        visited += 1
-                        try:
-                            est = entry.stat(follow_symlinks=False)
-                        except OSError:
-                            continue
-                        if est.st_dev != self._dev:
-                            continue  # another filesystem mounted inside
-                        if stat.S_ISDIR(est.st_mode):
-                            self._stack.append((os.path.join(path, entry.name), est.st_dev,
-                                                est.st_ino))  # fmt: skip
-                        elif stat.S_ISREG(est.st_mode):
-                            if est.st_nlink > 1:
-                                key = (est.st_dev, est.st_ino)
-                                if key in self._seen:
-                                    continue
-                                self._seen.add(key)
-                            self.total += est.st_size
-            except OSError:
-                continue
-            finally:
-                os.close(fd)
+            if est.st_dev != self._dev:
+                continue  # another filesystem mounted inside
+            if stat.S_ISDIR(est.st_mode):
+                self._stack.append((os.path.join(self._path, entry.name), est.st_dev, est.st_ino))
+            elif stat.S_ISREG(est.st_mode):
+                if est.st_nlink > 1:
+                    key = (est.st_dev, est.st_ino)
+                    if key in self._seen:
+                        continue
+                    self._seen.add(key)
+                self.total += est.st_size
         self.entries += visited
-        if not self._stack:
-            self.done = True
+        if self.done:
+            self.close()
         return visited
 
 
