@@ -15,9 +15,9 @@ nothing here depends on what other tests left, or leaves anything they see.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote

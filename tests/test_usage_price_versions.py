@@ -6,6 +6,7 @@ prices and times are refused with the reason; other users cannot change prices."
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -81,9 +82,18 @@ async def test_each_second_is_priced_at_the_prices_of_its_time(db: Database) -> 
         # the prices of today applied to all of it would have said 50 (5 CPU-hours at 10)
         flat = await reports.report(s, ANN, book.current(now), group_by=["team"], **window)  # type: ignore[arg-type]
         assert flat["total"]["cost"] == pytest.approx(50)
-        await budgets.set_budget(s, ADMIN, "red", {"amount": 100, "period": "custom",
-                                 "starts_at": (T0 - 4 * hour).isoformat(),
-                                 "ends_at": (T0 + 4 * hour).isoformat()}, {"red": ["ann"]})  # fmt: skip
+        await budgets.set_budget(
+            s,
+            ADMIN,
+            "red",
+            {
+                "amount": 100,
+                "period": "custom",
+                "starts_at": (T0 - 4 * hour).isoformat(),
+                "ends_at": (T0 + 4 * hour).isoformat(),
+            },
+            {"red": ["ann"]},
+        )
         found = await budgets.status(s, "red", book, now)
         assert found is not None and found.spent == pytest.approx(23)
 
@@ -231,8 +241,12 @@ def test_admins_set_prices_from_a_time_on_and_reports_keep_the_past(
 
     before = past_cost()  # priced at the version in effect 2 h ago, whatever it was
     soon = datetime.now(timezone.utc) + timedelta(seconds=1)
-    r = service.api("POST", "usage/prices/versions", user="admin",
-                    json={"effective_at": soon.isoformat(), "prices": {"cpu_hour": 40.0}})  # fmt: skip
+    r = service.api(
+        "POST",
+        "usage/prices/versions",
+        user="admin",
+        json={"effective_at": soon.isoformat(), "prices": {"cpu_hour": 40.0}},
+    )
     assert r.status_code == 201, r.text
     version = r.json()
     assert version["in_effect"] is False and version["prices"]["cpu_hour"] == 40
@@ -270,7 +284,7 @@ def test_admins_set_prices_from_a_time_on_and_reports_keep_the_past(
         ('{"prices": {"gpu_types": {"a100": -Infinity}}}', "numbers must be finite"),
         ('{"prices": {"cpu_hour": "1"}}', "'cpu_hour' must be a price"),
         ('{"prices": {"cpu_hour": 1}, "effective_at": "next monday"}', "'effective_at' must be"),
-        ('{"prices": {"cpu_hour": 1}, "effective_at": "2027-02-30T00:00Z"}', "'effective_at' must be"),
+        ('{"prices": {"cpu_hour": 1}, "effective_at": "2027-02-30T00:00Z"}', "must be an ISO"),
         ('{"prices": {"cpu_hour": 1}, "effective_at": 1767225600}', "'effective_at' must be"),
         ('{"prices": {"cpu_hour": 1}, "effective_at": "2020-01-01T00:00Z"}', "is in the past"),
         ('{"prices": {"cpu_hour": 1}, "from": "2027-01-01"}', "Unknown or read-only"),
@@ -303,4 +317,54 @@ def test_only_admins_set_prices(service: InProcessService) -> None:
     r = service.api("PUT", "usage/prices", user=user, json={"cpu_hour": 0})
     assert r.status_code == 403
     assert service.api("GET", "usage/prices/versions", user=user).json()["items"] == before
-    assert service.api("POST", "usage/prices/versions", json={"prices": {}}).status_code in (401, 403)
+    assert service.api("POST", "usage/prices/versions", json={"prices": {}}).status_code in (
+        401,
+        403,
+    )
+
+
+def test_the_cli_sets_prices_from_a_later_time_lists_and_withdraws_them(
+    service: InProcessService,
+) -> None:
+    from .helpers.api import as_user
+    from .helpers.cli import submarine
+
+    admin = as_user(service, "admin")
+    later = (datetime.now(timezone.utc) + timedelta(days=400)).replace(microsecond=0)
+    p = submarine("usage", "prices", "--set", "gpu_hour=9.5", "--from", later.isoformat(),
+                  env=admin)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "applies from " + later.isoformat() in p.stderr and "gpu_hour        9.5" in p.stdout
+    p = submarine("usage", "prices", "--versions", "--json", env=admin)
+    assert p.returncode == 0, p.stderr
+    (mine,) = [v for v in json.loads(p.stdout) if v["effective_at"] == later.isoformat()]
+    assert mine["in_effect"] is False and mine["prices"]["gpu_hour"] == 9.5
+    current = submarine("usage", "prices", "--json", env=admin)
+    assert json.loads(current.stdout)["gpu_hour"] != 9.5  # not yet
+    p = submarine("usage", "prices", "--set", "gpu_hour=1", "--from", "yesterday", env=admin)
+    assert p.returncode != 0 and "'effective_at' must be an ISO 8601 time" in p.stderr
+    assert "Traceback" not in p.stderr
+    p = submarine("usage", "prices", "--from", later.isoformat(), env=admin)
+    assert p.returncode == 2 and "--from goes with --set" in p.stderr
+    user = service.new_user("prices-cli", [service.new_team("prices-cli")])
+    p = submarine("usage", "prices", "--withdraw", str(mine["id"]), env=as_user(service, user))
+    assert p.returncode != 0 and "Only hub admins" in p.stderr
+    p = submarine("usage", "prices", "--withdraw", str(mine["id"]), env=admin)
+    assert p.returncode == 0 and f"Withdrew price version {mine['id']}" in p.stdout
+
+
+def test_the_admin_usage_page_lists_the_price_versions(service: InProcessService) -> None:
+    later = (datetime.now(timezone.utc) + timedelta(days=500)).isoformat()
+    r = service.api("POST", "usage/prices/versions", user="admin",
+                    json={"effective_at": later, "prices": {"cpu_hour": 0.75}})  # fmt: skip
+    assert r.status_code == 201, r.text
+    version = r.json()["id"]
+    try:
+        page = service.page("admin/usage", user="admin")
+        assert page.status_code == 200, page.text
+        row = page.text.split(f'<tr data-version="{version}">', 1)[1].split("</tr>", 1)[0]
+        assert later in row and "future" in row and "0.75" in row
+        assert f'class="withdraw-prices" data-version="{version}"' in row
+        assert 'id="p-effective" name="effective_at" type="datetime-local"' in page.text
+    finally:
+        service.api("DELETE", f"usage/prices/versions/{version}", user="admin")

@@ -78,8 +78,12 @@ def test_a_budget_past_its_threshold_warns_and_a_spent_one_under_refuse_refuses(
     service: InProcessService, spent_team: tuple[str, str, str]
 ) -> None:
     team, user, _ = spent_team
-    r = service.api("PUT", f"usage/budgets/{team}", user="admin",
-                    json={"amount": 3, "unit": "cpu_hours", "policy": "allow", "warn_at": 0.5})  # fmt: skip
+    r = service.api(
+        "PUT",
+        f"usage/budgets/{team}",
+        user="admin",
+        json={"amount": 3, "unit": "cpu_hours", "policy": "allow", "warn_at": 0.5},
+    )
     assert r.status_code == 200, r.text
     r = service.platform("POST", "sessions", service.spawner_token, json={"user": user})
     assert r.status_code == 201, r.text
@@ -137,7 +141,12 @@ def test_the_spawn_form_shows_the_warning_even_with_nothing_to_choose() -> None:
     quiet = FakeSpawner({"GET spawn-options/ann": {**options, "budget_warnings": {}}})
     assert run(SubmarineSpawnerMixin.render_options_form(quiet)) == ""
     older = {"teams": ["red"], "environments": []}  # a service without budget warnings
-    assert run(SubmarineSpawnerMixin.render_options_form(FakeSpawner({"GET spawn-options/ann": older}))) == ""
+    assert (
+        run(
+            SubmarineSpawnerMixin.render_options_form(FakeSpawner({"GET spawn-options/ann": older}))
+        )
+        == ""
+    )
 
 
 def test_the_spawns_progress_carries_the_warning() -> None:

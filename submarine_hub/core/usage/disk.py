@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...store.models import Blob, BlobSpace, ModelVersion, RegisteredModel, UsageRecord
 from .prices import DISK_KIND
+from .records import aware
 
 #: ``replica`` of the disk records of users' homes
 HOME = "home"
-from .records import aware
 
 
 async def stored_bytes(session: AsyncSession, team: str) -> dict[str, int]:

@@ -53,9 +53,7 @@ def parse_effective_at(value: Any, now: datetime) -> datetime:
         raise InvalidInput(message)
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(
-            timezone.utc
-        )
+        when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     except (ValueError, OverflowError):
         raise InvalidInput(message) from None
     if when < now - PAST_TOLERANCE:
@@ -78,7 +76,9 @@ def version_json(row: UsagePrice, now: datetime) -> dict[str, Any]:
     }
 
 
-async def price_versions(session: AsyncSession, now: datetime | None = None) -> list[dict[str, Any]]:
+async def price_versions(
+    session: AsyncSession, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Every version of the prices, oldest first (``in_effect``: it has taken effect; the
     current one is the last of those)."""
     now = now or datetime.now(timezone.utc)
@@ -114,7 +114,9 @@ async def save_prices(
     return row
 
 
-async def delete_price_version(session: AsyncSession, version_id: int, now: datetime | None = None) -> None:
+async def delete_price_version(
+    session: AsyncSession, version_id: int, now: datetime | None = None
+) -> None:
     """Withdraw a price change that has not taken effect yet (one in effect prices past
     usage and stays)."""
     now = now or datetime.now(timezone.utc)

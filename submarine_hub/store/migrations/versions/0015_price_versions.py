@@ -49,8 +49,14 @@ def upgrade() -> None:
         epoch = EPOCH if conn.dialect.name == "postgresql" else EPOCH.replace(tzinfo=None)
         op.bulk_insert(
             prices,
-            [{"effective_at": epoch, "value": row.value, "created_by": row.updated_by,
-              "created_at": row.updated_at}],  # fmt: skip
+            [
+                {
+                    "effective_at": epoch,
+                    "value": row.value,
+                    "created_by": row.updated_by,
+                    "created_at": row.updated_at,
+                }
+            ],
         )
         conn.execute(sa.delete(settings).where(settings.c.name == "prices"))
 
@@ -84,7 +90,13 @@ def downgrade() -> None:
         conn.execute(sa.delete(settings).where(settings.c.name == "prices"))
         op.bulk_insert(
             settings,
-            [{"name": "prices", "value": row.value, "updated_by": row.created_by,
-              "updated_at": now}],  # fmt: skip
+            [
+                {
+                    "name": "prices",
+                    "value": row.value,
+                    "updated_by": row.created_by,
+                    "updated_at": now,
+                }
+            ],
         )
     op.drop_table("usage_prices")
