@@ -579,6 +579,7 @@ class SubmarineService(Application):
             home_dir=self.home_dir(),
             hub_groups=context.hub_groups,
             home_scan_max_entries=self.home_scan_max_entries,
+            live=context.experiments.backend.live_usage,
         )
         meter.start()
         room_shares = RoomShareReconciler(context.db, hub, interval=self.room_share_interval)

@@ -16,7 +16,9 @@ from typing import Any
 from prometheus_client import Gauge
 from sqlalchemy import select
 
+from ..core.experiments.backend import RUNNING
 from ..core.usage import budgets, disk, records
+from ..core.usage import live as live_usage
 from ..core.usage.meter import Meter
 from ..core.usage.prices import Amounts
 from ..store import Database
@@ -75,6 +77,7 @@ class UsageMeter(Periodic):
         home_dir: Callable[[str], Path | None] | None = None,
         hub_groups: Callable[[], Awaitable[dict[str, list[str]]]] | None = None,
         home_scan_max_entries: int = 50_000,
+        live: Callable[[], Awaitable[list[live_usage.Sample] | None]] | None = None,
     ) -> None:
         super().__init__(interval)
         self.db = db
@@ -89,6 +92,8 @@ class UsageMeter(Periodic):
             if home_dir is not None and hub_groups is not None
             else None
         )
+        self.live = live
+        self.live_usage = live_usage.LiveUsage()
 
     what = "meter usage"
 
@@ -96,6 +101,11 @@ class UsageMeter(Periodic):
         return await self.once()
 
     async def once(self) -> int:
+        if self.live is not None:
+            try:
+                await self.sample_live()
+            except Exception:
+                log.warning("could not read the live use of runs", exc_info=True)
         async with self.db.session() as s:
             changed = await self.meter.sync(s)
         await self.update_metrics()
@@ -137,6 +147,33 @@ class UsageMeter(Periodic):
             await self.measure_disk(set(sums) | set(ratios))
         if self.homes is not None:
             await self.measure_homes()
+
+    async def sample_live(self) -> int:
+        """Add the backend's live samples of running runs to what their replicas used
+        (``placement["usage"]``: CPU-seconds, peak memory), which their usage records
+        carry when they close. Returns how many runs changed."""
+        assert self.live is not None
+        found = await self.live()
+        if found is None:
+            return 0
+        by_run: dict[int, list[live_usage.Sample]] = {}
+        for sample in found:
+            by_run.setdefault(sample.run_id, []).append(sample)
+        changed = 0
+        async with self.db.session() as s:
+            rows = (await s.scalars(select(Experiment).where(Experiment.status == RUNNING))).all()
+            for row in rows:
+                if row.id not in by_run:
+                    continue
+                if row.id not in self.live_usage.usage:  # after a restart: go on from there
+                    self.live_usage.seed(row.id, (row.placement or {}).get("usage") or {})
+                added = [self.live_usage.add(x) for x in sorted(by_run[row.id], key=lambda x: x.at)]
+                if any(added):
+                    usage = {k: dict(v) for k, v in self.live_usage.usage[row.id].items()}
+                    row.placement = {**(row.placement or {}), "usage": usage}
+                    changed += 1
+            self.live_usage.forget({r.id for r in rows})
+        return changed
 
     async def measure_homes(self) -> dict[str, int | None]:
         """Go on measuring users' homes (a bounded number of entries per tick); record

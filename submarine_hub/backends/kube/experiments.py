@@ -36,6 +36,7 @@ from ...core.experiments.backend import (
     LaunchPlan,
     RunState,
 )
+from ...core.usage import live
 from ..base import ExperimentBackend
 from .api import (
     KINDS,
@@ -51,6 +52,7 @@ from .api import (
 from .names import (
     ANNOTATION_KILLED,
     LABEL_INSTANCE,
+    LABEL_ROLE,
     LABEL_RUN,
     is_dns_1035_label,
     label_value,
@@ -183,6 +185,7 @@ class KubeExperimentBackend(WorkloadSettings, ExperimentBackend):
         self._operator: frozenset[str] = frozenset()
         self._reflectors: dict[str, Reflector] = {}
         self._namespaces: dict[int, str] = {}  # run -> namespace, for runs launched here
+        self._metrics_missing = False
         self._killed: dict[int, float] = {}
         self._final: collections.OrderedDict[int, RunState] = collections.OrderedDict()
 
@@ -272,6 +275,31 @@ class KubeExperimentBackend(WorkloadSettings, ExperimentBackend):
         if run_id is not None:
             return self._namespaces.get(run_id)
         return None
+
+    async def live_usage(self) -> list[Any] | None:
+        """The run pods' use now, from the cluster's metrics API (``metrics.k8s.io``);
+        None where the cluster has none (no metrics-server: the manifests' requests are
+        all that is metered), said once in the log."""
+        if self._metrics_missing or self._api is None:
+            return None
+        try:
+            items, _ = await self.api.list(
+                "PodMetrics", self._scope(), selector(self.instance, "run")
+            )
+        except ApiException as e:
+            if e.status in (403, 404, 503):
+                self._metrics_missing = True
+                self.log.warning(
+                    "No live metrics of run pods (metrics.k8s.io answered %s): runs are "
+                    "metered by the resources their manifests request",
+                    e.status,
+                )
+                return None
+            raise
+        found, problems = live.samples(items, run_label=LABEL_RUN, role_label=LABEL_ROLE)
+        for problem in problems[:3]:
+            self.log.warning("Unreadable pod metrics: %s", problem)
+        return found
 
     async def close(self) -> None:
         for reflector in self._reflectors.values():
