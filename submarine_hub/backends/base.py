@@ -141,6 +141,11 @@ class ExperimentBackend(Backend):
         local backend measures its processes itself, when they end)."""
         return None
 
+    async def team_volumes(self, teams: list[str]) -> dict[str, int] | None:
+        """Bytes of the volumes each of ``teams`` holds where the backend keeps them (a
+        Kubernetes team claim's capacity); None: the backend keeps none."""
+        return None
+
     def run_dir(self, run_id: int) -> Path | None:
         """The run's folder on this machine, if any: metric points its processes could
         not send are collected from there when it ends. None: no such folder."""

@@ -580,6 +580,10 @@ class SubmarineService(Application):
             hub_groups=context.hub_groups,
             home_scan_max_entries=self.home_scan_max_entries,
             live=context.experiments.backend.live_usage,
+            volumes=context.experiments.backend.team_volumes,
+            store_bytes=(
+                context.artifacts.prefix_bytes if context.artifacts.protocol != "file" else None
+            ),
         )
         meter.start()
         room_shares = RoomShareReconciler(context.db, hub, interval=self.room_share_interval)

@@ -47,7 +47,9 @@ DISK = Gauge(
     "submarine_team_disk_bytes",
     "Disk a team holds, by kind: history (parts its saves stored), models (its model "
     "versions' files), folder (its team folder, where team folders are system folders), "
-    "artifacts (its runs' folders), homes (its share of its members' homes).",
+    "artifacts (its runs' folders), homes (its share of its members' homes), volumes "
+    "(its Kubernetes team claims' capacity); models is measured in the artifact store "
+    "where it is an object store.",
     ["team", "kind"],
 )
 HOME = Gauge(
@@ -78,6 +80,8 @@ class UsageMeter(Periodic):
         hub_groups: Callable[[], Awaitable[dict[str, list[str]]]] | None = None,
         home_scan_max_entries: int = 50_000,
         live: Callable[[], Awaitable[list[live_usage.Sample] | None]] | None = None,
+        volumes: Callable[[list[str]], Awaitable[dict[str, int] | None]] | None = None,
+        store_bytes: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__(interval)
         self.db = db
@@ -94,6 +98,8 @@ class UsageMeter(Periodic):
         )
         self.live = live
         self.live_usage = live_usage.LiveUsage()
+        self.volumes = volumes
+        self.store_bytes = store_bytes
 
     what = "meter usage"
 
@@ -202,12 +208,23 @@ class UsageMeter(Periodic):
         return done
 
     async def measure_disk(self, teams: set[str]) -> None:
+        volumes: dict[str, int] = {}
+        if self.volumes is not None and teams:
+            try:
+                volumes = await self.volumes(sorted(teams)) or {}
+            except Exception:
+                log.warning("could not read the teams' volumes", exc_info=True)
         for team in sorted(teams):
             async with self.db.session() as s:
                 held = await disk.stored_bytes(s, team)
                 run_ids = (
                     await s.scalars(select(Experiment.id).where(Experiment.team == team))
                 ).all()
+            if self.store_bytes is not None:  # the model files as the store holds them
+                try:
+                    held["models"] = await asyncio.to_thread(self.store_bytes, f"models/{team}")
+                except Exception:
+                    log.warning("could not measure the artifact store", exc_info=True)
             total = sum(held.values())
             for kind, size in held.items():
                 DISK.labels(team, kind).set(size)
@@ -220,6 +237,9 @@ class UsageMeter(Periodic):
                 size = await asyncio.to_thread(disk.runs_bytes, self.run_artifacts, run_ids)
                 DISK.labels(team, "artifacts").set(size)
                 total += size
+            if team in volumes:
+                DISK.labels(team, "volumes").set(volumes[team])
+                total += volumes[team]
             async with self.db.session() as s:  # priced per GB-month in reports
                 await disk.record_stored(s, team, total, datetime.now(timezone.utc))
 

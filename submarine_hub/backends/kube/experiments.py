@@ -54,6 +54,7 @@ from .names import (
     LABEL_INSTANCE,
     LABEL_ROLE,
     LABEL_RUN,
+    LABEL_TEAM,
     is_dns_1035_label,
     label_value,
     selector,
@@ -300,6 +301,34 @@ class KubeExperimentBackend(WorkloadSettings, ExperimentBackend):
         for problem in problems[:3]:
             self.log.warning("Unreadable pod metrics: %s", problem)
         return found
+
+    async def team_volumes(self, teams: list[str]) -> dict[str, int] | None:
+        """The storage of the teams' PersistentVolumeClaims (the sessions' team volumes,
+        labelled with the team): the capacity provisioned (``status.capacity``), else
+        the size requested, as the cloud bills it. Claims of other teams or with an
+        unreadable size are left out."""
+        if self._api is None:
+            return None
+        by_label = {label_value(t): t for t in teams}
+        items, _ = await self.api.list(
+            "PersistentVolumeClaim", self._scope(), selector(self.instance, "team")
+        )
+        out: dict[str, int] = {}
+        for pvc in items:
+            label = ((pvc.get("metadata") or {}).get("labels") or {}).get(LABEL_TEAM)
+            team = by_label.get(str(label))
+            if team is None:
+                continue
+            size = ((pvc.get("status") or {}).get("capacity") or {}).get("storage") or (
+                ((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}
+            ).get("storage")
+            try:
+                out[team] = out.get(team, 0) + int(live.quantity(size))
+            except ValueError:
+                self.log.warning(
+                    "Unreadable size of claim %s: %r", pvc["metadata"].get("name"), size
+                )
+        return out
 
     async def close(self) -> None:
         for reflector in self._reflectors.values():
