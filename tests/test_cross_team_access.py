@@ -490,6 +490,12 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ("get", "/usage/teams"): [(f"usage/teams{q(team=T)}", None)],
         ("get", "/usage/prices"): [("usage/prices", None)],
         ("put", "/usage/prices"): [("usage/prices", {"cpu_hour": 99})],
+        ("get", "/usage/prices/versions"): [("usage/prices/versions", None)],
+        ("post", "/usage/prices/versions"): [
+            ("usage/prices/versions", {"prices": {"cpu_hour": 99}}),
+            ("usage/prices/versions", {"effective_at": "2100-01-01T00:00Z", "prices": {}}),
+        ],
+        ("delete", "/usage/prices/versions/{version_id}"): [("usage/prices/versions/1", None)],
         ("get", "/usage/budgets"): [("usage/budgets", None)],
         ("get", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", None)],
         ("put", "/usage/budgets/{team}"): [(f"usage/budgets/{T}", {"amount": 0})],
@@ -640,6 +646,7 @@ def snapshot(platform: Any, v: Victim) -> dict[str, Any]:
         "studies": names(f"studies{q(team=TEAM)}", key="id"),
         "budget": get(f"usage/budgets/{TEAM}")[0],
         "prices": get("usage/prices")[1],
+        "price_versions": get("usage/prices/versions")[1],
     }
 
 

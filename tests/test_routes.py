@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,6 +51,7 @@ NO_BAD_INPUT = {
     ("HomeHandler", "GET"): "takes no input",
     ("AdminHandler", "GET"): "takes no input",
     ("/usage/prices", "GET"): "takes no input",
+    ("/usage/prices/versions", "GET"): "takes no input",
     ("/usage/budgets", "GET"): "takes no input",
 }
 NO_OTHER_TEAM = {
@@ -67,6 +69,7 @@ NO_OTHER_TEAM = {
     ("HomeHandler", "GET"): "about the caller only",
     ("OAuthCallbackHandler", "GET"): "the hub's OAuth: tested against the real hub",
     ("/usage/prices", "GET"): "the prices are the same for every user",
+    ("/usage/prices/versions", "GET"): "the prices are the same for every user",
     ("/usage/budgets", "GET"): "lists the caller's teams' budgets only (checked below)",
 }
 NO_SUCCESS = {
@@ -988,6 +991,18 @@ def test_usage_routes(c: Calls, world: World) -> None:
     assert c.ok("PUT", "usage/prices", user="admin", json=prices)["cpu_hour"] == 0.25
     c.bad("PUT", "usage/prices", user="admin", json={"cpu_hour": -1}, pattern="'cpu_hour'")
     c.other("PUT", "usage/prices", json=prices)
+    assert c.ok("GET", "usage/prices/versions")["items"][-1]["in_effect"] is True
+    later = (datetime.now(timezone.utc) + timedelta(days=365)).isoformat()
+    version = c.ok("POST", "usage/prices/versions", user="admin", status=201,
+                   json={"effective_at": later, "prices": prices})  # fmt: skip
+    assert version["in_effect"] is False
+    c.bad("POST", "usage/prices/versions", user="admin", pattern="'effective_at' must be",
+          json={"effective_at": "soon", "prices": prices})  # fmt: skip
+    c.other("POST", "usage/prices/versions", json={"effective_at": later, "prices": prices})
+    c.other("DELETE", f"usage/prices/versions/{version['id']}")
+    c.ok("DELETE", f"usage/prices/versions/{version['id']}", user="admin", status=204)
+    c.bad("DELETE", f"usage/prices/versions/{version['id']}", 404, "No price version",
+          user="admin")  # fmt: skip
     budget = {"amount": 100, "unit": "money", "policy": "queue"}
     assert c.ok("PUT", f"usage/budgets/{T}", user="admin", json=budget)["policy"] == "queue"
     c.bad("PUT", f"usage/budgets/{T}", user="admin", json={"amount": 1, "policy": "kill"},

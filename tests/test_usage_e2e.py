@@ -158,3 +158,72 @@ def test_a_small_budget_is_spent_then_refuses_and_the_report_matches(
     assert hub.api("GET", f"usage/budgets/{team}", user="carol").status_code == 404
     own = hub.api("GET", "usage?group_by=team", user="carol").json()
     assert team not in {i["team"] for i in own["items"]}
+
+
+def test_a_spawn_under_policy_allow_proceeds_and_the_spawn_page_tells_the_user(
+    hub: Hub,
+) -> None:
+    """A team whose budget (0 CPU-hours: spent from the start) has policy allow: its
+    member's spawn page shows the budget's warning, the spawn started from it proceeds and
+    its progress carries the warning too."""
+    import json
+    import threading
+
+    suffix = secrets.token_hex(3)
+    team, user = f"allow-{suffix}", f"ada-{suffix}"
+    hub.hub_api("POST", f"users/{user}").raise_for_status()
+    hub.hub_api("POST", f"groups/{team}", json={"users": [user]}).raise_for_status()
+    try:
+        wait_for(
+            lambda: hub.api("PUT", f"usage/budgets/{team}", user="admin",
+                            json={"amount": 0, "unit": "cpu_hours",
+                                  "policy": "allow"}).status_code == 200,
+            30, "the service to see the new team",
+        )  # fmt: skip
+        s = hub.login(user)
+        page = s.get(f"{hub.url}/hub/spawn/{user}", timeout=30)
+        assert page.status_code == 200, page.text[:500]
+        assert 'id="spawn_form"' in page.text and "submarine-budget-warning" in page.text
+        assert (
+            f"Team &#x27;{team}&#x27; has used 0.00 CPU-hours of its monthly budget of 0.00 "
+            "CPU-hours" in page.text
+        )
+        assert "new work still starts (policy &#x27;allow&#x27;)" in page.text
+
+        events: list[str] = []
+
+        def follow() -> None:  # the progress the spawn-pending page shows, from the start
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not events:
+                r = hub.hub_api("GET", f"users/{user}/server/progress", stream=True)
+                for line in r.iter_lines(decode_unicode=True):
+                    if line and line.startswith("data:"):
+                        event = json.loads(line[5:])
+                        events.append(event.get("message", ""))
+                        if event.get("ready") or event.get("failed"):
+                            break
+                r.close()
+                time.sleep(0.1)
+
+        xsrf = s.cookies.get("_xsrf", path="/hub/")
+        r = s.post(f"{hub.url}/hub/spawn/{user}", data={"_xsrf": xsrf}, timeout=30,
+                   allow_redirects=False)  # fmt: skip
+        assert r.status_code == 302, r.text[:500]
+        follower = threading.Thread(target=follow)
+        follower.start()
+        hub.wait_ready(user, 120)  # the spawn proceeded
+        follower.join(70)
+        (session,) = [x for x in hub.api("GET", "sessions", user="admin").json()["items"]
+                      if x["user"] == user]  # fmt: skip
+        assert session["team"] == team
+        warned = [e for e in events if e.startswith("Budget warning: ")]
+        assert warned and f"Team '{team}' has used" in warned[0], events
+        summary = hub.api("GET", f"usage/teams?team={team}", user=user).json()["items"][0]
+        assert summary["budget"]["state"] == "spent" and summary["budget"]["policy"] == "allow"
+        # another team's user is told nothing of it
+        assert hub.api("GET", f"usage/budgets/{team}", user="carol").status_code == 404
+    finally:
+        hub.stop_server(user)
+        hub.api("DELETE", f"usage/budgets/{team}", user="admin")
+        hub.hub_api("DELETE", f"groups/{team}")
+        hub.hub_api("DELETE", f"users/{user}")

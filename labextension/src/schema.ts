@@ -1393,10 +1393,56 @@ export interface paths {
     };
     /** The prices per resource unit */
     get: operations['getPrices'];
-    /** Set the prices (hub admins) */
+    /**
+     * Set the prices from now on (hub admins)
+     * @description Past usage keeps the prices of its time; see /usage/prices/versions.
+     */
     put: operations['setPrices'];
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/usage/prices/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every version of the prices, oldest first
+     * @description Each version is in effect from its effective_at until the next one's; usage is priced at the prices in effect when it happened.
+     */
+    get: operations['listPriceVersions'];
+    put?: never;
+    /**
+     * Set prices from a time on (hub admins)
+     * @description The prices apply from effective_at (now when missing; never in the past) on; past usage keeps the prices of its time. A version not yet in effect at the same time is replaced.
+     */
+    post: operations['addPriceVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/usage/prices/versions/{version_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        version_id: components['schemas']['Id'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Withdraw a price change not yet in effect (hub admins) */
+    delete: operations['deletePriceVersion'];
     options?: never;
     head?: never;
     patch?: never;
@@ -3696,6 +3742,8 @@ export interface components {
         content_base64?: string;
         mode?: number;
       }[];
+      /** @description At admission: the team's budget is past its warning threshold, or spent under policy allow (the session starts; the spawn page tells the user). */
+      budget_warning?: string | null;
     };
     Version: {
       space: string;
@@ -3837,6 +3885,25 @@ export interface components {
         };
       };
     };
+    PriceVersionCreate: {
+      /**
+       * Format: date-time
+       * @description From when (default now; not in the past).
+       */
+      effective_at?: string;
+      prices: components['schemas']['Prices'];
+    };
+    PriceVersion: {
+      id: number;
+      /** Format: date-time */
+      effective_at: string;
+      prices: components['schemas']['Prices'];
+      created_by: string;
+      /** Format: date-time */
+      created_at: string;
+      /** @description It has taken effect (the current one is the last of these). */
+      in_effect: boolean;
+    };
     BudgetUpdate: {
       name?: string;
       amount: number;
@@ -3898,10 +3965,11 @@ export interface components {
       budget: components['schemas']['BudgetStatus'] | null;
       /** @description GPUs the team may still take now (quota and free devices). */
       free_gpus: number | null;
-      /** @description Bytes the team holds in its files' history and its models' files. */
+      /** @description Bytes the team holds in its files' history and its models' files, and its share of its members' homes (each home split evenly between its user's teams, as last measured). */
       disk: {
         history: number;
         models: number;
+        homes: number;
       };
     };
   };
@@ -4660,6 +4728,10 @@ export interface operations {
             user: string;
             teams: string[];
             environments: components['schemas']['Environment'][];
+            /** @description Per team, the message of a budget past its warning threshold or spent. */
+            budget_warnings: {
+              [key: string]: string;
+            };
           };
         };
       };
@@ -7434,6 +7506,86 @@ export interface operations {
       401: components['responses']['Error'];
       403: components['responses']['Error'];
       413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  listPriceVersions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The versions. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['PriceVersion'][];
+          };
+        };
+      };
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  addPriceVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PriceVersionCreate'];
+      };
+    };
+    responses: {
+      /** @description The version. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PriceVersion'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  deletePriceVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        version_id: components['schemas']['Id'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Withdrawn. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
       503: components['responses']['Error'];
     };
   };

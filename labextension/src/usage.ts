@@ -113,7 +113,7 @@ export function renderTeamUsage(t: ITeamUsage): HTMLElement {
     el(
       'div',
       'jp-SubmarineUsage-month',
-      `Disk: history ${gb(t.disk.history)} · models ${gb(t.disk.models)}`,
+      `Disk: history ${gb(t.disk.history)} · models ${gb(t.disk.models)} · homes ${gb(t.disk.homes)}`,
       `submarine-usage-disk-${t.team}`
     )
   );

@@ -201,13 +201,19 @@ class SubmarineSpawnerMixin(Configurable):
 
     @staticmethod
     async def render_options_form(spawner: Any) -> str:
-        """Team and environment choices; nothing to ask for one team without environments."""
+        """Team and environment choices, and the budget warnings of the user's teams;
+        nothing to ask for one team without environments or warning."""
         options = await spawner._platform("GET", f"spawn-options/{spawner.user.name}")
         teams: list[str] = options["teams"]
         envs: list[dict[str, Any]] = options["environments"]
-        if len(teams) <= 1 and not envs:
+        warnings: dict[str, str] = options.get("budget_warnings") or {}
+        if len(teams) <= 1 and not envs and not warnings:
             return ""
-        parts = []
+        parts = [
+            f'<div class="alert alert-warning submarine-budget-warning" role="alert" '
+            f'data-team="{html.escape(team)}">{html.escape(message)}</div>'
+            for team, message in sorted(warnings.items())
+        ]
         if len(teams) > 1:
             choices = "".join(
                 f'<option value="{html.escape(t)}">{html.escape(t)}</option>' for t in teams
@@ -268,6 +274,9 @@ class SubmarineSpawnerMixin(Configurable):
             },
         )
         self._submarine_session_id = str(data["id"])
+        if data.get("budget_warning"):  # admitted anyway: shown on the spawn page
+            self.log.warning("%s: %s", self._log_name, data["budget_warning"])
+            self._event(8, f"Budget warning: {data['budget_warning']}")
         try:
             data = await self._wait_for_environment(data)
         except BaseException:

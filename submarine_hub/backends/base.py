@@ -135,6 +135,17 @@ class ExperimentBackend(Backend):
         (to register a model from a run's outputs); None otherwise."""
         return None
 
+    async def live_usage(self) -> list[Any] | None:
+        """What the backend's running runs use now, sampled from the cluster's live
+        metrics (``core.usage.live.Sample`` items); None: the backend has none (the
+        local backend measures its processes itself, when they end)."""
+        return None
+
+    async def team_volumes(self, teams: list[str]) -> dict[str, int] | None:
+        """Bytes of the volumes each of ``teams`` holds where the backend keeps them (a
+        Kubernetes team claim's capacity); None: the backend keeps none."""
+        return None
+
     def run_dir(self, run_id: int) -> Path | None:
         """The run's folder on this machine, if any: metric points its processes could
         not send are collected from there when it ends. None: no such folder."""

@@ -126,10 +126,29 @@ def _number(text: str, name: str) -> float:
 @click.option("--set", "changes", multiple=True, metavar="UNIT=PRICE",
               help="Admins: set a price (cpu_hour, memory_gb_hour, gpu_hour, session_hour, "
                    "disk_gb_month, gpu_type:NAME, currency); the others keep theirs.")  # fmt: skip
+@click.option("--from", "effective_at", metavar="TIME",
+              help="With --set: the new prices apply from TIME (ISO 8601, now or later) on; "
+                   "past usage keeps the prices of its time. Default: now.")  # fmt: skip
+@click.option("--versions", is_flag=True, help="List every version of the prices.")
+@click.option("--withdraw", type=int, metavar="ID",
+              help="Admins: withdraw the price version ID (one not yet in effect).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def prices(changes: tuple[str, ...], as_json: bool) -> None:
-    """The prices per resource unit (and, for admins, --set them)."""
+def prices(
+    changes: tuple[str, ...],
+    effective_at: str | None,
+    versions: bool,
+    withdraw: int | None,
+    as_json: bool,
+) -> None:
+    """The prices per resource unit (and, for admins, --set them, from now or --from a
+    later time)."""
     client = _client()
+    if withdraw is not None:
+        _call(client.delete_price_version, withdraw)
+        click.echo(f"Withdrew price version {withdraw}.")
+        return
+    if effective_at and not changes:
+        raise click.UsageError("--from goes with --set.")
     current = _call(client.prices)
     if changes:
         new = dict(current)
@@ -144,12 +163,30 @@ def prices(changes: tuple[str, ...], as_json: bool) -> None:
                 new["gpu_types"][key.split(":", 1)[1]] = _number(value, key)
             else:
                 new[key] = _number(value, key)
-        current = _call(client.set_prices, **new)
-    units = ("cpu_hour", "memory_gb_hour", "gpu_hour", "session_hour", "disk_gb_month")
+        if effective_at:
+            version = _call(client.add_price_version, new, effective_at)
+            click.echo(f"Price version {version['id']} applies from {version['effective_at']}.",
+                       err=True)  # fmt: skip
+            current = version["prices"]
+        else:
+            current = _call(client.set_prices, **new)
+    if versions:
+        items = _call(client.price_versions)
+        rows = [
+            f"{v['id']:>4}  {v['effective_at']:<32} "
+            f"{'in effect' if v['in_effect'] else 'future':<9}  "
+            + ", ".join(f"{k} {v['prices'].get(k, 0):g}" for k in PRICE_UNITS)
+            for v in items
+        ]
+        _emit(items, as_json, "\n".join(rows))
+        return
     lines = [f"currency        {current['currency']}"]
-    lines += [f"{k:<15} {current.get(k, 0):g}" for k in units]
+    lines += [f"{k:<15} {current.get(k, 0):g}" for k in PRICE_UNITS]
     lines += [f"gpu {k:<11} {v:g}" for k, v in (current.get("gpu_types") or {}).items()]
     _emit(current, as_json, "\n".join(lines))
+
+
+PRICE_UNITS = ("cpu_hour", "memory_gb_hour", "gpu_hour", "session_hour", "disk_gb_month")
 
 
 @usage.command("budget")

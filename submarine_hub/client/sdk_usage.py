@@ -47,6 +47,24 @@ class UsageAPI(SyncTransport):
         """Admins: ``set_prices(cpu_hour=0.05, gpu_hour=2.5, currency="EUR")``."""
         return self.request("PUT", "usage/prices", json=prices)
 
+    def price_versions(self) -> list[dict[str, Any]]:
+        """Every version of the prices, oldest first (``in_effect``; the last in effect is
+        the current one): usage is priced at the version in effect when it happened."""
+        return self.request("GET", "usage/prices/versions")["items"]
+
+    def add_price_version(
+        self, prices: dict[str, Any], effective_at: str | None = None
+    ) -> dict[str, Any]:
+        """Admins: ``prices`` from ``effective_at`` (ISO 8601, now or later; None: now) on."""
+        body: dict[str, Any] = {"prices": prices}
+        if effective_at is not None:
+            body["effective_at"] = effective_at
+        return self.request("POST", "usage/prices/versions", json=body)
+
+    def delete_price_version(self, version_id: int) -> None:
+        """Admins: withdraw a price change that has not taken effect yet."""
+        self.request("DELETE", f"usage/prices/versions/{int(version_id)}")
+
     def budgets(self) -> list[dict[str, Any]]:
         return self.request("GET", "usage/budgets")["items"]
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
@@ -351,6 +352,29 @@ class SubmarineService(Application):
         its real end), and before every usage report and budget check. 0 turns the loop off.""",
     ).tag(config=True)
 
+    usage_disk_interval = Float(
+        600.0,
+        help="""How often (seconds, at the earliest) the service measures the disk teams
+        hold (team folders, run artifacts, history, models) and starts a new round of
+        measuring users' homes.""",
+    ).tag(config=True)
+
+    home_dir_template = Unicode(
+        "",
+        help="""Where each user's home is on this machine, to meter its disk
+        (``{username}`` is replaced; ``{data_dir}`` too): the local spawner's
+        ``home_dir_template``. Empty (the default): the system accounts' homes
+        (``SUBMARINE_HOMES_DIR``/``jupyter-<name>``) where sessions run as their users,
+        else ``{data_dir}/home/{username}``, the embedded config's. ``-``: not measured
+        (e.g. on Kubernetes, where homes are volumes).""",
+    ).tag(config=True)
+
+    home_scan_max_entries = Integer(
+        50_000,
+        help="""At most this many directory entries of users' homes are looked at per
+        usage meter tick (a huge home is measured over several ticks, never in one go).""",
+    ).tag(config=True)
+
     run_api_url = Unicode(
         help="""The platform API as runs reach it (``SUBMARINE_API_URL`` in their processes).
         Default: this service's own URL and prefix + ``api/v1``.""",
@@ -476,6 +500,25 @@ class SubmarineService(Application):
         """The users' system accounts runs and endpoints run as (None: as this process)."""
         return SystemAccounts.from_env() if self.run_as_owner else None
 
+    def home_dir(self) -> Callable[[str], Path | None] | None:
+        """Where a user's home is on this machine (None: homes are not measured)."""
+        template = self.home_dir_template
+        if template == "-":
+            return None
+        if not template:
+            accounts = self.system_accounts()
+            if accounts is not None:
+                return lambda user: accounts.homes_root / accounts.user_name(user)
+            template = "{data_dir}/home/{username}"
+        data_dir = self.data_dir
+
+        def where(user: str) -> Path | None:
+            if not user or "/" in user or user in (".", ".."):
+                return None
+            return Path(template.replace("{data_dir}", data_dir).replace("{username}", user))
+
+        return where
+
     def backend_settings(self) -> dict[str, Any]:
         """What the service gives every backend it creates (see ``backends.base.Backend``)."""
         return {"parent": self, "data_dir": self.data_dir, "accounts": self.system_accounts()}
@@ -568,6 +611,15 @@ class SubmarineService(Application):
             builds=builds.status if builds.builds else None,
             team_dir=accounts.team_dir if (accounts := self.system_accounts()) else None,
             run_artifacts=context.experiments.local_artifacts,
+            disk_interval=self.usage_disk_interval,
+            home_dir=self.home_dir(),
+            hub_groups=context.hub_groups,
+            home_scan_max_entries=self.home_scan_max_entries,
+            live=context.experiments.backend.live_usage,
+            volumes=context.experiments.backend.team_volumes,
+            store_bytes=(
+                context.artifacts.prefix_bytes if context.artifacts.protocol != "file" else None
+            ),
         )
         meter.start()
         room_shares = RoomShareReconciler(context.db, hub, interval=self.room_share_interval)

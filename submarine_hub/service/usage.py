@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,9 @@ from typing import Any
 from prometheus_client import Gauge
 from sqlalchemy import select
 
+from ..core.experiments.backend import RUNNING
 from ..core.usage import budgets, disk, records
+from ..core.usage import live as live_usage
 from ..core.usage.meter import Meter
 from ..core.usage.prices import Amounts
 from ..store import Database
@@ -44,8 +46,17 @@ BUDGET_USED = Gauge(
 DISK = Gauge(
     "submarine_team_disk_bytes",
     "Disk a team holds, by kind: history (parts its saves stored), models (its model "
-    "versions' files), folder (its team folder, where team folders are system folders).",
+    "versions' files), folder (its team folder, where team folders are system folders), "
+    "artifacts (its runs' folders), homes (its share of its members' homes), volumes "
+    "(its Kubernetes team claims' capacity); models is measured in the artifact store "
+    "where it is an object store.",
     ["team", "kind"],
+)
+HOME = Gauge(
+    "submarine_user_home_bytes",
+    "Bytes of the files in a user's home on this machine, as last measured (split "
+    "evenly between the user's teams in their usage).",
+    ["user"],
 )
 OPEN_RECORDS = Gauge(
     "submarine_usage_open_records",
@@ -65,6 +76,12 @@ class UsageMeter(Periodic):
         team_dir: Callable[[str], Path] | None = None,
         run_artifacts: Callable[[int], Path | None] | None = None,
         disk_interval: float = 600.0,
+        home_dir: Callable[[str], Path | None] | None = None,
+        hub_groups: Callable[[], Awaitable[dict[str, list[str]]]] | None = None,
+        home_scan_max_entries: int = 50_000,
+        live: Callable[[], Awaitable[list[live_usage.Sample] | None]] | None = None,
+        volumes: Callable[[list[str]], Awaitable[dict[str, int] | None]] | None = None,
+        store_bytes: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__(interval)
         self.db = db
@@ -73,6 +90,16 @@ class UsageMeter(Periodic):
         self.run_artifacts = run_artifacts
         self.disk_interval = disk_interval
         self._next_disk = 0.0
+        self.hub_groups = hub_groups
+        self.homes = (
+            disk.HomeScanner(home_dir, interval=disk_interval, max_entries=home_scan_max_entries)
+            if home_dir is not None and hub_groups is not None
+            else None
+        )
+        self.live = live
+        self.live_usage = live_usage.LiveUsage()
+        self.volumes = volumes
+        self.store_bytes = store_bytes
 
     what = "meter usage"
 
@@ -80,6 +107,11 @@ class UsageMeter(Periodic):
         return await self.once()
 
     async def once(self) -> int:
+        if self.live is not None:
+            try:
+                await self.sample_live()
+            except Exception:
+                log.warning("could not read the live use of runs", exc_info=True)
         async with self.db.session() as s:
             changed = await self.meter.sync(s)
         await self.update_metrics()
@@ -89,7 +121,7 @@ class UsageMeter(Periodic):
         now = datetime.now(timezone.utc)
         start, end = budgets.month_bounds(now)
         async with self.db.session() as s:
-            prices = await records.load_prices(s)
+            prices = await records.load_price_book(s)
             sums: dict[str, Amounts] = {}
             for item in await records.in_window(s, teams=None, since=start, until=end, now=now):
                 team = item.record.team
@@ -119,14 +151,80 @@ class UsageMeter(Periodic):
         if time.monotonic() >= self._next_disk:  # walking folders is slow: now and then
             self._next_disk = time.monotonic() + self.disk_interval
             await self.measure_disk(set(sums) | set(ratios))
+        if self.homes is not None:
+            await self.measure_homes()
+
+    async def sample_live(self) -> int:
+        """Add the backend's live samples of running runs to what their replicas used
+        (``placement["usage"]``: CPU-seconds, peak memory), which their usage records
+        carry when they close. Returns how many runs changed."""
+        assert self.live is not None
+        found = await self.live()
+        if found is None:
+            return 0
+        by_run: dict[int, list[live_usage.Sample]] = {}
+        for sample in found:
+            by_run.setdefault(sample.run_id, []).append(sample)
+        changed = 0
+        async with self.db.session() as s:
+            rows = (await s.scalars(select(Experiment).where(Experiment.status == RUNNING))).all()
+            for row in rows:
+                if row.id not in by_run:
+                    continue
+                if row.id not in self.live_usage.usage:  # after a restart: go on from there
+                    self.live_usage.seed(row.id, (row.placement or {}).get("usage") or {})
+                added = [self.live_usage.add(x) for x in sorted(by_run[row.id], key=lambda x: x.at)]
+                if any(added):
+                    usage = {k: dict(v) for k, v in self.live_usage.usage[row.id].items()}
+                    row.placement = {**(row.placement or {}), "usage": usage}
+                    changed += 1
+            self.live_usage.forget({r.id for r in rows})
+        return changed
+
+    async def measure_homes(self) -> dict[str, int | None]:
+        """Go on measuring users' homes (a bounded number of entries per tick); record
+        each home measured, split between its user's teams."""
+        assert self.homes is not None and self.hub_groups is not None
+        try:
+            groups = await self.hub_groups()
+        except Exception:
+            log.warning("could not read the teams to measure homes", exc_info=True)
+            return {}
+        teams_of: dict[str, set[str]] = {}
+        for team, members in groups.items():
+            for user in members:
+                teams_of.setdefault(user, set()).add(team)
+        done = await asyncio.to_thread(self.homes.tick, sorted(teams_of), time.monotonic())
+        if not done:
+            return done
+        now = datetime.now(timezone.utc)
+        async with self.db.session() as s:
+            for user, size in done.items():
+                await disk.record_home(s, user, size, teams_of.get(user, ()), now)
+                if size is not None:
+                    HOME.labels(user).set(size)
+            for team in groups:
+                DISK.labels(team, "homes").set(await disk.homes_bytes(s, team))
+        return done
 
     async def measure_disk(self, teams: set[str]) -> None:
+        volumes: dict[str, int] = {}
+        if self.volumes is not None and teams:
+            try:
+                volumes = await self.volumes(sorted(teams)) or {}
+            except Exception:
+                log.warning("could not read the teams' volumes", exc_info=True)
         for team in sorted(teams):
             async with self.db.session() as s:
                 held = await disk.stored_bytes(s, team)
                 run_ids = (
                     await s.scalars(select(Experiment.id).where(Experiment.team == team))
                 ).all()
+            if self.store_bytes is not None:  # the model files as the store holds them
+                try:
+                    held["models"] = await asyncio.to_thread(self.store_bytes, f"models/{team}")
+                except Exception:
+                    log.warning("could not measure the artifact store", exc_info=True)
             total = sum(held.values())
             for kind, size in held.items():
                 DISK.labels(team, kind).set(size)
@@ -139,6 +237,9 @@ class UsageMeter(Periodic):
                 size = await asyncio.to_thread(disk.runs_bytes, self.run_artifacts, run_ids)
                 DISK.labels(team, "artifacts").set(size)
                 total += size
+            if team in volumes:
+                DISK.labels(team, "volumes").set(volumes[team])
+                total += volumes[team]
             async with self.db.session() as s:  # priced per GB-month in reports
                 await disk.record_stored(s, team, total, datetime.now(timezone.utc))
 
@@ -161,7 +262,7 @@ class BudgetGate:
             return cached[1]
         why = None
         if await session.get(TeamBudget, team) is not None:
-            found = await budgets.status(session, team, await records.load_prices(session))
+            found = await budgets.status(session, team, await records.load_price_book(session))
             if budgets.holds_runs(found) and found is not None:
                 why = f"queued: {found.message()}"
         self._cache[team] = (time.monotonic() + self.ttl, why)

@@ -58,6 +58,17 @@ class ArtifactStore:
             return str(contained(self.root, key, what="key"))
         return f"{self.root.rstrip('/')}/{safe_relpath(key, what='key')}"
 
+    def prefix_bytes(self, prefix: str) -> int:
+        """Bytes of the objects under ``prefix`` (a listing: one request per page of
+        keys on an object store); 0 when there are none. Blocking: run it in a thread."""
+        path = self._path(prefix)
+        try:
+            if not self.fs.exists(path):
+                return 0
+            return int(self.fs.du(path, total=True, withdirs=False))
+        except FileNotFoundError:
+            return 0
+
     def open_write(self, key: str) -> Any:
         path = self._path(key)
         if self.protocol == "file":

@@ -599,7 +599,8 @@ class UsageRecord(Base):
 
 
 class UsageSetting(Base):
-    """A platform-wide usage setting an admin made: the prices (``name`` = ``prices``)."""
+    """A platform-wide usage setting an admin made (the prices were one, ``name`` =
+    ``prices``, until they were versioned in :class:`UsagePrice`)."""
 
     __tablename__ = "usage_settings"
 
@@ -607,6 +608,20 @@ class UsageSetting(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_by: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UsagePrice(Base):
+    """A version of the admin's prices: in effect from ``effective_at`` until the next
+    version's. Past usage keeps the prices of its time; a change applies from its
+    effective time on."""
+
+    __tablename__ = "usage_prices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    effective_at: Mapped[datetime] = mapped_column(unique=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TeamBudget(Base):

@@ -296,7 +296,10 @@ async def wait_for(check: Callable[[], bool], timeout: float = 5) -> None:
 
 # --- the same cluster over HTTP ------------------------------------------------------
 
-_PLURALS = {k.plural or f"{name.lower()}s": name for name, k in KINDS.items()}
+# the metrics API's ``pods`` (PodMetrics) is not served here: ``pods`` are the core's
+_PLURALS = {
+    k.plural or f"{name.lower()}s": name for name, k in KINDS.items() if k.group != "metrics.k8s.io"
+}
 
 
 def rest_app(

@@ -44,7 +44,7 @@ const TEAM: ITeamUsage = {
     message: "Team 'ml' has used 4.25 USD of its monthly budget of 5.00 USD (85%)."
   },
   free_gpus: 1,
-  disk: { history: 2.5e9, models: 0 }
+  disk: { history: 2.5e9, models: 0, homes: 1.2e9 }
 };
 
 function serve(items: ITeamUsage[], status = 200): void {
@@ -76,7 +76,7 @@ describe('UsageSection', () => {
       'Free GPUs: 1'
     );
     expect(ml.textContent).toContain('4.25 USD');
-    expect(ml.textContent).toContain('Disk: history 2.5G · models 0G');
+    expect(ml.textContent).toContain('Disk: history 2.5G · models 0G · homes 1.2G');
     const budget = ml.querySelector('[data-testid="submarine-budget-ml"]')!;
     expect(budget.className).toContain('jp-mod-warning');
     expect(budget.textContent).toContain('4.25 of 5.00 USD (85%) · month · policy queue');

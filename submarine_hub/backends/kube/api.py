@@ -109,6 +109,8 @@ KINDS: dict[str, Kind] = {
     "Deployment": Kind("apps", "deployment"),
     "PyTorchJob": Kind("custom", "", True, KUBEFLOW_GROUP, KUBEFLOW_VERSION, "pytorchjobs"),
     "TFJob": Kind("custom", "", True, KUBEFLOW_GROUP, KUBEFLOW_VERSION, "tfjobs"),
+    # live use of pods, where the cluster serves the metrics API (metrics-server)
+    "PodMetrics": Kind("custom", "", True, "metrics.k8s.io", "v1beta1", "pods"),
 }
 
 

@@ -36,6 +36,7 @@ from ...core.experiments.backend import (
     LaunchPlan,
     RunState,
 )
+from ...core.usage import live
 from ..base import ExperimentBackend
 from .api import (
     KINDS,
@@ -51,7 +52,9 @@ from .api import (
 from .names import (
     ANNOTATION_KILLED,
     LABEL_INSTANCE,
+    LABEL_ROLE,
     LABEL_RUN,
+    LABEL_TEAM,
     is_dns_1035_label,
     label_value,
     selector,
@@ -183,6 +186,7 @@ class KubeExperimentBackend(WorkloadSettings, ExperimentBackend):
         self._operator: frozenset[str] = frozenset()
         self._reflectors: dict[str, Reflector] = {}
         self._namespaces: dict[int, str] = {}  # run -> namespace, for runs launched here
+        self._metrics_missing = False
         self._killed: dict[int, float] = {}
         self._final: collections.OrderedDict[int, RunState] = collections.OrderedDict()
 
@@ -272,6 +276,59 @@ class KubeExperimentBackend(WorkloadSettings, ExperimentBackend):
         if run_id is not None:
             return self._namespaces.get(run_id)
         return None
+
+    async def live_usage(self) -> list[Any] | None:
+        """The run pods' use now, from the cluster's metrics API (``metrics.k8s.io``);
+        None where the cluster has none (no metrics-server: the manifests' requests are
+        all that is metered), said once in the log."""
+        if self._metrics_missing or self._api is None:
+            return None
+        try:
+            items, _ = await self.api.list(
+                "PodMetrics", self._scope(), selector(self.instance, "run")
+            )
+        except ApiException as e:
+            if e.status in (403, 404, 503):
+                self._metrics_missing = True
+                self.log.warning(
+                    "No live metrics of run pods (metrics.k8s.io answered %s): runs are "
+                    "metered by the resources their manifests request",
+                    e.status,
+                )
+                return None
+            raise
+        found, problems = live.samples(items, run_label=LABEL_RUN, role_label=LABEL_ROLE)
+        for problem in problems[:3]:
+            self.log.warning("Unreadable pod metrics: %s", problem)
+        return found
+
+    async def team_volumes(self, teams: list[str]) -> dict[str, int] | None:
+        """The storage of the teams' PersistentVolumeClaims (the sessions' team volumes,
+        labelled with the team): the capacity provisioned (``status.capacity``), else
+        the size requested, as the cloud bills it. Claims of other teams or with an
+        unreadable size are left out."""
+        if self._api is None:
+            return None
+        by_label = {label_value(t): t for t in teams}
+        items, _ = await self.api.list(
+            "PersistentVolumeClaim", self._scope(), selector(self.instance, "team")
+        )
+        out: dict[str, int] = {}
+        for pvc in items:
+            label = ((pvc.get("metadata") or {}).get("labels") or {}).get(LABEL_TEAM)
+            team = by_label.get(str(label))
+            if team is None:
+                continue
+            size = ((pvc.get("status") or {}).get("capacity") or {}).get("storage") or (
+                ((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}
+            ).get("storage")
+            try:
+                out[team] = out.get(team, 0) + int(live.quantity(size))
+            except ValueError:
+                self.log.warning(
+                    "Unreadable size of claim %s: %r", pvc["metadata"].get("name"), size
+                )
+        return out
 
     async def close(self) -> None:
         for reflector in self._reflectors.values():

@@ -22,7 +22,7 @@ from ..errors import InvalidInput
 from ..quotas import QuotaExceeded
 from ..validation import reject_unknown
 from . import records
-from .prices import Amounts, Prices, format_amount
+from .prices import Amounts, PriceBook, Prices, format_amount
 
 UNITS = ("money", "cpu_hours", "memory_gb_hours", "gpu_hours", "session_hours")
 UNIT_LABELS = {
@@ -204,7 +204,7 @@ def budget_json(row: TeamBudget) -> dict[str, Any]:
 
 
 async def status(
-    session: AsyncSession, team: str, prices: Prices, now: datetime | None = None
+    session: AsyncSession, team: str, prices: Prices | PriceBook, now: datetime | None = None
 ) -> BudgetStatus | None:
     """``team``'s budget and what it has spent in the current period (None: no budget)."""
     row = await session.get(TeamBudget, team)
@@ -296,5 +296,25 @@ async def check_admission(
     if await session.get(TeamBudget, team) is None:
         return None
     await Meter().sync(session, team=team, now=now)
-    prices = await records.load_prices(session, price_defaults)
+    prices = await records.load_price_book(session, price_defaults)
     return admit(await status(session, team, prices, now), what)
+
+
+async def warnings(
+    session: AsyncSession, teams: list[str], now: datetime | None = None
+) -> dict[str, str]:
+    """The budget messages a member of ``teams`` is shown before work starts: each team
+    whose budget is past its warning threshold or spent (metered up to now first)."""
+    from .meter import Meter
+
+    out: dict[str, str] = {}
+    book = None
+    for team in sorted(set(teams)):
+        if await session.get(TeamBudget, team) is None:
+            continue
+        await Meter().sync(session, team=team, now=now)
+        book = book or await records.load_price_book(session)
+        found = await status(session, team, book, now)
+        if found is not None and found.state != OK:
+            out[team] = found.message()
+    return out

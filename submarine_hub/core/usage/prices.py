@@ -6,12 +6,19 @@ an hour, a GB-month of disk 10^9 bytes stored for a month (730 hours: a team's s
 bytes are metered as ``disk`` records). A price per GPU type replaces ``gpu_hour`` for
 GPUs of that type; prices per environment image (or profile, ``team/name``) replace any of
 the four hourly prices for what ran in it.
+
+Prices are versioned (:class:`PriceBook`): an admin's change takes effect at a time of
+their choosing (now by default, never in the past) and usage is priced at the prices in
+effect when it happened.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import InvalidInput
@@ -170,3 +177,45 @@ def amounts(
         + session_h * unit["session_hour"]
     )
     return Amounts(max(seconds, 0.0), cpu_h, mem_h, gpu_h, session_h, cost)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """The versions of the prices, each in effect from its time until the next one's: a
+    record is priced, second by second, at the prices in effect at that time (so a price
+    change applies from its effective time on and past usage keeps the prices of its
+    time). The first version is in effect since ever."""
+
+    versions: tuple[tuple[datetime, Prices], ...]
+
+    @classmethod
+    def single(cls, prices: Prices) -> PriceBook:
+        return cls(((EPOCH, prices),))
+
+    def at(self, when: datetime) -> Prices:
+        """The prices in effect at ``when``."""
+        times = [t for t, _ in self.versions]
+        return self.versions[max(bisect_right(times, when) - 1, 0)][1]
+
+    def current(self, now: datetime | None = None) -> Prices:
+        return self.at(now or datetime.now(timezone.utc))
+
+    @property
+    def currency(self) -> str:
+        return self.current().currency
+
+    def spans(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime, Prices]]:
+        """``[start, end)`` cut where the prices change, with the prices of each part."""
+        times = [t for t, _ in self.versions]
+        i = max(bisect_right(times, start) - 1, 0)
+        cursor = start
+        while True:
+            nxt = times[i + 1] if i + 1 < len(times) else None
+            if nxt is None or nxt >= end:
+                yield cursor, end, self.versions[i][1]
+                return
+            yield cursor, nxt, self.versions[i][1]
+            cursor, i = nxt, i + 1

@@ -16,7 +16,7 @@ from ..errors import InvalidInput
 from ..identity import Identity
 from . import records
 from .meter import KINDS
-from .prices import Amounts, Prices
+from .prices import Amounts, PriceBook, Prices
 
 GROUPS = ("team", "user", "kind", "day", "month", "item")
 MAX_DAYS = 3700
@@ -65,7 +65,7 @@ def _buckets(start: datetime, end: datetime, by: str) -> Iterator[tuple[str, dat
 async def report(
     session: AsyncSession,
     identity: Identity,
-    prices: Prices,
+    prices: Prices | PriceBook,
     *,
     team: str | None = None,
     user: str | None = None,

@@ -13,13 +13,13 @@ from ..errors import NotFound
 from ..identity import Identity
 from ..sessions import team_quota, usage_of
 from . import budgets, disk, records
-from .prices import Amounts, Prices
+from .prices import Amounts, PriceBook, Prices
 
 
 async def team_summary(
     session: AsyncSession,
     team: str,
-    prices: Prices,
+    prices: Prices | PriceBook,
     quota_defaults: dict[str, Any],
     *,
     machine_free_gpus: int | None = None,
@@ -45,14 +45,17 @@ async def team_summary(
         "month": {"since": start.isoformat(), "currency": prices.currency, **month.to_json()},
         "budget": status.to_json() if status is not None else None,
         "free_gpus": free,
-        "disk": await disk.stored_bytes(session, team),
+        "disk": {
+            **await disk.stored_bytes(session, team),
+            "homes": await disk.homes_bytes(session, team),
+        },
     }
 
 
 async def summaries(
     session: AsyncSession,
     identity: Identity,
-    prices: Prices,
+    prices: Prices | PriceBook,
     quota_defaults: dict[str, Any],
     hub_groups: dict[str, list[str]],
     *,

@@ -77,7 +77,8 @@ class AdminUsageHandler(AdminPageHandler):
         finally:
             reading(True)
         async with self.core.db.session() as s:
-            prices = await records.load_prices(s)
+            prices = await records.load_price_book(s)
+            versions = await records.price_versions(s)
             by_day = await reports.report(
                 s, identity, prices, since=since, until=until, group_by=["team", "kind", "day"]
             )
@@ -96,7 +97,8 @@ class AdminUsageHandler(AdminPageHandler):
             report=by_day,
             teams=teams,
             budgets=budget_rows,
-            prices=prices.to_json(),
+            prices=prices.current().to_json(),
+            versions=versions,
             charts=json.dumps(chart_specs(by_day["items"], prices.currency)).replace("</", "<\\/"),
             have_charts=(VENDOR / "vega-embed.min.js").is_file(),
             static=prefix + "static/vendor/",

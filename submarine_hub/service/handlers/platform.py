@@ -6,6 +6,8 @@ from typing import Any
 
 from ...core import credentials, environments, rooms, sessions
 from ...core.identity import Identity
+from ...core.usage import budgets
+from ...store.db import reading
 from ...store.models import EnvironmentProfile
 from .base import BaseHandler
 
@@ -144,9 +146,13 @@ class SessionsHandler(BaseHandler):
         user = await self.core.user_identity(body.get("user"))
         async with self.core.db.session() as s:
             row, env = await sessions.admit(s, caller, body, user, self.core.quota_defaults)
+            # admitted, but the team's budget is nearly or (policy allow) fully spent:
+            # the spawner tells the user on the spawn page
+            warning = (await budgets.warnings(s, [row.team])).get(row.team)
         if env is not None:
             self.core.builds.start(env, retry_failed=False)
-        self.write_json(await grant_json(self, row, env), status=201)
+        self.write_json({**await grant_json(self, row, env), "budget_warning": warning},
+                        status=201)  # fmt: skip
 
 
 class SessionHandler(BaseHandler):
@@ -177,7 +183,14 @@ class SpawnOptionsHandler(BaseHandler):
         async with self.core.db.session() as s:
             envs = await environments.list_visible(s, identity.without_admin())
             items = [environments.to_json(e) for e in envs]
-        self.write_json({"user": user, "teams": sorted(identity.teams), "environments": items})
+        reading(False)  # budgets are metered up to now: a GET that writes
+        try:
+            async with self.core.db.session() as s:
+                warnings = await budgets.warnings(s, sorted(identity.teams))
+        finally:
+            reading(True)
+        self.write_json({"user": user, "teams": sorted(identity.teams), "environments": items,
+                         "budget_warnings": warnings})  # fmt: skip
 
 
 PLATFORM_HANDLERS: list[type[BaseHandler]] = [

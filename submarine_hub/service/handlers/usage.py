@@ -3,12 +3,16 @@ budget, the admin's prices and the teams' budgets."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import select
 
-from ...core.errors import NotFound
+from ...core.errors import Forbidden, InvalidInput, NotFound
 from ...core.identity import Identity
 from ...core.usage import budgets, records, reports, summary
 from ...core.usage.meter import KINDS, Meter
+from ...core.usage.prices import Prices
+from ...core.validation import reject_unknown
 from ...store.db import reading
 from ...store.models import TeamBudget
 from .base import BaseHandler
@@ -49,7 +53,7 @@ class UsageReportHandler(BaseHandler):
             raise NotFound(f"No team named {team!r}.")
         await meter_now(self, teams_of(identity, team))  # figures up to now
         async with self.core.db.session() as s:
-            prices = await records.load_prices(s)
+            prices = await records.load_price_book(s)
             result = await reports.report(
                 s, identity, prices, team=team, user=user, kind=kind, since=since,
                 until=until, group_by=group_by,
@@ -71,7 +75,7 @@ class UsageTeamsHandler(BaseHandler):
         groups = await self.core.hub_groups()
         await meter_now(self, teams_of(identity.without_admin(), team if team in groups else None))
         async with self.core.db.session() as s:
-            prices = await records.load_prices(s)
+            prices = await records.load_price_book(s)
             free = await self.core.experiments.free_gpus(s)
             items = await summary.summaries(
                 s, identity, prices, self.core.quota_defaults, groups, team=team,
@@ -84,15 +88,14 @@ class UsagePricesHandler(BaseHandler):
     path = "/usage/prices"
 
     async def get(self) -> None:
+        """The prices in effect now."""
         await self.identity()
         async with self.core.db.session() as s:
             prices = await records.load_prices(s)
         self.write_json(prices.to_json())
 
     async def put(self) -> None:
-        from ...core.errors import Forbidden
-        from ...core.usage.prices import Prices
-
+        """New prices from now on (past usage keeps the prices of its time)."""
         identity = await self.identity()
         if not identity.admin:
             raise Forbidden("Only hub admins set prices.")
@@ -100,6 +103,47 @@ class UsagePricesHandler(BaseHandler):
         async with self.core.db.session() as s:
             await records.save_prices(s, prices, identity.name)
         self.write_json(prices.to_json())
+
+
+class PriceVersionsHandler(BaseHandler):
+    path = "/usage/prices/versions"
+
+    async def get(self) -> None:
+        await self.identity()
+        async with self.core.db.session() as s:
+            items = await records.price_versions(s)
+        self.write_json({"items": items})
+
+    async def post(self) -> None:
+        """Admins: prices in effect from ``effective_at`` (now or later) on."""
+        identity = await self.identity()
+        if not identity.admin:
+            raise Forbidden("Only hub admins set prices.")
+        body = self.get_json_body()
+        reject_unknown(body, {"effective_at", "prices"}, "price version")
+        if "prices" not in body:
+            raise InvalidInput("A price version needs 'prices', like {\"cpu_hour\": 0.05}.")
+        now = datetime.now(timezone.utc)
+        when = records.parse_effective_at(body.get("effective_at"), now)
+        prices = Prices.parse(body["prices"])
+        async with self.core.db.session() as s:
+            row = await records.save_prices(s, prices, identity.name, when, now=now)
+            out = records.version_json(row, now)
+        self.write_json(out, status=201)
+
+
+class PriceVersionHandler(BaseHandler):
+    path = "/usage/prices/versions/{version_id}"
+
+    async def delete(self, version_id: int) -> None:
+        """Admins: withdraw a price change that has not taken effect yet."""
+        identity = await self.identity()
+        if not identity.admin:
+            raise Forbidden("Only hub admins set prices.")
+        async with self.core.db.session() as s:
+            await records.delete_price_version(s, version_id)
+        self.set_status(204)
+        self.finish()
 
 
 class BudgetsHandler(BaseHandler):
@@ -128,7 +172,7 @@ class BudgetHandler(BaseHandler):
             row = await s.get(TeamBudget, team)
             if row is None:
                 raise NotFound(f"Team {team!r} has no budget.")
-            found = await budgets.status(s, team, await records.load_prices(s))
+            found = await budgets.status(s, team, await records.load_price_book(s))
             out = {**budgets.budget_json(row), "status": found.to_json() if found else None}
         self.write_json(out)
 
@@ -156,6 +200,8 @@ class BudgetHandler(BaseHandler):
 USAGE_HANDLERS: list[type[BaseHandler]] = [
     UsageTeamsHandler,
     UsagePricesHandler,
+    PriceVersionsHandler,
+    PriceVersionHandler,
     BudgetsHandler,
     BudgetHandler,
     UsageReportHandler,
