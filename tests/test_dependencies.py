@@ -49,6 +49,7 @@ USED_WITHOUT_IMPORT = {
         "mlflow": "bench/ comparisons only (bench extra)",
         "tensorboard": "run as a process by service/tensorboard.py (tensorboard extra)",
         "cmaes": "Optuna's CmaEsSampler imports it (tuning extra: the cmaes sampler)",
+        "torch": "Optuna's GPSampler imports it (gp extra: the gp sampler)",
     },
     "submarine-hub-client": {
         "ipython": "imported as IPython, by the magics (magics extra)",
