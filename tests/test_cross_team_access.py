@@ -434,6 +434,9 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ],
         ("delete", "/endpoints/{team}/{name}"): [(f"endpoints/{T}/{v.endpoint}", None)],
         ("get", "/endpoints/{team}/{name}/logs"): [(f"endpoints/{T}/{v.endpoint}/logs", None)],
+        ("get", "/endpoints/{team}/{name}/metrics"): [
+            (f"endpoints/{T}/{v.endpoint}/metrics", None)
+        ],
         ("get", "/notebook-jobs/parameters"): [
             (f"notebook-jobs/parameters{q(notebook=v.job_notebook, space=f'team:{T}')}", None),
             (f"notebook-jobs/parameters{q(notebook=v.alice_file, space='user:alice')}", None),

@@ -817,6 +817,11 @@ def test_endpoint_routes(c: Calls, world: World) -> None:
     assert c.ok("GET", f"endpoints/{T}/{E}/logs").text == "fake endpoint log\n"
     c.bad("GET", f"endpoints/{T}/{E}/logs{q(offset=-1)}", pattern="'offset'")
     c.other("GET", f"endpoints/{T}/{E}/logs")
+    # the fake backend's endpoints never answer: no points, and why
+    traffic = c.ok("GET", f"endpoints/{T}/{E}/metrics{q(window=300, step=10)}")
+    assert traffic["points"] == [] and "does not answer" in traffic["message"]
+    c.bad("GET", f"endpoints/{T}/{E}/metrics{q(step=15)}", pattern="'step'")
+    c.other("GET", f"endpoints/{T}/{E}/metrics")
     c.other("DELETE", f"endpoints/{T}/routes-ep2")
     c.ok("DELETE", f"endpoints/{T}/routes-ep2")
     c.bad("DELETE", f"endpoints/{T}/routes-ep2", pattern="already stopped")

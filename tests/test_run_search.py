@@ -128,6 +128,31 @@ async def test_attributes_in_mlflow_and_our_spelling(db: Any) -> None:
     assert await _names(database, filter="params.lr = '0.1' and params.model != 'svm'") == ["rf-1"]
 
 
+async def test_long_param_values_are_stored_indexed_filtered_and_sorted_whole(db: Any) -> None:
+    """Params are indexed by their first 200 characters (a PostgreSQL index entry holds
+    ~2,700 bytes, a value has no limit): values of 3,200 characters are stored; two
+    sharing their first 200 are told apart by the filter and sorted by the whole value;
+    the query names the index's expression (literal numbers) so the planners use it."""
+    database, _ = db
+    head = "x" * 200
+    values = {"long-b": head + "b" * 3000, "long-a": head + "a" * 3000, "long-c": head + "c"}
+    async with database.session() as s:
+        for name, value in values.items():
+            await _run(s, ALICE, name, params={"prompt": value, "mark": "long"})
+    assert await _names(database, filter=f"params.prompt = '{values['long-a']}'") == ["long-a"]
+    both = f"params.prompt IN ('{values['long-a']}', '{values['long-c']}')"
+    assert sorted(await _names(database, filter=both)) == ["long-a", "long-c"]
+    assert await _names(database, filter=f"params.prompt = '{head}'") == []
+    assert await _names(database, filter="params.prompt LIKE '%c'") == ["long-c"]
+    got = await _names(database, filter="params.mark = 'long'", order_by=["params.prompt"])
+    assert got == ["long-a", "long-b", "long-c"]
+    got = await _names(database, order_by=["params.prompt DESC"], max_results=3)
+    assert got == ["long-c", "long-b", "long-a"]
+    query = run_search.apply(select(Experiment), "params.mark = 'long'", ["params.prompt"])
+    sql = str(query.compile(dialect=sqlite.dialect()))
+    assert "substr(params_1.value, 1, 200)" in sql and "substr(params_2.value, 1, 200)" in sql
+
+
 async def test_a_sweeps_children_by_parent_and_the_count_of_children(db: Any) -> None:
     database, ids = db
     async with database.session() as s:

@@ -1219,6 +1219,29 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/endpoints/{team}/{name}/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /**
+     * Requests, errors and latency over time (the endpoint's traffic charts)
+     * @description As the endpoint's server process counts its predict requests: per `step` seconds over the last `window` seconds (at most the last hour, since the process started), every step present (zeros without requests). A stopped endpoint, or one whose server does not answer now, has no points and a `message`.
+     */
+    get: operations['getEndpointMetrics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/notebook-jobs/parameters': {
     parameters: {
       query?: never;
@@ -2061,6 +2084,28 @@ export interface components {
       p50_ms?: number | null;
       p90_ms?: number | null;
       p99_ms?: number | null;
+    };
+    EndpointMetrics: {
+      endpoint: string;
+      status: string;
+      step_s: number;
+      window_s: number;
+      /** @description The server's clock (seconds since the epoch). */
+      now?: number;
+      /** @description Why there are no points. */
+      message?: string;
+      points: {
+        /** @description Start of the step (seconds since the epoch). */
+        t: number;
+        requests: number;
+        errors: number;
+        /** @description Requests per second over the step. */
+        rate: number;
+        mean_ms?: number | null;
+        p50_ms?: number | null;
+        p90_ms?: number | null;
+        p99_ms?: number | null;
+      }[];
     };
     /** ExperimentSpec */
     ExperimentSpec: {
@@ -5736,6 +5781,39 @@ export interface operations {
         };
         content: {
           'text/plain': string;
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getEndpointMetrics: {
+    parameters: {
+      query?: {
+        /** @description Seconds back from now. */
+        window?: number;
+        /** @description Seconds per point, a multiple of 10. */
+        step?: number;
+      };
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The points, oldest first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EndpointMetrics'];
         };
       };
       400: components['responses']['Error'];

@@ -43,13 +43,13 @@ from functools import lru_cache
 from typing import Any, cast
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
-from sqlalchemy import Select, and_, exists, func, literal, not_, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, literal_column, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..store.mlflow_tables import MlflowRunTag
-from ..store.models import Experiment, ExperimentTag, LatestMetric, Param
+from ..store.models import PARAM_INDEX_CHARS, Experiment, ExperimentTag, LatestMetric, Param
 from . import scopes
 from .errors import InvalidInput
 from .identity import Identity
@@ -480,6 +480,24 @@ def _string_condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     return not_(like) if op.startswith("NOT") else like
 
 
+def param_head(column: Any) -> Any:
+    """The first characters of a param's value, as ``ix_params_key_value`` indexes them
+    (the same SQL text: literal numbers, so the planners match it with the index)."""
+    return func.substr(column, literal_column("1"), literal_column(str(PARAM_INDEX_CHARS)))
+
+
+def _param_condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    """A string condition on a param; ``=`` and ``IN`` also on the indexed head of the
+    value (the same answer, found through the index)."""
+    cond = _string_condition(column, op, value)
+    if op == "=":
+        return and_(param_head(column) == value[:PARAM_INDEX_CHARS], cond)
+    if op == "IN":
+        heads = sorted({v[:PARAM_INDEX_CHARS] for v in value})
+        return and_(param_head(column).in_(heads), cond)
+    return cond
+
+
 def _numeric_condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op in ("IN", "NOT IN"):
         cond = column.in_(list(value))
@@ -606,7 +624,7 @@ def apply(
             )
         elif c.kind == PARAM:
             conditions.append(
-                _string_condition(joins.param(c.key, outer=False).value, c.op, c.value)
+                _param_condition(joins.param(c.key, outer=False).value, c.op, c.value)
             )
         elif c.kind == TAG:
             conditions.append(_tag_condition(c))
@@ -628,6 +646,10 @@ def apply(
         elif o.kind == PARAM:
             inner = o.key in joins.params
             column = joins.param(o.key, outer=True).value
+            # by the indexed head of the value first (the index's order), then the rest
+            head = param_head(column)
+            clause = head.asc() if o.ascending else head.desc()
+            clauses.append(clause if inner else clause.nulls_last())
         elif o.kind == TAG:
             raise SearchSyntaxError("Runs sort by metrics, params or attributes, not tags.", "", 0)
         else:
