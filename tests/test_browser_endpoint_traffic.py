@@ -40,7 +40,8 @@ def _serve(hub: Hub) -> dict[str, Any]:
     buf = io.BytesIO()
     joblib.dump(LogisticRegression(max_iter=500).fit(X, Y), buf)
     ok(hub.api("POST", "models", user="bob", json={"name": MODEL, "team": TEAM}))
-    ok(hub.api("POST", f"models/{TEAM}/{MODEL}/versions", user="bob", json={"framework": "sklearn"}))  # fmt: skip
+    versions = f"models/{TEAM}/{MODEL}/versions"
+    ok(hub.api("POST", versions, user="bob", json={"framework": "sklearn"}))
     ok(
         hub.api(
             "PUT",

@@ -6,6 +6,7 @@ of another team refused (404); a stopped endpoint has no points and says why."""
 from __future__ import annotations
 
 import io
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ def endpoint(service: InProcessService, tmp_path_factory: pytest.TempPathFactory
     ok(A("POST", f"models/{team}/m/versions", json={"framework": "sklearn"}), 201)
     ok(A("PUT", f"models/{team}/m/versions/1/files?path=model.joblib", data=_model_file()), 201)
     ok(A("POST", f"models/{team}/m/versions/1/ready"))
-    ep = ok(A("POST", "endpoints", json={"name": "ep", "team": team, "model": "m", "version": 1}), 201)
+    body = {"name": "ep", "team": team, "model": "m", "version": 1}
+    ep = ok(A("POST", "endpoints", json=body), 201)
     manager = service.context.endpoints  # type: ignore[union-attr]
     server = EndpointServer(
         Path(tmp_path_factory.mktemp("endpoint")),
@@ -100,7 +102,7 @@ def test_traffic_over_time_from_the_endpoints_server(
     assert out["endpoint"] == f"{endpoint['team']}/ep" and out["status"] == "starting"
     assert out["step_s"] == 10 and out["window_s"] == 300 and len(out["points"]) == 30
     points = out["points"]
-    assert [b["t"] - a["t"] for a, b in zip(points, points[1:], strict=False)] == [10] * 29
+    assert [b["t"] - a["t"] for a, b in itertools.pairwise(points)] == [10] * 29
     assert sum(p["requests"] for p in points) == 12
     assert sum(p["errors"] for p in points) == 2
     busy = [p for p in points if p["requests"]]

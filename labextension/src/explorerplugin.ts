@@ -202,7 +202,7 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
         const open = Array.from(app.shell.widgets('main')).find(w => w.id === id);
         if (open) {
           app.shell.activateById(id);
-          await ((open as MainAreaWidget<EndpointTrafficView>).content.refresh());
+          await (open as MainAreaWidget<EndpointTrafficView>).content.refresh();
           return;
         }
         const view = new EndpointTrafficView(api, rendermime, team, name);

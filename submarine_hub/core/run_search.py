@@ -43,7 +43,18 @@ from functools import lru_cache
 from typing import Any, cast
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
-from sqlalchemy import Select, and_, exists, func, literal, literal_column, not_, or_, select
+from sqlalchemy import (
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -568,6 +579,20 @@ def _label_condition(c: Comparison) -> ColumnElement[bool]:
 
 
 NARROWING = ("id", "run_id", "parent_id", "pipeline_id", "rerun_of")
+#: attributes every run has (the others may be NULL: sorted last, in a second phase)
+NOT_NULL_ATTRIBUTES = ("id", "run_id", "name", "run_name", "status", "owner", "user_id",
+                       "team", "kind", "created", "created_at")  # fmt: skip
+
+
+def _splits(first: OrderKey | None) -> bool:
+    """Whether runs sorted first by ``first`` are paged in two phases: those that have a
+    value (walking an index in its order: no NULLS LAST, which PostgreSQL's indexes do
+    not give for DESC), then those without one."""
+    if first is None:
+        return False
+    return first.kind in (METRIC, PARAM) or (
+        first.kind == ATTRIBUTE and first.key not in NOT_NULL_ATTRIBUTES
+    )
 
 
 def _order_keys(order_by: Sequence[str] | str | Sequence[OrderKey] | None) -> list[OrderKey]:
@@ -591,7 +616,8 @@ def apply(
     ordered by ``order_by`` then newest first (``id`` descending, the tie-breaker that
     makes pages stable). Raises :class:`SearchSyntaxError` for what it cannot read.
 
-    ``lead`` (the first order key being a metric or param): None, runs without it come
+    ``lead`` (the first order key being a metric, a param or an attribute a run may lack,
+    such as ``start_time``): None, runs without it come
     last in one query; True, only the runs that have it; False, only those without it
     (:func:`search_runs` pages through the two in turn, so each walks an index)."""
     comparisons = _comparisons(filter)
@@ -600,9 +626,17 @@ def apply(
                    for c in comparisons)  # fmt: skip
     joins = _Joins(query, narrowed=narrowed)
     conditions: list[ColumnElement[bool]] = []
-    if lead is not None and order and order[0].kind in (METRIC, PARAM):
+    lead_attribute: str | None = None
+    if lead is not None and order and _splits(order[0]):
         first = order[0]
-        if lead:
+        if first.kind == ATTRIBUTE:
+            column = ATTRIBUTES[first.key]
+            conditions.append(column.is_not(None) if lead else column.is_(None))
+            if lead:
+                lead_attribute = first.key
+            else:
+                order = order[1:]
+        elif lead:
             if first.kind == METRIC:
                 joins.metric(first.key, outer=False)
             else:
@@ -654,8 +688,7 @@ def apply(
             raise SearchSyntaxError("Runs sort by metrics, params or attributes, not tags.", "", 0)
         else:
             column = ATTRIBUTES[o.key]
-            inner = o.key in ("id", "run_id", "name", "run_name", "status", "owner", "user_id",
-                              "team", "kind", "created", "created_at")  # fmt: skip
+            inner = o.key in NOT_NULL_ATTRIBUTES or o.key == lead_attribute
         clause = column.asc() if o.ascending else column.desc()
         clauses.append(clause if inner else clause.nulls_last())
     q = joins.query
@@ -725,13 +758,17 @@ async def search_runs(
     filtered_on_first = first is not None and any(
         c.kind == first.kind and c.key == first.key for c in comparisons
     )
-    if first is None or first.kind not in (METRIC, PARAM) or filtered_on_first:
+    if session.get_bind().dialect.name == "postgresql":
+        # a page is an index walk that stops after a few rows: parallel workers take
+        # longer to start (tens of ms on a busy machine) than the walk they would share
+        await session.execute(sql_text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    if not _splits(first) or (filtered_on_first and first and first.kind != ATTRIBUTE):
         query = apply(base, comparisons, order)
         rows = list((await session.scalars(query.offset(offset).limit(max_results + 1))).all())
         token = encode_page_token(offset + max_results) if len(rows) > max_results else None
         return RunPage(rows[:max_results], token)
-    # sorted by a metric or param the filter does not name: the runs that have it (in the
-    # order of its index), then those without it (newest first)
+    # sorted by a metric or param the filter does not name (or an attribute a run may
+    # lack): the runs that have it (in the order of its index), then those without it
     rows = []
     if phase in (0, 1):
         query = apply(base, comparisons, order, lead=True)

@@ -524,9 +524,7 @@ class StatsHandler(Handler):
         if window is not None:
             step = self.get_query_argument("step", None)
             try:
-                out["series"] = self.server.series.to_json(
-                    int(window), int(step) if step else None
-                )
+                out["series"] = self.server.series.to_json(int(window), int(step) if step else None)
             except ValueError as e:
                 raise Refused(400, f"Bad series query: {e}.") from None
         self.finish(json.dumps(out))

@@ -9,13 +9,7 @@ jest.mock('@jupyterlab/rendermime', () => ({
 import { Widget } from '@lumino/widgets';
 
 import { SubmarineAPI } from '../api';
-import {
-  EndpointTrafficView,
-  errorsSpec,
-  latencySpec,
-  rateSpec,
-  trafficSummary
-} from '../traffic';
+import { EndpointTrafficView, errorsSpec, latencySpec, rateSpec, trafficSummary } from '../traffic';
 import { makeRequest } from './fakejupyter';
 
 const reply = (body: unknown, status = 200) => ({
