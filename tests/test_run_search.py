@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import sqlite
 
 from submarine_hub.core import run_search
@@ -151,6 +151,29 @@ async def test_long_param_values_are_stored_indexed_filtered_and_sorted_whole(db
     query = run_search.apply(select(Experiment), "params.mark = 'long'", ["params.prompt"])
     sql = str(query.compile(dialect=sqlite.dialect()))
     assert "substr(params_1.value, 1, 200)" in sql and "substr(params_2.value, 1, 200)" in sql
+
+
+async def test_a_search_is_planned_for_its_own_values_on_postgresql(db: Any) -> None:
+    """asyncpg prepares statements; a generic plan (made without the values) walks every
+    run of a param instead of the metric's index: a search's transaction plans each query
+    for its values, without parallel workers; the next transaction is as before."""
+    database, _ = db
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's plan cache and parallel workers")
+
+    async def setting(s: Any, name: str) -> str:
+        return str((await s.execute(text(f"SHOW {name}"))).scalar_one())
+
+    async with database.session() as s:
+        for _ in range(8):  # more than the five runs after which a generic plan may stay
+            got = await search_runs(
+                s, ALICE, filter="params.model = 'rf'", order_by=["metrics.accuracy DESC"]
+            )
+            assert [r.name for r in got.runs] == ["rf-1", "rf-2"]
+        assert await setting(s, "plan_cache_mode") == "force_custom_plan"
+        assert await setting(s, "max_parallel_workers_per_gather") == "0"
+    async with database.session() as s:
+        assert await setting(s, "plan_cache_mode") == "auto"
 
 
 async def test_a_sweeps_children_by_parent_and_the_count_of_children(db: Any) -> None:

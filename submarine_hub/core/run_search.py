@@ -737,6 +737,24 @@ def visible_runs(identity: Identity, team: str | None = None) -> Select[Any]:
     return scopes.of_teams(select(Experiment), Experiment.team, identity, team)  # type: ignore[no-any-return]
 
 
+async def for_a_page(session: AsyncSession) -> None:
+    """Settings of the session's transaction for run-search queries, on PostgreSQL:
+
+    - a plan for each query's own values (asyncpg prepares every statement, and after
+      five runs PostgreSQL may keep a generic plan, made without the values: for
+      ``params.model = 'rf'`` sorted by a metric it walks every run of the param, 100x
+      slower than walking the metric's index, which only the values show is better);
+    - no parallel workers: a page is an index walk that stops after a few rows, and the
+      workers take longer to start (tens of ms on a busy machine) than the walk."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            sql_text(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true)"
+            )
+        )
+
+
 async def search_runs(
     session: AsyncSession,
     identity: Identity,
@@ -758,10 +776,7 @@ async def search_runs(
     filtered_on_first = first is not None and any(
         c.kind == first.kind and c.key == first.key for c in comparisons
     )
-    if session.get_bind().dialect.name == "postgresql":
-        # a page is an index walk that stops after a few rows: parallel workers take
-        # longer to start (tens of ms on a busy machine) than the walk they would share
-        await session.execute(sql_text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    await for_a_page(session)
     if not _splits(first) or (filtered_on_first and first and first.kind != ATTRIBUTE):
         query = apply(base, comparisons, order)
         rows = list((await session.scalars(query.offset(offset).limit(max_results + 1))).all())
@@ -804,6 +819,7 @@ __all__ = [
     "child_counts",
     "decode_page_token",
     "encode_page_token",
+    "for_a_page",
     "parse_filter",
     "parse_order_by",
     "search_runs",
