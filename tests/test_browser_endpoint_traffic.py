@@ -1,5 +1,5 @@
 """An endpoint's traffic charts in Debian's chromium against the real hub: a model served
-by a real endpoint server answers 30 predictions through the hub (4 of them bad inputs);
+by a real endpoint server answers 30 predictions through the hub (3 of them bad inputs);
 its page in the Models tab opens "Traffic" in the main area, where JupyterLab's Vega
 renderer draws requests per second, latency percentiles and errors over time (hovering
 a point shows its values); carol, of another team, is refused the same data."""
@@ -73,7 +73,7 @@ def test_an_endpoints_requests_latency_and_errors_over_time(browser, hub: Hub) -
         assert r.status_code in (200, 400), r.text
         answered += 1
         errors += r.status_code == 400
-    assert errors == 4
+    assert errors == 3
     path = f"endpoints/{TEAM}/{ENDPOINT}/metrics?window=300&step=10"
     got = wait_for(
         lambda: (
@@ -84,7 +84,7 @@ def test_an_endpoints_requests_latency_and_errors_over_time(browser, hub: Hub) -
         30,
         "the endpoint's server to count the requests",
     )
-    assert sum(p["errors"] for p in got["points"]) == 4
+    assert sum(p["errors"] for p in got["points"]) == 3
     # another team's user: not found, and the endpoint's server refuses carol too
     assert_json_error(hub.api("GET", path, user="carol"), 404, ENDPOINT)
     r = requests.get(
@@ -106,7 +106,7 @@ def test_an_endpoints_requests_latency_and_errors_over_time(browser, hub: Hub) -
             f'{view} [data-testid="traffic-summary"]:has-text("requests")'
         )
         assert summary.inner_text().startswith(
-            f"{answered} requests (4 errors) in the last 5 minutes, worst p99"
+            f"{answered} requests (3 errors) in the last 5 minutes, worst p99"
         ), summary.inner_text()
         for chart in ("traffic-rate", "traffic-latency", "traffic-errors"):
             page.wait_for_selector(f'{view} [data-testid="{chart}"] svg .mark-symbol, '
@@ -114,7 +114,7 @@ def test_an_endpoints_requests_latency_and_errors_over_time(browser, hub: Hub) -
         # the latency chart: a line per percentile
         legend = page.text_content(f'{view} [data-testid="traffic-latency"] svg .role-legend')
         assert legend and all(p in legend for p in ("p50", "p90", "p99")), legend
-        # errors: bars, 4 in all (a bar per step that had errors)
+        # errors: bars, 3 in all (a bar per step that had errors)
         bars = page.locator(f'{view} [data-testid="traffic-errors"] svg .mark-rect path')
         assert bars.count() >= 1
         # hover the busiest point of the rate chart: Vega's tooltip shows its values
@@ -134,7 +134,7 @@ def test_an_endpoints_requests_latency_and_errors_over_time(browser, hub: Hub) -
             f'{view} [data-testid="traffic-summary"]:has-text("in the last hour")'
         )
         assert page.inner_text(f'{view} [data-testid="traffic-summary"]').startswith(
-            f"{answered} requests (4 errors)"
+            f"{answered} requests (3 errors)"
         )
     finally:
         context.close()

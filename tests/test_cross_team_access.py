@@ -337,6 +337,9 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
             (f"experiments/{v.run}/artifacts", None),
             (f"experiments/{v.run}/artifacts{q(path='a.txt')}", None),
         ],
+        ("get", "/experiments/{run_id}/artifacts/preview"): [
+            (f"experiments/{v.run}/artifacts/preview{q(path='a.txt')}", None)
+        ],
         ("put", "/experiments/{run_id}/artifacts"): [
             (f"experiments/{v.live_run}/artifacts{q(path='planted.txt')}", b"pwned")
         ],

@@ -193,6 +193,10 @@ def world(service: InProcessService) -> World:
     run = api("POST", "experiments", json=command("routes-run", "true", team=team))
     w.run = wait(service, w.owner, run["id"], timeout=30)["id"]
     (service.backend.artifacts_dir(w.run) / "out.txt").write_text("42\n")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": [1, 2]}), service.backend.artifacts_dir(w.run) / "t.parquet")
     service.backend.hold = True
     try:
         held = api("POST", "experiments", json=command("routes-held", "sleep 600", team=team))
@@ -504,7 +508,11 @@ def test_experiment_routes(c: Calls, service: InProcessService, world: World) ->
     assert "started" in c.ok("GET", f"experiments/{R}/logs").text
     c.bad("GET", f"experiments/{R}/logs{q(name='worker-9')}", 404, "has no log")
     c.other("GET", f"experiments/{R}/logs")
-    assert c.ok("GET", f"experiments/{R}/artifacts")["items"] == [{"path": "out.txt", "size": 3}]
+    assert {"path": "out.txt", "size": 3} in c.ok("GET", f"experiments/{R}/artifacts")["items"]
+    head = c.ok("GET", f"experiments/{R}/artifacts/preview{q(path='t.parquet')}")
+    assert head["rows"] == [[1], [2]] and head["columns"] == [{"name": "x", "type": "int64"}]
+    c.bad("GET", f"experiments/{R}/artifacts/preview{q(path='out.txt')}", pattern="Parquet")
+    c.other("GET", f"experiments/{R}/artifacts/preview{q(path='t.parquet')}")
     assert c.ok("GET", f"experiments/{R}/artifacts{q(path='out.txt')}").content == b"42\n"
     c.bad("GET", f"experiments/{R}/artifacts{q(path='../etc/passwd')}")
     c.other("GET", f"experiments/{R}/artifacts")

@@ -650,6 +650,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/experiments/{run_id}/artifacts/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /**
+     * The head of a run's Parquet artifact as JSON (columns with types, first rows)
+     * @description Reads only the file's first record batches. Values are JSON-ready: times in ISO 8601, bytes in base64, decimals as strings, NaN as null, long text cut at 1,000 characters; at most 100 columns.
+     */
+    get: operations['previewExperimentArtifact'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/experiments/{run_id}/metrics': {
     parameters: {
       query?: never;
@@ -2084,6 +2106,20 @@ export interface components {
       p50_ms?: number | null;
       p90_ms?: number | null;
       p99_ms?: number | null;
+    };
+    DataPreview: {
+      /** @enum {string} */
+      format: 'parquet';
+      columns: {
+        name: string;
+        /** @description Arrow's type, such as int64 or string. */
+        type: string;
+      }[];
+      rows: unknown[][];
+      /** @description Rows in the whole file. */
+      num_rows: number;
+      /** @description Columns in the whole file (at most 100 shown). */
+      num_columns: number;
     };
     EndpointMetrics: {
       endpoint: string;
@@ -4223,6 +4259,36 @@ export interface operations {
       404: components['responses']['Error'];
       409: components['responses']['Error'];
       413: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  previewExperimentArtifact: {
+    parameters: {
+      query: {
+        path: string;
+        rows?: number;
+      };
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The head. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataPreview'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
       503: components['responses']['Error'];
     };
   };
