@@ -1,10 +1,12 @@
 """Runs-table search scaling: a filtered, sorted page with 100,000 runs stored against 100.
 
     python bench/run_search.py [--records 100000] [--rounds 30]
+    python bench/run_search.py --postgres postgresql://postgres@127.0.0.1:5432/test
 
 Runs (a quarter of them children of sweeps of 20, each with ``params.model``,
 ``params.lr``, metrics ``accuracy`` and ``loss``, a ``stage=...`` tag, over four teams)
-are written straight into a fresh SQLite metastore made by the migrations. Each query is
+are written straight into a fresh SQLite metastore made by the migrations (with
+``--postgres URL``: two new databases on that server, dropped at the end). Each query is
 the runs table's page as the API answers it (``core.run_table.table_page``: the search,
 then the page's params, latest metrics and child counts) for alice of one team, timed in
 process (no HTTP: the REST layer's cost does not depend on the number of runs), against
@@ -16,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from submarine_hub.core.identity import Identity
 from submarine_hub.core.run_table import table_page
 from submarine_hub.store import Database, upgrade
+from submarine_hub.store.db import database_urls
 from submarine_hub.store.models import Experiment, ExperimentTag, LatestMetric, Metric, Param
 
 ALICE = Identity(name="alice", teams=frozenset({"data-science"}))
@@ -58,7 +64,7 @@ QUERIES = [
 
 def fill(db_url: str, upto: int) -> None:
     """Add finished runs until ``upto`` are stored (every 4th group of 21: a sweep of 20)."""
-    engine = create_engine(db_url)
+    engine = create_engine(database_urls(db_url)[0])
     with engine.begin() as conn:
         have = conn.execute(select(func.count(Experiment.id))).scalar_one()
     rng = random.Random(have)
@@ -114,9 +120,38 @@ def fill(db_url: str, upto: int) -> None:
             conn.execute(insert(Metric), points)
             conn.execute(insert(LatestMetric), latest)
         have += n
-    with engine.begin() as conn:
-        conn.execute(text("PRAGMA optimize"))
+    # statistics, as on a metastore in use; on PostgreSQL what autovacuum would have done
+    # by then (statistics, and the visibility map that index-only scans read)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("PRAGMA optimize" if db_url.startswith("sqlite") else "VACUUM ANALYZE"))
     engine.dispose()
+
+
+@contextlib.contextmanager
+def databases(tmp: str, postgres: str | None) -> Iterator[tuple[str, str]]:
+    """Two empty databases (small, large): SQLite files in ``tmp``, or new databases on
+    the ``postgres`` server (dropped after)."""
+    if not postgres:
+        yield f"sqlite:///{Path(tmp, 'small.sqlite')}", f"sqlite:///{Path(tmp, 'large.sqlite')}"
+        return
+    from sqlalchemy.engine import make_url
+
+    tag = uuid.uuid4().hex[:8]
+    names = [f"bench_runs_small_{tag}", f"bench_runs_large_{tag}"]
+    admin = create_engine(database_urls(postgres)[0], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        small, large = (
+            make_url(postgres).set(database=n).render_as_string(hide_password=False) for n in names
+        )
+        yield small, large
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 async def one(db: Database, filt: str, order: list[str]) -> tuple[float, int]:
@@ -156,10 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server instead of SQLite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        small = f"sqlite:///{Path(tmp, 'small.sqlite')}"
-        large = f"sqlite:///{Path(tmp, 'large.sqlite')}"
+    with tempfile.TemporaryDirectory() as tmp, databases(tmp, args.postgres) as (small, large):
         upgrade(small)
         upgrade(large)
         fill(small, 100)
@@ -168,7 +202,9 @@ def main() -> None:
         print(f"(filled {args.records} runs in {time.perf_counter() - t:.0f} s)")
         sweep = 1  # run 1 is data-science's first sweep (20 children)
         got = asyncio.run(time_queries(small, large, sweep, args.rounds))
-    print(f"runs-table page of {PAGE} for a member of 1 of 4 teams, median of {args.rounds}:")
+    kind = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"{kind}: runs-table page of {PAGE} for a member of 1 of 4 teams,", end=" ")
+    print(f"median of {args.rounds}:")
     print(f"{'query':45} {'100 runs':>14} {f'{args.records} runs':>16} {'ratio':>6}")
     worst = 0.0
     for label, _, _ in QUERIES:

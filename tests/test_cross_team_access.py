@@ -346,6 +346,9 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
             (f"experiments/{v.run}/artifacts", None),
             (f"experiments/{v.run}/artifacts{q(path='a.txt')}", None),
         ],
+        ("get", "/experiments/{run_id}/artifacts/preview"): [
+            (f"experiments/{v.run}/artifacts/preview{q(path='a.txt')}", None)
+        ],
         ("put", "/experiments/{run_id}/artifacts"): [
             (f"experiments/{v.live_run}/artifacts{q(path='planted.txt')}", b"pwned")
         ],
@@ -443,6 +446,9 @@ def calls(v: Victim) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
         ],
         ("delete", "/endpoints/{team}/{name}"): [(f"endpoints/{T}/{v.endpoint}", None)],
         ("get", "/endpoints/{team}/{name}/logs"): [(f"endpoints/{T}/{v.endpoint}/logs", None)],
+        ("get", "/endpoints/{team}/{name}/metrics"): [
+            (f"endpoints/{T}/{v.endpoint}/metrics", None)
+        ],
         ("get", "/notebook-jobs/parameters"): [
             (f"notebook-jobs/parameters{q(notebook=v.job_notebook, space=f'team:{T}')}", None),
             (f"notebook-jobs/parameters{q(notebook=v.alice_file, space='user:alice')}", None),

@@ -196,6 +196,10 @@ def world(service: InProcessService) -> World:
     run = api("POST", "experiments", json=command("routes-run", "true", team=team))
     w.run = wait(service, w.owner, run["id"], timeout=30)["id"]
     (service.backend.artifacts_dir(w.run) / "out.txt").write_text("42\n")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": [1, 2]}), service.backend.artifacts_dir(w.run) / "t.parquet")
     service.backend.hold = True
     try:
         held = api("POST", "experiments", json=command("routes-held", "sleep 600", team=team))
@@ -510,7 +514,11 @@ def test_experiment_routes(c: Calls, service: InProcessService, world: World) ->
     assert "started" in c.ok("GET", f"experiments/{R}/logs").text
     c.bad("GET", f"experiments/{R}/logs{q(name='worker-9')}", 404, "has no log")
     c.other("GET", f"experiments/{R}/logs")
-    assert c.ok("GET", f"experiments/{R}/artifacts")["items"] == [{"path": "out.txt", "size": 3}]
+    assert {"path": "out.txt", "size": 3} in c.ok("GET", f"experiments/{R}/artifacts")["items"]
+    head = c.ok("GET", f"experiments/{R}/artifacts/preview{q(path='t.parquet')}")
+    assert head["rows"] == [[1], [2]] and head["columns"] == [{"name": "x", "type": "int64"}]
+    c.bad("GET", f"experiments/{R}/artifacts/preview{q(path='out.txt')}", pattern="Parquet")
+    c.other("GET", f"experiments/{R}/artifacts/preview{q(path='t.parquet')}")
     assert c.ok("GET", f"experiments/{R}/artifacts{q(path='out.txt')}").content == b"42\n"
     c.bad("GET", f"experiments/{R}/artifacts{q(path='../etc/passwd')}")
     c.other("GET", f"experiments/{R}/artifacts")
@@ -823,6 +831,11 @@ def test_endpoint_routes(c: Calls, world: World) -> None:
     assert c.ok("GET", f"endpoints/{T}/{E}/logs").text == "fake endpoint log\n"
     c.bad("GET", f"endpoints/{T}/{E}/logs{q(offset=-1)}", pattern="'offset'")
     c.other("GET", f"endpoints/{T}/{E}/logs")
+    # the fake backend's endpoints never answer: no points, and why
+    traffic = c.ok("GET", f"endpoints/{T}/{E}/metrics{q(window=300, step=10)}")
+    assert traffic["points"] == [] and "does not answer" in traffic["message"]
+    c.bad("GET", f"endpoints/{T}/{E}/metrics{q(step=15)}", pattern="'step'")
+    c.other("GET", f"endpoints/{T}/{E}/metrics")
     c.other("DELETE", f"endpoints/{T}/routes-ep2")
     c.ok("DELETE", f"endpoints/{T}/routes-ep2")
     c.bad("DELETE", f"endpoints/{T}/routes-ep2", pattern="already stopped")

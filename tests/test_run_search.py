@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import sqlite
 
 from submarine_hub.core import run_search
@@ -126,6 +126,54 @@ async def test_attributes_in_mlflow_and_our_spelling(db: Any) -> None:
     assert await _names(database, filter=f"id = {ids['bare']}") == ["no-metrics"]
     assert len(await _names(database, filter="attributes.parent_id IS NULL")) == 4
     assert await _names(database, filter="params.lr = '0.1' and params.model != 'svm'") == ["rf-1"]
+
+
+async def test_long_param_values_are_stored_indexed_filtered_and_sorted_whole(db: Any) -> None:
+    """Params are indexed by their first 200 characters (a PostgreSQL index entry holds
+    ~2,700 bytes, a value has no limit): values of 3,200 characters are stored; two
+    sharing their first 200 are told apart by the filter and sorted by the whole value;
+    the query names the index's expression (literal numbers) so the planners use it."""
+    database, _ = db
+    head = "x" * 200
+    values = {"long-b": head + "b" * 3000, "long-a": head + "a" * 3000, "long-c": head + "c"}
+    async with database.session() as s:
+        for name, value in values.items():
+            await _run(s, ALICE, name, params={"prompt": value, "mark": "long"})
+    assert await _names(database, filter=f"params.prompt = '{values['long-a']}'") == ["long-a"]
+    both = f"params.prompt IN ('{values['long-a']}', '{values['long-c']}')"
+    assert sorted(await _names(database, filter=both)) == ["long-a", "long-c"]
+    assert await _names(database, filter=f"params.prompt = '{head}'") == []
+    assert await _names(database, filter="params.prompt LIKE '%c'") == ["long-c"]
+    got = await _names(database, filter="params.mark = 'long'", order_by=["params.prompt"])
+    assert got == ["long-a", "long-b", "long-c"]
+    got = await _names(database, order_by=["params.prompt DESC"], max_results=3)
+    assert got == ["long-c", "long-b", "long-a"]
+    query = run_search.apply(select(Experiment), "params.mark = 'long'", ["params.prompt"])
+    sql = str(query.compile(dialect=sqlite.dialect()))
+    assert "substr(params_1.value, 1, 200)" in sql and "substr(params_2.value, 1, 200)" in sql
+
+
+async def test_a_search_is_planned_for_its_own_values_on_postgresql(db: Any) -> None:
+    """asyncpg prepares statements; a generic plan (made without the values) walks every
+    run of a param instead of the metric's index: a search's transaction plans each query
+    for its values, without parallel workers; the next transaction is as before."""
+    database, _ = db
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's plan cache and parallel workers")
+
+    async def setting(s: Any, name: str) -> str:
+        return str((await s.execute(text(f"SHOW {name}"))).scalar_one())
+
+    async with database.session() as s:
+        for _ in range(8):  # more than the five runs after which a generic plan may stay
+            got = await search_runs(
+                s, ALICE, filter="params.model = 'rf'", order_by=["metrics.accuracy DESC"]
+            )
+            assert [r.name for r in got.runs] == ["rf-1", "rf-2"]
+        assert await setting(s, "plan_cache_mode") == "force_custom_plan"
+        assert await setting(s, "max_parallel_workers_per_gather") == "0"
+    async with database.session() as s:
+        assert await setting(s, "plan_cache_mode") == "auto"
 
 
 async def test_a_sweeps_children_by_parent_and_the_count_of_children(db: Any) -> None:

@@ -257,6 +257,34 @@ def test_router_draws_by_weight_and_stats_give_percentiles() -> None:
     assert 45 <= summary["p50_ms"] <= 55 and 95 <= summary["p99_ms"] <= 106
 
 
+def test_series_counts_requests_per_step_for_the_last_hour() -> None:
+    from submarine_hub.serving.routing import Series
+
+    series = Series(step=10, keep=3600)
+    t0 = 999_960.0  # a multiple of 60
+    for i in range(30):  # 3 per step over 100 s, every 10th an error
+        series.observe(0.001 * (i + 1), error=i % 10 == 9, now=t0 + i * 10 / 3)
+    out = series.to_json(120, 10, now=t0 + 115)
+    assert out["step_s"] == 10 and out["window_s"] == 120
+    points = out["points"]
+    assert [p["t"] for p in points] == [t0 + 10 * k for k in range(12)]
+    assert [p["requests"] for p in points[:10]] == [3] * 10 and points[10]["requests"] == 0
+    assert sum(p["errors"] for p in points) == 3
+    assert points[0]["rate"] == 0.3 and points[11]["p50_ms"] is None
+    assert 2.5 <= points[0]["p99_ms"] <= 3.5  # 1, 2 and 3 ms
+    # coarser steps merge the kept ones
+    wide = series.to_json(120, 60, now=t0 + 115)["points"]
+    assert [p["requests"] for p in wide] == [18, 12] and wide[0]["rate"] == 0.3
+    # an hour later the old steps are dropped as new ones come
+    series.observe(0.002, now=t0 + 3700)
+    assert min(series.buckets) > t0 + 90
+    late = series.to_json(3600, 10, now=t0 + 3700)["points"]
+    assert len(late) == 360 and sum(p["requests"] for p in late) == 1
+    for window, step in ((0, 10), (7200, 10), (600, 15), (600, 5)):
+        with pytest.raises(ValueError):
+            series.to_json(window, step)
+
+
 async def test_batcher_joins_waiting_requests_and_isolates_errors() -> None:
     import asyncio
 
@@ -543,6 +571,19 @@ async def test_server_process_auth_routing_live_update_and_stop(
         assert stats["generation"] == 3
         assert stats["versions"]["iris:1"]["requests"] >= seen_v1
         assert stats["total"]["errors"] == 1 and stats["total"]["p99_ms"] > 0
+        # ... and over time (the endpoint's traffic charts): every request of this process
+        # in the last 10 minutes, in points of 10 s
+        control = {"Authorization": "token control-secret"}
+        over = requests.get(base + "stats?series=600&step=10", headers=control).json()
+        series = over["series"]
+        assert series["step_s"] == 10 and len(series["points"]) == 60
+        assert sum(p["requests"] for p in series["points"]) == over["total"]["requests"]
+        assert sum(p["errors"] for p in series["points"]) == 1
+        busy = [p for p in series["points"] if p["requests"]]
+        assert busy and all(p["p99_ms"] > 0 and p["rate"] > 0 for p in busy)
+        for bad in ("series=0", "series=7200", "series=60&step=15", "series=abc"):
+            r = requests.get(base + "stats?" + bad, headers=control)
+            assert r.status_code == 400 and "series" in r.json()["message"], bad
         # pinning a version
         r = requests.post(
             base + "predict?version=2",

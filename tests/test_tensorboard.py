@@ -103,6 +103,46 @@ def test_a_runs_tfevents_are_served_through_the_service_to_its_team(
     assert _get(service, body["url"], other).status_code == 404
 
 
+def test_pytorchs_summary_writer_events_are_served_to_the_team(
+    service: InProcessService, tb_run: dict[str, Any], tmp_path: Path
+) -> None:
+    """A run that logged with PyTorch's ``SummaryWriter`` (scalars, a histogram): its
+    tfevents, kept as the run's artifacts, read back through the relay."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    user, other = tb_run["user"], tb_run["other"]
+    team = service.api("GET", f"experiments/{tb_run['run']}", user=user).json()["team"]
+    run = service.api("POST", "tracking/runs", user=user, json={"name": "torch", "team": team})
+    rid = run.json()["id"]
+    with SummaryWriter(log_dir=str(tmp_path)) as writer:
+        for step in range(8):
+            writer.add_scalar("train/loss", 2.0 / (step + 1), step)
+            writer.add_histogram("weights", torch.randn(100) * (step + 1), step)
+    (events,) = [p for p in tmp_path.iterdir() if "tfevents" in p.name]
+    put = service.api(
+        "PUT",
+        f"experiments/{rid}/artifacts?path=runs/{events.name}",
+        user=user,
+        data=events.read_bytes(),
+    )
+    assert put.status_code == 201, put.text
+    body = service.api("POST", "tensorboards", user=user, json={"runs": [rid]}).json()
+    tags_url = body["url"] + "data/plugin/scalars/tags"
+    wait_for(lambda: bool(_get(service, tags_url, user).json()), 60, "TensorBoard to load them")
+    assert "train/loss" in _get(service, tags_url, user).json()[f"run-{rid}/runs"]
+    scalars = _get(
+        service,
+        body["url"] + f"data/plugin/scalars/scalars?tag=train/loss&run=run-{rid}/runs",
+        user,
+    )
+    assert scalars.status_code == 200, scalars.text
+    assert [round(v[2], 3) for v in scalars.json()][:3] == [2.0, 1.0, 0.667]
+    histograms = _get(service, body["url"] + "data/plugin/histograms/tags", user).json()
+    assert "weights" in histograms[f"run-{rid}/runs"]
+    assert _get(service, tags_url, other).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("body", "status", "pattern"),
     [

@@ -116,6 +116,8 @@ export type IModelVersion = Schemas['ModelVersion'];
 export type IVersionBody = Body<'createModelVersion'>;
 /** A serving endpoint (`GET endpoints`; one endpoint adds `serving` and `stats`). */
 export type IEndpoint = Schemas['Endpoint'];
+/** An endpoint's requests, errors and latency over time (`GET endpoints/{team}/{name}/metrics`). */
+export type IEndpointMetrics = Schemas['EndpointMetrics'];
 /** A dataset of the catalog (`GET datasets`). */
 export type IDataset = Schemas['Dataset'];
 /** The graph of `GET lineage`: datasets → runs → model versions → endpoints. */
@@ -549,6 +551,15 @@ export class SubmarineAPI {
 
   stopEndpoint(team: string, name: string): Promise<IEndpoint> {
     return this._send('DELETE', `endpoints/${modelPath(team, name)}`);
+  }
+
+  endpointMetrics(
+    team: string,
+    name: string,
+    window: number,
+    step: number
+  ): Promise<IEndpointMetrics> {
+    return this._get(withQuery(`endpoints/${modelPath(team, name)}/metrics`, { window, step }));
   }
 
   endpointLog(team: string, name: string, offset: number): Promise<Uint8Array> {

@@ -930,6 +930,58 @@ export function csvHead(text: string, rows = 20): string[][] {
   return out;
 }
 
+export type IDataPreview = Json<'previewExperimentArtifact'>;
+
+const PARQUET = /\.(parquet|pq)$/i;
+
+/** The head of a run's Parquet artifact, read by the service. */
+export function previewArtifact(
+  api: SubmarineAPI,
+  runId: number,
+  path: string,
+  rows = 20
+): Promise<IDataPreview> {
+  const url = withQuery(`experiments/${runId}/artifacts/preview`, { path, rows });
+  return requestAPI<IDataPreview>(url, { method: 'GET' }, api.settings);
+}
+
+/** A Parquet head as a table: each column's name over its type, then the rows. */
+export function parquetTable(head: IDataPreview): HTMLElement {
+  const box = el('div', '');
+  const more = head.num_columns > head.columns.length ? ` (the first ${head.columns.length})` : '';
+  box.appendChild(
+    el(
+      'p',
+      'jp-SubmarineRuns-meta',
+      `${head.num_rows} rows × ${head.num_columns} columns${more}; the first ${head.rows.length} rows shown`,
+      'artifact-parquet-meta'
+    )
+  );
+  const table = el('table', 'jp-SubmarineExplorer-table', undefined, 'artifact-parquet');
+  const tr = el('tr', '');
+  for (const c of head.columns) {
+    const th = el('th', '', c.name);
+    th.appendChild(el('div', 'jp-SubmarineArtifacts-type', c.type));
+    tr.appendChild(th);
+  }
+  table.appendChild(tr);
+  for (const row of head.rows) {
+    const line = el('tr', '');
+    for (const cell of row as unknown[]) {
+      const text =
+        cell === null || cell === undefined
+          ? ''
+          : typeof cell === 'object'
+            ? JSON.stringify(cell)
+            : String(cell);
+      line.appendChild(el('td', '', text));
+    }
+    table.appendChild(line);
+  }
+  box.appendChild(table);
+  return box;
+}
+
 /**
  * A run's artifacts as a tree; a click previews a file (image, CSV head, JSON,
  * text/log, a notebook rendered read-only) and offers its download.
@@ -1005,6 +1057,12 @@ export class ArtifactsView extends Widget {
     const body = el('div', 'jp-SubmarineArtifacts-body', undefined, 'artifact-preview-body');
     box.appendChild(body);
     try {
+      if (PARQUET.test(file.path)) {
+        // read by the service: only the file's first rows come, whatever its size
+        box.appendChild(this._download(file, null));
+        body.appendChild(parquetTable(await previewArtifact(this.api, this.runId, file.path)));
+        return;
+      }
       if (file.size > PREVIEW_LIMIT) {
         body.textContent = `${size(file.size)}: too large to preview; download it.`;
         box.appendChild(this._download(file, null));

@@ -13,6 +13,7 @@ import { submarineIcon } from './icons';
 import { PipelineView } from './pipelineview';
 import { showRegisterDialog } from './registerdialog';
 import { StudiesList, StudyView, type IStudyActions } from './studies';
+import { EndpointTrafficView } from './traffic';
 
 export namespace ExplorerCommandIDs {
   export const open = 'submarine:open-run-explorer';
@@ -22,6 +23,7 @@ export namespace ExplorerCommandIDs {
   export const tensorboard = 'submarine:open-tensorboard';
   export const studies = 'submarine:open-studies';
   export const study = 'submarine:open-study';
+  export const traffic = 'submarine:endpoint-traffic';
 }
 
 function show<T extends Widget>(
@@ -183,6 +185,28 @@ export const explorerPlugin: JupyterFrontEndPlugin<void> = {
         }
         const view = new StudyView(api, rendermime, id, studyActions);
         show(app, view, `submarine-study-${id}-${++opened}`, `Study #${id}`);
+        await view.load();
+      }
+    });
+    // an endpoint's requests, latency and errors over time (from its page in the panel)
+    app.commands.addCommand(ExplorerCommandIDs.traffic, {
+      label: 'Submarine: Endpoint traffic',
+      caption: "An endpoint's requests per second, latency and errors over time",
+      execute: async args => {
+        const team = String(args.team ?? '');
+        const name = String(args.name ?? '');
+        if (!team || !name) {
+          return;
+        }
+        const id = `submarine-traffic-${team}-${name}`;
+        const open = Array.from(app.shell.widgets('main')).find(w => w.id === id);
+        if (open) {
+          app.shell.activateById(id);
+          await (open as MainAreaWidget<EndpointTrafficView>).content.refresh();
+          return;
+        }
+        const view = new EndpointTrafficView(api, rendermime, team, name);
+        show(app, view, id, `${team}/${name} traffic`);
         await view.load();
       }
     });

@@ -265,6 +265,7 @@ const plugin: JupyterFrontEndPlugin<ISubmarine> = {
       },
       openFile: path => app.commands.execute('docmanager:open', { path }),
       showRun,
+      explore: filter => void app.commands.execute('submarine:open-run-explorer', { filter }),
       watchRun: run => watcher.watch(run),
       confirm
     });

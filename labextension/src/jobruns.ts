@@ -38,6 +38,18 @@ export interface IRunActions {
   summary: (id: number) => void;
   /** Show a run's page in the Experiments tab. */
   showRun: (id: number) => void;
+  /** Open the run explorer on runs chosen by a filter (MLflow's syntax). */
+  explore?: (filter: string) => void;
+}
+
+/** The explorer's filter for a job: a fan-out's children, or the run itself. */
+export function exploreFilter(job: INotebookJob): string {
+  return job.children ? `attributes.parent_id = ${job.id}` : `attributes.run_id = ${job.id}`;
+}
+
+/** The explorer's filter for all of a notebook's job runs (fan-outs by their parents). */
+export function exploreAllFilter(jobs: INotebookJob[]): string {
+  return `attributes.run_id IN (${jobs.map(j => `'${j.id}'`).join(', ')})`;
 }
 
 /** Draw `jobs` into the list `runs` (what was there goes). */
@@ -53,6 +65,18 @@ export function renderJobRuns(runs: HTMLElement, jobs: INotebookJob[], actions: 
       )
     );
     return;
+  }
+  const explore = actions.explore;
+  if (explore) {
+    const head = el('li', 'jp-SubmarineJobs-actions');
+    head.appendChild(
+      button('Explore these runs', () => explore(exploreAllFilter(jobs)), {
+        testid: 'submarine-job-explore-all',
+        className: 'jp-SubmarineJobs-link',
+        title: 'Open them in the run explorer: compare, sort, chart'
+      })
+    );
+    runs.appendChild(head);
   }
   for (const job of jobs) {
     runs.appendChild(runItem(job, actions));
@@ -96,6 +120,18 @@ function runItem(job: INotebookJob, actions: IRunActions): HTMLElement {
         testid: `submarine-job-summary-${job.id}`,
         className: 'jp-SubmarineJobs-link',
         title: "The children's parameters, status and metrics"
+      })
+    );
+  }
+  const explore = actions.explore;
+  if (explore) {
+    links.appendChild(
+      button('Explore', () => explore(exploreFilter(job)), {
+        testid: `submarine-job-explore-${job.id}`,
+        className: 'jp-SubmarineJobs-link',
+        title: isFanout
+          ? 'Its runs in the run explorer: sort, compare, parallel coordinates'
+          : 'This run in the run explorer: metrics charts, artifacts'
       })
     );
   }

@@ -489,7 +489,8 @@ export class JobsSection extends Widget {
     renderJobRuns(this._runs, this._jobs, {
       open: path => void this._open(path),
       summary: id => void this._showSummary(id),
-      showRun: id => this._options.showRun(id)
+      showRun: id => this._options.showRun(id),
+      explore: this._options.explore
     });
   }
 
@@ -560,6 +561,8 @@ export namespace JobsSection {
     openFile: (path: string) => Promise<unknown>;
     /** Show a run's page in the Experiments tab. */
     showRun: (id: number) => void;
+    /** Open the run explorer on a filter (a job's runs). */
+    explore?: (filter: string) => void;
     /** Watch a submitted run (a notification when it ends). */
     watchRun?: (run: INotebookJob) => void;
     confirm?: (title: string, body: string, accept: string) => Promise<boolean>;

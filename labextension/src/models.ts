@@ -59,6 +59,8 @@ export interface IModelsActions {
   /** Show a run in the Experiments tab. */
   openRun: (id: number) => void;
   confirm: (title: string, body: string, accept: string) => Promise<boolean>;
+  /** Open an endpoint's traffic charts in the main area. */
+  traffic?: (team: string, name: string) => void;
 }
 
 function clickable(item: HTMLElement, label: string, open: () => void): void {
@@ -607,7 +609,8 @@ export class ModelsSection extends Widget {
     });
     this.endpoint = new EndpointDetail(options.api, options.config, {
       back: () => this.showList(),
-      confirm: options.actions.confirm
+      confirm: options.actions.confirm,
+      traffic: options.actions.traffic
     });
     const stack = new Panel();
     for (const w of [this.list, this.detail, this.endpoint]) {

@@ -66,7 +66,9 @@ export function addModelsAndDatasets(options: IModelsPluginOptions): {
         showSection('experiments');
         void experiments.showRun(id);
       },
-      confirm: options.confirm
+      confirm: options.confirm,
+      traffic: (team, name) =>
+        void app.commands.execute('submarine:endpoint-traffic', { team, name })
     }
   });
   panel.addSection({

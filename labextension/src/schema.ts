@@ -654,6 +654,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/experiments/{run_id}/artifacts/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    /**
+     * The head of a run's Parquet artifact as JSON (columns with types, first rows)
+     * @description Reads only the file's first record batches. Values are JSON-ready: times in ISO 8601, bytes in base64, decimals as strings, NaN as null, long text cut at 1,000 characters; at most 100 columns.
+     */
+    get: operations['previewExperimentArtifact'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/experiments/{run_id}/metrics': {
     parameters: {
       query?: never;
@@ -1215,6 +1237,29 @@ export interface paths {
     };
     /** The endpoint server's log (text); with follow=1, streamed until it stops */
     get: operations['getEndpointLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/endpoints/{team}/{name}/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    /**
+     * Requests, errors and latency over time (the endpoint's traffic charts)
+     * @description As the endpoint's server process counts its predict requests: per `step` seconds over the last `window` seconds (at most the last hour, since the process started), every step present (zeros without requests). A stopped endpoint, or one whose server does not answer now, has no points and a `message`.
+     */
+    get: operations['getEndpointMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3322,6 +3367,42 @@ export interface components {
       p50_ms?: number | null;
       p90_ms?: number | null;
       p99_ms?: number | null;
+    };
+    DataPreview: {
+      /** @enum {string} */
+      format: 'parquet';
+      columns: {
+        name: string;
+        /** @description Arrow's type, such as int64 or string. */
+        type: string;
+      }[];
+      rows: unknown[][];
+      /** @description Rows in the whole file. */
+      num_rows: number;
+      /** @description Columns in the whole file (at most 100 shown). */
+      num_columns: number;
+    };
+    EndpointMetrics: {
+      endpoint: string;
+      status: string;
+      step_s: number;
+      window_s: number;
+      /** @description The server's clock (seconds since the epoch). */
+      now?: number;
+      /** @description Why there are no points. */
+      message?: string;
+      points: {
+        /** @description Start of the step (seconds since the epoch). */
+        t: number;
+        requests: number;
+        errors: number;
+        /** @description Requests per second over the step. */
+        rate: number;
+        mean_ms?: number | null;
+        p50_ms?: number | null;
+        p90_ms?: number | null;
+        p99_ms?: number | null;
+      }[];
     };
     /** ExperimentSpec */
     ExperimentSpec: {
@@ -5507,6 +5588,36 @@ export interface operations {
       503: components['responses']['Error'];
     };
   };
+  previewExperimentArtifact: {
+    parameters: {
+      query: {
+        path: string;
+        rows?: number;
+      };
+      header?: never;
+      path: {
+        run_id: components['parameters']['RunId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The head. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataPreview'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
   getExperimentMetrics: {
     parameters: {
       query?: {
@@ -7062,6 +7173,39 @@ export interface operations {
         };
         content: {
           'text/plain': string;
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getEndpointMetrics: {
+    parameters: {
+      query?: {
+        /** @description Seconds back from now. */
+        window?: number;
+        /** @description Seconds per point, a multiple of 10. */
+        step?: number;
+      };
+      header?: never;
+      path: {
+        team: components['parameters']['Team'];
+        name: components['parameters']['EnvName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The points, oldest first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EndpointMetrics'];
         };
       };
       400: components['responses']['Error'];

@@ -77,6 +77,8 @@ export class EndpointDetail extends Widget {
     private readonly actions: {
       back: () => void;
       confirm: (title: string, body: string, accept: string) => Promise<boolean>;
+      /** Open the endpoint's traffic charts (requests, latency, errors over time). */
+      traffic?: (team: string, name: string) => void;
     }
   ) {
     super();
@@ -255,6 +257,15 @@ export class EndpointDetail extends Widget {
     if (ep.reason && ep.reason !== ep.status) {
       this._head.appendChild(
         el('p', 'jp-SubmarineRun-reason', ep.reason, 'submarine-endpoint-reason')
+      );
+    }
+    const traffic = this.actions.traffic;
+    if (traffic) {
+      this._head.appendChild(
+        button('Traffic', () => traffic(ep.team, ep.name), {
+          testid: 'submarine-endpoint-traffic',
+          title: 'Requests per second, latency and errors over time'
+        })
       );
     }
     if (ep.status !== 'stopped') {

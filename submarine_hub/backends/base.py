@@ -257,6 +257,19 @@ class EndpointBackend(Backend):
         None when it does not answer. Default: asked over HTTP at the address
         :meth:`state` reports, when :meth:`answers` says the server can answer (within
         :attr:`stats_timeout`)."""
+        return await self._ask_server(endpoint_id, f"{prefix}stats", token)
+
+    async def series(
+        self, endpoint_id: int, prefix: str, token: str, window: int, step: int
+    ) -> dict[str, Any] | None:
+        """The server's requests over the last ``window`` seconds in ``step``-second points
+        (``<prefix>stats?series=...``), None when it does not answer."""
+        out = await self._ask_server(
+            endpoint_id, f"{prefix}stats?series={int(window)}&step={int(step)}", token
+        )
+        return out.get("series") if out else None
+
+    async def _ask_server(self, endpoint_id: int, path: str, token: str) -> dict[str, Any] | None:
         state = await self.state(endpoint_id)
         if state is None or not self.answers(state):
             return None
@@ -264,7 +277,7 @@ class EndpointBackend(Backend):
             self._http = httpx.AsyncClient(timeout=self.stats_timeout)
         try:
             resp = await self._http.get(
-                f"{state.url}{prefix}stats", headers={"Authorization": f"token {token}"}
+                f"{state.url}{path}", headers={"Authorization": f"token {token}"}
             )
         except httpx.HTTPError:
             return None

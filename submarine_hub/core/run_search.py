@@ -43,13 +43,24 @@ from functools import lru_cache
 from typing import Any, cast
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
-from sqlalchemy import Select, and_, exists, func, literal, not_, or_, select
+from sqlalchemy import (
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..store.mlflow_tables import MlflowRunTag
-from ..store.models import Experiment, ExperimentTag, LatestMetric, Param
+from ..store.models import PARAM_INDEX_CHARS, Experiment, ExperimentTag, LatestMetric, Param
 from . import scopes
 from .errors import InvalidInput
 from .identity import Identity
@@ -480,6 +491,24 @@ def _string_condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     return not_(like) if op.startswith("NOT") else like
 
 
+def param_head(column: Any) -> Any:
+    """The first characters of a param's value, as ``ix_params_key_value`` indexes them
+    (the same SQL text: literal numbers, so the planners match it with the index)."""
+    return func.substr(column, literal_column("1"), literal_column(str(PARAM_INDEX_CHARS)))
+
+
+def _param_condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    """A string condition on a param; ``=`` and ``IN`` also on the indexed head of the
+    value (the same answer, found through the index)."""
+    cond = _string_condition(column, op, value)
+    if op == "=":
+        return and_(param_head(column) == value[:PARAM_INDEX_CHARS], cond)
+    if op == "IN":
+        heads = sorted({v[:PARAM_INDEX_CHARS] for v in value})
+        return and_(param_head(column).in_(heads), cond)
+    return cond
+
+
 def _numeric_condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op in ("IN", "NOT IN"):
         cond = column.in_(list(value))
@@ -550,6 +579,20 @@ def _label_condition(c: Comparison) -> ColumnElement[bool]:
 
 
 NARROWING = ("id", "run_id", "parent_id", "pipeline_id", "rerun_of")
+#: attributes every run has (the others may be NULL: sorted last, in a second phase)
+NOT_NULL_ATTRIBUTES = ("id", "run_id", "name", "run_name", "status", "owner", "user_id",
+                       "team", "kind", "created", "created_at")  # fmt: skip
+
+
+def _splits(first: OrderKey | None) -> bool:
+    """Whether runs sorted first by ``first`` are paged in two phases: those that have a
+    value (walking an index in its order: no NULLS LAST, which PostgreSQL's indexes do
+    not give for DESC), then those without one."""
+    if first is None:
+        return False
+    return first.kind in (METRIC, PARAM) or (
+        first.kind == ATTRIBUTE and first.key not in NOT_NULL_ATTRIBUTES
+    )
 
 
 def _order_keys(order_by: Sequence[str] | str | Sequence[OrderKey] | None) -> list[OrderKey]:
@@ -573,7 +616,8 @@ def apply(
     ordered by ``order_by`` then newest first (``id`` descending, the tie-breaker that
     makes pages stable). Raises :class:`SearchSyntaxError` for what it cannot read.
 
-    ``lead`` (the first order key being a metric or param): None, runs without it come
+    ``lead`` (the first order key being a metric, a param or an attribute a run may lack,
+    such as ``start_time``): None, runs without it come
     last in one query; True, only the runs that have it; False, only those without it
     (:func:`search_runs` pages through the two in turn, so each walks an index)."""
     comparisons = _comparisons(filter)
@@ -582,9 +626,17 @@ def apply(
                    for c in comparisons)  # fmt: skip
     joins = _Joins(query, narrowed=narrowed)
     conditions: list[ColumnElement[bool]] = []
-    if lead is not None and order and order[0].kind in (METRIC, PARAM):
+    lead_attribute: str | None = None
+    if lead is not None and order and _splits(order[0]):
         first = order[0]
-        if lead:
+        if first.kind == ATTRIBUTE:
+            column = ATTRIBUTES[first.key]
+            conditions.append(column.is_not(None) if lead else column.is_(None))
+            if lead:
+                lead_attribute = first.key
+            else:
+                order = order[1:]
+        elif lead:
             if first.kind == METRIC:
                 joins.metric(first.key, outer=False)
             else:
@@ -606,7 +658,7 @@ def apply(
             )
         elif c.kind == PARAM:
             conditions.append(
-                _string_condition(joins.param(c.key, outer=False).value, c.op, c.value)
+                _param_condition(joins.param(c.key, outer=False).value, c.op, c.value)
             )
         elif c.kind == TAG:
             conditions.append(_tag_condition(c))
@@ -628,12 +680,15 @@ def apply(
         elif o.kind == PARAM:
             inner = o.key in joins.params
             column = joins.param(o.key, outer=True).value
+            # by the indexed head of the value first (the index's order), then the rest
+            head = param_head(column)
+            clause = head.asc() if o.ascending else head.desc()
+            clauses.append(clause if inner else clause.nulls_last())
         elif o.kind == TAG:
             raise SearchSyntaxError("Runs sort by metrics, params or attributes, not tags.", "", 0)
         else:
             column = ATTRIBUTES[o.key]
-            inner = o.key in ("id", "run_id", "name", "run_name", "status", "owner", "user_id",
-                              "team", "kind", "created", "created_at")  # fmt: skip
+            inner = o.key in NOT_NULL_ATTRIBUTES or o.key == lead_attribute
         clause = column.asc() if o.ascending else column.desc()
         clauses.append(clause if inner else clause.nulls_last())
     q = joins.query
@@ -682,6 +737,24 @@ def visible_runs(identity: Identity, team: str | None = None) -> Select[Any]:
     return scopes.of_teams(select(Experiment), Experiment.team, identity, team)  # type: ignore[no-any-return]
 
 
+async def for_a_page(session: AsyncSession) -> None:
+    """Settings of the session's transaction for run-search queries, on PostgreSQL:
+
+    - a plan for each query's own values (asyncpg prepares every statement, and after
+      five runs PostgreSQL may keep a generic plan, made without the values: for
+      ``params.model = 'rf'`` sorted by a metric it walks every run of the param, 100x
+      slower than walking the metric's index, which only the values show is better);
+    - no parallel workers: a page is an index walk that stops after a few rows, and the
+      workers take longer to start (tens of ms on a busy machine) than the walk."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            sql_text(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true)"
+            )
+        )
+
+
 async def search_runs(
     session: AsyncSession,
     identity: Identity,
@@ -703,13 +776,14 @@ async def search_runs(
     filtered_on_first = first is not None and any(
         c.kind == first.kind and c.key == first.key for c in comparisons
     )
-    if first is None or first.kind not in (METRIC, PARAM) or filtered_on_first:
+    await for_a_page(session)
+    if not _splits(first) or (filtered_on_first and first and first.kind != ATTRIBUTE):
         query = apply(base, comparisons, order)
         rows = list((await session.scalars(query.offset(offset).limit(max_results + 1))).all())
         token = encode_page_token(offset + max_results) if len(rows) > max_results else None
         return RunPage(rows[:max_results], token)
-    # sorted by a metric or param the filter does not name: the runs that have it (in the
-    # order of its index), then those without it (newest first)
+    # sorted by a metric or param the filter does not name (or an attribute a run may
+    # lack): the runs that have it (in the order of its index), then those without it
     rows = []
     if phase in (0, 1):
         query = apply(base, comparisons, order, lead=True)
@@ -745,6 +819,7 @@ __all__ = [
     "child_counts",
     "decode_page_token",
     "encode_page_token",
+    "for_a_page",
     "parse_filter",
     "parse_order_by",
     "search_runs",

@@ -549,6 +549,16 @@ class EndpointManager(LoggingConfigurable):
             row.id, f"/services/{row.config.get('service')}/", self.control_token(row.id)
         )
 
+    async def series(self, row: Endpoint, window: int, step: int) -> dict[str, Any] | None:
+        """Requests, errors and latency over time (None: the server does not answer)."""
+        return await self.backend.series(
+            row.id,
+            f"/services/{row.config.get('service')}/",
+            self.control_token(row.id),
+            window,
+            step,
+        )
+
     async def serving(self, row: Endpoint) -> dict[str, Any]:
         """What the server process reports: its generation, versions and state."""
         state = await self.backend.state(row.id)

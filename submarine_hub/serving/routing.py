@@ -11,6 +11,7 @@ import asyncio
 import bisect
 import math
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ from .loaders import Model
 
 LOG_BASE = math.log(1.1)  # latency histogram: buckets 10% wide, from 1 µs
 BUCKETS = 200
+SERIES_STEP_S = 10  # an endpoint's traffic over time: 10-second steps
+SERIES_KEEP_S = 3600  # for the last hour
 
 
 # --- statistics -------------------------------------------------------------------------
@@ -71,6 +74,52 @@ class Stats:
         self.errors += other.errors
         self.seconds += other.seconds
         self.hist = [a + b for a, b in zip(self.hist, other.hist, strict=True)]
+
+
+class Series:
+    """Requests, errors and latency per time step: one :class:`Stats` per ``step``
+    seconds of wall-clock time, the last ``keep`` seconds (what an endpoint's traffic
+    charts show). Buckets exist only for steps that had requests."""
+
+    def __init__(self, step: int = SERIES_STEP_S, keep: int = SERIES_KEEP_S) -> None:
+        self.step = step
+        self.keep = keep
+        self.buckets: dict[int, Stats] = {}
+
+    def observe(self, seconds: float, error: bool = False, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        start = int(now // self.step) * self.step
+        bucket = self.buckets.get(start)
+        if bucket is None:
+            bucket = self.buckets[start] = Stats()
+            for old in [t for t in self.buckets if t <= start - self.keep]:
+                del self.buckets[old]
+        bucket.observe(seconds, error)
+
+    def to_json(
+        self, window: int = SERIES_KEEP_S, step: int | None = None, now: float | None = None
+    ) -> dict[str, Any]:
+        """The last ``window`` seconds in points of ``step`` seconds (a multiple of the
+        kept step), oldest first, every step present (no requests: zeros)."""
+        now = time.time() if now is None else now
+        step = self.step if step is None else step
+        if step < self.step or step % self.step or not 0 < window <= self.keep:
+            raise ValueError(
+                f"step is a multiple of {self.step} s and window at most {self.keep} s"
+            )
+        last = int(now // step) * step
+        first = last - (window // step - 1) * step if window >= step else last
+        points = []
+        for t in range(first, last + step, step):
+            merged = Stats()
+            for b in range(t, t + step, self.step):
+                bucket = self.buckets.get(b)
+                if bucket is not None:
+                    merged.merge(bucket)
+            point: dict[str, Any] = {"t": t, **merged.to_json()}
+            point["rate"] = round(merged.requests / step, 4)
+            points.append(point)
+        return {"step_s": step, "window_s": window, "now": round(now, 3), "points": points}
 
 
 # --- batching ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@ answers under the endpoint's hub prefix (``/services/<service>/``):
   ``{"predictions": [...], "model": "team/name", "version": 3}``; the route is drawn
   by weight (``?version=N`` pins one); the answering version is also in the
   ``X-Submarine-Model-Version`` header.
-- ``GET stats``: requests, errors and latency percentiles per version.
+- ``GET stats``: requests, errors and latency percentiles per version; ``?series=3600``
+  (seconds, at most the last hour) ``&step=10`` adds them over time, per step.
 - ``GET health``: public; 200 once a model is loaded, 503 before.
 
 Every request but ``health`` carries a JupyterHub token (``Authorization: token ...``),
@@ -51,7 +52,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .loaders import LoadError, Model, load, to_json_ready
-from .routing import Batcher, Route, Router, Stats
+from .routing import Batcher, Route, Router, Series, Stats
 
 log = logging.getLogger("submarine_hub.serving")
 
@@ -101,6 +102,7 @@ class EndpointServer:
         self.models: dict[str, Model] = {}
         self.batchers: dict[str, Batcher] = {}
         self.stats: dict[str, Stats] = {}
+        self.series = Series()  # all versions' requests over time (the traffic charts)
         self.generation = 0
         self.loading = 0
         self.failed = 0
@@ -287,6 +289,11 @@ class EndpointServer:
             for version, s in self.stats.items()
         ]
         log.info("since start: %s", "; ".join(parts))
+
+    def observe(self, route: Route, seconds: float, error: bool = False) -> None:
+        """One predict request answered (or refused by the model) in ``seconds``."""
+        route.stats.observe(seconds, error)
+        self.series.observe(seconds, error)
 
     def total(self) -> Stats:
         total = Stats()
@@ -494,10 +501,10 @@ class PredictHandler(Handler):
                 loop = asyncio.get_running_loop()
                 out = await loop.run_in_executor(server.pool, route.model.predict, inputs)
         except (ValueError, TypeError, KeyError, IndexError) as e:
-            route.stats.observe(time.perf_counter() - start, error=True)
+            server.observe(route, time.perf_counter() - start, error=True)
             raise Refused(400, f"The model refused these inputs: {type(e).__name__}: {e}") from None
         except Exception as e:
-            route.stats.observe(time.perf_counter() - start, error=True)
+            server.observe(route, time.perf_counter() - start, error=True)
             log.exception("prediction failed (%s v%s)", route.model_ref, route.version)
             raise Refused(500, f"Prediction failed: {type(e).__name__}: {e}") from None
         self.set_header("X-Submarine-Model", route.model_ref)
@@ -505,13 +512,22 @@ class PredictHandler(Handler):
         self.finish(
             json.dumps({"predictions": out, "model": route.model_ref, "version": route.version})
         )
-        route.stats.observe(time.perf_counter() - start)
+        server.observe(route, time.perf_counter() - start)
 
 
 class StatsHandler(Handler):
     async def get(self) -> None:
+        """The statistics; ``?series=SECONDS[&step=S]`` adds the requests over time."""
         self.user = await self.server.authorize(self)
-        self.finish(json.dumps(stats_json(self.server)))
+        out = stats_json(self.server)
+        window = self.get_query_argument("series", None)
+        if window is not None:
+            step = self.get_query_argument("step", None)
+            try:
+                out["series"] = self.server.series.to_json(int(window), int(step) if step else None)
+            except ValueError as e:
+                raise Refused(400, f"Bad series query: {e}.") from None
+        self.finish(json.dumps(out))
 
 
 class InfoHandler(StatsHandler):

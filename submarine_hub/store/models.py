@@ -24,6 +24,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -335,7 +337,16 @@ class LatestMetric(Base):
     timestamp: Mapped[float] = mapped_column(Float)
 
 
+#: run search sorts and matches params by their first characters through an index
+#: (``ix_params_key_value``); a btree entry of PostgreSQL holds at most ~2,700 bytes,
+#: and a param's value has no length limit
+PARAM_INDEX_CHARS = 200
+
+
 class Param(Base):
+    """A run's param. Run search filters and sorts on ``substr(value, 1, 200)`` (indexed
+    with the key, :data:`PARAM_INDEX_CHARS`), then on the whole value."""
+
     __tablename__ = "params"
 
     experiment_id: Mapped[int] = mapped_column(
@@ -343,6 +354,14 @@ class Param(Base):
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+Index(
+    "ix_params_key_value",
+    Param.key,
+    func.substr(Param.value, literal_column("1"), literal_column(str(PARAM_INDEX_CHARS))),
+    Param.experiment_id,
+)
 
 
 class ExperimentTemplate(Base):

@@ -13,6 +13,7 @@ import {
   csvHead,
   metricChartSpec,
   parallelSpec,
+  parquetTable,
   smooth
 } from '../explorer';
 import { makeRequest } from './fakejupyter';
@@ -162,5 +163,34 @@ describe('RunsTable', () => {
     expect(table.node.querySelector('[data-testid="explorer-error"]')!.textContent).toContain(
       'AND only'
     );
+  });
+});
+
+describe('parquetTable', () => {
+  it("shows each column's type under its name, the rows and how many there are", () => {
+    const box = parquetTable({
+      format: 'parquet',
+      columns: [
+        { name: 'id', type: 'int64' },
+        { name: 'tags', type: 'list<element: string>' }
+      ],
+      rows: [
+        [1, ['a', 'b']],
+        [2, null]
+      ],
+      num_rows: 1000,
+      num_columns: 150
+    });
+    expect(box.querySelector('[data-testid="artifact-parquet-meta"]')?.textContent).toBe(
+      '1000 rows × 150 columns (the first 2); the first 2 rows shown'
+    );
+    const cells = Array.from(box.querySelectorAll('tr')).map(tr =>
+      Array.from(tr.children).map(c => c.textContent)
+    );
+    expect(cells).toEqual([
+      ['idint64', 'tagslist<element: string>'],
+      ['1', '["a","b"]'],
+      ['2', '']
+    ]);
   });
 });

@@ -17,6 +17,7 @@ import {
   parseGridValues
 } from '../jobparams';
 import { JobsSection, childrenText, isNotebook } from '../jobs';
+import { exploreAllFilter, exploreFilter, renderJobRuns } from '../jobruns';
 
 const P = (name: string, type: string, def: unknown, extra: Partial<INotebookParameter> = {}) =>
   ({
@@ -525,5 +526,43 @@ describe('JobsSection', () => {
       'Save the notebook'
     );
     expect(byTestId(section.node, 'submarine-job-run')).toBeNull();
+  });
+});
+
+describe('job runs in the run explorer', () => {
+  const job = (id: number, extra: Record<string, unknown> = {}) =>
+    ({
+      id,
+      name: `job-${id}`,
+      team: 't',
+      owner: 'alice',
+      status: 'succeeded',
+      created_at: '2026-12-01T00:00:00Z',
+      parameters: {},
+      ...extra
+    }) as any;
+
+  it("filters a fan-out's children, a single run, or all of them", () => {
+    expect(exploreFilter(job(7, { children: { total: 3, by_status: {} } }))).toBe(
+      'attributes.parent_id = 7'
+    );
+    expect(exploreFilter(job(8))).toBe('attributes.run_id = 8');
+    expect(exploreAllFilter([job(7), job(8)])).toBe("attributes.run_id IN ('7', '8')");
+  });
+
+  it('offers Explore per run and for the list when the explorer is there', () => {
+    const list = document.createElement('ul');
+    const asked: string[] = [];
+    const actions = { open: () => undefined, summary: () => undefined, showRun: () => undefined };
+    renderJobRuns(list, [job(7, { children: { total: 2, by_status: {} } }), job(8)], {
+      ...actions,
+      explore: f => asked.push(f)
+    });
+    (list.querySelector('[data-testid="submarine-job-explore-7"]') as HTMLElement).click();
+    (list.querySelector('[data-testid="submarine-job-explore-all"]') as HTMLElement).click();
+    expect(asked).toEqual(['attributes.parent_id = 7', "attributes.run_id IN ('7', '8')"]);
+    const bare = document.createElement('ul');
+    renderJobRuns(bare, [job(8)], actions);
+    expect(bare.querySelector('[data-testid^="submarine-job-explore"]')).toBeNull();
   });
 });

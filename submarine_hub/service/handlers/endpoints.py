@@ -140,8 +140,43 @@ class EndpointLogsHandler(EndpointsBase):
         return self.int_arg("offset", 0, minimum=0) or 0
 
 
+class EndpointMetricsHandler(EndpointsBase):
+    """``GET /endpoints/{team}/{name}/metrics?window=3600&step=10``: requests, errors and
+    latency over time, per step, as the endpoint's server process counted them (since it
+    started, at most the last hour; a stopped endpoint has none)."""
+
+    path = "/endpoints/{team}/{name}/metrics"
+
+    async def get(self, team: str, name: str) -> None:
+        identity = await self.identity()
+        manager = self.manager
+        window = self.int_arg("window", 3600, minimum=60, maximum=3600)
+        step = self.int_arg("step", 10, minimum=10, maximum=600)
+        if step % 10:
+            raise InvalidInput("'step' is a multiple of 10 (seconds).")
+        if step > window:
+            raise InvalidInput("'step' is at most 'window'.")
+        async with self.core.db.session() as s:
+            row = await endpoints.get(s, identity, team, name)
+        out: dict[str, Any] = {"endpoint": f"{row.team}/{row.name}"}
+        series = None
+        if row.status != endpoints.STOPPED:
+            series = await manager.series(row, window, step)
+        if series is None:
+            out.update(step_s=step, window_s=window, points=[], status=row.status)
+            out["message"] = (
+                f"{row.team}/{row.name} is stopped: no traffic to show."
+                if row.status == endpoints.STOPPED
+                else f"{row.team}/{row.name} does not answer now ({row.status}); retry shortly."
+            )
+        else:
+            out.update(series, status=row.status)
+        self.write_json(out)
+
+
 ENDPOINT_HANDLERS: list[type[BaseHandler]] = [
     EndpointsHandler,
     EndpointHandler,
     EndpointLogsHandler,
+    EndpointMetricsHandler,
 ]

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ...core import paths
+from ...core import paths, previews
 from ...core.errors import InvalidInput, NotFound, SubmarineError
 from ...core.experiments import metrics as run_metrics
 from ...core.experiments import pipelines, runs, templates
@@ -237,6 +237,32 @@ class ExperimentArtifactsHandler(StreamedUpload, ExperimentsBase):
         return Path(self.manager.artifacts_location(run_id))
 
 
+class ExperimentArtifactPreviewHandler(ExperimentsBase):
+    """``GET ?path=P&rows=20``: the head of a run's data artifact as JSON (Parquet: its
+    columns with their types, the first rows, the file's row count), for the explorer's
+    preview; the file itself is never sent whole."""
+
+    path = "/experiments/{run_id}/artifacts/preview"
+
+    async def get(self, run_id: int) -> None:
+        identity = await self.identity()
+        async with self.core.db.session() as s:
+            await runs.get(s, identity, run_id)
+        wanted = self.get_query_argument("path", None)
+        if not wanted:
+            raise InvalidInput("Name the artifact: ?path=FILE.parquet.")
+        rows = self.int_arg("rows", 20, minimum=1, maximum=previews.MAX_PREVIEW_ROWS)
+        target = paths.contained(Path(self.manager.artifacts_location(run_id)), wanted)
+        if not target.is_file():
+            raise NotFound(f"Run {run_id} has no artifact {wanted!r}.")
+        if target.suffix.lower() not in (".parquet", ".pq"):
+            raise InvalidInput(
+                f"{target.name}: previews here are of Parquet files (.parquet); fetch other "
+                "files from the artifacts URL."
+            )
+        self.write_json(await asyncio.to_thread(previews.parquet_head, target, rows))
+
+
 def _list_artifacts(root: Path) -> list[dict[str, Any]]:
     """The files of a run's artifacts folder (none while it has none), but uploads still
     arriving."""
@@ -441,6 +467,7 @@ EXPERIMENT_HANDLERS: list[type[BaseHandler]] = [
     ExperimentRerunHandler,
     ExperimentLogsHandler,
     ExperimentArtifactsHandler,
+    ExperimentArtifactPreviewHandler,
     ExperimentMetricsHandler,
     UploadsHandler,
     TemplatesHandler,
