@@ -2,7 +2,7 @@
 prices of its time); the prices set so far become the first version, in effect since
 ever (they were applied to all usage until now)
 
-Revision ID: 0015_price_versions
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-03 20:00:00
 """
@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_price_versions"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None

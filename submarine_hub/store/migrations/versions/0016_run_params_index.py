@@ -1,15 +1,15 @@
 """run params index: params by key and the first 200 characters of their value, so run
 search filters and sorts on a param through an index (as latest_metrics for metrics)
 
-Revision ID: 0015_run_params_index
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03 20:00:00
 """
 
 from alembic import op
 
-revision = "0015_run_params_index"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
